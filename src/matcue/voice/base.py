@@ -1,0 +1,57 @@
+"""The voice interface shared by every backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ..pcm import SAMPLE_RATE, samples_to_ms
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSpec:
+    """Which voice speaks, and how fast. ``backend`` is a registry name (or ``auto``)."""
+
+    backend: str = "auto"
+    name: str | None = None  # backend voice id; None = the backend's default for language
+    rate: int = 150  # words per minute
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceInfo:
+    id: str
+    name: str
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Clip:
+    """Spoken audio: mono int16 samples at ``SAMPLE_RATE``, edge silence trimmed."""
+
+    samples: np.ndarray
+
+    @property
+    def length_ms(self) -> int:
+        return samples_to_ms(len(self.samples))
+
+
+class VoiceBackend(Protocol):
+    """What every backend provides. Instances are cheap; heavy imports happen lazily."""
+
+    name: str
+
+    def available(self) -> bool:
+        """True when the backend can speak on this machine (tool installed, module importable)."""
+        ...
+
+    def voices(self) -> list[VoiceInfo]: ...
+
+    def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
+        """Speak ``text``; raise ``VoiceError`` (or ``ToolMissingError``) on failure."""
+        ...
+
+
+__all__ = ["SAMPLE_RATE", "Clip", "VoiceBackend", "VoiceInfo", "VoiceSpec"]
