@@ -8,7 +8,7 @@ import re
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1_000}
 _PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([hms])")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-DURATION_HINT = "expected a duration like '30s', '1m30s' or 45"
+DURATION_HINT = "expected a duration like '30s' or '1m30s'"
 
 
 class DurationError(ValueError):

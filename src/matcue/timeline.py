@@ -108,7 +108,7 @@ class Timeline:
         lines = [f"{self.title} — {format_ms(self.total_ms)} ({self.total_ms} ms)"]
         chapters = list(self.chapters)
         ci = 0
-        events = [e for e in self.events if e.kind != "silence"]
+        events = [e for e in self.events if e.kind != "silence" or e.dur_ms >= 2000]
         i = 0
         while i < len(events) or ci < len(chapters):
             ev = events[i] if i < len(events) else None

@@ -1,0 +1,230 @@
+"""The command line: each command parses options and calls one library function.
+
+One error boundary (:func:`main`): our errors exit 1 with their message, usage errors 2,
+Ctrl-C 130, anything unexpected 3 with a hint to rerun with ``--traceback``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .compile import Options
+from .durations import format_ms
+from .errors import MatcueError, RoutineError
+from .model import LEVELS
+
+EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
+
+
+def _parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for v in values:
+        key, sep, val = v.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="'--set'")
+        out.append((key.strip(), val))
+    return tuple(out)
+
+
+def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``render`` and ``script``."""
+    decorators = [
+        click.option("--level", type=click.Choice(LEVELS), help="Level to render (default: the routine's, else beginner)."),
+        click.option("--first-side", type=click.Choice(("right", "left")), help="Side played first in 'sides: both' steps."),
+        click.option("--backend", metavar="NAME", help="Voice backend (espeak-ng, pyttsx3, ...; default auto)."),
+        click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
+        click.option("--rate", type=click.IntRange(60, 500), help="Speaking rate in words per minute."),
+        click.option("--set", "set_vars", multiple=True, metavar="KEY=VALUE", help="Set a {placeholder} value (repeatable)."),
+        click.option("--no-tones", is_flag=True, help="Leave out the breath-pacing tones."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def _options(level: str | None, first_side: str | None, set_vars: tuple[str, ...], no_tones: bool) -> Options:
+    return Options(level=level, first_side=first_side, vars=_parse_set(set_vars), tones=False if no_tones else None)
+
+
+def _voice(backend: str | None, voice_name: str | None, rate: int | None):  # type: ignore[no-untyped-def]
+    from .pipeline import VoiceOverrides
+
+    return VoiceOverrides(backend=backend, name=voice_name, rate=rate)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="matcue")
+@click.option("--traceback", is_flag=True, help="Show the full traceback of an unexpected error.")
+@click.pass_context
+def cli(ctx: click.Context, traceback: bool) -> None:
+    """Turn a yoga, stretching or mobility routine written in YAML into a guided MP3:
+    spoken cues, breath-pacing tones, bells and countdowns, with chapters."""
+    ctx.ensure_object(dict)
+    ctx.obj["traceback"] = traceback
+
+
+@cli.command()
+@click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+def check(routines: tuple[Path, ...]) -> None:
+    """Validate routines and print every problem found."""
+    from .pipeline import check_routine
+
+    total = 0
+    for r in routines:
+        problems = check_routine(r)
+        for p in problems:
+            click.echo(str(p), err=True)
+        if not problems:
+            click.echo(f"{r}: ok")
+        total += len(problems)
+    if total:
+        raise click.exceptions.Exit(_fail(f"{total} problem{'s' if total != 1 else ''} found"))
+
+
+def _fail(msg: str) -> int:
+    click.echo(msg, err=True)
+    return EXIT_ERROR
+
+
+@cli.command()
+@click.argument("routine", type=click.Path(dir_okay=True, path_type=Path))
+@tailoring_options
+@click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
+def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Print the timed script of ROUTINE (no audio is written)."""
+    from .pipeline import build_timeline
+
+    built = build_timeline(routine, _options(level, first_side, set_vars, no_tones), _voice(backend, voice_name, rate))
+    tl = built.timeline
+    if as_json:
+        d = tl.to_dict()
+        d["holds"] = tl.meta.get("holds", [])
+        click.echo(json.dumps(d, indent=2, ensure_ascii=False))
+    else:
+        click.echo(tl.to_text(), nl=False)
+
+
+@cli.command()
+@click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("audio_out"), show_default=True, help="Folder for the MP3 files.")
+@tailoring_options
+@click.option("--bitrate", default="96k", show_default=True, metavar="RATE",
+              help="MP3 bitrate (constant), e.g. 64k, 96k, 128k.")
+def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate) -> None:  # type: ignore[no-untyped-def]
+    """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length."""
+    from .pipeline import render_routine
+
+    if not _valid_bitrate(bitrate):
+        raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
+    options = _options(level, first_side, set_vars, no_tones)
+    voice = _voice(backend, voice_name, rate)
+    failed = 0
+    for r in routines:
+        show = _Progress(str(r)) if sys.stderr.isatty() else None
+        try:
+            result = render_routine(r, out_dir, options, voice, bitrate=bitrate, progress=show)
+        except RoutineError as e:
+            if show:
+                show.clear()
+            for p in e.problems:
+                click.echo(str(p), err=True)
+            failed += 1
+            continue
+        finally:
+            if show:
+                show.clear()
+        click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
+    if failed:
+        raise click.exceptions.Exit(_fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))
+
+
+def _valid_bitrate(b: str) -> bool:
+    import re
+
+    m = re.fullmatch(r"(\d+)k", b)
+    return bool(m) and 8 <= int(m.group(1)) <= 320  # type: ignore[union-attr]
+
+
+class _Progress:
+    """A one-line progress display on the terminal (stderr)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        pct = 100 * done // total if total else 100
+        label = "speaking cues" if stage == "speech" else "mixing and encoding"
+        sys.stderr.write(f"\r{self.name}: {label} {pct:3d}%\x1b[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+@cli.command()
+@click.option("--backend", metavar="NAME", default="auto", show_default=True, help="Voice backend to list.")
+def voices(backend: str) -> None:
+    """List the voices of a backend."""
+    from .voice.registry import list_voices
+
+    name, found = list_voices(backend)
+    click.echo(f"backend: {name}")
+    for v in found:
+        langs = ",".join(v.languages)
+        click.echo(f"{v.id}\t{v.name}\t{langs}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point with the one error boundary; returns the exit status."""
+    args = sys.argv[1:] if argv is None else argv
+    want_traceback = "--traceback" in args
+    try:
+        rc = cli.main(args=args, prog_name="matcue", standalone_mode=False)
+        return rc if isinstance(rc, int) else 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.UsageError as e:
+        e.show()
+        return EXIT_USAGE
+    except click.Abort:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    except RoutineError as e:
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        return EXIT_ERROR
+    except MatcueError as e:
+        click.echo(f"Error: {e}", err=True)
+        return EXIT_ERROR
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except Exception:
+        if want_traceback:
+            traceback.print_exc()
+        else:
+            exc = sys.exc_info()[1]
+            click.echo(f"Unexpected error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("This is a bug in matcue. Rerun with --traceback to see where it happened.", err=True)
+        return EXIT_BUG
+
+
+def entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())

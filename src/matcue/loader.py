@@ -1,0 +1,722 @@
+"""Load and validate routine YAML into the frozen :class:`~matcue.model.Routine`.
+
+YAML is composed into nodes (``yaml.compose``), never into Python values, so every value
+keeps its line and column and text is taken exactly as written (``say: No`` speaks "No").
+Every problem found is collected; :class:`~matcue.errors.RoutineError` carries them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .durations import DurationError, parse_duration_ms
+from .errors import Mark, Problem, RoutineError
+from .model import (
+    BREATH_PRESETS,
+    LEVELS,
+    At,
+    Breathe,
+    BreathSpec,
+    During,
+    Hold,
+    Leveled,
+    Pause,
+    Pose,
+    Reps,
+    Rest,
+    Routine,
+    Say,
+    Section,
+    Step,
+    Text,
+    Timer,
+    VoiceSettings,
+)
+
+T = TypeVar("T")
+
+MAX_INCLUDE_DEPTH = 16
+MAX_TEXT_CHARS = 2000
+HOLD_HINT = "expected a duration like '30s' or '5 breaths'"
+STEP_KINDS = ("say", "pause", "section", "pose", "timer", "reps", "breathe", "rest", "include")
+
+
+class _Fail(Exception):
+    """A problem was recorded; the value being built is unusable."""
+
+
+class _Ctx:
+    def __init__(self, path: str, problems: list[Problem], stack: tuple[str, ...]):
+        self.path = path
+        self.problems = problems
+        self.stack = stack  # real paths of the files being loaded, for include cycles
+
+    def mark(self, node: Node | None) -> Mark | None:
+        if node is None:
+            return None
+        return Mark(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def error(self, node: Node | None, where: str, what: str, hint: str = "") -> _Fail:
+        self.problems.append(Problem(self.mark(node), where, what, hint))
+        return _Fail()
+
+
+Conv = Callable[[_Ctx, Node, str], Any]
+
+
+# ----------------------------------------------------------------------------- scalars
+
+
+def _describe(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null", "Null", "NULL"):
+        return "nothing"
+    return repr(node.value)
+
+
+def _scalar(ctx: _Ctx, node: Node, where: str, expected: str) -> str:
+    if not isinstance(node, ScalarNode) or _describe(node) == "nothing":
+        raise ctx.error(node, where, f"expected {expected}, got {_describe(node)}")
+    return str(node.value)
+
+
+def _text(ctx: _Ctx, node: Node, where: str) -> Text:
+    raw = _scalar(ctx, node, where, "text")
+    if not raw.strip():
+        raise ctx.error(node, where, "expected text, got an empty string")
+    if len(raw) > MAX_TEXT_CHARS:
+        raise ctx.error(
+            node, where, f"text is {len(raw)} characters long; at most {MAX_TEXT_CHARS} are allowed",
+            "split it into several cues",
+        )
+    return Text(" ".join(raw.split()), ctx.mark(node), where)
+
+
+def _plain(ctx: _Ctx, node: Node, where: str) -> str:
+    return " ".join(_text(ctx, node, where).value.split())
+
+
+def _duration(allow_zero: bool) -> Conv:
+    def conv(ctx: _Ctx, node: Node, where: str) -> int:
+        raw = _scalar(ctx, node, where, "a duration like '30s' or '1m30s'")
+        try:
+            return parse_duration_ms(raw, allow_zero=allow_zero)
+        except DurationError as e:
+            raise ctx.error(node, where, str(e)) from None
+
+    conv.scalar = True  # type: ignore[attr-defined]
+    return conv
+
+
+_BREATHS = re.compile(r"(\S+)\s+breaths?", re.IGNORECASE)
+
+
+def _hold(ctx: _Ctx, node: Node, where: str) -> Hold:
+    raw = _scalar(ctx, node, where, "a duration like '30s' or '5 breaths'")
+    m = _BREATHS.fullmatch(raw.strip())
+    if m:
+        n = m.group(1)
+        if not re.fullmatch(r"\d+", n) or int(n) == 0:
+            raise ctx.error(node, where, f"the number of breaths must be a whole number of at least 1, got {raw!r}")
+        if int(n) > 10_000:
+            raise ctx.error(node, where, f"{raw!r} is too many breaths (at most 10000)")
+        return Hold(breaths=int(n), mark=ctx.mark(node))
+    try:
+        return Hold(ms=parse_duration_ms(raw), mark=ctx.mark(node))
+    except DurationError as e:
+        msg = str(e)
+        if msg.startswith("expected a duration"):
+            msg = f"{HOLD_HINT}, got {raw!r}"
+        raise ctx.error(node, where, msg) from None
+
+
+_hold.scalar = True  # type: ignore[attr-defined]
+
+
+def _int(lo: int, hi: int) -> Conv:
+    def conv(ctx: _Ctx, node: Node, where: str) -> int:
+        raw = _scalar(ctx, node, where, "a whole number").strip()
+        if not re.fullmatch(r"[+-]?\d+", raw):
+            raise ctx.error(node, where, f"expected a whole number, got {raw!r}")
+        n = int(raw)
+        if not lo <= n <= hi:
+            raise ctx.error(node, where, f"expected a whole number from {lo} to {hi}, got {n}")
+        return n
+
+    conv.scalar = True  # type: ignore[attr-defined]
+    return conv
+
+
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+
+
+def _bool(ctx: _Ctx, node: Node, where: str) -> bool:
+    raw = _scalar(ctx, node, where, "true or false").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ctx.error(node, where, f"expected true or false, got {node.value!r}")
+
+
+_bool.scalar = True  # type: ignore[attr-defined]
+
+
+def _choice(options: tuple[str, ...]) -> Conv:
+    def conv(ctx: _Ctx, node: Node, where: str) -> str:
+        raw = _scalar(ctx, node, where, "one of " + ", ".join(options)).strip()
+        if raw not in options:
+            raise ctx.error(
+                node, where, f"expected one of {', '.join(options)}, got {raw!r}", _did_you_mean(raw, options)
+            )
+        return raw
+
+    conv.scalar = True  # type: ignore[attr-defined]
+    return conv
+
+
+_text.scalar = True  # type: ignore[attr-defined]
+_plain.scalar = True  # type: ignore[attr-defined]
+
+
+def _did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+# ----------------------------------------------------------------------------- levels
+
+
+def _leveled(conv: Conv) -> Conv:
+    """Accept ``conv``'s value, or a mapping from level to such values."""
+
+    def wrapped(ctx: _Ctx, node: Node, where: str) -> Any:
+        if isinstance(node, MappingNode):
+            keys = [k.value for k, _ in node.value if isinstance(k, ScalarNode)]
+            if getattr(conv, "scalar", False) or any(k in LEVELS for k in keys):
+                return _level_map(ctx, node, where, conv)
+        return conv(ctx, node, where)
+
+    wrapped.scalar = getattr(conv, "scalar", False)  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _level_map(ctx: _Ctx, node: MappingNode, where: str, conv: Conv) -> Leveled[Any]:
+    values: list[tuple[str, Any]] = []
+    failed = False
+    for key, value in _pairs(ctx, node, where):
+        if key.value not in LEVELS:
+            ctx.error(
+                key, f"{where}.{key.value}", f"unknown level {key.value!r}",
+                _did_you_mean(key.value, LEVELS) or "levels are beginner, intermediate, advanced",
+            )
+            failed = True
+            continue
+        try:
+            values.append((key.value, conv(ctx, value, f"{where}.{key.value}")))
+        except _Fail:
+            failed = True
+    if failed:
+        raise _Fail()
+    if not values:
+        raise ctx.error(node, where, "a mapping by level must name at least one level")
+    return Leveled(tuple(values), ctx.mark(node))
+
+
+def _levels_list(ctx: _Ctx, node: Node, where: str) -> tuple[str, ...]:
+    if isinstance(node, ScalarNode) and _describe(node) != "nothing":
+        items = [node]
+    elif isinstance(node, SequenceNode) and node.value:
+        items = list(node.value)
+    else:
+        raise ctx.error(node, where, f"expected a list of levels, got {_describe(node)}")
+    out = []
+    for i, item in enumerate(items):
+        out.append(_choice(LEVELS)(ctx, item, f"{where}[{i}]" if isinstance(node, SequenceNode) else where))
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- mappings
+
+
+def _pairs(ctx: _Ctx, node: MappingNode, where: str) -> list[tuple[ScalarNode, Node]]:
+    out: list[tuple[ScalarNode, Node]] = []
+    seen: set[str] = set()
+    for key, value in node.value:
+        if not isinstance(key, ScalarNode):
+            raise ctx.error(key, where, "keys must be plain words")
+        if key.value in seen:
+            raise ctx.error(key, f"{where}.{key.value}" if where else key.value, f"duplicate key {key.value!r}")
+        seen.add(key.value)
+        out.append((key, value))
+    return out
+
+
+def _fields(
+    ctx: _Ctx,
+    node: Node,
+    where: str,
+    schema: dict[str, Conv],
+    required: tuple[str, ...] = (),
+    what: str = "a mapping",
+) -> dict[str, Any]:
+    """Convert a mapping by ``schema``; record every problem, then fail if there were any."""
+    if not isinstance(node, MappingNode):
+        raise ctx.error(node, where, f"expected {what}, got {_describe(node)}")
+    out: dict[str, Any] = {}
+    failed = False
+    sub = (lambda k: f"{where}.{k}") if where else (lambda k: k)
+    for key, value in _pairs(ctx, node, where):
+        conv = schema.get(key.value)
+        if conv is None:
+            ctx.error(key, sub(key.value), f"unknown key {key.value!r}", _did_you_mean(key.value, list(schema)))
+            failed = True
+            continue
+        try:
+            out[key.value] = conv(ctx, value, sub(key.value))
+        except _Fail:
+            failed = True
+            out[key.value] = _Fail
+    for name in required:
+        if name not in out:
+            ctx.error(node, where, f"missing required key {name!r}")
+            failed = True
+    if failed:
+        raise _Fail()
+    return out
+
+
+_BREATH_KEYS = {
+    "inhale": _duration(False),
+    "exhale": _duration(False),
+    "hold_in": _duration(True),
+    "hold_out": _duration(True),
+}
+
+
+def _breath(ctx: _Ctx, node: Node, where: str) -> BreathSpec:
+    if isinstance(node, ScalarNode) and _describe(node) != "nothing":
+        name = node.value.strip()
+        if name not in BREATH_PRESETS:
+            raise ctx.error(
+                node, where,
+                f"unknown breath pattern {name!r}; presets are {', '.join(BREATH_PRESETS)}",
+                _did_you_mean(name, list(BREATH_PRESETS)),
+            )
+        return BreathSpec(preset=name, mark=ctx.mark(node))
+    f = _fields(ctx, node, where, _BREATH_KEYS, what="a breath pattern like {inhale: 4, exhale: 6}")
+    return BreathSpec(
+        inhale_ms=f.get("inhale"),
+        exhale_ms=f.get("exhale"),
+        hold_in_ms=f.get("hold_in"),
+        hold_out_ms=f.get("hold_out"),
+        mark=ctx.mark(node),
+    )
+
+
+def _full_breath(ctx: _Ctx, node: Node, where: str) -> BreathSpec:
+    """A breathing exercise's pattern: a preset, or inline with inhale and exhale given."""
+    spec = _breath(ctx, node, where)
+    if spec.preset is None and (spec.inhale_ms is None or spec.exhale_ms is None):
+        raise ctx.error(node, where, "a breathing pattern needs both 'inhale' and 'exhale'")
+    return spec
+
+
+_AT = re.compile(r"breath\s+(\S+)", re.IGNORECASE)
+
+
+def _at(ctx: _Ctx, node: Node, where: str) -> At:
+    raw = _scalar(ctx, node, where, "a time like '15s' or 'breath 3'").strip()
+    m = _AT.fullmatch(raw)
+    if m:
+        if not re.fullmatch(r"\d+", m.group(1)) or int(m.group(1)) < 1:
+            raise ctx.error(node, where, f"expected 'breath N' with N a whole number of at least 1, got {raw!r}")
+        return At(breath=int(m.group(1)), mark=ctx.mark(node))
+    try:
+        return At(ms=parse_duration_ms(raw, allow_zero=True), mark=ctx.mark(node))
+    except DurationError as e:
+        msg = str(e)
+        if msg.startswith("expected a duration"):
+            msg = f"expected a time like '15s' or 'breath 3', got {raw!r}"
+        raise ctx.error(node, where, msg) from None
+
+
+_at.scalar = True  # type: ignore[attr-defined]
+
+_DURING_KEYS = {"at": _leveled(_at), "say": _leveled(_text)}
+
+
+def _during(ctx: _Ctx, node: Node, where: str) -> tuple[During, ...]:
+    if not isinstance(node, SequenceNode):
+        raise ctx.error(node, where, f"expected a list of cues like '- at: 15s', got {_describe(node)}")
+    out: list[During] = []
+    failed = False
+    for i, item in enumerate(node.value):
+        w = f"{where}[{i}]"
+        try:
+            f = _fields(ctx, item, w, _DURING_KEYS, required=("at", "say"), what="a cue like {at: 15s, say: ...}")
+            out.append(During(f["at"], f["say"], ctx.mark(item), w))
+        except _Fail:
+            failed = True
+    if failed:
+        raise _Fail()
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- steps
+
+_L = _leveled
+_COMMON: dict[str, Conv] = {"levels": _levels_list}
+_SIDES = _L(_choice(("both", "left", "right")))
+
+_STEP_SCHEMAS: dict[str, tuple[dict[str, Conv], tuple[str, ...]]] = {
+    "say": ({"say": _L(_text), "pause": _L(_duration(True))}, ()),
+    "pause": ({"pause": _L(_duration(False))}, ()),
+    "pose": (
+        {
+            "pose": _L(_text), "sanskrit": _L(_text), "cue": _L(_text), "hold": _L(_hold),
+            "sides": _SIDES, "during": _during, "countdown": _L(_int(0, 60)), "release": _L(_text),
+            "transition": _L(_duration(True)), "breath": _L(_breath), "tones": _L(_bool),
+        },
+        ("hold",),
+    ),
+    "timer": (
+        {
+            "timer": _L(_text), "cue": _L(_text), "duration": _L(_duration(False)),
+            "bell_every": _L(_duration(False)), "during": _during, "countdown": _L(_int(0, 60)),
+            "sides": _SIDES, "release": _L(_text), "transition": _L(_duration(True)),
+        },
+        ("duration",),
+    ),
+    "reps": (
+        {
+            "reps": _L(_int(1, 1000)), "inhale": _L(_text), "exhale": _L(_text), "breath": _L(_breath),
+            "speak": _L(_choice(("every", "first"))), "name": _L(_text),
+        },
+        (),
+    ),
+    "breathe": (
+        {
+            "breathe": _L(_text), "pattern": _L(_full_breath), "rounds": _L(_int(1, 10_000)),
+            "duration": _L(_duration(False)), "count": _L(_bool),
+        },
+        ("pattern",),
+    ),
+    "rest": ({"rest": _L(_duration(False)), "cue": _L(_text)}, ()),
+    "section": ({"section": _L(_text), "steps": lambda c, n, w: n, "announce": _L(_bool)}, ("steps",)),
+    "include": ({"include": lambda c, n, w: n}, ()),
+}
+
+
+def _kind_of(ctx: _Ctx, node: MappingNode, where: str) -> str:
+    keys = [k.value for k, _ in node.value if isinstance(k, ScalarNode)]
+    kinds = [k for k in keys if k in STEP_KINDS]
+    if len(kinds) > 1:
+        raise ctx.error(
+            node, where, f"a step has exactly one kind, got {' and '.join(repr(k) for k in kinds)}",
+            "split it into two steps",
+        )
+    if not kinds:
+        known = {k for schema, _ in _STEP_SCHEMAS.values() for k in schema} | set(_COMMON)
+        for key, _ in node.value:
+            if isinstance(key, ScalarNode) and key.value not in known:
+                hint = _did_you_mean(key.value, STEP_KINDS)
+                raise ctx.error(
+                    key, f"{where}.{key.value}", f"unknown step kind {key.value!r}",
+                    hint or "step kinds are " + ", ".join(STEP_KINDS),
+                )
+        raise ctx.error(node, where, "a step needs one kind key: " + ", ".join(STEP_KINDS))
+    return kinds[0]
+
+
+def _steps(ctx: _Ctx, node: Node, where: str) -> list[Step]:
+    if not isinstance(node, SequenceNode):
+        raise ctx.error(node, where, f"expected a list of steps, got {_describe(node)}")
+    out: list[Step] = []
+    failed = False
+    for i, item in enumerate(node.value):
+        w = f"{where}[{i}]"
+        try:
+            out.extend(_step(ctx, item, w))
+        except _Fail:
+            failed = True
+    if failed:
+        raise _Fail()
+    return out
+
+
+def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
+    if not isinstance(node, MappingNode):
+        if isinstance(node, ScalarNode) and node.value.strip() in STEP_KINDS:
+            raise ctx.error(node, where, f"step {node.value.strip()!r} has no value", f"write '{node.value.strip()}: ...'")
+        raise ctx.error(node, where, f"expected a step like '- say: ...', got {_describe(node)}")
+    kind = _kind_of(ctx, node, where)
+    schema, required = _STEP_SCHEMAS[kind]
+    f = _fields(ctx, node, where, {**schema, **_COMMON}, required)
+    base = dict(mark=ctx.mark(node), where=where, levels=f.get("levels"))
+    if kind == "include":
+        return _include(ctx, f["include"], f"{where}.include", base["levels"])
+    if kind == "say":
+        return [Say(**base, text=f["say"], pause_ms=f.get("pause"))]
+    if kind == "pause":
+        return [Pause(**base, dur_ms=f["pause"])]
+    if kind == "rest":
+        return [Rest(**base, dur_ms=f["rest"], cue=f.get("cue"))]
+    if kind == "section":
+        steps = _steps(ctx, f["steps"], f"{where}.steps")
+        if not steps:
+            raise ctx.error(f["steps"], f"{where}.steps", "a section needs at least one step")
+        return [Section(**base, name=f["section"], steps=tuple(steps), announce=f.get("announce", True))]
+    if kind == "pose":
+        return [
+            Pose(
+                **base, name=f["pose"], hold=f["hold"], sanskrit=f.get("sanskrit"), cue=f.get("cue"),
+                sides=f.get("sides"), during=f.get("during", ()), countdown=f.get("countdown"),
+                release=f.get("release"), transition_ms=f.get("transition"), breath=f.get("breath"),
+                tones=f.get("tones"),
+            )
+        ]
+    if kind == "timer":
+        return [
+            Timer(
+                **base, name=f["timer"], duration_ms=f["duration"], cue=f.get("cue"),
+                bell_every_ms=f.get("bell_every"), during=f.get("during", ()), countdown=f.get("countdown"),
+                sides=f.get("sides"), release=f.get("release"), transition_ms=f.get("transition"),
+            )
+        ]
+    if kind == "reps":
+        if "inhale" not in f and "exhale" not in f:
+            raise ctx.error(node, where, "reps need an 'inhale' or an 'exhale' text (or both)")
+        return [
+            Reps(
+                **base, count=f["reps"], inhale=f.get("inhale"), exhale=f.get("exhale"),
+                breath=f.get("breath"), speak=f.get("speak", "every"), name=f.get("name"),
+            )
+        ]
+    assert kind == "breathe"
+    if ("rounds" in f) == ("duration" in f):
+        raise ctx.error(node, where, "a breathing exercise needs exactly one of 'rounds' or 'duration'")
+    return [
+        Breathe(
+            **base, name=f["breathe"], pattern=f["pattern"], rounds=f.get("rounds"),
+            duration_ms=f.get("duration"), count=f.get("count", False),
+        )
+    ]
+
+
+def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) -> list[Step]:
+    raw = _scalar(ctx, node, where, "a path to a routine file")
+    base_dir = Path(ctx.path).parent
+    target = base_dir / raw.strip()
+    real = os.path.realpath(target)
+    if real in ctx.stack:
+        chain = " -> ".join([*(_short(p) for p in ctx.stack[ctx.stack.index(real):]), _short(real)])
+        raise ctx.error(node, where, f"include cycle: {chain}")
+    if len(ctx.stack) > MAX_INCLUDE_DEPTH:
+        raise ctx.error(node, where, f"includes nest deeper than {MAX_INCLUDE_DEPTH} files")
+    if not target.is_file():
+        what = "is a directory, not a routine file" if target.is_dir() else "does not exist"
+        raise ctx.error(node, where, f"included file {str(target)!r} {what}")
+    inner = _Ctx(str(target), ctx.problems, (*ctx.stack, real))
+    root = _compose(inner, target)
+    if root is None:
+        raise _Fail()
+    if isinstance(root, SequenceNode):
+        steps = _steps(inner, root, "steps")
+    else:
+        f = _fields(inner, root, "", _ROUTINE_SCHEMA, ("steps",), what="a routine (a mapping with 'steps') or a list of steps")
+        steps = f["steps"]
+    if levels is not None:
+        steps = [_restrict(s, levels) for s in steps]
+    return steps
+
+
+def _restrict(step: Step, levels: tuple[str, ...]) -> Step:
+    from dataclasses import replace
+
+    own = step.levels
+    merged = tuple(lv for lv in LEVELS if lv in levels and (own is None or lv in own))
+    return replace(step, levels=merged)
+
+
+def _short(real: str) -> str:
+    try:
+        return os.path.relpath(real)
+    except ValueError:
+        return real
+
+
+# ----------------------------------------------------------------------------- routine
+
+
+def _vars(ctx: _Ctx, node: Node, where: str) -> tuple[tuple[str, Text], ...]:
+    if not isinstance(node, MappingNode):
+        raise ctx.error(node, where, f"expected a mapping of names to text, got {_describe(node)}")
+    out = []
+    failed = False
+    for key, value in _pairs(ctx, node, where):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key.value):
+            ctx.error(key, f"{where}.{key.value}", f"variable names are letters, digits and '_', got {key.value!r}")
+            failed = True
+            continue
+        if key.value in ("side", "other_side"):
+            ctx.error(key, f"{where}.{key.value}", f"{{{key.value}}} is set by sided steps and cannot be a variable")
+            failed = True
+            continue
+        try:
+            out.append((key.value, _text(ctx, value, f"{where}.{key.value}")))
+        except _Fail:
+            failed = True
+    if failed:
+        raise _Fail()
+    return tuple(out)
+
+
+_VOICE_KEYS = {"backend": _plain, "name": _plain, "rate": _int(60, 500)}
+
+
+def _voice(ctx: _Ctx, node: Node, where: str) -> VoiceSettings:
+    f = _fields(ctx, node, where, _VOICE_KEYS, what="voice settings like {backend: auto, rate: 150}")
+    return VoiceSettings(backend=f.get("backend"), name=f.get("name"), rate=f.get("rate"))
+
+
+_ROUTINE_SCHEMA: dict[str, Conv] = {
+    "title": _plain,
+    "description": _plain,
+    "author": _plain,
+    "collection": _plain,
+    "language": _plain,
+    "level": _choice(LEVELS),
+    "first_side": _choice(("right", "left")),
+    "voice": _voice,
+    "breath": _L(_breath),
+    "tones": _L(_bool),
+    "countdown": _L(_int(0, 60)),
+    "vars": _vars,
+    "steps": lambda ctx, node, where: _nonempty_steps(ctx, node, where),
+}
+
+
+def _nonempty_steps(ctx: _Ctx, node: Node, where: str) -> list[Step]:
+    steps = _steps(ctx, node, where)
+    if not steps:
+        raise ctx.error(node, where, "the routine has no steps")
+    return steps
+
+
+def _compose(ctx: _Ctx, path: Path) -> Node | None:
+    """Read and compose one YAML file; record a located problem and return None on failure."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "is a directory, not a routine file"))
+        return None
+    except FileNotFoundError:
+        ctx.problems.append(Problem(None, ctx.path, "no such file"))
+        return None
+    except OSError as e:
+        ctx.problems.append(Problem(None, ctx.path, f"cannot read the file: {e.strerror or e}"))
+        return None
+    return _compose_text(ctx, data)
+
+
+def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
+    if isinstance(data, bytes):
+        if b"\0" in data[:8192]:
+            ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine"))
+            return None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n") + 1
+            col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+            ctx.problems.append(
+                Problem(Mark(ctx.path, line, col), "", "the file is not UTF-8 text", "save it as UTF-8")
+            )
+            return None
+    else:
+        text = data.removeprefix("\ufeff")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = " ".join(str(e.problem or "invalid YAML").split())
+        hint = ""
+        if "\t" in text and ("tab" in what or "found character" in what):
+            hint = "indent with spaces, not tabs"
+        elif e.context:
+            hint = " ".join(str(e.context).split())
+        loc = Mark(ctx.path, mark.line + 1, mark.column + 1) if mark else None
+        ctx.problems.append(Problem(loc, "", f"YAML syntax error: {what}", hint))
+        return None
+    except yaml.YAMLError as e:
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"YAML syntax error: {e}"))
+        return None
+    if root is None:
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "the routine is empty", "it needs a 'title' and 'steps'"))
+        return None
+    return root
+
+
+def _build(ctx: _Ctx, root: Node) -> Routine:
+    f = _fields(ctx, root, "", _ROUTINE_SCHEMA, ("title", "steps"), what="a routine (a mapping with 'title' and 'steps')")
+    steps = f["steps"]
+    voice = f.get("voice", VoiceSettings())
+    return Routine(
+        title=f["title"],
+        steps=tuple(steps),
+        path=ctx.path,
+        description=f.get("description"),
+        author=f.get("author"),
+        collection=f.get("collection"),
+        language=f.get("language", "en"),
+        level=f.get("level"),
+        first_side=f.get("first_side", "right"),
+        voice=voice,
+        breath=f.get("breath"),
+        tones=f.get("tones", True),
+        countdown=f.get("countdown", 3),
+        vars=f.get("vars", ()),
+        mark=ctx.mark(root),
+    )
+
+
+def load_routine(path: str | os.PathLike[str]) -> Routine:
+    """Load and validate a routine file. Raises RoutineError with every problem found."""
+    p = Path(path)
+    problems: list[Problem] = []
+    ctx = _Ctx(str(path), problems, (os.path.realpath(p),))
+    root = _compose(ctx, p)
+    return _finish(ctx, root)
+
+
+def loads_routine(text: str, name: str = "<string>") -> Routine:
+    """Load a routine from a string; ``name`` is the path shown in errors and used for includes."""
+    problems: list[Problem] = []
+    ctx = _Ctx(name, problems, (os.path.realpath(name),))
+    root = _compose_text(ctx, text)
+    return _finish(ctx, root)
+
+
+def _finish(ctx: _Ctx, root: Node | None) -> Routine:
+    routine = None
+    if root is not None:
+        try:
+            routine = _build(ctx, root)
+        except _Fail:
+            pass
+    if ctx.problems or routine is None:
+        raise RoutineError(ctx.problems)
+    return routine

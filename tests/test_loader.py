@@ -1,0 +1,127 @@
+"""Loading routines: what is accepted, and the exact message for each bad input.
+
+Every file in tests/data/errors/ starts with ``# error: LINE:COL: ...`` comments giving the
+exact problems ``check`` must report (a line starting with ``tests/`` names another file).
+"""
+
+from pathlib import Path
+
+import pytest
+
+from matcue.errors import RoutineError
+from matcue.loader import load_routine, loads_routine
+from matcue.model import Hold, Leveled, Pose, Reps, Say, Section, Timer, pick
+from matcue.pipeline import check_routine
+
+DATA = Path("tests/data")
+ERROR_FILES = sorted(p for p in (DATA / "errors").glob("*.yaml") if p.read_text().startswith("# error"))
+
+
+def expected_problems(path: Path) -> list[str]:
+    out = []
+    for line in path.read_text().splitlines():
+        if line.startswith("# error: "):
+            rest = line.removeprefix("# error: ")
+            out.append(rest if rest.startswith("tests/") else f"{path}:{rest}")
+    return out
+
+
+@pytest.mark.parametrize("path", ERROR_FILES, ids=lambda p: p.stem)
+def test_error_corpus_messages_are_exact(path, monkeypatch):
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    got = [str(p) for p in check_routine(path)]
+    assert got == expected_problems(path)
+
+
+def test_error_corpus_is_not_empty():
+    assert len(ERROR_FILES) >= 25
+
+
+def test_text_is_taken_as_written():
+    r = loads_routine("title: Yes\nsteps:\n  - say: No\n  - say: on\n  - say: 3.50\n  - say: '007'\n")
+    assert [s.text.value for s in r.steps] == ["No", "on", "3.50", "007"]
+    assert r.title == "Yes"
+
+
+def test_every_node_knows_where_it_came_from():
+    r = loads_routine("title: T\nsteps:\n  - pose: Pigeon\n    hold: 5 breaths\n", name="x.yaml")
+    pose = r.steps[0]
+    assert isinstance(pose, Pose)
+    assert (pose.mark.path, pose.mark.line, pose.mark.column) == ("x.yaml", 3, 5)
+    assert pose.hold == Hold(breaths=5, mark=pose.hold.mark)
+    assert (pose.hold.mark.line, pose.hold.mark.column) == (4, 11)
+    assert pose.where == "steps[0]"
+
+
+def test_routine_is_frozen():
+    r = loads_routine("title: T\nsteps:\n  - say: hi\n")
+    with pytest.raises(AttributeError):
+        r.title = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "given, level, ms",
+    [
+        ("{beginner: 30s, advanced: 2m}", "beginner", 30_000),
+        ("{beginner: 30s, advanced: 2m}", "intermediate", 30_000),  # nearest below
+        ("{beginner: 30s, advanced: 2m}", "advanced", 120_000),
+        ("{advanced: 2m}", "beginner", 120_000),  # else nearest above
+        ("{intermediate: 1m}", "advanced", 60_000),
+        ("45s", "advanced", 45_000),
+    ],
+)
+def test_level_dependent_values(given, level, ms):
+    r = loads_routine(f"title: T\nsteps:\n  - pose: P\n    hold: {given}\n")
+    hold = pick(r.steps[0].hold, level)
+    assert hold.ms == ms
+
+
+def test_level_map_kept_as_leveled():
+    r = loads_routine("title: T\nsteps:\n  - reps: {beginner: 3, advanced: 5}\n    inhale: Up.\n")
+    step = r.steps[0]
+    assert isinstance(step, Reps) and isinstance(step.count, Leveled)
+
+
+def test_include_inserts_steps_in_place():
+    r = load_routine(DATA / "ok" / "all-kinds.yaml")
+    kinds = [type(s).__name__ for s in r.steps]
+    assert kinds == ["Say", "Pause", "Section", "Pose", "Reps", "Breathe", "Pose", "Pose", "Rest"]
+    pigeon = r.steps[6]
+    assert pigeon.mark.path.endswith("poses/pigeon.yaml")
+    assert isinstance(r.steps[2], Section) and isinstance(r.steps[2].steps[0], Timer)
+
+
+def test_bom_and_crlf_load():
+    r = load_routine(DATA / "bom-crlf.yaml")
+    assert r.title == "BOM and CRLF"
+    assert isinstance(r.steps[0], Say) and r.steps[0].text.value == "No"
+    assert r.steps[1].mark.line == 4
+
+
+def test_non_utf8_is_a_located_error():
+    with pytest.raises(RoutineError) as e:
+        load_routine(DATA / "errors" / "not-utf8.yaml.bin")
+    assert str(e.value) == (
+        "tests/data/errors/not-utf8.yaml.bin:1:19: the file is not UTF-8 text (save it as UTF-8)"
+    )
+
+
+def test_directory_is_a_located_error():
+    with pytest.raises(RoutineError) as e:
+        load_routine(DATA / "errors")
+    assert str(e.value) == "tests/data/errors:1:1: is a directory, not a routine file"
+
+
+def test_missing_file():
+    with pytest.raises(RoutineError) as e:
+        load_routine(DATA / "nope.yaml")
+    assert str(e.value) == "tests/data/nope.yaml: no such file"
+
+
+def test_check_reports_all_problems_not_just_the_first():
+    problems = check_routine(DATA / "errors" / "multi.yaml")
+    assert len(problems) == 3
+
+
+def test_all_kinds_routine_checks_clean():
+    assert check_routine(DATA / "ok" / "all-kinds.yaml") == []
