@@ -60,7 +60,40 @@ def _voice(backend: str | None, voice_name: str | None, rate: int | None):  # ty
     return VoiceOverrides(backend=backend, name=voice_name, rate=rate)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MatcueGroup(click.Group):
+    """The one error boundary: every command runs inside :meth:`invoke`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click prints usage errors and exits 2
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # the reader went away (`matcue voices | head`): stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
+        except RoutineError as e:
+            for p in e.problems:
+                click.echo(str(p), err=True)
+            ctx.exit(EXIT_ERROR)
+        except MatcueError as e:
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except Exception as e:
+            if ctx.obj and ctx.obj.get("traceback"):
+                click.echo(traceback.format_exc(), err=True, nl=False)
+            else:
+                click.echo(f"Unexpected error: {type(e).__name__}: {e}", err=True)
+                click.echo("This is a bug in matcue. Rerun with --traceback to see where it happened.", err=True)
+            ctx.exit(EXIT_BUG)
+
+
+@click.group(name="matcue", cls=MatcueGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="matcue")
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an unexpected error.")
 @click.pass_context
@@ -189,41 +222,12 @@ def voices(backend: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point with the one error boundary; returns the exit status."""
-    args = sys.argv[1:] if argv is None else argv
-    want_traceback = "--traceback" in args
+    """Run the command line and return the exit status (the console script calls this)."""
     try:
-        rc = cli.main(args=args, prog_name="matcue", standalone_mode=False)
-        return rc if isinstance(rc, int) else 0
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.UsageError as e:
-        e.show()
-        return EXIT_USAGE
-    except click.Abort:
-        click.echo("Interrupted.", err=True)
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        return EXIT_INTERRUPTED
-    except RoutineError as e:
-        for p in e.problems:
-            click.echo(str(p), err=True)
-        return EXIT_ERROR
-    except MatcueError as e:
-        click.echo(f"Error: {e}", err=True)
-        return EXIT_ERROR
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except Exception:
-        if want_traceback:
-            traceback.print_exc()
-        else:
-            exc = sys.exc_info()[1]
-            click.echo(f"Unexpected error: {type(exc).__name__}: {exc}", err=True)
-            click.echo("This is a bug in matcue. Rerun with --traceback to see where it happened.", err=True)
-        return EXIT_BUG
+        cli.main(args=argv, prog_name="matcue", standalone_mode=True)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_ERROR)
+    return 0
 
 
 def entry() -> None:  # pragma: no cover - console script

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from .compile import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak
 from .errors import Problem, RoutineError
+from .sounds import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
 from .timeline import Chapter, Event, Timeline
 
-# How long each bell sounds (ms), decay included. The renderer's bells fit these.
-DEFAULT_BELL_MS: dict[str, int] = {"start": 2000, "end": 2500, "switch": 2000, "soft": 3000, "interval": 1200}
 COUNT_STEP_MS = 1000  # one countdown word per second
 INTRO_TITLE = "Introduction"
 

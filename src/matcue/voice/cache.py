@@ -1,0 +1,188 @@
+"""Speak many phrases once: a content-addressed cache of synthesized clips.
+
+An entry is ``<cache dir>/<sha256>.npy`` (mono int16 at 44.1 kHz). The key covers the
+cache format version, the backend actually used (after ``auto``), the voice, rate,
+language and the exact text. Entries are written to a temporary name in the same folder
+and moved into place with ``os.replace``, so concurrent renders are safe and an
+interrupted one never leaves a half-written entry; an unreadable entry is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import VoiceError
+from .base import Clip, VoiceBackend, VoiceSpec
+from .registry import get_backend, quote_phrase
+
+CACHE_FORMAT_VERSION = 1
+CACHE_ENV = "MATCUE_CACHE_DIR"
+DEFAULT_CACHE_DIR = Path("voice") / "cache"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechResult:
+    """Clips keyed by their exact text, and how many were synthesized vs. read from cache."""
+
+    clips: dict[str, Clip]
+    synthesized: int
+    cached: int
+    backend: str
+
+
+def default_cache_dir() -> Path:
+    """``$MATCUE_CACHE_DIR`` if set, else ``./voice/cache`` under the working directory."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path.cwd() / DEFAULT_CACHE_DIR
+
+
+def cache_key(text: str, spec: VoiceSpec, backend: str) -> str:
+    """sha256 hex digest identifying one phrase spoken by one voice."""
+    fields = [CACHE_FORMAT_VERSION, backend, spec.name, spec.rate, spec.language, text]
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"{key}.npy"
+
+
+def load_cached(path: Path) -> Clip | None:
+    """The clip stored at ``path``, or None when missing, unreadable or malformed."""
+    try:
+        samples = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if not isinstance(samples, np.ndarray):
+        return None
+    if samples.dtype != np.int16 or samples.ndim != 1 or len(samples) == 0:
+        return None
+    return Clip(samples)
+
+
+def store(path: Path, clip: Clip) -> None:
+    """Write ``clip`` to ``path`` atomically (temp file in the same folder + os.replace)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:16]}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(clip.samples, dtype=np.int16), allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise
+
+
+def speak_all(
+    texts: Iterable[str],
+    spec: VoiceSpec,
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> SpeechResult:
+    """Speak every distinct text once, reusing cached clips.
+
+    ``spec.backend`` may be ``auto``; the result says which backend was used. Cache misses
+    are synthesized concurrently for subprocess backends. ``progress(done, total)`` is
+    called (from this thread) as phrases become ready; ``total`` counts distinct texts.
+    Raises VoiceError (or ToolMissingError) naming the first phrase that failed.
+    """
+    unique = list(dict.fromkeys(texts))
+    for text in unique:
+        if not text.strip():
+            raise VoiceError(f"cannot speak an empty phrase ({quote_phrase(text)})")
+    backend = get_backend(spec.backend)
+    resolved = replace(spec, backend=backend.name)
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+
+    clips: dict[str, Clip] = {}
+    misses: list[tuple[str, Path]] = []
+    for text in unique:
+        path = cache_path(folder, cache_key(text, resolved, backend.name))
+        clip = load_cached(path)
+        if clip is None:
+            misses.append((text, path))
+        else:
+            clips[text] = clip
+    cached = len(clips)
+    total = len(unique)
+    if progress is not None:
+        progress(cached, total)
+
+    def on_done(text: str, clip: Clip) -> None:
+        clips[text] = clip
+        if progress is not None:
+            progress(len(clips), total)
+
+    if misses:
+        _synthesize_misses(backend, resolved, misses, on_done)
+    ordered = {text: clips[text] for text in unique}
+    return SpeechResult(ordered, synthesized=len(misses), cached=cached, backend=backend.name)
+
+
+def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Path) -> Clip:
+    clip = backend.synthesize(text, spec)
+    if clip.samples.dtype != np.int16 or clip.samples.ndim != 1 or len(clip.samples) == 0:
+        raise VoiceError(
+            f"voice backend {backend.name!r} returned no audio for {quote_phrase(text)}"
+        )
+    try:
+        store(path, clip)
+    except OSError as exc:
+        raise VoiceError(f"could not write the voice cache entry {path}: {exc}") from exc
+    return clip
+
+
+def _synthesize_misses(
+    backend: VoiceBackend,
+    spec: VoiceSpec,
+    misses: list[tuple[str, Path]],
+    on_done: Callable[[str, Clip], None],
+) -> None:
+    workers = min(len(misses), os.cpu_count() or 1)
+    if not getattr(backend, "parallel", True) or workers <= 1:
+        for text, path in misses:
+            on_done(text, _synthesize_one(backend, spec, text, path))
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matcue-voice") as pool:
+        pending: dict[Future[Clip], str] = {
+            pool.submit(_synthesize_one, backend, spec, text, path): text for text, path in misses
+        }
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    text = pending.pop(future)
+                    on_done(text, future.result())  # re-raises the phrase's error
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+__all__ = [
+    "CACHE_ENV",
+    "CACHE_FORMAT_VERSION",
+    "SpeechResult",
+    "cache_key",
+    "cache_path",
+    "default_cache_dir",
+    "load_cached",
+    "speak_all",
+    "store",
+]

@@ -1,0 +1,31 @@
+"""Shared pytest fixtures. Each group sits under its own header."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# ----------------------------------------------------------------- voice (matcue.voice)
+
+
+@pytest.fixture
+def voice_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty voice cache under tmp_path, also set as $MATCUE_CACHE_DIR."""
+    folder = tmp_path / "voice-cache"
+    monkeypatch.setenv("MATCUE_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def fake_voice(voice_cache_dir: Path) -> Iterator[object]:
+    """A fresh FakeVoice registered as backend ``fake`` (its ``calls`` start at 0)."""
+    from matcue.voice.fake import FakeVoice
+    from matcue.voice.registry import BACKENDS, register_backend
+
+    voice = FakeVoice()
+    previous = BACKENDS["fake"]
+    register_backend("fake", lambda: voice)
+    yield voice
+    register_backend("fake", previous)

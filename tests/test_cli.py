@@ -1,0 +1,170 @@
+"""The command line through click's CliRunner: exit codes, exact messages, --help."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from matcue import cli as cli_module
+from matcue.cli import cli
+from matcue.timeline import EVENT_KINDS
+from matcue.voice.fake import fake_length_ms
+
+DATA = Path(__file__).parent / "data"
+GOOD = DATA / "ok" / "all-kinds.yaml"
+
+
+@pytest.fixture
+def run(monkeypatch):
+    monkeypatch.chdir(DATA.parent.parent)
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_check_ok(run):
+    r = run("check", "tests/data/ok/all-kinds.yaml")
+    assert r.exit_code == 0
+    assert r.stdout == "tests/data/ok/all-kinds.yaml: ok\n"
+
+
+def test_check_reports_every_problem_located_and_exits_1(run):
+    r = run("check", "tests/data/errors/multi.yaml", "tests/data/ok/all-kinds.yaml")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "tests/data/errors/multi.yaml:7:11: steps[0].hold: expected a duration like '30s' or '5 breaths', got 'long'\n"
+        "tests/data/errors/multi.yaml:8:12: steps[1].pause: a duration cannot be negative, got '-1s'\n"
+        "tests/data/errors/multi.yaml:9:11: steps[2].rest: expected a duration like '30s' or '1m30s', got '3x'\n"
+        "3 problems found\n"
+    )
+    assert r.stdout == "tests/data/ok/all-kinds.yaml: ok\n"
+
+
+def test_usage_errors_exit_2(run):
+    assert run("render").exit_code == 2
+    assert run("script", "x.yaml", "--level", "expert").exit_code == 2
+    assert run("nonsense").exit_code == 2
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--set", "novalue", "--backend", "fake")
+    assert r.exit_code == 2
+    assert "Invalid value for '--set': expected KEY=VALUE, got 'novalue'" in r.stderr
+
+
+def test_script_json_follows_the_contract(run, fake_voice):
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--json", "--backend", "fake")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["title"] == "Every step kind"
+    assert isinstance(doc["total_ms"], int)
+    assert [c["title"] for c in doc["chapters"]][:3] == ["Introduction", "Hip circles", "Seated forward fold (right)"]
+    for e in doc["events"]:
+        assert e["kind"] in EVENT_KINDS
+        assert isinstance(e["start_ms"], int) and isinstance(e["end_ms"], int)
+        assert 0 <= e["start_ms"] < e["end_ms"]
+        assert ("text" in e) == (e["kind"] == "speech")
+    assert doc["events"] == sorted(doc["events"], key=lambda e: e["start_ms"])
+    assert doc["events"][0] == {
+        "start_ms": 0,
+        "end_ms": fake_length_ms("Welcome. I am Maya.", 150),
+        "kind": "speech",
+        "text": "Welcome. I am Maya.",
+    }
+
+
+def test_script_text_and_options(run, fake_voice):
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "--first-side", "left",
+            "--set", "teacher=Ben", "--level", "advanced")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.startswith("Every step kind — ")
+    assert "Welcome. I am Ben." in r.stdout
+    assert r.stdout.index("Seated forward fold (left)") < r.stdout.index("Seated forward fold (right)")
+    assert "Advanced only" in r.stdout
+
+
+def test_script_of_a_bad_routine_is_located_exit_1(run):
+    r = run("script", "tests/data/errors/hold-words.yaml", "--backend", "fake")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "tests/data/errors/hold-words.yaml:6:11: steps[0].hold: expected a duration like '30s' or '5 breaths', "
+        "got 'five'\n"
+    )
+
+
+def test_render_bad_routine_writes_nothing(run, tmp_path):
+    r = run("render", "tests/data/errors/multi.yaml", "-o", str(tmp_path / "out"), "--backend", "fake")
+    assert r.exit_code == 1
+    assert "1 routine not rendered" in r.stderr
+    assert not list(tmp_path.rglob("*.mp3"))
+
+
+def test_unknown_backend_is_a_clear_error(run):
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "espek")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Error: unknown voice backend 'espek'")
+
+
+def test_unexpected_errors_exit_3_with_a_hint(run, monkeypatch):
+    import matcue.pipeline
+
+    def boom(*a, **k):
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(matcue.pipeline, "check_routine", boom)
+    r = run("check", "tests/data/ok/all-kinds.yaml")
+    assert r.exit_code == 3
+    assert r.stderr == (
+        "Unexpected error: RuntimeError: kaput\n"
+        "This is a bug in matcue. Rerun with --traceback to see where it happened.\n"
+    )
+    r = run("--traceback", "check", "tests/data/ok/all-kinds.yaml")
+    assert r.exit_code == 3
+    assert "Traceback (most recent call last)" in r.stderr and "kaput" in r.stderr
+
+
+def test_ctrl_c_exits_130(run, monkeypatch):
+    import matcue.pipeline
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matcue.pipeline, "check_routine", interrupted)
+    r = run("check", "tests/data/ok/all-kinds.yaml")
+    assert r.exit_code == 130
+    assert r.stderr == "Interrupted.\n"
+
+
+def test_main_returns_exit_codes(monkeypatch, capsys):
+    monkeypatch.chdir(DATA.parent.parent)
+    assert cli_module.main(["check", "tests/data/ok/all-kinds.yaml"]) == 0
+    assert cli_module.main(["check", "tests/data/errors/zero.yaml"]) == 1
+    assert cli_module.main(["check"]) == 2
+
+
+def test_help_is_pinned(run):
+    r = run("--help")
+    assert r.stdout == (
+        "Usage: matcue [OPTIONS] COMMAND [ARGS]...\n"
+        "\n"
+        "  Turn a yoga, stretching or mobility routine written in YAML into a guided MP3:\n"
+        "  spoken cues, breath-pacing tones, bells and countdowns, with chapters.\n"
+        "\n"
+        "Options:\n"
+        "  --version    Show the version and exit.\n"
+        "  --traceback  Show the full traceback of an unexpected error.\n"
+        "  -h, --help   Show this message and exit.\n"
+        "\n"
+        "Commands:\n"
+        "  check   Validate routines and print every problem found.\n"
+        "  render  Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its...\n"
+        "  script  Print the timed script of ROUTINE (no audio is written).\n"
+        "  voices  List the voices of a backend.\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["render", "script"])
+def test_shared_options_documented(run, command):
+    out = run(command, "--help").stdout
+    for opt in ("--level", "--first-side", "--voice", "--rate", "--backend", "--set", "--no-tones"):
+        assert opt in out
