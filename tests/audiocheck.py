@@ -268,9 +268,7 @@ def pitch_track(
     return np.array(times), np.array(freqs)
 
 
-def pitch_slope(
-    x: np.ndarray, start_ms: int = 0, end_ms: int | None = None, **track_kwargs: Any
-) -> float | None:
+def pitch_slope(x: np.ndarray, start_ms: int = 0, end_ms: int | None = None, **track_kwargs: Any) -> float | None:
     """Slope of a straight-line fit to the pitch track, in semitones per second.
 
     Semitones (12·log2 f) make the slope independent of the register. None when fewer
@@ -314,9 +312,7 @@ def is_falling(x: np.ndarray, start_ms: int = 0, end_ms: int | None = None, **kw
 # --- test signals ----------------------------------------------------------------
 
 
-def voice_like(
-    dur_ms: int, f0_hz: float = 140.0, peak_dbfs: float = -6.0, seed: int = 0
-) -> np.ndarray:
+def voice_like(dur_ms: int, f0_hz: float = 140.0, peak_dbfs: float = -6.0, seed: int = 0) -> np.ndarray:
     """A speech-like int16 clip: harmonics of ``f0_hz`` under a syllable-rate (4 Hz)
     amplitude modulation, a gentle vibrato, 10 ms fades at both ends, peak ``peak_dbfs``.
 

@@ -29,3 +29,18 @@ def fake_voice(voice_cache_dir: Path) -> Iterator[object]:
     register_backend("fake", lambda: voice)
     yield voice
     register_backend("fake", previous)
+
+
+# ----------------------------------------------------------------- isolation
+
+
+@pytest.fixture(autouse=True)
+def _isolated_voice_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes into the project's voice/ folder: a session-wide cache under tmp.
+
+    Tests that need an empty cache use ``voice_cache_dir``, which overrides this.
+    """
+    import os
+
+    if "MATCUE_CACHE_DIR" not in os.environ:
+        monkeypatch.setenv("MATCUE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "shared-voice-cache"))

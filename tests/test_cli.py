@@ -74,8 +74,18 @@ def test_script_json_follows_the_contract(run, fake_voice):
 
 
 def test_script_text_and_options(run, fake_voice):
-    r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "--first-side", "left",
-            "--set", "teacher=Ben", "--level", "advanced")
+    r = run(
+        "script",
+        "tests/data/ok/all-kinds.yaml",
+        "--backend",
+        "fake",
+        "--first-side",
+        "left",
+        "--set",
+        "teacher=Ben",
+        "--level",
+        "advanced",
+    )
     assert r.exit_code == 0, r.stderr
     assert r.stdout.startswith("Every step kind — ")
     assert "Welcome. I am Ben." in r.stdout

@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matcue.durations import DurationError, format_ms, parse_duration_ms
 
@@ -7,8 +8,17 @@ from matcue.durations import DurationError, format_ms, parse_duration_ms
 @pytest.mark.parametrize(
     "text, ms",
     [
-        (45, 45_000), (7.5, 7_500), ("45", 45_000), ("7.5", 7_500), ("45s", 45_000), ("2m", 120_000),
-        ("1m30s", 90_000), ("1h", 3_600_000), ("1h2m3s", 3_723_000), ("0.25s", 250), ("1m 30s", 90_000),
+        (45, 45_000),
+        (7.5, 7_500),
+        ("45", 45_000),
+        ("7.5", 7_500),
+        ("45s", 45_000),
+        ("2m", 120_000),
+        ("1m30s", 90_000),
+        ("1h", 3_600_000),
+        ("1h2m3s", 3_723_000),
+        ("0.25s", 250),
+        ("1m 30s", 90_000),
     ],
 )
 def test_parses(text, ms):
@@ -44,8 +54,11 @@ def test_zero_only_where_allowed():
     assert parse_duration_ms("0s", allow_zero=True) == 0
 
 
-@given(st.integers(min_value=0, max_value=99), st.integers(min_value=0, max_value=59),
-       st.integers(min_value=0, max_value=59))
+@given(
+    st.integers(min_value=0, max_value=99),
+    st.integers(min_value=0, max_value=59),
+    st.integers(min_value=0, max_value=59),
+)
 def test_unit_strings_round_trip(h, m, s):
     text = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s or not (h or m) else "")
     assert parse_duration_ms(text, allow_zero=True) == ((h * 60 + m) * 60 + s) * 1000

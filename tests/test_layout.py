@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcue.compile import Options, compile_routine
 from matcue.errors import RoutineError
@@ -57,8 +58,9 @@ def holds(tl):
 
 
 def test_hold_in_breaths_is_exactly_n_cycles_each_starting_with_an_inhale():
-    tl = timeline_for("title: T\nbreath: {inhale: 4, exhale: 6, hold_in: 1, hold_out: 2}\n"
-                      "steps:\n  - pose: P\n    hold: 5 breaths\n")
+    tl = timeline_for(
+        "title: T\nbreath: {inhale: 4, exhale: 6, hold_in: 1, hold_out: 2}\nsteps:\n  - pose: P\n    hold: 5 breaths\n"
+    )
     (h,) = holds(tl)
     assert h["end_ms"] - h["start_ms"] == 5 * 13_000
     inhales = [e for e in tl.events if e.kind == "inhale"]
@@ -83,16 +85,20 @@ def test_countdown_last_word_ends_when_the_hold_ends_and_words_fall_on_seconds()
 
 
 def test_both_sides_each_get_the_full_hold_and_a_chapter():
-    tl = timeline_for("title: T\nsteps:\n  - pose: Lunge\n    sides: both\n    hold: 45s\n"
-                      "    cue: Step your {side} foot forward.\n")
+    tl = timeline_for(
+        "title: T\nsteps:\n  - pose: Lunge\n    sides: both\n    hold: 45s\n    cue: Step your {side} foot forward.\n"
+    )
     assert [h["end_ms"] - h["start_ms"] for h in holds(tl)] == [45_000, 45_000]
     assert [h["side"] for h in holds(tl)] == ["right", "left"]
     assert [c.title for c in tl.chapters] == ["Lunge (right)", "Lunge (left)"]
     texts = [e.text for e in tl.events if e.kind == "speech"]
     assert "Step your right foot forward." in texts and "Step your left foot forward." in texts
     assert "Switch sides." in texts
-    assert texts.index("Step your right foot forward.") < texts.index("Switch sides.") < texts.index(
-        "Step your left foot forward.")
+    assert (
+        texts.index("Step your right foot forward.")
+        < texts.index("Switch sides.")
+        < texts.index("Step your left foot forward.")
+    )
 
 
 def test_first_side_option():
@@ -103,8 +109,10 @@ def test_first_side_option():
 
 
 def test_during_cue_starts_at_its_offset_and_at_breath_n():
-    tl = timeline_for("title: T\nbreath: {inhale: 4, exhale: 6}\nsteps:\n  - pose: P\n    hold: 1m\n"
-                      "    during:\n      - at: 15s\n        say: A.\n      - at: breath 3\n        say: B.\n")
+    tl = timeline_for(
+        "title: T\nbreath: {inhale: 4, exhale: 6}\nsteps:\n  - pose: P\n    hold: 1m\n"
+        "    during:\n      - at: 15s\n        say: A.\n      - at: breath 3\n        say: B.\n"
+    )
     (h,) = holds(tl)
     by_text = {e.text: e for e in tl.events if e.kind == "speech"}
     assert by_text["A."].start_ms - h["start_ms"] == 15_000
@@ -112,8 +120,9 @@ def test_during_cue_starts_at_its_offset_and_at_breath_n():
 
 
 def test_reps_speak_at_the_start_of_each_phase():
-    tl = timeline_for("title: T\nsteps:\n  - reps: 3\n    breath: {inhale: 3, exhale: 5}\n"
-                      "    inhale: Up.\n    exhale: Down.\n")
+    tl = timeline_for(
+        "title: T\nsteps:\n  - reps: 3\n    breath: {inhale: 3, exhale: 5}\n    inhale: Up.\n    exhale: Down.\n"
+    )
     inhales = [e.start_ms for e in tl.events if e.kind == "inhale"]
     exhales = [e.start_ms for e in tl.events if e.kind == "exhale"]
     ups = [e.start_ms for e in tl.events if e.text == "Up."]
@@ -130,7 +139,7 @@ def test_reps_speak_first_only():
 
 def test_levels_filter_steps():
     src = "title: T\nsteps:\n  - say: Everyone.\n  - say: Only advanced.\n    levels: [advanced]\n"
-    texts = lambda tl: [e.text for e in tl.events if e.kind == "speech"]  # noqa: E731
+    texts = lambda tl: [e.text for e in tl.events if e.kind == "speech"]
     assert texts(timeline_for(src, level="beginner")) == ["Everyone."]
     assert texts(timeline_for(src, level="advanced")) == ["Everyone.", "Only advanced."]
 
@@ -171,15 +180,15 @@ def test_breathe_rounds_and_duration():
     (h,) = holds(tl)
     assert h["end_ms"] - h["start_ms"] == 3 * 16_000
     assert len([e for e in tl.events if e.kind == "inhale"]) == 3
-    tl = timeline_for("title: T\nsteps:\n  - breathe: Relax\n    pattern: {inhale: 4, exhale: 8}\n"
-                      "    duration: 1m\n")
+    tl = timeline_for("title: T\nsteps:\n  - breathe: Relax\n    pattern: {inhale: 4, exhale: 8}\n    duration: 1m\n")
     (h,) = holds(tl)
     assert h["end_ms"] - h["start_ms"] == 60_000
 
 
 def test_breathe_count_speaks_seconds():
-    tl = timeline_for("title: T\nsteps:\n  - breathe: Box\n    pattern: {inhale: 3, exhale: 3}\n"
-                      "    rounds: 1\n    count: true\n")
+    tl = timeline_for(
+        "title: T\nsteps:\n  - breathe: Box\n    pattern: {inhale: 3, exhale: 3}\n    rounds: 1\n    count: true\n"
+    )
     (h,) = holds(tl)
     counts = [(e.start_ms - h["start_ms"], e.text) for e in tl.events if e.text in ("One.", "Two.", "Three.")]
     assert counts == [(0, "One."), (1000, "Two."), (2000, "Three."), (3000, "One."), (4000, "Two."), (5000, "Three.")]
@@ -187,10 +196,14 @@ def test_breathe_count_speaks_seconds():
 
 def test_overrunning_reps_text_is_a_located_error():
     with pytest.raises(RoutineError) as e:
-        timeline_for("title: T\nsteps:\n  - reps: 2\n    breath: {inhale: 1, exhale: 1}\n"
-                     "    inhale: Inhale slowly and reach all the way up to the sky.\n    exhale: Down.\n")
-    assert str(e.value) == ("<string>:5:13: steps[0].inhale: the inhale text at 0.0s takes 2.7s "
-                            "and runs into the next cue at 1.0s (shorten the text or move the cues apart)")
+        timeline_for(
+            "title: T\nsteps:\n  - reps: 2\n    breath: {inhale: 1, exhale: 1}\n"
+            "    inhale: Inhale slowly and reach all the way up to the sky.\n    exhale: Down.\n"
+        )
+    assert str(e.value) == (
+        "<string>:5:13: steps[0].inhale: the inhale text at 0.0s takes 2.7s "
+        "and runs into the next cue at 1.0s (shorten the text or move the cues apart)"
+    )
 
 
 def test_chapters_tile_the_track_in_order():
@@ -225,15 +238,19 @@ def routines(draw):
             steps.append(f"  - pause: {draw(durations)}")
         elif kind == "pose":
             sides = draw(st.sampled_from(["", "\n    sides: both", "\n    sides: left"]))
-            steps.append(f"  - pose: P\n    hold: {draw(st.one_of(durations, breaths))}{sides}"
-                         f"\n    countdown: {draw(st.integers(0, 5))}")
+            steps.append(
+                f"  - pose: P\n    hold: {draw(st.one_of(durations, breaths))}{sides}"
+                f"\n    countdown: {draw(st.integers(0, 5))}"
+            )
         elif kind == "timer":
             steps.append(f"  - timer: T\n    duration: {draw(durations)}\n    bell_every: {draw(durations)}")
         elif kind == "reps":
             steps.append(f"  - reps: {draw(st.integers(1, 4))}\n    speak: first\n    inhale: Up.")
         elif kind == "breathe":
-            steps.append(f"  - breathe: B\n    pattern: {draw(st.sampled_from(['box', '4-7-8', 'coherent', 'relax']))}"
-                         f"\n    rounds: {draw(st.integers(1, 3))}")
+            steps.append(
+                f"  - breathe: B\n    pattern: {draw(st.sampled_from(['box', '4-7-8', 'coherent', 'relax']))}"
+                f"\n    rounds: {draw(st.integers(1, 3))}"
+            )
         else:
             steps.append(f"  - rest: {draw(durations)}")
     inhale, exhale = draw(st.integers(2, 8)), draw(st.integers(2, 8))
@@ -268,3 +285,32 @@ def test_any_valid_routine_lays_out_consistently(src):
 
 def test_bells_fit_their_slots():
     assert all(1000 <= v <= 3000 for v in DEFAULT_BELL_MS.values())
+
+
+def test_a_sided_section_plays_all_its_steps_per_side():
+    src = (
+        "title: T\nsteps:\n  - section: Hamstrings\n    sides: both\n    steps:\n"
+        "      - reps: 2\n        inhale: Reach up with the {side} arm.\n"
+        "      - pose: Fold\n        cue: Fold over the {side} leg.\n        hold: 2 breaths\n"
+    )
+    tl = timeline_for(src, first_side="left")
+    texts = [e.text for e in tl.events if e.kind == "speech"]
+    order = [t for t in texts if "arm" in t or "leg." in t or t.startswith("Hamstrings")]
+    assert order == [
+        "Hamstrings. Left side.",
+        "Reach up with the left arm.",
+        "Reach up with the left arm.",
+        "Fold over the left leg.",
+        "Hamstrings. Right side.",
+        "Reach up with the right arm.",
+        "Reach up with the right arm.",
+        "Fold over the right leg.",
+    ]
+    assert [c.title for c in tl.chapters] == [
+        "2 breaths with movement (left)",
+        "Fold (left)",
+        "2 breaths with movement (right)",
+        "Fold (right)",
+    ]
+    assert [h["side"] for h in holds(tl)] == ["left", "left", "right", "right"]
+    assert texts.count("Switch sides.") == 1

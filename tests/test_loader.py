@@ -101,9 +101,7 @@ def test_bom_and_crlf_load():
 def test_non_utf8_is_a_located_error():
     with pytest.raises(RoutineError) as e:
         load_routine(DATA / "errors" / "not-utf8.yaml.bin")
-    assert str(e.value) == (
-        "tests/data/errors/not-utf8.yaml.bin:1:19: the file is not UTF-8 text (save it as UTF-8)"
-    )
+    assert str(e.value) == ("tests/data/errors/not-utf8.yaml.bin:1:19: the file is not UTF-8 text (save it as UTF-8)")
 
 
 def test_directory_is_a_located_error():
@@ -125,3 +123,16 @@ def test_check_reports_all_problems_not_just_the_first():
 
 def test_all_kinds_routine_checks_clean():
     assert check_routine(DATA / "ok" / "all-kinds.yaml") == []
+
+
+def test_say_takes_a_pause_key():
+    r = loads_routine("title: T\nsteps:\n  - say: Sit tall.\n    pause: 3s\n")
+    step = r.steps[0]
+    assert isinstance(step, Say) and step.pause_ms == 3000
+
+
+def test_yaml_merge_keys_work_and_keep_marks():
+    src = "title: T\nsteps:\n  - &up\n    pose: Leg up\n    hold: 30s\n    sides: right\n  - <<: *up\n    sides: left\n"
+    r = loads_routine(src, name="m.yaml")
+    assert [s.sides for s in r.steps] == ["right", "left"]
+    assert r.steps[1].hold == Hold(ms=30_000, mark=r.steps[0].hold.mark)

@@ -93,9 +93,7 @@ def test_ctoc_lists_chapters_in_order(tmp_path: Path) -> None:
 
 def test_text_tags(tmp_path: Path) -> None:
     path = _silent_mp3(tmp_path / "a.mp3", 3000)
-    mp3.tag_file(
-        path, title="Hüftöffner — Abend", artist="Studio Ōm", album="Evening", length_ms=3000
-    )
+    mp3.tag_file(path, title="Hüftöffner — Abend", artist="Studio Ōm", album="Evening", length_ms=3000)
     tags = ac.probe(path)["format"]["tags"]
     assert tags["title"] == "Hüftöffner — Abend"
     assert tags["artist"] == "Studio Ōm"
@@ -130,9 +128,7 @@ def test_tags_do_not_disturb_the_audio(tmp_path: Path) -> None:
         Event(5000, 11000, "exhale"),
         Event(12000, 14500, "bell", sound="start"),
     )
-    tl = Timeline(
-        "Tagged", total_ms, tuple(_chapters(["Breath", "A bell rings here"], 10_000)), events
-    )
+    tl = Timeline("Tagged", total_ms, tuple(_chapters(["Breath", "A bell rings here"], 10_000)), events)
     out = render.render_mp3(tl, {}, tmp_path / "tagged.mp3")
     pcm = ac.decode(out)
     assert ac.duration_ms(pcm) == pytest.approx(total_ms, abs=20)

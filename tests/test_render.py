@@ -172,9 +172,7 @@ def test_a_chopped_clip_would_be_caught() -> None:
 
 def test_overlapping_sounds_add(clips: dict[str, Clip]) -> None:
     tone_only = Timeline("t", 4000, (), (Event(0, 4000, "inhale"),))
-    both = Timeline(
-        "t", 4000, (), (Event(0, 4000, "inhale"), Event(1000, 3000, "bell", sound="start"))
-    )
+    both = Timeline("t", 4000, (), (Event(0, 4000, "inhale"), Event(1000, 3000, "bell", sound="start")))
     a = render.mix(tone_only, clips).astype(np.int32)
     b = render.mix(both, clips).astype(np.int32)
     np.testing.assert_array_equal(a[: ms_to_samples(1000)], b[: ms_to_samples(1000)])
@@ -190,9 +188,7 @@ def test_loud_overlap_is_clipped_not_wrapped() -> None:
 
 
 def test_events_past_the_end_are_cut(clips: dict[str, Clip]) -> None:
-    tl = Timeline(
-        "x", 2000, (), (Event(1000, 5000, "inhale"), Event(3000, 4000, "bell", sound="end"))
-    )
+    tl = Timeline("x", 2000, (), (Event(1000, 5000, "inhale"), Event(3000, 4000, "bell", sound="end")))
     out = render.mix(tl, clips)
     assert len(out) == ms_to_samples(2000)
     np.testing.assert_array_equal(np.concatenate(list(render.iter_blocks(tl, clips, 700))), out)
@@ -241,9 +237,7 @@ def test_blocks_are_lazy_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def rendered(
-    tmp_path_factory: pytest.TempPathFactory, timeline: Timeline, clips: dict[str, Clip]
-) -> Path:
+def rendered(tmp_path_factory: pytest.TempPathFactory, timeline: Timeline, clips: dict[str, Clip]) -> Path:
     if not ac.have_ffmpeg():
         pytest.skip("ffmpeg/ffprobe not installed")
     out = tmp_path_factory.mktemp("render") / "routine.mp3"
@@ -294,9 +288,7 @@ class TestMp3:
         """The codec keeps the signal: the decoded track correlates with the mix."""
         a = ac.as_float(mixed)
         n = min(len(a), len(decoded))
-        corr = float(
-            np.dot(a[:n], decoded[:n]) / (np.linalg.norm(a[:n]) * np.linalg.norm(decoded[:n]))
-        )
+        corr = float(np.dot(a[:n], decoded[:n]) / (np.linalg.norm(a[:n]) * np.linalg.norm(decoded[:n])))
         assert corr > 0.98
 
     def test_no_encoder_delay(self, mixed: np.ndarray, decoded: np.ndarray) -> None:
@@ -345,25 +337,16 @@ def _listing(folder: Path) -> list[str]:
 
 @pytest.mark.ffmpeg
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
-def test_progress_reports_each_block(
-    tmp_path: Path, timeline: Timeline, clips: dict[str, Clip]
-) -> None:
+def test_progress_reports_each_block(tmp_path: Path, timeline: Timeline, clips: dict[str, Clip]) -> None:
     seen: list[tuple[int, int]] = []
-    render.render_mp3(
-        timeline, clips, tmp_path / "p.mp3", progress=lambda d, t: seen.append((d, t))
-    )
-    assert seen == [
-        (min(t, timeline.total_ms), timeline.total_ms)
-        for t in range(5000, timeline.total_ms + 5000, 5000)
-    ]
+    render.render_mp3(timeline, clips, tmp_path / "p.mp3", progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(min(t, timeline.total_ms), timeline.total_ms) for t in range(5000, timeline.total_ms + 5000, 5000)]
     assert _listing(tmp_path) == ["p.mp3"]
 
 
 @pytest.mark.ffmpeg
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
-def test_interrupt_leaves_nothing_behind(
-    tmp_path: Path, timeline: Timeline, clips: dict[str, Clip]
-) -> None:
+def test_interrupt_leaves_nothing_behind(tmp_path: Path, timeline: Timeline, clips: dict[str, Clip]) -> None:
     def interrupt(done_ms: int, total_ms: int) -> None:
         if done_ms >= 15000:
             assert any(".partial-" in n for n in _listing(tmp_path))  # really midway
@@ -376,9 +359,7 @@ def test_interrupt_leaves_nothing_behind(
 
 @pytest.mark.ffmpeg
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
-def test_failed_render_keeps_the_existing_file(
-    tmp_path: Path, timeline: Timeline, clips: dict[str, Clip]
-) -> None:
+def test_failed_render_keeps_the_existing_file(tmp_path: Path, timeline: Timeline, clips: dict[str, Clip]) -> None:
     out = tmp_path / "routine.mp3"
     out.write_bytes(b"previous render")
     before = os.stat(out)

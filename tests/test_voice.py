@@ -130,17 +130,14 @@ def test_unknown_backend_message_is_pinned() -> None:
     with pytest.raises(MatcueError) as info:
         registry.get_backend("espeak")
     assert str(info.value) == (
-        "unknown voice backend 'espeak' (did you mean 'espeak-ng'? "
-        "known: auto, espeak-ng, pyttsx3, fake)"
+        "unknown voice backend 'espeak' (did you mean 'espeak-ng'? known: auto, espeak-ng, pyttsx3, fake)"
     )
 
 
 def test_unknown_backend_without_close_match() -> None:
     with pytest.raises(MatcueError) as info:
         registry.get_backend("polly")
-    assert (
-        str(info.value) == "unknown voice backend 'polly' (known: auto, espeak-ng, pyttsx3, fake)"
-    )
+    assert str(info.value) == "unknown voice backend 'polly' (known: auto, espeak-ng, pyttsx3, fake)"
 
 
 def test_register_backend_adds_a_name() -> None:
@@ -256,9 +253,7 @@ def test_explicit_cache_dir_and_progress(fake_voice: FakeVoice, tmp_path: Path) 
     assert len(list(folder.glob("*.npy"))) == 2
 
 
-def test_default_cache_dir_is_under_cwd(
-    fake_voice: FakeVoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_cache_dir_is_under_cwd(fake_voice: FakeVoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MATCUE_CACHE_DIR")
     monkeypatch.chdir(tmp_path)
     speak_all(["Rest."], VoiceSpec(backend="fake"))
@@ -324,11 +319,7 @@ def test_wav_reader_tolerates_streamed_header_and_detects_truncation() -> None:
     truncated = data[:-400]
     assert wav_problem(truncated) is not None
     streamed = (
-        data[:4]
-        + (0x7FFFFFF0).to_bytes(4, "little")
-        + data[8:40]
-        + (0x7FFFFFF0).to_bytes(4, "little")
-        + data[44:]
+        data[:4] + (0x7FFFFFF0).to_bytes(4, "little") + data[8:40] + (0x7FFFFFF0).to_bytes(4, "little") + data[44:]
     )
     assert np.array_equal(read_audio_bytes(streamed).samples, samples)
     with pytest.raises(WavFormatError):

@@ -37,12 +37,18 @@ def _parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``render`` and ``script``."""
     decorators = [
-        click.option("--level", type=click.Choice(LEVELS), help="Level to render (default: the routine's, else beginner)."),
-        click.option("--first-side", type=click.Choice(("right", "left")), help="Side played first in 'sides: both' steps."),
+        click.option(
+            "--level", type=click.Choice(LEVELS), help="Level to render (default: the routine's, else beginner)."
+        ),
+        click.option(
+            "--first-side", type=click.Choice(("right", "left")), help="Side played first in 'sides: both' steps."
+        ),
         click.option("--backend", metavar="NAME", help="Voice backend (espeak-ng, pyttsx3, ...; default auto)."),
         click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
         click.option("--rate", type=click.IntRange(60, 500), help="Speaking rate in words per minute."),
-        click.option("--set", "set_vars", multiple=True, metavar="KEY=VALUE", help="Set a {placeholder} value (repeatable)."),
+        click.option(
+            "--set", "set_vars", multiple=True, metavar="KEY=VALUE", help="Set a {placeholder} value (repeatable)."
+        ),
         click.option("--no-tones", is_flag=True, help="Leave out the breath-pacing tones."),
     ]
     for d in reversed(decorators):
@@ -147,11 +153,19 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
 
 @cli.command()
 @click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("audio_out"), show_default=True, help="Folder for the MP3 files.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("audio_out"),
+    show_default=True,
+    help="Folder for the MP3 files.",
+)
 @tailoring_options
-@click.option("--bitrate", default="96k", show_default=True, metavar="RATE",
-              help="MP3 bitrate (constant), e.g. 64k, 96k, 128k.")
+@click.option(
+    "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
+)
 def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate) -> None:  # type: ignore[no-untyped-def]
     """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length."""
     from .pipeline import render_routine
@@ -221,8 +235,20 @@ def voices(backend: str) -> None:
         click.echo(f"{v.id}\t{v.name}\t{langs}")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so a render removes its temporary file on the way out."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status (the console script calls this)."""
+    import signal
+
+    if hasattr(signal, "SIGTERM"):
+        try:
+            signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:  # not the main thread (embedded use): leave signals alone
+            pass
     try:
         cli.main(args=argv, prog_name="matcue", standalone_mode=True)
     except SystemExit as e:

@@ -168,6 +168,7 @@ class _Compiler:
     vars: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
     out: list[Segment] = field(default_factory=list)
+    side_ctx: str | None = None  # the side of the enclosing `sides:` section
 
     # --- helpers
 
@@ -190,7 +191,9 @@ class _Compiler:
             if name in ("side", "other_side"):
                 if side is None:
                     self.error(
-                        text.mark, text.where, f"{{{name}}} is used in a step without sides",
+                        text.mark,
+                        text.where,
+                        f"{{{name}}} is used in a step without sides",
                         "add 'sides: both', 'sides: left' or 'sides: right' to the step",
                     )
                     return name
@@ -207,7 +210,11 @@ class _Compiler:
 
     def text(self, value: LV[Text] | None, side: str | None) -> str | None:
         t = self.pick(value)
-        return None if t is None else self.fill(t, side)
+        return None if t is None else self.fill(t, side if side is not None else self.side_ctx)
+
+    def titled(self, title: str) -> str:
+        """A chapter title, with the side when inside a sided section."""
+        return f"{title} ({self.phrases.side_names[self.side_ctx]})" if self.side_ctx else title
 
     def breath(self, spec: LV[BreathSpec] | None) -> Breath:
         base = DEFAULT_BREATH
@@ -220,7 +227,7 @@ class _Compiler:
     def sides(self, value: LV[str] | None) -> tuple[str | None, ...]:
         sides = self.pick(value)
         if sides is None:
-            return (None,)
+            return (self.side_ctx,)
         if sides == "both":
             first = self.options.first_side or self.routine.first_side
             return (first, SIDES[1 - SIDES.index(first)])
@@ -255,16 +262,7 @@ class _Compiler:
         elif isinstance(step, Pause):
             self.out.append(Gap(self.pick(step.dur_ms)))
         elif isinstance(step, Section):
-            name = self.text(step.name, None)
-            assert name is not None
-            if _makes_chapters(step.steps, self.level):
-                self.out.append(SectionStart(name))
-            else:
-                self.out.append(ChapterStart(name))
-            if self.pick(step.announce, True):
-                self.out.append(Speak(name.rstrip(".") + "."))
-                self.out.append(Gap(GAP_AFTER_SECTION_MS))
-            self.steps(step.steps)
+            self.section(step)
         elif isinstance(step, (Pose, Timer)):
             self.held(step)
         elif isinstance(step, Reps):
@@ -272,7 +270,7 @@ class _Compiler:
         elif isinstance(step, Breathe):
             self.breathe(step)
         elif isinstance(step, Rest):
-            self.out.append(ChapterStart("Rest"))
+            self.out.append(ChapterStart(self.titled("Rest")))
             cue = self.text(step.cue, None)
             if cue:
                 self.out.append(Speak(cue))
@@ -280,6 +278,31 @@ class _Compiler:
             self.out.append(Ring("soft"))
         else:  # pragma: no cover - the loader builds only the kinds above
             raise TypeError(step)
+
+    def section(self, step: Section) -> None:
+        outer = self.side_ctx
+        sides = self.sides(step.sides) if step.sides is not None else (None,)
+        for i, side in enumerate(sides):
+            self.side_ctx = side if side is not None else outer
+            name = self.text(step.name, None)
+            assert name is not None
+            title = self.titled(name) if step.sides is not None else name
+            if _makes_chapters(step.steps, self.level):
+                self.out.append(SectionStart(title))
+            else:
+                self.out.append(ChapterStart(title))
+            if i > 0:
+                self.out.append(Speak(self.phrases.switch_sides, side))
+                self.out.append(Ring("switch", side))
+                self.out.append(Gap(DEFAULT_TRANSITION_MS))
+            if self.pick(step.announce, True):
+                intro = name.rstrip(".") + "."
+                if side is not None and step.sides is not None:
+                    intro = f"{intro} {self.phrases.side_intro(side)}"
+                self.out.append(Speak(intro, side))
+                self.out.append(Gap(GAP_AFTER_SECTION_MS))
+            self.steps(step.steps)
+        self.side_ctx = outer
 
     def held(self, step: Pose | Timer) -> None:
         name_t = self.pick(step.name)
@@ -315,7 +338,7 @@ class _Compiler:
             if isinstance(step, Pose) and step.sanskrit is not None:
                 sanskrit = self.text(step.sanskrit, side)
                 intro = f"{name.rstrip('.')}, {sanskrit}."
-            if side:
+            if side and step.sides is not None:  # a sided section has announced its side
                 intro = f"{intro} {self.phrases.side_intro(side)}"
             self.out.append(Speak(intro, side))
             cue = self.text(step.cue, side)
@@ -352,8 +375,12 @@ class _Compiler:
             text = self.fill(say_t, side)
             if at.breath is not None:
                 if breath is None:
-                    self.error(at.mark, f"{d.where}.at", "'at: breath N' needs a breath pattern; a timer has none",
-                               "use a time like 'at: 15s'")
+                    self.error(
+                        at.mark,
+                        f"{d.where}.at",
+                        "'at: breath N' needs a breath pattern; a timer has none",
+                        "use a time like 'at: 15s'",
+                    )
                     continue
                 offset = (at.breath - 1) * breath.cycle_ms
                 shown = f"breath {at.breath}"
@@ -362,7 +389,11 @@ class _Compiler:
                 offset = at.ms
                 shown = _secs(at.ms)
             if offset >= hold_ms:
-                self.error(at.mark, f"{d.where}.at", f"the cue at {shown} starts after the hold ends (the hold is {_secs(hold_ms)})")
+                self.error(
+                    at.mark,
+                    f"{d.where}.at",
+                    f"the cue at {shown} starts after the hold ends (the hold is {_secs(hold_ms)})",
+                )
                 continue
             yield Cue(offset, text, Origin(say_t.mark, say_t.where))
 
@@ -372,7 +403,7 @@ class _Compiler:
         inhale = self.text(step.inhale, None)
         exhale = self.text(step.exhale, None)
         every = self.pick(step.speak, "every") == "every"
-        title = self.text(step.name, None) or f"{count} breaths with movement"
+        title = self.titled(self.text(step.name, None) or f"{count} breaths with movement")
         self.out.append(ChapterStart(title))
         cues: list[Cue] = []
         origin_in = _origin(self.pick(step.inhale))
@@ -391,6 +422,7 @@ class _Compiler:
                 breath=breath if self.options.tones is not False else None,
                 cues=tuple(cues),
                 start_bell=False,
+                side=self.side_ctx,
             )
         )
         self.out.append(Gap(GAP_AFTER_REPS_MS))
@@ -399,10 +431,12 @@ class _Compiler:
         name = self.text(step.name, None)
         assert name is not None
         pattern = self.breath(step.pattern)
-        self.out.append(ChapterStart(name))
+        self.out.append(ChapterStart(self.titled(name)))
         self.out.append(
-            Speak(f"{name.rstrip('.')}. " + self.phrases.pattern(pattern.inhale_ms, pattern.hold_in_ms,
-                                                               pattern.exhale_ms, pattern.hold_out_ms))
+            Speak(
+                f"{name.rstrip('.')}. "
+                + self.phrases.pattern(pattern.inhale_ms, pattern.hold_in_ms, pattern.exhale_ms, pattern.hold_out_ms)
+            )
         )
         self.out.append(Gap(GAP_BEFORE_HOLD_MS))
         rounds = self.pick(step.rounds)
@@ -426,6 +460,7 @@ class _Compiler:
                 breath=pattern if self.options.tones is not False else None,
                 cues=tuple(cues),
                 start_bell=True,
+                side=self.side_ctx,
             )
         )
         self.out.append(Ring("soft"))
@@ -459,8 +494,13 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     """Routine -> Script for one level. Raises RoutineError with every problem found."""
     phrases = phrases_for(routine.language)
     if phrases is None:
-        raise RoutineError([Problem(routine.mark, "language", f"no built-in phrases for language {routine.language!r}",
-                                    "supported: en")])
+        raise RoutineError(
+            [
+                Problem(
+                    routine.mark, "language", f"no built-in phrases for language {routine.language!r}", "supported: en"
+                )
+            ]
+        )
     variables = {k: v.value for k, v in routine.vars}
     variables.update(dict(options.vars))
     c = _Compiler(routine, options, phrases, resolve_level(routine, options), variables)

@@ -15,7 +15,7 @@ class DurationError(ValueError):
     """Raised with a message fit to show after ``where:``."""
 
 
-def parse_duration_ms(text: str | int | float, *, allow_zero: bool = False) -> int:
+def parse_duration_ms(text: str | float, *, allow_zero: bool = False) -> int:
     """Parse ``45``, ``7.5``, ``"45s"``, ``"2m"``, ``"1m30s"``, ``"1h"`` into milliseconds.
 
     Numbers are seconds. Units must come in the order h, m, s, each at most once.

@@ -148,15 +148,23 @@ def _block(
         if i + 1 < len(cues) and stop > t0 + cues[i + 1].offset_ms:
             nxt = cues[i + 1]
             problems.append(
-                Problem(cue.origin.mark, cue.origin.where,
-                        f"the {cue.what} at {_s(cue.offset_ms)} takes {_s(stop - start)} and runs into the next "
-                        f"cue at {_s(nxt.offset_ms)}", "shorten the text or move the cues apart")
+                Problem(
+                    cue.origin.mark,
+                    cue.origin.where,
+                    f"the {cue.what} at {_s(cue.offset_ms)} takes {_s(stop - start)} and runs into the next "
+                    f"cue at {_s(nxt.offset_ms)}",
+                    "shorten the text or move the cues apart",
+                )
             )
         elif stop > free_until:
             problems.append(
-                Problem(cue.origin.mark, cue.origin.where,
-                        f"the {cue.what} at {_s(cue.offset_ms)} takes {_s(stop - start)} and runs into "
-                        f"{limit_what} at {_s(free_until - t0)}", "start it earlier or shorten it")
+                Problem(
+                    cue.origin.mark,
+                    cue.origin.where,
+                    f"the {cue.what} at {_s(cue.offset_ms)} takes {_s(stop - start)} and runs into "
+                    f"{limit_what} at {_s(free_until - t0)}",
+                    "start it earlier or shorten it",
+                )
             )
         out.append(Event(start, stop, "speech", text=cue.text, side=b.side))
     out.extend(count_events)

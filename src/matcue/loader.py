@@ -97,7 +97,9 @@ def _text(ctx: _Ctx, node: Node, where: str) -> Text:
         raise ctx.error(node, where, "expected text, got an empty string")
     if len(raw) > MAX_TEXT_CHARS:
         raise ctx.error(
-            node, where, f"text is {len(raw)} characters long; at most {MAX_TEXT_CHARS} are allowed",
+            node,
+            where,
+            f"text is {len(raw)} characters long; at most {MAX_TEXT_CHARS} are allowed",
             "split it into several cues",
         )
     return Text(" ".join(raw.split()), ctx.mark(node), where)
@@ -219,7 +221,9 @@ def _level_map(ctx: _Ctx, node: MappingNode, where: str, conv: Conv) -> Leveled[
     for key, value in _pairs(ctx, node, where):
         if key.value not in LEVELS:
             ctx.error(
-                key, f"{where}.{key.value}", f"unknown level {key.value!r}",
+                key,
+                f"{where}.{key.value}",
+                f"unknown level {key.value!r}",
                 _did_you_mean(key.value, LEVELS) or "levels are beginner, intermediate, advanced",
             )
             failed = True
@@ -251,7 +255,35 @@ def _levels_list(ctx: _Ctx, node: Node, where: str) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- mappings
 
 
+_MERGER = yaml.constructor.SafeConstructor()
+
+
+def _flatten(ctx: _Ctx, node: MappingNode, where: str) -> None:
+    """Apply YAML merge keys (``<<: *defaults``) in place, keeping every node's mark.
+
+    A key given in the mapping itself wins over a merged one, as in YAML.
+    """
+    if not any(isinstance(k, ScalarNode) and k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+        return
+    own = [(k, v) for k, v in node.value if not (isinstance(k, ScalarNode) and k.tag == "tag:yaml.org,2002:merge")]
+    try:
+        _MERGER.flatten_mapping(node)
+    except yaml.constructor.ConstructorError as e:
+        raise ctx.error(node, where, f"YAML merge error: {e.problem}") from None
+    merged = node.value[: len(node.value) - len(own)]
+    own_keys = {k.value for k, _ in own if isinstance(k, ScalarNode)}
+    seen: set[str] = set()
+    keep = []
+    for k, v in reversed(merged):  # later merged mappings override earlier ones
+        if k.value in own_keys or k.value in seen:
+            continue
+        seen.add(k.value)
+        keep.append((k, v))
+    node.value = [*reversed(keep), *own]
+
+
 def _pairs(ctx: _Ctx, node: MappingNode, where: str) -> list[tuple[ScalarNode, Node]]:
+    _flatten(ctx, node, where)
     out: list[tuple[ScalarNode, Node]] = []
     seen: set[str] = set()
     for key, value in node.value:
@@ -311,7 +343,8 @@ def _breath(ctx: _Ctx, node: Node, where: str) -> BreathSpec:
         name = node.value.strip()
         if name not in BREATH_PRESETS:
             raise ctx.error(
-                node, where,
+                node,
+                where,
                 f"unknown breath pattern {name!r}; presets are {', '.join(BREATH_PRESETS)}",
                 _did_you_mean(name, list(BREATH_PRESETS)),
             )
@@ -386,46 +419,75 @@ _STEP_SCHEMAS: dict[str, tuple[dict[str, Conv], tuple[str, ...]]] = {
     "pause": ({"pause": _L(_duration(False))}, ()),
     "pose": (
         {
-            "pose": _L(_text), "sanskrit": _L(_text), "cue": _L(_text), "hold": _L(_hold),
-            "sides": _SIDES, "during": _during, "countdown": _L(_int(0, 60)), "release": _L(_text),
-            "transition": _L(_duration(True)), "breath": _L(_breath), "tones": _L(_bool),
+            "pose": _L(_text),
+            "sanskrit": _L(_text),
+            "cue": _L(_text),
+            "hold": _L(_hold),
+            "sides": _SIDES,
+            "during": _during,
+            "countdown": _L(_int(0, 60)),
+            "release": _L(_text),
+            "transition": _L(_duration(True)),
+            "breath": _L(_breath),
+            "tones": _L(_bool),
         },
         ("hold",),
     ),
     "timer": (
         {
-            "timer": _L(_text), "cue": _L(_text), "duration": _L(_duration(False)),
-            "bell_every": _L(_duration(False)), "during": _during, "countdown": _L(_int(0, 60)),
-            "sides": _SIDES, "release": _L(_text), "transition": _L(_duration(True)),
+            "timer": _L(_text),
+            "cue": _L(_text),
+            "duration": _L(_duration(False)),
+            "bell_every": _L(_duration(False)),
+            "during": _during,
+            "countdown": _L(_int(0, 60)),
+            "sides": _SIDES,
+            "release": _L(_text),
+            "transition": _L(_duration(True)),
         },
         ("duration",),
     ),
     "reps": (
         {
-            "reps": _L(_int(1, 1000)), "inhale": _L(_text), "exhale": _L(_text), "breath": _L(_breath),
-            "speak": _L(_choice(("every", "first"))), "name": _L(_text),
+            "reps": _L(_int(1, 1000)),
+            "inhale": _L(_text),
+            "exhale": _L(_text),
+            "breath": _L(_breath),
+            "speak": _L(_choice(("every", "first"))),
+            "name": _L(_text),
         },
         (),
     ),
     "breathe": (
         {
-            "breathe": _L(_text), "pattern": _L(_full_breath), "rounds": _L(_int(1, 10_000)),
-            "duration": _L(_duration(False)), "count": _L(_bool),
+            "breathe": _L(_text),
+            "pattern": _L(_full_breath),
+            "rounds": _L(_int(1, 10_000)),
+            "duration": _L(_duration(False)),
+            "count": _L(_bool),
         },
         ("pattern",),
     ),
     "rest": ({"rest": _L(_duration(False)), "cue": _L(_text)}, ()),
-    "section": ({"section": _L(_text), "steps": lambda c, n, w: n, "announce": _L(_bool)}, ("steps",)),
+    "section": (
+        {"section": _L(_text), "steps": lambda c, n, w: n, "announce": _L(_bool), "sides": _SIDES},
+        ("steps",),
+    ),
     "include": ({"include": lambda c, n, w: n}, ()),
 }
 
 
 def _kind_of(ctx: _Ctx, node: MappingNode, where: str) -> str:
+    _flatten(ctx, node, where)
     keys = [k.value for k, _ in node.value if isinstance(k, ScalarNode)]
     kinds = [k for k in keys if k in STEP_KINDS]
+    if len(kinds) > 1:  # `pause` is also a key of `say`: there it is not a second kind
+        kinds = [k for k in kinds if not any(k in _STEP_SCHEMAS[o][0] for o in kinds if o != k)] or kinds
     if len(kinds) > 1:
         raise ctx.error(
-            node, where, f"a step has exactly one kind, got {' and '.join(repr(k) for k in kinds)}",
+            node,
+            where,
+            f"a step has exactly one kind, got {' and '.join(repr(k) for k in kinds)}",
             "split it into two steps",
         )
     if not kinds:
@@ -434,7 +496,9 @@ def _kind_of(ctx: _Ctx, node: MappingNode, where: str) -> str:
             if isinstance(key, ScalarNode) and key.value not in known:
                 hint = _did_you_mean(key.value, STEP_KINDS)
                 raise ctx.error(
-                    key, f"{where}.{key.value}", f"unknown step kind {key.value!r}",
+                    key,
+                    f"{where}.{key.value}",
+                    f"unknown step kind {key.value!r}",
                     hint or "step kinds are " + ", ".join(STEP_KINDS),
                 )
         raise ctx.error(node, where, "a step needs one kind key: " + ", ".join(STEP_KINDS))
@@ -460,12 +524,14 @@ def _steps(ctx: _Ctx, node: Node, where: str) -> list[Step]:
 def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
     if not isinstance(node, MappingNode):
         if isinstance(node, ScalarNode) and node.value.strip() in STEP_KINDS:
-            raise ctx.error(node, where, f"step {node.value.strip()!r} has no value", f"write '{node.value.strip()}: ...'")
+            raise ctx.error(
+                node, where, f"step {node.value.strip()!r} has no value", f"write '{node.value.strip()}: ...'"
+            )
         raise ctx.error(node, where, f"expected a step like '- say: ...', got {_describe(node)}")
     kind = _kind_of(ctx, node, where)
     schema, required = _STEP_SCHEMAS[kind]
     f = _fields(ctx, node, where, {**schema, **_COMMON}, required)
-    base = dict(mark=ctx.mark(node), where=where, levels=f.get("levels"))
+    base: dict[str, Any] = dict(mark=ctx.mark(node), where=where, levels=f.get("levels"))
     if kind == "include":
         return _include(ctx, f["include"], f"{where}.include", base["levels"])
     if kind == "say":
@@ -478,22 +544,41 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
         steps = _steps(ctx, f["steps"], f"{where}.steps")
         if not steps:
             raise ctx.error(f["steps"], f"{where}.steps", "a section needs at least one step")
-        return [Section(**base, name=f["section"], steps=tuple(steps), announce=f.get("announce", True))]
+        return [
+            Section(
+                **base, name=f["section"], steps=tuple(steps), announce=f.get("announce", True), sides=f.get("sides")
+            )
+        ]
     if kind == "pose":
         return [
             Pose(
-                **base, name=f["pose"], hold=f["hold"], sanskrit=f.get("sanskrit"), cue=f.get("cue"),
-                sides=f.get("sides"), during=f.get("during", ()), countdown=f.get("countdown"),
-                release=f.get("release"), transition_ms=f.get("transition"), breath=f.get("breath"),
+                **base,
+                name=f["pose"],
+                hold=f["hold"],
+                sanskrit=f.get("sanskrit"),
+                cue=f.get("cue"),
+                sides=f.get("sides"),
+                during=f.get("during", ()),
+                countdown=f.get("countdown"),
+                release=f.get("release"),
+                transition_ms=f.get("transition"),
+                breath=f.get("breath"),
                 tones=f.get("tones"),
             )
         ]
     if kind == "timer":
         return [
             Timer(
-                **base, name=f["timer"], duration_ms=f["duration"], cue=f.get("cue"),
-                bell_every_ms=f.get("bell_every"), during=f.get("during", ()), countdown=f.get("countdown"),
-                sides=f.get("sides"), release=f.get("release"), transition_ms=f.get("transition"),
+                **base,
+                name=f["timer"],
+                duration_ms=f["duration"],
+                cue=f.get("cue"),
+                bell_every_ms=f.get("bell_every"),
+                during=f.get("during", ()),
+                countdown=f.get("countdown"),
+                sides=f.get("sides"),
+                release=f.get("release"),
+                transition_ms=f.get("transition"),
             )
         ]
     if kind == "reps":
@@ -501,8 +586,13 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
             raise ctx.error(node, where, "reps need an 'inhale' or an 'exhale' text (or both)")
         return [
             Reps(
-                **base, count=f["reps"], inhale=f.get("inhale"), exhale=f.get("exhale"),
-                breath=f.get("breath"), speak=f.get("speak", "every"), name=f.get("name"),
+                **base,
+                count=f["reps"],
+                inhale=f.get("inhale"),
+                exhale=f.get("exhale"),
+                breath=f.get("breath"),
+                speak=f.get("speak", "every"),
+                name=f.get("name"),
             )
         ]
     assert kind == "breathe"
@@ -510,8 +600,12 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
         raise ctx.error(node, where, "a breathing exercise needs exactly one of 'rounds' or 'duration'")
     return [
         Breathe(
-            **base, name=f["breathe"], pattern=f["pattern"], rounds=f.get("rounds"),
-            duration_ms=f.get("duration"), count=f.get("count", False),
+            **base,
+            name=f["breathe"],
+            pattern=f["pattern"],
+            rounds=f.get("rounds"),
+            duration_ms=f.get("duration"),
+            count=f.get("count", False),
         )
     ]
 
@@ -522,7 +616,7 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
     target = base_dir / raw.strip()
     real = os.path.realpath(target)
     if real in ctx.stack:
-        chain = " -> ".join([*(_short(p) for p in ctx.stack[ctx.stack.index(real):]), _short(real)])
+        chain = " -> ".join([*(_short(p) for p in ctx.stack[ctx.stack.index(real) :]), _short(real)])
         raise ctx.error(node, where, f"include cycle: {chain}")
     if len(ctx.stack) > MAX_INCLUDE_DEPTH:
         raise ctx.error(node, where, f"includes nest deeper than {MAX_INCLUDE_DEPTH} files")
@@ -536,7 +630,9 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
     if isinstance(root, SequenceNode):
         steps = _steps(inner, root, "steps")
     else:
-        f = _fields(inner, root, "", _ROUTINE_SCHEMA, ("steps",), what="a routine (a mapping with 'steps') or a list of steps")
+        f = _fields(
+            inner, root, "", _ROUTINE_SCHEMA, ("steps",), what="a routine (a mapping with 'steps') or a list of steps"
+        )
         steps = f["steps"]
     if levels is not None:
         steps = [_restrict(s, levels) for s in steps]
@@ -671,7 +767,9 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
 
 
 def _build(ctx: _Ctx, root: Node) -> Routine:
-    f = _fields(ctx, root, "", _ROUTINE_SCHEMA, ("title", "steps"), what="a routine (a mapping with 'title' and 'steps')")
+    f = _fields(
+        ctx, root, "", _ROUTINE_SCHEMA, ("title", "steps"), what="a routine (a mapping with 'title' and 'steps')"
+    )
     steps = f["steps"]
     voice = f.get("voice", VoiceSettings())
     return Routine(

@@ -40,7 +40,7 @@ class Leveled(Generic[T]):
 LV = Union[T, Leveled[T]]
 
 
-def pick(value: "LV[T]", level: str) -> T:
+def pick(value: LV[T], level: str) -> T:
     """Resolve a possibly level-dependent value."""
     if isinstance(value, Leveled):
         return value.resolve(level)
@@ -79,7 +79,7 @@ class Breath:
         )
         return tuple(p for p in out if p[1] > 0)
 
-    def scaled(self, factor: float) -> "Breath":
+    def scaled(self, factor: float) -> Breath:
         return Breath(
             round(self.inhale_ms * factor),
             round(self.exhale_ms * factor),
@@ -167,8 +167,9 @@ class Pause(StepBase):
 @dataclass(frozen=True, slots=True)
 class Section(StepBase):
     name: LV[Text]
-    steps: tuple["Step", ...]
+    steps: tuple[Step, ...]
     announce: LV[bool] = True
+    sides: LV[str] | None = None  # "both": the whole section once per side, {side} inside
 
 
 @dataclass(frozen=True, slots=True)

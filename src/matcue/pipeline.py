@@ -38,7 +38,7 @@ class VoiceOverrides:
     rate: int | None = None
 
 
-def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -> "VoiceSpec":
+def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -> VoiceSpec:
     from .voice.base import VoiceSpec
 
     v = routine.voice
@@ -92,7 +92,7 @@ class Built:
     routine: Routine
     script: Script
     timeline: Timeline
-    clips: dict[str, "Clip"]
+    clips: dict[str, Clip]
     synthesized: int  # phrases synthesized (not found in the cache)
 
 

@@ -126,9 +126,7 @@ def mix(timeline: Timeline, clips: Mapping[str, Clip]) -> np.ndarray:
     return _to_int16(acc)
 
 
-def iter_blocks(
-    timeline: Timeline, clips: Mapping[str, Clip], block_ms: int = BLOCK_MS
-) -> Iterator[np.ndarray]:
+def iter_blocks(timeline: Timeline, clips: Mapping[str, Clip], block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
     """The track as consecutive int16 mono blocks of ``block_ms`` (the last one shorter).
 
     Each event contributes only its overlap with a block; its samples are synthesized
@@ -140,9 +138,7 @@ def iter_blocks(
     return _blocks(_sources(timeline, clips), clips, timeline.total_ms, block_ms)
 
 
-def _blocks(
-    pending: list[_Source], clips: Mapping[str, Clip], total_ms: int, block_ms: int
-) -> Iterator[np.ndarray]:
+def _blocks(pending: list[_Source], clips: Mapping[str, Clip], total_ms: int, block_ms: int) -> Iterator[np.ndarray]:
     live: list[tuple[_Source, np.ndarray]] = []
     next_src = 0
     for b0, b1 in _block_bounds(total_ms, block_ms):

@@ -77,16 +77,13 @@ def _decay_for(length_ms: int) -> int:
 
 
 _BELLS: dict[str, _BellDesign] = {
-    # start of a hold: one clear strike, D5
-    "start": _BellDesign(2500, -12.0, (_Strike(0, 587.33),), _decay_for(2500)),
+    # start of a hold: one deep strike on A3, the pitch the first inhale tone starts from,
+    # so the bell and the rising glide under it agree (and the glide is still heard rising)
+    "start": _BellDesign(2500, -13.0, (_Strike(0, TONE_LOW_HZ),), _decay_for(2500), partial_db=(0.0, -16.0, -28.0)),
     # end of a hold: two strikes, lower (A4)
-    "end": _BellDesign(
-        2800, -12.0, (_Strike(0, 440.0), _Strike(300, 440.0, -2.0)), _decay_for(2800)
-    ),
+    "end": _BellDesign(2800, -12.0, (_Strike(0, 440.0), _Strike(300, 440.0, -2.0)), _decay_for(2800)),
     # switch sides: two notes rising a major third, C5 then E5
-    "switch": _BellDesign(
-        2600, -13.0, (_Strike(0, 523.25), _Strike(380, 659.26, -1.0)), _decay_for(2600)
-    ),
+    "switch": _BellDesign(2600, -13.0, (_Strike(0, 523.25), _Strike(380, 659.26, -1.0)), _decay_for(2600)),
     # rests / end of a breathing exercise: low, slow attack, almost no upper partials
     "soft": _BellDesign(
         3000,
@@ -145,9 +142,7 @@ def breath_tone_samples(kind: str, n_samples: int) -> np.ndarray:
         raise ValueError(f"unknown breath tone {kind!r}; expected one of {BREATH_KINDS}")
     if n_samples <= 0:
         return np.zeros(0, dtype=np.float32)
-    f_start, f_end = (
-        (TONE_LOW_HZ, TONE_HIGH_HZ) if kind == "inhale" else (TONE_HIGH_HZ, TONE_LOW_HZ)
-    )
+    f_start, f_end = (TONE_LOW_HZ, TONE_HIGH_HZ) if kind == "inhale" else (TONE_HIGH_HZ, TONE_LOW_HZ)
     phase = _glide_phase(f_start, f_end, n_samples)
     amps = np.array([db_to_gain(db) for db in TONE_HARMONICS_DB])
     amps *= db_to_gain(TONE_GAIN_DB) / math.sqrt(float(np.sum(amps**2)) / 2.0)
@@ -170,9 +165,7 @@ def _glide_phase(f_start_hz: float, f_end_hz: float, n_samples: int) -> np.ndarr
 
 def glide_freq_hz(kind: str, frac: float) -> float:
     """The tone's instantaneous frequency at ``frac`` (0..1) of the event (for tests/docs)."""
-    f_start, f_end = (
-        (TONE_LOW_HZ, TONE_HIGH_HZ) if kind == "inhale" else (TONE_HIGH_HZ, TONE_LOW_HZ)
-    )
+    f_start, f_end = (TONE_LOW_HZ, TONE_HIGH_HZ) if kind == "inhale" else (TONE_HIGH_HZ, TONE_LOW_HZ)
     return f_start * (f_end / f_start) ** frac
 
 

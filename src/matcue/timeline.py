@@ -78,7 +78,7 @@ class Timeline:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Timeline":
+    def from_dict(cls, d: dict[str, Any]) -> Timeline:
         return cls(
             title=d["title"],
             total_ms=int(d["total_ms"]),
@@ -97,7 +97,7 @@ class Timeline:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "Timeline":
+    def from_json(cls, text: str) -> Timeline:
         return cls.from_dict(json.loads(text))
 
     def to_text(self) -> str:

@@ -139,9 +139,7 @@ def speak_all(
 def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Path) -> Clip:
     clip = backend.synthesize(text, spec)
     if clip.samples.dtype != np.int16 or clip.samples.ndim != 1 or len(clip.samples) == 0:
-        raise VoiceError(
-            f"voice backend {backend.name!r} returned no audio for {quote_phrase(text)}"
-        )
+        raise VoiceError(f"voice backend {backend.name!r} returned no audio for {quote_phrase(text)}")
     try:
         store(path, clip)
     except OSError as exc:

@@ -91,13 +91,9 @@ class EspeakBackend:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise VoiceError(
-                f"espeak-ng took more than {self.timeout_s:g} s to speak {quote_phrase(text)}"
-            ) from None
+            raise VoiceError(f"espeak-ng took more than {self.timeout_s:g} s to speak {quote_phrase(text)}") from None
         except OSError as exc:
-            raise VoiceError(
-                f"could not run espeak-ng to speak {quote_phrase(text)}: {exc}"
-            ) from exc
+            raise VoiceError(f"could not run espeak-ng to speak {quote_phrase(text)}: {exc}") from exc
         stderr = _tail(proc.stderr)
         if proc.returncode != 0:
             raise VoiceError(
@@ -114,9 +110,7 @@ class EspeakBackend:
         samples = finish_clip_samples(audio)
         if len(samples) == 0:
             detail = f": {stderr}" if stderr else ""
-            raise VoiceError(
-                f"espeak-ng produced only silence for {quote_phrase(text)} with voice {cmd[2]!r}{detail}"
-            )
+            raise VoiceError(f"espeak-ng produced only silence for {quote_phrase(text)} with voice {cmd[2]!r}{detail}")
         return Clip(samples)
 
     def voices(self) -> list[VoiceInfo]:

@@ -88,9 +88,7 @@ class Pyttsx3Backend:
 
     def available(self) -> bool:
         if self._available is None:
-            self._available = _pyttsx3_importable() and (
-                not sys.platform.startswith("linux") or _libespeak_present()
-            )
+            self._available = _pyttsx3_importable() and (not sys.platform.startswith("linux") or _libespeak_present())
         return self._available
 
     # ---------------------------------------------------------------------- voices
@@ -104,9 +102,7 @@ class Pyttsx3Backend:
             if proc.returncode != 0 or not out.exists():
                 raise VoiceError(f"could not list pyttsx3 voices: {_tail(proc.stderr)}")
             listing = json.loads(out.read_text(encoding="utf-8"))
-        return [
-            VoiceInfo(id=v["id"], name=v["name"], languages=tuple(v["languages"])) for v in listing
-        ]
+        return [VoiceInfo(id=v["id"], name=v["name"], languages=tuple(v["languages"])) for v in listing]
 
     # ------------------------------------------------------------------ synthesis
 
@@ -117,9 +113,7 @@ class Pyttsx3Backend:
                 return Clip(self._attempt(text, spec))
             except _Retryable as exc:
                 problems.append(str(exc))
-        raise VoiceError(
-            f"pyttsx3 failed to speak {quote_phrase(text)} (tried twice: {'; '.join(problems)})"
-        )
+        raise VoiceError(f"pyttsx3 failed to speak {quote_phrase(text)} (tried twice: {'; '.join(problems)})")
 
     def _timeout_s(self, text: str) -> float:
         if self.timeout_s is not None:
@@ -161,9 +155,7 @@ class Pyttsx3Backend:
         return samples
 
     @staticmethod
-    def _run(
-        cmd: list[str], stdin: bytes, timeout: float
-    ) -> subprocess.CompletedProcess[bytes] | None:
+    def _run(cmd: list[str], stdin: bytes, timeout: float) -> subprocess.CompletedProcess[bytes] | None:
         try:
             return subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout,
                                   check=False)  # fmt: skip

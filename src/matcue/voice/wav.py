@@ -93,9 +93,7 @@ def _check_riff_size(data: bytes, strict: bool, big_endian: bool) -> None:
         raise WavFormatError("file too short for a header")
     (riff_size,) = struct.unpack(">I" if big_endian else "<I", data[4:8])
     if strict and riff_size + 8 != len(data):
-        raise WavFormatError(
-            f"header says {riff_size + 8} bytes but the file has {len(data)} (incomplete?)"
-        )
+        raise WavFormatError(f"header says {riff_size + 8} bytes but the file has {len(data)} (incomplete?)")
 
 
 def _read_wav(data: bytes, *, strict: bool) -> PcmAudio:
@@ -108,18 +106,14 @@ def _read_wav(data: bytes, *, strict: bool) -> PcmAudio:
     fpos, _, fpresent = chunks[b"fmt "]
     if fpresent < 16:
         raise WavFormatError("WAV 'fmt ' chunk is truncated")
-    fmt_tag, channels, rate_hz, _, _block_align, bits = struct.unpack(
-        "<HHIIHH", data[fpos : fpos + 16]
-    )
+    fmt_tag, channels, rate_hz, _, _block_align, bits = struct.unpack("<HHIIHH", data[fpos : fpos + 16])
     if fmt_tag == 0xFFFE and fpresent >= 26:  # WAVE_FORMAT_EXTENSIBLE: real tag in the GUID
         (fmt_tag,) = struct.unpack("<H", data[fpos + 24 : fpos + 26])
     if fmt_tag != 1 or bits != 16:
         raise WavFormatError(f"unsupported WAV encoding (format {fmt_tag}, {bits} bits)")
     dpos, dsize, dpresent = chunks[b"data"]
     if strict and dpresent != dsize:
-        raise WavFormatError(
-            f"data chunk says {dsize} bytes but only {dpresent} are present (incomplete?)"
-        )
+        raise WavFormatError(f"data chunk says {dsize} bytes but only {dpresent} are present (incomplete?)")
     raw = np.frombuffer(data, dtype="<i2", count=dpresent // 2, offset=dpos)
     return PcmAudio(_to_mono(raw, channels), int(rate_hz))
 

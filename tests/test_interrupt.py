@@ -1,0 +1,45 @@
+"""A render killed mid-way (SIGTERM or Ctrl-C) leaves no partial MP3 and no temporary
+file, and the next render of the same routine succeeds."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import audiocheck as ac
+
+pytestmark = [pytest.mark.ffmpeg, pytest.mark.skipif(not ac.have_ffmpeg(), reason="needs ffmpeg")]
+
+LONG = "title: Long hold\nsteps:\n  - say: Settle in.\n  - pose: Seated\n    hold: 40m\n"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
+    routine = tmp_path / "long.yaml"
+    routine.write_text(LONG)
+    out = tmp_path / "out"
+    env_cache = {"MATCUE_CACHE_DIR": str(tmp_path / "cache")}
+    import os
+
+    env = {**os.environ, **env_cache}
+    cmd = [sys.executable, "-m", "matcue", "render", str(routine), "-o", str(out), "--backend", "fake"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # wait until the encode has started (its temporary file exists), then interrupt
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
+        time.sleep(0.02)
+    assert out.exists() and any(out.iterdir()), "the render never started writing"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.strip().endswith("Interrupted.")
+    assert list(out.iterdir()) == []  # no .mp3, no temporary file
+
+    routine.write_text(LONG.replace("40m", "20s"))
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (mp3,) = out.iterdir()
+    assert mp3.name == "long-hold.mp3"
+    assert ac.duration_ms(ac.decode(mp3)) > 20_000
