@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -137,11 +137,20 @@ def breath_tone(kind: str, dur_ms: int) -> np.ndarray:
 
 
 def breath_tone_samples(kind: str, n_samples: int) -> np.ndarray:
-    """``breath_tone`` sized in samples (the mixer sizes events by their sample span)."""
+    """``breath_tone`` sized in samples (the mixer sizes events by their sample span).
+
+    The result is read-only and shared: a routine repeats the same few phase lengths
+    hundreds of times, so each (kind, length) is synthesized once.
+    """
     if kind not in BREATH_KINDS:
         raise ValueError(f"unknown breath tone {kind!r}; expected one of {BREATH_KINDS}")
     if n_samples <= 0:
         return np.zeros(0, dtype=np.float32)
+    return _breath_tone_cached(kind, n_samples)
+
+
+@lru_cache(maxsize=64)
+def _breath_tone_cached(kind: str, n_samples: int) -> np.ndarray:
     f_start, f_end = (TONE_LOW_HZ, TONE_HIGH_HZ) if kind == "inhale" else (TONE_HIGH_HZ, TONE_LOW_HZ)
     phase = _glide_phase(f_start, f_end, n_samples)
     amps = np.array([db_to_gain(db) for db in TONE_HARMONICS_DB])
@@ -151,7 +160,9 @@ def breath_tone_samples(kind: str, n_samples: int) -> np.ndarray:
         wave += amp * np.sin(harmonic * phase)
     fade = min(ms_to_samples(TONE_FADE_MS), int(n_samples * TONE_FADE_MAX_FRACTION))
     _apply_fades(wave, fade, fade)
-    return wave.astype(np.float32)
+    result = wave.astype(np.float32)
+    result.setflags(write=False)
+    return result
 
 
 def _glide_phase(f_start_hz: float, f_end_hz: float, n_samples: int) -> np.ndarray:

@@ -1,0 +1,212 @@
+"""Join independently encoded MP3 parts into one gapless file with one correct LAME tag.
+
+Each part is a CBR MPEG-1 Layer III stream written by ffmpeg's libmp3lame with an
+Info/LAME tag frame (``-write_xing 1``). The joined file keeps the first part's tag frame,
+drops the other parts' tag frames, and rewrites the tag for the whole: frame count, byte
+count, seek table, encoder delay (the first part's) and end padding (the last part's),
+music length and CRC (combined from the parts' own CRCs, never recomputed over the audio),
+and the tag's own CRC. Decoders that honour the LAME tag (ffmpeg, most players) then
+trim exactly the first part's delay and the last part's padding.
+
+What the parts leave at each join — the earlier part's end padding and the later part's
+encoder delay, ``padding + ENCODER_DELAY`` samples — the renderer takes out of a silence
+in the PCM it feeds the later part, so the decoded track is sample-aligned with the mix.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLES_PER_FRAME = 1152
+ENCODER_DELAY = 576  # LAME's encoder delay, written in the tag
+_BITRATES_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+_RATES_HZ = (44100, 48000, 32000)
+_TAG_CRC_BYTES = 190  # the LAME tag CRC covers the first 190 bytes of the tag frame
+_TOC_SIZE = 100
+
+
+class JoinError(ValueError):
+    """A part is not the kind of MP3 this module joins."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A part's Info/LAME tag frame and what it says."""
+
+    frame: bytes  # the whole first frame
+    offset: int  # of "Info"/"Xing" inside it
+    delay: int
+    padding: int
+    music_bytes: int  # the whole part, tag frame included (ffmpeg's "music length")
+    audio_crc: int  # CRC-16 of the audio frames after the tag frame
+
+    @property
+    def audio_bytes(self) -> int:
+        return self.music_bytes - len(self.frame)
+
+
+def frame_size(header: int) -> int:
+    """Bytes in an MPEG-1 Layer III frame from its 32-bit header; JoinError if not one."""
+    if (header >> 21) & 0x7FF != 0x7FF or (header >> 19) & 3 != 3 or (header >> 17) & 3 != 1:
+        raise JoinError(f"not an MPEG-1 Layer III frame header: {header:#010x}")
+    index = (header >> 12) & 0xF
+    rate_index = (header >> 10) & 3
+    if index in (0, 15) or rate_index == 3:
+        raise JoinError(f"unsupported frame header: {header:#010x}")
+    return 144 * _BITRATES_KBPS[index] * 1000 // _RATES_HZ[rate_index] + ((header >> 9) & 1)
+
+
+def read_tag(path: Path) -> Tag:
+    """The Info/LAME tag of a part written by ffmpeg with ``-write_xing 1`` (no ID3)."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if len(head) < 4:
+            raise JoinError(f"{path.name}: empty")
+        frame = head + f.read(frame_size(struct.unpack(">I", head)[0]) - 4)
+    tag = max(frame.find(b"Info"), frame.find(b"Xing"))
+    if tag < 0 or tag + 156 > len(frame):
+        raise JoinError(f"{path.name}: the first frame carries no Info/LAME tag")
+    v = int.from_bytes(frame[tag + 141 : tag + 144], "big")
+    music_bytes, audio_crc = struct.unpack_from(">IH", frame, tag + 148)
+    return Tag(frame, tag, v >> 12, v & 0xFFF, music_bytes, audio_crc)
+
+
+def frame_sizes(path: Path, chunk_bytes: int = 1 << 20) -> list[int]:
+    """Sizes of the audio frames after the tag frame, read in chunks (constant memory)."""
+    sizes: list[int] = []
+    with open(path, "rb") as f:
+        buf = b""
+        first = True
+        while True:
+            more = f.read(chunk_bytes)
+            buf += more
+            pos = 0
+            while pos + 4 <= len(buf):
+                size = frame_size(struct.unpack_from(">I", buf, pos)[0])
+                if pos + size > len(buf):
+                    break
+                if not first:
+                    sizes.append(size)
+                first = False
+                pos += size
+            buf = buf[pos:]
+            if not more:
+                break
+        if buf:
+            raise JoinError(f"{path.name}: {len(buf)} stray bytes at the end")
+    return sizes
+
+
+def join_into(first: Path, others: list[Path], chunk_bytes: int = 1 << 20) -> None:
+    """Append the other parts' audio to ``first`` and rewrite its tag for the whole file."""
+    tags = [read_tag(first), *(read_tag(p) for p in others)]
+    sizes = frame_sizes(first)
+    with open(first, "r+b") as out:
+        out.seek(0, 2)
+        for path, tag in zip(others, tags[1:]):
+            sizes += frame_sizes(path)
+            with open(path, "rb") as f:
+                f.seek(len(tag.frame))
+                while chunk := f.read(chunk_bytes):
+                    out.write(chunk)
+        out.seek(0)
+        out.write(whole_tag(tags, sizes))
+
+
+def whole_tag(tags: list[Tag], sizes: list[int]) -> bytes:
+    """The first part's tag frame, rewritten to describe all the parts joined."""
+    head = tags[0]
+    frame = bytearray(head.frame)
+    t = head.offset
+    audio_bytes = sum(sizes)
+    if audio_bytes != sum(tag.audio_bytes for tag in tags):
+        raise JoinError("the parts' frames do not add up to what their tags say")
+    total_bytes = len(frame) + audio_bytes
+    struct.pack_into(">II", frame, t + 8, len(sizes), total_bytes)
+    frame[t + 16 : t + 16 + _TOC_SIZE] = _toc(len(frame), sizes, total_bytes)
+    frame[t + 141 : t + 144] = ((head.delay << 12) | min(tags[-1].padding, 0xFFF)).to_bytes(3, "big")
+    crc = 0
+    for tag in tags:
+        crc = crc16_combine(crc, tag.audio_crc, tag.audio_bytes)
+    struct.pack_into(">IHH", frame, t + 148, total_bytes, crc, 0)
+    # the tag CRC covers the first 190 bytes, computed (as ffmpeg does) with its own field at 0
+    struct.pack_into(">H", frame, t + 154, crc16(bytes(frame[:_TAG_CRC_BYTES])))
+    return bytes(frame)
+
+
+def _toc(first_size: int, frame_sizes: list[int], total_bytes: int) -> bytes:
+    """The Xing seek table: where (of 256) in the file each percent of the frames begins."""
+    toc = bytearray(_TOC_SIZE)
+    n = len(frame_sizes)
+    if not n:
+        return bytes(toc)
+    pos = first_size
+    marks = {i * n // _TOC_SIZE: i for i in range(1, _TOC_SIZE)}
+    for j, size in enumerate(frame_sizes):
+        if j in marks:
+            toc[marks[j]] = min(255, 256 * pos // total_bytes)
+        pos += size
+    return bytes(toc)
+
+
+# --- CRC-16/ARC (ffmpeg's AV_CRC_16_ANSI_LE): table, and combination without the data --
+
+
+def _table() -> list[int]:
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC_TABLE = _table()
+
+
+def crc16(data: bytes, crc: int = 0) -> int:
+    for b in data:
+        crc = _CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc
+
+
+def _gf2_times(matrix: list[int], vec: int) -> int:
+    out = 0
+    i = 0
+    while vec:
+        if vec & 1:
+            out ^= matrix[i]
+        vec >>= 1
+        i += 1
+    return out
+
+
+def _gf2_square(matrix: list[int]) -> list[int]:
+    return [_gf2_times(matrix, m) for m in matrix]
+
+
+def crc16_combine(crc_a: int, crc_b: int, len_b: int) -> int:
+    """CRC of A followed by B, from the CRCs of A and B and the length of B (zlib's method)."""
+    if len_b <= 0:
+        return crc_a
+    # the operator for one zero bit in the reflected register
+    odd = [0xA001] + [1 << i for i in range(15)]
+    even = _gf2_square(odd)  # two zero bits
+    odd = _gf2_square(even)  # four zero bits
+    while True:
+        even = _gf2_square(odd)  # first pass: one zero byte
+        if len_b & 1:
+            crc_a = _gf2_times(even, crc_a)
+        len_b >>= 1
+        if not len_b:
+            break
+        odd = _gf2_square(even)
+        if len_b & 1:
+            crc_a = _gf2_times(odd, crc_a)
+        len_b >>= 1
+        if not len_b:
+            break
+    return crc_a ^ crc_b
