@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -38,6 +39,32 @@ class Clip:
         return samples_to_ms(len(self.samples))
 
 
+class CachedClip:
+    """A clip stored in the speech cache, read from disk each time its samples are used.
+
+    A long routine has hundreds of phrases; holding them all would make memory grow with
+    the length of the session. The renderer reads a clip when its speech event starts
+    and drops it when the event ends, so memory stays flat.
+    """
+
+    __slots__ = ("n_samples", "path")
+
+    def __init__(self, path: Path, n_samples: int):
+        self.path = path
+        self.n_samples = n_samples
+
+    @property
+    def samples(self) -> np.ndarray:
+        samples = np.load(self.path, allow_pickle=False)
+        if len(samples) != self.n_samples:
+            raise ValueError(f"speech cache entry {self.path} changed while in use")
+        return samples
+
+    @property
+    def length_ms(self) -> int:
+        return samples_to_ms(self.n_samples)
+
+
 class VoiceBackend(Protocol):
     """What every backend provides. Instances are cheap; heavy imports happen lazily."""
 
@@ -54,4 +81,4 @@ class VoiceBackend(Protocol):
         ...
 
 
-__all__ = ["SAMPLE_RATE", "Clip", "VoiceBackend", "VoiceInfo", "VoiceSpec"]
+__all__ = ["SAMPLE_RATE", "CachedClip", "Clip", "VoiceBackend", "VoiceInfo", "VoiceSpec"]

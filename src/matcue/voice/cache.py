@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import VoiceError
-from .base import Clip, VoiceBackend, VoiceSpec
+from .base import CachedClip, Clip, VoiceBackend, VoiceSpec
 from .registry import get_backend, quote_phrase
 
 CACHE_FORMAT_VERSION = 1
@@ -58,17 +58,22 @@ def cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / f"{key}.npy"
 
 
-def load_cached(path: Path) -> Clip | None:
-    """The clip stored at ``path``, or None when missing, unreadable or malformed."""
+def load_cached(path: Path) -> CachedClip | None:
+    """The clip stored at ``path`` (read lazily), or None when missing, unreadable or malformed.
+
+    Only the header is read here, through a memory map that checks the file holds all the
+    samples it declares; the samples are read when the renderer needs them.
+    """
     try:
-        samples = np.load(path, allow_pickle=False)
+        mapped = np.load(path, allow_pickle=False, mmap_mode="r")
     except (OSError, ValueError, EOFError):
         return None
-    if not isinstance(samples, np.ndarray):
+    if not isinstance(mapped, np.ndarray):
         return None
-    if samples.dtype != np.int16 or samples.ndim != 1 or len(samples) == 0:
-        return None
-    return Clip(samples)
+    ok = mapped.dtype == np.int16 and mapped.ndim == 1 and len(mapped) > 0
+    n = len(mapped) if mapped.ndim == 1 else 0
+    del mapped
+    return CachedClip(path, n) if ok else None
 
 
 def store(path: Path, clip: Clip) -> None:
@@ -144,7 +149,7 @@ def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Pat
         store(path, clip)
     except OSError as exc:
         raise VoiceError(f"could not write the voice cache entry {path}: {exc}") from exc
-    return clip
+    return CachedClip(path, len(clip.samples))  # memory stays flat however many phrases
 
 
 def _synthesize_misses(

@@ -1,0 +1,358 @@
+"""matcue render vs the encoder floor vs a naive pydub peer, for routines of several lengths.
+
+For each length (minutes) this generates a routine (poses with both sides, breath holds,
+during cues, reps, rests, a closing rest), then measures, in one run:
+
+- matcue render, cold speech cache and warm, wall time and peak RSS (the whole process
+  tree: Python plus its ffmpeg encoders), as medians over --repeat runs;
+- the floor: ffmpeg alone encoding the same length of audio (the track matcue wrote,
+  decoded back to PCM beforehand) with matcue's output settings: 44.1 kHz mono,
+  libmp3lame, the same constant bitrate, the same quality setting (ffmpeg's default);
+- a naive peer as common guided-audio generators are built: pydub segments joined with
+  ``+`` in a loop (holds built the same way, cues overlaid), then one export;
+- a warm render after changing one cue: how many phrases were synthesized.
+
+Run through ``scripts/bench``; every figure printed is measured here and now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BITRATE = "96k"
+
+POSES = [
+    ("Pigeon", "Bring your {side} knee forward and lengthen the other leg back."),
+    ("Lizard", "Step your {side} foot outside the hands and lower the back knee."),
+    ("Seated forward fold", "Extend your {side} leg and fold from the hips."),
+    ("Fire log", "Stack your {side} shin over the other and sit tall."),
+    ("Low lunge", "Step your {side} foot forward and let the hips sink."),
+    ("Supine twist", "Draw your {side} knee across the body and open the arms."),
+]
+CUES = [
+    "Keep the spine long.",
+    "Soften the shoulders away from the ears.",
+    "Let the exhale be longer.",
+    "Notice where the stretch is strongest.",
+    "Stay if it feels calm, ease off if it pinches.",
+    "Let the breath move into the hip.",
+    "Relax the jaw and the face.",
+]
+
+
+def routine_yaml(minutes: int, variant: str = "") -> str:
+    """A routine of about ``minutes`` minutes (by matcue's own speech estimate); every pose
+    round has cue texts of its own, so longer routines have more distinct phrases."""
+    from matcue.compile import compile_routine
+    from matcue.layout import layout
+    from matcue.loader import loads_routine
+    from matcue.pipeline import estimate_speech_ms
+
+    def text(rounds: int) -> str:
+        lines = [
+            f"title: Bench {minutes} minutes",
+            "author: matcue bench",
+            "collection: Benchmarks",
+            "breath: {inhale: 4, exhale: 6}",
+            "steps:",
+            f"  - say: Welcome to this {minutes} minute practice.{variant}",
+        ]
+        for n in range(rounds):
+            name, cue = POSES[n % len(POSES)]
+            lines += [
+                f"  - pose: {name} {n + 1}",
+                f"    cue: {cue} Round {n + 1}.",
+                "    sides: both",
+                "    hold: 9 breaths",
+                "    during:",
+                f"      - at: breath 3\n        say: {CUES[n % len(CUES)]} This is round {n + 1}.",
+                f"      - at: breath 6\n        say: {CUES[(n + 3) % len(CUES)]}",
+                "    release: Slowly come out of the pose.",
+                "    transition: 5s",
+            ]
+            if n % 3 == 2:
+                lines += ["  - reps: 4", f"    inhale: Reach up, round {n + 1}.", "    exhale: Fold down."]
+        lines += ["  - rest: 2m", "    cue: Lie down and let the breath be natural."]
+        return "\n".join(lines) + "\n"
+
+    def length_ms(src: str) -> int:
+        script = compile_routine(loads_routine(src))
+        return layout(script, {t: estimate_speech_ms(t) for t in script.texts()}).total_ms
+
+    rounds = 1
+    while length_ms(text(rounds + 1)) <= minutes * 60_000:
+        rounds += 1
+    return text(rounds)
+
+
+# --- measuring ---------------------------------------------------------------------
+
+
+def _tree_rss_kb(pid: int) -> int:
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS of the process tree in MB (sampled every 10 ms), stdout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.01)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    th.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return wall, peak / 1024, out
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+# --- the three contenders ----------------------------------------------------------
+
+
+def matcue_render(routine: Path, out: Path, cache: Path) -> tuple[float, float]:
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
+    wall, rss, _ = run_measured([str(ROOT / ".venv/bin/matcue"), "render", str(routine), "-o", str(out)], env)
+    return wall, rss
+
+
+def floor_encode(pcm: Path, out: Path) -> tuple[float, float]:
+    cmd = [
+        "ffmpeg",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "s16le",
+        "-ar",
+        "44100",
+        "-ac",
+        "1",
+        "-i",
+        str(pcm),
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        BITRATE,
+        "-ar",
+        "44100",
+        "-ac",
+        "1",
+        "-f",
+        "mp3",
+        str(out),
+    ]
+    wall, rss, _ = run_measured(cmd)
+    return wall, rss
+
+
+NAIVE = r"""
+import sys, time
+from pathlib import Path
+from pydub import AudioSegment
+from matcue.pipeline import build_timeline
+from matcue.render import _synthesize, _sources
+from matcue.pcm import ms_to_samples
+
+routine, out = sys.argv[1], sys.argv[2]
+built = build_timeline(routine)
+tl, clips = built.timeline, built.clips
+
+def seg(src):
+    pcm = _synthesize(src, clips)
+    data = (pcm.clip(-1, 1) * 32767).astype("<i2").tobytes()
+    return AudioSegment(data=data, sample_width=2, frame_rate=44100, channels=1)
+
+holds = tl.meta["holds"]
+sources = _sources(tl, clips)
+track = AudioSegment.empty()
+cursor = 0
+i = 0
+for h in holds + [None]:
+    h_start = ms_to_samples(h["start_ms"]) if h else ms_to_samples(tl.total_ms)
+    # everything before the hold: appended one after another, silences in between
+    while i < len(sources) and sources[i].start < h_start:
+        s = sources[i]; i += 1
+        if s.start > cursor:
+            track = track + AudioSegment.silent(duration=(s.start - cursor) * 1000 / 44100, frame_rate=44100)
+        track = track + seg(s)
+        cursor = s.start + len(track) * 0 + (s.end - s.start)
+        cursor = max(cursor, s.end)
+    if h is None:
+        break
+    if h_start > cursor:
+        track = track + AudioSegment.silent(duration=(h_start - cursor) * 1000 / 44100, frame_rate=44100)
+    h_end = ms_to_samples(h["end_ms"])
+    hold = AudioSegment.silent(duration=0, frame_rate=44100)
+    overlays = []
+    while i < len(sources) and sources[i].start < h_end:
+        s = sources[i]; i += 1
+        if s.event.kind in ("inhale", "exhale"):
+            gap = s.start - h_start - len(hold.get_array_of_samples())
+            if gap > 0:
+                hold = hold + AudioSegment.silent(duration=gap * 1000 / 44100, frame_rate=44100)
+            hold = hold + seg(s)
+        else:
+            overlays.append(s)
+    pad = h_end - h_start - len(hold.get_array_of_samples())
+    if pad > 0:
+        hold = hold + AudioSegment.silent(duration=pad * 1000 / 44100, frame_rate=44100)
+    for s in overlays:
+        hold = hold.overlay(seg(s), position=(s.start - h_start) * 1000 / 44100)
+    track = track + hold
+    cursor = h_end
+track.export(out, format="mp3", bitrate="96k")
+"""
+
+
+def naive_render(routine: Path, out: Path, cache: Path) -> tuple[float, float]:
+    script = out.parent / "naive_peer.py"
+    script.write_text(NAIVE)
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
+    wall, rss, _ = run_measured([PY, str(script), str(routine), str(out)], env)
+    return wall, rss
+
+
+def changed_cue_synthesized(routine: Path, cache: Path, out: Path) -> int:
+    """Warm render after changing one cue: phrases synthesized (expected: 1)."""
+    code = (
+        "import sys; from matcue.pipeline import render_routine; "
+        "print(render_routine(sys.argv[1], sys.argv[2]).synthesized)"
+    )
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
+    res = subprocess.run([PY, "-c", code, str(routine), str(out)], env=env, capture_output=True, text=True, check=True)
+    return int(res.stdout.strip())
+
+
+def decoded_pcm(mp3: Path, pcm: Path) -> None:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(mp3), "-f", "s16le", "-ar", "44100", "-ac", "1", str(pcm)], check=True
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lengths", default="15,30,60,120", help="routine lengths in minutes")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure (medians are printed)")
+    ap.add_argument("--naive-max", type=int, default=120, help="skip the naive peer above this many minutes")
+    args = ap.parse_args()
+    lengths = [int(x) for x in args.lengths.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="matcue-bench-"))
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{subprocess.run(['ffmpeg', '-version'], capture_output=True, text=True).stdout.split()[2]} ffmpeg"
+    )
+    print(f"settings: 44.1 kHz mono, libmp3lame CBR {BITRATE}; medians of {args.repeat} runs; RSS = process tree peak")
+    print()
+    header = (
+        f"{'min':>4} {'audio':>8} | {'cold s':>7} {'warm s':>7} {'RSS MB':>7} | {'floor s':>7} "
+        f"{'warm/floor':>10} | {'naive s':>8} {'naive MB':>8} {'speedup':>7} {'leaner':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for minutes in lengths:
+        d = work / f"m{minutes}"
+        d.mkdir()
+        routine = d / "routine.yaml"
+        routine.write_text(routine_yaml(minutes))
+        cold, warm, rss = [], [], []
+        for r in range(args.repeat):
+            cache = d / f"cache{r}"
+            w, m = matcue_render(routine, d / "out", cache)
+            cold.append(w)
+            rss.append(m)
+            w, m = matcue_render(routine, d / "out", cache)
+            warm.append(w)
+            rss.append(m)
+        mp3 = next((d / "out").glob("*.mp3"))
+        pcm = d / "track.pcm"
+        decoded_pcm(mp3, pcm)
+        audio_min = pcm.stat().st_size / 2 / 44100 / 60
+        floor = [floor_encode(pcm, d / "floor.mp3")[0] for _ in range(args.repeat)]
+        pcm.unlink()
+        naive_w = naive_m = float("nan")
+        if minutes <= args.naive_max:
+            naive_w, naive_m = naive_render(routine, d / "naive.mp3", d / "cache0")
+        routine.write_text(routine_yaml(minutes, variant=" Welcome back."))
+        changed = changed_cue_synthesized(routine, d / "cache0", d / "out")
+        row = dict(
+            minutes=minutes,
+            audio=audio_min,
+            cold=median(cold),
+            warm=median(warm),
+            rss=max(rss),
+            floor=median(floor),
+            naive=naive_w,
+            naive_rss=naive_m,
+            changed=changed,
+        )
+        rows.append(row)
+        print(
+            f"{minutes:>4} {audio_min:>7.1f}m | {row['cold']:>7.2f} {row['warm']:>7.2f} {row['rss']:>7.0f} | "
+            f"{row['floor']:>7.2f} {row['warm'] / row['floor']:>10.2f} | {naive_w:>8.1f} {naive_m:>8.0f} "
+            f"{naive_w / row['warm']:>6.1f}x {naive_m / row['rss']:>5.1f}x",
+            flush=True,
+        )
+        shutil.rmtree(d, ignore_errors=True)
+    print()
+    first, last = rows[0], rows[-1]
+    scale = last["audio"] / first["audio"]
+    print(
+        f"growth {first['minutes']} -> {last['minutes']} min ({scale:.1f}x audio): warm time "
+        f"{last['warm'] / first['warm']:.1f}x, floor {last['floor'] / first['floor']:.1f}x, "
+        f"peak RSS {last['rss'] / first['rss']:.2f}x ({first['rss']:.0f} -> {last['rss']:.0f} MB)"
+        + (
+            f", naive time {last['naive'] / first['naive']:.1f}x, naive RSS {last['naive_rss'] / first['naive_rss']:.1f}x"
+            if last["naive"] == last["naive"]
+            else ""
+        )
+    )
+    print(
+        "warm render after changing one cue synthesized: "
+        + ", ".join(f"{r['changed']} phrase(s) at {r['minutes']} min" for r in rows)
+    )
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
