@@ -167,13 +167,14 @@ def test_help_is_pinned(run):
         "\n"
         "Commands:\n"
         "  check   Validate routines and print every problem found.\n"
+        "  pack    Write a class pack: MP3s, captions, a playlist and a share page.\n"
         "  render  Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its...\n"
         "  script  Print the timed script of ROUTINE (no audio is written).\n"
-        "  voices  List the voices of a backend.\n"
+        "  voices  List every backend's voices and auto's pick.\n"
     )
 
 
-@pytest.mark.parametrize("command", ["render", "script"])
+@pytest.mark.parametrize("command", ["render", "script", "pack"])
 def test_shared_options_documented(run, command):
     out = run(command, "--help").stdout
     for opt in ("--level", "--first-side", "--voice", "--rate", "--backend", "--set", "--no-tones"):

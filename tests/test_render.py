@@ -372,7 +372,7 @@ def test_failed_render_keeps_the_existing_file(tmp_path: Path, timeline: Timelin
     partial = {k: v for k, v in clips.items() if k != WELCOME}
     with pytest.raises(RenderError, match="no speech clip"):
         render.render_mp3(timeline, partial, out)
-    with pytest.raises(RenderError, match="ffmpeg failed"):
+    with pytest.raises(RenderError, match="unsupported MP3 bitrate 'lots'"):
         render.render_mp3(timeline, clips, out, bitrate="lots")
     assert _listing(tmp_path) == ["routine.mp3"]
     assert out.read_bytes() == b"previous render"
@@ -389,11 +389,14 @@ def test_missing_clip_writes_nothing(tmp_path: Path, timeline: Timeline) -> None
 
 @pytest.mark.ffmpeg
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
-def test_ffmpeg_failure_reports_its_stderr(tmp_path: Path) -> None:
+def test_ffmpeg_failure_reports_its_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = render._ffmpeg_command
+    monkeypatch.setattr(render, "_ffmpeg_command", lambda *a: [*real(*a)[:-3], "-bogus_option", "1", *real(*a)[-3:]])
     tl = Timeline("x", 1000, (), (Event(0, 1000, "inhale"),))
     with pytest.raises(RenderError) as info:
-        render.render_mp3(tl, {}, tmp_path / "x.mp3", bitrate="lots")
-    assert "lots" in str(info.value) or "bit" in str(info.value).lower()
+        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoder="ffmpeg")
+    assert str(info.value).startswith("ffmpeg failed (exit status")
+    assert "bogus_option" in str(info.value)
     assert _listing(tmp_path) == []
 
 
@@ -401,7 +404,7 @@ def test_missing_ffmpeg_is_a_tool_error(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     tl = Timeline("x", 1000, (), (Event(0, 1000, "inhale"),))
     with pytest.raises(ToolMissingError) as info:
-        render.render_mp3(tl, {}, tmp_path / "x.mp3")
+        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoder="ffmpeg")
     assert info.value.tool == "ffmpeg"
     assert _listing(tmp_path) == []
 

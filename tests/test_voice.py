@@ -12,7 +12,7 @@ import pytest
 from matcue.errors import MatcueError, ToolMissingError, VoiceError
 from matcue.pcm import SAMPLE_RATE
 from matcue.voice import registry
-from matcue.voice.base import Clip, VoiceSpec
+from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
 from matcue.voice.cache import cache_key, cache_path, speak_all
 from matcue.voice.espeak import EspeakBackend, parse_voices, speakable_text
 from matcue.voice.fake import FakeVoice, fake_length_ms, fake_samples
@@ -26,7 +26,7 @@ from matcue.voice.wav import (
     write_wav_bytes,
 )
 
-REAL = {"espeak-ng", "pyttsx3"}
+REAL = {"espeak-ng", "pyttsx3", "flite", "rhvoice", "pico2wave", "mbrola"}
 UNICODE_TEXT = "Janu Śirṣāsana — café"
 MS5 = SAMPLE_RATE * 5 // 1000
 
@@ -130,14 +130,14 @@ def test_unknown_backend_message_is_pinned() -> None:
     with pytest.raises(MatcueError) as info:
         registry.get_backend("espeak")
     assert str(info.value) == (
-        "unknown voice backend 'espeak' (did you mean 'espeak-ng'? known: auto, espeak-ng, pyttsx3, fake)"
+        "unknown voice backend 'espeak' (did you mean 'espeak-ng'? known: auto, espeak-ng, pyttsx3, fake, flite, rhvoice, pico2wave, mbrola)"
     )
 
 
 def test_unknown_backend_without_close_match() -> None:
     with pytest.raises(MatcueError) as info:
         registry.get_backend("polly")
-    assert str(info.value) == "unknown voice backend 'polly' (known: auto, espeak-ng, pyttsx3, fake)"
+    assert str(info.value) == "unknown voice backend 'polly' (known: auto, espeak-ng, pyttsx3, fake, flite, rhvoice, pico2wave, mbrola)"
 
 
 def test_register_backend_adds_a_name() -> None:
@@ -163,21 +163,52 @@ def test_list_voices_names_the_resolved_backend(fake_voice: FakeVoice) -> None:
     assert [v.id for v in voices] == ["fake"]
 
 
-def test_auto_prefers_espeak_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry.sys, "platform", "linux")
-    monkeypatch.setattr(registry.shutil, "which", lambda name: f"/usr/bin/{name}")
-    assert registry.get_backend("auto").name == "espeak-ng"
+def _only_available(monkeypatch: pytest.MonkeyPatch, names: set[str]) -> None:
+    """Make exactly ``names`` report available (the others report missing)."""
+    for name in registry.AUTO_RANKING:
+        voice = registry.get_backend(name)
+        monkeypatch.setattr(voice, "available", lambda ok=name in names: ok)
 
 
-def test_auto_falls_back_to_pyttsx3_then_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("installed", "picked"),
+    [
+        ({"rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"}, "rhvoice"),
+        ({"pico2wave", "flite", "mbrola", "espeak-ng"}, "pico2wave"),
+        ({"flite", "mbrola", "espeak-ng", "pyttsx3"}, "flite"),  # a fresh machine after scripts/setup
+        ({"mbrola", "espeak-ng"}, "mbrola"),
+        ({"espeak-ng", "pyttsx3"}, "espeak-ng"),
+        ({"pyttsx3"}, "pyttsx3"),
+    ],
+)
+def test_auto_picks_the_clearest_installed_voice_on_linux(
+    monkeypatch: pytest.MonkeyPatch, installed: set[str], picked: str
+) -> None:
     monkeypatch.setattr(registry.sys, "platform", "linux")
-    monkeypatch.setattr(registry.shutil, "which", lambda name: None)
-    pyttsx3_voice = registry.get_backend("pyttsx3")
-    monkeypatch.setattr(pyttsx3_voice, "available", lambda: True)
-    assert registry.get_backend("auto") is pyttsx3_voice
-    monkeypatch.setattr(pyttsx3_voice, "available", lambda: False)
-    with pytest.raises(ToolMissingError, match="espeak-ng is not installed"):
+    _only_available(monkeypatch, installed)
+    assert registry.get_backend("auto").name == picked
+
+
+def test_auto_without_any_voice_names_what_setup_installs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry.sys, "platform", "linux")
+    _only_available(monkeypatch, set())
+    with pytest.raises(ToolMissingError, match="flite is not installed"):
         registry.get_backend("auto")
+
+
+def test_survey_lists_every_backend_and_marks_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry.sys, "platform", "linux")
+    _only_available(monkeypatch, {"flite", "espeak-ng"})
+    for name in ("flite", "espeak-ng"):
+        monkeypatch.setattr(registry.get_backend(name), "voices", lambda n=name: [VoiceInfo(n, n, ("en",))])
+    survey = registry.survey_voices()
+    assert [e.name for e in survey] == ["rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"]
+    assert [e.name for e in survey if e.auto] == ["flite"]
+    assert [e.name for e in survey if e.available] == ["flite", "espeak-ng"]
+    rhvoice = survey[0]
+    assert rhvoice.voices == () and "setup-voices" in rhvoice.problem
+    assert [e.name for e in registry.survey_voices("espeak-ng")] == ["espeak-ng"]
+    assert [e.name for e in registry.survey_voices("auto")] == ["flite"]
 
 
 def test_auto_is_pyttsx3_on_macos(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,7 +43,7 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--first-side", type=click.Choice(("right", "left")), help="Side played first in 'sides: both' steps."
         ),
-        click.option("--backend", metavar="NAME", help="Voice backend (espeak-ng, pyttsx3, ...; default auto)."),
+        click.option("--backend", metavar="NAME", help="Voice backend (rhvoice, pico2wave, flite, mbrola, espeak-ng, pyttsx3; default auto)."),
         click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
         click.option("--rate", type=click.IntRange(60, 500), help="Speaking rate in words per minute."),
         click.option(
@@ -166,7 +166,15 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
 @click.option(
     "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
 )
-def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate) -> None:  # type: ignore[no-untyped-def]
+@click.option(
+    "--captions",
+    metavar="FORMATS",
+    callback=lambda ctx, param, value: _parse_captions(value),
+    help="Also write captions next to each MP3: a comma-separated list of vtt, srt, lrc (or 'all').",
+)
+@click.option("--chapters-json", is_flag=True, help="Also write Podcasting 2.0 chapters (<name>.chapters.json).")
+@click.option("--no-cover", is_flag=True, help="Do not embed cover art (the routine's 'cover:' or a generated one).")
+def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, captions, chapters_json, no_cover) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length."""
     from .pipeline import render_routine
 
@@ -178,7 +186,17 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
     for r in routines:
         show = _Progress(str(r)) if sys.stderr.isatty() else None
         try:
-            result = render_routine(r, out_dir, options, voice, bitrate=bitrate, progress=show)
+            result = render_routine(
+                r,
+                out_dir,
+                options,
+                voice,
+                bitrate=bitrate,
+                progress=show,
+                captions=captions,
+                chapters_json=chapters_json,
+                cover=not no_cover,
+            )
         except RoutineError as e:
             if show:
                 show.clear()
@@ -192,6 +210,83 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
         click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
     if failed:
         raise click.exceptions.Exit(_fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))
+
+
+def _parse_captions(value: str | None) -> tuple[str, ...]:
+    from .sidecars import CAPTION_FORMATS
+
+    if not value:
+        return ()
+    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    if names == ["all"]:
+        return CAPTION_FORMATS
+    bad = [n for n in names if n not in CAPTION_FORMATS]
+    if bad or not names:
+        raise click.BadParameter(
+            f"expected a comma-separated list of {', '.join(CAPTION_FORMATS)} (or 'all'), got {value!r}",
+            param_hint="'--captions'",
+        )
+    return tuple(dict.fromkeys(names))
+
+
+@cli.command(short_help="Write a class pack: MP3s, captions, a playlist and a share page.")
+@click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the class pack (created if missing).",
+)
+@tailoring_options
+@click.option(
+    "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
+)
+@click.option("--title", "pack_title", metavar="TEXT", help="Title of the share page (default: the collection).")
+@click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as one OUTPUT.zip next to the folder.")
+def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, pack_title, make_zip) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """Write a class pack of ROUTINES into OUTPUT: the MP3s (tags, chapters, cover), their
+    captions and chapters, an M3U8 playlist and an index.html page that plays them offline."""
+    from .pack import pack_routines
+
+    if not _valid_bitrate(bitrate):
+        raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
+    show = _PackProgress() if sys.stderr.isatty() else None
+    try:
+        result = pack_routines(
+            routines,
+            out_dir,
+            _options(level, first_side, set_vars, no_tones),
+            _voice(backend, voice_name, rate),
+            title=pack_title,
+            bitrate=bitrate,
+            make_zip=make_zip,
+            progress=show,
+        )
+    finally:
+        if show:
+            show.clear()
+    for t in result.tracks:
+        click.echo(f"{t.rendered.path}\t{format_ms(t.timeline.total_ms)}")
+    click.echo(f"{result.playlist}")
+    click.echo(f"{result.index}")
+    if result.zip_path:
+        click.echo(f"{result.zip_path}")
+
+
+class _PackProgress:
+    def __init__(self) -> None:
+        self.current: _Progress | None = None
+
+    def __call__(self, name: str, stage: str, done: int, total: int) -> None:
+        if self.current is None or self.current.name != name:
+            self.current = _Progress(name)
+        self.current(stage, done, total)
+
+    def clear(self) -> None:
+        if self.current:
+            self.current.clear()
 
 
 def _valid_bitrate(b: str) -> bool:
@@ -223,16 +318,29 @@ class _Progress:
 
 
 @cli.command()
-@click.option("--backend", metavar="NAME", default="auto", show_default=True, help="Voice backend to list.")
-def voices(backend: str) -> None:
-    """List the voices of a backend."""
-    from .voice.registry import list_voices
+@click.option(
+    "--backend", metavar="NAME", help="Show only this backend ('auto': the one auto picks). Default: every backend."
+)
+def voices(backend: str | None) -> None:
+    """List every backend's voices and auto's pick.
 
-    name, found = list_voices(backend)
-    click.echo(f"backend: {name}")
-    for v in found:
-        langs = ",".join(v.languages)
-        click.echo(f"{v.id}\t{v.name}\t{langs}")
+    Shows each voice backend, clearest first, whether it is installed here (with what to
+    install when it is not), its voices, and which one 'auto' picks."""
+    from .voice.registry import survey_voices
+
+    for i, entry in enumerate(survey_voices(backend)):
+        if i:
+            click.echo("")
+        state = "available" if entry.available else "not available"
+        auto = "  <- auto" if entry.auto else ""
+        click.echo(f"backend: {entry.name} ({state}){auto}")
+        if entry.problem:
+            click.echo(f"  {entry.problem}")
+        for v in entry.voices:
+            langs = ",".join(v.languages)
+            click.echo(f"  {v.id}\t{v.name}\t{langs}")
+    if backend and not any(e.available for e in survey_voices(backend)):
+        raise click.exceptions.Exit(EXIT_ERROR)
 
 
 def _terminate(signum: int, frame: object) -> None:

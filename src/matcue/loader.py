@@ -680,6 +680,41 @@ def _vars(ctx: _Ctx, node: Node, where: str) -> tuple[tuple[str, Text], ...]:
     return tuple(out)
 
 
+def _lexicon(ctx: _Ctx, node: Node, where: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``lexicon: {word: respelling}`` or ``{word: {say: ..., espeak-ng: "[[...]]"}}``."""
+    if not isinstance(node, MappingNode):
+        raise ctx.error(
+            node, where, f"expected a mapping of words to respellings, got {_describe(node)}",
+            "like {Sirsasana: sheer-shah-sah-nah}",
+        )  # fmt: skip
+    out = []
+    failed = False
+    for key, value in _pairs(ctx, node, where):
+        here = f"{where}.{key.value}"
+        if not re.search(r"\w", key.value):
+            ctx.error(key, here, f"a lexicon key must be a word or phrase, got {key.value!r}")
+            failed = True
+            continue
+        try:
+            if isinstance(value, MappingNode):
+                forms = []
+                for k, v in _pairs(ctx, value, here):
+                    forms.append(("" if k.value == "say" else k.value, _plain(ctx, v, f"{here}.{k.value}")))
+                if not forms:
+                    raise ctx.error(value, here, "expected a respelling or a mapping like {say: ..., espeak-ng: ...}")
+            else:
+                value_text = _scalar(ctx, value, here, "a respelling")
+                if not value_text.strip():
+                    raise ctx.error(value, here, "expected a respelling, got an empty string")
+                forms = [("", " ".join(value_text.split()))]
+            out.append((" ".join(key.value.split()), tuple(forms)))
+        except _Fail:
+            failed = True
+    if failed:
+        raise _Fail()
+    return tuple(out)
+
+
 _VOICE_KEYS = {"backend": _plain, "name": _plain, "rate": _int(60, 500)}
 
 
@@ -688,8 +723,25 @@ def _voice(ctx: _Ctx, node: Node, where: str) -> VoiceSettings:
     return VoiceSettings(backend=f.get("backend"), name=f.get("name"), rate=f.get("rate"))
 
 
+def _cover(ctx: _Ctx, node: Node, where: str) -> str:
+    """``cover: PATH``: an image file (JPEG or PNG), relative to the routine file."""
+    from .cover import CoverError, read_cover
+
+    raw = _scalar(ctx, node, where, "a path to an image file").strip()
+    if not raw:
+        raise ctx.error(node, where, "expected a path to an image file, got an empty string")
+    target = Path(ctx.path).parent / raw
+    try:
+        read_cover(target)
+    except CoverError as e:
+        hint = "a JPEG or PNG file, relative to the routine"
+        raise ctx.error(node, where, f"cover image {str(target)!r}: {e}", hint) from None
+    return str(target)
+
+
 _ROUTINE_SCHEMA: dict[str, Conv] = {
     "title": _plain,
+    "cover": _cover,
     "description": _plain,
     "author": _plain,
     "collection": _plain,
@@ -701,6 +753,7 @@ _ROUTINE_SCHEMA: dict[str, Conv] = {
     "tones": _L(_bool),
     "countdown": _L(_int(0, 60)),
     "vars": _vars,
+    "lexicon": _lexicon,
     "steps": lambda ctx, node, where: _nonempty_steps(ctx, node, where),
 }
 
@@ -787,7 +840,9 @@ def _build(ctx: _Ctx, root: Node) -> Routine:
         tones=f.get("tones", True),
         countdown=f.get("countdown", 3),
         vars=f.get("vars", ()),
+        lexicon=f.get("lexicon", ()),
         mark=ctx.mark(root),
+        cover=f.get("cover"),
     )
 
 

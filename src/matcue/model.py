@@ -252,3 +252,6 @@ class Routine:
     countdown: LV[int] = 3
     vars: tuple[tuple[str, Text], ...] = ()
     mark: Mark | None = None
+    # pronunciation: (word, ((backend or "" for any, respelling), ...)), over the built-in lexicon
+    lexicon: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    cover: str | None = None  # path of the cover image (resolved against the routine's folder)

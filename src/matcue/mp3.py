@@ -20,12 +20,16 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mutagen.id3 import CHAP, CTOC, ID3, TALB, TIT2, TLEN, TPE1, CTOCFlags, Encoding
+from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TIT2, TLEN, TPE1, CTOCFlags, Encoding, PictureType
 from mutagen.id3 import error as ID3Error
 
 from .errors import RenderError
 from .timeline import Chapter, Timeline
+
+if TYPE_CHECKING:
+    from .cover import Cover
 
 TOC_ELEMENT_ID = "toc"
 CHAPTER_ID_PREFIX = "ch"
@@ -44,6 +48,7 @@ def write_tags(path: Path, timeline: Timeline) -> None:
         album=timeline.album,
         length_ms=timeline.total_ms,
         chapters=timeline.chapters,
+        cover=timeline.meta.get("cover"),
     )
 
 
@@ -55,6 +60,7 @@ def tag_file(
     album: str | None = None,
     length_ms: int | None = None,
     chapters: Iterable[Chapter] = (),
+    cover: Cover | None = None,
 ) -> None:
     """Replace any ID3v2 tag of ``path`` with these tags and chapters (ID3v2.4)."""
     ordered = sorted(chapters, key=lambda c: (c.start_ms, c.end_ms))
@@ -66,6 +72,8 @@ def tag_file(
         tags.add(TALB(encoding=Encoding.UTF8, text=[album]))
     if length_ms is not None:
         tags.add(TLEN(encoding=Encoding.UTF8, text=[str(int(length_ms))]))
+    if cover is not None:
+        tags.add(APIC(encoding=Encoding.UTF8, mime=cover.mime, type=PictureType.COVER_FRONT, desc="", data=cover.data))
     for frame in _chapter_frames(ordered):
         tags.add(frame)
     try:

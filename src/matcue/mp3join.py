@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 SAMPLES_PER_FRAME = 1152
 ENCODER_DELAY = 576  # LAME's encoder delay, written in the tag
@@ -73,12 +76,18 @@ def read_tag(path: Path) -> Tag:
     return Tag(frame, tag, v >> 12, v & 0xFFF, music_bytes, audio_crc)
 
 
-def frame_sizes(path: Path, chunk_bytes: int = 1 << 20) -> list[int]:
-    """Sizes of the audio frames after the tag frame, read in chunks (constant memory)."""
+def frame_sizes(path: Path, *, has_tag: bool = True) -> list[int]:
+    """Sizes of the audio frames of a part (after its tag frame, if it has one)."""
+    sizes = frame_sizes_from(path, 0)
+    return sizes[1:] if has_tag else sizes
+
+
+def frame_sizes_from(path: Path, offset: int, chunk_bytes: int = 1 << 20) -> list[int]:
+    """Sizes of the frames from byte ``offset`` on (after a reserved tag slot)."""
     sizes: list[int] = []
     with open(path, "rb") as f:
+        f.seek(offset)
         buf = b""
-        first = True
         while True:
             more = f.read(chunk_bytes)
             buf += more
@@ -87,16 +96,23 @@ def frame_sizes(path: Path, chunk_bytes: int = 1 << 20) -> list[int]:
                 size = frame_size(struct.unpack_from(">I", buf, pos)[0])
                 if pos + size > len(buf):
                     break
-                if not first:
-                    sizes.append(size)
-                first = False
+                sizes.append(size)
                 pos += size
             buf = buf[pos:]
             if not more:
                 break
-        if buf:
-            raise JoinError(f"{path.name}: {len(buf)} stray bytes at the end")
+    if buf:
+        raise JoinError(f"{path.name}: {len(buf)} stray bytes at the end")
     return sizes
+
+
+def first_header(path: Path, offset: int = 0) -> int:
+    with open(path, "rb") as f:
+        f.seek(offset)
+        head = f.read(4)
+    if len(head) < 4:
+        raise JoinError(f"{path.name}: no audio frames")
+    return int(struct.unpack(">I", head)[0])
 
 
 def join_into(first: Path, others: list[Path], chunk_bytes: int = 1 << 20) -> None:
@@ -151,6 +167,42 @@ def _toc(first_size: int, frame_sizes: list[int], total_bytes: int) -> bytes:
     return bytes(toc)
 
 
+def info_frame(
+    first_header: int,
+    sizes: list[int],
+    delay: int,
+    padding: int,
+    music_crc: int,
+    encoder: bytes = b"LAME3.100",
+) -> bytes:
+    """A CBR Info/LAME tag frame (as ffmpeg writes it) for audio frames of ``sizes`` bytes.
+
+    ``first_header`` is the header of the first audio frame: the tag frame has the same
+    bitrate and mode, without the padding bit. Decoders read the encoder delay and end
+    padding from it and trim them, so the decoded length is exact.
+    """
+    header = first_header & ~(1 << 9) & ~(1 << 16)  # no padding slot, no CRC-protection flag
+    header |= 1 << 16  # protection bit set = no CRC
+    frame = bytearray(frame_size(header))
+    mono = (header >> 6) & 3 == 3
+    t = 4 + (17 if mono else 32)
+    if t + 156 > len(frame):
+        raise JoinError("the bitrate is too low for an Info tag frame")
+    struct.pack_into(">I", frame, 0, header)
+    frame[t : t + 4] = b"Info"
+    struct.pack_into(">I", frame, t + 4, 0x0F)  # frames, bytes, TOC and quality present
+    frame[t + 120 : t + 120 + len(encoder[:9])] = encoder[:9]
+    tag = Tag(bytes(frame), t, delay, padding, len(frame), 0)
+    parts_sizes = sizes
+    total_bytes = len(frame) + sum(parts_sizes)
+    struct.pack_into(">II", frame, t + 8, len(parts_sizes), total_bytes)
+    frame[t + 16 : t + 16 + _TOC_SIZE] = _toc(len(frame), parts_sizes, total_bytes)
+    frame[t + 141 : t + 144] = ((tag.delay << 12) | min(padding, 0xFFF)).to_bytes(3, "big")
+    struct.pack_into(">IHH", frame, t + 148, total_bytes, music_crc, 0)
+    struct.pack_into(">H", frame, t + 154, crc16(bytes(frame[:_TAG_CRC_BYTES])))
+    return bytes(frame)
+
+
 # --- CRC-16/ARC (ffmpeg's AV_CRC_16_ANSI_LE): table, and combination without the data --
 
 
@@ -186,6 +238,61 @@ def _gf2_times(matrix: list[int], vec: int) -> int:
 
 def _gf2_square(matrix: list[int]) -> list[int]:
     return [_gf2_times(matrix, m) for m in matrix]
+
+
+_LANES = 4096
+_NP_TABLE = np.array(_CRC_TABLE, dtype=np.uint16)
+
+
+def crc16_fast(data: bytes | memoryview, crc: int = 0) -> int:
+    """``crc16`` for megabytes: 4096 lanes stepped together in numpy, then folded in a tree."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    lane_len = len(a) // _LANES
+    if lane_len < 16:
+        return crc16(bytes(data), crc)
+    lanes = np.ascontiguousarray(a[: _LANES * lane_len].reshape(_LANES, lane_len).T)
+    c = np.zeros(_LANES, dtype=np.uint16)
+    for row in lanes:
+        c = _NP_TABLE[(c ^ row) & 0xFF] ^ (c >> 8)
+    span = lane_len
+    while len(c) > 1:  # combine neighbours: crc(A||B) = shift_len(B)(crc A) ^ crc B
+        c = _apply(_shift_matrix(span), c[0::2]) ^ c[1::2]
+        span *= 2
+    total = int(_apply(_shift_matrix(_LANES * lane_len), np.array([crc], dtype=np.uint16))[0]) ^ int(c[0])
+    return crc16(bytes(a[_LANES * lane_len :]), total)
+
+
+def _apply(matrix: tuple[int, ...], v: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(v)
+    for bit, column in enumerate(matrix):
+        out ^= ((v >> bit) & 1) * np.uint16(column)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _shift_matrix(nbytes: int) -> tuple[int, ...]:
+    """The GF(2) operator that runs a CRC register through ``nbytes`` zero bytes."""
+    result = tuple(1 << i for i in range(16))  # identity
+    byte_op = _one_zero_byte()
+    power = byte_op
+    while nbytes:
+        if nbytes & 1:
+            result = tuple(_gf2_times(list(power), col) for col in result)
+        nbytes >>= 1
+        if nbytes:
+            power = tuple(_gf2_times(list(power), col) for col in power)
+    return result
+
+
+@lru_cache(maxsize=1)
+def _one_zero_byte() -> tuple[int, ...]:
+    """Columns of the operator for one zero byte: the CRC of each single-bit register."""
+    cols = []
+    for i in range(16):
+        reg = 1 << i
+        reg = _CRC_TABLE[reg & 0xFF] ^ (reg >> 8)
+        cols.append(reg)
+    return tuple(cols)
 
 
 def crc16_combine(crc_a: int, crc_b: int, len_b: int) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from .model import LEVELS, Routine
 from .timeline import Timeline
 
 if TYPE_CHECKING:
+    from .cover import Cover
     from .voice.base import Clip, VoiceSpec
 
 DEFAULT_RATE_WPM = 150
@@ -39,15 +40,34 @@ class VoiceOverrides:
 
 
 def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -> VoiceSpec:
+    """The voice to speak ``routine`` with: command line, else routine, else defaults.
+
+    With no rate given, the backend's own tuned ``default_rate_wpm`` (docs/voices.md).
+    """
     from .voice.base import VoiceSpec
 
     v = routine.voice
-    return VoiceSpec(
-        backend=overrides.backend or v.backend or "auto",
-        name=overrides.name or v.name,
-        rate=overrides.rate or v.rate or DEFAULT_RATE_WPM,
-        language=routine.language,
-    )
+    backend = overrides.backend or v.backend or "auto"
+    rate = overrides.rate or v.rate or backend_default_rate(backend)
+    return VoiceSpec(backend=backend, name=overrides.name or v.name, rate=rate, language=routine.language)
+
+
+def backend_default_rate(backend: str) -> int:
+    """The speaking rate tuned for clarity for ``backend`` (``auto`` resolved)."""
+    from .errors import MatcueError
+    from .voice.registry import get_backend
+
+    try:
+        return int(getattr(get_backend(backend), "default_rate_wpm", DEFAULT_RATE_WPM))
+    except MatcueError:
+        return DEFAULT_RATE_WPM  # speak_all reports the missing or unknown backend
+
+
+def routine_lexicon(routine: Routine, project_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    """The built-in lexicon, extended by the project's voice/lexicon.yaml, then the routine's."""
+    from .voice.lexicon import default_lexicon
+
+    return default_lexicon(project_dir).extended_by(routine.lexicon)
 
 
 def estimate_speech_ms(text: str, rate_wpm: int = DEFAULT_RATE_WPM) -> int:
@@ -109,7 +129,7 @@ def build_timeline(
 
     routine, script = build_script(path, options)
     spec = voice_spec(routine, voice)
-    speech = speak_all(script.texts(), spec, cache_dir=cache_dir, progress=progress)
+    speech = speak_all(script.texts(), spec, cache_dir=cache_dir, progress=progress, lexicon=routine_lexicon(routine))
     timeline = layout(script, {t: c.length_ms for t, c in speech.clips.items()})
     timeline = replace(timeline, meta={**timeline.meta, "voice": speech.backend})
     return Built(routine, script, timeline, speech.clips, speech.synthesized)
@@ -123,6 +143,9 @@ class Rendered:
     path: Path
     total_ms: int
     synthesized: int
+    sidecars: tuple[Path, ...] = ()  # captions / chapters JSON written next to the MP3
+    built: Built | None = field(default=None, repr=False, compare=False)
+    cover: Cover | None = field(default=None, repr=False, compare=False)  # the embedded cover
 
 
 def slugify(title: str, max_len: int = 80) -> str:
@@ -142,18 +165,36 @@ def render_routine(
     bitrate: str = DEFAULT_BITRATE,
     cache_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    captions: Sequence[str] = (),
+    chapters_json: bool = False,
+    cover: bool = True,
+    name: str | None = None,
 ) -> Rendered:
-    """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically)."""
+    """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
+
+    ``cover``: embed the routine's ``cover:`` image, else a generated one (``matcue.cover``).
+    ``captions`` (``vtt``, ``srt``, ``lrc``) and ``chapters_json`` write those sidecars next
+    to the MP3 (``matcue.sidecars``), from the same timeline. ``name`` replaces the slug.
+    """
     from .render import render_mp3
+    from .sidecars import write_sidecars
 
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
     built = build_timeline(path, options, voice, cache_dir=cache_dir, progress=speech_progress)
+    art = None
+    if cover:
+        from .cover import cover_for
+
+        tl = built.timeline
+        art = cover_for(built.routine.cover, tl.title, [c.title for c in tl.chapters])
+        built = replace(built, timeline=replace(tl, meta={**tl.meta, "cover": art}))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    target = out / f"{slugify(built.routine.title)}.mp3"
+    target = out / f"{name or slugify(built.routine.title)}.mp3"
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
     render_mp3(built.timeline, built.clips, target, bitrate=bitrate, progress=mix_progress)
-    return Rendered(target, built.timeline.total_ms, built.synthesized)
+    sidecars = write_sidecars(built.timeline, target, captions, chapters_json) if captions or chapters_json else ()
+    return Rendered(target, built.timeline.total_ms, built.synthesized, sidecars, built, art)
 
 
 def render_many(paths: Sequence[str | Path], **kwargs: object) -> Iterable[Rendered]:

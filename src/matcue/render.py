@@ -11,6 +11,7 @@ Samples are summed as float32 in event order and clipped once, so the blocks and
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import queue
 import secrets
@@ -32,6 +33,9 @@ from .timeline import Event, Timeline
 from .voice.base import Clip
 
 BLOCK_MS = 5000  # the streaming block
+LAME_QUALITY = 2  # LAME's -q: 2 = high quality (the same setting for both encoders)
+ENCODERS = ("lame", "ffmpeg")
+_LAME_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 SPEECH_EDGE_FADE_MS = 3  # raised-cosine fade at both ends of every placed clip: no clicks
 DEFAULT_BITRATE = "96k"
 FFMPEG_STDERR_TAIL_CHARS = 2000
@@ -268,7 +272,8 @@ def _ffmpeg_command(exe: str, out_path: Path, bitrate: str) -> list[str]:
         exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-        "-c:a", "libmp3lame", "-b:a", bitrate, "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
+        "-c:a", "libmp3lame", "-b:a", bitrate, "-compression_level", str(LAME_QUALITY),
+        "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
         "-write_xing", "1",  # LAME tag: encoder delay and padding, so decoders trim them
         "-id3v2_version", "0", "-write_id3v1", "0",  # tags are written by mp3.write_tags
         "-f", "mp3", str(out_path),
@@ -283,6 +288,17 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+def default_encoder() -> str:
+    """``lame`` (LAME in this process, through lameenc) when importable, else ``ffmpeg``.
+
+    ``$MATCUE_ENCODER`` chooses explicitly. Both are LAME at the same quality setting.
+    """
+    env = os.environ.get("MATCUE_ENCODER", "").strip()
+    if env in ENCODERS:
+        return env
+    return "lame" if importlib.util.find_spec("lameenc") is not None else "ffmpeg"
+
+
 def render_mp3(
     timeline: Timeline,
     clips: Mapping[str, Clip],
@@ -292,147 +308,276 @@ def render_mp3(
     progress: Progress | None = None,
     block_ms: int = BLOCK_MS,
     jobs: int | None = None,
+    encoder: str | None = None,
 ) -> Path:
     """Encode the timeline to ``out_path`` (tags and chapters included), atomically.
 
-    The mix streams block by block into ffmpeg; a long track is cut at silences into
-    ``jobs`` parts (default: one per core) encoded at once and joined frame-exactly
-    (:mod:`matcue.mp3join`), so the decoded track is sample-aligned with the mix. It is
-    written to a hidden temporary file next to ``out_path``, which replaces ``out_path``
-    only when complete. On any failure or interruption the encoders are stopped, the
-    temporary files removed, and an existing ``out_path`` left as it was.
-    ``progress(done_ms, total_ms)`` is called as blocks are encoded.
+    The mix streams block by block into the encoder (LAME in this process, or an ffmpeg
+    process); a long track is cut at silences into ``jobs`` parts (default: one per core)
+    encoded at once and joined frame-exactly (:mod:`matcue.mp3join`), so the decoded
+    track is sample-aligned with the mix. It is written to a hidden temporary file next
+    to ``out_path``, which replaces ``out_path`` only when complete. On any failure or
+    interruption the encoders are stopped, the temporary files removed, and an existing
+    ``out_path`` left as it was. ``progress(done_ms, total_ms)`` is called as blocks are
+    encoded.
     """
     out_path = Path(out_path)
     if timeline.total_ms <= 0:
         raise RenderError(f"nothing to render: the track lasts {timeline.total_ms} ms")
-    exe = ffmpeg_path()
+    kbps = _kbps(bitrate)
+    encoder = encoder or default_encoder()
+    if encoder not in ENCODERS:
+        raise RenderError(f"unknown encoder {encoder!r}; expected one of {', '.join(ENCODERS)}")
+    exe = ffmpeg_path() if encoder == "ffmpeg" else ""
     sources = _sources(timeline, clips)  # checks every event before any I/O
     parts = plan_parts(timeline, clips, default_jobs() if jobs is None else jobs)
     tmp_path = _create_temp(out_path)
     try:
-        _encode(exe, sources, clips, parts, tmp_path, out_path, bitrate, block_ms, progress, timeline.total_ms)
+        job = _Job(sources, clips, block_ms, progress, timeline.total_ms)
+        if encoder == "ffmpeg":
+            _encode_ffmpeg(job, exe, bitrate, parts, tmp_path, out_path)
+        else:
+            _encode_lame(job, kbps, parts, tmp_path, out_path)
         mp3.write_tags(tmp_path, timeline)
         _fsync(tmp_path)
         os.replace(tmp_path, out_path)
         _fsync_dir(out_path.parent)
         return out_path
+    except OSError as exc:
+        raise RenderError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
     finally:
         tmp_path.unlink(missing_ok=True)
 
 
-def _encode(
-    exe: str,
-    sources: list[_Source],
-    clips: Mapping[str, Clip],
-    parts: list[tuple[int, int]],
-    tmp_path: Path,
-    out_path: Path,
-    bitrate: str,
-    block_ms: int,
-    progress: Progress | None,
-    total_ms: int,
-) -> None:
-    """Encode the parts at once into tmp_path (+ temporary part files), then join them."""
-    paths = [tmp_path] + [_create_temp(out_path) for _ in parts[1:]]
-    try:
-        _run_encoders(exe, sources, clips, parts, paths, bitrate, block_ms, progress, total_ms)
-        if len(parts) > 1:
-            tags = [mp3join.read_tag(p) for p in paths]
-            if all(t.delay == mp3join.ENCODER_DELAY for t in tags) and all(
-                t.padding == JOIN_PADDING for t in tags[:-1]
-            ):
-                mp3join.join_into(tmp_path, paths[1:])
-            else:  # an encoder that pads differently: fall back to one stream
-                total = ms_to_samples(total_ms)
-                _run_encoders(exe, sources, clips, [(0, total)], [tmp_path], bitrate, block_ms, progress, total_ms)
-    finally:
-        for p in paths[1:]:
-            p.unlink(missing_ok=True)
+def _kbps(bitrate: str) -> int:
+    text = bitrate.strip().lower().removesuffix("k")
+    if not text.isdigit() or int(text) not in _LAME_KBPS:
+        raise RenderError(
+            f"unsupported MP3 bitrate {bitrate!r}; choose one of {', '.join(f'{k}k' for k in _LAME_KBPS)}"
+        )
+    return int(text)
 
 
-def _run_encoders(
-    exe: str,
-    sources: list[_Source],
-    clips: Mapping[str, Clip],
-    parts: list[tuple[int, int]],
-    paths: list[Path],
-    bitrate: str,
-    block_ms: int,
-    progress: Progress | None,
-    total_ms: int,
-) -> None:
-    """One ffmpeg per part, each fed by its own mixing thread; progress and errors are
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What every part encoder shares: the mix and the progress report."""
+
+    sources: list[_Source]
+    clips: Mapping[str, Clip]
+    block_ms: int
+    progress: Progress | None
+    total_ms: int
+
+    def blocks(self, start: int, end: int) -> Iterator[np.ndarray]:
+        return _mix_bounds(self.sources, self.clips, _range_bounds(start, end, ms_to_samples(self.block_ms)))
+
+
+class _Sink:
+    """Where one part's PCM goes: an encoder fed block by block from its own thread."""
+
+    def write(self, pcm: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """End of the part: flush and check (runs in the part's thread)."""
+
+    def abort(self) -> None:
+        """Stop at once (runs in the calling thread, on failure or interrupt)."""
+
+
+class _FfmpegSink(_Sink):
+    def __init__(self, exe: str, path: Path, bitrate: str):
+        self.stderr = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(
+                _ffmpeg_command(exe, path, bitrate),
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.stderr,
+            )  # fmt: skip
+        except FileNotFoundError as exc:
+            self.stderr.close()
+            raise ToolMissingError("ffmpeg", "ffmpeg") from exc
+
+    def write(self, pcm: np.ndarray) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(pcm.astype("<i2", copy=False).tobytes())
+        except (BrokenPipeError, ConnectionResetError):
+            self._check(self.proc.wait())
+            raise
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self._check(self.proc.wait())
+        self.stderr.close()
+
+    def _check(self, code: int) -> None:
+        if code != 0:
+            raise RenderError(f"ffmpeg failed (exit status {code}):\n{_tail(self.stderr)}")
+
+    def abort(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        self.stderr.close()
+
+
+class _LameSink(_Sink):
+    """LAME in this process (lameenc releases the GIL while it encodes)."""
+
+    def __init__(self, path: Path, kbps: int, reserve: int):
+        import lameenc
+
+        self.encoder = lameenc.Encoder()
+        self.encoder.set_bit_rate(kbps)
+        self.encoder.set_in_sample_rate(SAMPLE_RATE)
+        self.encoder.set_channels(CHANNELS)
+        self.encoder.set_quality(LAME_QUALITY)
+        self.path = path
+        self.reserve = reserve  # bytes kept free at the start for the tag frame
+        self.file = open(path, "r+b" if reserve else "w+b")  # noqa: SIM115 - closed in close/abort
+        self.file.seek(reserve)
+        self.samples = 0
+        self.music_crc = 0
+
+    def write(self, pcm: np.ndarray) -> None:
+        self.file.write(self.encoder.encode(pcm.astype("<i2", copy=False).tobytes()))
+        self.samples += len(pcm)
+
+    def close(self) -> None:
+        self.file.write(self.encoder.flush())
+        self.file.flush()
+        self.file.seek(self.reserve)
+        crc = 0
+        while chunk := self.file.read(4 << 20):
+            crc = mp3join.crc16_fast(chunk, crc)
+        self.music_crc = crc
+        self.file.close()
+
+    def abort(self) -> None:
+        self.file.close()
+
+
+def _run_parts(job: _Job, parts: list[tuple[int, int]], sinks: list[_Sink]) -> None:
+    """Feed each part to its sink from a thread of its own; progress and errors are
     reported to this (the calling) thread, so an interrupt here stops everything."""
-    block = ms_to_samples(block_ms)
     events: queue.Queue[tuple[str, int, object]] = queue.Queue()
     cancel = threading.Event()
-    procs: list[subprocess.Popen[bytes]] = []
-    stderrs: list[IO[bytes]] = []
-    threads: list[threading.Thread] = []
 
-    def feed(i: int, proc: subprocess.Popen[bytes], start: int, end: int) -> None:
-        assert proc.stdin is not None
+    def feed(i: int, start: int, end: int) -> None:
         try:
-            for pcm in _mix_bounds(sources, clips, _range_bounds(start, end, block)):
+            for pcm in job.blocks(start, end):
                 if cancel.is_set():
                     return
-                proc.stdin.write(pcm.astype("<i2", copy=False).tobytes())
+                sinks[i].write(pcm)
                 events.put(("block", i, len(pcm)))
-            proc.stdin.close()
-        except (BrokenPipeError, ConnectionResetError, ValueError):
-            pass  # the encoder died or was stopped; its exit status tells which
+            sinks[i].close()
         except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
-            events.put(("error", i, exc))
+            if not cancel.is_set():
+                events.put(("error", i, exc))
         finally:
             events.put(("done", i, None))
 
+    threads = [threading.Thread(target=feed, args=(i, a, b), daemon=True) for i, (a, b) in enumerate(parts)]
     try:
-        for i, ((start, end), path) in enumerate(zip(parts, paths)):
-            stderrs.append(tempfile.TemporaryFile())
-            try:
-                proc = subprocess.Popen(
-                    _ffmpeg_command(exe, path, bitrate),
-                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderrs[-1],
-                )  # fmt: skip
-            except FileNotFoundError as exc:
-                raise ToolMissingError("ffmpeg", "ffmpeg") from exc
-            procs.append(proc)
-            threads.append(threading.Thread(target=feed, args=(i, proc, start, end), daemon=True))
         for th in threads:
             th.start()
-        done_samples = 0
-        total = ms_to_samples(total_ms)
+        done = 0
+        total = ms_to_samples(job.total_ms)
         running = len(threads)
         while running:
-            kind, i, payload = events.get()
+            kind, _, payload = events.get()
             if kind == "block":
-                done_samples += int(payload)  # type: ignore[call-overload]
-                if progress is not None:
-                    progress(min(total_ms, samples_to_ms(done_samples * total // max(1, total))), total_ms)
+                done += int(payload)  # type: ignore[call-overload]
+                if job.progress is not None:
+                    job.progress(min(job.total_ms, samples_to_ms(min(done, total))), job.total_ms)
             elif kind == "error":
                 raise payload  # type: ignore[misc]
             else:
                 running -= 1
-        for proc, err in zip(procs, stderrs):
-            code = proc.wait()
-            if code != 0:
-                raise RenderError(f"ffmpeg failed (exit status {code}):\n{_tail(err)}")
     finally:
         cancel.set()
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            if proc.stdin is not None and not proc.stdin.closed:
-                try:
-                    proc.stdin.close()
-                except OSError:
-                    pass
+        if any(th.is_alive() for th in threads):
+            for sink in sinks:
+                sink.abort()
         for th in threads:
             th.join(timeout=10)
-        for err in stderrs:
-            err.close()
+
+
+def _encode_ffmpeg(job: _Job, exe: str, bitrate: str, parts: list[tuple[int, int]], tmp: Path, out: Path) -> None:
+    """ffmpeg processes, one per part, each writing a part with its own LAME tag; joined."""
+    paths = [tmp] + [_create_temp(out) for _ in parts[1:]]
+    sinks: list[_Sink] = []
+    try:
+        for path in paths:
+            sinks.append(_FfmpegSink(exe, path, bitrate))
+        _run_parts(job, parts, sinks)
+        if len(parts) > 1:
+            tags = [mp3join.read_tag(p) for p in paths]
+            if _joinable([t.delay for t in tags], [t.padding for t in tags]):
+                mp3join.join_into(tmp, paths[1:])
+            else:  # an encoder that pads differently: fall back to one stream
+                _encode_ffmpeg(job, exe, bitrate, [(0, ms_to_samples(job.total_ms))], tmp, out)
+    finally:
+        for sink in sinks:
+            sink.abort()
+        for p in paths[1:]:
+            p.unlink(missing_ok=True)
+
+
+def _encode_lame(job: _Job, kbps: int, parts: list[tuple[int, int]], tmp: Path, out: Path) -> None:
+    """LAME in this process, one thread per part; the parts' frames are joined behind one
+    Info/LAME tag frame written for the whole (delay, end padding, sizes, seek table)."""
+    reserve = mp3join.frame_size(_header(kbps))
+    paths = [tmp] + [_create_temp(out) for _ in parts[1:]]
+    sinks: list[_LameSink] = []
+    try:
+        for i, path in enumerate(paths):
+            sinks.append(_LameSink(path, kbps, reserve if i == 0 else 0))
+        _run_parts(job, parts, list(sinks))
+        sizes = [mp3join.frame_sizes_from(p, reserve if i == 0 else 0) for i, p in enumerate(paths)]
+        pads = [len(sz) * SAMPLES_PER_FRAME - mp3join.ENCODER_DELAY - s.samples for sz, s in zip(sizes, sinks)]
+        if len(parts) > 1 and not _joinable([mp3join.ENCODER_DELAY] * len(parts), pads):
+            _encode_lame(job, kbps, [(0, ms_to_samples(job.total_ms))], tmp, out)
+            return
+        crc = 0
+        with open(tmp, "r+b") as f:
+            f.seek(0, 2)
+            for path in paths[1:]:
+                with open(path, "rb") as part:
+                    shutil.copyfileobj(part, f, 1 << 20)
+            for sink, part_sizes in zip(sinks, sizes):
+                crc = mp3join.crc16_combine(crc, sink.music_crc, sum(part_sizes))
+            first_header = mp3join.first_header(tmp, reserve)
+            f.seek(0)
+            f.write(
+                mp3join.info_frame(
+                    first_header, [n for sz in sizes for n in sz], mp3join.ENCODER_DELAY, pads[-1], crc
+                )
+            )
+    finally:
+        for sink in sinks:
+            if not sink.file.closed:
+                sink.abort()
+        for p in paths[1:]:
+            p.unlink(missing_ok=True)
+
+
+def _joinable(delays: list[int], pads: list[int]) -> bool:
+    return all(d == mp3join.ENCODER_DELAY for d in delays) and all(p == JOIN_PADDING for p in pads[:-1])
+
+
+def _header(kbps: int) -> int:
+    """An MPEG-1 Layer III frame header at ``kbps``, 44.1 kHz, mono, no CRC, no padding."""
+    return 0xFFFB0000 | (_LAME_KBPS.index(kbps) + 1) << 12 | 0b11 << 6
 
 
 def _create_temp(out_path: Path) -> Path:

@@ -15,13 +15,14 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import VoiceError
 from .base import CachedClip, Clip, VoiceBackend, VoiceSpec
+from .lexicon import Lexicon, default_lexicon, speech_text
 from .registry import get_backend, quote_phrase
 
 CACHE_FORMAT_VERSION = 1
@@ -39,6 +40,7 @@ class SpeechResult:
     synthesized: int
     cached: int
     backend: str
+    spoken: dict[str, str] = field(default_factory=dict)  # text -> what the voice was asked to say
 
 
 def default_cache_dir() -> Path:
@@ -100,8 +102,15 @@ def speak_all(
     *,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    lexicon: Lexicon | None = None,
 ) -> SpeechResult:
     """Speak every distinct text once, reusing cached clips.
+
+    Each text is normalized for ``spec.language`` (numbers, durations, abbreviations) and
+    respelled with ``lexicon`` (default: the built-in lexicon extended by the project's
+    ``voice/lexicon.yaml``) just before synthesis. The cache is keyed by what is actually
+    spoken, so a lexicon change re-synthesizes only the phrases it changes; the returned
+    clips stay keyed by the original texts.
 
     ``spec.backend`` may be ``auto``; the result says which backend was used. Cache misses
     are synthesized concurrently for subprocess backends. ``progress(done, total)`` is
@@ -116,13 +125,24 @@ def speak_all(
     resolved = replace(spec, backend=backend.name)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
+    lex = default_lexicon() if lexicon is None else lexicon
+    spoken = {text: speech_text(text, lex, spec.language, backend.name) for text in unique}
+
     clips: dict[str, Clip] = {}
-    misses: list[tuple[str, Path]] = []
+    misses: list[tuple[str, Path]] = []  # (spoken text, cache entry), each spoken text once
+    waiting: dict[str, list[str]] = {}  # spoken text -> the original texts it stands for
     for text in unique:
-        path = cache_path(folder, cache_key(text, resolved, backend.name))
+        say = spoken[text]
+        if not say.strip():
+            raise VoiceError(f"nothing left to say for {quote_phrase(text)} after the lexicon")
+        if say in waiting:
+            waiting[say].append(text)
+            continue
+        path = cache_path(folder, cache_key(say, resolved, backend.name))
         clip = load_cached(path)
         if clip is None:
-            misses.append((text, path))
+            waiting[say] = [text]
+            misses.append((say, path))
         else:
             clips[text] = clip
     cached = len(clips)
@@ -130,15 +150,16 @@ def speak_all(
     if progress is not None:
         progress(cached, total)
 
-    def on_done(text: str, clip: Clip) -> None:
-        clips[text] = clip
+    def on_done(say: str, clip: Clip) -> None:
+        for text in waiting[say]:
+            clips[text] = clip
         if progress is not None:
             progress(len(clips), total)
 
     if misses:
         _synthesize_misses(backend, resolved, misses, on_done)
     ordered = {text: clips[text] for text in unique}
-    return SpeechResult(ordered, synthesized=len(misses), cached=cached, backend=backend.name)
+    return SpeechResult(ordered, synthesized=len(misses), cached=cached, backend=backend.name, spoken=spoken)
 
 
 def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Path) -> Clip:

@@ -60,6 +60,8 @@ class EspeakBackend:
 
     name = "espeak-ng"
     parallel = True  # synthesize() may run in several threads at once
+    default_rate_wpm = 150
+    trim_below_peak_db: float | None = None  # see wav.finish_clip_samples
 
     def __init__(self, binary: str = "espeak-ng", timeout_s: float = ESPEAK_TIMEOUT_S):
         self.binary = binary
@@ -107,7 +109,7 @@ class EspeakBackend:
             raise VoiceError(
                 f"espeak-ng gave no usable audio for {quote_phrase(text)} with voice {cmd[2]!r} ({exc}){detail}"
             ) from None
-        samples = finish_clip_samples(audio)
+        samples = finish_clip_samples(audio, peak_relative_db=self.trim_below_peak_db)
         if len(samples) == 0:
             detail = f": {stderr}" if stderr else ""
             raise VoiceError(f"espeak-ng produced only silence for {quote_phrase(text)} with voice {cmd[2]!r}{detail}")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import shutil
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..errors import MatcueError, ToolMissingError, VoiceError
 from .base import VoiceBackend, VoiceInfo
@@ -24,7 +24,29 @@ BACKENDS: dict[str, str | Factory] = {
     "espeak-ng": "matcue.voice.espeak:EspeakBackend",
     "pyttsx3": "matcue.voice.pyttsx3_backend:Pyttsx3Backend",
     "fake": "matcue.voice.fake:FakeVoice",
+    "flite": "matcue.voice.flite:FliteBackend",
+    "rhvoice": "matcue.voice.rhvoice:RHVoiceBackend",
+    "pico2wave": "matcue.voice.pico:PicoBackend",
+    "mbrola": "matcue.voice.mbrola:MbrolaBackend",
 }
+
+# What ``auto`` picks on Linux: the first available, clearest first. The order follows the
+# word error rates pocketsphinx measured on the project's cue set (docs/voices.md):
+# RHVoice bdl, then pico2wave, flite, MBROLA us2, espeak-ng; pyttsx3 last.
+AUTO_RANKING: tuple[str, ...] = ("rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3")
+# The voice the set-up installs from Debian's main section, named when nothing is installed.
+SETUP_VOICE = ("flite", "flite")
+
+
+@dataclass(frozen=True, slots=True)
+class BackendVoices:
+    """One backend as ``matcue voices`` shows it."""
+
+    name: str
+    available: bool
+    voices: tuple[VoiceInfo, ...] = ()
+    auto: bool = False  # the backend ``auto`` picks here
+    problem: str = ""  # why it is unavailable or could not list its voices
 
 _instances: dict[str, VoiceBackend] = {}
 _lock = threading.RLock()
@@ -76,6 +98,60 @@ def list_voices(name: str = AUTO) -> tuple[str, list[VoiceInfo]]:
     return backend.name, backend.voices()
 
 
+def survey_voices(name: str | None = None) -> list[BackendVoices]:
+    """Every registered backend (or just ``name``; ``auto`` = the one auto picks) with its
+    availability and voices, and which one ``auto`` picks. The test-only ``fake`` backend
+    is left out unless asked for by name."""
+    try:
+        auto_name: str | None = resolve_auto().name
+    except MatcueError:
+        auto_name = None
+    if name is None:
+        names = [n for n in BACKENDS if n != "fake"]
+        ranked = [n for n in AUTO_RANKING if n in names]
+        names = ranked + [n for n in names if n not in ranked]
+    elif name == AUTO:
+        if auto_name is None:
+            resolve_auto()  # raises the helpful error
+        names = [auto_name] if auto_name else []
+    else:
+        get_backend(name)  # unknown names raise with a did-you-mean hint
+        names = [name]
+    out: list[BackendVoices] = []
+    for n in names:
+        backend = get_backend(n)
+        try:
+            ok = backend.available()
+        except MatcueError as exc:
+            out.append(BackendVoices(n, False, auto=n == auto_name, problem=str(exc)))
+            continue
+        if not ok:
+            out.append(BackendVoices(n, False, auto=False, problem=_install_hint(n)))
+            continue
+        try:
+            found = tuple(backend.voices())
+        except MatcueError as exc:
+            out.append(BackendVoices(n, True, auto=n == auto_name, problem=str(exc)))
+            continue
+        out.append(BackendVoices(n, True, found, auto=n == auto_name))
+    return out
+
+
+_INSTALL_HINTS = {
+    "espeak-ng": "apt-get install espeak-ng",
+    "flite": "apt-get install flite (scripts/setup)",
+    "rhvoice": "apt-get install rhvoice rhvoice-english (contrib/non-free: scripts/setup-voices)",
+    "pico2wave": "apt-get install libttspico-utils (non-free: scripts/setup-voices)",
+    "mbrola": "apt-get install mbrola mbrola-us2 (contrib/non-free: scripts/setup-voices)",
+    "pyttsx3": "pip install pyttsx3, and libespeak-ng1 on Linux",
+}
+
+
+def _install_hint(name: str) -> str:
+    hint = _INSTALL_HINTS.get(name)
+    return f"not installed: {hint}" if hint else "not available on this machine"
+
+
 def quote_phrase(text: str, limit: int = 60) -> str:
     """``repr`` of a phrase for error messages, shortened in the middle when long."""
     if len(text) <= limit:
@@ -94,17 +170,17 @@ def unknown_backend_message(name: str) -> str:
 def resolve_auto() -> VoiceBackend:
     """The clearest backend installed here.
 
-    Linux: ``espeak-ng`` when its program is on PATH, else ``pyttsx3`` when it works.
-    macOS and Windows: ``pyttsx3``.
+    Linux: the first available backend of :data:`AUTO_RANKING` (RHVoice, pico2wave,
+    flite, MBROLA, espeak-ng, pyttsx3). macOS and Windows: ``pyttsx3``.
     """
     if sys.platform.startswith("linux"):
-        if "espeak-ng" in BACKENDS and shutil.which("espeak-ng"):
-            return get_backend("espeak-ng")
-        if "pyttsx3" in BACKENDS:
-            candidate = get_backend("pyttsx3")
+        for name in AUTO_RANKING:
+            if name not in BACKENDS:
+                continue
+            candidate = get_backend(name)
             if candidate.available():
                 return candidate
-        raise ToolMissingError("espeak-ng", "espeak-ng")
+        raise ToolMissingError(*SETUP_VOICE)
     candidate = get_backend("pyttsx3")
     if candidate.available():
         return candidate
@@ -125,13 +201,16 @@ def _build(factory: str | Factory) -> VoiceBackend:
 
 __all__ = [
     "AUTO",
+    "AUTO_RANKING",
     "BACKENDS",
+    "BackendVoices",
     "backend_names",
     "get_backend",
     "list_voices",
     "quote_phrase",
     "register_backend",
     "resolve_auto",
+    "survey_voices",
     "unknown_backend_message",
     "unregister_backend",
 ]

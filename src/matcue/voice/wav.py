@@ -267,10 +267,19 @@ def fade_edges(samples: np.ndarray, rate_hz: int, fade_ms: int) -> np.ndarray:
     return to_int16(y)
 
 
-def finish_clip_samples(audio: PcmAudio) -> np.ndarray:
-    """Engine output -> mono int16 at SAMPLE_RATE with edges trimmed and faded."""
+def finish_clip_samples(audio: PcmAudio, *, peak_relative_db: float | None = None) -> np.ndarray:
+    """Engine output -> mono int16 at SAMPLE_RATE with edges trimmed and faded.
+
+    ``peak_relative_db`` (e.g. -40): also count as edge silence whatever is that far below
+    the clip's peak; for loud engines whose breathy onsets sit just above -50 dBFS.
+    """
     resampled = to_int16(resample(audio.samples, audio.rate_hz, SAMPLE_RATE))
-    return trim_silence(resampled, SAMPLE_RATE)
+    threshold_db = TRIM_THRESHOLD_DB
+    if peak_relative_db is not None and len(resampled):
+        peak = float(np.abs(resampled.astype(np.int32)).max())
+        if peak > 0:
+            threshold_db = max(threshold_db, 20 * math.log10(peak / INT16_FULL_SCALE) + peak_relative_db)
+    return trim_silence(resampled, SAMPLE_RATE, threshold_db=threshold_db)
 
 
 __all__ = [

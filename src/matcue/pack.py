@@ -1,0 +1,342 @@
+"""A class pack: everything a teacher hands a class, in one folder (and optionally one .zip).
+
+For each routine: the MP3 (tags, chapters, cover), its captions (``.vtt``, ``.srt``,
+``.lrc``), its Podcasting 2.0 chapters (``.chapters.json``) and its cover image; for the
+pack: an M3U8 playlist and a static ``index.html`` share page. The page needs no server
+and fetches nothing from the internet: its CSS and JS are inline, and it only refers to
+the files next to it by relative paths, so it works opened from the file system
+(``file://``) or from any static host.
+
+Everything on the page derives from each track's timeline (the one the MP3 was rendered
+from): the length, the chapters, the caption cues (also embedded as JSON, because
+browsers refuse ``<track>`` files from ``file://`` URLs) and the routine card (holds from
+``timeline.meta["holds"]``, safety cues from the spoken texts).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .compile import Options
+from .pipeline import DEFAULT_BITRATE, Rendered, VoiceOverrides, render_routine, slugify
+from .sidecars import CAPTION_FORMATS, sidecar_path, speech_cues, write_bytes_atomic, write_text_atomic
+from .timeline import Timeline
+
+PLAYLIST_NAME = "playlist.m3u8"
+INDEX_NAME = "index.html"
+DEFAULT_PACK_TITLE = "Class pack"
+# words that mark a cue as a safety cue on the routine card (matched as whole words)
+SAFETY_WORDS = (
+    "stop", "pain", "painful", "never", "force", "forcing", "hurt", "hurts", "injury", "injured",
+    "sharp", "numb", "numbness", "tingling", "dizzy", "strain", "careful", "avoid",
+)  # fmt: skip
+_SAFETY_RE = re.compile(r"\b(" + "|".join(SAFETY_WORDS) + r")\b", re.IGNORECASE)
+_SIDE_SUFFIX = re.compile(r"\s*\((left|right)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class PackTrack:
+    rendered: Rendered
+    timeline: Timeline
+    description: str | None
+    cover_file: str | None  # file name of the cover image in the pack
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    folder: Path
+    title: str
+    tracks: tuple[PackTrack, ...]
+    playlist: Path
+    index: Path
+    zip_path: Path | None = None
+    files: tuple[Path, ...] = field(default=())
+
+
+# ----------------------------------------------------------------------------- card
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    """One line of the routine card: a pose (or other hold), its sides, its hold per side."""
+
+    name: str
+    sides: tuple[str, ...]
+    hold_ms: int
+
+
+def card_rows(timeline: Timeline) -> tuple[CardRow, ...]:
+    """The holds of the timeline, the sides of one step folded into one row, in order."""
+    rows: list[CardRow] = []
+    for h in timeline.meta.get("holds", []):
+        name = _SIDE_SUFFIX.sub("", str(h["title"])).strip()
+        side = h.get("side")
+        dur = int(h["end_ms"]) - int(h["start_ms"])
+        last = rows[-1] if rows else None
+        if last and last.name == name and side and side not in last.sides and last.hold_ms == dur:
+            rows[-1] = CardRow(name, (*last.sides, side), dur)
+        else:
+            rows.append(CardRow(name, (side,) if side else (), dur))
+    return tuple(rows)
+
+
+def safety_cues(timeline: Timeline) -> tuple[str, ...]:
+    """Spoken texts that contain a safety word (stop, pain, never, force...), each once."""
+    return tuple(dict.fromkeys(c.text for c in speech_cues(timeline) if _SAFETY_RE.search(c.text)))
+
+
+def format_length(ms: int) -> str:
+    """``m:ss`` or ``h:mm:ss``, rounded to the nearest second."""
+    s = (ms + 500) // 1000
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def format_hold(ms: int) -> str:
+    """``45 s``, ``1 min``, ``1 min 30 s``, ``7.5 s``."""
+    m, rest = divmod(ms, 60_000)
+    s = f"{rest / 1000:g} s" if rest else ""
+    return " ".join(x for x in (f"{m} min" if m else "", s) if x) or "0 s"
+
+
+# ----------------------------------------------------------------------------- playlist
+
+
+def to_m3u8(tracks: Sequence[tuple[str, Timeline]]) -> str:
+    """An extended M3U (UTF-8) playlist: ``#EXTINF:<seconds>,<artist> - <title>`` then the
+    relative path, for each ``(relative path, timeline)``; seconds rounded to the nearest."""
+    out = ["#EXTM3U"]
+    for rel, tl in tracks:
+        label = f"{tl.artist} - {tl.title}" if tl.artist else tl.title
+        out.append(f"#EXTINF:{(tl.total_ms + 500) // 1000},{' '.join(label.split())}")
+        out.append(rel)
+    return "\n".join(out) + "\n"
+
+
+# ----------------------------------------------------------------------------- page
+
+
+def _template() -> str:
+    return resources.files("matcue").joinpath("templates/share.html").read_text(encoding="utf-8")
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _track_html(i: int, t: PackTrack) -> str:
+    tl = t.timeline
+    mp3 = t.rendered.path.name
+    anchor = f"t{i + 1}"
+    files = [(mp3, "MP3")] + [
+        (sidecar_path(t.rendered.path, f).name, label)
+        for f, label in (("vtt", "WebVTT"), ("srt", "SRT"), ("lrc", "LRC"), ("chapters", "Chapters JSON"))
+    ]
+    cover = (
+        f'<img class="cover" src="{_e(t.cover_file)}" alt="Cover of {_e(tl.title)}" width="160" height="160">'
+        if t.cover_file
+        else ""
+    )
+    byline = " · ".join(x for x in (tl.artist, tl.album) if x)
+    chapters = "\n".join(
+        f'<li><button type="button" class="chapter" data-start="{c.start_ms / 1000:.3f}" data-index="{k}">'
+        f'<span class="at">{format_length(c.start_ms)}</span> {_e(c.title)}</button></li>'
+        for k, c in enumerate(tl.chapters)
+    )
+    rows = "\n".join(
+        f"<tr><td>{_e(r.name)}</td><td>{_e(', '.join(r.sides) or '—')}</td><td>{_e(format_hold(r.hold_ms))}"
+        f"{' each side' if len(r.sides) > 1 else ''}</td></tr>"
+        for r in card_rows(tl)
+    )
+    safety = safety_cues(tl)
+    safety_html = (
+        '<h4>Safety</h4><ul class="safety">' + "".join(f"<li>{_e(s)}</li>" for s in safety) + "</ul>" if safety else ""
+    )
+    desc = f'<p class="desc">{_e(t.description)}</p>' if t.description else ""
+    vtt = sidecar_path(t.rendered.path, "vtt").name
+    return f"""
+<article class="track" id="{anchor}" data-index="{i}">
+  <header class="track-head">
+    {cover}
+    <div>
+      <h2>{_e(tl.title)}</h2>
+      {f'<p class="byline">{_e(byline)}</p>' if byline else ""}
+      <p class="length">Length <span class="len" data-ms="{tl.total_ms}">{format_length(tl.total_ms)}</span>
+        · {len(tl.chapters)} chapters</p>
+      {desc}
+    </div>
+  </header>
+  <div class="player">
+    <audio controls preload="metadata" src="{_e(mp3)}">
+      <track kind="captions" src="{_e(vtt)}" srclang="{_e(t.language)}" label="Cues" default>
+      Your browser cannot play this file: <a href="{_e(mp3)}">download the MP3</a>.
+    </audio>
+    <p class="cue" aria-live="polite" data-empty="Press play: the spoken cues show here.">Press play: the spoken
+      cues show here.</p>
+  </div>
+  <div class="cols">
+    <section class="chapters-box">
+      <h3>Chapters</h3>
+      <ol class="chapters">
+{chapters}
+      </ol>
+    </section>
+    <section class="card">
+      <h3>Routine card: {_e(tl.title)}</h3>
+      <table>
+        <thead><tr><th>Pose</th><th>Sides</th><th>Hold</th></tr></thead>
+        <tbody>
+{rows}
+        </tbody>
+      </table>
+      <p class="total">Total {format_length(tl.total_ms)}</p>
+      {safety_html}
+    </section>
+  </div>
+  <p class="files">Files: {" · ".join(f'<a href="{_e(href)}" download>{label}</a>' for href, label in files)}</p>
+</article>"""
+
+
+def _page_data(tracks: Sequence[PackTrack]) -> str:
+    data: dict[str, Any] = {
+        "tracks": [
+            {
+                "title": t.timeline.title,
+                "file": t.rendered.path.name,
+                "total_ms": t.timeline.total_ms,
+                "chapters": [[c.start_ms, c.end_ms, c.title] for c in t.timeline.chapters],
+                "cues": [[c.start_ms, c.end_ms, c.text] for c in speech_cues(t.timeline)],
+            }
+            for t in tracks
+        ]
+    }
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # safe inside <script>: no "</script>", no "<!--"
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def to_index_html(title: str, tracks: Sequence[PackTrack]) -> str:
+    """The share page: inline CSS and JS, relative links only, nothing fetched."""
+    total = sum(t.timeline.total_ms for t in tracks)
+    toc = "".join(
+        f'<li><a href="#t{i + 1}">{_e(t.timeline.title)}</a> <span>{format_length(t.timeline.total_ms)}</span></li>'
+        for i, t in enumerate(tracks)
+    )
+    body = "\n".join(_track_html(i, t) for i, t in enumerate(tracks))
+    page = _template()
+    for key, value in (
+        ("TITLE", _e(title)),
+        ("SUMMARY", _e(f"{len(tracks)} track{'s' if len(tracks) != 1 else ''} · {format_length(total)} in all")),
+        ("TOC", toc),
+        ("PLAYLIST", _e(PLAYLIST_NAME)),
+        ("TRACKS", body),
+        ("DATA", _page_data(tracks)),
+    ):
+        page = page.replace("{{" + key + "}}", value)
+    return page
+
+
+# ----------------------------------------------------------------------------- the pack
+
+
+def pack_routines(
+    paths: Sequence[str | Path],
+    out_dir: str | Path,
+    options: Options = Options(),
+    voice: VoiceOverrides = VoiceOverrides(),
+    *,
+    title: str | None = None,
+    bitrate: str = DEFAULT_BITRATE,
+    make_zip: bool = False,
+    cache_dir: Path | None = None,
+    progress: Callable[[str, str, int, int], None] | None = None,
+) -> Pack:
+    """Render each routine into ``out_dir`` with every sidecar, then write the playlist, the
+    share page and (``make_zip``) ``<out_dir>.zip`` next to the folder. Files are written
+    atomically; two routines with the same title get ``-2``, ``-3``... file names."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tracks: list[PackTrack] = []
+    used: set[str] = set()
+    files: list[Path] = []
+    for p in paths:
+        stem = _unique(slugify(_title_of(p)), used)
+        step = (lambda s, d, t, _p=str(p): progress(_p, s, d, t)) if progress else None
+        r = render_routine(
+            p,
+            out,
+            options,
+            voice,
+            bitrate=bitrate,
+            cache_dir=cache_dir,
+            progress=step,
+            captions=CAPTION_FORMATS,
+            chapters_json=True,
+            cover=True,
+            name=stem,
+        )
+        assert r.built is not None
+        cover_file = None
+        if r.cover is not None:
+            cover_path = out / f"{stem}.cover{r.cover.extension}"
+            write_bytes_atomic(cover_path, r.cover.data)
+            cover_file = cover_path.name
+            files.append(cover_path)
+        files += [r.path, *r.sidecars]
+        routine = r.built.routine
+        tracks.append(PackTrack(r, r.built.timeline, routine.description, cover_file, routine.language))
+    pack_title = title or next((t.timeline.album for t in tracks if t.timeline.album), None) or DEFAULT_PACK_TITLE
+    playlist = out / PLAYLIST_NAME
+    write_text_atomic(playlist, to_m3u8([(t.rendered.path.name, t.timeline) for t in tracks]))
+    index = out / INDEX_NAME
+    write_text_atomic(index, to_index_html(pack_title, tracks))
+    files += [playlist, index]
+    zip_path = write_zip(out, files) if make_zip else None
+    return Pack(out, pack_title, tuple(tracks), playlist, index, zip_path, tuple(files))
+
+
+def _title_of(path: str | Path) -> str:
+    from .loader import load_routine
+
+    return load_routine(path).title
+
+
+def _unique(stem: str, used: set[str]) -> str:
+    name, n = stem, 1
+    while name in used:
+        n += 1
+        name = f"{stem}-{n}"
+    used.add(name)
+    return name
+
+
+def write_zip(folder: Path, files: Sequence[Path]) -> Path:
+    """``<folder>.zip`` next to the folder, the files under ``<folder name>/``, atomically."""
+    folder = Path(folder).resolve()
+    target = folder.with_name(folder.name + ".zip")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for f in files:
+                # MP3 and images are compressed already
+                kind = zipfile.ZIP_STORED if f.suffix in (".mp3", ".jpg", ".png") else zipfile.ZIP_DEFLATED
+                zf.write(f, f"{folder.name}/{f.name}", compress_type=kind)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

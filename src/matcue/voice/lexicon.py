@@ -1,0 +1,179 @@
+"""The pronunciation lexicon: words the voices get wrong, and what to say instead.
+
+Three layers, later ones winning: the built-in ``lexicon.yaml`` shipped in this package,
+the project's ``voice/lexicon.yaml`` in the working folder, and a routine's ``lexicon:``.
+An entry maps a word or phrase to a respelling for every backend, optionally with a
+backend's own phonemes (``espeak-ng: "[[...]]"``). Matching is whole-word, ignoring case
+and Latin accents; longer phrases first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from ..errors import MatcueError
+from .normalize import normalize_text, strip_latin_accents
+
+PROJECT_LEXICON = Path("voice") / "lexicon.yaml"
+ANY_BACKEND = ""  # the key of a respelling used by every backend
+
+# One entry: (word or phrase, ((backend or "", spoken form), ...)).
+RawEntry = tuple[str, tuple[tuple[str, str], ...]]
+
+
+class LexiconError(MatcueError):
+    """A lexicon file that cannot be used."""
+
+
+def _fold(word: str) -> str:
+    return " ".join(strip_latin_accents(word).lower().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Words and their spoken forms; immutable. ``extended_by`` gives a new lexicon."""
+
+    entries: tuple[RawEntry, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], source: str = "lexicon") -> Lexicon:
+        """``{word: "respelling"}`` or ``{word: {say: ..., espeak-ng: ...}}``."""
+        return cls(tuple(parse_entries(data, source)))
+
+    def extended_by(self, other: Lexicon | Iterable[RawEntry]) -> Lexicon:
+        """A lexicon where ``other``'s entries replace this one's for the same word."""
+        extra = other.entries if isinstance(other, Lexicon) else tuple(other)
+        merged: dict[str, RawEntry] = {_fold(w): (w, forms) for w, forms in self.entries}
+        for w, forms in extra:
+            merged[_fold(w)] = (w, forms)
+        return Lexicon(tuple(merged.values()))
+
+    def lookup(self, word: str, backend: str = "") -> str | None:
+        """The spoken form of ``word`` for ``backend``, or None."""
+        return self._table(backend).get(_fold(word))
+
+    def apply(self, text: str, backend: str = "") -> str:
+        """``text`` with every lexicon word replaced by its spoken form for ``backend``."""
+        table = self._table(backend)
+        if not table:
+            return text
+        # English text arrives accent-free from normalize_text, so "Śīrṣāsana" matches too
+        return _pattern(tuple(table)).sub(lambda m: table.get(_fold(m.group(0)), m.group(0)), text)
+
+    def _table(self, backend: str) -> dict[str, str]:
+        return _table(self.entries, backend)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+@lru_cache(maxsize=64)
+def _table(entries: tuple[RawEntry, ...], backend: str) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for word, forms in entries:
+        by = dict(forms)
+        spoken = by.get(backend, by.get(ANY_BACKEND))
+        if spoken is not None:
+            table[_fold(word)] = spoken
+    return table
+
+
+@lru_cache(maxsize=64)
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    ordered = sorted(words, key=len, reverse=True)
+    alts = "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in ordered)
+    return re.compile(rf"(?<![\w'-])(?:{alts})(?![\w-])", re.IGNORECASE)
+
+
+def parse_entries(data: Mapping[str, object], source: str) -> list[RawEntry]:
+    """Validate a lexicon mapping; LexiconError names the source and the bad entry."""
+    if not isinstance(data, Mapping):
+        raise LexiconError(f"{source}: expected a mapping of words to respellings")
+    out: list[RawEntry] = []
+    for word, value in data.items():
+        problem = entry_problem(word, value)
+        if problem:
+            raise LexiconError(f"{source}: {word!r}: {problem}")
+        out.append((str(word), entry_forms(value)))
+    return out
+
+
+def entry_problem(word: object, value: object) -> str | None:
+    """Why ``word: value`` is not a lexicon entry, or None."""
+    if not isinstance(word, str) or not word.strip() or not re.search(r"\w", word):
+        return "a lexicon key must be a word or phrase"
+    if isinstance(value, str):
+        return None if value.strip() else "expected a respelling, got an empty string"
+    if isinstance(value, Mapping):
+        if not value:
+            return "expected a respelling or a mapping like {say: ..., espeak-ng: ...}"
+        for k, v in value.items():
+            if not isinstance(k, str) or not isinstance(v, str) or not v.strip():
+                return f"expected a non-empty string for {k!r}"
+        return None
+    return f"expected a respelling (a string), got {type(value).__name__}"
+
+
+def entry_forms(value: object) -> tuple[tuple[str, str], ...]:
+    if isinstance(value, str):
+        return ((ANY_BACKEND, " ".join(value.split())),)
+    assert isinstance(value, Mapping)
+    return tuple(
+        (ANY_BACKEND if k == "say" else str(k), " ".join(str(v).split())) for k, v in value.items()
+    )
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    """A lexicon YAML file (an empty file is an empty lexicon)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LexiconError(f"cannot read the lexicon {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"{path}: not valid YAML: {exc}") from exc
+    return Lexicon.from_mapping(data or {}, str(path))
+
+
+@lru_cache(maxsize=1)
+def builtin_lexicon() -> Lexicon:
+    """The lexicon shipped inside the package (``matcue/voice/lexicon.yaml``)."""
+    text = resources.files("matcue.voice").joinpath("lexicon.yaml").read_text(encoding="utf-8")
+    return Lexicon.from_mapping(yaml.safe_load(text) or {}, "matcue/voice/lexicon.yaml")
+
+
+def project_lexicon_path(folder: Path | None = None) -> Path:
+    return (Path.cwd() if folder is None else Path(folder)) / PROJECT_LEXICON
+
+
+def default_lexicon(folder: Path | None = None) -> Lexicon:
+    """The built-in lexicon extended by the project's ``voice/lexicon.yaml`` (if any)."""
+    lex = builtin_lexicon()
+    path = project_lexicon_path(folder)
+    if path.is_file():
+        lex = lex.extended_by(load_lexicon(path))
+    return lex
+
+
+def speech_text(text: str, lexicon: Lexicon, language: str = "en", backend: str = "") -> str:
+    """What the voice is asked to say for ``text``: normalized, then respelled."""
+    return lexicon.apply(normalize_text(text, language), backend)
+
+
+__all__ = [
+    "ANY_BACKEND",
+    "Lexicon",
+    "LexiconError",
+    "builtin_lexicon",
+    "default_lexicon",
+    "load_lexicon",
+    "parse_entries",
+    "project_lexicon_path",
+    "speech_text",
+]

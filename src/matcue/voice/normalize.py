@@ -1,0 +1,157 @@
+"""Text as a voice should read it: numbers, durations and abbreviations spelled out.
+
+Applied in the voice layer just before synthesis (after the routine's text is final,
+before the lexicon), per language. English is the only language with rules so far; other
+languages pass through unchanged. Examples (English):
+
+    "3 rounds"        -> "three rounds"
+    "hold 30s"        -> "hold thirty seconds"
+    "1m30s"           -> "one minute thirty seconds"
+    "4-7-8 breathing" -> "four seven eight breathing"
+    "5-10 breaths"    -> "five to ten breaths"
+    "L5-S1"           -> "L five S one"
+    "2nd round"       -> "second round"
+    "5.5 seconds"     -> "five point five seconds"
+    "e.g. a strap"    -> "for example a strap"
+    "Śīrṣāsana"       -> "Sirsasana"   (English voices spell out accented letters)
+
+Text inside ``[[...]]`` (espeak-ng phonemes from the lexicon) is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+         "sixteen seventeen eighteen nineteen").split()  # fmt: skip
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINAL_WORDS = {
+    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+    "nine": "ninth", "twelve": "twelfth",
+}  # fmt: skip
+
+
+def number_words(n: int) -> str:
+    """0 <= n < 1,000,000,000 in English words: 45 -> "forty-five" (larger: digit by digit)."""
+    if n < 0:
+        return "minus " + number_words(-n)
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
+    for size, name in ((1_000_000, "million"), (1000, "thousand")):
+        if n < 1_000_000_000 and n >= size:
+            big, rest = divmod(n, size)
+            return f"{number_words(big)} {name}" + (f" {number_words(rest)}" if rest else "")
+    return " ".join(_ONES[int(d)] for d in str(n))
+
+
+def ordinal_words(n: int) -> str:
+    """1 -> "first", 22 -> "twenty-second", 40 -> "fortieth"."""
+    words = number_words(n)
+    head, sep, last = words.rpartition("-") if "-" in words.split()[-1] else words.rpartition(" ")
+    if last in _ORDINAL_WORDS:
+        last = _ORDINAL_WORDS[last]
+    elif last.endswith("y"):
+        last = last[:-1] + "ieth"
+    else:
+        last += "th"
+    return f"{head}{sep}{last}"
+
+
+def _num(text: str) -> str:
+    """"7" -> "seven"; "5.5" -> "five point five"; "07" -> "seven"."""
+    if "." in text:
+        whole, _, frac = text.partition(".")
+        return f"{number_words(int(whole or 0))} point " + " ".join(_ONES[int(d)] for d in frac)
+    return number_words(int(text))
+
+
+def _plural(n: str, unit: str) -> str:
+    return f"{_num(n)} {unit}" + ("" if n in ("1", "1.0") else "s")
+
+
+_UNITS = {"h": "hour", "hr": "hour", "hrs": "hour", "m": "minute", "min": "minute", "mins": "minute",
+          "s": "second", "sec": "second", "secs": "second"}  # fmt: skip
+_N = r"\d+(?:\.\d+)?"
+
+# (pattern, replacement) applied in order; each replacement returns words only.
+_EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    # abbreviations
+    (re.compile(r"\be\.g\.(?=\s|$|,)", re.I), lambda m: "for example"),
+    (re.compile(r"\bi\.e\.(?=\s|$|,)", re.I), lambda m: "that is"),
+    (re.compile(r"\betc\.(?=\s|$)", re.I), lambda m: "et cetera."),
+    (re.compile(r"\betc\b", re.I), lambda m: "et cetera"),
+    (re.compile(r"\bapprox\.?(?=\s)", re.I), lambda m: "approximately"),
+    (re.compile(r"\bvs\.?(?=\s)", re.I), lambda m: "versus"),
+    (re.compile(r"\bw/(?=\s)", re.I), lambda m: "with"),
+    (re.compile(r"\s&\s"), lambda m: " and "),
+    (re.compile(r"\bcm\b"), lambda m: "centimeters"),
+    (re.compile(r"\bkg\b"), lambda m: "kilograms"),
+    (re.compile(r"\breps?\b(?=\s|[.,;]|$)", re.I), lambda m: "repetition" + ("s" if m.group(0).lower().endswith("s") else "")),
+    # spinal segments: L5-S1, C7, T12
+    (re.compile(r"\b([CTLS])(\d{1,2})(?:-([CTLS])(\d{1,2}))?\b"),
+     lambda m: f"{m.group(1)} {_num(m.group(2))}" + (f" {m.group(3)} {_num(m.group(4))}" if m.group(3) else "")),
+    # compound durations: 1m30s, 1h15m, 2m 30s
+    (re.compile(r"\b(?:(\d+)h\s?)?(?:(\d+)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
+     lambda m: " ".join(_plural(n, u) for n, u in ((m.group(1), "hour"), (m.group(2), "minute"), (m.group(3), "second")) if n)),
+    # a number with a unit: 30 sec, 5 min, 2 hrs
+    (re.compile(rf"\b({_N})\s?(hrs?|h|mins?|secs?)\b\.?", re.I), lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()])),
+    # number sequences: 4-7-8 (three or more) -> "four seven eight"; 5-10 -> "five to ten"
+    (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(_num(p) for p in m.group(0).split("-"))),
+    (re.compile(r"\b(\d+)\s?[-\u2013]\s?(\d+)\b"), lambda m: f"{_num(m.group(1))} to {_num(m.group(2))}"),
+    # 4/8 (a breathing ratio) -> "four, eight"
+    (re.compile(r"\b(\d+)/(\d+)\b"), lambda m: f"{_num(m.group(1))}, {_num(m.group(2))}"),
+    (re.compile(r"\b(\d+)\s?x\b"), lambda m: f"{_num(m.group(1))} times"),
+    (re.compile(rf"\b({_N})\s?%"), lambda m: f"{_num(m.group(1))} percent"),
+    (re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I), lambda m: ordinal_words(int(m.group(1)))),
+    (re.compile(r"\b\d{1,3}(?:,\d{3})+\b"), lambda m: number_words(int(m.group(0).replace(",", "")))),
+    (re.compile(rf"\b{_N}\b"), lambda m: _num(m.group(0))),
+]
+
+_PHONEMES = re.compile(r"(\[\[.*?\]\])")
+
+
+def strip_latin_accents(text: str) -> str:
+    """"Śīrṣāsana" -> "Sirsasana": accents off Latin letters, other scripts untouched."""
+    out = []
+    for ch in text:
+        if ch.isascii() or "LATIN" not in unicodedata.name(ch, ""):
+            out.append(ch)
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        out.append(base or ch)
+    return "".join(out)
+
+
+def _normalize_en(text: str) -> str:
+    text = strip_latin_accents(text).replace("\u2019", "'").replace("\u2014", ", ").replace("\u2013", "-")
+    for pattern, repl in _EN_RULES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+NORMALIZERS: dict[str, Callable[[str], str]] = {"en": _normalize_en}
+
+
+def normalize_text(text: str, language: str = "en") -> str:
+    """``text`` with numbers, durations and abbreviations written out for ``language``.
+
+    Languages without rules (anything but English for now) are returned unchanged.
+    Segments in ``[[...]]`` (espeak-ng phonemes) are kept exactly as written.
+    """
+    rule = NORMALIZERS.get(language.lower().replace("_", "-").split("-")[0])
+    if rule is None:
+        return text
+    parts = _PHONEMES.split(text)
+    out = "".join(p if i % 2 else re.sub(r"\s+", " ", rule(p)) for i, p in enumerate(parts))
+    return out.strip()
+
+
+__all__ = ["NORMALIZERS", "normalize_text", "number_words", "ordinal_words", "strip_latin_accents"]

@@ -1,0 +1,207 @@
+"""``matcue pack``: the class pack folder, its playlist, share page and zip (no browser here;
+see test_browser.py for the page in Chromium)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import audiocheck as ac
+from matcue.cli import cli
+from matcue.pack import card_rows, format_hold, format_length, safety_cues, to_m3u8
+from matcue.sidecars import speech_cues, to_lrc, to_podcast_chapters, to_srt, to_vtt
+from matcue.timeline import Chapter, Event, Timeline
+
+DATA = Path(__file__).parent / "data" / "ok"
+ROUTINES = [DATA / "all-kinds.yaml", DATA / "e2e.yaml"]
+
+pytestmark = [
+    pytest.mark.ffmpeg,
+    pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    """A pack of two routines made with the fake voice: (folder, CLI stdout, timelines)."""
+    from matcue.pipeline import VoiceOverrides, build_timeline
+
+    base = tmp_path_factory.mktemp("pack")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATCUE_CACHE_DIR", str(base / "cache"))
+        r = CliRunner().invoke(
+            cli, ["pack", *map(str, ROUTINES), "-o", str(base / "class"), "--backend", "fake", "--zip"],
+            catch_exceptions=False,
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        timelines = [build_timeline(p, voice=VoiceOverrides(backend="fake")).timeline for p in ROUTINES]
+    return base / "class", r.stdout, timelines
+
+
+def _mp3s(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.mp3"))
+
+
+def test_pack_lists_what_it_wrote(pack):
+    folder, out, timelines = pack
+    lines = out.splitlines()
+    assert len(lines) == 5
+    assert lines[2:] == [str(folder / "playlist.m3u8"), str(folder / "index.html"), str(folder) + ".zip"]
+    names = sorted(p.name for p in folder.iterdir())
+    stems = sorted(p.stem for p in _mp3s(folder))
+    expected = sorted(
+        [f"{s}{ext}" for s in stems for ext in (".mp3", ".vtt", ".srt", ".lrc", ".chapters.json", ".cover.png")]
+        + ["index.html", "playlist.m3u8"]
+    )
+    assert names == expected  # and no temporary files
+
+
+def test_each_mp3_has_its_chapters_and_cover(pack):
+    folder, _, timelines = pack
+    by_title = {tl.title: tl for tl in timelines}
+    for path in _mp3s(folder):
+        probed = ac.probe(path)
+        tl = by_title[probed["format"]["tags"]["title"]]
+        assert [(int(c["start"]), int(c["end"]), c["tags"]["title"]) for c in probed["chapters"]] == [
+            (c.start_ms, c.end_ms, c.title) for c in tl.chapters
+        ]
+        streams = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)], capture_output=True, text=True
+        ).stdout
+        pics = [s for s in json.loads(streams)["streams"] if s.get("disposition", {}).get("attached_pic")]
+        assert len(pics) == 1 and pics[0]["width"] == pics[0]["height"] == 1400
+        assert (folder / f"{path.stem}.cover.png").stat().st_size > 0
+
+
+def test_every_caption_and_chapter_time_matches_the_timed_script(pack):
+    folder, _, timelines = pack
+    by_title = {tl.title: tl for tl in timelines}
+    for path in _mp3s(folder):
+        tl = by_title[ac.probe(path)["format"]["tags"]["title"]]
+        assert (folder / f"{path.stem}.vtt").read_text(encoding="utf-8") == to_vtt(tl)
+        assert (folder / f"{path.stem}.srt").read_text(encoding="utf-8") == to_srt(tl)
+        assert (folder / f"{path.stem}.lrc").read_text(encoding="utf-8") == to_lrc(tl)
+        assert (folder / f"{path.stem}.chapters.json").read_text(encoding="utf-8") == to_podcast_chapters(tl, path.name)
+        # and the page's embedded cue and chapter data
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        data = json.loads(re.search(r'<script type="application/json" id="matcue-data">(.*?)</script>', page).group(1))
+        track = next(t for t in data["tracks"] if t["file"] == path.name)
+        assert track["total_ms"] == tl.total_ms
+        assert track["cues"] == [[c.start_ms, c.end_ms, c.text] for c in speech_cues(tl)]
+        assert track["chapters"] == [[c.start_ms, c.end_ms, c.title] for c in tl.chapters]
+        # the decoded audio is as long as the script says
+        assert abs(ac.duration_ms(ac.decode(path)) - tl.total_ms) <= 20
+
+
+def test_playlist_has_true_durations_titles_and_relative_paths(pack):
+    folder, _, timelines = pack
+    lines = (folder / "playlist.m3u8").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "#EXTM3U"
+    entries = list(zip(lines[1::2], lines[2::2]))
+    assert sorted(rel for _, rel in entries) == [p.name for p in _mp3s(folder)]
+    for (info, rel), tl in zip(entries, timelines):
+        assert (folder / rel).is_file() and "/" not in rel
+        secs, label = info.removeprefix("#EXTINF:").split(",", 1)
+        assert int(secs) == round(tl.total_ms / 1000)
+        assert abs(float(ac.probe(folder / rel)["format"]["duration"]) - int(secs)) <= 0.6
+        assert label.endswith(tl.title)
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in ("src", "href", "srcset", "poster", "data", "action") and v is not None:
+                self.refs.append((tag, k, v))
+
+
+def test_the_page_needs_no_network(pack):
+    folder, _, _ = pack
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"(https?:)?//[a-z0-9]", page, re.IGNORECASE), "no absolute or protocol-relative URLs"
+    assert "@import" not in page and "url(" not in page
+    assert not re.search(r"<link\b", page) and not re.search(r"<script[^>]*\bsrc=", page)
+    parser = _Refs()
+    parser.feed(page)
+    assert parser.refs
+    for tag, attr, ref in parser.refs:
+        if ref.startswith("#"):
+            continue
+        assert ":" not in ref and not ref.startswith("/"), (tag, attr, ref)
+        assert (folder / ref).is_file(), ref  # every local reference exists in the pack
+
+
+def test_the_page_shows_players_chapters_captions_and_cards(pack):
+    folder, _, timelines = pack
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert page.count("<audio ") == 2 and page.count('<track kind="captions"') == 2
+    for tl in timelines:
+        assert f">{format_length(tl.total_ms)}</span>" in page
+        assert page.count('class="chapter"') == sum(len(t.chapters) for t in timelines)
+    assert "@media print" in page and "Routine card" in page
+
+
+def test_zip_holds_the_pack_under_its_folder_name(pack):
+    folder, _, _ = pack
+    with zipfile.ZipFile(str(folder) + ".zip") as zf:
+        assert zf.testzip() is None
+        names = sorted(zf.namelist())
+    assert names == sorted(f"class/{p.name}" for p in folder.iterdir())
+
+
+def test_pack_of_a_bad_routine_is_located_and_exits_1(tmp_path):
+    r = CliRunner().invoke(
+        cli, ["pack", "tests/data/errors/hold-words.yaml", "-o", str(tmp_path / "p"), "--backend", "fake"]
+    )
+    assert r.exit_code == 1
+    assert "hold-words.yaml:" in r.output
+    assert not (tmp_path / "p" / "index.html").exists()
+
+
+def test_pack_needs_an_output_folder():
+    r = CliRunner().invoke(cli, ["pack", str(ROUTINES[0])])
+    assert r.exit_code == 2 and "Missing option '-o' / '--output'" in r.output
+
+
+# ----------------------------------------------------------------------------- pure parts
+
+
+def test_card_rows_fold_sides_and_keep_holds():
+    tl = Timeline("t", 100_000, (), (), meta={"holds": [
+        {"start_ms": 0, "end_ms": 20_000, "title": "Arrive"},
+        {"start_ms": 25_000, "end_ms": 55_000, "title": "Pigeon (right)", "side": "right"},
+        {"start_ms": 60_000, "end_ms": 90_000, "title": "Pigeon (left)", "side": "left"},
+        {"start_ms": 90_000, "end_ms": 97_500, "title": "Twist (left)", "side": "left"},
+    ]})  # fmt: skip
+    rows = [(r.name, r.sides, r.hold_ms) for r in card_rows(tl)]
+    assert rows == [("Arrive", (), 20_000), ("Pigeon", ("right", "left"), 30_000), ("Twist", ("left",), 7_500)]
+    assert [format_hold(ms) for ms in (20_000, 60_000, 90_000, 7_500)] == ["20 s", "1 min", "1 min 30 s", "7.5 s"]
+
+
+def test_safety_cues_are_the_spoken_warnings_once_each():
+    tl = Timeline("t", 10_000, (), (
+        Event(0, 1, "speech", text="Never force the knee."),
+        Event(2, 3, "speech", text="Breathe in."),
+        Event(4, 5, "speech", text="If you feel sharp pain, stop."),
+        Event(6, 7, "speech", text="Never force the knee."),
+        Event(8, 9, "speech", text="Unstoppable and forceful are not safety words."),
+    ))  # fmt: skip
+    assert safety_cues(tl) == ("Never force the knee.", "If you feel sharp pain, stop.")
+
+
+def test_m3u8_format():
+    a = Timeline("Evening, calm", 391_240, (Chapter(0, 391_240, "x"),), (), artist="Maya")
+    b = Timeline("Morning", 59_499, (), ())
+    assert to_m3u8([("a.mp3", a), ("b.mp3", b)]) == (
+        "#EXTM3U\n#EXTINF:391,Maya - Evening, calm\na.mp3\n#EXTINF:59,Morning\nb.mp3\n"
+    )

@@ -1,0 +1,137 @@
+"""Pronunciation: text normalization and the lexicon (built-in < project < routine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matcue.loader import loads_routine
+from matcue.pipeline import build_timeline, routine_lexicon
+from matcue.voice.base import VoiceSpec
+from matcue.voice.cache import speak_all
+from matcue.voice.fake import FakeVoice
+from matcue.voice.lexicon import Lexicon, LexiconError, builtin_lexicon, default_lexicon, load_lexicon, speech_text
+from matcue.voice.normalize import normalize_text, number_words, ordinal_words
+
+# ------------------------------------------------------------------ normalization
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("3 rounds", "three rounds"),
+        ("Hold 30s.", "Hold thirty seconds."),
+        ("Hold for 1m30s.", "Hold for one minute thirty seconds."),
+        ("Rest 2m, then 1h of practice", "Rest two minutes, then one hour of practice"),
+        ("45 sec and 5 min", "forty-five seconds and five minutes"),
+        ("1s", "one second"),
+        ("4-7-8 breathing", "four seven eight breathing"),
+        ("Box breathing, 4-4-4-4.", "Box breathing, four four four four."),
+        ("5-10 breaths", "five to ten breaths"),
+        ("Lengthen through L5-S1.", "Lengthen through L five S one."),
+        ("the 2nd and 21st round", "the second and twenty-first round"),
+        ("5.5 seconds", "five point five seconds"),
+        ("e.g. a strap, i.e. a belt", "for example a strap, that is a belt"),
+        ("10 reps, 3x", "ten repetitions, three times"),
+        ("at 50%", "at fifty percent"),
+        ("Janu Śīrṣāsana", "Janu Sirsasana"),
+        ("Welcome. I am Maya.", "Welcome. I am Maya."),
+        ("[[p3:fekt]] 3 times", "[[p3:fekt]] three times"),
+    ],
+)
+def test_english_normalization(text: str, spoken: str) -> None:
+    assert normalize_text(text, "en") == spoken
+
+
+def test_other_languages_pass_through() -> None:
+    assert normalize_text("3 Runden, 30s", "de") == "3 Runden, 30s"
+
+
+def test_number_words() -> None:
+    assert [number_words(n) for n in (0, 13, 40, 99, 105, 1200)] == [
+        "zero", "thirteen", "forty", "ninety-nine", "one hundred five", "one thousand two hundred"
+    ]  # fmt: skip
+    assert [ordinal_words(n) for n in (1, 2, 3, 12, 20, 22)] == [
+        "first", "second", "third", "twelfth", "twentieth", "twenty-second"
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------ lexicon
+
+
+SANSKRIT = ["Eka Pada Rajakapotasana", "Agnistambhasana", "Dwi Pada Sirsasana", "Eka Pada Sirsasana",
+            "Janu Sirsasana", "Ashtanga", "asana"]  # fmt: skip
+ANATOMY = ["piriformis", "acetabulum", "gemelli", "adductors"]
+
+
+@pytest.mark.parametrize("word", SANSKRIT + ANATOMY)
+def test_builtin_lexicon_respells_sanskrit_and_anatomy(word: str) -> None:
+    spoken = speech_text(f"Now {word}, slowly.", builtin_lexicon(), "en", "flite")
+    assert word.lower() not in spoken.lower()
+    assert spoken.startswith("Now ") and spoken.endswith(", slowly.")
+
+
+def test_lexicon_matches_whole_words_ignoring_case_and_accents() -> None:
+    lex = Lexicon.from_mapping({"Sirsasana": "sheer-shah-sah-nah", "Eka Pada": "ay-kah pah-dah"})
+    assert speech_text("janu ŚĪRṢĀSANA", lex) == "janu sheer-shah-sah-nah"
+    assert speech_text("Sirsasanas and xSirsasana", lex) == "Sirsasanas and xSirsasana"
+    assert speech_text("Eka  Pada", lex) == "ay-kah pah-dah"
+
+
+def test_backend_phonemes_win_for_that_backend() -> None:
+    lex = Lexicon.from_mapping({"psoas": {"say": "so-us", "espeak-ng": "[[s'oU@s]]"}})
+    assert speech_text("psoas", lex, "en", "espeak-ng") == "[[s'oU@s]]"
+    assert speech_text("psoas", lex, "en", "flite") == "so-us"
+
+
+def test_sanskrit_names_are_respelled_before_speech(fake_voice: FakeVoice) -> None:
+    result = speak_all(["Pigeon, Eka Pada Rajakapotasana.", "Janu Śīrṣāsana."], VoiceSpec(backend="fake"))
+    assert fake_voice.texts == ["Pigeon, ay-kah pah-dah rah-jah-kah-poh-tah-sah-nah.", "jah-noo sheer-shah-sah-nah."]
+    assert list(result.clips) == ["Pigeon, Eka Pada Rajakapotasana.", "Janu Śīrṣāsana."]  # keyed by the original
+
+
+def test_lexicon_change_resynthesizes_only_affected_phrases(fake_voice: FakeVoice) -> None:
+    spec = VoiceSpec(backend="fake")
+    texts = ["Inhale.", "Rest in Balasana.", "Hold 30s."]
+    first = speak_all(texts, spec, lexicon=Lexicon())
+    assert first.synthesized == 3 and fake_voice.texts[-1] == "Hold thirty seconds."
+    again = speak_all(texts, spec, lexicon=Lexicon.from_mapping({"Balasana": "bah-lah-sah-nah"}))
+    assert (again.synthesized, again.cached) == (1, 2)
+    assert fake_voice.texts[-1] == "Rest in bah-lah-sah-nah."
+
+
+def test_precedence_routine_over_project_over_builtin(tmp_path: Path) -> None:
+    (tmp_path / "voice").mkdir()
+    (tmp_path / "voice" / "lexicon.yaml").write_text("Janu: JAH-new\nAshtanga: project-ashtanga\n")
+    routine = loads_routine(
+        "title: T\nlexicon:\n  Ashtanga: routine-ashtanga\nsteps:\n  - say: hi\n", "r.yaml"
+    )
+    lex = routine_lexicon(routine, tmp_path)
+    assert lex.lookup("Ashtanga") == "routine-ashtanga"  # routine > project
+    assert lex.lookup("Janu") == "JAH-new"  # project > built-in
+    assert lex.lookup("Sirsasana") == builtin_lexicon().lookup("Sirsasana")  # built-in
+    assert default_lexicon(tmp_path / "nowhere").lookup("Janu") == builtin_lexicon().lookup("Janu")
+
+
+def test_routine_lexicon_reaches_the_voice(fake_voice: FakeVoice, tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "title: T\nlexicon:\n  Maya: MY-ah\n  psoas: {say: so-az}\nsteps:\n  - say: Hello Maya, relax the psoas.\n"
+    )
+    build_timeline(path, voice=__import__("matcue.pipeline", fromlist=["VoiceOverrides"]).VoiceOverrides("fake"))
+    assert "Hello MY-ah, relax the so-az." in fake_voice.texts
+
+
+def test_bad_lexicon_files_are_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text("Janu: ''\n")
+    with pytest.raises(LexiconError, match=r"lexicon.yaml: 'Janu': expected a respelling, got an empty string"):
+        load_lexicon(bad)
+    bad.write_text("- a list\n")
+    with pytest.raises(LexiconError, match="expected a mapping"):
+        load_lexicon(bad)
+
+
+def test_builtin_lexicon_ships_as_package_data() -> None:
+    assert len(builtin_lexicon()) > 40
