@@ -7,9 +7,10 @@ during cues, reps, rests, a closing rest), then measures, in one run:
   tree: Python plus its ffmpeg encoders), as medians over --repeat runs;
 - the floor: ffmpeg alone encoding the same length of audio (the track matcue wrote,
   decoded back to PCM beforehand) with matcue's output settings: 44.1 kHz mono,
-  libmp3lame, the same constant bitrate, the same quality setting (ffmpeg's default);
-- a naive peer as common guided-audio generators are built: pydub segments joined with
-  ``+`` in a loop (holds built the same way, cues overlaid), then one export;
+  LAME (ffmpeg's libmp3lame), the same constant bitrate and LAME quality setting;
+- a naive peer as common guided-audio generators are built: every stretch between two
+  event boundaries a pydub segment (silence with that stretch's sounds overlaid),
+  appended to the track with ``+`` in a loop, then one export;
 - a warm render after changing one cue: how many phrases were synthesized.
 
 Run through ``scripts/bench``; every figure printed is measured here and now.
@@ -29,6 +30,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+from matcue.render import LAME_QUALITY  # noqa: E402  (the floor encodes at matcue's quality)
+
 PY = sys.executable
 BITRATE = "96k"
 
@@ -173,6 +177,8 @@ def floor_encode(pcm: Path, out: Path) -> tuple[float, float]:
         "libmp3lame",
         "-b:a",
         BITRATE,
+        "-compression_level",
+        str(LAME_QUALITY),
         "-ar",
         "44100",
         "-ac",
@@ -186,61 +192,40 @@ def floor_encode(pcm: Path, out: Path) -> tuple[float, float]:
 
 
 NAIVE = r"""
-import sys, time
-from pathlib import Path
+# The naive peer: how common guided-audio generators assemble a track. Every stretch
+# between two event boundaries becomes a pydub segment (silence with the sounds of that
+# stretch overlaid), appended to the track with + in a loop; then one export.
+import sys
 from pydub import AudioSegment
 from matcue.pipeline import build_timeline
-from matcue.render import _synthesize, _sources
+from matcue.render import LAME_QUALITY, _sources, _synthesize
 from matcue.pcm import ms_to_samples
 
 routine, out = sys.argv[1], sys.argv[2]
 built = build_timeline(routine)
 tl, clips = built.timeline, built.clips
+sources = _sources(tl, clips)
+total = ms_to_samples(tl.total_ms)
+bounds = sorted({0, total} | {s.start for s in sources} | {min(s.end, total) for s in sources})
 
-def seg(src):
-    pcm = _synthesize(src, clips)
+def piece(pcm):
     data = (pcm.clip(-1, 1) * 32767).astype("<i2").tobytes()
     return AudioSegment(data=data, sample_width=2, frame_rate=44100, channels=1)
 
-holds = tl.meta["holds"]
-sources = _sources(tl, clips)
 track = AudioSegment.empty()
-cursor = 0
-i = 0
-for h in holds + [None]:
-    h_start = ms_to_samples(h["start_ms"]) if h else ms_to_samples(tl.total_ms)
-    # everything before the hold: appended one after another, silences in between
-    while i < len(sources) and sources[i].start < h_start:
-        s = sources[i]; i += 1
-        if s.start > cursor:
-            track = track + AudioSegment.silent(duration=(s.start - cursor) * 1000 / 44100, frame_rate=44100)
-        track = track + seg(s)
-        cursor = s.start + len(track) * 0 + (s.end - s.start)
-        cursor = max(cursor, s.end)
-    if h is None:
-        break
-    if h_start > cursor:
-        track = track + AudioSegment.silent(duration=(h_start - cursor) * 1000 / 44100, frame_rate=44100)
-    h_end = ms_to_samples(h["end_ms"])
-    hold = AudioSegment.silent(duration=0, frame_rate=44100)
-    overlays = []
-    while i < len(sources) and sources[i].start < h_end:
-        s = sources[i]; i += 1
-        if s.event.kind in ("inhale", "exhale"):
-            gap = s.start - h_start - len(hold.get_array_of_samples())
-            if gap > 0:
-                hold = hold + AudioSegment.silent(duration=gap * 1000 / 44100, frame_rate=44100)
-            hold = hold + seg(s)
-        else:
-            overlays.append(s)
-    pad = h_end - h_start - len(hold.get_array_of_samples())
-    if pad > 0:
-        hold = hold + AudioSegment.silent(duration=pad * 1000 / 44100, frame_rate=44100)
-    for s in overlays:
-        hold = hold.overlay(seg(s), position=(s.start - h_start) * 1000 / 44100)
-    track = track + hold
-    cursor = h_end
-track.export(out, format="mp3", bitrate="96k")
+live, nxt = [], 0
+for a, b in zip(bounds, bounds[1:]):
+    while nxt < len(sources) and sources[nxt].start < b:
+        live.append((sources[nxt], _synthesize(sources[nxt], clips)))
+        nxt += 1
+    live = [(s, pcm) for s, pcm in live if s.end > a]
+    slot = AudioSegment(data=bytes(2 * (b - a)), sample_width=2, frame_rate=44100, channels=1)
+    for s, pcm in live:
+        lo, hi = max(a, s.start), min(b, s.end)
+        if hi > lo:
+            slot = slot.overlay(piece(pcm[lo - s.start:hi - s.start]), position=(lo - a) * 1000 / 44100)
+    track = track + slot
+track.export(out, format="mp3", bitrate="96k", parameters=["-compression_level", str(LAME_QUALITY)])
 """
 
 
@@ -281,7 +266,10 @@ def main() -> None:
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"{subprocess.run(['ffmpeg', '-version'], capture_output=True, text=True).stdout.split()[2]} ffmpeg"
     )
-    print(f"settings: 44.1 kHz mono, libmp3lame CBR {BITRATE}; medians of {args.repeat} runs; RSS = process tree peak")
+    print(
+        f"settings: 44.1 kHz mono, LAME CBR {BITRATE} at quality {LAME_QUALITY} (matcue: lameenc in-process; "
+        f"floor and naive peer: ffmpeg's libmp3lame); medians of {args.repeat} runs; RSS = process-tree peak"
+    )
     print()
     header = (
         f"{'min':>4} {'audio':>8} | {'cold s':>7} {'warm s':>7} {'RSS MB':>7} | {'floor s':>7} "
@@ -342,7 +330,8 @@ def main() -> None:
         f"{last['warm'] / first['warm']:.1f}x, floor {last['floor'] / first['floor']:.1f}x, "
         f"peak RSS {last['rss'] / first['rss']:.2f}x ({first['rss']:.0f} -> {last['rss']:.0f} MB)"
         + (
-            f", naive time {last['naive'] / first['naive']:.1f}x, naive RSS {last['naive_rss'] / first['naive_rss']:.1f}x"
+            f", naive time {last['naive'] / first['naive']:.1f}x,"
+            f" naive RSS {last['naive_rss'] / first['naive_rss']:.1f}x"
             if last["naive"] == last["naive"]
             else ""
         )

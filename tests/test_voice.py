@@ -130,14 +130,17 @@ def test_unknown_backend_message_is_pinned() -> None:
     with pytest.raises(MatcueError) as info:
         registry.get_backend("espeak")
     assert str(info.value) == (
-        "unknown voice backend 'espeak' (did you mean 'espeak-ng'? known: auto, espeak-ng, pyttsx3, fake, flite, rhvoice, pico2wave, mbrola)"
+        "unknown voice backend 'espeak' (did you mean 'espeak-ng'? known: auto, espeak-ng, pyttsx3, fake, flite,"
+        " rhvoice, pico2wave, mbrola)"
     )
 
 
 def test_unknown_backend_without_close_match() -> None:
     with pytest.raises(MatcueError) as info:
         registry.get_backend("polly")
-    assert str(info.value) == "unknown voice backend 'polly' (known: auto, espeak-ng, pyttsx3, fake, flite, rhvoice, pico2wave, mbrola)"
+    assert str(info.value) == (
+        "unknown voice backend 'polly' (known: auto, espeak-ng, pyttsx3, fake, flite, rhvoice, pico2wave, mbrola)"
+    )
 
 
 def test_register_backend_adds_a_name() -> None:
@@ -173,10 +176,11 @@ def _only_available(monkeypatch: pytest.MonkeyPatch, names: set[str]) -> None:
 @pytest.mark.parametrize(
     ("installed", "picked"),
     [
-        ({"rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"}, "rhvoice"),
-        ({"pico2wave", "flite", "mbrola", "espeak-ng"}, "pico2wave"),
-        ({"flite", "mbrola", "espeak-ng", "pyttsx3"}, "flite"),  # a fresh machine after scripts/setup
-        ({"mbrola", "espeak-ng"}, "mbrola"),
+        ({"rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"}, "flite"),
+        ({"flite", "espeak-ng"}, "flite"),  # a fresh machine after scripts/setup
+        ({"rhvoice", "pico2wave", "mbrola", "espeak-ng"}, "rhvoice"),
+        ({"pico2wave", "mbrola", "espeak-ng"}, "mbrola"),
+        ({"pico2wave", "espeak-ng"}, "pico2wave"),
         ({"espeak-ng", "pyttsx3"}, "espeak-ng"),
         ({"pyttsx3"}, "pyttsx3"),
     ],
@@ -202,10 +206,10 @@ def test_survey_lists_every_backend_and_marks_auto(monkeypatch: pytest.MonkeyPat
     for name in ("flite", "espeak-ng"):
         monkeypatch.setattr(registry.get_backend(name), "voices", lambda n=name: [VoiceInfo(n, n, ("en",))])
     survey = registry.survey_voices()
-    assert [e.name for e in survey] == ["rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"]
+    assert [e.name for e in survey] == ["flite", "rhvoice", "mbrola", "pico2wave", "espeak-ng", "pyttsx3"]
     assert [e.name for e in survey if e.auto] == ["flite"]
     assert [e.name for e in survey if e.available] == ["flite", "espeak-ng"]
-    rhvoice = survey[0]
+    rhvoice = survey[1]
     assert rhvoice.voices == () and "setup-voices" in rhvoice.problem
     assert [e.name for e in registry.survey_voices("espeak-ng")] == ["espeak-ng"]
     assert [e.name for e in registry.survey_voices("auto")] == ["flite"]

@@ -30,7 +30,7 @@ from . import mp3, mp3join, sounds
 from .errors import RenderError, ToolMissingError
 from .pcm import CHANNELS, SAMPLE_RATE, ms_to_samples, samples_to_ms
 from .timeline import Event, Timeline
-from .voice.base import Clip
+from .voice.base import AnyClip
 
 BLOCK_MS = 5000  # the streaming block
 LAME_QUALITY = 2  # LAME's -q: 2 = high quality (the same setting for both encoders)
@@ -57,7 +57,7 @@ class _Source:
     event: Event
 
 
-def _sources(timeline: Timeline, clips: Mapping[str, Clip]) -> list[_Source]:
+def _sources(timeline: Timeline, clips: Mapping[str, AnyClip]) -> list[_Source]:
     """The audible events in start order (stable), cut at the track end; checks clips."""
     total = ms_to_samples(timeline.total_ms)
     out: list[_Source] = []
@@ -77,7 +77,7 @@ def _sources(timeline: Timeline, clips: Mapping[str, Clip]) -> list[_Source]:
     return out
 
 
-def _check_event(ev: Event, clips: Mapping[str, Clip]) -> None:
+def _check_event(ev: Event, clips: Mapping[str, AnyClip]) -> None:
     if ev.kind == "speech":
         if ev.text is None or ev.text not in clips:
             raise RenderError(f"no speech clip for {ev.text!r} (event at {ev.start_ms} ms)")
@@ -88,7 +88,7 @@ def _check_event(ev: Event, clips: Mapping[str, Clip]) -> None:
         raise RenderError(f"cannot render event kind {ev.kind!r} (event at {ev.start_ms} ms)")
 
 
-def _synthesize(src: _Source, clips: Mapping[str, Clip]) -> np.ndarray:
+def _synthesize(src: _Source, clips: Mapping[str, AnyClip]) -> np.ndarray:
     """The float32 samples of one source, exactly ``src.end - src.start`` long."""
     n = src.end - src.start
     ev = src.event
@@ -101,7 +101,7 @@ def _synthesize(src: _Source, clips: Mapping[str, Clip]) -> np.ndarray:
     return sounds.breath_tone_samples(ev.kind, n)
 
 
-def _speech(clip: Clip, n: int) -> np.ndarray:
+def _speech(clip: AnyClip, n: int) -> np.ndarray:
     """A clip as float32, cut (or padded with silence) to n samples, edges faded."""
     pcm = np.asarray(clip.samples)
     if pcm.ndim != 1:
@@ -124,7 +124,7 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
 # --- mixing ---------------------------------------------------------------------
 
 
-def mix(timeline: Timeline, clips: Mapping[str, Clip]) -> np.ndarray:
+def mix(timeline: Timeline, clips: Mapping[str, AnyClip]) -> np.ndarray:
     """The whole track as one int16 mono array (the reference for ``iter_blocks``)."""
     acc = np.zeros(ms_to_samples(timeline.total_ms), dtype=np.float32)
     for src in _sources(timeline, clips):
@@ -132,7 +132,7 @@ def mix(timeline: Timeline, clips: Mapping[str, Clip]) -> np.ndarray:
     return _to_int16(acc)
 
 
-def iter_blocks(timeline: Timeline, clips: Mapping[str, Clip], block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
+def iter_blocks(timeline: Timeline, clips: Mapping[str, AnyClip], block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
     """The track as consecutive int16 mono blocks of ``block_ms`` (the last one shorter).
 
     Each event contributes only its overlap with a block; its samples are synthesized
@@ -144,12 +144,12 @@ def iter_blocks(timeline: Timeline, clips: Mapping[str, Clip], block_ms: int = B
     return _blocks(_sources(timeline, clips), clips, timeline.total_ms, block_ms)
 
 
-def _blocks(pending: list[_Source], clips: Mapping[str, Clip], total_ms: int, block_ms: int) -> Iterator[np.ndarray]:
+def _blocks(pending: list[_Source], clips: Mapping[str, AnyClip], total_ms: int, block_ms: int) -> Iterator[np.ndarray]:
     return _mix_bounds(pending, clips, _block_bounds(total_ms, block_ms))
 
 
 def _mix_bounds(
-    pending: list[_Source], clips: Mapping[str, Clip], bounds: Iterable[tuple[int, int]]
+    pending: list[_Source], clips: Mapping[str, AnyClip], bounds: Iterable[tuple[int, int]]
 ) -> Iterator[np.ndarray]:
     """Mix consecutive sample ranges. Every sample is the same float32 sum, in the same
     order, whatever the ranges: any partition of the track gives the reference mix."""
@@ -192,7 +192,7 @@ PARALLEL_MIN_MS = 90_000  # shorter tracks are encoded in one stream
 MIN_PART_MS = 30_000
 
 
-def silent_spans(timeline: Timeline, clips: Mapping[str, Clip]) -> list[tuple[int, int]]:
+def silent_spans(timeline: Timeline, clips: Mapping[str, AnyClip]) -> list[tuple[int, int]]:
     """Sample ranges [a, b) where nothing sounds (every audible event, bells' decay included)."""
     total = ms_to_samples(timeline.total_ms)
     spans: list[tuple[int, int]] = []
@@ -206,7 +206,7 @@ def silent_spans(timeline: Timeline, clips: Mapping[str, Clip]) -> list[tuple[in
     return spans
 
 
-def plan_parts(timeline: Timeline, clips: Mapping[str, Clip], jobs: int) -> list[tuple[int, int]]:
+def plan_parts(timeline: Timeline, clips: Mapping[str, AnyClip], jobs: int) -> list[tuple[int, int]]:
     """Cut the track into at most ``jobs`` parts, each cut inside a silence.
 
     Returns the sample range [start, end) each encoder is fed. Part k > 0 starts
@@ -301,7 +301,7 @@ def default_encoder() -> str:
 
 def render_mp3(
     timeline: Timeline,
-    clips: Mapping[str, Clip],
+    clips: Mapping[str, AnyClip],
     out_path: Path,
     *,
     bitrate: str = DEFAULT_BITRATE,
@@ -363,7 +363,7 @@ class _Job:
     """What every part encoder shares: the mix and the progress report."""
 
     sources: list[_Source]
-    clips: Mapping[str, Clip]
+    clips: Mapping[str, AnyClip]
     block_ms: int
     progress: Progress | None
     total_ms: int

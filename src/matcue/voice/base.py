@@ -65,6 +65,9 @@ class CachedClip:
         return samples_to_ms(self.n_samples)
 
 
+AnyClip = Clip | CachedClip  # what the speech stage hands to layout and render
+
+
 class VoiceBackend(Protocol):
     """What every backend provides. Instances are cheap; heavy imports happen lazily."""
 
@@ -81,4 +84,4 @@ class VoiceBackend(Protocol):
         ...
 
 
-__all__ = ["SAMPLE_RATE", "CachedClip", "Clip", "VoiceBackend", "VoiceInfo", "VoiceSpec"]
+__all__ = ["SAMPLE_RATE", "AnyClip", "CachedClip", "Clip", "VoiceBackend", "VoiceInfo", "VoiceSpec"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import VoiceError
-from .base import CachedClip, Clip, VoiceBackend, VoiceSpec
+from .base import AnyClip, CachedClip, Clip, VoiceBackend, VoiceSpec
 from .lexicon import Lexicon, default_lexicon, speech_text
 from .registry import get_backend, quote_phrase
 
@@ -36,7 +36,7 @@ Progress = Callable[[int, int], None]
 class SpeechResult:
     """Clips keyed by their exact text, and how many were synthesized vs. read from cache."""
 
-    clips: dict[str, Clip]
+    clips: dict[str, AnyClip]
     synthesized: int
     cached: int
     backend: str
@@ -128,7 +128,7 @@ def speak_all(
     lex = default_lexicon() if lexicon is None else lexicon
     spoken = {text: speech_text(text, lex, spec.language, backend.name) for text in unique}
 
-    clips: dict[str, Clip] = {}
+    clips: dict[str, AnyClip] = {}
     misses: list[tuple[str, Path]] = []  # (spoken text, cache entry), each spoken text once
     waiting: dict[str, list[str]] = {}  # spoken text -> the original texts it stands for
     for text in unique:
@@ -150,7 +150,7 @@ def speak_all(
     if progress is not None:
         progress(cached, total)
 
-    def on_done(say: str, clip: Clip) -> None:
+    def on_done(say: str, clip: AnyClip) -> None:
         for text in waiting[say]:
             clips[text] = clip
         if progress is not None:
@@ -162,7 +162,7 @@ def speak_all(
     return SpeechResult(ordered, synthesized=len(misses), cached=cached, backend=backend.name, spoken=spoken)
 
 
-def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Path) -> Clip:
+def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Path) -> CachedClip:
     clip = backend.synthesize(text, spec)
     if clip.samples.dtype != np.int16 or clip.samples.ndim != 1 or len(clip.samples) == 0:
         raise VoiceError(f"voice backend {backend.name!r} returned no audio for {quote_phrase(text)}")
@@ -177,7 +177,7 @@ def _synthesize_misses(
     backend: VoiceBackend,
     spec: VoiceSpec,
     misses: list[tuple[str, Path]],
-    on_done: Callable[[str, Clip], None],
+    on_done: Callable[[str, AnyClip], None],
 ) -> None:
     workers = min(len(misses), os.cpu_count() or 1)
     if not getattr(backend, "parallel", True) or workers <= 1:
@@ -185,7 +185,7 @@ def _synthesize_misses(
             on_done(text, _synthesize_one(backend, spec, text, path))
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matcue-voice") as pool:
-        pending: dict[Future[Clip], str] = {
+        pending: dict[Future[CachedClip], str] = {
             pool.submit(_synthesize_one, backend, spec, text, path): text for text, path in misses
         }
         try:

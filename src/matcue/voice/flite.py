@@ -21,7 +21,7 @@ from .base import Clip, VoiceInfo, VoiceSpec
 from .command import TOOL_TIMEOUT_S, find_tool, rate_factor, run_to_wav, speak_by_sentence, tail
 
 PACKAGE = "flite"
-DEFAULT_VOICE = "slt"  # lowest word error rate of flite's voices (docs/voices.md)
+DEFAULT_VOICE = "kal16"  # lowest word error rate of flite's voices (docs/voices.md)
 # words per minute at duration_stretch=1, measured on a 29-word paragraph
 NATURAL_WPM = {"kal": 185, "kal16": 175, "awb": 175, "rms": 169, "slt": 199}
 HIDDEN_VOICES = {"awb_time"}  # a limited-domain voice that only speaks the time of day

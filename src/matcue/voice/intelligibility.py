@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MatcueError
-from .base import Clip, VoiceSpec
+from .base import CachedClip, Clip, VoiceSpec
 from .normalize import normalize_text
 from .wav import resample, to_int16
 
@@ -58,7 +58,7 @@ class Recognizer:
             raise MatcueError("pocketsphinx is not installed (pip install pocketsphinx, or '.[test]')") from exc
         self._decoder = Decoder(samprate=RECOGNIZER_RATE_HZ, logfn="/dev/null")
 
-    def transcribe(self, clip: Clip, rate_hz: int) -> str:
+    def transcribe(self, clip: Clip | CachedClip, rate_hz: int) -> str:
         pcm = to_int16(resample(np.asarray(clip.samples), rate_hz, RECOGNIZER_RATE_HZ))
         pad = np.zeros(RECOGNIZER_RATE_HZ // 4, np.int16)  # a little silence either side
         d = self._decoder

@@ -25,7 +25,7 @@ class MbrolaBackend(EspeakBackend):
 
     name = "mbrola"
     parallel = True
-    default_rate_wpm = 150
+    default_rate_wpm = 130  # us2: WER 0.242 at 130, 0.291 at 150 (docs/voices.md)
     sentence_gap_ms = 0  # espeak-ng's own pause between sentences
     trim_below_peak_db = -40.0  # MBROLA's breathy onsets sit just above -50 dBFS
 

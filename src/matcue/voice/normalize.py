@@ -94,15 +94,19 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\s&\s"), lambda m: " and "),
     (re.compile(r"\bcm\b"), lambda m: "centimeters"),
     (re.compile(r"\bkg\b"), lambda m: "kilograms"),
-    (re.compile(r"\breps?\b(?=\s|[.,;]|$)", re.I), lambda m: "repetition" + ("s" if m.group(0).lower().endswith("s") else "")),
+    (re.compile(r"\breps?\b(?=\s|[.,;]|$)", re.I),
+     lambda m: "repetition" + ("s" if m.group(0).lower().endswith("s") else "")),
     # spinal segments: L5-S1, C7, T12
     (re.compile(r"\b([CTLS])(\d{1,2})(?:-([CTLS])(\d{1,2}))?\b"),
      lambda m: f"{m.group(1)} {_num(m.group(2))}" + (f" {m.group(3)} {_num(m.group(4))}" if m.group(3) else "")),
     # compound durations: 1m30s, 1h15m, 2m 30s
     (re.compile(r"\b(?:(\d+)h\s?)?(?:(\d+)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
-     lambda m: " ".join(_plural(n, u) for n, u in ((m.group(1), "hour"), (m.group(2), "minute"), (m.group(3), "second")) if n)),
+     lambda m: " ".join(
+         _plural(n, u) for n, u in ((m.group(1), "hour"), (m.group(2), "minute"), (m.group(3), "second")) if n
+     )),
     # a number with a unit: 30 sec, 5 min, 2 hrs
-    (re.compile(rf"\b({_N})\s?(hrs?|h|mins?|secs?)\b\.?", re.I), lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()])),
+    (re.compile(rf"\b({_N})\s?(hrs?|h|mins?|secs?)\b\.?", re.I),
+     lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()])),
     # number sequences: 4-7-8 (three or more) -> "four seven eight"; 5-10 -> "five to ten"
     (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(_num(p) for p in m.group(0).split("-"))),
     (re.compile(r"\b(\d+)\s?[-\u2013]\s?(\d+)\b"), lambda m: f"{_num(m.group(1))} to {_num(m.group(2))}"),

@@ -30,10 +30,12 @@ BACKENDS: dict[str, str | Factory] = {
     "mbrola": "matcue.voice.mbrola:MbrolaBackend",
 }
 
-# What ``auto`` picks on Linux: the first available, clearest first. The order follows the
-# word error rates pocketsphinx measured on the project's cue set (docs/voices.md):
-# RHVoice bdl, then pico2wave, flite, MBROLA us2, espeak-ng; pyttsx3 last.
-AUTO_RANKING: tuple[str, ...] = ("rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3")
+# What ``auto`` picks on Linux: the first available, clearest first, by the word error
+# rates pocketsphinx measured on the project's cue set (tests/data/cues.txt; docs/voices.md):
+# flite kal16 0.170, RHVoice bdl 0.170 (at 190 wpm), MBROLA us2 0.242, pico2wave 0.327, then espeak-ng
+# (0.77-0.83 in the figures); pyttsx3 last. The issue's own figures put RHVoice
+# and pico2wave ahead of flite; on our cue set flite's kal16 voice measured clearest.
+AUTO_RANKING: tuple[str, ...] = ("flite", "rhvoice", "mbrola", "pico2wave", "espeak-ng", "pyttsx3")
 # The voice the set-up installs from Debian's main section, named when nothing is installed.
 SETUP_VOICE = ("flite", "flite")
 
