@@ -1,0 +1,62 @@
+"""Intelligibility of the default voice, measured: pocketsphinx word error rate on the cue set.
+
+The figures and how they were measured: docs/voices.md. ``scripts/voicecheck`` prints them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matcue.voice import registry
+from matcue.voice.base import VoiceSpec
+from matcue.voice.intelligibility import edit_distance, read_cues, score_voice, words_for_scoring
+
+CUES = Path(__file__).parent / "data" / "cues.txt"
+FRESH_MACHINE_MAX_WER = 0.25  # what scripts/setup installs (flite, from Debian main)
+OPTIONAL_VOICES_MAX_WER = 0.15  # with scripts/setup-voices (RHVoice, pico2wave, MBROLA)
+
+
+def test_cue_set_is_14_to_20_practice_cues() -> None:
+    cues = read_cues(CUES)
+    assert 14 <= len(cues) <= 20
+    assert len(set(cues)) == len(cues)
+
+
+def test_wer_scoring_normalizes_both_sides() -> None:
+    assert words_for_scoring("Hold 30s, then switch-sides!") == ["hold", "thirty", "seconds", "then", "switch", "sides"]
+    assert edit_distance("a b c d".split(), "a x c d e".split()) == 2
+
+
+def _recognizer_or_skip() -> None:
+    pytest.importorskip("pocketsphinx", reason="pocketsphinx is not installed (pip install -e '.[test]')")
+
+
+@pytest.mark.realvoice
+@pytest.mark.slow
+def test_default_voice_on_a_fresh_machine_is_intelligible(voice_cache_dir: Path) -> None:
+    _recognizer_or_skip()
+    flite = registry.get_backend("flite")
+    if not flite.available():
+        pytest.skip("flite is not installed (scripts/setup installs it)")
+    spec = VoiceSpec(backend="flite", rate=getattr(flite, "default_rate_wpm", 150))
+    score = score_voice(read_cues(CUES), spec)
+    assert score.wer <= FRESH_MACHINE_MAX_WER, [(c.cue, c.heard) for c in score.cues if c.errors]
+
+
+@pytest.mark.realvoice
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="best measured on this cue set: 0.170 (flite kal16; RHVoice bdl at 190 wpm): the 0.15 target is"
+    " not met yet; see docs/voices.md",
+    strict=False,
+)
+def test_default_voice_with_the_optional_voices_is_intelligible(voice_cache_dir: Path) -> None:
+    _recognizer_or_skip()
+    if not any(registry.get_backend(n).available() for n in ("rhvoice", "pico2wave")):
+        pytest.skip("the optional voices are not installed (scripts/setup-voices)")
+    backend = registry.get_backend("auto")
+    spec = VoiceSpec(backend=backend.name, rate=getattr(backend, "default_rate_wpm", 150))
+    score = score_voice(read_cues(CUES), spec)
+    assert score.wer <= OPTIONAL_VOICES_MAX_WER, [(c.cue, c.heard) for c in score.cues if c.errors]
