@@ -1,4 +1,4 @@
-.PHONY: setup test lint demo smoke
+.PHONY: setup test lint demo smoke fuzz
 
 setup:
 	scripts/setup
@@ -13,6 +13,10 @@ lint: setup
 
 demo:
 	scripts/demo
+
+# the property tests with thousands of examples each (tests/test_properties.py)
+fuzz:
+	MATCUE_FUZZ=1 .venv/bin/python -m pytest -q tests/test_properties.py
 
 # the installed command without test extras: catches a missing runtime dependency
 smoke:

@@ -336,3 +336,29 @@ def voice_like(dur_ms: int, f0_hz: float = 140.0, peak_dbfs: float = -6.0, seed:
     peak = np.max(np.abs(wave)) if n else 1.0
     wave *= 10 ** (peak_dbfs / 20) / (peak or 1.0)
     return np.round(wave * 32767).astype(np.int16)
+
+
+# --- loudness (ffmpeg's ebur128 filter: ITU-R BS.1770) ------------------------------------
+
+
+def loudness(path: str | Path) -> tuple[float, float]:
+    """(integrated loudness in LUFS, true peak in dBTP) of a file, as ffmpeg's
+    ``ebur128=peak=true`` measures it (the "I:" and "Peak:" of its summary)."""
+    import re
+
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"]
+    err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    summary = err[err.rindex("Summary:") :]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return integrated, peak
+
+
+def decode_stereo(path: str | Path) -> np.ndarray:
+    """Decode to float32 (n, 2) at 44.1 kHz (a mono file gives two equal channels)."""
+    cmd = [
+        "ffmpeg", "-v", "error", "-nostdin", "-i", str(path),
+        "-f", "f32le", "-ac", "2", "-ar", str(SAMPLE_RATE), "pipe:1",
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, check=True).stdout
+    return np.frombuffer(out, dtype="<f4").reshape(-1, 2).copy()

@@ -167,6 +167,7 @@ def test_help_is_pinned(run):
         "\n"
         "Commands:\n"
         "  check   Validate routines and print every problem found.\n"
+        "  doctor  Check tools, voices, speech cache and output folder.\n"
         "  pack    Write a class pack: MP3s, captions, a playlist and a share page.\n"
         "  render  Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its...\n"
         "  script  Print the timed script of ROUTINE (no audio is written).\n"
@@ -174,8 +175,16 @@ def test_help_is_pinned(run):
     )
 
 
+@pytest.mark.parametrize("command", ["check", "render", "script"])
+def test_safety_options_documented(run, command):
+    out = run(command, "--help").stdout
+    for opt in ("--max-length", "--allow-outside"):
+        assert opt in out
+
+
 @pytest.mark.parametrize("command", ["render", "script", "pack"])
 def test_shared_options_documented(run, command):
     out = run(command, "--help").stdout
-    for opt in ("--level", "--first-side", "--voice", "--rate", "--backend", "--set", "--no-tones"):
+    for opt in ("--level", "--first-side", "--voice", "--rate", "--backend", "--set", "--no-tones", "--duration",
+                "--pace", "--breath", "--verbosity", "--countdown", "--skip"):
         assert opt in out

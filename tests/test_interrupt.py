@@ -43,3 +43,54 @@ def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
     (mp3,) = out.iterdir()
     assert mp3.name == "long-hold.mp3"
     assert ac.duration_ms(ac.decode(mp3)) > 20_000
+
+
+SLOW_VOICE = """
+import sys, time
+from matcue.voice.fake import FakeVoice
+from matcue.voice.registry import register_backend
+
+class SlowVoice(FakeVoice):
+    name = "slow"
+
+    def synthesize(self, text, spec):
+        time.sleep(0.03)
+        return super().synthesize(text, spec)
+
+register_backend("slow", SlowVoice)
+from matcue.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_killed_while_speaking_leaves_no_corrupt_cache_entry(tmp_path, sig):
+    import os
+
+    import numpy as np
+
+    routine = tmp_path / "many.yaml"
+    routine.write_text("title: Many cues\nsteps:\n" + "".join(f"  - say: Cue number {i}.\n" for i in range(400)))
+    out = tmp_path / "out"
+    cache = tmp_path / "cache"
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
+    cmd = [sys.executable, "-c", SLOW_VOICE, "render", str(routine), "-o", str(out), "--backend", "slow"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(list(cache.glob("*.npy")) if cache.exists() else []) < 20:
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().endswith("Interrupted.")
+    entries = list(cache.iterdir())
+    assert 20 <= len(entries) < 400, "the kill did not land while speaking"
+    for entry in entries:  # every entry complete, no temporary file left
+        assert entry.suffix == ".npy", entry.name
+        samples = np.load(entry, allow_pickle=False)
+        assert samples.dtype == np.int16 and len(samples) > 0
+    assert not out.exists() or list(out.iterdir()) == []
+
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in out.iterdir()] == ["many-cues.mp3"]

@@ -34,7 +34,7 @@ def test_error_corpus_messages_are_exact(path, monkeypatch):
 
 
 def test_error_corpus_is_not_empty():
-    assert len(ERROR_FILES) >= 25
+    assert len(ERROR_FILES) >= 55
 
 
 def test_text_is_taken_as_written():

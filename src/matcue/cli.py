@@ -50,14 +50,143 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--set", "set_vars", multiple=True, metavar="KEY=VALUE", help="Set a {placeholder} value (repeatable)."
         ),
         click.option("--no-tones", is_flag=True, help="Leave out the breath-pacing tones."),
+        click.option(
+            "--duration",
+            metavar="DURATION",
+            callback=_parse_duration,
+            help="Fit the session to this length, e.g. 20m, by scaling holds, rests, timers and pauses "
+            "(never speech).",
+        ),
+        click.option(
+            "--pace",
+            metavar="0.8..1.5",
+            callback=_parse_pace,
+            help="Multiply every breath phase by this (1.2: each breath 20% longer).",
+        ),
+        click.option(
+            "--breath",
+            metavar="IN:OUT",
+            callback=_parse_breath,
+            help="Replace the breath pattern of poses and reps: inhale:exhale (5:7) or "
+            "inhale:hold:exhale:hold (4:2:6:2), in seconds.",
+        ),
+        click.option(
+            "--verbosity",
+            type=click.Choice(("brief", "normal", "full")),
+            help="Cue wording: brief leaves out optional cues (default normal).",
+        ),
+        click.option("--countdown", type=click.IntRange(0, 60), metavar="N", help="Count the last N seconds of each hold (0 = off)."),
+        click.option("--skip", "skip_names", multiple=True, metavar="NAME", help="Leave out the step or section NAME (repeatable)."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return _gather_tailoring(f)
+
+
+_TAILORING = ("duration", "pace", "breath", "verbosity", "countdown", "skip_names")
+
+
+def _gather_tailoring(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Hand the session options (--duration, --pace...) to the command as one ``tailoring`` dict."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["tailoring"] = {k: kwargs.pop(k) for k in _TAILORING}
+        return f(*args, **kwargs)
+
+    return wrapper
+
+
+def _parse_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    from .durations import DurationError, parse_duration_ms
+
+    if value is None:
+        return None
+    try:
+        return parse_duration_ms(value)
+    except DurationError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _parse_pace(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    from .profile import parse_pace
+
+    if value is None:
+        return None
+    try:
+        return parse_pace(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _parse_breath(ctx: click.Context, param: click.Parameter, value: str | None):  # type: ignore[no-untyped-def]
+    from .profile import BreathFormatError, parse_breath
+
+    if value is None:
+        return None
+    try:
+        return parse_breath(value)
+    except BreathFormatError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _parse_max_length(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+    from .compile import DEFAULT_MAX_LENGTH_MS
+    from .durations import DurationError, parse_duration_ms
+
+    if value is None:
+        return DEFAULT_MAX_LENGTH_MS
+    try:
+        return parse_duration_ms(value)
+    except DurationError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def safety_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``check``, ``script`` and ``render``: what a routine may do."""
+    decorators = [
+        click.option(
+            "--max-length",
+            "max_total_ms",
+            metavar="DURATION",
+            callback=_parse_max_length,
+            help="Refuse routines longer than this, e.g. 8h (default 6h).",
+        ),
+        click.option(
+            "--allow-outside", is_flag=True, help="Let includes read files outside the routine's folder."
+        ),
     ]
     for d in reversed(decorators):
         f = d(f)
     return f
 
 
-def _options(level: str | None, first_side: str | None, set_vars: tuple[str, ...], no_tones: bool) -> Options:
-    return Options(level=level, first_side=first_side, vars=_parse_set(set_vars), tones=False if no_tones else None)
+def _options(
+    level: str | None,
+    first_side: str | None,
+    set_vars: tuple[str, ...],
+    no_tones: bool,
+    max_total_ms: int | None = None,
+    tailoring: dict[str, Any] | None = None,
+) -> Options:
+    from .model import Text
+
+    extra: dict[str, Any] = {} if max_total_ms is None else {"max_total_ms": max_total_ms}
+    t = tailoring or {}
+    return Options(
+        level=level,
+        first_side=first_side,
+        vars=_parse_set(set_vars),
+        tones=False if no_tones else None,
+        duration_ms=t.get("duration"),
+        pace=t.get("pace"),
+        breath=t.get("breath"),
+        verbosity=t.get("verbosity"),
+        countdown=t.get("countdown"),
+        skip=tuple(Text(n, None, "--skip") for n in t.get("skip_names", ())),
+        **extra,
+    )
 
 
 def _voice(backend: str | None, voice_name: str | None, rate: int | None):  # type: ignore[no-untyped-def]
@@ -112,13 +241,14 @@ def cli(ctx: click.Context, traceback: bool) -> None:
 
 @cli.command()
 @click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
-def check(routines: tuple[Path, ...]) -> None:
+@safety_options
+def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool) -> None:
     """Validate routines and print every problem found."""
     from .pipeline import check_routine
 
     total = 0
     for r in routines:
-        problems = check_routine(r)
+        problems = check_routine(r, allow_outside=allow_outside, max_total_ms=max_total_ms)
         for p in problems:
             click.echo(str(p), err=True)
         if not problems:
@@ -136,12 +266,26 @@ def _fail(msg: str) -> int:
 @cli.command()
 @click.argument("routine", type=click.Path(dir_okay=True, path_type=Path))
 @tailoring_options
+@safety_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
-def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, as_json) -> None:  # type: ignore[no-untyped-def]
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A person's settings (YAML); options given here override it.",
+)
+def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, as_json, profile_path, tailoring) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Print the timed script of ROUTINE (no audio is written)."""
     from .pipeline import build_timeline
+    from .profile import load_profile, tailor, tailor_voice
 
-    built = build_timeline(routine, _options(level, first_side, set_vars, no_tones), _voice(backend, voice_name, rate))
+    person = load_profile(profile_path) if profile_path else None
+    built = build_timeline(
+        routine,
+        tailor(person, _options(level, first_side, set_vars, no_tones, max_total_ms, tailoring)),
+        tailor_voice(person, _voice(backend, voice_name, rate)),
+        allow_outside=allow_outside,
+    )
     tl = built.timeline
     if as_json:
         d = tl.to_dict()
@@ -163,6 +307,7 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     help="Folder for the MP3 files.",
 )
 @tailoring_options
+@safety_options
 @click.option(
     "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
 )
@@ -174,14 +319,44 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
 )
 @click.option("--chapters-json", is_flag=True, help="Also write Podcasting 2.0 chapters (<name>.chapters.json).")
 @click.option("--no-cover", is_flag=True, help="Do not embed cover art (the routine's 'cover:' or a generated one).")
-def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, captions, chapters_json, no_cover) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
-    """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length."""
+@click.option(
+    "--profile",
+    "profile_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Render a track for this person's settings (YAML; repeatable): OUTPUT/<routine>--<name>.mp3.",
+)
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path),
+    help="Render a track per profile of a class: a YAML list of profiles (or paths), or a folder of them.",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 256), metavar="N", help="Tracks rendered at once (default: one per core)."
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
+)
+def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length.
+
+    With --profile or --roster: one track per person, OUTPUT/<routine>--<person>.mp3, and a
+    summary table (person, length, file)."""
     from .pipeline import render_routine
 
     if not _valid_bitrate(bitrate):
         raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
-    options = _options(level, first_side, set_vars, no_tones)
+    options = _options(level, first_side, set_vars, no_tones, max_total_ms, tailoring)
     voice = _voice(backend, voice_name, rate)
+    if profile_paths or roster or scheduler:
+        _render_people(
+            routines, out_dir, options, voice, profile_paths, roster, workers, scheduler,
+            bitrate=bitrate, captions=captions, chapters_json=chapters_json, cover=not no_cover,
+            allow_outside=allow_outside,
+        )  # fmt: skip
+        return
     failed = 0
     for r in routines:
         show = _Progress(str(r)) if sys.stderr.isatty() else None
@@ -196,6 +371,7 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
                 captions=captions,
                 chapters_json=chapters_json,
                 cover=not no_cover,
+                allow_outside=allow_outside,
             )
         except RoutineError as e:
             if show:
@@ -210,6 +386,80 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
         click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
     if failed:
         raise click.exceptions.Exit(_fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))
+
+
+def _render_people(routines, out_dir, options, voice, profile_paths, roster, workers, scheduler, **common) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """render --profile/--roster: every track, one progress line, then the summary table."""
+    from .profile import load_profile, load_roster
+    from .roster import render_for_people
+
+    if not (profile_paths or roster):
+        raise click.UsageError("--scheduler renders a roster: give --roster or --profile")
+    people: list[Any] = []
+    for path in profile_paths:
+        try:
+            people.append(load_profile(path))
+        except RoutineError as e:
+            people.append(e)
+    if roster:
+        people.extend(load_roster(roster))
+    show = _RosterProgress() if sys.stderr.isatty() else None
+    results = []
+    for r in routines:
+        try:
+            results += render_for_people(
+                r, people, out_dir, workers=workers, scheduler=scheduler, progress=show,
+                options=options, voice=voice, **common,
+            )  # fmt: skip
+        finally:
+            if show:
+                show.clear()
+    for res in results:
+        for line in res.errors:
+            click.echo(line, err=True)
+    click.echo(format_roster_table(results), nl=False)
+    failed = sum(1 for res in results if not res.ok)
+    if failed:
+        raise click.exceptions.Exit(_fail(f"{failed} of {len(results)} track{'s' if len(results) != 1 else ''} not rendered"))
+
+
+def format_roster_table(results: list[Any]) -> str:
+    """The summary table: person, length, file (or 'not rendered')."""
+    rows = [("person", "length", "file")]
+    for res in results:
+        if res.ok:
+            rows.append((res.person, format_ms(res.total_ms), _shown_path(res.path)))
+        else:
+            rows.append((res.person or "?", "-", "not rendered"))
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    return "".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}\n" for r in rows)
+
+
+def _shown_path(path: str) -> str:
+    """A path relative to the current folder when it is inside it."""
+    import os
+
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+class _RosterProgress:
+    """One progress line for a roster: tracks done of all, and the last one finished."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int, result: Any) -> None:
+        state = "done" if result.ok else "failed"
+        sys.stderr.write(f"\rrendering tracks: {done}/{total} ({result.person} {state})\x1b[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
 
 
 def _parse_captions(value: str | None) -> tuple[str, ...]:
@@ -245,7 +495,7 @@ def _parse_captions(value: str | None) -> tuple[str, ...]:
 )
 @click.option("--title", "pack_title", metavar="TEXT", help="Title of the share page (default: the collection).")
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as one OUTPUT.zip next to the folder.")
-def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, pack_title, make_zip) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, pack_title, make_zip, tailoring) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Write a class pack of ROUTINES into OUTPUT: the MP3s (tags, chapters, cover), their
     captions and chapters, an M3U8 playlist and an index.html page that plays them offline."""
     from .pack import pack_routines
@@ -257,7 +507,7 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
         result = pack_routines(
             routines,
             out_dir,
-            _options(level, first_side, set_vars, no_tones),
+            _options(level, first_side, set_vars, no_tones, tailoring=tailoring),
             _voice(backend, voice_name, rate),
             title=pack_title,
             bitrate=bitrate,
@@ -341,6 +591,32 @@ def voices(backend: str | None) -> None:
             click.echo(f"  {v.id}\t{v.name}\t{langs}")
     if backend and not any(e.available for e in survey_voices(backend)):
         raise click.exceptions.Exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("audio_out"),
+    show_default=True,
+    help="The output folder to check.",
+)
+@click.option("--fix", is_flag=True, help="Delete speech cache entries that do not load.")
+def doctor(out_dir: Path, fix: bool) -> None:
+    """Check tools, voices, speech cache and output folder."""
+    from .doctor import run_doctor
+
+    checks = run_doctor(out_dir, fix=fix)
+    for c in checks:
+        click.echo(str(c))
+    failed = [c for c in checks if c.required and not c.ok]
+    problems = [c for c in checks if not c.ok]
+    if failed:
+        click.echo(f"{len(failed)} required check{'s' if len(failed) != 1 else ''} failed", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR)
+    click.echo(f"ready to render ({len(problems)} optional problem{'s' if len(problems) != 1 else ''})")
 
 
 def _terminate(signum: int, frame: object) -> None:

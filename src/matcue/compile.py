@@ -20,6 +20,8 @@ from .model import (
     Breath,
     Breathe,
     BreathSpec,
+    Fit,
+    Hold,
     Pause,
     Pose,
     Reps,
@@ -44,6 +46,8 @@ GAP_AFTER_RELEASE_MS = 600
 DEFAULT_TRANSITION_MS = 3000
 GAP_AFTER_REPS_MS = 1000
 TAIL_MS = 1500
+TAIL_KEY = "tail"  # Options.fit: extra closing silence, where whole breaths cannot reach a --duration
+DEFAULT_MAX_LENGTH_MS = 6 * 3_600_000  # longest track rendered unless --max-length says otherwise
 
 
 # ----------------------------------------------------------------------------- the script
@@ -70,6 +74,7 @@ class Gap:
     """Stated or pacing silence."""
 
     dur_ms: int
+    fit_key: str | None = None  # set when --duration may scale it (see Stretch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +108,25 @@ class Block:
     bell_every_ms: int | None = None
     start_bell: bool = True
     side: str | None = None
+    fit_key: str | None = None  # set when --duration may scale it (see Stretch)
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A step whose length ``--duration`` may change, in whole units of ``unit_ms``.
+
+    ``written``, ``lo`` and ``hi`` count units: milliseconds (``unit_ms`` 1), breaths or
+    rounds (``unit_ms`` one breath cycle). Every occurrence (both sides, sided sections)
+    shares the key, so both sides keep the same hold.
+    """
+
+    key: str
+    title: str
+    unit_ms: int
+    written: int
+    lo: int
+    hi: int
+    unit: str = "ms"  # "ms", "breaths" or "rounds"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +152,9 @@ class Script:
     album: str | None = None
     level: str = "beginner"
     language: str = "en"
+    max_total_ms: int | None = None  # layout refuses a longer track
+    origin: Origin | None = None  # the routine, for problems that belong to no one step
+    stretches: tuple[Stretch, ...] = ()  # one per occurrence of a step --duration may scale
 
     def texts(self) -> list[str]:
         """Every distinct text to be spoken, in order of first use."""
@@ -152,6 +179,17 @@ class Options:
     vars: tuple[tuple[str, str], ...] = ()
     tones: bool | None = None  # False = --no-tones
     countdown: int | None = None
+    max_total_ms: int = DEFAULT_MAX_LENGTH_MS  # --max-length
+    verbosity: str | None = None  # brief | normal | full (None: normal)
+    pace: float | None = None  # multiplies every breath phase (1.2: each breath 20% longer)
+    breath: Breath | None = None  # replaces the breath pattern of poses and reps (--breath 5:7)
+    skip: tuple[Text, ...] = ()  # names of steps or sections to leave out (profiles' skip:)
+    duration_ms: int | None = None  # --duration: fitted by matcue.fit, not by compile
+    fit: tuple[tuple[str, int], ...] = ()  # Stretch key -> units to use instead of the written value
+
+
+class _TooLong(Exception):
+    """The stated times alone pass the length limit: stop compiling."""
 
 
 # ----------------------------------------------------------------------------- compiling
@@ -169,6 +207,10 @@ class _Compiler:
     problems: list[Problem] = field(default_factory=list)
     out: list[Segment] = field(default_factory=list)
     side_ctx: str | None = None  # the side of the enclosing `sides:` section
+    stretches: list[Stretch] = field(default_factory=list)
+    skipped: set[int] = field(default_factory=set)  # indexes into options.skip that matched
+    fixed_ms: int = 0  # stated time (gaps and holds) of the segments so far
+    counted: int = 0  # segments of ``out`` added into fixed_ms
 
     # --- helpers
 
@@ -206,7 +248,7 @@ class _Compiler:
             self.error(text.mark, text.where, f"unknown placeholder {{{name}}}", hint)
             return name
 
-        return " ".join(_PLACEHOLDER.sub(sub, text.value).split())
+        return " ".join(_PLACEHOLDER.sub(sub, text.wording(self.options.verbosity or "normal")).split())
 
     def text(self, value: LV[Text] | None, side: str | None) -> str | None:
         t = self.pick(value)
@@ -216,13 +258,40 @@ class _Compiler:
         """A chapter title, with the side when inside a sided section."""
         return f"{title} ({self.phrases.side_names[self.side_ctx]})" if self.side_ctx else title
 
-    def breath(self, spec: LV[BreathSpec] | None) -> Breath:
-        base = DEFAULT_BREATH
-        routine_spec = self.pick(self.routine.breath)
-        if routine_spec is not None:
-            base = routine_spec.over(base)
-        own = self.pick(spec)
-        return own.over(base) if own is not None else base
+    def breath(self, spec: LV[BreathSpec] | None, exercise: bool = False) -> Breath:
+        """The pattern of a step; ``--breath`` replaces it (not a breathing exercise's), ``--pace`` scales it."""
+        if self.options.breath is not None and not exercise:
+            out = self.options.breath
+        else:
+            base = DEFAULT_BREATH
+            routine_spec = self.pick(self.routine.breath)
+            if routine_spec is not None:
+                base = routine_spec.over(base)
+            own = self.pick(spec)
+            out = own.over(base) if own is not None else base
+        if self.options.pace is not None and self.options.pace != 1:
+            out = paced(out, self.options.pace)
+        return out
+
+    # --- --duration: what may stretch, and the lengths chosen by matcue.fit
+
+    def stretch(self, step: Step, title: str, written: int, unit_ms: int, unit: str, fit: LV[Fit] | None) -> str:
+        """Record a step --duration may scale; return its key."""
+        key = f"{step.mark}|{step.where}"
+        bounds = self.pick(fit)
+        lo = _units(bounds.min, unit_ms, up=True) if bounds and bounds.min else None
+        hi = _units(bounds.max, unit_ms, up=False) if bounds and bounds.max else None
+        if unit == "ms":
+            lo = written // 2 if lo is None else lo
+            hi = written * 2 if hi is None else hi
+        else:
+            lo = max(1, -(-written // 2)) if lo is None else max(1, lo)
+            hi = written * 2 if hi is None else hi
+        self.stretches.append(Stretch(key, title, unit_ms, written, lo, max(lo, hi), unit))
+        return key
+
+    def fitted(self, key: str, written: int) -> int:
+        return dict(self.options.fit).get(key, written)
 
     def sides(self, value: LV[str] | None) -> tuple[str | None, ...]:
         sides = self.pick(value)
@@ -251,16 +320,60 @@ class _Compiler:
         for step in steps:
             if step.levels is not None and self.level not in step.levels:
                 continue
+            if self.is_skipped(step):
+                continue
             self.step(step)
+            self.check_length(step)
+
+    def is_skipped(self, step: Step) -> bool:
+        if not self.options.skip:
+            return False
+        name = _step_name(step, self.level)
+        if name is None:
+            return False
+        hit = False
+        for i, wanted in enumerate(self.options.skip):
+            if _same_name(wanted.value, name):
+                self.skipped.add(i)
+                hit = True
+        return hit
+
+    def brief_drops(self, optional: LV[bool]) -> bool:
+        return self.options.verbosity == "brief" and bool(self.pick(optional, False))
+
+    def check_length(self, step: Step) -> None:
+        """Stop as soon as the stated times alone pass the limit (speech only adds to them)."""
+        for seg in self.out[self.counted :]:
+            if isinstance(seg, (Gap, Block)):
+                self.fixed_ms += seg.dur_ms
+        self.counted = len(self.out)
+        limit = self.options.max_total_ms
+        if self.fixed_ms > limit:
+            self.error(
+                step.mark,
+                step.where,
+                f"the routine is longer than the limit of {_hms(limit)} here (at least {_hms(self.fixed_ms)})",
+                "shorten it, or raise the limit with --max-length",
+            )
+            raise _TooLong()
 
     def step(self, step: Step) -> None:
         if isinstance(step, Say):
+            if self.brief_drops(step.optional):
+                return
             text = self.text(step.text, None)
             assert text is not None
             self.out.append(Speak(text))
-            self.out.append(Gap(self.pick(step.pause_ms, GAP_AFTER_SAY_MS)))
+            pause = self.pick(step.pause_ms)
+            if pause is None or pause == 0:
+                self.out.append(Gap(GAP_AFTER_SAY_MS if pause is None else 0))
+            else:
+                key = self.stretch(step, text[:40], pause, 1, "ms", step.fit)
+                self.out.append(Gap(self.fitted(key, pause), key))
         elif isinstance(step, Pause):
-            self.out.append(Gap(self.pick(step.dur_ms)))
+            dur = self.pick(step.dur_ms)
+            key = self.stretch(step, "Pause", dur, 1, "ms", step.fit)
+            self.out.append(Gap(self.fitted(key, dur), key))
         elif isinstance(step, Section):
             self.section(step)
         elif isinstance(step, (Pose, Timer)):
@@ -274,7 +387,9 @@ class _Compiler:
             cue = self.text(step.cue, None)
             if cue:
                 self.out.append(Speak(cue))
-            self.out.append(Gap(self.pick(step.dur_ms)))
+            dur = self.pick(step.dur_ms)
+            key = self.stretch(step, "Rest", dur, 1, "ms", step.fit)
+            self.out.append(Gap(self.fitted(key, dur), key))
             self.out.append(Ring("soft"))
         else:  # pragma: no cover - the loader builds only the kinds above
             raise TypeError(step)
@@ -314,13 +429,17 @@ class _Compiler:
             breath: Breath | None = self.breath(step.breath)
             assert breath is not None
             if hold.breaths is not None:
-                hold_ms = hold.breaths * breath.cycle_ms
+                key = self.stretch(step, name_t.value, hold.breaths, breath.cycle_ms, "breaths", step.fit)
+                hold_ms = self.fitted(key, hold.breaths) * breath.cycle_ms
             else:
-                hold_ms = hold.ms
+                key = self.stretch(step, name_t.value, hold.ms, 1, "ms", step.fit)
+                hold_ms = self.fitted(key, hold.ms)
             tone_breath = breath if self.tones_on(step.tones) else None
             bell_every = None
         else:
-            hold_ms = self.pick(step.duration_ms)
+            written = self.pick(step.duration_ms)
+            key = self.stretch(step, name_t.value, written, 1, "ms", step.fit)
+            hold_ms = self.fitted(key, written)
             breath = None
             tone_breath = None
             bell_every = self.pick(step.bell_every_ms)
@@ -358,6 +477,7 @@ class _Compiler:
                     bell_every_ms=bell_every,
                     start_bell=True,
                     side=side,
+                    fit_key=key,
                 )
             )
             self.out.append(Ring("end", side))
@@ -370,6 +490,8 @@ class _Compiler:
 
     def during(self, step: Pose | Timer, side: str | None, hold_ms: int, breath: Breath | None) -> Iterator[Cue]:
         for d in step.during:
+            if self.brief_drops(d.optional):
+                continue
             at = self.pick(d.at)
             say_t = self.pick(d.say)
             text = self.fill(say_t, side)
@@ -430,7 +552,7 @@ class _Compiler:
     def breathe(self, step: Breathe) -> None:
         name = self.text(step.name, None)
         assert name is not None
-        pattern = self.breath(step.pattern)
+        pattern = self.breath(step.pattern, exercise=True)
         self.out.append(ChapterStart(self.titled(name)))
         self.out.append(
             Speak(
@@ -440,7 +562,13 @@ class _Compiler:
         )
         self.out.append(Gap(GAP_BEFORE_HOLD_MS))
         rounds = self.pick(step.rounds)
-        dur_ms = rounds * pattern.cycle_ms if rounds is not None else self.pick(step.duration_ms)
+        if rounds is not None:
+            key = self.stretch(step, name, rounds, pattern.cycle_ms, "rounds", step.fit)
+            dur_ms = self.fitted(key, rounds) * pattern.cycle_ms
+        else:
+            written = self.pick(step.duration_ms)
+            key = self.stretch(step, name, written, 1, "ms", step.fit)
+            dur_ms = self.fitted(key, written)
         cues: list[Cue] = []
         if self.pick(step.count, False):
             origin = Origin(step.mark, step.where)
@@ -461,14 +589,68 @@ class _Compiler:
                 cues=tuple(cues),
                 start_bell=True,
                 side=self.side_ctx,
+                fit_key=key,
             )
         )
         self.out.append(Ring("soft"))
         self.out.append(Gap(GAP_AFTER_REPS_MS))
 
 
+def paced(b: Breath, pace: float) -> Breath:
+    """``b`` with every phase multiplied by ``pace``, to the nearest 100 ms."""
+
+    def sc(ms: int) -> int:
+        return int(round(ms * pace / 100)) * 100 if ms else 0
+
+    return Breath(max(100, sc(b.inhale_ms)), max(100, sc(b.exhale_ms)), sc(b.hold_in_ms), sc(b.hold_out_ms))
+
+
+def _units(h: Hold, unit_ms: int, up: bool) -> int:
+    """A bound in units of ``unit_ms``: breaths as written or converted, ms rounded inwards."""
+    ms = h.ms if h.ms is not None else (h.breaths or 0) * unit_ms
+    if unit_ms == 1:
+        return ms
+    if h.breaths is not None:
+        return h.breaths
+    return -(-ms // unit_ms) if up else ms // unit_ms
+
+
+def _step_name(step: Step, level: str) -> str | None:
+    """The name a profile's ``skip:`` matches: a section's, pose's, timer's, exercise's or reps' name."""
+    value = getattr(step, "name", None)
+    if value is None:
+        return "Rest" if isinstance(step, Rest) else None
+    t = pick(value, level)
+    return t.value if isinstance(t, Text) else None
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def step_names(steps: tuple[Step, ...]) -> list[str]:
+    """Every step and section name, at every level, in order (for ``skip:`` and its hints)."""
+    out: list[str] = []
+    for step in steps:
+        for level in LEVELS:
+            name = _step_name(step, level)
+            if name is not None and name not in out:
+                out.append(name)
+        if isinstance(step, Section):
+            out.extend(n for n in step_names(step.steps) if n not in out)
+    return out
+
+
 def _origin(t: Text | None) -> Origin:
     return Origin(t.mark, t.where) if t is not None else Origin(None, "")
+
+
+def _hms(ms: int) -> str:
+    """``21600000`` -> ``"6h"``, ``5430000`` -> ``"1h30m30s"`` (the duration syntax)."""
+    h, rest = divmod(ms // 1000, 3600)
+    m, sec = divmod(rest, 60)
+    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if sec or not (h or m) else "")
+    return out
 
 
 def _secs(ms: int) -> str:
@@ -504,8 +686,17 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     variables = {k: v.value for k, v in routine.vars}
     variables.update(dict(options.vars))
     c = _Compiler(routine, options, phrases, resolve_level(routine, options), variables)
-    c.steps(routine.steps)
-    c.out.append(Gap(TAIL_MS))
+    try:
+        c.steps(routine.steps)
+    except _TooLong:
+        pass
+    c.out.append(Gap(TAIL_MS + dict(options.fit).get(TAIL_KEY, 0)))
+    names = step_names(routine.steps) if options.skip else []
+    for i, wanted in enumerate(options.skip):
+        if i not in c.skipped and not any(_same_name(wanted.value, n) for n in names):
+            close = difflib.get_close_matches(wanted.value, names, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
+            c.error(wanted.mark, wanted.where, f"no step or section of {routine.title!r} is named {wanted.value!r}", hint)
     if c.problems:
         raise RoutineError(_unique(c.problems))
     return Script(
@@ -515,6 +706,9 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
         album=routine.collection,
         level=c.level,
         language=routine.language,
+        max_total_ms=options.max_total_ms,
+        origin=Origin(routine.mark, ""),
+        stretches=tuple(c.stretches),
     )
 
 

@@ -29,7 +29,7 @@ def parse_duration_ms(text: str | float, *, allow_zero: bool = False) -> int:
         shown = repr(text)
     else:
         raw = text.strip()
-        shown = repr(text)
+        shown = repr(text) if len(text) <= 60 else repr(f"{text[:27]} ... {text[-27:]}")
         if not raw:
             raise DurationError(f"{DURATION_HINT}, got an empty value")
         if _NUMBER.fullmatch(raw):

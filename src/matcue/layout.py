@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .compile import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak
+from .compile import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak, _hms
 from .errors import Problem, RoutineError
 from .sounds import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
 from .timeline import Chapter, Event, Timeline
@@ -48,8 +48,22 @@ def layout(
     problems: list[Problem] = []
     t = 0
     pending: int | None = None
+    limit = script.max_total_ms
+    where = script.origin  # the step being laid out, for a track that grows too long
+    too_long = False
 
     for seg in script.segments:
+        if limit is not None and t > limit and not too_long:
+            too_long = True
+            problems.append(
+                Problem(
+                    where.mark if where else None,
+                    where.where if where else "",
+                    f"the routine is longer than the limit of {_hms(limit)} here (at least {_hms(t)} with speech)",
+                    "shorten it, or raise the limit with --max-length",
+                )
+            )
+            break
         if isinstance(seg, Speak):
             dur = speech_ms[seg.text]
             events.append(Event(t, t + dur, "speech", text=seg.text, side=seg.side))
@@ -69,6 +83,7 @@ def layout(
             chapters.append((t if pending is None else pending, seg.title))
             pending = None
         elif isinstance(seg, Block):
+            where = seg.origin
             events.extend(_block(seg, t, speech_ms, bell_ms, problems))
             holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.side))
             t += seg.dur_ms
@@ -82,6 +97,17 @@ def layout(
             first.setdefault((p.mark, p.where), p)
         raise RoutineError(list(first.values()))
     total = t
+    if limit is not None and total > limit:
+        raise RoutineError(
+            [
+                Problem(
+                    where.mark if where else None,
+                    where.where if where else "",
+                    f"the routine is longer than the limit of {_hms(limit)} (it lasts {_hms(total)} with speech)",
+                    "shorten it, or raise the limit with --max-length",
+                )
+            ]
+        )
     events.extend(explicit_silence)
     events.extend(_fill_silence(events, total))
     events.sort(key=_order)
@@ -128,16 +154,13 @@ def _block(
                 t = stop
 
     # The countdown: each word ends on a whole second before the end, the last at the end.
-    count_events: list[Event] = []
-    prev_end = None
-    n = len(b.countdown)
-    for i, word in enumerate(b.countdown):
-        stop = end - (n - 1 - i) * COUNT_STEP_MS
-        start = stop - speech_ms[word]
-        if prev_end is not None and start < prev_end:
-            start, stop = prev_end, prev_end + speech_ms[word]
-        count_events.append(Event(start, stop, "speech", text=word, side=b.side))
-        prev_end = stop
+    # Words too slow to fit inside the hold are dropped from the front ("three, two, one"
+    # becomes "two, one"), so the countdown never starts before the hold.
+    words = b.countdown
+    count_events = _countdown(words, end, speech_ms, b.side)
+    while count_events and (count_events[0].start_ms < t0 or count_events[-1].end_ms > end):
+        words = words[1:]
+        count_events = _countdown(words, end, speech_ms, b.side)
     free_until = count_events[0].start_ms if count_events else end
     limit_what = "the countdown" if count_events else "the end of the hold"
 
@@ -168,6 +191,21 @@ def _block(
             )
         out.append(Event(start, stop, "speech", text=cue.text, side=b.side))
     out.extend(count_events)
+    return out
+
+
+def _countdown(words: tuple[str, ...], end: int, speech_ms: Mapping[str, int], side: str | None) -> list[Event]:
+    """Each word ends on a whole second before ``end``, the last at ``end`` (later if crowded)."""
+    out: list[Event] = []
+    prev_end = None
+    n = len(words)
+    for i, word in enumerate(words):
+        stop = end - (n - 1 - i) * COUNT_STEP_MS
+        start = stop - speech_ms[word]
+        if prev_end is not None and start < prev_end:
+            start, stop = prev_end, prev_end + speech_ms[word]
+        out.append(Event(start, stop, "speech", text=word, side=side))
+        prev_end = stop
     return out
 
 

@@ -26,6 +26,7 @@ from .model import (
     Breathe,
     BreathSpec,
     During,
+    Fit,
     Hold,
     Leveled,
     Pause,
@@ -45,6 +46,14 @@ T = TypeVar("T")
 
 MAX_INCLUDE_DEPTH = 16
 MAX_TEXT_CHARS = 2000
+# Limits that keep a mistaken or hostile file from exhausting the machine (docs/reliability.md).
+MAX_STEPS = 5000  # steps after includes (and YAML aliases) are expanded, sections counted
+MAX_NESTING = 32  # sections inside sections
+MAX_NODES = 200_000  # YAML nodes visited while converting: aliases ("billion laughs") count each time
+MAX_INCLUDED_FILES = 500  # include files read while loading one routine
+MAX_FILE_BYTES = 5_000_000
+MAX_PROBLEMS = 200  # stop collecting after this many
+MAX_DIGITS = 12  # whole numbers longer than this are out of every range
 HOLD_HINT = "expected a duration like '30s' or '5 breaths'"
 STEP_KINDS = ("say", "pause", "section", "pose", "timer", "reps", "breathe", "rest", "include")
 
@@ -53,11 +62,50 @@ class _Fail(Exception):
     """A problem was recorded; the value being built is unusable."""
 
 
+class _Abort(Exception):
+    """A limit was exceeded: the problem is recorded and loading stops at once."""
+
+
+class _Budget:
+    """What one load may spend, shared by every file it includes."""
+
+    def __init__(self, root_dir: str, allow_outside: bool) -> None:
+        self.nodes = 0
+        self.steps = 0
+        self.files = 0
+        self.root_dir = root_dir  # real path of the top-level routine's folder
+        self.allow_outside = allow_outside
+
+
 class _Ctx:
-    def __init__(self, path: str, problems: list[Problem], stack: tuple[str, ...]):
+    def __init__(
+        self,
+        path: str,
+        problems: list[Problem],
+        stack: tuple[str, ...],
+        budget: _Budget | None = None,
+        depth: int = 0,
+    ):
         self.path = path
         self.problems = problems
         self.stack = stack  # real paths of the files being loaded, for include cycles
+        self.budget = budget or _Budget(os.path.dirname(stack[0]) if stack else os.getcwd(), True)
+        self.depth = depth  # sections nesting
+
+    def visit(self, node: Node, where: str) -> None:
+        """Count one node converted; aliases make a node count each time it is reached."""
+        self.budget.nodes += 1
+        if self.budget.nodes > MAX_NODES:
+            self.abort(
+                node,
+                where,
+                f"the routine expands to more than {MAX_NODES} YAML values",
+                "YAML aliases (*name) repeat what they refer to; write the steps out or use fewer aliases",
+            )
+
+    def abort(self, node: Node | None, where: str, what: str, hint: str = "") -> _Abort:
+        self.problems.append(Problem(self.mark(node) or Mark(self.path, 1, 1), where, what, hint))
+        raise _Abort()
 
     def mark(self, node: Node | None) -> Mark | None:
         if node is None:
@@ -66,6 +114,11 @@ class _Ctx:
 
     def error(self, node: Node | None, where: str, what: str, hint: str = "") -> _Fail:
         self.problems.append(Problem(self.mark(node), where, what, hint))
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.problems.append(
+                Problem(self.mark(node), where, f"more than {MAX_PROBLEMS} problems; stopped looking")
+            )
+            raise _Abort()
         return _Fail()
 
 
@@ -82,7 +135,21 @@ def _describe(node: Node) -> str:
         return "a list"
     if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null", "Null", "NULL"):
         return "nothing"
-    return repr(node.value)
+    return _shown(node.value)
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """``repr`` of a value for a message, shortened in the middle when long."""
+    if len(value) <= limit:
+        return repr(value)
+    keep = (limit - 5) // 2
+    return repr(f"{value[:keep]} ... {value[-keep:]}")
+
+
+def _whole(digits: str) -> int | None:
+    """``int(digits)``, or None when it has too many digits to be in any range."""
+    digits = digits.lstrip("+")
+    return int(digits) if len(digits.lstrip("-").lstrip("0")) <= MAX_DIGITS else None
 
 
 def _scalar(ctx: _Ctx, node: Node, where: str, expected: str) -> str:
@@ -109,13 +176,16 @@ def _plain(ctx: _Ctx, node: Node, where: str) -> str:
     return " ".join(_text(ctx, node, where).value.split())
 
 
-def _duration(allow_zero: bool) -> Conv:
+def _duration(allow_zero: bool, min_ms: int = 0) -> Conv:
     def conv(ctx: _Ctx, node: Node, where: str) -> int:
         raw = _scalar(ctx, node, where, "a duration like '30s' or '1m30s'")
         try:
-            return parse_duration_ms(raw, allow_zero=allow_zero)
+            ms = parse_duration_ms(raw, allow_zero=allow_zero)
         except DurationError as e:
             raise ctx.error(node, where, str(e)) from None
+        if 0 < ms < min_ms:
+            raise ctx.error(node, where, f"must be at least {min_ms / 1000:g}s, got {_shown(raw)}")
+        return ms
 
     conv.scalar = True  # type: ignore[attr-defined]
     return conv
@@ -129,17 +199,20 @@ def _hold(ctx: _Ctx, node: Node, where: str) -> Hold:
     m = _BREATHS.fullmatch(raw.strip())
     if m:
         n = m.group(1)
-        if not re.fullmatch(r"\d+", n) or int(n) == 0:
-            raise ctx.error(node, where, f"the number of breaths must be a whole number of at least 1, got {raw!r}")
-        if int(n) > 10_000:
-            raise ctx.error(node, where, f"{raw!r} is too many breaths (at most 10000)")
-        return Hold(breaths=int(n), mark=ctx.mark(node))
+        if not re.fullmatch(r"\d+", n) or _whole(n) == 0:
+            raise ctx.error(
+                node, where, f"the number of breaths must be a whole number of at least 1, got {_shown(raw)}"
+            )
+        count = _whole(n)
+        if count is None or count > 10_000:
+            raise ctx.error(node, where, f"{_shown(raw)} is too many breaths (at most 10000)")
+        return Hold(breaths=count, mark=ctx.mark(node))
     try:
         return Hold(ms=parse_duration_ms(raw), mark=ctx.mark(node))
     except DurationError as e:
         msg = str(e)
         if msg.startswith("expected a duration"):
-            msg = f"{HOLD_HINT}, got {raw!r}"
+            msg = f"{HOLD_HINT}, got {_shown(raw)}"
         raise ctx.error(node, where, msg) from None
 
 
@@ -150,10 +223,11 @@ def _int(lo: int, hi: int) -> Conv:
     def conv(ctx: _Ctx, node: Node, where: str) -> int:
         raw = _scalar(ctx, node, where, "a whole number").strip()
         if not re.fullmatch(r"[+-]?\d+", raw):
-            raise ctx.error(node, where, f"expected a whole number, got {raw!r}")
-        n = int(raw)
-        if not lo <= n <= hi:
-            raise ctx.error(node, where, f"expected a whole number from {lo} to {hi}, got {n}")
+            raise ctx.error(node, where, f"expected a whole number, got {_shown(raw)}")
+        n = _whole(raw)
+        if n is None or not lo <= n <= hi:
+            shown = n if n is not None else _shown(raw, 30)[1:-1]
+            raise ctx.error(node, where, f"expected a whole number from {lo} to {hi}, got {shown}")
         return n
 
     conv.scalar = True  # type: ignore[attr-defined]
@@ -170,7 +244,7 @@ def _bool(ctx: _Ctx, node: Node, where: str) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ctx.error(node, where, f"expected true or false, got {node.value!r}")
+    raise ctx.error(node, where, f"expected true or false, got {_shown(node.value)}")
 
 
 _bool.scalar = True  # type: ignore[attr-defined]
@@ -181,7 +255,7 @@ def _choice(options: tuple[str, ...]) -> Conv:
         raw = _scalar(ctx, node, where, "one of " + ", ".join(options)).strip()
         if raw not in options:
             raise ctx.error(
-                node, where, f"expected one of {', '.join(options)}, got {raw!r}", _did_you_mean(raw, options)
+                node, where, f"expected one of {', '.join(options)}, got {_shown(raw)}", _did_you_mean(raw, options)
             )
         return raw
 
@@ -223,7 +297,7 @@ def _level_map(ctx: _Ctx, node: MappingNode, where: str, conv: Conv) -> Leveled[
             ctx.error(
                 key,
                 f"{where}.{key.value}",
-                f"unknown level {key.value!r}",
+                f"unknown level {_shown(key.value)}",
                 _did_you_mean(key.value, LEVELS) or "levels are beginner, intermediate, advanced",
             )
             failed = True
@@ -247,39 +321,72 @@ def _levels_list(ctx: _Ctx, node: Node, where: str) -> tuple[str, ...]:
     else:
         raise ctx.error(node, where, f"expected a list of levels, got {_describe(node)}")
     out = []
+    failed = False
     for i, item in enumerate(items):
-        out.append(_choice(LEVELS)(ctx, item, f"{where}[{i}]" if isinstance(node, SequenceNode) else where))
+        w = f"{where}[{i}]" if isinstance(node, SequenceNode) else where
+        ctx.visit(item, w)
+        try:
+            out.append(_level(ctx, item, w))
+        except _Fail:
+            failed = True
+    if failed:
+        raise _Fail()
     return tuple(out)
+
+
+def _level(ctx: _Ctx, node: Node, where: str) -> str:
+    raw = _scalar(ctx, node, where, "a level (beginner, intermediate or advanced)").strip()
+    if raw not in LEVELS:
+        hint = _did_you_mean(raw, LEVELS) or "levels are beginner, intermediate, advanced"
+        raise ctx.error(node, where, f"unknown level {_shown(raw)}", hint)
+    return raw
+
+
+_level.scalar = True  # type: ignore[attr-defined]
 
 
 # ----------------------------------------------------------------------------- mappings
 
 
-_MERGER = yaml.constructor.SafeConstructor()
+def _is_merge(key: Node) -> bool:
+    return isinstance(key, ScalarNode) and key.tag == "tag:yaml.org,2002:merge"
 
 
-def _flatten(ctx: _Ctx, node: MappingNode, where: str) -> None:
+def _flatten(ctx: _Ctx, node: MappingNode, where: str, active: tuple[int, ...] = ()) -> None:
     """Apply YAML merge keys (``<<: *defaults``) in place, keeping every node's mark.
 
-    A key given in the mapping itself wins over a merged one, as in YAML.
+    A key given in the mapping itself wins over a merged one; of merged mappings, the
+    first listed wins, as in YAML. Each mapping is flattened once and keeps each key once,
+    so merges of merges cannot grow exponentially; a mapping that merges itself is an error.
     """
-    if not any(isinstance(k, ScalarNode) and k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+    if not any(_is_merge(k) for k, _ in node.value):
         return
-    own = [(k, v) for k, v in node.value if not (isinstance(k, ScalarNode) and k.tag == "tag:yaml.org,2002:merge")]
-    try:
-        _MERGER.flatten_mapping(node)
-    except yaml.constructor.ConstructorError as e:
-        raise ctx.error(node, where, f"YAML merge error: {e.problem}") from None
-    merged = node.value[: len(node.value) - len(own)]
-    own_keys = {k.value for k, _ in own if isinstance(k, ScalarNode)}
-    seen: set[str] = set()
-    keep = []
-    for k, v in reversed(merged):  # later merged mappings override earlier ones
-        if k.value in own_keys or k.value in seen:
+    if id(node) in active:
+        raise ctx.error(node, where, "a YAML merge (<<) includes the mapping it is in")
+    sources: list[MappingNode] = []
+    own: list[tuple[Node, Node]] = []
+    for k, v in node.value:
+        if not _is_merge(k):
+            own.append((k, v))
             continue
-        seen.add(k.value)
-        keep.append((k, v))
-    node.value = [*reversed(keep), *own]
+        items = v.value if isinstance(v, SequenceNode) else [v]
+        for item in items:
+            if not isinstance(item, MappingNode):
+                raise ctx.error(item, where, f"a YAML merge (<<) takes mappings, got {_describe(item)}")
+            sources.append(item)
+    chosen: dict[str, tuple[Node, Node]] = {}
+    for k, v in own:
+        if isinstance(k, ScalarNode):
+            chosen.setdefault(k.value, (k, v))
+    merged: list[tuple[Node, Node]] = []
+    for src in sources:
+        _flatten(ctx, src, where, (*active, id(node)))
+        for k, v in src.value:
+            ctx.visit(k, where)
+            if isinstance(k, ScalarNode) and k.value not in chosen:
+                chosen[k.value] = (k, v)
+                merged.append((k, v))
+    node.value = [*merged, *own]
 
 
 def _pairs(ctx: _Ctx, node: MappingNode, where: str) -> list[tuple[ScalarNode, Node]]:
@@ -287,6 +394,7 @@ def _pairs(ctx: _Ctx, node: MappingNode, where: str) -> list[tuple[ScalarNode, N
     out: list[tuple[ScalarNode, Node]] = []
     seen: set[str] = set()
     for key, value in node.value:
+        ctx.visit(key, where)
         if not isinstance(key, ScalarNode):
             raise ctx.error(key, where, "keys must be plain words")
         if key.value in seen:
@@ -330,9 +438,12 @@ def _fields(
     return out
 
 
+MIN_BREATH_PHASE_MS = 250  # an inhale or exhale; shorter ones would make millions of tone events
+MIN_BELL_EVERY_MS = 1000
+
 _BREATH_KEYS = {
-    "inhale": _duration(False),
-    "exhale": _duration(False),
+    "inhale": _duration(False, MIN_BREATH_PHASE_MS),
+    "exhale": _duration(False, MIN_BREATH_PHASE_MS),
     "hold_in": _duration(True),
     "hold_out": _duration(True),
 }
@@ -374,21 +485,59 @@ def _at(ctx: _Ctx, node: Node, where: str) -> At:
     raw = _scalar(ctx, node, where, "a time like '15s' or 'breath 3'").strip()
     m = _AT.fullmatch(raw)
     if m:
-        if not re.fullmatch(r"\d+", m.group(1)) or int(m.group(1)) < 1:
-            raise ctx.error(node, where, f"expected 'breath N' with N a whole number of at least 1, got {raw!r}")
-        return At(breath=int(m.group(1)), mark=ctx.mark(node))
+        n = _whole(m.group(1)) if re.fullmatch(r"\d+", m.group(1)) else 0
+        if n is None or n > 10_000:
+            raise ctx.error(node, where, f"{_shown(raw)} is past any hold (at most breath 10000)")
+        if n < 1:
+            raise ctx.error(
+                node, where, f"expected 'breath N' with N a whole number of at least 1, got {_shown(raw)}"
+            )
+        return At(breath=n, mark=ctx.mark(node))
     try:
         return At(ms=parse_duration_ms(raw, allow_zero=True), mark=ctx.mark(node))
     except DurationError as e:
         msg = str(e)
         if msg.startswith("expected a duration"):
-            msg = f"expected a time like '15s' or 'breath 3', got {raw!r}"
+            msg = f"expected a time like '15s' or 'breath 3', got {_shown(raw)}"
         raise ctx.error(node, where, msg) from None
 
 
 _at.scalar = True  # type: ignore[attr-defined]
 
-_DURING_KEYS = {"at": _leveled(_at), "say": _leveled(_text)}
+VERBOSITIES = ("brief", "normal", "full")
+
+
+def _spoken(ctx: _Ctx, node: Node, where: str) -> Text:
+    """Spoken text: a string, or the same cue at several lengths ``{brief: ..., normal: ..., full: ...}``."""
+    if not isinstance(node, MappingNode):
+        return _text(ctx, node, where)
+    f = _fields(
+        ctx, node, where, {v: _text for v in VERBOSITIES}, what="text, or a mapping like {brief: ..., full: ...}"
+    )
+    if not f:
+        raise ctx.error(node, where, "expected at least one of brief, normal, full")
+    normal = f.get("normal") or f.get("full") or f.get("brief")
+    return Text(
+        normal.value,
+        ctx.mark(node),
+        where,
+        brief=f["brief"].value if "brief" in f else None,
+        full=f["full"].value if "full" in f else None,
+    )
+
+
+def _fit(ctx: _Ctx, node: Node, where: str) -> Fit:
+    """``fit: {min: 20s, max: 2m}`` (or breaths): how far --duration may take a step."""
+    f = _fields(ctx, node, where, {"min": _hold, "max": _hold}, what="bounds like {min: 20s, max: 2m}")
+    lo, hi = f.get("min"), f.get("max")
+    if lo is not None and hi is not None and (lo.breaths is None) != (hi.breaths is None):
+        raise ctx.error(node, where, "give both bounds in seconds or both in breaths")
+    if lo is not None and hi is not None and (lo.ms or lo.breaths or 0) > (hi.ms or hi.breaths or 0):
+        raise ctx.error(node, where, "'min' is more than 'max'")
+    return Fit(lo, hi, ctx.mark(node))
+
+
+_DURING_KEYS = {"at": _leveled(_at), "say": _leveled(_spoken), "optional": _leveled(_bool)}
 
 
 def _during(ctx: _Ctx, node: Node, where: str) -> tuple[During, ...]:
@@ -398,9 +547,10 @@ def _during(ctx: _Ctx, node: Node, where: str) -> tuple[During, ...]:
     failed = False
     for i, item in enumerate(node.value):
         w = f"{where}[{i}]"
+        ctx.visit(item, w)
         try:
             f = _fields(ctx, item, w, _DURING_KEYS, required=("at", "say"), what="a cue like {at: 15s, say: ...}")
-            out.append(During(f["at"], f["say"], ctx.mark(item), w))
+            out.append(During(f["at"], f["say"], ctx.mark(item), w, f.get("optional", False)))
         except _Fail:
             failed = True
     if failed:
@@ -415,43 +565,45 @@ _COMMON: dict[str, Conv] = {"levels": _levels_list}
 _SIDES = _L(_choice(("both", "left", "right")))
 
 _STEP_SCHEMAS: dict[str, tuple[dict[str, Conv], tuple[str, ...]]] = {
-    "say": ({"say": _L(_text), "pause": _L(_duration(True))}, ()),
-    "pause": ({"pause": _L(_duration(False))}, ()),
+    "say": ({"say": _L(_spoken), "pause": _L(_duration(True)), "optional": _L(_bool), "fit": _L(_fit)}, ()),
+    "pause": ({"pause": _L(_duration(False)), "fit": _L(_fit)}, ()),
     "pose": (
         {
             "pose": _L(_text),
             "sanskrit": _L(_text),
-            "cue": _L(_text),
+            "cue": _L(_spoken),
             "hold": _L(_hold),
             "sides": _SIDES,
             "during": _during,
             "countdown": _L(_int(0, 60)),
-            "release": _L(_text),
+            "release": _L(_spoken),
             "transition": _L(_duration(True)),
             "breath": _L(_breath),
             "tones": _L(_bool),
+            "fit": _L(_fit),
         },
         ("hold",),
     ),
     "timer": (
         {
             "timer": _L(_text),
-            "cue": _L(_text),
+            "cue": _L(_spoken),
             "duration": _L(_duration(False)),
-            "bell_every": _L(_duration(False)),
+            "bell_every": _L(_duration(False, MIN_BELL_EVERY_MS)),
             "during": _during,
             "countdown": _L(_int(0, 60)),
             "sides": _SIDES,
-            "release": _L(_text),
+            "release": _L(_spoken),
             "transition": _L(_duration(True)),
+            "fit": _L(_fit),
         },
         ("duration",),
     ),
     "reps": (
         {
             "reps": _L(_int(1, 1000)),
-            "inhale": _L(_text),
-            "exhale": _L(_text),
+            "inhale": _L(_spoken),
+            "exhale": _L(_spoken),
             "breath": _L(_breath),
             "speak": _L(_choice(("every", "first"))),
             "name": _L(_text),
@@ -465,10 +617,11 @@ _STEP_SCHEMAS: dict[str, tuple[dict[str, Conv], tuple[str, ...]]] = {
             "rounds": _L(_int(1, 10_000)),
             "duration": _L(_duration(False)),
             "count": _L(_bool),
+            "fit": _L(_fit),
         },
         ("pattern",),
     ),
-    "rest": ({"rest": _L(_duration(False)), "cue": _L(_text)}, ()),
+    "rest": ({"rest": _L(_duration(False)), "cue": _L(_spoken), "fit": _L(_fit)}, ()),
     "section": (
         {"section": _L(_text), "steps": lambda c, n, w: n, "announce": _L(_bool), "sides": _SIDES},
         ("steps",),
@@ -512,6 +665,7 @@ def _steps(ctx: _Ctx, node: Node, where: str) -> list[Step]:
     failed = False
     for i, item in enumerate(node.value):
         w = f"{where}[{i}]"
+        ctx.visit(item, w)
         try:
             out.extend(_step(ctx, item, w))
         except _Fail:
@@ -529,19 +683,38 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
             )
         raise ctx.error(node, where, f"expected a step like '- say: ...', got {_describe(node)}")
     kind = _kind_of(ctx, node, where)
+    if kind != "include":
+        ctx.budget.steps += 1
+        if ctx.budget.steps > MAX_STEPS:
+            ctx.abort(
+                node,
+                where,
+                f"the routine has more than {MAX_STEPS} steps (counting included files and YAML aliases)",
+                "split it into several routines",
+            )
     schema, required = _STEP_SCHEMAS[kind]
     f = _fields(ctx, node, where, {**schema, **_COMMON}, required)
     base: dict[str, Any] = dict(mark=ctx.mark(node), where=where, levels=f.get("levels"))
     if kind == "include":
         return _include(ctx, f["include"], f"{where}.include", base["levels"])
     if kind == "say":
-        return [Say(**base, text=f["say"], pause_ms=f.get("pause"))]
+        return [
+            Say(**base, text=f["say"], pause_ms=f.get("pause"), optional=f.get("optional", False), fit=f.get("fit"))
+        ]
     if kind == "pause":
-        return [Pause(**base, dur_ms=f["pause"])]
+        return [Pause(**base, dur_ms=f["pause"], fit=f.get("fit"))]
     if kind == "rest":
-        return [Rest(**base, dur_ms=f["rest"], cue=f.get("cue"))]
+        return [Rest(**base, dur_ms=f["rest"], cue=f.get("cue"), fit=f.get("fit"))]
     if kind == "section":
-        steps = _steps(ctx, f["steps"], f"{where}.steps")
+        if ctx.depth >= MAX_NESTING:
+            raise ctx.error(
+                node, where, f"sections nest deeper than {MAX_NESTING}", "a YAML alias may refer to its own section"
+            )
+        ctx.depth += 1
+        try:
+            steps = _steps(ctx, f["steps"], f"{where}.steps")
+        finally:
+            ctx.depth -= 1
         if not steps:
             raise ctx.error(f["steps"], f"{where}.steps", "a section needs at least one step")
         return [
@@ -564,6 +737,7 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
                 transition_ms=f.get("transition"),
                 breath=f.get("breath"),
                 tones=f.get("tones"),
+                fit=f.get("fit"),
             )
         ]
     if kind == "timer":
@@ -579,6 +753,7 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
                 sides=f.get("sides"),
                 release=f.get("release"),
                 transition_ms=f.get("transition"),
+                fit=f.get("fit"),
             )
         ]
     if kind == "reps":
@@ -606,6 +781,7 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
             rounds=f.get("rounds"),
             duration_ms=f.get("duration"),
             count=f.get("count", False),
+            fit=f.get("fit"),
         )
     ]
 
@@ -613,8 +789,18 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
 def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) -> list[Step]:
     raw = _scalar(ctx, node, where, "a path to a routine file")
     base_dir = Path(ctx.path).parent
+    if not raw.strip() or "\0" in raw:
+        raise ctx.error(node, where, f"expected a path to a routine file, got {_describe(node)}")
     target = base_dir / raw.strip()
     real = os.path.realpath(target)
+    budget = ctx.budget
+    if not budget.allow_outside and not _inside(real, budget.root_dir):
+        raise ctx.error(
+            node,
+            where,
+            f"included file {str(target)!r} is outside the routine's folder {_short(budget.root_dir)!r}",
+            "move it into the folder, or pass --allow-outside if you trust this routine",
+        )
     if real in ctx.stack:
         chain = " -> ".join([*(_short(p) for p in ctx.stack[ctx.stack.index(real) :]), _short(real)])
         raise ctx.error(node, where, f"include cycle: {chain}")
@@ -623,7 +809,10 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
     if not target.is_file():
         what = "is a directory, not a routine file" if target.is_dir() else "does not exist"
         raise ctx.error(node, where, f"included file {str(target)!r} {what}")
-    inner = _Ctx(str(target), ctx.problems, (*ctx.stack, real))
+    budget.files += 1
+    if budget.files > MAX_INCLUDED_FILES:
+        ctx.abort(node, where, f"more than {MAX_INCLUDED_FILES} included files are read for this routine")
+    inner = _Ctx(str(target), ctx.problems, (*ctx.stack, real), budget, ctx.depth)
     root = _compose(inner, target)
     if root is None:
         raise _Fail()
@@ -645,6 +834,14 @@ def _restrict(step: Step, levels: tuple[str, ...]) -> Step:
     own = step.levels
     merged = tuple(lv for lv in LEVELS if lv in levels and (own is None or lv in own))
     return replace(step, levels=merged)
+
+
+def _inside(real: str, folder: str) -> bool:
+    """Whether the real path ``real`` lies inside the real folder ``folder``."""
+    try:
+        return os.path.commonpath([real, folder]) == folder
+    except ValueError:  # different drives
+        return False
 
 
 def _short(real: str) -> str:
@@ -739,14 +936,41 @@ def _cover(ctx: _Ctx, node: Node, where: str) -> str:
     return str(target)
 
 
+def _music(ctx: _Ctx, node: Node, where: str) -> str:
+    """``music: PATH``: an audio file looped under the session, relative to the routine file,
+    inside the routine's folder (unless --allow-outside)."""
+    raw = _scalar(ctx, node, where, "a path to an audio file")
+    if not raw.strip() or "\0" in raw:
+        raise ctx.error(node, where, f"expected a path to an audio file, got {_describe(node)}")
+    target = Path(ctx.path).parent / raw.strip()
+    real = os.path.realpath(target)
+    budget = ctx.budget
+    if not budget.allow_outside and not _inside(real, budget.root_dir):
+        raise ctx.error(
+            node,
+            where,
+            f"music file {str(target)!r} is outside the routine's folder {_short(budget.root_dir)!r}",
+            "move it into the folder, or pass --allow-outside if you trust this routine",
+        )
+    if not os.path.isfile(real):
+        raise ctx.error(node, where, f"music file {str(target)!r} not found", "a path relative to the routine file")
+    try:
+        with open(real, "rb") as f:
+            f.read(1)
+    except OSError as e:
+        raise ctx.error(node, where, f"music file {str(target)!r} cannot be read: {e.strerror}") from None
+    return str(target)
+
+
 _ROUTINE_SCHEMA: dict[str, Conv] = {
     "title": _plain,
     "cover": _cover,
+    "music": _music,
     "description": _plain,
     "author": _plain,
     "collection": _plain,
     "language": _plain,
-    "level": _choice(LEVELS),
+    "level": _level,
     "first_side": _choice(("right", "left")),
     "voice": _voice,
     "breath": _L(_breath),
@@ -768,6 +992,16 @@ def _nonempty_steps(ctx: _Ctx, node: Node, where: str) -> list[Step]:
 def _compose(ctx: _Ctx, path: Path) -> Node | None:
     """Read and compose one YAML file; record a located problem and return None on failure."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES and path.is_file():
+            ctx.problems.append(
+                Problem(
+                    Mark(ctx.path, 1, 1),
+                    "",
+                    f"the file is {size // 1_000_000} MB; a routine may be at most {MAX_FILE_BYTES // 1_000_000} MB",
+                )
+            )
+            return None
         data = path.read_bytes()
     except IsADirectoryError:
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "is a directory, not a routine file"))
@@ -797,21 +1031,46 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
             return None
     else:
         text = data.removeprefix("\ufeff")
+        if len(text) > MAX_FILE_BYTES:
+            ctx.problems.append(
+                Problem(Mark(ctx.path, 1, 1), "", f"the text is longer than {MAX_FILE_BYTES} characters")
+            )
+            return None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = " ".join(str(e.problem or "invalid YAML").split())
+        context = " ".join(str(e.context or "").split())
+        start = e.context_mark
         hint = ""
         if "\t" in text and ("tab" in what or "found character" in what):
             hint = "indent with spaces, not tabs"
-        elif e.context:
-            hint = " ".join(str(e.context).split())
+        elif "end of stream" in what and start is not None and context:
+            # point at what was opened and never closed, not at the end of the file
+            mark = start
+            inside = context.removeprefix("while scanning ").removeprefix("while parsing ").replace("scalar", "text")
+            what = f"the file ends inside {inside} that starts here"
+            hint = "close the quote or bracket"
+        elif "mapping values are not allowed here" in what:
+            hint = "check this line's indentation, or quote a text that contains ': '"
+        elif context and start is not None and mark is not None and (start.line, start.column) != (
+            mark.line,
+            mark.column,
+        ):
+            hint = f"{context} that starts at {start.line + 1}:{start.column + 1}"
+        elif context:
+            hint = context
         loc = Mark(ctx.path, mark.line + 1, mark.column + 1) if mark else None
         ctx.problems.append(Problem(loc, "", f"YAML syntax error: {what}", hint))
         return None
     except yaml.YAMLError as e:
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"YAML syntax error: {e}"))
+        return None
+    except RecursionError:
+        ctx.problems.append(
+            Problem(Mark(ctx.path, 1, 1), "", "the YAML nests too deeply", "nest lists and mappings less deeply")
+        )
         return None
     if root is None:
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "the routine is empty", "it needs a 'title' and 'steps'"))
@@ -843,22 +1102,29 @@ def _build(ctx: _Ctx, root: Node) -> Routine:
         lexicon=f.get("lexicon", ()),
         mark=ctx.mark(root),
         cover=f.get("cover"),
+        music=f.get("music"),
     )
 
 
-def load_routine(path: str | os.PathLike[str]) -> Routine:
-    """Load and validate a routine file. Raises RoutineError with every problem found."""
+def load_routine(path: str | os.PathLike[str], *, allow_outside: bool = False) -> Routine:
+    """Load and validate a routine file. Raises RoutineError with every problem found.
+
+    Includes may not leave the routine's folder (symbolic links resolved) unless
+    ``allow_outside``.
+    """
     p = Path(path)
     problems: list[Problem] = []
-    ctx = _Ctx(str(path), problems, (os.path.realpath(p),))
+    real = os.path.realpath(p)
+    ctx = _Ctx(str(path), problems, (real,), _Budget(os.path.dirname(real), allow_outside))
     root = _compose(ctx, p)
     return _finish(ctx, root)
 
 
-def loads_routine(text: str, name: str = "<string>") -> Routine:
+def loads_routine(text: str, name: str = "<string>", *, allow_outside: bool = False) -> Routine:
     """Load a routine from a string; ``name`` is the path shown in errors and used for includes."""
     problems: list[Problem] = []
-    ctx = _Ctx(name, problems, (os.path.realpath(name),))
+    real = os.path.realpath(name)
+    ctx = _Ctx(name, problems, (real,), _Budget(os.path.dirname(real), allow_outside))
     root = _compose_text(ctx, text)
     return _finish(ctx, root)
 
@@ -868,7 +1134,7 @@ def _finish(ctx: _Ctx, root: Node | None) -> Routine:
     if root is not None:
         try:
             routine = _build(ctx, root)
-        except _Fail:
+        except (_Fail, _Abort):
             pass
     if ctx.problems or routine is None:
         raise RoutineError(ctx.problems)

@@ -51,9 +51,19 @@ def pick(value: LV[T], level: str) -> T:
 class Text:
     """Spoken text exactly as written, with placeholders still in it."""
 
-    value: str
+    value: str  # the normal wording (or, when none is given, the full, else the brief one)
     mark: Mark | None = None
     where: str = ""
+    brief: str | None = None  # `cue: {brief: ..., normal: ..., full: ...}`
+    full: str | None = None
+
+    def wording(self, verbosity: str = "normal") -> str:
+        """The text for ``--verbosity``: brief and full fall back to normal (docs/tailoring.md)."""
+        if verbosity == "brief" and self.brief is not None:
+            return self.brief
+        if verbosity == "full" and self.full is not None:
+            return self.full
+        return self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +140,18 @@ class Hold:
 
 
 @dataclass(frozen=True, slots=True)
+class Fit:
+    """How far ``--duration`` may shorten or lengthen a step: ``fit: {min: 20s, max: 2m}``.
+
+    A bound left out is half (min) or twice (max) the written value.
+    """
+
+    min: Hold | None = None
+    max: Hold | None = None
+    mark: Mark | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class At:
     """When a during-cue starts: ``ms`` after the hold starts, or at the start of inhale ``breath``."""
 
@@ -144,6 +166,7 @@ class During:
     say: LV[Text]
     mark: Mark | None = None
     where: str = ""
+    optional: LV[bool] = False  # left out with --verbosity brief
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +180,14 @@ class StepBase:
 class Say(StepBase):
     text: LV[Text]
     pause_ms: LV[int] | None = None
+    optional: LV[bool] = False  # left out with --verbosity brief
+    fit: LV[Fit] | None = None  # bounds of the pause for --duration
 
 
 @dataclass(frozen=True, slots=True)
 class Pause(StepBase):
     dur_ms: LV[int]
+    fit: LV[Fit] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +211,7 @@ class Pose(StepBase):
     transition_ms: LV[int] | None = None
     breath: LV[BreathSpec] | None = None
     tones: LV[bool] | None = None
+    fit: LV[Fit] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +225,7 @@ class Timer(StepBase):
     sides: LV[str] | None = None
     release: LV[Text] | None = None
     transition_ms: LV[int] | None = None
+    fit: LV[Fit] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,12 +245,14 @@ class Breathe(StepBase):
     rounds: LV[int] | None = None
     duration_ms: LV[int] | None = None
     count: LV[bool] = False
+    fit: LV[Fit] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Rest(StepBase):
     dur_ms: LV[int]
     cue: LV[Text] | None = None
+    fit: LV[Fit] | None = None
 
 
 Step = Union[Say, Pause, Section, Pose, Timer, Reps, Breathe, Rest]
@@ -255,3 +285,4 @@ class Routine:
     # pronunciation: (word, ((backend or "" for any, respelling), ...)), over the built-in lexicon
     lexicon: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     cover: str | None = None  # path of the cover image (resolved against the routine's folder)
+    music: str | None = None  # ambience looped under the session (resolved like cover)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .compile import Options, Script, compile_routine
-from .errors import Problem, RoutineError
+from .compile import DEFAULT_MAX_LENGTH_MS, Options, Script, compile_routine
+from .errors import MatcueError, Problem, RenderError, RoutineError
 from .layout import layout
 from .loader import load_routine
 from .model import LEVELS, Routine
@@ -24,7 +24,8 @@ from .timeline import Timeline
 
 if TYPE_CHECKING:
     from .cover import Cover
-    from .voice.base import Clip, VoiceSpec
+    from .mixdown import MixSettings
+    from .voice.base import AnyClip, VoiceSpec
 
 DEFAULT_RATE_WPM = 150
 DEFAULT_BITRATE = "96k"
@@ -80,10 +81,16 @@ def estimate_speech_ms(text: str, rate_wpm: int = DEFAULT_RATE_WPM) -> int:
 # ----------------------------------------------------------------------------- check
 
 
-def check_routine(path: str | Path) -> list[Problem]:
-    """Every problem in a routine, for every level; [] when it is fine."""
+def check_routine(
+    path: str | Path, *, allow_outside: bool = False, max_total_ms: int = DEFAULT_MAX_LENGTH_MS
+) -> list[Problem]:
+    """Every problem in a routine, for every level; [] when it is fine.
+
+    ``allow_outside``: includes may leave the routine's folder. ``max_total_ms``: the
+    longest track allowed (``--max-length``).
+    """
     try:
-        routine = load_routine(path)
+        routine = load_routine(path, allow_outside=allow_outside)
     except RoutineError as e:
         return list(e.problems)
     problems: list[Problem] = []
@@ -92,7 +99,7 @@ def check_routine(path: str | Path) -> list[Problem]:
     levels += [lv for lv in LEVELS if lv not in levels]
     for level in levels:
         try:
-            script = compile_routine(routine, Options(level=level))
+            script = compile_routine(routine, Options(level=level, max_total_ms=max_total_ms))
             layout(script, {t: estimate_speech_ms(t, rate) for t in script.texts()})
         except RoutineError as e:
             problems.extend(e.problems)
@@ -102,8 +109,10 @@ def check_routine(path: str | Path) -> list[Problem]:
 # ----------------------------------------------------------------------------- script / timeline
 
 
-def build_script(path: str | Path, options: Options = Options()) -> tuple[Routine, Script]:
-    routine = load_routine(path)
+def build_script(
+    path: str | Path, options: Options = Options(), *, allow_outside: bool = False
+) -> tuple[Routine, Script]:
+    routine = load_routine(path, allow_outside=allow_outside)
     return routine, compile_routine(routine, options)
 
 
@@ -112,7 +121,7 @@ class Built:
     routine: Routine
     script: Script
     timeline: Timeline
-    clips: dict[str, Clip]
+    clips: dict[str, AnyClip]
     synthesized: int  # phrases synthesized (not found in the cache)
 
 
@@ -123,16 +132,32 @@ def build_timeline(
     *,
     cache_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    allow_outside: bool = False,
 ) -> Built:
-    """Load, compile, speak (through the cache) and lay out one routine."""
+    """Load, compile, speak (through the cache) and lay out one routine.
+
+    Each phrase is spoken under a timeout and retried once (:mod:`matcue.guard`).
+    """
+    from .guard import guarded_voice
     from .voice.cache import speak_all
 
-    routine, script = build_script(path, options)
+    routine, script = build_script(path, options, allow_outside=allow_outside)
     spec = voice_spec(routine, voice)
-    speech = speak_all(script.texts(), spec, cache_dir=cache_dir, progress=progress, lexicon=routine_lexicon(routine))
+    with guarded_voice(spec) as guarded:
+        speech = speak_all(
+            script.texts(), guarded, cache_dir=cache_dir, progress=progress, lexicon=routine_lexicon(routine)
+        )
+        synthesized = speech.synthesized
+        if options.duration_ms is not None:  # --duration: fit with the real lengths, compile again
+            from .fit import fitted_script
+
+            script = fitted_script(routine, script, options, {t: c.length_ms for t, c in speech.clips.items()})
+            if not set(script.texts()) <= set(speech.clips):  # a longer hold may count from higher
+                speech = speak_all(script.texts(), guarded, cache_dir=cache_dir, lexicon=routine_lexicon(routine))
+                synthesized += speech.synthesized
     timeline = layout(script, {t: c.length_ms for t, c in speech.clips.items()})
     timeline = replace(timeline, meta={**timeline.meta, "voice": speech.backend})
-    return Built(routine, script, timeline, speech.clips, speech.synthesized)
+    return Built(routine, script, timeline, speech.clips, synthesized)
 
 
 # ----------------------------------------------------------------------------- render
@@ -148,12 +173,40 @@ class Rendered:
     cover: Cover | None = field(default=None, repr=False, compare=False)  # the embedded cover
 
 
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
 def slugify(title: str, max_len: int = 80) -> str:
-    """A safe file name stem from a title: ascii letters, digits and dashes."""
+    """A safe file name stem from a title: ascii letters, digits and dashes.
+
+    Never empty, never a path (no slashes or dots), never a name Windows reserves (``con``,
+    ``nul``, ``com1``...), at most ``max_len`` characters. A title with no Latin letters or
+    digits gets ``routine-`` and a hash of the title, so two such titles do not collide.
+    """
     norm = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
     slug = slug[:max_len].rstrip("-")
+    if slug in _WINDOWS_RESERVED:
+        slug = f"{slug}-routine"
+    if not slug and title.strip():  # a title in another script: keep titles apart
+        import hashlib
+
+        slug = "routine-" + hashlib.sha256(" ".join(title.split()).encode("utf-8")).hexdigest()[:8]
     return slug or "routine"
+
+
+def output_error(exc: OSError, folder: Path, target: Path | None = None) -> MatcueError:
+    """A clear message for a failure to write into the output folder."""
+    import errno
+
+    where = f"the output folder '{folder}'"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return RenderError(f"the disk is full: could not write {target or folder} (free some space in {where})")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return RenderError(f"cannot write into {where}: {exc.strerror} (choose another folder with -o)")
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return RenderError(f"{where} is not a folder (a file has that name; choose another folder with -o)")
+    return RenderError(f"could not write into {where}: {exc.strerror or exc} (choose another folder with -o)")
 
 
 def render_routine(
@@ -169,18 +222,30 @@ def render_routine(
     chapters_json: bool = False,
     cover: bool = True,
     name: str | None = None,
+    allow_outside: bool = False,
+    person: str | None = None,
+    jobs: int | None = None,
+    mix: MixSettings | None = None,
 ) -> Rendered:
     """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
 
     ``cover``: embed the routine's ``cover:`` image, else a generated one (``matcue.cover``).
     ``captions`` (``vtt``, ``srt``, ``lrc``) and ``chapters_json`` write those sidecars next
     to the MP3 (``matcue.sidecars``), from the same timeline. ``name`` replaces the slug.
+    ``person``: a profile's name, added to the title tag ("Title — Anna"). ``jobs``: encoder
+    threads (default ``$MATCUE_JOBS``, else one per core; a roster renders with 1).
+    ``mix``: the level preset, side panning and ambience (``--mix``, ``--pan-sides``,
+    ``--music``); the routine's ``music:`` plays when ``mix`` names no music.
     """
     from .render import render_mp3
     from .sidecars import write_sidecars
 
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
-    built = build_timeline(path, options, voice, cache_dir=cache_dir, progress=speech_progress)
+    built = build_timeline(
+        path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside
+    )
+    if person:
+        built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))
     art = None
     if cover:
         from .cover import cover_for
@@ -189,12 +254,41 @@ def render_routine(
         art = cover_for(built.routine.cover, tl.title, [c.title for c in tl.chapters])
         built = replace(built, timeline=replace(tl, meta={**tl.meta, "cover": art}))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name or slugify(built.routine.title)}.mp3"
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
-    render_mp3(built.timeline, built.clips, target, bitrate=bitrate, progress=mix_progress)
-    sidecars = write_sidecars(built.timeline, target, captions, chapters_json) if captions or chapters_json else ()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        render_mp3(
+            built.timeline,
+            built.clips,
+            target,
+            bitrate=bitrate,
+            progress=mix_progress,
+            jobs=jobs,
+            settings=mix_settings(built.routine, mix),
+        )
+        sidecars = (
+            write_sidecars(built.timeline, target, captions, chapters_json) if captions or chapters_json else ()
+        )
+    except OSError as exc:
+        raise output_error(exc, out, target) from exc
+    except RenderError as exc:  # render names the file; say what to do about the folder
+        if isinstance(exc.__cause__, OSError) and exc.__cause__.errno is not None:
+            raise output_error(exc.__cause__, out, target) from exc
+        raise
     return Rendered(target, built.timeline.total_ms, built.synthesized, sidecars, built, art)
+
+
+def mix_settings(routine: Routine, mix: MixSettings | None = None) -> MixSettings:
+    """The mix for ``routine``: ``mix`` (the command line), with the routine's ``music:``
+    when the command line gives none."""
+    from .mixdown import MixSettings
+
+    mix = mix or MixSettings()
+    music = getattr(routine, "music", None)
+    if mix.music is None and music:
+        mix = replace(mix, music=Path(music))
+    return mix
 
 
 def render_many(paths: Sequence[str | Path], **kwargs: object) -> Iterable[Rendered]:

@@ -21,16 +21,21 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from . import mp3, mp3join, sounds
+from . import mixdown, mp3, mp3join, sounds
 from .errors import RenderError, ToolMissingError
-from .pcm import CHANNELS, SAMPLE_RATE, ms_to_samples, samples_to_ms
+from .mixdown import MixSettings
+from .pcm import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from .timeline import Event, Timeline
 from .voice.base import AnyClip
+
+if TYPE_CHECKING:
+    from .ambience import Ambience
 
 BLOCK_MS = 5000  # the streaming block
 LAME_QUALITY = 2  # LAME's -q: 2 = high quality (the same setting for both encoders)
@@ -50,18 +55,28 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class _Source:
-    """An event placed on the sample axis: [start, end) of the track."""
+    """An event placed on the sample axis: [start, end) of the track, at its mix level."""
 
     start: int
     end: int
     event: Event
+    gain: float = 1.0  # the preset's level for the kind (speech: on top of the clip's own)
+    pan: tuple[float, ...] = (1.0,)  # per output channel
+    duck: bool = False  # dips under speech (breath tones)
 
 
-def _sources(timeline: Timeline, clips: Mapping[str, AnyClip]) -> list[_Source]:
+def _sources(
+    timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSettings = MixSettings()
+) -> list[_Source]:
     """The audible events in start order (stable), cut at the track end; checks clips."""
     total = ms_to_samples(timeline.total_ms)
+    levels = settings.levels
+    tone_gain = mixdown.db_to_gain(mixdown.SPEECH_ACTIVE_DBFS + levels.tone_db - mixdown.TONE_SYNTH_DBFS)
+    bell_gain = mixdown.db_to_gain(levels.bell_db)
+    count_gain = mixdown.db_to_gain(levels.countdown_db)
+    counts = _countdown_events(timeline)
     out: list[_Source] = []
-    for ev in timeline.events:
+    for i, ev in enumerate(timeline.events):
         if ev.start_ms < 0:
             raise RenderError(f"event {ev.kind!r} starts before the track ({ev.start_ms} ms)")
         if ev.end_ms < ev.start_ms:
@@ -72,9 +87,26 @@ def _sources(timeline: Timeline, clips: Mapping[str, AnyClip]) -> list[_Source]:
         start = ms_to_samples(ev.start_ms)
         end = min(total, ms_to_samples(ev.end_ms))
         if end > start:
-            out.append(_Source(start, end, ev))
+            kind = ev.kind
+            gain = count_gain if i in counts else 1.0 if kind == "speech" else bell_gain if kind == "bell" else tone_gain
+            pan = mixdown.pan_gains(ev.side, settings.channels)
+            out.append(_Source(start, end, ev, gain, pan, kind in sounds.BREATH_KINDS))
     out.sort(key=lambda s: s.start)  # stable: ties keep timeline order
     return out
+
+
+def _countdown_events(timeline: Timeline) -> set[int]:
+    """Indices of the spoken countdown: count words ("three", "two", "one") inside a hold."""
+    from .phrases import Phrases
+
+    words = {Phrases().count_word(n).lower() for n in range(1, 61)}
+    holds = [(int(h["start_ms"]), int(h["end_ms"])) for h in timeline.meta.get("holds", ())]
+    found: set[int] = set()
+    for i, ev in enumerate(timeline.events):
+        if ev.kind == "speech" and ev.text and ev.text.strip(" .,!").lower() in words:
+            if not holds or any(a <= ev.start_ms and ev.end_ms <= b for a, b in holds):
+                found.add(i)
+    return found
 
 
 def _check_event(ev: Event, clips: Mapping[str, AnyClip]) -> None:
@@ -89,26 +121,39 @@ def _check_event(ev: Event, clips: Mapping[str, AnyClip]) -> None:
 
 
 def _synthesize(src: _Source, clips: Mapping[str, AnyClip]) -> np.ndarray:
-    """The float32 samples of one source, exactly ``src.end - src.start`` long."""
+    """The float32 samples of one source at its mix level, exactly ``src.end - src.start`` long."""
     n = src.end - src.start
     ev = src.event
     if ev.kind == "speech":
         assert ev.text is not None
-        return _speech(clips[ev.text], n)
+        return _speech(clips[ev.text], n, src.gain)
     if ev.kind == "bell":
         assert ev.sound is not None
-        return sounds.bell_samples(ev.sound, n)
-    return sounds.breath_tone_samples(ev.kind, n)
+        return _scaled_bell(ev.sound, n, src.gain)
+    return _scaled_tone(ev.kind, n, src.gain)
 
 
-def _speech(clip: AnyClip, n: int) -> np.ndarray:
-    """A clip as float32, cut (or padded with silence) to n samples, edges faded."""
+@lru_cache(maxsize=64)
+def _scaled_tone(kind: str, n: int, gain: float) -> np.ndarray:
+    out = sounds.breath_tone_samples(kind, n) * np.float32(gain)
+    out.setflags(write=False)
+    return out
+
+
+def _scaled_bell(sound: str, n: int, gain: float) -> np.ndarray:
+    return sounds.bell_samples(sound, n) * np.float32(gain)
+
+
+def _speech(clip: AnyClip, n: int, gain: float = 1.0) -> np.ndarray:
+    """A clip as float32 at the anchor level (times ``gain``), cut (or padded with silence)
+    to n samples, edges faded."""
     pcm = np.asarray(clip.samples)
     if pcm.ndim != 1:
         raise RenderError(f"speech clips must be mono, got shape {pcm.shape}")
     m = min(n, len(pcm))
     out = np.zeros(n, dtype=np.float32)
-    out[:m] = pcm[:m].astype(np.float32) / np.float32(INT16_SCALE)
+    scale = np.float32(mixdown.speech_gain(pcm) * gain / INT16_SCALE)
+    out[:m] = mixdown.level_speech(pcm.astype(np.float32) * scale)[:m]
     fade = min(ms_to_samples(SPEECH_EDGE_FADE_MS), m // 2)
     if fade:
         ramp = (0.5 - 0.5 * np.cos(np.pi * np.arange(fade) / fade)).astype(np.float32)
@@ -118,56 +163,234 @@ def _speech(clip: AnyClip, n: int) -> np.ndarray:
 
 
 def _to_int16(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(x * np.float32(INT16_SCALE)), -32768, 32767).astype(np.int16)
+    """(channels, n) float -> int16: (n,) for mono, interleaved (n, channels) otherwise."""
+    y = np.clip(np.rint(x * np.float32(INT16_SCALE)), -32768, 32767).astype(np.int16)
+    return y[0] if y.shape[0] == 1 else np.ascontiguousarray(y.T)
 
 
 # --- mixing ---------------------------------------------------------------------
 
 
-def mix(timeline: Timeline, clips: Mapping[str, AnyClip]) -> np.ndarray:
-    """The whole track as one int16 mono array (the reference for ``iter_blocks``)."""
-    acc = np.zeros(ms_to_samples(timeline.total_ms), dtype=np.float32)
-    for src in _sources(timeline, clips):
-        acc[src.start : src.end] += _synthesize(src, clips)
-    return _to_int16(acc)
+@dataclass(slots=True)
+class _Plan:
+    """Everything the mix of any sample range depends on (shared by the part threads)."""
+
+    sources: list[_Source]
+    clips: Mapping[str, AnyClip]
+    settings: MixSettings
+    total: int
+    spans: np.ndarray  # speech [start, end) in samples, by start: the ducking key
+    max_speech: int
+    ambience: Ambience | None = None
+    master: float = 1.0  # the static gain that meets the loudness target
+    measured_lufs: float | None = None  # of the mix before the master gain
+
+    @property
+    def channels(self) -> int:
+        return self.settings.channels
+
+    @property
+    def ceiling(self) -> float:
+        return mixdown.db_to_gain(mixdown.CEILING_DBTP)
+
+    def close(self) -> None:
+        if self.ambience is not None:
+            self.ambience.close()
 
 
-def iter_blocks(timeline: Timeline, clips: Mapping[str, AnyClip], block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
-    """The track as consecutive int16 mono blocks of ``block_ms`` (the last one shorter).
+def _plan(
+    timeline: Timeline,
+    clips: Mapping[str, AnyClip],
+    settings: MixSettings,
+    *,
+    jobs: int = 1,
+    sources: list[_Source] | None = None,
+) -> _Plan:
+    """Check every event, open the ambience, and measure the loudness (the first pass)."""
+    if settings.preset not in mixdown.PRESETS:
+        raise RenderError(f"unknown mix preset {settings.preset!r}; expected one of {', '.join(mixdown.PRESETS)}")
+    sources = _sources(timeline, clips, settings) if sources is None else sources
+    speech = [(s.start, s.end) for s in sources if s.event.kind == "speech"]
+    spans = np.array(speech, dtype=np.int64).reshape(-1, 2)
+    total = ms_to_samples(timeline.total_ms)
+    plan = _Plan(sources, clips, settings, total, spans, int((spans[:, 1] - spans[:, 0]).max()) if len(spans) else 0)
+    if settings.music is not None:
+        from .ambience import Ambience
+
+        music_gain = mixdown.db_to_gain(mixdown.SPEECH_ACTIVE_DBFS + settings.levels.music_db)
+        plan.ambience = Ambience(settings.music, settings.channels, total, music_gain)
+    try:
+        if settings.normalize:
+            lufs = _measure(plan, jobs)
+            plan.measured_lufs = lufs
+            if lufs is not None:
+                plan.master = mixdown.db_to_gain(settings.target_lufs - lufs)
+    except BaseException:
+        plan.close()
+        raise
+    return plan
+
+
+class _Mixer:
+    """The raw mix (levels, panning, ducking; before the master gain) of increasing windows."""
+
+    def __init__(self, plan: _Plan):
+        self.plan = plan
+        self.next = 0
+        self.live: list[tuple[_Source, np.ndarray]] = []
+
+    def raw(self, b0: int, b1: int) -> np.ndarray:
+        """(channels, b1 - b0) float32. Windows may overlap but must not move backwards.
+        Every sample is the same float32 sum, in the same order, whatever the windows."""
+        p = self.plan
+        self.live = [(src, pcm) for src, pcm in self.live if src.end > b0]
+        while self.next < len(p.sources) and p.sources[self.next].start < b1:
+            src = p.sources[self.next]
+            self.next += 1
+            if src.end > b0:
+                self.live.append((src, _synthesize(src, p.clips)))
+        n = b1 - b0
+        acc = np.zeros((p.channels, n), dtype=np.float32)
+        ducked: np.ndarray | None = None
+        for src, pcm in self.live:
+            lo, hi = max(src.start, b0), min(src.end, b1)
+            if hi <= lo:
+                continue
+            seg = pcm[lo - src.start : hi - src.start]
+            if src.duck:
+                if ducked is None:
+                    ducked = np.zeros((p.channels, n), dtype=np.float32)
+                target = ducked
+            else:
+                target = acc
+            if p.channels == 1:
+                target[0, lo - b0 : hi - b0] += seg
+            else:
+                for c, g in enumerate(src.pan):
+                    target[c, lo - b0 : hi - b0] += seg * np.float32(g)
+        if p.ambience is not None:
+            music = p.ambience.segment(b0, b1)
+            ducked = music if ducked is None else ducked + music
+        if ducked is not None:
+            duck = mixdown.duck_gain(p.spans, p.max_speech, b0, b1, p.settings.levels.duck_db)
+            if duck is not None:
+                ducked *= duck
+            acc += ducked
+        return acc
+
+
+def _measure(plan: _Plan, jobs: int) -> float | None:
+    """Integrated loudness (LUFS) of the raw mix: a first pass, one thread per part."""
+    seg = mixdown.SEGMENT
+    total = plan.total
+    jobs = max(1, min(jobs, total // (seg * 600)))  # parts of at least a minute
+    cuts = [total * k // jobs // seg * seg for k in range(jobs)] + [total]
+    warm = 10 * seg  # one second settles the K-filter (its slowest pole decays in ~5 ms)
+    results: list[np.ndarray | BaseException | None] = [None] * jobs
+
+    def run(k: int) -> None:
+        try:
+            a, b = cuts[k], cuts[k + 1]
+            a0 = max(0, a - warm)
+            meter = mixdown.LoudnessMeter(plan.channels, warmup=a - a0)
+            mixer = _Mixer(plan)
+            step = 50 * seg
+            for b0 in range(a0, b, step):
+                meter.feed(mixer.raw(b0, min(b, b0 + step)))
+            results[k] = meter.segments()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            results[k] = exc
+
+    if jobs == 1:
+        run(0)
+    else:
+        threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(jobs)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return mixdown.integrated_lufs(np.concatenate([r for r in results if isinstance(r, np.ndarray)]))
+
+
+def _mix_range(plan: _Plan, bounds: Iterable[tuple[int, int]]) -> Iterator[np.ndarray]:
+    """The final int16 samples of consecutive ranges: master gain and limiter applied.
+
+    The limiter looks at the raw mix ``LIMITER_MARGIN`` samples around each range, so every
+    sample is the same whatever the ranges: any partition of the track gives the same mix.
+    """
+    mixer = _Mixer(plan)
+    chunk, margin = mixdown.CHUNK, mixdown.LIMITER_MARGIN
+    end = -(-plan.total // chunk) * chunk
+    master = np.float32(plan.master)
+    for b0, b1 in bounds:
+        x0 = max(0, (b0 - margin) // chunk * chunk)
+        x1 = min(end, -(-(b1 + margin) // chunk) * chunk)
+        x = mixer.raw(x0, x1)
+        out = x[:, b0 - x0 : b1 - x0] * master
+        g = mixdown.limiter_gain(x, x0, b0, b1, plan.master, plan.ceiling)
+        if g is not None:
+            out *= g
+        yield _to_int16(out)
+
+
+def mix(
+    timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSettings = MixSettings()
+) -> np.ndarray:
+    """The whole track as one int16 array, (n,) mono or (n, 2) stereo (the reference for
+    ``iter_blocks`` and the encoders)."""
+    plan = _plan(timeline, clips, settings)
+    try:
+        return next(_mix_range(plan, [(0, plan.total)]))
+    finally:
+        plan.close()
+
+
+def mix_range(
+    timeline: Timeline,
+    clips: Mapping[str, AnyClip],
+    start: int,
+    end: int,
+    block: int,
+    settings: MixSettings = MixSettings(),
+) -> np.ndarray:
+    """Samples [start, end) of the track, mixed in blocks of ``block`` samples (as a part)."""
+    plan = _plan(timeline, clips, settings)
+    try:
+        return np.concatenate(list(_mix_range(plan, _range_bounds(start, end, block))))
+    finally:
+        plan.close()
+
+
+def iter_blocks(
+    timeline: Timeline,
+    clips: Mapping[str, AnyClip],
+    block_ms: int = BLOCK_MS,
+    settings: MixSettings = MixSettings(),
+) -> Iterator[np.ndarray]:
+    """The track as consecutive int16 blocks of ``block_ms`` (the last one shorter).
 
     Each event contributes only its overlap with a block; its samples are synthesized
     when it first overlaps a block and released once a block passes its end. All
-    events are checked before the first block is yielded (missing clip -> RenderError).
+    events are checked, and the loudness measured, before the first block is yielded
+    (missing clip -> RenderError).
     """
     if block_ms < 1:
         raise ValueError(f"block_ms must be >= 1, got {block_ms}")
-    return _blocks(_sources(timeline, clips), clips, timeline.total_ms, block_ms)
+    sources = _sources(timeline, clips, settings)
+    return _blocks(timeline, clips, settings, sources, block_ms)
 
 
-def _blocks(pending: list[_Source], clips: Mapping[str, AnyClip], total_ms: int, block_ms: int) -> Iterator[np.ndarray]:
-    return _mix_bounds(pending, clips, _block_bounds(total_ms, block_ms))
-
-
-def _mix_bounds(
-    pending: list[_Source], clips: Mapping[str, AnyClip], bounds: Iterable[tuple[int, int]]
+def _blocks(
+    timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSettings, sources: list[_Source], block_ms: int
 ) -> Iterator[np.ndarray]:
-    """Mix consecutive sample ranges. Every sample is the same float32 sum, in the same
-    order, whatever the ranges: any partition of the track gives the reference mix."""
-    live: list[tuple[_Source, np.ndarray]] = []
-    next_src = 0
-    for b0, b1 in bounds:
-        while next_src < len(pending) and pending[next_src].start < b1:
-            src = pending[next_src]
-            next_src += 1
-            if src.end > b0:
-                live.append((src, _synthesize(src, clips)))
-        acc = np.zeros(b1 - b0, dtype=np.float32)
-        for src, pcm in live:
-            lo, hi = max(src.start, b0), min(src.end, b1)
-            if hi > lo:
-                acc[lo - b0 : hi - b0] += pcm[lo - src.start : hi - src.start]
-        live = [(src, pcm) for src, pcm in live if src.end > b1]
-        yield _to_int16(acc)
+    plan = _plan(timeline, clips, settings, sources=sources)
+    try:
+        yield from _mix_range(plan, _block_bounds(timeline.total_ms, block_ms))
+    finally:
+        plan.close()
 
 
 def _block_bounds(total_ms: int, block_ms: int) -> Iterator[tuple[int, int]]:
@@ -206,8 +429,12 @@ def silent_spans(timeline: Timeline, clips: Mapping[str, AnyClip]) -> list[tuple
     return spans
 
 
-def plan_parts(timeline: Timeline, clips: Mapping[str, AnyClip], jobs: int) -> list[tuple[int, int]]:
+def plan_parts(
+    timeline: Timeline, clips: Mapping[str, AnyClip], jobs: int, settings: MixSettings = MixSettings()
+) -> list[tuple[int, int]]:
     """Cut the track into at most ``jobs`` parts, each cut inside a silence.
+
+    With ambience (``settings.music``) nothing is ever silent: one part.
 
     Returns the sample range [start, end) each encoder is fed. Part k > 0 starts
     ``JOIN_GAP`` samples after its cut: that silence is what the previous part's end
@@ -215,7 +442,7 @@ def plan_parts(timeline: Timeline, clips: Mapping[str, AnyClip], jobs: int) -> l
     last has a length for which LAME pads exactly ``JOIN_PADDING`` samples.
     """
     total = ms_to_samples(timeline.total_ms)
-    if jobs < 2 or timeline.total_ms < PARALLEL_MIN_MS:
+    if jobs < 2 or timeline.total_ms < PARALLEL_MIN_MS or settings.music is not None:
         return [(0, total)]
     jobs = min(jobs, max(1, timeline.total_ms // MIN_PART_MS))
     spans = silent_spans(timeline, clips)
@@ -267,13 +494,13 @@ def ffmpeg_path() -> str:
     return exe
 
 
-def _ffmpeg_command(exe: str, out_path: Path, bitrate: str) -> list[str]:
+def _ffmpeg_command(exe: str, out_path: Path, bitrate: str, channels: int = 1) -> list[str]:
     return [
         exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(channels), "-i", "pipe:0",
         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
         "-c:a", "libmp3lame", "-b:a", bitrate, "-compression_level", str(LAME_QUALITY),
-        "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
+        "-ar", str(SAMPLE_RATE), "-ac", str(channels),
         "-write_xing", "1",  # LAME tag: encoder delay and padding, so decoders trim them
         "-id3v2_version", "0", "-write_id3v1", "0",  # tags are written by mp3.write_tags
         "-f", "mp3", str(out_path),
@@ -309,6 +536,7 @@ def render_mp3(
     block_ms: int = BLOCK_MS,
     jobs: int | None = None,
     encoder: str | None = None,
+    settings: MixSettings = MixSettings(),
 ) -> Path:
     """Encode the timeline to ``out_path`` (tags and chapters included), atomically.
 
@@ -320,6 +548,10 @@ def render_mp3(
     interruption the encoders are stopped, the temporary files removed, and an existing
     ``out_path`` left as it was. ``progress(done_ms, total_ms)`` is called as blocks are
     encoded.
+
+    ``settings`` chooses the level preset, side panning (a stereo track) and ambience. A
+    first pass over the mix measures its loudness; the track is brought to the target by
+    one static gain, under a true-peak limiter (:mod:`matcue.mixdown`).
     """
     out_path = Path(out_path)
     if timeline.total_ms <= 0:
@@ -329,11 +561,16 @@ def render_mp3(
     if encoder not in ENCODERS:
         raise RenderError(f"unknown encoder {encoder!r}; expected one of {', '.join(ENCODERS)}")
     exe = ffmpeg_path() if encoder == "ffmpeg" else ""
-    sources = _sources(timeline, clips)  # checks every event before any I/O
-    parts = plan_parts(timeline, clips, default_jobs() if jobs is None else jobs)
-    tmp_path = _create_temp(out_path)
+    sources = _sources(timeline, clips, settings)  # checks every event before any I/O
+    jobs = default_jobs() if jobs is None else jobs
+    parts = plan_parts(timeline, clips, jobs, settings)
+    if not out_path.parent.is_dir():
+        raise RenderError(f"output folder {out_path.parent} does not exist")
+    plan = _plan(timeline, clips, settings, jobs=jobs, sources=sources)
+    tmp_path: Path | None = None
     try:
-        job = _Job(sources, clips, block_ms, progress, timeline.total_ms)
+        tmp_path = _create_temp(out_path)
+        job = _Job(plan, block_ms, progress, timeline.total_ms)
         if encoder == "ffmpeg":
             _encode_ffmpeg(job, exe, bitrate, parts, tmp_path, out_path)
         else:
@@ -346,7 +583,9 @@ def render_mp3(
     except OSError as exc:
         raise RenderError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
     finally:
-        tmp_path.unlink(missing_ok=True)
+        plan.close()
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)
 
 
 def _kbps(bitrate: str) -> int:
@@ -362,14 +601,17 @@ def _kbps(bitrate: str) -> int:
 class _Job:
     """What every part encoder shares: the mix and the progress report."""
 
-    sources: list[_Source]
-    clips: Mapping[str, AnyClip]
+    plan: _Plan
     block_ms: int
     progress: Progress | None
     total_ms: int
 
+    @property
+    def channels(self) -> int:
+        return self.plan.channels
+
     def blocks(self, start: int, end: int) -> Iterator[np.ndarray]:
-        return _mix_bounds(self.sources, self.clips, _range_bounds(start, end, ms_to_samples(self.block_ms)))
+        return _mix_range(self.plan, _range_bounds(start, end, ms_to_samples(self.block_ms)))
 
 
 class _Sink:
@@ -386,11 +628,11 @@ class _Sink:
 
 
 class _FfmpegSink(_Sink):
-    def __init__(self, exe: str, path: Path, bitrate: str):
+    def __init__(self, exe: str, path: Path, bitrate: str, channels: int = 1):
         self.stderr = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(
-                _ffmpeg_command(exe, path, bitrate),
+                _ffmpeg_command(exe, path, bitrate, channels),
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.stderr,
             )  # fmt: skip
         except FileNotFoundError as exc:
@@ -433,13 +675,14 @@ class _FfmpegSink(_Sink):
 class _LameSink(_Sink):
     """LAME in this process (lameenc releases the GIL while it encodes)."""
 
-    def __init__(self, path: Path, kbps: int, reserve: int):
+    def __init__(self, path: Path, kbps: int, reserve: int, channels: int = 1):
         import lameenc
 
         self.encoder = lameenc.Encoder()
         self.encoder.set_bit_rate(kbps)
         self.encoder.set_in_sample_rate(SAMPLE_RATE)
-        self.encoder.set_channels(CHANNELS)
+        self.encoder.set_out_sample_rate(SAMPLE_RATE)  # LAME would resample stereo at 96k to 32 kHz
+        self.encoder.set_channels(channels)
         self.encoder.set_quality(LAME_QUALITY)
         self.path = path
         self.reserve = reserve  # bytes kept free at the start for the tag frame
@@ -518,7 +761,7 @@ def _encode_ffmpeg(job: _Job, exe: str, bitrate: str, parts: list[tuple[int, int
     sinks: list[_Sink] = []
     try:
         for path in paths:
-            sinks.append(_FfmpegSink(exe, path, bitrate))
+            sinks.append(_FfmpegSink(exe, path, bitrate, job.channels))
         _run_parts(job, parts, sinks)
         if len(parts) > 1:
             tags = [mp3join.read_tag(p) for p in paths]
@@ -541,7 +784,7 @@ def _encode_lame(job: _Job, kbps: int, parts: list[tuple[int, int]], tmp: Path, 
     sinks: list[_LameSink] = []
     try:
         for i, path in enumerate(paths):
-            sinks.append(_LameSink(path, kbps, reserve if i == 0 else 0))
+            sinks.append(_LameSink(path, kbps, reserve if i == 0 else 0, job.channels))
         _run_parts(job, parts, list(sinks))
         sizes = [mp3join.frame_sizes_from(p, reserve if i == 0 else 0) for i, p in enumerate(paths)]
         pads = [len(sz) * SAMPLES_PER_FRAME - mp3join.ENCODER_DELAY - s.samples for sz, s in zip(sizes, sinks)]
@@ -576,7 +819,8 @@ def _joinable(delays: list[int], pads: list[int]) -> bool:
 
 
 def _header(kbps: int) -> int:
-    """An MPEG-1 Layer III frame header at ``kbps``, 44.1 kHz, mono, no CRC, no padding."""
+    """An MPEG-1 Layer III frame header at ``kbps``, 44.1 kHz, mono, no CRC, no padding
+    (its size is the size of every unpadded frame at that bitrate, mono or stereo)."""
     return 0xFFFB0000 | (_LAME_KBPS.index(kbps) + 1) << 12 | 0b11 << 6
 
 

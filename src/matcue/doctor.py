@@ -1,0 +1,137 @@
+"""``matcue doctor``: check the tools, voices, speech cache and output folder, say what to fix.
+
+Each check gives one :class:`Check`: ok or a problem, and what to do about a problem.
+A required check that fails means ``render`` cannot work here (exit 1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import MatcueError
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of ``matcue doctor``: ``ok  name: detail`` or ``problem  name: detail (what to do)``."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = False
+
+    def __str__(self) -> str:
+        status = "ok" if self.ok else "problem"
+        fix = f" ({self.fix})" if self.fix and not self.ok else ""
+        need = " [required]" if self.required and not self.ok else ""
+        return f"{status:<8} {self.name}: {self.detail}{fix}{need}"
+
+
+def check_tools() -> list[Check]:
+    """ffmpeg and ffprobe on PATH, and the MP3 encoder ``render`` will use."""
+    from .render import default_encoder
+
+    encoder = default_encoder()
+    out = []
+    for tool in ("ffmpeg", "ffprobe"):
+        exe = shutil.which(tool)
+        needed = tool == "ffmpeg" and encoder == "ffmpeg"
+        if exe:
+            out.append(Check(tool, True, exe))
+        else:
+            what = "needed to encode MP3s" if needed else "used to read MP3s back (tests, probing)"
+            out.append(Check(tool, False, f"not installed; {what}", "sudo apt-get install ffmpeg", required=needed))
+    detail = "LAME in this process (lameenc)" if encoder == "lame" else "ffmpeg (libmp3lame)"
+    out.append(Check("encoder", encoder == "lame" or bool(shutil.which("ffmpeg")), detail, "pip install lameenc"))
+    return out
+
+
+def check_voices() -> list[Check]:
+    """Every registered backend's availability (the test-only ``fake`` left out), and auto's pick."""
+    from .voice.registry import _install_hint, backend_names, get_backend, resolve_auto
+
+    out = []
+    for name in backend_names():
+        if name == "fake" or "~" in name:
+            continue
+        try:
+            ok = get_backend(name).available()
+            problem = "" if ok else _install_hint(name)
+        except MatcueError as exc:
+            ok, problem = False, str(exc)
+        except Exception as exc:  # a broken plugin must not break the doctor
+            ok, problem = False, f"fails to load: {type(exc).__name__}: {exc}"
+        out.append(Check(f"voice {name}", ok, "available" if ok else problem))
+    try:
+        picked = resolve_auto().name
+        out.append(Check("voice auto", True, f"speaks with {picked}"))
+    except MatcueError as exc:
+        out.append(Check("voice auto", False, "no voice backend is installed", str(exc), required=True))
+    return out
+
+
+def _writable(folder: Path) -> str:
+    """'' when a file can be created in ``folder`` (or in the parent that would hold it), else why not."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"'{probe}' is a file, not a folder"
+    try:
+        fd, name = tempfile.mkstemp(prefix=".matcue-doctor-", dir=probe)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        return f"cannot write into '{probe}': {exc.strerror or exc}"
+    return ""
+
+
+def check_cache(cache_dir: Path | None = None, fix: bool = False) -> list[Check]:
+    """The speech cache folder is writable and every entry loads; ``fix`` deletes bad entries
+    and temporary files left by a killed render."""
+    from .voice.cache import default_cache_dir, load_cached
+
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    why = _writable(folder)
+    out = [Check("speech cache folder", not why, why or f"{folder} is writable", "set MATCUE_CACHE_DIR", True)]
+    if not folder.is_dir():
+        return out
+    entries = sorted(folder.glob("*.npy"))
+    bad = [p for p in entries if load_cached(p) is None]
+    leftovers = sorted(folder.glob(".*.tmp"))
+    if fix:
+        for p in [*bad, *leftovers]:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+    if not bad and not leftovers:
+        out.append(Check("speech cache entries", True, f"{len(entries)} entries, all load"))
+    elif fix:
+        detail = f"deleted {len(bad)} corrupt entries and {len(leftovers)} temporary files"
+        out.append(Check("speech cache entries", True, detail))
+    else:
+        names = ", ".join(p.name for p in bad[:3]) + (", ..." if len(bad) > 3 else "")
+        detail = f"{len(bad)} of {len(entries)} entries do not load" + (f" ({names})" if bad else "")
+        if leftovers:
+            detail += f"; {len(leftovers)} temporary files left by an interrupted render"
+        out.append(Check("speech cache entries", False, detail, "run 'matcue doctor --fix' to delete them"))
+    return out
+
+
+def check_output(out_dir: Path) -> list[Check]:
+    why = _writable(Path(out_dir))
+    detail = why or (f"{out_dir} is writable" if Path(out_dir).is_dir() else f"{out_dir} can be created")
+    return [Check("output folder", not why, detail, "choose another folder with -o", True)]
+
+
+def run_doctor(out_dir: Path = Path("audio_out"), cache_dir: Path | None = None, fix: bool = False) -> list[Check]:
+    """Every check, in the order ``matcue doctor`` prints them."""
+    return [*check_tools(), *check_voices(), *check_cache(cache_dir, fix), *check_output(out_dir)]
