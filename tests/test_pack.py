@@ -205,3 +205,31 @@ def test_m3u8_format():
     assert to_m3u8([("a.mp3", a), ("b.mp3", b)]) == (
         "#EXTM3U\n#EXTINF:391,Maya - Evening, calm\na.mp3\n#EXTINF:59,Morning\nb.mp3\n"
     )
+
+
+def test_pack_for_a_roster_has_a_track_per_person_and_reports_a_bad_profile(tmp_path, fake_voice):
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- name: Anna\n  level: advanced\n- name: Ben\n  pace: 9\n- name: Chloe\n  first_side: left\n")
+    r = CliRunner().invoke(
+        cli, ["pack", str(DATA / "e2e.yaml"), "--roster", str(roster), "-o", str(tmp_path / "pk"), "--backend", "fake"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"{roster}:4:9: [1].pace: ")
+    assert r.stderr.endswith("1 problem: those tracks are not in the pack\n")
+    mp3s = [p.name for p in _mp3s(tmp_path / "pk")]
+    assert mp3s == ["end-to-end-check--anna.mp3", "end-to-end-check--chloe.mp3"]
+    titles = [ac.probe(tmp_path / "pk" / m)["format"]["tags"]["title"] for m in mp3s]
+    assert titles == ["End to end check \u2014 Anna", "End to end check \u2014 Chloe"]
+    page = (tmp_path / "pk" / "index.html").read_text()
+    assert "end-to-end-check--anna.mp3" in page and "end-to-end-check--chloe.mp3" in page
+    playlist = (tmp_path / "pk" / "playlist.m3u8").read_text()
+    assert playlist.count("#EXTINF") == 2
+
+
+def test_pack_roster_needs_one_routine(tmp_path):
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- name: Anna\n")
+    r = CliRunner().invoke(cli, ["pack", *map(str, ROUTINES), "--roster", str(roster), "-o", str(tmp_path / "x")])
+    assert r.exit_code == 2
+    assert "a roster packs one routine: give exactly one ROUTINE" in r.stderr

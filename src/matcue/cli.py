@@ -34,6 +34,45 @@ def _parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def mix_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--mix``, ``--pan-sides`` and ``--music``, handed to the command as one ``mix``."""
+    import functools
+
+    decorators = [
+        click.option(
+            "--mix",
+            "mix_preset",
+            type=click.Choice(("headphones", "room")),
+            default="headphones",
+            show_default=True,
+            help="Levels: headphones, or room (a class on a speaker: tones and bells stronger, countdown louder).",
+        ),
+        click.option(
+            "--pan-sides", is_flag=True, help="Stereo: cues and tones of a left-side hold lean left, right-side right."
+        ),
+        click.option(
+            "--music",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="PATH",
+            help="An audio file looped under the session (instead of the routine's 'music:').",
+        ),
+    ]
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .mixdown import MixSettings
+
+        music = kwargs.pop("music")
+        if music is not None and not music.is_file():
+            raise click.BadParameter(f"file {str(music)!r} not found", param_hint="'--music'")
+        kwargs["mix"] = MixSettings(preset=kwargs.pop("mix_preset"), pan_sides=kwargs.pop("pan_sides"), music=music)
+        return f(*args, **kwargs)
+
+    for d in reversed(decorators):
+        wrapper = d(wrapper)
+    return wrapper
+
+
 def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``render`` and ``script``."""
     decorators = [
@@ -267,6 +306,7 @@ def _fail(msg: str) -> int:
 @click.argument("routine", type=click.Path(dir_okay=True, path_type=Path))
 @tailoring_options
 @safety_options
+@mix_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
 @click.option(
     "--profile",
@@ -274,8 +314,10 @@ def _fail(msg: str) -> int:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A person's settings (YAML); options given here override it.",
 )
-def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, as_json, profile_path, tailoring) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
-    """Print the timed script of ROUTINE (no audio is written)."""
+def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, as_json, profile_path, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """Print the timed script of ROUTINE (no audio is written).
+
+    The mix options are accepted so a render's command line works here; they change no time."""
     from .pipeline import build_timeline
     from .profile import load_profile, tailor, tailor_voice
 
@@ -308,6 +350,7 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
 )
 @tailoring_options
 @safety_options
+@mix_options
 @click.option(
     "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
 )
@@ -339,7 +382,7 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     metavar="ADDRESS",
     help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
 )
-def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length.
 
     With --profile or --roster: one track per person, OUTPUT/<routine>--<person>.mp3, and a
@@ -354,7 +397,7 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
         _render_people(
             routines, out_dir, options, voice, profile_paths, roster, workers, scheduler,
             bitrate=bitrate, captions=captions, chapters_json=chapters_json, cover=not no_cover,
-            allow_outside=allow_outside,
+            allow_outside=allow_outside, mix=mix,
         )  # fmt: skip
         return
     failed = 0
@@ -372,6 +415,7 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
                 chapters_json=chapters_json,
                 cover=not no_cover,
                 allow_outside=allow_outside,
+                mix=mix,
             )
         except RoutineError as e:
             if show:
@@ -490,18 +534,31 @@ def _parse_captions(value: str | None) -> tuple[str, ...]:
     help="Folder for the class pack (created if missing).",
 )
 @tailoring_options
+@mix_options
 @click.option(
     "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
 )
 @click.option("--title", "pack_title", metavar="TEXT", help="Title of the share page (default: the collection).")
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as one OUTPUT.zip next to the folder.")
-def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, pack_title, make_zip, tailoring) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, path_type=Path),
+    help="A class (a list of profiles, or a folder of them): one track of ROUTINE per person.",
+)
+def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, pack_title, make_zip, roster, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Write a class pack of ROUTINES into OUTPUT: the MP3s (tags, chapters, cover), their
     captions and chapters, an M3U8 playlist and an index.html page that plays them offline."""
     from .pack import pack_routines
 
     if not _valid_bitrate(bitrate):
         raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
+    people = None
+    if roster is not None:
+        from .profile import load_roster
+
+        if len(routines) != 1:
+            raise click.BadParameter("a roster packs one routine: give exactly one ROUTINE", param_hint="'--roster'")
+        people = load_roster(roster)
     show = _PackProgress() if sys.stderr.isatty() else None
     try:
         result = pack_routines(
@@ -513,6 +570,8 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
             bitrate=bitrate,
             make_zip=make_zip,
             progress=show,
+            mix=mix,
+            people=people,
         )
     finally:
         if show:
@@ -523,6 +582,11 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
     click.echo(f"{result.index}")
     if result.zip_path:
         click.echo(f"{result.zip_path}")
+    for problem in result.failures:
+        click.echo(problem, err=True)
+    if result.failures:
+        n = len(result.failures)
+        raise click.exceptions.Exit(_fail(f"{n} problem{'s' if n != 1 else ''}: those tracks are not in the pack"))
 
 
 class _PackProgress:

@@ -28,7 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from .compile import Options
+from .errors import Problem, RoutineError
+from .mixdown import MixSettings
 from .pipeline import DEFAULT_BITRATE, Rendered, VoiceOverrides, render_routine, slugify
+from .profile import Profile, tailor, tailor_voice
 from .sidecars import CAPTION_FORMATS, sidecar_path, speech_cues, write_bytes_atomic, write_text_atomic
 from .timeline import Timeline
 
@@ -62,6 +65,7 @@ class Pack:
     index: Path
     zip_path: Path | None = None
     files: tuple[Path, ...] = field(default=())
+    failures: tuple[str, ...] = ()  # located problems of roster entries left out
 
 
 # ----------------------------------------------------------------------------- card
@@ -262,31 +266,33 @@ def pack_routines(
     make_zip: bool = False,
     cache_dir: Path | None = None,
     progress: Callable[[str, str, int, int], None] | None = None,
+    mix: MixSettings | None = None,
+    people: Sequence[Profile | RoutineError] | None = None,
 ) -> Pack:
     """Render each routine into ``out_dir`` with every sidecar, then write the playlist, the
     share page and (``make_zip``) ``<out_dir>.zip`` next to the folder. Files are written
-    atomically; two routines with the same title get ``-2``, ``-3``... file names."""
+    atomically; two routines with the same title get ``-2``, ``-3``... file names.
+
+    ``people`` (a roster, see :func:`matcue.profile.load_roster`): one track of the one
+    routine per person, ``<routine-slug>--<person-slug>``, tailored by the profile. A
+    profile that does not load, or a track that fails, is left out of the pack and listed
+    in ``Pack.failures``; the others are packed."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tracks: list[PackTrack] = []
     used: set[str] = set()
     files: list[Path] = []
-    for p in paths:
-        stem = _unique(slugify(_title_of(p)), used)
+    failures: list[str] = []
+    for p, person in _track_plan(paths, people, failures):
+        stem = _unique(slugify(_title_of(p)) + (f"--{person.slug}" if person else ""), used)
         step = (lambda s, d, t, _p=str(p): progress(_p, s, d, t)) if progress else None
-        r = render_routine(
-            p,
-            out,
-            options,
-            voice,
-            bitrate=bitrate,
-            cache_dir=cache_dir,
-            progress=step,
-            captions=CAPTION_FORMATS,
-            chapters_json=True,
-            cover=True,
-            name=stem,
-        )
+        try:
+            r = _render_one(p, out, options, voice, person, step, stem, bitrate, cache_dir, mix)
+        except RoutineError as e:
+            if person is None:
+                raise
+            failures.extend(str(x) for x in e.problems)
+            continue
         assert r.built is not None
         cover_file = None
         if r.cover is not None:
@@ -297,6 +303,8 @@ def pack_routines(
         files += [r.path, *r.sidecars]
         routine = r.built.routine
         tracks.append(PackTrack(r, r.built.timeline, routine.description, cover_file, routine.language))
+    if not tracks:
+        raise RoutineError([Problem(None, "roster", "no track could be rendered: " + "; ".join(failures))])
     pack_title = title or next((t.timeline.album for t in tracks if t.timeline.album), None) or DEFAULT_PACK_TITLE
     playlist = out / PLAYLIST_NAME
     write_text_atomic(playlist, to_m3u8([(t.rendered.path.name, t.timeline) for t in tracks]))
@@ -304,7 +312,46 @@ def pack_routines(
     write_text_atomic(index, to_index_html(pack_title, tracks))
     files += [playlist, index]
     zip_path = write_zip(out, files) if make_zip else None
-    return Pack(out, pack_title, tuple(tracks), playlist, index, zip_path, tuple(files))
+    return Pack(out, pack_title, tuple(tracks), playlist, index, zip_path, tuple(files), tuple(failures))
+
+
+def _track_plan(
+    paths: Sequence[str | Path], people: Sequence[Profile | RoutineError] | None, failures: list[str]
+) -> list[tuple[str | Path, Profile | None]]:
+    """(routine, person) for every track: each routine once, or the one routine per person."""
+    if people is None:
+        return [(p, None) for p in paths]
+    if len(paths) != 1:
+        raise RoutineError([Problem(None, "roster", "a roster packs one routine: give exactly one ROUTINE")])
+    plan: list[tuple[str | Path, Profile | None]] = []
+    for person in people:
+        if isinstance(person, RoutineError):
+            failures.extend(str(x) for x in person.problems)
+        else:
+            plan.append((paths[0], person))
+    return plan
+
+
+def _render_one(  # type: ignore[no-untyped-def]
+    path, out, options, voice, person, step, stem, bitrate, cache_dir, mix
+) -> Rendered:
+    if person is not None:
+        options, voice = tailor(person, options), tailor_voice(person, voice)
+    return render_routine(
+        path,
+        out,
+        options,
+        voice,
+        bitrate=bitrate,
+        cache_dir=cache_dir,
+        progress=step,
+        captions=CAPTION_FORMATS,
+        chapters_json=True,
+        cover=True,
+        name=stem,
+        mix=mix,
+        person=person.name if person is not None else None,
+    )
 
 
 def _title_of(path: str | Path) -> str:

@@ -88,7 +88,9 @@ def _sources(
         end = min(total, ms_to_samples(ev.end_ms))
         if end > start:
             kind = ev.kind
-            gain = count_gain if i in counts else 1.0 if kind == "speech" else bell_gain if kind == "bell" else tone_gain
+            gain = (
+                count_gain if i in counts else 1.0 if kind == "speech" else bell_gain if kind == "bell" else tone_gain
+            )
             pan = mixdown.pan_gains(ev.side, settings.channels)
             out.append(_Source(start, end, ev, gain, pan, kind in sounds.BREATH_KINDS))
     out.sort(key=lambda s: s.start)  # stable: ties keep timeline order

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .compile import Options
 from .errors import MatcueError, Problem, RoutineError
+from .mixdown import MixSettings
 from .pipeline import DEFAULT_BITRATE, VoiceOverrides, render_routine, slugify
 from .profile import Profile, tailor, tailor_voice
 
@@ -38,6 +39,7 @@ class TrackJob:
     chapters_json: bool = False
     cover: bool = True
     allow_outside: bool = False
+    mix: MixSettings | None = None  # --mix, --pan-sides, --music
 
     @property
     def person(self) -> str:
@@ -78,6 +80,7 @@ def render_track(job: TrackJob, jobs: int | None = 1) -> TrackResult:
             allow_outside=job.allow_outside,
             person=job.person or None,
             jobs=jobs,
+            mix=job.mix,
         )
     except RoutineError as e:
         return TrackResult(job.person, job.routine, errors=tuple(str(x) for x in e.problems))

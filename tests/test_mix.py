@@ -1,0 +1,256 @@
+"""Loudness, levels, ducking, side panning and ambience, measured on decoded audio.
+
+Loudness and true peak are measured by ffmpeg's ``ebur128=peak=true`` filter (ITU-R
+BS.1770) on the decoded MP3, never by matcue's own meter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import audiocheck as ac
+from matcue import mixdown, render
+from matcue.errors import RoutineError
+from matcue.loader import load_routine
+from matcue.mixdown import MixSettings
+from matcue.pcm import ms_to_samples
+from matcue.pipeline import VoiceOverrides, build_timeline, render_routine
+from matcue.timeline import Event, Timeline
+from matcue.voice.base import Clip
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "routines").glob("*.yaml"))
+FAKE = VoiceOverrides(backend="fake")
+needs_ffmpeg = pytest.mark.skipif(not ac.have_ffmpeg(), reason="needs ffmpeg")
+
+
+def _within_targets(path: Path, target: float) -> tuple[float, float]:
+    integrated, peak = ac.loudness(path)
+    assert abs(integrated - target) <= 1.0, (path.name, integrated)
+    assert peak <= -1.0, (path.name, peak)
+    return integrated, peak
+
+
+# --- loudness ----------------------------------------------------------------------
+
+
+@pytest.mark.ffmpeg
+@needs_ffmpeg
+@pytest.mark.parametrize("routine", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_meets_the_loudness_and_peak_targets(routine: Path, tmp_path: Path, fake_voice) -> None:
+    result = render_routine(routine, tmp_path, voice=FAKE, cover=False)
+    _within_targets(result.path, mixdown.LUFS_MONO)
+
+
+@pytest.mark.ffmpeg
+@needs_ffmpeg
+@pytest.mark.parametrize("preset", ["room"])
+def test_room_preset_meets_the_targets_too(preset: str, tmp_path: Path, fake_voice) -> None:
+    result = render_routine(EXAMPLES[0], tmp_path, voice=FAKE, cover=False, mix=MixSettings(preset=preset))
+    _within_targets(result.path, mixdown.LUFS_MONO)
+
+
+@pytest.mark.ffmpeg
+@pytest.mark.realvoice
+@needs_ffmpeg
+def test_a_real_voice_meets_the_targets(tmp_path: Path) -> None:
+    import shutil
+
+    backend = next((b for b in ("flite", "espeak-ng") if shutil.which(b)), None)
+    if backend is None:
+        pytest.skip("no flite or espeak-ng")
+    routine = ROOT / "routines" / "hamstring-stretch.yaml"
+    result = render_routine(routine, tmp_path, voice=VoiceOverrides(backend=backend))
+    _within_targets(result.path, mixdown.LUFS_MONO)
+
+
+def test_meter_agrees_with_the_reference_sine() -> None:
+    """BS.1770: a 997 Hz sine at 0.1 peak reads -23.0 LUFS (K-weighting +0.69 at 1 kHz)."""
+    t = np.arange(44100 * 5) / 44100
+    meter = mixdown.LoudnessMeter(1)
+    meter.feed((0.1 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)[None])
+    assert mixdown.integrated_lufs(meter.segments()) == pytest.approx(-23.0, abs=0.05)
+
+
+def test_static_gain_does_not_lift_silent_holds(fake_voice) -> None:
+    """One gain for the whole track: a tone keeps its level relative to the voice whatever
+    the loudness target did, and silence stays digital silence."""
+    built = build_timeline(ROOT / "tests" / "data" / "ok" / "all-kinds.yaml", voice=FAKE)
+    a = render.mix(built.timeline, built.clips)
+    b = render.mix(built.timeline, built.clips, MixSettings(normalize=False))
+    away = np.ones(len(a), dtype=bool)  # away from speech (whose peaks the limiter may trim)
+    for ev in built.timeline.events:
+        if ev.kind == "speech":
+            away[ms_to_samples(max(0, ev.start_ms - 300)) : ms_to_samples(ev.end_ms + 300)] = False
+    nz = away & (np.abs(b.astype(np.float64)) > 300)
+    ratio = a[nz].astype(np.float64) / b[nz]
+    assert nz.sum() > 44100
+    assert np.percentile(ratio, 99) / np.percentile(ratio, 1) < 1.01  # one static gain
+    for ev in built.timeline.events:
+        if ev.kind in ("silence", "hold"):
+            assert ac.is_digital_silence(a, ev.start_ms, ev.end_ms)
+
+
+# --- ducking -------------------------------------------------------------------------
+
+
+def _tone_band_dbfs(x: np.ndarray, start_ms: int, end_ms: int) -> float:
+    """Level of the breath tone alone: the mix minus the speech, measured as a window."""
+    return ac.rms_dbfs(x, start_ms, end_ms)
+
+
+def test_tones_dip_under_each_spoken_cue() -> None:
+    """The tone under a cue is measurably lower than just before it (the cue's own sound
+    is removed by mixing the same track with a silent clip)."""
+    voice = Clip(ac.voice_like(1500))
+    silent = Clip(np.zeros_like(voice.samples))
+    events = (Event(0, 8000, "inhale"), Event(3000, 4500, "speech", "cue"))
+    tl = Timeline("duck", 8000, (), events)
+    fixed = MixSettings(normalize=False)
+    tone = ac.as_float(render.mix(tl, {"cue": silent}, fixed))
+    undisturbed = ac.as_float(render.mix(Timeline("t", 8000, (), events[:1]), {}, fixed))
+    before = ac.rms_dbfs(tone, 2500, 2900)
+    under = ac.rms_dbfs(tone, 3100, 4400)
+    after = ac.rms_dbfs(tone, 5000, 5500)
+    assert before - under == pytest.approx(-mixdown.PRESETS["headphones"].duck_db, abs=0.7)
+    assert after == pytest.approx(ac.rms_dbfs(undisturbed, 5000, 5500), abs=0.1)
+    assert ac.max_jump(tone, 2900, 3100) <= 1.05 * ac.max_jump(undisturbed, 2900, 3100)  # ramped, no click
+
+
+@pytest.mark.ffmpeg
+@needs_ffmpeg
+def test_tones_dip_under_cues_in_the_rendered_track(tmp_path: Path, fake_voice) -> None:
+    """In a rendered routine, the breath tone's band (220-330 Hz, under the fake voice's
+    280 Hz+ harmonics: measured between them) is lower inside every during cue."""
+    built = build_timeline(ROOT / "routines" / "hamstring-stretch.yaml", voice=FAKE)
+    with_voice = render.mix(built.timeline, built.clips)
+    silent = {t: Clip(np.zeros(len(c.samples), dtype=np.int16)) for t, c in built.clips.items()}
+    plain = render.mix(built.timeline, silent, MixSettings(normalize=False))
+    nosilent = render.mix(
+        Timeline("t", built.timeline.total_ms, (), tuple(e for e in built.timeline.events if e.kind != "speech")),
+        {},
+        MixSettings(normalize=False),
+    )
+    assert len(with_voice) == len(plain)
+    dips = 0
+    tones = [e for e in built.timeline.events if e.kind in ("inhale", "exhale")]
+    bells = [e for e in built.timeline.events if e.kind == "bell"]
+    for ev in built.timeline.events:
+        under_tone = any(t.start_ms + 300 <= ev.start_ms and ev.end_ms <= t.end_ms - 300 for t in tones)
+        near_bell = any(b.start_ms < ev.end_ms and ev.start_ms < b.end_ms for b in bells)
+        if ev.kind == "speech" and ev.dur_ms > 600 and under_tone and not near_bell:
+            ducked = ac.rms_dbfs(plain, ev.start_ms + 100, ev.end_ms - 100)
+            free = ac.rms_dbfs(nosilent, ev.start_ms + 100, ev.end_ms - 100)
+            assert free - ducked >= 6.0, ev
+            dips += 1
+    assert dips >= 3
+
+
+# --- side panning --------------------------------------------------------------------
+
+
+@pytest.mark.ffmpeg
+@needs_ffmpeg
+def test_pan_sides_leans_each_side_and_meets_the_stereo_target(tmp_path: Path, fake_voice) -> None:
+    result = render_routine(
+        ROOT / "routines" / "hamstring-stretch.yaml", tmp_path, voice=FAKE, cover=False, mix=MixSettings(pan_sides=True)
+    )
+    info = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-of", "csv=p=0", "-show_entries", "stream=channels,sample_rate",
+         str(result.path)], capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert info.split(",")[:2] == ["44100", "2"]
+    _within_targets(result.path, mixdown.LUFS_STEREO)
+    x = ac.decode_stereo(result.path)
+    holds = [h for h in result.built.timeline.meta["holds"] if h.get("side")]
+    assert {h["side"] for h in holds} == {"left", "right"}
+    for h in holds:
+        a, b = h["start_ms"], h["end_ms"]
+        left, right = ac.rms_dbfs(x[:, 0], a, b), ac.rms_dbfs(x[:, 1], a, b)
+        if h["side"] == "left":
+            assert left - right >= 6.0, h
+        else:
+            assert right - left >= 6.0, h
+
+
+def test_stereo_mix_partitions_identically(fake_voice) -> None:
+    built = build_timeline(ROOT / "routines" / "hamstring-stretch.yaml", voice=FAKE)
+    st = MixSettings(pan_sides=True)
+    whole = render.mix(built.timeline, built.clips, st)
+    assert whole.shape == (ms_to_samples(built.timeline.total_ms), 2)
+    blocks = np.concatenate(list(render.iter_blocks(built.timeline, built.clips, 3333, st)))
+    np.testing.assert_array_equal(blocks, whole)
+
+
+# --- ambience ------------------------------------------------------------------------
+
+
+def _chord(path: Path, seconds: float) -> None:
+    """A user-supplied music file: a soft chord whose end does not meet its start."""
+    expr = "0.2*sin(2*PI*196*t)+0.15*cos(2*PI*247.3*t)+0.12*cos(2*PI*293.9*t)"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"aevalsrc={expr}:s=44100:d={seconds}", str(path)],
+        check=True,
+    )
+
+
+@pytest.mark.ffmpeg
+@needs_ffmpeg
+def test_ambience_loops_without_clicks(tmp_path: Path) -> None:
+    music = tmp_path / "chord.wav"
+    _chord(music, 5.0)
+    total_ms = 30_000
+    tl = Timeline("amb", total_ms, (), (Event(12_000, 13_500, "speech", "cue"),))
+    clips = {"cue": Clip(ac.voice_like(1500))}
+    settings = MixSettings(music=music)
+    assert render.plan_parts(tl, clips, 4, settings) == [(0, ms_to_samples(total_ms))]
+    out = render.render_mp3(tl, clips, tmp_path / "amb.mp3", settings=settings)
+    x = ac.decode(out)
+    period = ms_to_samples(5000) - ms_to_samples(1500)  # the loop body: the file less the crossfade
+    seams = [k * period for k in range(1, ms_to_samples(total_ms) // period)]
+    typical = ac.max_jump(x, 5000, 6000)
+    _, _, levels = None, *ac.level_track(x, 5000, 25_000, 50)
+    for s in seams:
+        ms = s * 1000 // 44100
+        if ms + 500 > total_ms - 6000 or abs(ms - 12_700) < 1500:
+            continue  # the final fade or the ducked cue
+        assert ac.max_jump(x, ms - 20, ms + 20) <= 1.3 * typical, ms
+        before, after = ac.rms_dbfs(x, ms - 100, ms), ac.rms_dbfs(x, ms, ms + 100)
+        assert abs(before - after) < 1.5, ms
+    assert ac.rms_dbfs(x, 0, 200) < ac.rms_dbfs(x, 6000, 8000) - 15  # fades in
+    assert ac.rms_dbfs(x, total_ms - 200, total_ms) < ac.rms_dbfs(x, 6000, 8000) - 15  # and out
+    assert ac.rms_dbfs(x, 12_300, 13_300) > ac.rms_dbfs(x, 9000, 10_000)  # the voice is over it
+    assert levels.min() > -60  # never drops out
+
+
+def test_a_loop_without_the_crossfade_would_click(tmp_path: Path) -> None:
+    """The chord's end does not meet its start: spliced raw, the seam jumps."""
+    if not ac.have_ffmpeg():
+        pytest.skip("needs ffmpeg")
+    music = tmp_path / "chord.wav"
+    _chord(music, 5.0)
+    x = ac.decode(music)
+    spliced = np.concatenate([x, x])
+    at = len(x) * 1000 // 44100
+    assert ac.max_jump(spliced, at - 5, at + 5) > 3 * ac.max_jump(x, 1000, 2000)
+
+
+def test_music_key_is_relative_and_located(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "bed.wav").write_bytes(b"RIFF")
+    r = tmp_path / "sub" / "r.yaml"
+    r.write_text("title: T\nmusic: bed.wav\nsteps:\n  - say: Hi.\n")
+    assert load_routine(r).music == str(tmp_path / "sub" / "bed.wav")
+    r.write_text("title: T\nmusic: nope.wav\nsteps:\n  - say: Hi.\n")
+    with pytest.raises(RoutineError) as info:
+        load_routine(r)
+    assert str(info.value.problems[0]).startswith(f"{r}:2:8: music: music file")
+    (tmp_path / "outside.wav").write_bytes(b"RIFF")
+    r.write_text("title: T\nmusic: ../outside.wav\nsteps:\n  - say: Hi.\n")
+    with pytest.raises(RoutineError, match="outside the routine's folder"):
+        load_routine(r)
+    assert load_routine(r, allow_outside=True).music
