@@ -197,42 +197,53 @@ def k_weighting_sos(rate: int = SAMPLE_RATE) -> np.ndarray:
     return np.array([shelf, hp], dtype=np.float64)
 
 
+@lru_cache(maxsize=4)
+def k_weighting_power(n: int, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """|H(f)|^2 of the K-weighting filter at the ``rfft`` bins of an ``n``-sample frame,
+    with Parseval's weights folded in (the edge bins count once, the others twice)."""
+    f = np.arange(n // 2 + 1) / n  # cycles per sample
+    z = np.exp(-2j * np.pi * f)
+    h = np.ones_like(z)
+    for b0, b1, b2, a0, a1, a2 in k_weighting_sos(rate):
+        h *= (b0 + b1 * z + b2 * z * z) / (a0 + a1 * z + a2 * z * z)
+    w = np.abs(h) ** 2 * 2.0
+    w[0] /= 2.0
+    if n % 2 == 0:
+        w[-1] /= 2.0
+    return (w / (n * n)).astype(np.float64)
+
+
 class LoudnessMeter:
     """Integrated loudness of a signal fed in consecutive blocks, (channels, n) float.
 
-    Keeps the K-weighting filter state and one energy per 100 ms segment (36 000 floats an
-    hour), so memory does not grow with the audio. Blocks must start on 100 ms boundaries
-    (all but the last block a multiple of ``SEGMENT`` long); ``warmup`` samples at the start
-    only settle the filter (for a meter started inside a track).
+    The K-weighted energy of each 100 ms segment is taken in the frequency domain: the
+    segment's spectrum (one batched FFT per block) weighted by the filter's |H(f)|^2
+    (Parseval). That leaves out only the filter's memory across segment edges — a few
+    milliseconds of a 100 ms segment — and agrees with ffmpeg's ebur128 to within 0.1 LU
+    on speech, tones and noise (tests/test_mix.py), in pure numpy. Keeps one energy per
+    100 ms segment (36 000 floats an hour), so memory does not grow with the audio.
+    Blocks must start on 100 ms boundaries (all but the last block a multiple of
+    ``SEGMENT`` long); ``warmup`` samples at the start are skipped.
     """
 
     def __init__(self, channels: int, warmup: int = 0):
-        from scipy.signal import sosfilt_zi  # noqa: F401 - fail early if scipy is missing
-
-        self.sos = k_weighting_sos().astype(np.float32)
-        self.zi = np.zeros((self.sos.shape[0], channels, 2), dtype=np.float32)
+        self.channels = channels
         self.warmup = warmup
         self.energies: list[np.ndarray] = []
 
     def feed(self, x: np.ndarray) -> None:
-        from scipy.signal import sosfilt
-
-        if not x.any() and not self.zi.any():
-            y = None  # digital silence with a settled filter: zero energy, no filtering
-        else:
-            y, self.zi = sosfilt(self.sos, x, axis=-1, zi=self.zi)
-            if not x.any():
-                self.zi[np.abs(self.zi) < 1e-12] = 0.0
         skip = min(self.warmup, x.shape[-1])
         self.warmup -= skip
         n = (x.shape[-1] - skip) // SEGMENT
         if n <= 0:
             return
-        if y is None:
+        seg = x[:, skip : skip + n * SEGMENT].reshape(x.shape[0], n, SEGMENT)
+        if not seg.any():
             self.energies.append(np.zeros(n, dtype=np.float64))
             return
-        seg = y[:, skip : skip + n * SEGMENT].reshape(y.shape[0], n, SEGMENT)
-        self.energies.append(np.einsum("cij,cij->i", seg, seg, dtype=np.float64) / SEGMENT)
+        spectrum = np.fft.rfft(seg, axis=-1)
+        power = spectrum.real**2 + spectrum.imag**2
+        self.energies.append(np.einsum("cif,f->i", power, k_weighting_power(SEGMENT), dtype=np.float64))
 
     def segments(self) -> np.ndarray:
         return np.concatenate(self.energies) if self.energies else np.zeros(0)
@@ -336,10 +347,16 @@ def limiter_gain(x: np.ndarray, x0: int, b0: int, b1: int, master: float, ceilin
 
 
 def _window_max(x: np.ndarray, behind: int, ahead: int) -> np.ndarray:
-    """out[k] = max(x[k - behind : k + ahead + 1]) (outside x counts as 0)."""
-    from scipy.ndimage import maximum_filter1d
+    """out[k] = max(x[k - behind : k + ahead + 1]) (outside x counts as 0).
 
+    A sparse table: maxima over spans of 1, 2, 4... samples, then two overlapping spans
+    cover each window; log2(width) vectorized steps."""
+    n = len(x)
     width = behind + ahead + 1
-    # scipy centres the window at size // 2 + origin; shift so it spans [k - behind, k + ahead]
-    origin = behind - width // 2
-    return maximum_filter1d(x, width, origin=origin, mode="constant", cval=0.0)
+    pad = np.concatenate([np.zeros(behind, dtype=x.dtype), x, np.zeros(ahead, dtype=x.dtype)])
+    m = pad
+    span = 1
+    while span * 2 <= width:
+        m = np.maximum(m[:-span], m[span:])
+        span *= 2
+    return np.maximum(m[:n], m[width - span : width - span + n])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -289,8 +289,3 @@ def mix_settings(routine: Routine, mix: MixSettings | None = None) -> MixSetting
     if mix.music is None and music:
         mix = replace(mix, music=Path(music))
     return mix
-
-
-def render_many(paths: Sequence[str | Path], **kwargs: object) -> Iterable[Rendered]:
-    for p in paths:
-        yield render_routine(p, **kwargs)  # type: ignore[arg-type]
