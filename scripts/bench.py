@@ -268,11 +268,12 @@ def main() -> None:
     )
     print(
         f"settings: 44.1 kHz mono, LAME CBR {BITRATE} at quality {LAME_QUALITY} (matcue: lameenc in-process; "
-        f"floor and naive peer: ffmpeg's libmp3lame); medians of {args.repeat} runs; RSS = process-tree peak"
+        f"floor and naive peer: ffmpeg's libmp3lame); medians of {args.repeat} runs;\n"
+        f"RSS = process-tree peak (max over the runs): coldMB with speech synthesis, RSS MB warm"
     )
     print()
     header = (
-        f"{'min':>4} {'audio':>8} | {'cold s':>7} {'warm s':>7} {'RSS MB':>7} | {'floor s':>7} "
+        f"{'min':>4} {'audio':>8} | {'cold s':>7} {'coldMB':>7} {'warm s':>7} {'RSS MB':>7} | {'floor s':>7} "
         f"{'warm/floor':>10} | {'naive s':>8} {'naive MB':>8} {'speedup':>7} {'leaner':>6}"
     )
     print(header)
@@ -283,12 +284,12 @@ def main() -> None:
         d.mkdir()
         routine = d / "routine.yaml"
         routine.write_text(routine_yaml(minutes))
-        cold, warm, rss = [], [], []
+        cold, warm, rss, cold_rss = [], [], [], []
         for r in range(args.repeat):
             cache = d / f"cache{r}"
             w, m = matcue_render(routine, d / "out", cache)
             cold.append(w)
-            rss.append(m)
+            cold_rss.append(m)
             w, m = matcue_render(routine, d / "out", cache)
             warm.append(w)
             rss.append(m)
@@ -304,6 +305,7 @@ def main() -> None:
         routine.write_text(routine_yaml(minutes, variant=" Welcome back."))
         changed = changed_cue_synthesized(routine, d / "cache0", d / "out")
         row = dict(
+            cold_rss=max(cold_rss),
             minutes=minutes,
             audio=audio_min,
             cold=median(cold),
@@ -316,7 +318,8 @@ def main() -> None:
         )
         rows.append(row)
         print(
-            f"{minutes:>4} {audio_min:>7.1f}m | {row['cold']:>7.2f} {row['warm']:>7.2f} {row['rss']:>7.0f} | "
+            f"{minutes:>4} {audio_min:>7.1f}m | {row['cold']:>7.2f} {row['cold_rss']:>7.0f} {row['warm']:>7.2f} "
+            f"{row['rss']:>7.0f} | "
             f"{row['floor']:>7.2f} {row['warm'] / row['floor']:>10.2f} | {naive_w:>8.1f} {naive_m:>8.0f} "
             f"{naive_w / row['warm']:>6.1f}x {naive_m / row['rss']:>5.1f}x",
             flush=True,

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import audiocheck as ac
 from matcue import mp3join, render
@@ -68,10 +69,11 @@ def test_short_tracks_are_one_part(built):
 
 @pytest.mark.ffmpeg
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="needs ffmpeg")
-def test_joined_mp3_is_gapless_and_aligned_with_the_mix(built, tmp_path: Path):
+@pytest.mark.parametrize("encoder", ["lame", "ffmpeg"])
+def test_joined_mp3_is_gapless_and_aligned_with_the_mix(built, tmp_path: Path, encoder):
     tl, clips = built
-    one = render.render_mp3(tl, clips, tmp_path / "one.mp3", jobs=1)
-    three = render.render_mp3(tl, clips, tmp_path / "three.mp3", jobs=3)
+    one = render.render_mp3(tl, clips, tmp_path / "one.mp3", jobs=1, encoder=encoder)
+    three = render.render_mp3(tl, clips, tmp_path / "three.mp3", jobs=3, encoder=encoder)
     ref = ac.as_float(render.mix(tl, clips))
     a, b = ac.decode(one), ac.decode(three)
     assert len(a) == len(b) == len(ref)

@@ -517,6 +517,7 @@ def _spoken(ctx: _Ctx, node: Node, where: str) -> Text:
     if not f:
         raise ctx.error(node, where, "expected at least one of brief, normal, full")
     normal = f.get("normal") or f.get("full") or f.get("brief")
+    assert normal is not None  # f names at least one of them
     return Text(
         normal.value,
         ctx.mark(node),

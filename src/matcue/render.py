@@ -800,12 +800,12 @@ def _encode_lame(job: _Job, kbps: int, parts: list[tuple[int, int]], tmp: Path, 
                 with open(path, "rb") as part:
                     shutil.copyfileobj(part, f, 1 << 20)
             for sink, part_sizes in zip(sinks, sizes):
-                crc = mp3join.crc16_combine(crc, sink.music_crc, sum(part_sizes))
+                crc = mp3join.crc16_combine(crc, sink.music_crc, int(part_sizes.sum(dtype=np.int64)))
             first_header = mp3join.first_header(tmp, reserve)
             f.seek(0)
             f.write(
                 mp3join.info_frame(
-                    first_header, [n for sz in sizes for n in sz], mp3join.ENCODER_DELAY, pads[-1], crc
+                    first_header, np.concatenate(sizes), mp3join.ENCODER_DELAY, pads[-1], crc
                 )
             )
     finally:
