@@ -227,6 +227,43 @@ def test_ambience_loops_without_clicks(tmp_path: Path) -> None:
     assert levels.min() > -60  # never drops out
 
 
+@pytest.mark.ffmpeg
+@needs_ffmpeg
+def test_a_routine_with_music_renders_it_under_the_whole_session(tmp_path: Path, fake_voice) -> None:
+    """`music:` in a routine file, through the command line: the bed fills the silent rest,
+    dips under the cue, and the track still meets the loudness and peak targets."""
+    from click.testing import CliRunner
+
+    from matcue.cli import cli
+
+    folder = tmp_path / "routine"
+    folder.mkdir()
+    _chord(folder / "bed.wav", 5.0)
+    (folder / "r.yaml").write_text(
+        "title: Evening wind-down\nmusic: bed.wav\nsteps:\n"
+        "  - say: Lie down and let the breath slow down.\n    pause: 3s\n"
+        "  - say: Soften the jaw, the shoulders and the hands.\n    pause: 3s\n"
+        "  - rest: 20s\n"
+        "  - say: Let the breath slow down.\n    pause: 3s\n"
+        "  - say: Notice the weight of your body on the mat.\n    pause: 3s\n"
+        "  - say: Slowly open your eyes.\n"
+    )
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["render", str(folder / "r.yaml"), "--backend", "fake", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    track = out / "evening-wind-down.mp3"
+    x = ac.decode(track)
+    events = build_timeline(folder / "r.yaml", voice=FAKE).timeline.events
+    cue = next(e for e in events if e.kind == "speech" and e.text == "Let the breath slow down.")
+    rest = next(e for e in events if e.kind == "silence" and e.dur_ms >= 20_000)
+    assert cue.start_ms > rest.end_ms
+    _, _, levels = None, *ac.level_track(x, rest.start_ms + 2000, rest.end_ms - 2000, 50)
+    assert levels.min() > -50  # the rest is not silent: the bed plays under it
+    bed = ac.rms_dbfs(x, rest.start_ms + 8000, rest.start_ms + 10_000)
+    assert ac.rms_dbfs(x, cue.start_ms, cue.end_ms) > bed + 3  # the voice sits over the bed
+    _within_targets(track, -19.0)
+
+
 def test_a_loop_without_the_crossfade_would_click(tmp_path: Path) -> None:
     """The chord's end does not meet its start: spliced raw, the seam jumps."""
     if not ac.have_ffmpeg():

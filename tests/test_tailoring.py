@@ -96,6 +96,14 @@ def test_pace_and_breath_change_the_breath_pattern():
     assert parse_breath("4:2:6:2").cycle_ms == 14_000
 
 
+def test_a_paced_breathing_exercise_announces_counts_a_teacher_would_say():
+    routine = load_routine(HAMSTRING)
+    texts = compile_routine(routine, Options(pace=1.3)).texts()  # 4:6 becomes 5.2 s : 7.8 s
+    assert "Arrive. Breathe in for five, out for eight." in texts
+    texts = compile_routine(routine, Options(pace=1.125)).texts()  # 4.5 s : 6.75 s
+    assert "Arrive. Breathe in for four and a half, out for seven." in texts
+
+
 def test_verbosity_chooses_wording_and_drops_optional_cues():
     routine = load_routine(HAMSTRING)
 
@@ -198,6 +206,18 @@ def test_roster_of_8_renders_every_track_with_a_summary(run, fake_voice, tmp_pat
     files = sorted(p.name for p in out.glob("*.mp3"))
     assert len(files) == 8 and "seated-hamstring-stretch--anna.mp3" in files
     assert str(ID3(out / "seated-hamstring-stretch--anna.mp3")["TIT2"]) == "Seated hamstring stretch — Anna"
+
+
+def test_a_parallel_roster_is_planned_longest_first_with_each_phrase_spoken_once(fake_voice, tmp_path):
+    from matcue.roster import TrackJob, longest_first, plan_track
+
+    people = load_roster(PROFILES / "class.yaml")
+    jobs = [TrackJob(str(HAMSTRING), str(tmp_path), p.slug, p, voice=_fake_voice()) for p in people]
+    order = longest_first(jobs)
+    lengths = [plan_track(jobs[i]) for i in order]
+    assert sorted(order) == list(range(8))
+    assert lengths == sorted(lengths, reverse=True) and lengths[0] == 660_000  # Ben's 11:00 first
+    assert fake_voice.calls == len(fake_voice.texts) > 40  # planning again (as each worker does) speaks nothing
 
 
 def test_one_bad_profile_does_not_stop_the_others(run, fake_voice, tmp_path):

@@ -6,6 +6,7 @@ Ctrl-C 130, anything unexpected 3 with a hint to rerun with ``--traceback``.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import traceback
@@ -92,20 +93,20 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--duration",
             metavar="DURATION",
-            callback=_parse_duration,
+            callback=_click_parser("durations:parse_duration_ms"),
             help="Fit the session to this length, e.g. 20m, by scaling holds, rests, timers and pauses "
             "(never speech).",
         ),
         click.option(
             "--pace",
             metavar="0.8..1.5",
-            callback=_parse_pace,
+            callback=_click_parser("profile:parse_pace"),
             help="Multiply every breath phase by this (1.2: each breath 20% longer).",
         ),
         click.option(
             "--breath",
             metavar="IN:OUT",
-            callback=_parse_breath,
+            callback=_click_parser("profile:parse_breath"),
             help="Replace the breath pattern of poses and reps: inhale:exhale (5:7) or "
             "inhale:hold:exhale:hold (4:2:6:2), in seconds.",
         ),
@@ -137,37 +138,22 @@ def _gather_tailoring(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _parse_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
-    from .durations import DurationError, parse_duration_ms
+def _click_parser(parser: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:
+    """A click callback: None stays None, any other value goes through ``parser``
+    (``"module:function"`` in matcue, imported on first use) and its ValueError becomes a
+    usage error with the same message."""
+    module, _, name = parser.partition(":")
 
-    if value is None:
-        return None
-    try:
-        return parse_duration_ms(value)
-    except DurationError as e:
-        raise click.BadParameter(str(e)) from None
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        parse = getattr(importlib.import_module(f".{module}", __package__), name)
+        try:
+            return parse(value)
+        except ValueError as e:  # DurationError and BreathFormatError are ValueErrors
+            raise click.BadParameter(str(e)) from None
 
-
-def _parse_pace(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    from .profile import parse_pace
-
-    if value is None:
-        return None
-    try:
-        return parse_pace(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _parse_breath(ctx: click.Context, param: click.Parameter, value: str | None):  # type: ignore[no-untyped-def]
-    from .profile import BreathFormatError, parse_breath
-
-    if value is None:
-        return None
-    try:
-        return parse_breath(value)
-    except BreathFormatError as e:
-        raise click.BadParameter(str(e)) from None
+    return callback
 
 
 def _parse_max_length(ctx: click.Context, param: click.Parameter, value: str | None) -> int:

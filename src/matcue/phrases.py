@@ -18,12 +18,11 @@ def _en_number(n: int) -> str:
 
 
 def _en_seconds(ms: int) -> str:
-    s = ms / 1000
-    if s == int(s):
-        return _en_number(int(s))
-    if s * 2 == int(s * 2):
-        return f"{_en_number(int(s))} and a half"
-    return f"{s:g}"
+    """A count as a teacher says it: to the nearest half second (the tones keep the exact
+    time), so ``--pace 1.3`` turns "four" into "five", not "five point two"."""
+    halves = max(2, round(ms / 500))
+    whole, half = divmod(halves, 2)
+    return f"{_en_number(whole)} and a half" if half else _en_number(whole)
 
 
 class Phrases:

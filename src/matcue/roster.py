@@ -124,8 +124,9 @@ def render_tracks(
             if progress:
                 progress(done, len(jobs), results[i])  # type: ignore[arg-type]
         return results  # type: ignore[return-value]
+    order = longest_first(jobs)
     with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(render_track, job, 1): i for i, job in enumerate(jobs)}
+        futures = {pool.submit(render_track, jobs[i], 1): i for i in order}
         try:
             for fut in as_completed(futures):
                 i = futures[fut]
@@ -138,6 +139,35 @@ def render_tracks(
                 f.cancel()
             raise
     return results  # type: ignore[return-value]
+
+
+def plan_track(job: TrackJob) -> int:
+    """The track's length in ms, with its speech synthesized into the shared cache
+    (0 when the track cannot be built: its worker reports why)."""
+    from .pipeline import build_timeline
+
+    try:
+        built = build_timeline(
+            job.routine, tailor(job.profile, job.options), tailor_voice(job.profile, job.voice),
+            allow_outside=job.allow_outside,
+        )  # fmt: skip
+    except MatcueError:
+        return 0
+    return built.timeline.total_ms
+
+
+def longest_first(jobs: Sequence[TrackJob]) -> list[int]:
+    """Indexes of ``jobs``, longest track first.
+
+    Planned in this process before any worker starts, which does two things: every phrase
+    the roster needs is synthesized once (concurrently, by the speech cache) rather than
+    by several workers racing on the same phrase, and the pool is fed longest-first, so
+    the last track to finish is a short one and no core idles at the end waiting for a
+    long track started late (the classic longest-processing-time rule). Planning a track
+    with a warm cache takes about 10 ms.
+    """
+    lengths = [plan_track(job) for job in jobs]
+    return sorted(range(len(jobs)), key=lambda i: -lengths[i])
 
 
 def _result_of(fut, job: TrackJob) -> TrackResult:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import ToolMissingError, VoiceError
 from ..pcm import SAMPLE_RATE
 from .registry import quote_phrase
-from .wav import WavFormatError, finish_clip_samples, read_audio_file
+from .wav import WavFormatError, finish_clip_samples, read_audio_bytes, read_audio_file
 
 TOOL_TIMEOUT_S = 60
 TRIM_BELOW_PEAK_DB = -40.0  # edge audio this far below the peak is breath noise, not speech
@@ -69,10 +69,15 @@ def run_to_wav(
     stdin: bytes | None = None,
     timeout_s: float = TOOL_TIMEOUT_S,
     voice: str = "",
+    wav_on_stdout: bool = False,
+    trim_below_peak_db: float | None = TRIM_BELOW_PEAK_DB,
 ) -> np.ndarray:
     """Run ``args(out_path)`` and return the WAV it wrote, resampled and trimmed.
 
-    ``text`` is only used in error messages (the phrase that failed).
+    ``text`` is only used in error messages (the phrase that failed). With
+    ``wav_on_stdout`` the tool writes the WAV to its stdout instead of ``out_path``, and
+    only its stderr explains a failure (also when the audio is silent).
+    ``trim_below_peak_db`` is handed to :func:`matcue.voice.wav.finish_clip_samples`.
     """
     with tempfile.TemporaryDirectory(prefix="matcue-voice-") as tmp:
         out = Path(tmp) / "speech.wav"
@@ -83,7 +88,7 @@ def run_to_wav(
             raise VoiceError(f"{tool} took more than {timeout_s:g} s to speak {quote_phrase(text)}") from None
         except OSError as exc:
             raise VoiceError(f"could not run {tool} to speak {quote_phrase(text)}: {exc}") from exc
-        detail = tail(proc.stderr) or tail(proc.stdout)
+        detail = tail(proc.stderr) or ("" if wav_on_stdout else tail(proc.stdout))
         with_voice = f" with voice {voice!r}" if voice else ""
         if proc.returncode != 0:
             raise VoiceError(
@@ -91,15 +96,16 @@ def run_to_wav(
                 f" {detail or 'no message'}"
             )
         try:
-            audio = read_audio_file(out)
+            audio = read_audio_bytes(proc.stdout) if wav_on_stdout else read_audio_file(out)
         except (OSError, WavFormatError) as exc:
             raise VoiceError(
                 f"{tool} gave no usable audio for {quote_phrase(text)}{with_voice} ({exc})"
                 + (f": {detail}" if detail else "")
             ) from None
-    samples = finish_clip_samples(audio, peak_relative_db=TRIM_BELOW_PEAK_DB)
+    samples = finish_clip_samples(audio, peak_relative_db=trim_below_peak_db)
     if len(samples) == 0:
-        raise VoiceError(f"{tool} produced only silence for {quote_phrase(text)}{with_voice}")
+        said = f": {detail}" if wav_on_stdout and detail else ""
+        raise VoiceError(f"{tool} produced only silence for {quote_phrase(text)}{with_voice}{said}")
     return samples
 
 
@@ -113,8 +119,31 @@ def tail(output: bytes, limit: int = 300) -> str:
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
+class CommandBackend:
+    """What flite, pico2wave and RHVoice share: the ``program`` of Debian ``package``, run
+    as ``binary`` (default ``program``) with at most ``timeout_s`` a phrase."""
+
+    program: str
+    package: str
+
+    def __init__(self, binary: str | None = None, timeout_s: float = TOOL_TIMEOUT_S):
+        self.binary = self.program if binary is None else binary
+        self.timeout_s = timeout_s
+
+    def _exe(self) -> str:
+        return find_tool(self.binary, self.package)
+
+    def available(self) -> bool:
+        try:
+            self._exe()
+        except ToolMissingError:
+            return False
+        return True
+
+
 __all__ = [
     "TOOL_TIMEOUT_S",
+    "CommandBackend",
     "find_tool",
     "join_with_gaps",
     "rate_factor",

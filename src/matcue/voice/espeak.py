@@ -13,8 +13,7 @@ import unicodedata
 
 from ..errors import ToolMissingError, VoiceError
 from .base import Clip, VoiceInfo, VoiceSpec
-from .registry import quote_phrase
-from .wav import WavFormatError, finish_clip_samples, read_audio_bytes
+from .command import run_to_wav, tail
 
 ESPEAK_TIMEOUT_S = 60
 MIN_RATE_WPM = 80  # espeak-ng's own limits for -s
@@ -84,35 +83,16 @@ class EspeakBackend:
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
         cmd = self.command(spec)
-        try:
-            proc = subprocess.run(
-                cmd,
-                input=speakable_text(text, cmd[2]).encode("utf-8"),
-                capture_output=True,
-                timeout=self.timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise VoiceError(f"espeak-ng took more than {self.timeout_s:g} s to speak {quote_phrase(text)}") from None
-        except OSError as exc:
-            raise VoiceError(f"could not run espeak-ng to speak {quote_phrase(text)}: {exc}") from exc
-        stderr = _tail(proc.stderr)
-        if proc.returncode != 0:
-            raise VoiceError(
-                f"espeak-ng failed (exit {proc.returncode}) to speak {quote_phrase(text)}"
-                f" with voice {cmd[2]!r}: {stderr or 'no message'}"
-            )
-        try:
-            audio = read_audio_bytes(proc.stdout)
-        except WavFormatError as exc:
-            detail = f": {stderr}" if stderr else ""
-            raise VoiceError(
-                f"espeak-ng gave no usable audio for {quote_phrase(text)} with voice {cmd[2]!r} ({exc}){detail}"
-            ) from None
-        samples = finish_clip_samples(audio, peak_relative_db=self.trim_below_peak_db)
-        if len(samples) == 0:
-            detail = f": {stderr}" if stderr else ""
-            raise VoiceError(f"espeak-ng produced only silence for {quote_phrase(text)} with voice {cmd[2]!r}{detail}")
+        samples = run_to_wav(
+            "espeak-ng",
+            lambda _out: cmd,
+            text,
+            stdin=speakable_text(text, cmd[2]).encode("utf-8"),
+            timeout_s=self.timeout_s,
+            voice=cmd[2],
+            wav_on_stdout=True,
+            trim_below_peak_db=self.trim_below_peak_db,
+        )
         return Clip(samples)
 
     def voices(self) -> list[VoiceInfo]:
@@ -126,7 +106,7 @@ class EspeakBackend:
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise VoiceError(f"could not list espeak-ng voices: {exc}") from exc
         if proc.returncode != 0:
-            raise VoiceError(f"could not list espeak-ng voices: {_tail(proc.stderr)}")
+            raise VoiceError(f"could not list espeak-ng voices: {tail(proc.stderr)}")
         return parse_voices(proc.stdout.decode("utf-8", errors="replace"))
 
 
@@ -148,11 +128,6 @@ def parse_voices(listing: str) -> list[VoiceInfo]:
         langs = tuple(dict.fromkeys([language, *others]))
         voices.append(VoiceInfo(id=language, name=name, languages=langs))
     return voices
-
-
-def _tail(stderr: bytes, limit: int = 300) -> str:
-    text = " ".join(stderr.decode("utf-8", errors="replace").split())
-    return text if len(text) <= limit else "..." + text[-limit:]
 
 
 __all__ = [

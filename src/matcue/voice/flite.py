@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ToolMissingError, VoiceError
+from ..errors import VoiceError
 from .base import Clip, VoiceInfo, VoiceSpec
-from .command import TOOL_TIMEOUT_S, find_tool, rate_factor, run_to_wav, speak_by_sentence, tail
+from .command import CommandBackend, rate_factor, run_to_wav, speak_by_sentence, tail
 
 PACKAGE = "flite"
 DEFAULT_VOICE = "kal16"  # lowest word error rate of flite's voices (docs/voices.md)
@@ -34,27 +34,18 @@ VOICE_NAMES = {
 }
 
 
-class FliteBackend:
+class FliteBackend(CommandBackend):
     """The ``flite`` program; one subprocess per sentence (thread-safe)."""
 
+    program = "flite"
+    package = PACKAGE
     name = "flite"
     parallel = True
     default_rate_wpm = 150
     sentence_gap_ms = 350
 
-    def __init__(self, binary: str = "flite", timeout_s: float = TOOL_TIMEOUT_S):
-        self.binary = binary
-        self.timeout_s = timeout_s
-
-    def available(self) -> bool:
-        try:
-            find_tool(self.binary, PACKAGE)
-        except ToolMissingError:
-            return False
-        return True
-
     def voices(self) -> list[VoiceInfo]:
-        exe = find_tool(self.binary, PACKAGE)
+        exe = self._exe()
         try:
             proc = subprocess.run([exe, "-lv"], capture_output=True, timeout=self.timeout_s, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -64,7 +55,7 @@ class FliteBackend:
         return parse_voices(proc.stdout.decode("utf-8", errors="replace"))
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
-        exe = find_tool(self.binary, PACKAGE)
+        exe = self._exe()
         if not spec.language.lower().startswith("en"):
             raise VoiceError(f"flite speaks English only, not {spec.language!r}")
         voice = spec.name or DEFAULT_VOICE

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ToolMissingError, VoiceError
+from ..errors import VoiceError
 from .base import Clip, VoiceInfo, VoiceSpec
-from .command import TOOL_TIMEOUT_S, find_tool, rate_factor, run_to_wav, speak_by_sentence
+from .command import CommandBackend, rate_factor, run_to_wav, speak_by_sentence
 
 PACKAGE = "libttspico-utils"
 PROGRAM = "pico2wave"
@@ -39,30 +39,21 @@ def pico_voice(language: str) -> str:
     raise VoiceError(f"pico2wave has no voice for language {language!r} (it has {', '.join(LANGUAGES)})")
 
 
-class PicoBackend:
+class PicoBackend(CommandBackend):
     """The ``pico2wave`` program; one subprocess per sentence (thread-safe)."""
 
+    program = PROGRAM
+    package = PACKAGE
     name = "pico2wave"
     parallel = True
     default_rate_wpm = 170  # WER 0.376 at 130, 0.339 at 150, 0.327 at 170 (docs/voices.md)
     sentence_gap_ms = 300
 
-    def __init__(self, binary: str = PROGRAM, timeout_s: float = TOOL_TIMEOUT_S):
-        self.binary = binary
-        self.timeout_s = timeout_s
-
-    def available(self) -> bool:
-        try:
-            find_tool(self.binary, PACKAGE)
-        except ToolMissingError:
-            return False
-        return True
-
     def voices(self) -> list[VoiceInfo]:
         return [VoiceInfo(id=vid, name=name, languages=(vid.lower(), vid[:2])) for vid, name in LANGUAGES.items()]
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
-        exe = find_tool(self.binary, PACKAGE)
+        exe = self._exe()
         voice = pico_voice(spec.name or spec.language)
         level = round(100 * rate_factor(spec.rate, NATURAL_WPM))
 

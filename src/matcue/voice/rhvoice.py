@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ToolMissingError, VoiceError
+from ..errors import VoiceError
 from .base import Clip, VoiceInfo, VoiceSpec
-from .command import TOOL_TIMEOUT_S, find_tool, rate_factor, run_to_wav, speak_by_sentence
+from .command import TOOL_TIMEOUT_S, CommandBackend, rate_factor, run_to_wav, speak_by_sentence
 from .registry import quote_phrase
 
 PACKAGE = "rhvoice-english"
@@ -26,26 +26,23 @@ NATURAL_WPM = 200  # bdl at -r 100, measured on a 29-word paragraph
 LANGUAGE_CODES = {"english": "en", "russian": "ru", "ukrainian": "uk", "esperanto": "eo"}
 
 
-class RHVoiceBackend:
+class RHVoiceBackend(CommandBackend):
     """The ``RHVoice-test`` program; one subprocess per sentence (thread-safe)."""
 
+    program = PROGRAM
+    package = PACKAGE
     name = "rhvoice"
     parallel = True
     default_rate_wpm = 190  # bdl: WER 0.358 at 110, 0.230 at 150, 0.212 at 170, 0.170 at 190 (docs/voices.md)
     sentence_gap_ms = 350
 
-    def __init__(self, binary: str = PROGRAM, timeout_s: float = TOOL_TIMEOUT_S,
+    def __init__(self, binary: str | None = None, timeout_s: float = TOOL_TIMEOUT_S,
                  voice_dirs: tuple[Path, ...] = VOICE_DIRS):  # fmt: skip
-        self.binary = binary
-        self.timeout_s = timeout_s
+        super().__init__(binary, timeout_s)
         self.voice_dirs = voice_dirs
 
     def available(self) -> bool:
-        try:
-            find_tool(self.binary, PACKAGE)
-        except ToolMissingError:
-            return False
-        return bool(self.voices())
+        return super().available() and bool(self.voices())
 
     def voices(self) -> list[VoiceInfo]:
         found: dict[str, VoiceInfo] = {}
@@ -74,7 +71,7 @@ class RHVoiceBackend:
         raise VoiceError(f"no RHVoice voice for language {language!r} is installed")
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
-        exe = find_tool(self.binary, PACKAGE)
+        exe = self._exe()
         voice = spec.name or self.default_voice(spec.language)
         if spec.name and not any(v.id == voice for v in self.voices()):
             raise VoiceError(f"RHVoice cannot speak {quote_phrase(text)}: no voice {voice!r} is installed")
