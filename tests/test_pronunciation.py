@@ -85,6 +85,13 @@ def test_backend_phonemes_win_for_that_backend() -> None:
     assert speech_text("psoas", lex, "en", "flite") == "so-us"
 
 
+def test_a_voice_that_runs_exhale_together_gets_it_spelled_out() -> None:
+    lex = builtin_lexicon()
+    assert speech_text("With each exhale, let go.", lex, backend="rhvoice") == "With each ex-hale, let go."
+    assert speech_text("Inhale and reach up.", lex, backend="rhvoice") == "in-hale and reach up."
+    assert speech_text("With each exhale, let go.", lex, backend="flite") == "With each exhale, let go."
+
+
 def test_sanskrit_names_are_respelled_before_speech(fake_voice: FakeVoice) -> None:
     result = speak_all(["Pigeon, Eka Pada Rajakapotasana.", "Janu Śīrṣāsana."], VoiceSpec(backend="fake"))
     assert fake_voice.texts == ["Pigeon, ay-kah pah-dah rah-jah-kah-poh-tah-sah-nah.", "jah-noo sheer-shah-sah-nah."]

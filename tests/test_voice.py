@@ -176,11 +176,11 @@ def _only_available(monkeypatch: pytest.MonkeyPatch, names: set[str]) -> None:
 @pytest.mark.parametrize(
     ("installed", "picked"),
     [
-        ({"rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"}, "flite"),
+        ({"rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"}, "rhvoice"),
         ({"flite", "espeak-ng"}, "flite"),  # a fresh machine after scripts/setup
-        ({"rhvoice", "pico2wave", "mbrola", "espeak-ng"}, "rhvoice"),
-        ({"pico2wave", "mbrola", "espeak-ng"}, "mbrola"),
-        ({"pico2wave", "espeak-ng"}, "pico2wave"),
+        ({"pico2wave", "flite", "mbrola", "espeak-ng"}, "flite"),
+        ({"pico2wave", "mbrola", "espeak-ng"}, "pico2wave"),
+        ({"mbrola", "espeak-ng"}, "mbrola"),
         ({"espeak-ng", "pyttsx3"}, "espeak-ng"),
         ({"pyttsx3"}, "pyttsx3"),
     ],
@@ -206,10 +206,10 @@ def test_survey_lists_every_backend_and_marks_auto(monkeypatch: pytest.MonkeyPat
     for name in ("flite", "espeak-ng"):
         monkeypatch.setattr(registry.get_backend(name), "voices", lambda n=name: [VoiceInfo(n, n, ("en",))])
     survey = registry.survey_voices()
-    assert [e.name for e in survey] == ["flite", "rhvoice", "mbrola", "pico2wave", "espeak-ng", "pyttsx3"]
+    assert [e.name for e in survey] == ["rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3"]
     assert [e.name for e in survey if e.auto] == ["flite"]
     assert [e.name for e in survey if e.available] == ["flite", "espeak-ng"]
-    rhvoice = survey[1]
+    rhvoice = survey[0]
     assert rhvoice.voices == () and "setup-voices" in rhvoice.problem
     assert [e.name for e in registry.survey_voices("espeak-ng")] == ["espeak-ng"]
     assert [e.name for e in registry.survey_voices("auto")] == ["flite"]
@@ -306,6 +306,30 @@ def test_cache_key_covers_voice_settings() -> None:
         cache_key("Inhale ", base, "espeak-ng"),
     }
     assert len(keys) == 6
+
+
+def test_a_changed_default_voice_is_not_served_from_the_cache(voice_cache_dir: Path) -> None:
+    """Rendering without naming a voice keys the cache on the voice that speaks: when a
+    backend's default changes, the old default's clips are not reused."""
+
+    class Switchable(FakeVoice):
+        default = "one"
+
+        def default_voice(self, language: str) -> str:
+            return self.default
+
+    voice = Switchable()
+    previous = registry.BACKENDS["fake"]
+    registry.register_backend("fake", lambda: voice)
+    try:
+        spec = VoiceSpec(backend="fake")
+        assert speak_all(["Soften the jaw."], spec).synthesized == 1
+        assert speak_all(["Soften the jaw."], spec).synthesized == 0
+        voice.default = "two"
+        assert speak_all(["Soften the jaw."], spec).synthesized == 1
+        assert speak_all(["Soften the jaw."], VoiceSpec(backend="fake", name="one")).synthesized == 0
+    finally:
+        registry.register_backend("fake", previous)
 
 
 def test_synthesis_error_names_the_phrase(voice_cache_dir: Path) -> None:

@@ -83,7 +83,7 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--first-side", type=click.Choice(("right", "left")), help="Side played first in 'sides: both' steps."
         ),
-        click.option("--backend", metavar="NAME", help="Voice backend (rhvoice, pico2wave, flite, mbrola, espeak-ng, pyttsx3; default auto)."),
+        click.option("--backend", metavar="NAME", help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto)."),
         click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
         click.option("--rate", type=click.IntRange(60, 500), help="Speaking rate in words per minute."),
         click.option(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import VoiceError
+from ..errors import MatcueError, VoiceError
 from .base import AnyClip, CachedClip, Clip, VoiceBackend, VoiceSpec
 from .lexicon import Lexicon, default_lexicon, speech_text
 from .registry import get_backend, quote_phrase
@@ -54,6 +54,20 @@ def cache_key(text: str, spec: VoiceSpec, backend: str) -> str:
     fields = [CACHE_FORMAT_VERSION, backend, spec.name, spec.rate, spec.language, text]
     payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _voice_name(backend: object, spec: VoiceSpec) -> str | None:
+    """The voice that speaks ``spec``: its own name, else the backend's default voice for
+    the language (so changing a backend's default never reuses the old voice's clips)."""
+    if spec.name:
+        return spec.name
+    pick = getattr(backend, "default_voice", None)
+    if not callable(pick):
+        return None
+    try:
+        return str(pick(spec.language))
+    except MatcueError:  # no voice for the language: synthesis reports it
+        return None
 
 
 def cache_path(cache_dir: Path, key: str) -> Path:
@@ -123,6 +137,7 @@ def speak_all(
             raise VoiceError(f"cannot speak an empty phrase ({quote_phrase(text)})")
     backend = get_backend(spec.backend)
     resolved = replace(spec, backend=backend.name)
+    keyed = replace(resolved, name=_voice_name(backend, spec))  # the voice that will speak
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
     lex = default_lexicon() if lexicon is None else lexicon
@@ -138,7 +153,7 @@ def speak_all(
         if say in waiting:
             waiting[say].append(text)
             continue
-        path = cache_path(folder, cache_key(say, resolved, backend.name))
+        path = cache_path(folder, cache_key(say, keyed, backend.name))
         clip = load_cached(path)
         if clip is None:
             waiting[say] = [text]

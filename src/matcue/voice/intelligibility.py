@@ -100,11 +100,12 @@ def score_voice(
     """Speak ``cues`` with ``spec`` (through the cache, lexicon and normalization) and score."""
     from ..pcm import SAMPLE_RATE
     from .cache import speak_all
-    from .lexicon import Lexicon
+    from .lexicon import builtin_lexicon
 
     rec = recognizer or Recognizer()
-    # no lexicon: the cue set is plain English, and respellings are for humans, not the recognizer
-    speech = speak_all(cues, spec, cache_dir=cache_dir, lexicon=Lexicon())
+    # the built-in lexicon, as every render speaks: what is scored is what a listener hears
+    # (a project's voice/lexicon.yaml is left out, so the figure is the same on every machine)
+    speech = speak_all(cues, spec, cache_dir=cache_dir, lexicon=builtin_lexicon())
     scored = []
     for cue in cues:
         heard = rec.transcribe(speech.clips[cue], SAMPLE_RATE)

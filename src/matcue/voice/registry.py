@@ -31,11 +31,10 @@ BACKENDS: dict[str, str | Factory] = {
 }
 
 # What ``auto`` picks on Linux: the first available, clearest first, by the word error
-# rates pocketsphinx measured on the project's cue set (tests/data/cues.txt; docs/voices.md):
-# flite kal16 0.170, RHVoice bdl 0.170 (at 190 wpm), MBROLA us2 0.242, pico2wave 0.327, then espeak-ng
-# (0.77-0.83 in the issue's figures); pyttsx3 last. The issue's own figures put RHVoice
-# and pico2wave ahead of flite; on our cue set flite's kal16 voice measured clearest.
-AUTO_RANKING: tuple[str, ...] = ("flite", "rhvoice", "mbrola", "pico2wave", "espeak-ng", "pyttsx3")
+# rates pocketsphinx measured on the project's cue set (tests/data/cues.txt, 130 cues;
+# docs/voices.md): RHVoice bdl 0.117, flite rms 0.189, pico2wave 0.295, MBROLA us2 0.299,
+# then espeak-ng (0.77-0.83 in the issue's figures); pyttsx3 last.
+AUTO_RANKING: tuple[str, ...] = ("rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3")
 # The voice the set-up installs from Debian's main section, named when nothing is installed.
 SETUP_VOICE = ("flite", "flite")
 
@@ -172,8 +171,8 @@ def unknown_backend_message(name: str) -> str:
 def resolve_auto() -> VoiceBackend:
     """The clearest backend installed here.
 
-    Linux: the first available backend of :data:`AUTO_RANKING` (RHVoice, pico2wave,
-    flite, MBROLA, espeak-ng, pyttsx3). macOS and Windows: ``pyttsx3``.
+    Linux: the first available backend of :data:`AUTO_RANKING` (RHVoice, flite, pico2wave,
+    MBROLA, espeak-ng, pyttsx3). macOS and Windows: ``pyttsx3``.
     """
     if sys.platform.startswith("linux"):
         for name in AUTO_RANKING:

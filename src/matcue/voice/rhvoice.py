@@ -33,7 +33,7 @@ class RHVoiceBackend(CommandBackend):
     package = PACKAGE
     name = "rhvoice"
     parallel = True
-    default_rate_wpm = 190  # bdl: WER 0.358 at 110, 0.230 at 150, 0.212 at 170, 0.170 at 190 (docs/voices.md)
+    default_rate_wpm = 190  # bdl: WER 0.126 at 170, 0.117 at 190 on the cue set (docs/voices.md)
     sentence_gap_ms = 350
 
     def __init__(self, binary: str | None = None, timeout_s: float = TOOL_TIMEOUT_S,
