@@ -83,7 +83,10 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--first-side", type=click.Choice(("right", "left")), help="Side played first in 'sides: both' steps."
         ),
-        click.option("--backend", metavar="NAME", help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto)."),
+        click.option(
+            "--backend", metavar="NAME",
+            help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto).",
+        ),  # fmt: skip
         click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
         click.option("--rate", type=click.IntRange(60, 500), help="Speaking rate in words per minute."),
         click.option(
@@ -115,8 +118,14 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(("brief", "normal", "full")),
             help="Cue wording: brief leaves out optional cues (default normal).",
         ),
-        click.option("--countdown", type=click.IntRange(0, 60), metavar="N", help="Count the last N seconds of each hold (0 = off)."),
-        click.option("--skip", "skip_names", multiple=True, metavar="NAME", help="Leave out the step or section NAME (repeatable)."),
+        click.option(
+            "--countdown", type=click.IntRange(0, 60), metavar="N",
+            help="Count the last N seconds of each hold (0 = off).",
+        ),  # fmt: skip
+        click.option(
+            "--skip", "skip_names", multiple=True, metavar="NAME",
+            help="Leave out the step or section NAME (repeatable).",
+        ),  # fmt: skip
     ]
     for d in reversed(decorators):
         f = d(f)
@@ -450,7 +459,8 @@ def _render_people(routines, out_dir, options, voice, profile_paths, roster, wor
     click.echo(format_roster_table(results), nl=False)
     failed = sum(1 for res in results if not res.ok)
     if failed:
-        raise click.exceptions.Exit(_fail(f"{failed} of {len(results)} track{'s' if len(results) != 1 else ''} not rendered"))
+        plural = "s" if len(results) != 1 else ""
+        raise click.exceptions.Exit(_fail(f"{failed} of {len(results)} track{plural} not rendered"))
 
 
 def format_roster_table(results: list[Any]) -> str:
@@ -473,15 +483,13 @@ def _shown_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-class _RosterProgress:
-    """One progress line for a roster: tracks done of all, and the last one finished."""
+class _StatusLine:
+    """One line of status on the terminal (stderr), rewritten in place and cleared at the end."""
 
-    def __init__(self) -> None:
-        self.shown = False
+    shown = False
 
-    def __call__(self, done: int, total: int, result: Any) -> None:
-        state = "done" if result.ok else "failed"
-        sys.stderr.write(f"\rrendering tracks: {done}/{total} ({result.person} {state})\x1b[K")
+    def show(self, text: str) -> None:
+        sys.stderr.write(f"\r{text}\x1b[K")
         sys.stderr.flush()
         self.shown = True
 
@@ -490,6 +498,14 @@ class _RosterProgress:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
             self.shown = False
+
+
+class _RosterProgress(_StatusLine):
+    """One progress line for a roster: tracks done of all, and the last one finished."""
+
+    def __call__(self, done: int, total: int, result: Any) -> None:
+        state = "done" if result.ok else "failed"
+        self.show(f"rendering tracks: {done}/{total} ({result.person} {state})")
 
 
 def _parse_captions(value: str | None) -> tuple[str, ...]:
@@ -596,25 +612,16 @@ def _valid_bitrate(b: str) -> bool:
     return bool(m) and 8 <= int(m.group(1)) <= 320  # type: ignore[union-attr]
 
 
-class _Progress:
-    """A one-line progress display on the terminal (stderr)."""
+class _Progress(_StatusLine):
+    """A one-line progress display of one render on the terminal (stderr)."""
 
     def __init__(self, name: str):
         self.name = name
-        self.shown = False
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         pct = 100 * done // total if total else 100
         label = "speaking cues" if stage == "speech" else "mixing and encoding"
-        sys.stderr.write(f"\r{self.name}: {label} {pct:3d}%\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        self.show(f"{self.name}: {label} {pct:3d}%")
 
 
 @cli.command()

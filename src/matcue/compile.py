@@ -696,7 +696,8 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
         if i not in c.skipped and not any(_same_name(wanted.value, n) for n in names):
             close = difflib.get_close_matches(wanted.value, names, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
-            c.error(wanted.mark, wanted.where, f"no step or section of {routine.title!r} is named {wanted.value!r}", hint)
+            what = f"no step or section of {routine.title!r} is named {wanted.value!r}"
+            c.error(wanted.mark, wanted.where, what, hint)
     if c.problems:
         raise RoutineError(_unique(c.problems))
     return Script(

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import VoiceError
 from .base import Clip, VoiceInfo, VoiceSpec
+from .command import tail
 from .espeak import default_voice, speakable_text
 from .registry import quote_phrase
 from .wav import PcmAudio, WavFormatError, finish_clip_samples, read_audio_bytes, wav_problem
@@ -204,11 +205,8 @@ def _libespeak_present() -> bool:
     return any(ctypes.util.find_library(name) for name in ("espeak-ng", "espeak"))
 
 
-def _tail(stderr: bytes, limit: int = 300) -> str:
-    text = " ".join(stderr.decode("utf-8", errors="replace").split())
-    if not text:
-        return "no message"
-    return text if len(text) <= limit else "..." + text[-limit:]
+def _tail(stderr: bytes) -> str:
+    return tail(stderr) or "no message"
 
 
 __all__ = ["Pyttsx3Backend", "plausible_range", "worker_command"]
