@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from matcue.voice import registry
@@ -34,6 +35,24 @@ def test_cue_set_is_large_enough_to_measure_and_fair_to_the_recognizer() -> None
 def test_wer_scoring_normalizes_both_sides() -> None:
     assert words_for_scoring("Hold 30s, then switch-sides!") == ["hold", "thirty", "seconds", "then", "switch", "sides"]
     assert edit_distance("a b c d".split(), "a x c d e".split()) == 2
+
+
+@pytest.mark.realvoice
+def test_transcribing_in_worker_processes_hears_the_same_as_one_recognizer(voice_cache_dir: Path) -> None:
+    _recognizer_or_skip()
+    from matcue.pcm import SAMPLE_RATE
+    from matcue.voice.cache import speak_all
+    from matcue.voice.intelligibility import Recognizer, transcribe_all
+
+    if not registry.get_backend("flite").available():
+        pytest.skip("flite is not installed (scripts/setup installs it)")
+    cues = ["Sit tall on your mat.", "Lie on your back and rest.", "Press your foot into the strap."]
+    speech = speak_all(cues, VoiceSpec(backend="flite"))
+    clips = [np.asarray(speech.clips[c].samples) for c in cues]
+    heard = transcribe_all(clips, SAMPLE_RATE, workers=2)
+    one = Recognizer()
+    assert heard == [one.transcribe_samples(c, SAMPLE_RATE) for c in clips]  # same words, same order
+    assert "back" in heard[1] and "foot" in heard[2]  # real words were heard
 
 
 def _recognizer_or_skip() -> None:

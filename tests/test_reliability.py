@@ -443,6 +443,16 @@ def test_a_phrase_that_hangs_once_is_retried(flaky):
     voice.release.set()
 
 
+def test_a_backend_that_retries_itself_is_not_retried_again(flaky):
+    voice = FlakyVoice(PHRASE, bad_tries=1)
+    voice.retries_itself = True  # as pyttsx3: its own synthesize() already tried twice
+    flaky(voice)
+    with pytest.raises(VoiceError) as e:
+        build_timeline(ROUTINE, voice=VoiceOverrides(backend="flaky"))
+    assert str(e.value) == "the engine crashed"  # the backend's own report, not wrapped
+    assert voice.bad_tries == 0 and PHRASE not in voice.texts  # one attempt, not two
+
+
 def test_the_guard_leaves_no_trace_in_the_registry(fake_voice):
     from matcue.voice.registry import BACKENDS
 

@@ -3,8 +3,8 @@
 The subprocess backends time out on their own; a backend that runs in this process (a
 plugin registered with :func:`matcue.voice.registry.register_backend`) may not. The
 pipeline speaks through :class:`GuardedVoice`, which runs each ``synthesize`` call in a
-worker thread, waits at most ``timeout_s``, tries a failed or stuck phrase once more, and
-then raises :class:`~matcue.errors.VoiceError` naming the phrase. A stuck call is left
+worker thread, waits at most ``timeout_s``, tries a failed or stuck phrase once more
+(unless the backend sets ``retries_itself``, as pyttsx3 does), and then raises :class:`~matcue.errors.VoiceError` naming the phrase. A stuck call is left
 behind in its (daemon) thread; it cannot write a cache entry, since entries are written
 by the cache after ``synthesize`` returns.
 """
@@ -78,8 +78,10 @@ class GuardedVoice:
                 return box["clip"]  # type: ignore[no-any-return]
             if isinstance(error, (ToolMissingError, KeyboardInterrupt, SystemExit)):
                 raise error  # retrying cannot help
+            if self.attempts == 1 and isinstance(error, VoiceError):
+                raise error  # a backend that retries itself has said what it tried
             problem = str(error) or type(error).__name__
-        tries = "twice" if self.attempts == 2 else f"{self.attempts} times"
+        tries = {1: "once", 2: "twice"}.get(self.attempts, f"{self.attempts} times")
         raise VoiceError(f"voice backend {self.name!r} failed {tries} to speak {quote_phrase(text)}: {problem}")
 
 
@@ -94,7 +96,8 @@ def guarded_voice(spec: VoiceSpec, timeout_s: float | None = None) -> Iterator[V
 
     inner = get_backend(spec.backend)
     key = f"{inner.name}~guarded-{next(_ids)}"
-    guarded = GuardedVoice(inner, timeout_s)
+    # a backend that retries a failed phrase itself (pyttsx3) is not retried again
+    guarded = GuardedVoice(inner, timeout_s, attempts=1 if getattr(inner, "retries_itself", False) else ATTEMPTS)
     register_backend(key, lambda: guarded)  # type: ignore[arg-type,return-value]
     try:
         yield replace(spec, backend=key)

@@ -10,9 +10,12 @@ summed over the cues, divided by the number of reference words.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +62,10 @@ class Recognizer:
         self._decoder = Decoder(samprate=RECOGNIZER_RATE_HZ, logfn="/dev/null")
 
     def transcribe(self, clip: Clip | CachedClip, rate_hz: int) -> str:
-        pcm = to_int16(resample(np.asarray(clip.samples), rate_hz, RECOGNIZER_RATE_HZ))
+        return self.transcribe_samples(np.asarray(clip.samples), rate_hz)
+
+    def transcribe_samples(self, samples: np.ndarray, rate_hz: int) -> str:
+        pcm = to_int16(resample(samples, rate_hz, RECOGNIZER_RATE_HZ))
         pad = np.zeros(RECOGNIZER_RATE_HZ // 4, np.int16)  # a little silence either side
         d = self._decoder
         d.start_utt()
@@ -67,6 +73,30 @@ class Recognizer:
         d.end_utt()
         hyp = d.hyp()
         return hyp.hypstr if hyp is not None else ""
+
+
+_worker_recognizer: Recognizer | None = None
+
+
+def _start_worker() -> None:
+    global _worker_recognizer
+    _worker_recognizer = Recognizer()
+
+
+def _transcribe_in_worker(samples: np.ndarray, rate_hz: int) -> str:
+    assert _worker_recognizer is not None
+    return _worker_recognizer.transcribe_samples(samples, rate_hz)
+
+
+def transcribe_all(clips: Sequence[np.ndarray], rate_hz: int, workers: int | None = None) -> list[str]:
+    """What the recognizer hears in each clip, in order; ``workers`` processes (default:
+    one per core), each loading the model once."""
+    n = max(1, min(workers or os.cpu_count() or 1, len(clips)))
+    if n == 1:
+        rec = Recognizer()
+        return [rec.transcribe_samples(c, rate_hz) for c in clips]
+    with ProcessPoolExecutor(n, mp_context=get_context("spawn"), initializer=_start_worker) as pool:
+        return list(pool.map(_transcribe_in_worker, clips, [rate_hz] * len(clips), chunksize=4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +126,26 @@ def score_voice(
     *,
     recognizer: Recognizer | None = None,
     cache_dir: Path | None = None,
+    workers: int | None = None,
 ) -> VoiceScore:
-    """Speak ``cues`` with ``spec`` (through the cache, lexicon and normalization) and score."""
+    """Speak ``cues`` with ``spec`` (through the cache, lexicon and normalization) and score.
+
+    With ``recognizer``, every clip is transcribed by it, in turn; otherwise by ``workers``
+    processes (default one per core), each with its own recognizer (pocketsphinx holds
+    the GIL while it decodes, so threads would not help)."""
     from ..pcm import SAMPLE_RATE
     from .cache import speak_all
     from .lexicon import builtin_lexicon
 
-    rec = recognizer or Recognizer()
     # the built-in lexicon, as every render speaks: what is scored is what a listener hears
     # (a project's voice/lexicon.yaml is left out, so the figure is the same on every machine)
     speech = speak_all(cues, spec, cache_dir=cache_dir, lexicon=builtin_lexicon())
+    if recognizer is not None:
+        heard_all = [recognizer.transcribe(speech.clips[cue], SAMPLE_RATE) for cue in cues]
+    else:
+        heard_all = transcribe_all([np.asarray(speech.clips[cue].samples) for cue in cues], SAMPLE_RATE, workers)
     scored = []
-    for cue in cues:
-        heard = rec.transcribe(speech.clips[cue], SAMPLE_RATE)
+    for cue, heard in zip(cues, heard_all):
         ref, hyp = words_for_scoring(cue), words_for_scoring(heard)
         scored.append(CueScore(cue, heard, edit_distance(ref, hyp), len(ref)))
     return VoiceScore(speech.backend, spec.name or "(default)", spec.rate, tuple(scored))
@@ -121,5 +158,6 @@ __all__ = [
     "edit_distance",
     "read_cues",
     "score_voice",
+    "transcribe_all",
     "words_for_scoring",
 ]

@@ -79,6 +79,7 @@ class Pyttsx3Backend:
 
     name = "pyttsx3"
     parallel = True
+    retries_itself = True  # synthesize() tries a phrase twice; the guard does not add more
 
     def __init__(self, timeout_s: float | None = None, settle_s: float = SETTLE_S):
         self.timeout_s = timeout_s
