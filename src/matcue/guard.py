@@ -4,9 +4,10 @@ The subprocess backends time out on their own; a backend that runs in this proce
 plugin registered with :func:`matcue.voice.registry.register_backend`) may not. The
 pipeline speaks through :class:`GuardedVoice`, which runs each ``synthesize`` call in a
 worker thread, waits at most ``timeout_s``, tries a failed or stuck phrase once more
-(unless the backend sets ``retries_itself``, as pyttsx3 does), and then raises :class:`~matcue.errors.VoiceError` naming the phrase. A stuck call is left
-behind in its (daemon) thread; it cannot write a cache entry, since entries are written
-by the cache after ``synthesize`` returns.
+(unless the backend sets ``retries_itself``, as pyttsx3 does), and then raises
+:class:`~matcue.errors.VoiceError` naming the phrase. A stuck call is left behind in its
+(daemon) thread; it cannot write a cache entry, since entries are written by the cache
+after ``synthesize`` returns.
 """
 
 from __future__ import annotations
