@@ -31,6 +31,25 @@ def fake_voice(voice_cache_dir: Path) -> Iterator[object]:
     register_backend("fake", previous)
 
 
+# ----------------------------------------------------------------- command line
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """``run("check", "routines/x.yaml")``: the CLI through click's CliRunner, from the
+    project's root folder (so relative paths in tests name the repository's files)."""
+    from click.testing import CliRunner
+
+    from matcue.cli import cli
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
 # ----------------------------------------------------------------- isolation
 
 

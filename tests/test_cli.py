@@ -4,25 +4,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from matcue import cli as cli_module
-from matcue.cli import cli
 from matcue.timeline import EVENT_KINDS
 from matcue.voice.fake import fake_length_ms
 
 DATA = Path(__file__).parent / "data"
 GOOD = DATA / "ok" / "all-kinds.yaml"
 
-
-@pytest.fixture
-def run(monkeypatch):
-    monkeypatch.chdir(DATA.parent.parent)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def test_check_ok(run):

@@ -5,6 +5,7 @@ The figures and how they were measured: docs/voices.md. ``scripts/voicecheck`` p
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,31 @@ def test_transcribing_in_worker_processes_hears_the_same_as_one_recognizer(voice
     one = Recognizer()
     assert heard == [one.transcribe_samples(c, SAMPLE_RATE) for c in clips]  # same words, same order
     assert "back" in heard[1] and "foot" in heard[2]  # real words were heard
+
+
+@pytest.mark.realvoice
+def test_voicecheck_script_prints_the_word_error_rate(tmp_path: Path) -> None:
+    """The script end to end (its transcription workers must be able to start)."""
+    import subprocess
+    import sys
+
+    _recognizer_or_skip()
+    if not registry.get_backend("flite").available():
+        pytest.skip("flite is not installed (scripts/setup installs it)")
+    cues = tmp_path / "cues.txt"
+    cues.write_text("# two cues\nLie on your back and rest.\nBreathe into your left hip.\n")
+    root = Path(__file__).resolve().parent.parent
+    r = subprocess.run(
+        [sys.executable, str(root / "scripts" / "voicecheck.py"), "--backend", "flite", "--voice", "rms",
+         "--cues", str(cues)],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "MATCUE_CACHE_DIR": str(tmp_path / "c")},
+        timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    header, row = r.stdout.splitlines()
+    assert header.endswith("(2 cues)")
+    backend, voice, rate, wer = row.split()
+    assert (backend, voice, rate) == ("flite", "rms", "150") and 0.0 <= float(wer) <= 1.0
 
 
 def _recognizer_or_skip() -> None:

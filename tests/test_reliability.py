@@ -30,15 +30,6 @@ ROOT = DATA.parent.parent
 FAKE = VoiceOverrides(backend="fake")
 
 
-@pytest.fixture
-def run(monkeypatch):
-    monkeypatch.chdir(ROOT)
-
-    def invoke(*args: str):
-        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
-
 
 def _messages(exc: pytest.ExceptionInfo[RoutineError]) -> list[str]:
     return [str(p) for p in exc.value.problems]

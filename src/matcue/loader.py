@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -289,6 +289,26 @@ def _leveled(conv: Conv) -> Conv:
     return wrapped
 
 
+def _each(ctx: _Ctx, items: Iterable[tuple[Node, str]], convert: Callable[[Node, str], T]) -> list[T]:
+    """Convert every ``(node, where)`` of a list; record every problem, then fail if any."""
+    out: list[T] = []
+    failed = False
+    for item, w in items:
+        ctx.visit(item, w)
+        try:
+            out.append(convert(item, w))
+        except _Fail:
+            failed = True
+    if failed:
+        raise _Fail()
+    return out
+
+
+def _indexed(node: SequenceNode, where: str) -> Iterator[tuple[Node, str]]:
+    """``(item, "where[i]")`` for each item of a YAML list."""
+    return ((item, f"{where}[{i}]") for i, item in enumerate(node.value))
+
+
 def _level_map(ctx: _Ctx, node: MappingNode, where: str, conv: Conv) -> Leveled[Any]:
     values: list[tuple[str, Any]] = []
     failed = False
@@ -320,18 +340,8 @@ def _levels_list(ctx: _Ctx, node: Node, where: str) -> tuple[str, ...]:
         items = list(node.value)
     else:
         raise ctx.error(node, where, f"expected a list of levels, got {_describe(node)}")
-    out = []
-    failed = False
-    for i, item in enumerate(items):
-        w = f"{where}[{i}]" if isinstance(node, SequenceNode) else where
-        ctx.visit(item, w)
-        try:
-            out.append(_level(ctx, item, w))
-        except _Fail:
-            failed = True
-    if failed:
-        raise _Fail()
-    return tuple(out)
+    sub = (lambda i: f"{where}[{i}]") if isinstance(node, SequenceNode) else (lambda i: where)
+    return tuple(_each(ctx, ((item, sub(i)) for i, item in enumerate(items)), lambda n, w: _level(ctx, n, w)))
 
 
 def _level(ctx: _Ctx, node: Node, where: str) -> str:
@@ -544,19 +554,12 @@ _DURING_KEYS = {"at": _leveled(_at), "say": _leveled(_spoken), "optional": _leve
 def _during(ctx: _Ctx, node: Node, where: str) -> tuple[During, ...]:
     if not isinstance(node, SequenceNode):
         raise ctx.error(node, where, f"expected a list of cues like '- at: 15s', got {_describe(node)}")
-    out: list[During] = []
-    failed = False
-    for i, item in enumerate(node.value):
-        w = f"{where}[{i}]"
-        ctx.visit(item, w)
-        try:
-            f = _fields(ctx, item, w, _DURING_KEYS, required=("at", "say"), what="a cue like {at: 15s, say: ...}")
-            out.append(During(f["at"], f["say"], ctx.mark(item), w, f.get("optional", False)))
-        except _Fail:
-            failed = True
-    if failed:
-        raise _Fail()
-    return tuple(out)
+
+    def cue(item: Node, w: str) -> During:
+        f = _fields(ctx, item, w, _DURING_KEYS, required=("at", "say"), what="a cue like {at: 15s, say: ...}")
+        return During(f["at"], f["say"], ctx.mark(item), w, f.get("optional", False))
+
+    return tuple(_each(ctx, _indexed(node, where), cue))
 
 
 # ----------------------------------------------------------------------------- steps
@@ -662,18 +665,7 @@ def _kind_of(ctx: _Ctx, node: MappingNode, where: str) -> str:
 def _steps(ctx: _Ctx, node: Node, where: str) -> list[Step]:
     if not isinstance(node, SequenceNode):
         raise ctx.error(node, where, f"expected a list of steps, got {_describe(node)}")
-    out: list[Step] = []
-    failed = False
-    for i, item in enumerate(node.value):
-        w = f"{where}[{i}]"
-        ctx.visit(item, w)
-        try:
-            out.extend(_step(ctx, item, w))
-        except _Fail:
-            failed = True
-    if failed:
-        raise _Fail()
-    return out
+    return [step for made in _each(ctx, _indexed(node, where), lambda n, w: _step(ctx, n, w)) for step in made]
 
 
 def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:

@@ -38,6 +38,7 @@ from .loader import (
     _Ctx,
     _describe,
     _duration,
+    _each,
     _Fail,
     _fields,
     _int,
@@ -158,16 +159,8 @@ def _skip(ctx: _Ctx, node: Node, where: str) -> tuple[Text, ...]:
         if not isinstance(node, SequenceNode):
             raise ctx.error(node, where, f"expected a list of step or section names, got {_describe(node)}")
         items = list(node.value)
-    out = []
-    failed = False
-    for i, item in enumerate(items):
-        try:
-            out.append(_text(ctx, item, f"{where}[{i}]"))
-        except _Fail:
-            failed = True
-    if failed:
-        raise _Fail()
-    return tuple(out)
+    named = ((item, f"{where}[{i}]") for i, item in enumerate(items))
+    return tuple(_each(ctx, named, lambda n, w: _text(ctx, n, w)))
 
 
 _PROFILE_SCHEMA = {

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,15 +52,20 @@ def edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
     return prev[-1]
 
 
+def require_pocketsphinx() -> Any:
+    """pocketsphinx's ``Decoder`` class, or MatcueError saying how to install it."""
+    try:
+        from pocketsphinx import Decoder
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MatcueError("pocketsphinx is not installed (pip install pocketsphinx, or '.[test]')") from exc
+    return Decoder
+
+
 class Recognizer:
     """pocketsphinx with its bundled US English model (one decoder, reused)."""
 
     def __init__(self) -> None:
-        try:
-            from pocketsphinx import Decoder
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise MatcueError("pocketsphinx is not installed (pip install pocketsphinx, or '.[test]')") from exc
-        self._decoder = Decoder(samprate=RECOGNIZER_RATE_HZ, logfn="/dev/null")
+        self._decoder = require_pocketsphinx()(samprate=RECOGNIZER_RATE_HZ, logfn="/dev/null")
 
     def transcribe(self, clip: Clip | CachedClip, rate_hz: int) -> str:
         return self.transcribe_samples(np.asarray(clip.samples), rate_hz)
@@ -91,6 +97,7 @@ def _transcribe_in_worker(samples: np.ndarray, rate_hz: int) -> str:
 def transcribe_all(clips: Sequence[np.ndarray], rate_hz: int, workers: int | None = None) -> list[str]:
     """What the recognizer hears in each clip, in order; ``workers`` processes (default:
     one per core), each loading the model once."""
+    require_pocketsphinx()  # here, with the install hint, not as a broken worker pool
     n = max(1, min(workers or os.cpu_count() or 1, len(clips)))
     if n == 1:
         rec = Recognizer()
@@ -157,6 +164,7 @@ __all__ = [
     "VoiceScore",
     "edit_distance",
     "read_cues",
+    "require_pocketsphinx",
     "score_voice",
     "transcribe_all",
     "words_for_scoring",
