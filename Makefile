@@ -6,10 +6,8 @@ setup:
 test:
 	scripts/test -q
 
-lint: setup
-	.venv/bin/python -m pip install -q ruff mypy types-PyYAML
-	.venv/bin/ruff check src tests
-	.venv/bin/mypy src/matcue
+lint:
+	scripts/lint
 
 demo:
 	scripts/demo
