@@ -33,7 +33,7 @@ def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
     assert out.exists() and any(out.iterdir()), "the render never started writing"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert err.strip().endswith("Interrupted.")
     assert list(out.iterdir()) == []  # no .mp3, no temporary file
 
