@@ -141,9 +141,7 @@ def test_whole_tag_of_one_part_keeps_every_field_but_the_seek_table(built, tmp_p
     t = tag.offset
     assert rebuilt[: t + 16] == tag.frame[: t + 16]
     assert rebuilt[t + 116 : t + 154] == tag.frame[t + 116 : t + 154]  # delay, padding, sizes, CRC
-    zeroed = bytearray(rebuilt[:190])
-    zeroed[t + 154 : t + 156] = b"\0\0"
-    assert int.from_bytes(rebuilt[t + 154 : t + 156], "big") == mp3join.crc16(bytes(zeroed))
+    assert int.from_bytes(rebuilt[t + 154 : t + 156], "big") == mp3join.crc16(rebuilt[: t + 154])
     toc_a, toc_b = rebuilt[t + 16 : t + 116], tag.frame[t + 16 : t + 116]
     assert all(abs(x - y) <= 3 for x, y in zip(toc_a, toc_b))
     assert list(toc_a) == sorted(toc_a)

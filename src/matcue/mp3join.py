@@ -8,6 +8,18 @@ music length and CRC (combined from the parts' own CRCs, never recomputed over t
 and the tag's own CRC. Decoders that honour the LAME tag (ffmpeg, most players) then
 trim exactly the first part's delay and the last part's padding.
 
+The tag's own CRC covers every byte of the tag frame before the CRC field, as LAME
+computes it: 190 bytes in a stereo MPEG-1 frame (32 bytes of side information), 175 in a
+mono one (17 bytes). ffmpeg, when it writes the tag, takes 190 bytes in every frame, so
+:func:`reseal` puts LAME's CRC into a mono part ffmpeg wrote. eyeD3 checks the CRC of the
+first 190 bytes against bytes 190-191 in every frame; in a mono frame those bytes lie in
+the frame's unused remainder after the tag, so :func:`seal` writes that CRC there too
+(:data:`COMPAT_CRC_AT`) and both readings agree.
+
+Under 64 kbps a frame is too short for the tag and those two bytes (192 bytes at least):
+the tag frame then takes the lowest bitrate at which they fit, 64 kbps, as ffmpeg does
+for its tag (:func:`tag_header`). Decoders skip the tag frame; the audio is untouched.
+
 What the parts leave at each join — the earlier part's end padding and the later part's
 encoder delay, ``padding + ENCODER_DELAY`` samples — the renderer takes out of a silence
 in the PCM it feeds the later part, so the decoded track is sample-aligned with the mix.
@@ -27,8 +39,13 @@ SAMPLES_PER_FRAME = 1152
 ENCODER_DELAY = 576  # LAME's encoder delay, written in the tag
 _BITRATES_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _RATES_HZ = (44100, 48000, 32000)
-_TAG_CRC_BYTES = 190  # the LAME tag CRC covers the first 190 bytes of the tag frame
 _TOC_SIZE = 100
+TAG_CRC_AT = 154  # the tag CRC field, from "Info"/"Xing"; it covers every byte before it
+LAME_TAG_END = TAG_CRC_AT + 2  # the Info/LAME tag ends here (from "Info"/"Xing")
+COMPAT_CRC_AT = 190  # where a reader that assumes stereo MPEG-1 looks for the tag CRC
+_STEREO_MODES = {0b00: 1, 0b01: 3, 0b10: 2, 0b11: 0}  # header mode -> LAME tag stereo mode
+_SOURCE_44K = 1  # LAME tag source sample frequency: 44.1 kHz
+_VBR_METHOD_CBR = 1
 
 
 class JoinError(ValueError):
@@ -150,8 +167,7 @@ def whole_tag(tags: list[Tag], sizes: np.ndarray) -> bytes:
     for tag in tags:
         crc = crc16_combine(crc, tag.audio_crc, tag.audio_bytes)
     struct.pack_into(">IHH", frame, t + 148, total_bytes, crc, 0)
-    # the tag CRC covers the first 190 bytes, computed (as ffmpeg does) with its own field at 0
-    struct.pack_into(">H", frame, t + 154, crc16(bytes(frame[:_TAG_CRC_BYTES])))
+    seal(frame, t)
     return bytes(frame)
 
 
@@ -175,32 +191,69 @@ def info_frame(
     music_crc: int,
     encoder: bytes = b"LAME3.100",
 ) -> bytes:
-    """A CBR Info/LAME tag frame (as ffmpeg writes it) for audio frames of ``sizes`` bytes.
+    """A CBR Info/LAME tag frame (as LAME writes it) for audio frames of ``sizes`` bytes.
 
     ``first_header`` is the header of the first audio frame: the tag frame has the same
-    bitrate and mode, without the padding bit. Decoders read the encoder delay and end
-    padding from it and trim them, so the decoded length is exact.
+    mode, without the padding bit, at the same bitrate or the lowest one above at which
+    the tag fits (:func:`tag_header`). Decoders read the encoder delay and end padding
+    from it and trim them, so the decoded length is exact.
     """
-    header = first_header & ~(1 << 9) & ~(1 << 16)  # no padding slot, no CRC-protection flag
-    header |= 1 << 16  # protection bit set = no CRC
+    header = tag_header(first_header)
     frame = bytearray(frame_size(header))
-    mono = (header >> 6) & 3 == 3
-    t = 4 + (17 if mono else 32)
-    if t + 156 > len(frame):
-        raise JoinError("the bitrate is too low for an Info tag frame")
+    t = tag_offset(header)
     struct.pack_into(">I", frame, 0, header)
     frame[t : t + 4] = b"Info"
     struct.pack_into(">I", frame, t + 4, 0x0F)  # frames, bytes, TOC and quality present
     frame[t + 120 : t + 120 + len(encoder[:9])] = encoder[:9]
-    tag = Tag(bytes(frame), t, delay, padding, len(frame), 0)
-    parts_sizes = sizes
-    total_bytes = len(frame) + int(np.sum(np.asarray(parts_sizes, dtype=np.int64)))
-    struct.pack_into(">II", frame, t + 8, len(parts_sizes), total_bytes)
-    frame[t + 16 : t + 16 + _TOC_SIZE] = _toc(len(frame), parts_sizes, total_bytes)
-    frame[t + 141 : t + 144] = ((tag.delay << 12) | min(padding, 0xFFF)).to_bytes(3, "big")
-    struct.pack_into(">IHH", frame, t + 148, total_bytes, music_crc, 0)
-    struct.pack_into(">H", frame, t + 154, crc16(bytes(frame[:_TAG_CRC_BYTES])))
+    frame[t + 129] = _VBR_METHOD_CBR  # tag revision 0
+    frame[t + 140] = min(255, _BITRATES_KBPS[(first_header >> 12) & 0xF])
+    frame[t + 144] = _SOURCE_44K << 6 | _STEREO_MODES[(first_header >> 6) & 3] << 2
+    total_bytes = len(frame) + int(np.sum(np.asarray(sizes, dtype=np.int64)))
+    struct.pack_into(">II", frame, t + 8, len(sizes), total_bytes)
+    frame[t + 16 : t + 16 + _TOC_SIZE] = _toc(len(frame), sizes, total_bytes)
+    frame[t + 141 : t + 144] = ((delay << 12) | min(padding, 0xFFF)).to_bytes(3, "big")
+    struct.pack_into(">IH", frame, t + 148, total_bytes, music_crc)
+    seal(frame, t)
     return bytes(frame)
+
+
+def tag_offset(header: int) -> int:
+    """Where "Info"/"Xing" starts in an MPEG-1 frame: after the header and side information."""
+    return 4 + (17 if (header >> 6) & 3 == 3 else 32)
+
+
+def tag_header(audio_header: int) -> int:
+    """The tag frame's header for a stream whose frames have ``audio_header``: the same
+    version, rate and mode, no padding slot, no CRC protection, at the audio's bitrate or
+    the lowest above it at which the Info/LAME tag and the CRC at byte 190 fit."""
+    frame_size(audio_header)  # JoinError if not an MPEG-1 Layer III header
+    base = (audio_header & ~(1 << 9) & ~(0xF << 12)) | 1 << 16  # protection bit set = no CRC
+    for index in range((audio_header >> 12) & 0xF, 15):
+        header = base | index << 12
+        if max(tag_offset(header) + LAME_TAG_END, COMPAT_CRC_AT + 2) <= frame_size(header):
+            return header
+    raise JoinError(f"no bitrate fits an Info tag frame for {audio_header:#010x}")  # cannot happen
+
+
+def seal(frame: bytearray, offset: int) -> None:
+    """Write the tag CRC of a tag frame whose "Info"/"Xing" is at ``offset``, last.
+
+    The CRC-16 of every byte before the CRC field (LAME's rule); in a mono frame also the
+    CRC-16 of the first 190 bytes at byte 190, after the tag (see the module docstring).
+    """
+    at = offset + TAG_CRC_AT
+    struct.pack_into(">H", frame, at, crc16(bytes(frame[:at])))
+    if at < COMPAT_CRC_AT and COMPAT_CRC_AT + 2 <= len(frame):
+        struct.pack_into(">H", frame, COMPAT_CRC_AT, crc16(bytes(frame[:COMPAT_CRC_AT])))
+
+
+def reseal(path: Path) -> None:
+    """Rewrite the tag CRC of the part ``path`` (see :func:`seal`)."""
+    tag = read_tag(path)
+    frame = bytearray(tag.frame)
+    seal(frame, tag.offset)
+    with open(path, "r+b") as f:
+        f.write(frame)
 
 
 # --- CRC-16/ARC (ffmpeg's AV_CRC_16_ANSI_LE): table, and combination without the data --

@@ -771,6 +771,8 @@ def _encode_ffmpeg(job: _Job, exe: str, bitrate: str, parts: list[tuple[int, int
                 mp3join.join_into(tmp, paths[1:])
             else:  # an encoder that pads differently: fall back to one stream
                 _encode_ffmpeg(job, exe, bitrate, [(0, ms_to_samples(job.total_ms))], tmp, out)
+        else:
+            mp3join.reseal(tmp)  # ffmpeg's tag CRC takes 190 bytes, also in a mono frame
     finally:
         for sink in sinks:
             sink.abort()
@@ -781,7 +783,7 @@ def _encode_ffmpeg(job: _Job, exe: str, bitrate: str, parts: list[tuple[int, int
 def _encode_lame(job: _Job, kbps: int, parts: list[tuple[int, int]], tmp: Path, out: Path) -> None:
     """LAME in this process, one thread per part; the parts' frames are joined behind one
     Info/LAME tag frame written for the whole (delay, end padding, sizes, seek table)."""
-    reserve = mp3join.frame_size(_header(kbps))
+    reserve = mp3join.frame_size(mp3join.tag_header(_header(kbps, job.channels)))
     paths = [tmp] + [_create_temp(out) for _ in parts[1:]]
     sinks: list[_LameSink] = []
     try:
@@ -802,12 +804,11 @@ def _encode_lame(job: _Job, kbps: int, parts: list[tuple[int, int]], tmp: Path, 
             for sink, part_sizes in zip(sinks, sizes):
                 crc = mp3join.crc16_combine(crc, sink.music_crc, int(part_sizes.sum(dtype=np.int64)))
             first_header = mp3join.first_header(tmp, reserve)
+            frame = mp3join.info_frame(first_header, np.concatenate(sizes), mp3join.ENCODER_DELAY, pads[-1], crc)
+            if len(frame) != reserve:  # cannot happen: LAME keeps the mode it was given
+                raise RenderError(f"the Info tag frame takes {len(frame)} bytes, {reserve} were kept for it")
             f.seek(0)
-            f.write(
-                mp3join.info_frame(
-                    first_header, np.concatenate(sizes), mp3join.ENCODER_DELAY, pads[-1], crc
-                )
-            )
+            f.write(frame)
     finally:
         for sink in sinks:
             if not sink.file.closed:
@@ -820,10 +821,11 @@ def _joinable(delays: list[int], pads: list[int]) -> bool:
     return all(d == mp3join.ENCODER_DELAY for d in delays) and all(p == JOIN_PADDING for p in pads[:-1])
 
 
-def _header(kbps: int) -> int:
-    """An MPEG-1 Layer III frame header at ``kbps``, 44.1 kHz, mono, no CRC, no padding
-    (its size is the size of every unpadded frame at that bitrate, mono or stereo)."""
-    return 0xFFFB0000 | (_LAME_KBPS.index(kbps) + 1) << 12 | 0b11 << 6
+def _header(kbps: int, channels: int = 1) -> int:
+    """An MPEG-1 Layer III frame header at ``kbps``, 44.1 kHz, mono (or joint stereo), no
+    CRC, no padding (its size is the size of every unpadded frame at that bitrate)."""
+    mode = 0b11 if channels == 1 else 0b01
+    return 0xFFFB0000 | (_LAME_KBPS.index(kbps) + 1) << 12 | mode << 6
 
 
 def _create_temp(out_path: Path) -> Path:
