@@ -21,6 +21,7 @@ Factory = Callable[[], VoiceBackend]
 
 # name -> "module:Class" (imported on first use) or a factory callable
 BACKENDS: dict[str, str | Factory] = {
+    "hibari": "matcue.voice.hibari_backend:HibariBackend",
     "espeak-ng": "matcue.voice.espeak:EspeakBackend",
     "pyttsx3": "matcue.voice.pyttsx3_backend:Pyttsx3Backend",
     "fake": "matcue.voice.fake:FakeVoice",
@@ -31,10 +32,13 @@ BACKENDS: dict[str, str | Factory] = {
 }
 
 # What ``auto`` picks on Linux: the first available, clearest first, by the word error
-# rates pocketsphinx measured on the project's cue set (tests/data/cues.txt, 130 cues;
-# docs/voices.md): RHVoice bdl 0.117, flite rms 0.189, pico2wave 0.295, MBROLA us2 0.299,
+# rates measured on the project's cue set (tests/data/cues.txt, 130 cues; docs/voices.md):
+# hibari (the neural voice installed with matcue; clearest in noise by far), then by
+# pocketsphinx: RHVoice bdl 0.117, flite rms 0.189, pico2wave 0.295, MBROLA us2 0.299,
 # then espeak-ng (0.77-0.83 in the issue's figures); pyttsx3 last.
-AUTO_RANKING: tuple[str, ...] = ("rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3")
+AUTO_RANKING: tuple[str, ...] = ("hibari", "rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3")
+# Elsewhere (macOS, Windows): hibari, else the platform's voices.
+OTHER_PLATFORMS_RANKING: tuple[str, ...] = ("hibari", "pyttsx3")
 # The voice the set-up installs from Debian's main section, named when nothing is installed.
 SETUP_VOICE = ("flite", "flite")
 
@@ -139,6 +143,7 @@ def survey_voices(name: str | None = None) -> list[BackendVoices]:
 
 
 _INSTALL_HINTS = {
+    "hibari": "pip install hibari-tts (a dependency of matcue)",
     "espeak-ng": "apt-get install espeak-ng",
     "flite": "apt-get install flite (scripts/setup)",
     "rhvoice": "apt-get install rhvoice rhvoice-english (contrib/non-free: scripts/setup-voices)",
@@ -171,8 +176,10 @@ def unknown_backend_message(name: str) -> str:
 def resolve_auto() -> VoiceBackend:
     """The clearest backend installed here.
 
-    Linux: the first available backend of :data:`AUTO_RANKING` (RHVoice, flite, pico2wave,
-    MBROLA, espeak-ng, pyttsx3). macOS and Windows: ``pyttsx3``.
+    Linux: the first available backend of :data:`AUTO_RANKING` (hibari, RHVoice, flite,
+    pico2wave, MBROLA, espeak-ng, pyttsx3). macOS and Windows: hibari, else ``pyttsx3``.
+    A backend that is installed but cannot work here (hibari without a working onnxruntime
+    or with a damaged model file) is not available, so ``auto`` falls to the next one.
     """
     if sys.platform.startswith("linux"):
         for name in AUTO_RANKING:
@@ -182,9 +189,11 @@ def resolve_auto() -> VoiceBackend:
             if candidate.available():
                 return candidate
         raise ToolMissingError(*SETUP_VOICE)
-    candidate = get_backend("pyttsx3")
-    if candidate.available():
-        return candidate
+    for name in OTHER_PLATFORMS_RANKING:
+        if name in BACKENDS:
+            candidate = get_backend(name)
+            if candidate.available():
+                return candidate
     raise VoiceError(
         "no voice backend is available: install pyttsx3 (pip install pyttsx3)"
         " or espeak-ng and choose it with --backend espeak-ng"
