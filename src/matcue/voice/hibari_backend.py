@@ -48,6 +48,7 @@ NATURAL_WPM = 206
 MAX_PHONEMES = 400  # the longest phoneme string hibari gives the model at once
 TRIM_BELOW_PEAK_DB = -45.0
 _LETTER = re.compile(r"[^\W\d_]")  # a phoneme string with no letter has nothing to say
+_INLINE_PHONEMES = re.compile(r"\[([^\]]+)\]\(/([^)]*)/\)")  # [word](/phonemes/), from the lexicon
 
 
 class ModelLoadError(VoiceError):
@@ -260,6 +261,11 @@ class HibariBackend:
         if not spec.language.lower().startswith("en"):
             raise VoiceError(f"hibari speaks English only, not {spec.language!r} (choose another --backend)")
         tts = self.model(spec.name or DEFAULT_VOICE)
+        for m in _INLINE_PHONEMES.finditer(text):
+            unknown = sorted(set(m.group(2)) - set(tts.vocab) - {" "})
+            if unknown:
+                raise VoiceError(f"hibari has no phoneme {' '.join(map(repr, unknown))} (in the lexicon's"
+                                 f" /{m.group(2)}/ for {m.group(1)!r}; misaki/Kokoro phonemes only)")  # fmt: skip
         speed = rate_factor(spec.rate, NATURAL_WPM)
 
         def speak_one(sentence: str) -> np.ndarray:

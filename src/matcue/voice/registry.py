@@ -21,7 +21,6 @@ Factory = Callable[[], VoiceBackend]
 
 # name -> "module:Class" (imported on first use) or a factory callable
 BACKENDS: dict[str, str | Factory] = {
-    "hibari": "matcue.voice.hibari_backend:HibariBackend",
     "espeak-ng": "matcue.voice.espeak:EspeakBackend",
     "pyttsx3": "matcue.voice.pyttsx3_backend:Pyttsx3Backend",
     "fake": "matcue.voice.fake:FakeVoice",
@@ -29,6 +28,7 @@ BACKENDS: dict[str, str | Factory] = {
     "rhvoice": "matcue.voice.rhvoice:RHVoiceBackend",
     "pico2wave": "matcue.voice.pico:PicoBackend",
     "mbrola": "matcue.voice.mbrola:MbrolaBackend",
+    "hibari": "matcue.voice.hibari_backend:HibariBackend",
 }
 
 # What ``auto`` picks on Linux: the first available, clearest first, by the word error
@@ -52,6 +52,7 @@ class BackendVoices:
     voices: tuple[VoiceInfo, ...] = ()
     auto: bool = False  # the backend ``auto`` picks here
     problem: str = ""  # why it is unavailable or could not list its voices
+    details: tuple[str, ...] = ()  # more lines to show (hibari: its model file, whether it loads)
 
 _instances: dict[str, VoiceBackend] = {}
 _lock = threading.RLock()
@@ -131,15 +132,33 @@ def survey_voices(name: str | None = None) -> list[BackendVoices]:
             out.append(BackendVoices(n, False, auto=n == auto_name, problem=str(exc)))
             continue
         if not ok:
-            out.append(BackendVoices(n, False, auto=False, problem=_install_hint(n)))
+            out.append(BackendVoices(n, False, auto=False, problem=unavailable_reason(backend, n)))
             continue
         try:
             found = tuple(backend.voices())
         except MatcueError as exc:
             out.append(BackendVoices(n, True, auto=n == auto_name, problem=str(exc)))
             continue
-        out.append(BackendVoices(n, True, found, auto=n == auto_name))
+        out.append(BackendVoices(n, True, found, auto=n == auto_name, details=tuple(load_report(backend))))
     return out
+
+
+def unavailable_reason(backend: VoiceBackend, name: str) -> str:
+    """Why ``backend`` cannot speak here: its own account (``problem()``) or the install hint."""
+    own = getattr(backend, "problem", None)
+    reason = own() if callable(own) else ""
+    return str(reason) if reason else _install_hint(name)
+
+
+def load_report(backend: VoiceBackend) -> list[str]:
+    """For a backend with a model (hibari): each model file, and whether it loads (it is
+    loaded here, once per process); [] for the others."""
+    describe = getattr(backend, "describe", None)
+    check = getattr(backend, "load_problem", None)
+    if not callable(describe) or not callable(check):
+        return []
+    problem = check()
+    return [*describe(), f"model loads: {'yes' if not problem else 'no: ' + problem}"]
 
 
 _INSTALL_HINTS = {
@@ -217,10 +236,12 @@ __all__ = [
     "backend_names",
     "get_backend",
     "list_voices",
+    "load_report",
     "quote_phrase",
     "register_backend",
     "resolve_auto",
     "survey_voices",
+    "unavailable_reason",
     "unknown_backend_message",
     "unregister_backend",
 ]
