@@ -119,8 +119,7 @@ def whisper_model_dir(cache_root: Path | None = None) -> Path:
     else:
         root = cache_root or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matcue"
         target = root / "whisper-base"
-    model = target / "model.bin"
-    if model.is_file() and model.stat().st_size == want and all((target / n).is_file() for n in WHISPER_FILES):
+    if _whisper_dir_ok(target, want):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=target.parent))
@@ -132,12 +131,22 @@ def whisper_model_dir(cache_root: Path | None = None) -> Path:
         for name, src_path in files.items():
             shutil.copyfile(src_path, tmp / name)
         if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not _whisper_dir_ok(target, want):  # another process joined it first: fine
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _whisper_dir_ok(folder: Path, model_bytes: int) -> bool:
+    model = folder / "model.bin"
+    complete = all((folder / n).is_file() for n in WHISPER_FILES)
+    return complete and model.is_file() and model.stat().st_size == model_bytes
 
 
 def require_whisper() -> Any:
