@@ -292,7 +292,7 @@ def test_voice_errors_reach_the_user_located_and_without_a_traceback(run, tmp_pa
     assert r.exit_code == 1, r.output
     assert "hibari voice 'emma' is not on this machine" in r.output
     assert "Traceback" not in r.output
-    assert not list((tmp_path / "out").glob("*.mp3")) if (tmp_path / "out").exists() else True
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.mp3"))
 
 
 def test_unknown_judge_is_an_error() -> None:
@@ -300,3 +300,13 @@ def test_unknown_judge_is_an_error() -> None:
 
     with pytest.raises(MatcueError, match="unknown judge"):
         make_recognizer("ears")
+
+
+def test_a_20000_character_cue_is_a_located_error_before_any_voice(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    routine = tmp_path / "long.yaml"
+    text = ("Breathe in slowly and let the shoulders soften. " * 420)[:20_000]
+    routine.write_text(f'title: T\nvoice: {{backend: hibari}}\nsteps:\n  - say: "{text}"\n')
+    r = run("render", str(routine), "-o", str(tmp_path / "out"))
+    assert r.exit_code == 1
+    assert f"{routine}:4:10: steps[0].say: text is 20000 characters long" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "out").exists()
