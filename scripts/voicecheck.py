@@ -61,23 +61,28 @@ def main() -> None:
             require_judge(judge)  # fails here, with the install hint, when it is missing
         columns = [(j, snr) for j in judges for snr in levels]
         heads = [f"{j[:7]}{'' if snr is None else f'@{snr:g}dB'}" for j, snr in columns]
+        specs = [VoiceSpec(backend=b, name=v, rate=rate) for b, v in runs
+                 for rate in args.rate or [getattr(get_backend(b), "default_rate_wpm", 150)]]  # fmt: skip
+        wers: dict[tuple[int, int], float] = {}
+        names: dict[int, str] = {}
+        # column by column (every voice clean by the first judge first), each figure on
+        # stderr as soon as it is measured, the table at the end
+        for c, (judge, snr) in enumerate(columns):
+            for r, spec in enumerate(specs):
+                score = score_voice(cues, spec, judge=judge, snr_db=snr)  # one process per core
+                wers[r, c], names[r] = score.wer, score.voice
+                print(f"  {spec.backend} {score.voice} {spec.rate} wpm, {heads[c]}: {score.wer:.3f}",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                if args.verbose:
+                    for cue in score.cues:
+                        if cue.errors:
+                            print(f"    [{judge} {snr}] {cue.errors}/{cue.words}  said: {cue.cue}\n"
+                                  f"          heard: {cue.heard}", file=sys.stderr)
         print(f"{'backend':<10} {'voice':<12} {'rate':>4}  " + "  ".join(f"{h:>12}" for h in heads)
               + f"  ({len(cues)} cues)")
-        for backend, voice in runs:
-            rates = args.rate or [getattr(get_backend(backend), "default_rate_wpm", 150)]
-            for rate in rates:
-                spec = VoiceSpec(backend=backend, name=voice, rate=rate)
-                row, name = [], voice or "(default)"
-                for judge, snr in columns:
-                    score = score_voice(cues, spec, judge=judge, snr_db=snr)  # one process per core
-                    row.append(score.wer)
-                    name = score.voice
-                    if args.verbose:
-                        for c in score.cues:
-                            if c.errors:
-                                print(f"    [{judge} {snr}] {c.errors}/{c.words}  said: {c.cue}\n"
-                                      f"          heard: {c.heard}", file=sys.stderr)
-                print(f"{backend:<10} {name:<12} {rate:>4}  " + "  ".join(f"{w:>12.3f}" for w in row), flush=True)
+        for r, spec in enumerate(specs):
+            row = "  ".join(f"{wers[r, c]:>12.3f}" for c in range(len(columns)))
+            print(f"{spec.backend:<10} {names[r]:<12} {spec.rate:>4}  {row}", flush=True)
     except MatcueError as e:
         print(f"voicecheck: {e}", file=sys.stderr)
         sys.exit(1)
