@@ -11,7 +11,11 @@ during cues, reps, rests, a closing rest), then measures, in one run:
 - a naive peer as common guided-audio generators are built: every stretch between two
   event boundaries a pydub segment (silence with that stretch's sounds overlaid),
   appended to the track with ``+`` in a loop, then one export;
-- a warm render after changing one cue: how many phrases were synthesized.
+- a warm render after changing one cue: how many phrases were synthesized;
+- the voices (``--voices``, default hibari and flite): a cold render of the 60-minute
+  routine with each (``--backend``), its synthesis time (cold minus warm wall time), the
+  seconds of speech synthesized and the real-time factor (synthesis time / speech time),
+  and peak RSS cold and warm (warm: every phrase cached, so the model is never loaded).
 
 Run through ``scripts/bench``; every figure printed is measured here and now.
 """
@@ -153,10 +157,40 @@ def median(xs: list[float]) -> float:
 # --- the three contenders ----------------------------------------------------------
 
 
-def matcue_render(routine: Path, out: Path, cache: Path) -> tuple[float, float]:
+def matcue_render(routine: Path, out: Path, cache: Path, backend: str | None = None) -> tuple[float, float]:
     env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
-    wall, rss, _ = run_measured([str(ROOT / ".venv/bin/matcue"), "render", str(routine), "-o", str(out)], env)
+    extra = ["--backend", backend] if backend else []
+    wall, rss, _ = run_measured([str(ROOT / ".venv/bin/matcue"), "render", str(routine), "-o", str(out), *extra], env)
     return wall, rss
+
+
+def cached_speech_s(cache: Path) -> float:
+    """Seconds of speech held in a speech cache folder (every entry: int16 at 44.1 kHz)."""
+    import numpy as np
+
+    return sum(len(np.load(p, mmap_mode="r")) for p in cache.glob("*.npy")) / 44100
+
+
+def voice_costs(minutes: int, backends: list[str], work: Path) -> None:
+    """Cold and warm render of one routine with each voice backend, in this run."""
+    d = work / f"voices{minutes}"
+    d.mkdir()
+    routine = d / "routine.yaml"
+    routine.write_text(routine_yaml(minutes))
+    print(f"voices, {minutes}-minute routine, one cold and one warm render each:")
+    header = (f"{'backend':<10} | {'cold s':>7} {'warm s':>7} {'synth s':>8} {'speech s':>9} {'RTF':>6} "
+              f"{'phrases':>7} | {'coldMB':>7} {'warmMB':>7}")  # fmt: skip
+    print(header)
+    print("-" * len(header))
+    for backend in backends:
+        cache = d / f"cache-{backend}"
+        cold, cold_rss = matcue_render(routine, d / "out", cache, backend)
+        warm, warm_rss = matcue_render(routine, d / "out", cache, backend)
+        speech = cached_speech_s(cache)
+        synth = cold - warm
+        print(f"{backend:<10} | {cold:>7.2f} {warm:>7.2f} {synth:>8.2f} {speech:>9.1f} {synth / speech:>6.3f} "
+              f"{len(list(cache.glob('*.npy'))):>7} | {cold_rss:>7.0f} {warm_rss:>7.0f}", flush=True)  # fmt: skip
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def floor_encode(pcm: Path, out: Path) -> tuple[float, float]:
@@ -259,8 +293,11 @@ def main() -> None:
     ap.add_argument("--lengths", default="15,30,60,120", help="routine lengths in minutes")
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure (medians are printed)")
     ap.add_argument("--naive-max", type=int, default=120, help="skip the naive peer above this many minutes")
+    ap.add_argument("--voices", default="hibari,flite", help="voice backends to compare cold and warm ('' skips)")
+    ap.add_argument("--voice-minutes", type=int, default=60, help="length of the routine the voices render")
+    ap.add_argument("--voices-only", action="store_true", help="only the voice comparison")
     args = ap.parse_args()
-    lengths = [int(x) for x in args.lengths.split(",")]
+    lengths = [] if args.voices_only else [int(x) for x in args.lengths.split(",")]
     work = Path(tempfile.mkdtemp(prefix="matcue-bench-"))
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
@@ -272,6 +309,13 @@ def main() -> None:
         f"RSS = process-tree peak (max over the runs): coldMB with speech synthesis, RSS MB warm"
     )
     print()
+    voices = [b for b in args.voices.split(",") if b]
+    if voices:
+        voice_costs(args.voice_minutes, voices, work)
+        print()
+    if not lengths:
+        shutil.rmtree(work, ignore_errors=True)
+        return
     header = (
         f"{'min':>4} {'audio':>8} | {'cold s':>7} {'coldMB':>7} {'warm s':>7} {'RSS MB':>7} | {'floor s':>7} "
         f"{'warm/floor':>10} | {'naive s':>8} {'naive MB':>8} {'speedup':>7} {'leaner':>6}"

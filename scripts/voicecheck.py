@@ -1,4 +1,4 @@
-"""scripts/voicecheck: speak the cue set with a voice, transcribe it with pocketsphinx, print WER.
+"""scripts/voicecheck: speak the cue set with a voice, transcribe it, print word error rates.
 
 A file, not code fed to python on stdin: the transcription runs in worker processes, which
 start by importing this module (hence the main() guard).
@@ -10,48 +10,79 @@ from pathlib import Path
 
 from matcue.errors import MatcueError
 from matcue.voice.base import VoiceSpec
-from matcue.voice.intelligibility import read_cues, require_pocketsphinx, score_voice
+from matcue.voice.intelligibility import JUDGES, read_cues, require_judge, score_voice
 from matcue.voice.registry import get_backend, survey_voices
+
+
+def english_voices() -> list[tuple[str, str | None]]:
+    """(backend, voice) for every installed English voice (one for the espeak-ng family)."""
+    runs: list[tuple[str, str | None]] = []
+    for entry in survey_voices():
+        if not entry.available:
+            continue
+        for v in entry.voices:
+            if any(lang == "en" or lang.startswith("en-") for lang in v.languages) or not v.languages:
+                if entry.name in ("espeak-ng", "pyttsx3") and v.id not in ("en-us", "gmw/en-us"):
+                    continue  # one representative voice for the espeak-ng family
+                runs.append((entry.name, v.id))
+    return runs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="scripts/voicecheck", description=(
-        "Speak the cue set with a voice, transcribe it with pocketsphinx and print the word error rate."))
-    parser.add_argument("--backend", default="auto", help="voice backend (default: auto)")
+        "Speak the cue set with a voice, transcribe it with an offline recognizer and print the word error"
+        " rate, per voice, for every judge and noise level asked for."))
+    parser.add_argument("--backend", action="append", default=[],
+                        help="voice backend (repeatable: each with its default voice; default: auto)")
     parser.add_argument("--voice", action="append", default=[], help="voice id (repeatable; default: the backend's)")
     parser.add_argument("--rate", type=int, action="append", default=[],
                         help="words per minute (repeatable; default: the backend's tuned rate)")
     parser.add_argument("--all", action="store_true", help="every installed English voice of every backend")
+    parser.add_argument("--judge", action="append", choices=JUDGES, default=[],
+                        help="the recognizer (repeatable; default: pocketsphinx)")
+    parser.add_argument("--noise-snr", type=float, action="append", default=[], metavar="DB",
+                        help="add white noise DB below each clip's speech level (repeatable; 'clean' always "
+                             "runs first unless --no-clean)")
+    parser.add_argument("--no-clean", action="store_true", help="with --noise-snr: skip the clean run")
     parser.add_argument("--cues", type=Path, default=Path("tests/data/cues.txt"), help="cue file (one per line)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print what the recognizer heard for each cue")
     args = parser.parse_args(sys.argv[1:])
 
+    judges = args.judge or ["pocketsphinx"]
+    levels: list[float | None] = ([] if args.no_clean and args.noise_snr else [None]) + list(args.noise_snr)
     try:
         cues = read_cues(args.cues)
         if args.all:
-            runs = []
-            for entry in survey_voices():
-                if not entry.available:
-                    continue
-                for v in entry.voices:
-                    if any(lang == "en" or lang.startswith("en-") for lang in v.languages) or not v.languages:
-                        if entry.name in ("espeak-ng", "pyttsx3") and v.id not in ("en-us", "gmw/en-us"):
-                            continue  # one representative voice for the espeak-ng family
-                        runs.append((entry.name, v.id))
+            runs = english_voices()
         else:
-            backend = get_backend(args.backend).name
-            runs = [(backend, v) for v in (args.voice or [None])]
-        require_pocketsphinx()  # fails here, with the install hint, when it is missing
-        print(f"{'backend':<10} {'voice':<12} {'rate':>4}  {'WER':>5}  ({len(cues)} cues)")
-        for backend, voice in runs:
-            rates = args.rate or [getattr(get_backend(backend), "default_rate_wpm", 150)]
-            for rate in rates:
-                score = score_voice(cues, VoiceSpec(backend=backend, name=voice, rate=rate))  # one process per core
-                print(f"{backend:<10} {score.voice:<12} {rate:>4}  {score.wer:5.3f}", flush=True)
+            names = [get_backend(b).name for b in args.backend or ["auto"]]
+            runs = [(backend, v) for backend in names for v in (args.voice or [None])]
+        for judge in judges:
+            require_judge(judge)  # fails here, with the install hint, when it is missing
+        columns = [(j, snr) for j in judges for snr in levels]
+        heads = [f"{j[:7]}{'' if snr is None else f'@{snr:g}dB'}" for j, snr in columns]
+        specs = [VoiceSpec(backend=b, name=v, rate=rate) for b, v in runs
+                 for rate in args.rate or [getattr(get_backend(b), "default_rate_wpm", 150)]]  # fmt: skip
+        wers: dict[tuple[int, int], float] = {}
+        names: dict[int, str] = {}
+        # column by column (every voice clean by the first judge first), each figure on
+        # stderr as soon as it is measured, the table at the end
+        for c, (judge, snr) in enumerate(columns):
+            for r, spec in enumerate(specs):
+                score = score_voice(cues, spec, judge=judge, snr_db=snr)  # one process per core
+                wers[r, c], names[r] = score.wer, score.voice
+                print(f"  {spec.backend} {score.voice} {spec.rate} wpm, {heads[c]}: {score.wer:.3f}",
+                      file=sys.stderr, flush=True)  # fmt: skip
                 if args.verbose:
-                    for c in score.cues:
-                        if c.errors:
-                            print(f"    {c.errors}/{c.words}  said: {c.cue}\n          heard: {c.heard}")
+                    for cue in score.cues:
+                        if cue.errors:
+                            print(f"    [{judge} {snr}] {cue.errors}/{cue.words}  said: {cue.cue}\n"
+                                  f"          heard: {cue.heard}", file=sys.stderr)
+        print(f"{'backend':<10} {'voice':<12} {'rate':>4}  " + "  ".join(f"{h:>12}" for h in heads)
+              + f"  ({len(cues)} cues)")
+        for r, spec in enumerate(specs):
+            row = "  ".join(f"{wers[r, c]:>12.3f}" for c in range(len(columns)))
+            print(f"{spec.backend:<10} {names[r]:<12} {spec.rate:>4}  {row}", flush=True)
     except MatcueError as e:
         print(f"voicecheck: {e}", file=sys.stderr)
         sys.exit(1)

@@ -38,6 +38,11 @@ from matcue.voice.normalize import normalize_text, number_words, ordinal_words
         ("Janu Śīrṣāsana", "Janu Sirsasana"),
         ("Welcome. I am Maya.", "Welcome. I am Maya."),
         ("[[p3:fekt]] 3 times", "[[p3:fekt]] three times"),
+        ("Warrior II, then Virabhadrasana III.", "Warrior two, then Virabhadrasana three."),
+        ("Warrior I. I breathe.", "Warrior one. I breathe."),
+        ("Marichyasana IV and Part II", "Marichyasana four and Part two"),
+        ("I think II is fine", "I think II is fine"),  # no pose word, not capitalized: left alone
+        ("Warrior II's stance", "Warrior II's stance"),
     ],
 )
 def test_english_normalization(text: str, spoken: str) -> None:
@@ -70,6 +75,22 @@ def test_builtin_lexicon_respells_sanskrit_and_anatomy(word: str) -> None:
     spoken = speech_text(f"Now {word}, slowly.", builtin_lexicon(), "en", "flite")
     assert word.lower() not in spoken.lower()
     assert spoken.startswith("Now ") and spoken.endswith(", slowly.")
+
+
+@pytest.mark.parametrize("word", ["Eka Pada Rajakapotasana", "Agnistambhasana", "Dwi Pada Sirsasana", "Janu Sirsasana",
+                                  "Supta Padangusthasana", "piriformis", "acetabulum"])  # fmt: skip
+def test_builtin_lexicon_gives_hibari_phonemes(word: str) -> None:
+    spoken = speech_text(f"Now {word}, slowly.", builtin_lexicon(), "en", "hibari")
+    pieces = spoken.removeprefix("Now ").removesuffix(", slowly.").split(" ")
+    assert len(pieces) == len(word.split())
+    for original, piece in zip(word.split(), pieces):
+        assert piece.startswith(f"[{original}](/") and piece.endswith("/)")  # hibari's inline phonemes
+
+
+def test_a_slashed_form_is_phonemes_and_other_forms_stay_respellings() -> None:
+    lex = Lexicon.from_mapping({"psoas": {"say": "so-us", "hibari": "/sˈOəs/"}})
+    assert speech_text("Release the psoas.", lex, "en", "hibari") == "Release the [psoas](/sˈOəs/)."
+    assert speech_text("Release the psoas.", lex, "en", "flite") == "Release the so-us."
 
 
 def test_lexicon_matches_whole_words_ignoring_case_and_accents() -> None:

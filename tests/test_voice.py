@@ -26,7 +26,7 @@ from matcue.voice.wav import (
     write_wav_bytes,
 )
 
-REAL = {"espeak-ng", "pyttsx3", "flite", "rhvoice", "pico2wave", "mbrola"}
+REAL = {"espeak-ng", "pyttsx3", "flite", "rhvoice", "pico2wave", "mbrola", "hibari"}
 UNICODE_TEXT = "Janu Śirṣāsana — café"
 MS5 = SAMPLE_RATE * 5 // 1000
 
@@ -131,7 +131,7 @@ def test_unknown_backend_message_is_pinned() -> None:
         registry.get_backend("espeak")
     assert str(info.value) == (
         "unknown voice backend 'espeak' (did you mean 'espeak-ng'? known: auto, espeak-ng, pyttsx3, fake, flite,"
-        " rhvoice, pico2wave, mbrola)"
+        " rhvoice, pico2wave, mbrola, hibari)"
     )
 
 
@@ -139,7 +139,8 @@ def test_unknown_backend_without_close_match() -> None:
     with pytest.raises(MatcueError) as info:
         registry.get_backend("polly")
     assert str(info.value) == (
-        "unknown voice backend 'polly' (known: auto, espeak-ng, pyttsx3, fake, flite, rhvoice, pico2wave, mbrola)"
+        "unknown voice backend 'polly' (known: auto, espeak-ng, pyttsx3, fake, flite, rhvoice, pico2wave, mbrola,"
+        " hibari)"
     )
 
 
@@ -176,8 +177,10 @@ def _only_available(monkeypatch: pytest.MonkeyPatch, names: set[str]) -> None:
 @pytest.mark.parametrize(
     ("installed", "picked"),
     [
+        ({"hibari", "rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"}, "hibari"),
+        ({"hibari", "flite", "espeak-ng"}, "hibari"),  # a fresh machine: the voice installed with matcue
         ({"rhvoice", "pico2wave", "flite", "mbrola", "espeak-ng", "pyttsx3"}, "rhvoice"),
-        ({"flite", "espeak-ng"}, "flite"),  # a fresh machine after scripts/setup
+        ({"flite", "espeak-ng"}, "flite"),  # the neural voice cannot load: the fallback
         ({"pico2wave", "flite", "mbrola", "espeak-ng"}, "flite"),
         ({"pico2wave", "mbrola", "espeak-ng"}, "pico2wave"),
         ({"mbrola", "espeak-ng"}, "mbrola"),
@@ -206,17 +209,18 @@ def test_survey_lists_every_backend_and_marks_auto(monkeypatch: pytest.MonkeyPat
     for name in ("flite", "espeak-ng"):
         monkeypatch.setattr(registry.get_backend(name), "voices", lambda n=name: [VoiceInfo(n, n, ("en",))])
     survey = registry.survey_voices()
-    assert [e.name for e in survey] == ["rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3"]
+    assert [e.name for e in survey] == ["hibari", "rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3"]
     assert [e.name for e in survey if e.auto] == ["flite"]
     assert [e.name for e in survey if e.available] == ["flite", "espeak-ng"]
-    rhvoice = survey[0]
+    rhvoice = survey[1]
     assert rhvoice.voices == () and "setup-voices" in rhvoice.problem
     assert [e.name for e in registry.survey_voices("espeak-ng")] == ["espeak-ng"]
     assert [e.name for e in registry.survey_voices("auto")] == ["flite"]
 
 
-def test_auto_is_pyttsx3_on_macos(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_is_pyttsx3_on_macos_without_the_neural_voice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry.sys, "platform", "darwin")
+    monkeypatch.setattr(registry.get_backend("hibari"), "available", lambda: False)
     pyttsx3_voice = registry.get_backend("pyttsx3")
     monkeypatch.setattr(pyttsx3_voice, "available", lambda: True)
     assert registry.get_backend("auto") is pyttsx3_voice
@@ -230,6 +234,8 @@ def test_backends_are_imported_lazily() -> None:
         "assert 'matcue.voice.espeak' not in sys.modules\n"
         "get_backend('pyttsx3').available(); get_backend('espeak-ng')\n"
         "assert 'pyttsx3' not in sys.modules, 'pyttsx3 imported'\n"
+        "get_backend('hibari').available(); get_backend('hibari').voices()\n"
+        "assert 'hibari' not in sys.modules, 'hibari imported before a phrase needed it'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -643,6 +643,8 @@ def voices(backend: str | None) -> None:
         click.echo(f"backend: {entry.name} ({state}){auto}")
         if entry.problem:
             click.echo(f"  {entry.problem}")
+        for line in entry.details:
+            click.echo(f"  {line}")
         for v in entry.voices:
             langs = ",".join(v.languages)
             click.echo(f"  {v.id}\t{v.name}\t{langs}")

@@ -53,20 +53,25 @@ def check_tools() -> list[Check]:
 
 def check_voices() -> list[Check]:
     """Every registered backend's availability (the test-only ``fake`` left out), and auto's pick."""
-    from .voice.registry import _install_hint, backend_names, get_backend, resolve_auto
+    from .voice.registry import backend_names, get_backend, load_report, resolve_auto, unavailable_reason
 
     out = []
     for name in backend_names():
         if name == "fake" or "~" in name:
             continue
+        details: list[str] = []
         try:
-            ok = get_backend(name).available()
-            problem = "" if ok else _install_hint(name)
+            backend = get_backend(name)
+            ok = backend.available()
+            problem = "" if ok else unavailable_reason(backend, name)
+            details = load_report(backend) if ok else []
         except MatcueError as exc:
             ok, problem = False, str(exc)
         except Exception as exc:  # a broken plugin must not break the doctor
             ok, problem = False, f"fails to load: {type(exc).__name__}: {exc}"
-        out.append(Check(f"voice {name}", ok, "available" if ok else problem))
+        loads = all("model loads: no" not in d for d in details)
+        detail = "available" + (f" ({'; '.join(details)})" if details else "") if ok else problem
+        out.append(Check(f"voice {name}", ok and loads, detail))
     try:
         picked = resolve_auto().name
         out.append(Check("voice auto", True, f"speaks with {picked}"))

@@ -2,7 +2,8 @@
 
 An entry is ``<cache dir>/<sha256>.npy`` (mono int16 at 44.1 kHz). The key covers the
 cache format version, the backend actually used (after ``auto``), the voice, rate,
-language and the exact text. Entries are written to a temporary name in the same folder
+language, the exact text and whatever else the backend names (``cache_tag``: hibari's
+model file hash and seed). Entries are written to a temporary name in the same folder
 and moved into place with ``os.replace``, so concurrent renders are safe and an
 interrupted one never leaves a half-written entry; an unreadable entry is a miss.
 """
@@ -49,9 +50,14 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.cwd() / DEFAULT_CACHE_DIR
 
 
-def cache_key(text: str, spec: VoiceSpec, backend: str) -> str:
-    """sha256 hex digest identifying one phrase spoken by one voice."""
-    fields = [CACHE_FORMAT_VERSION, backend, spec.name, spec.rate, spec.language, text]
+def cache_key(text: str, spec: VoiceSpec, backend: str, tag: str = "") -> str:
+    """sha256 hex digest identifying one phrase spoken by one voice.
+
+    ``tag`` is what else the backend says fixes its audio (hibari: its model file's content
+    hash and its seed), so a new model re-synthesizes instead of mixing two voices."""
+    fields: list[object] = [CACHE_FORMAT_VERSION, backend, spec.name, spec.rate, spec.language, text]
+    if tag:
+        fields.append(tag)
     payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -139,6 +145,8 @@ def speak_all(
     resolved = replace(spec, backend=backend.name)
     keyed = replace(resolved, name=_voice_name(backend, spec))  # the voice that will speak
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    tag_of = getattr(backend, "cache_tag", None)
+    tag = str(tag_of(keyed)) if callable(tag_of) else ""
 
     lex = default_lexicon() if lexicon is None else lexicon
     spoken = {text: speech_text(text, lex, spec.language, backend.name) for text in unique}
@@ -153,7 +161,7 @@ def speak_all(
         if say in waiting:
             waiting[say].append(text)
             continue
-        path = cache_path(folder, cache_key(say, keyed, backend.name))
+        path = cache_path(folder, cache_key(say, keyed, backend.name, tag))
         clip = load_cached(path)
         if clip is None:
             waiting[say] = [text]

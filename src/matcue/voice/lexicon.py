@@ -3,7 +3,8 @@
 Three layers, later ones winning: the built-in ``lexicon.yaml`` shipped in this package,
 the project's ``voice/lexicon.yaml`` in the working folder, and a routine's ``lexicon:``.
 An entry maps a word or phrase to a respelling for every backend, optionally with a
-backend's own phonemes (``espeak-ng: "[[...]]"``). Matching is whole-word, ignoring case
+backend's own phonemes (``espeak-ng: "[[...]]"``, ``hibari: /.../``: misaki/Kokoro
+phonemes between slashes, handed to hibari as ``[word](/.../)``). Matching is whole-word, ignoring case
 and Latin accents; longer phrases first.
 """
 
@@ -65,13 +66,25 @@ class Lexicon:
         if not table:
             return text
         # English text arrives accent-free from normalize_text, so "Śīrṣāsana" matches too
-        return _pattern(tuple(table)).sub(lambda m: table.get(_fold(m.group(0)), m.group(0)), text)
+        return _pattern(tuple(table)).sub(lambda m: _spoken(m.group(0), table.get(_fold(m.group(0)))), text)
 
     def _table(self, backend: str) -> dict[str, str]:
         return _table(self.entries, backend)
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+_SLASHED = re.compile(r"^/([^/\[\]()]+)/$")
+
+
+def _spoken(word: str, form: str | None) -> str:
+    """The replacement for ``word``: its respelling, or ``[word](/phonemes/)`` for a
+    ``/phonemes/`` form (the inline markup hibari reads)."""
+    if form is None:
+        return word
+    m = _SLASHED.match(form)
+    return f"[{word}](/{m.group(1)}/)" if m else form
 
 
 @lru_cache(maxsize=64)

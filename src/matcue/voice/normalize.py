@@ -13,6 +13,7 @@ languages pass through unchanged. Examples (English):
     "2nd round"       -> "second round"
     "5.5 seconds"     -> "five point five seconds"
     "e.g. a strap"    -> "for example a strap"
+    "Warrior II"      -> "Warrior two"   (pose numerals; "Virabhadrasana III" -> "... three")
     "Śīrṣāsana"       -> "Sirsasana"   (English voices spell out accented letters)
 
 Text inside ``[[...]]`` (espeak-ng phonemes from the lexicon) is never touched.
@@ -80,9 +81,21 @@ def _plural(n: str, unit: str) -> str:
 _UNITS = {"h": "hour", "hr": "hour", "hrs": "hour", "m": "minute", "min": "minute", "mins": "minute",
           "s": "second", "sec": "second", "secs": "second"}  # fmt: skip
 _N = r"\d+(?:\.\d+)?"
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+# words a pose numeral follows ("Warrior I", "Virabhadrasana II", "Marichyasana III"); after
+# them even "I" and "V" are numerals; after any other capitalized word only II-IX are
+_NUMBERED = r"Warrior|Virabhadrasana|[A-Z][a-z]*asana|Series|Sequence|Level|Part|Phase|Round|Variation"
+
+
+def _roman(m: re.Match[str]) -> str:
+    return m.group(1) + number_words(_ROMAN[m.group(2)])
+
 
 # (pattern, replacement) applied in order; each replacement returns words only.
 _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    # pose numerals: Warrior II -> Warrior two (before any voice reads "I I")
+    (re.compile(rf"\b((?:{_NUMBERED})\s+)(VIII|VII|VI|IV|IX|V|X|III|II|I)\b(?!['\u2019-])"), _roman),
+    (re.compile(r"\b([A-Z][a-z]+\s+)(VIII|VII|VI|IV|IX|III|II)\b(?!['\u2019-])"), _roman),
     # abbreviations
     (re.compile(r"\be\.g\.(?=\s|$|,)", re.I), lambda m: "for example"),
     (re.compile(r"\bi\.e\.(?=\s|$|,)", re.I), lambda m: "that is"),

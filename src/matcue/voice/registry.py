@@ -28,13 +28,17 @@ BACKENDS: dict[str, str | Factory] = {
     "rhvoice": "matcue.voice.rhvoice:RHVoiceBackend",
     "pico2wave": "matcue.voice.pico:PicoBackend",
     "mbrola": "matcue.voice.mbrola:MbrolaBackend",
+    "hibari": "matcue.voice.hibari_backend:HibariBackend",
 }
 
 # What ``auto`` picks on Linux: the first available, clearest first, by the word error
-# rates pocketsphinx measured on the project's cue set (tests/data/cues.txt, 130 cues;
-# docs/voices.md): RHVoice bdl 0.117, flite rms 0.189, pico2wave 0.295, MBROLA us2 0.299,
+# rates measured on the project's cue set (tests/data/cues.txt, 130 cues; docs/voices.md):
+# hibari (the neural voice installed with matcue; clearest in noise by far), then by
+# pocketsphinx: RHVoice bdl 0.117, flite rms 0.189, pico2wave 0.295, MBROLA us2 0.299,
 # then espeak-ng (0.77-0.83 in the issue's figures); pyttsx3 last.
-AUTO_RANKING: tuple[str, ...] = ("rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3")
+AUTO_RANKING: tuple[str, ...] = ("hibari", "rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3")
+# Elsewhere (macOS, Windows): hibari, else the platform's voices.
+OTHER_PLATFORMS_RANKING: tuple[str, ...] = ("hibari", "pyttsx3")
 # The voice the set-up installs from Debian's main section, named when nothing is installed.
 SETUP_VOICE = ("flite", "flite")
 
@@ -48,6 +52,7 @@ class BackendVoices:
     voices: tuple[VoiceInfo, ...] = ()
     auto: bool = False  # the backend ``auto`` picks here
     problem: str = ""  # why it is unavailable or could not list its voices
+    details: tuple[str, ...] = ()  # more lines to show (hibari: its model file, whether it loads)
 
 _instances: dict[str, VoiceBackend] = {}
 _lock = threading.RLock()
@@ -127,18 +132,37 @@ def survey_voices(name: str | None = None) -> list[BackendVoices]:
             out.append(BackendVoices(n, False, auto=n == auto_name, problem=str(exc)))
             continue
         if not ok:
-            out.append(BackendVoices(n, False, auto=False, problem=_install_hint(n)))
+            out.append(BackendVoices(n, False, auto=False, problem=unavailable_reason(backend, n)))
             continue
         try:
             found = tuple(backend.voices())
         except MatcueError as exc:
             out.append(BackendVoices(n, True, auto=n == auto_name, problem=str(exc)))
             continue
-        out.append(BackendVoices(n, True, found, auto=n == auto_name))
+        out.append(BackendVoices(n, True, found, auto=n == auto_name, details=tuple(load_report(backend))))
     return out
 
 
+def unavailable_reason(backend: VoiceBackend, name: str) -> str:
+    """Why ``backend`` cannot speak here: its own account (``problem()``) or the install hint."""
+    own = getattr(backend, "problem", None)
+    reason = own() if callable(own) else ""
+    return str(reason) if reason else _install_hint(name)
+
+
+def load_report(backend: VoiceBackend) -> list[str]:
+    """For a backend with a model (hibari): each model file, and whether it loads (it is
+    loaded here, once per process); [] for the others."""
+    describe = getattr(backend, "describe", None)
+    check = getattr(backend, "load_problem", None)
+    if not callable(describe) or not callable(check):
+        return []
+    problem = check()
+    return [*describe(), f"model loads: {'yes' if not problem else 'no: ' + problem}"]
+
+
 _INSTALL_HINTS = {
+    "hibari": "pip install hibari-tts (a dependency of matcue)",
     "espeak-ng": "apt-get install espeak-ng",
     "flite": "apt-get install flite (scripts/setup)",
     "rhvoice": "apt-get install rhvoice rhvoice-english (contrib/non-free: scripts/setup-voices)",
@@ -171,8 +195,10 @@ def unknown_backend_message(name: str) -> str:
 def resolve_auto() -> VoiceBackend:
     """The clearest backend installed here.
 
-    Linux: the first available backend of :data:`AUTO_RANKING` (RHVoice, flite, pico2wave,
-    MBROLA, espeak-ng, pyttsx3). macOS and Windows: ``pyttsx3``.
+    Linux: the first available backend of :data:`AUTO_RANKING` (hibari, RHVoice, flite,
+    pico2wave, MBROLA, espeak-ng, pyttsx3). macOS and Windows: hibari, else ``pyttsx3``.
+    A backend that is installed but cannot work here (hibari without a working onnxruntime
+    or with a damaged model file) is not available, so ``auto`` falls to the next one.
     """
     if sys.platform.startswith("linux"):
         for name in AUTO_RANKING:
@@ -182,9 +208,11 @@ def resolve_auto() -> VoiceBackend:
             if candidate.available():
                 return candidate
         raise ToolMissingError(*SETUP_VOICE)
-    candidate = get_backend("pyttsx3")
-    if candidate.available():
-        return candidate
+    for name in OTHER_PLATFORMS_RANKING:
+        if name in BACKENDS:
+            candidate = get_backend(name)
+            if candidate.available():
+                return candidate
     raise VoiceError(
         "no voice backend is available: install pyttsx3 (pip install pyttsx3)"
         " or espeak-ng and choose it with --backend espeak-ng"
@@ -208,10 +236,12 @@ __all__ = [
     "backend_names",
     "get_backend",
     "list_voices",
+    "load_report",
     "quote_phrase",
     "register_backend",
     "resolve_auto",
     "survey_voices",
+    "unavailable_reason",
     "unknown_backend_message",
     "unregister_backend",
 ]
