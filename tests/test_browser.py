@@ -144,3 +144,154 @@ def test_print_layout_shows_the_cards_not_the_players(browser, pack, tmp_path):
         browser.save_screenshot(str(tmp_path / "print.png"))
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+# ----------------------------------------------------------------------------- hostile content
+
+# Each would run script, or pull in another value, if it reached the page unescaped.
+HOSTILE = (
+    "</script><script>window.pwned = 'script';</script>",
+    "\"'><img src=x onerror=\"window.pwned = 'onerror'; document.title = 'owned'\">",
+    "{{json:DATA}} {{html:TRACKS}} {{text:TITLE}} {{TITLE}} {{DATA}}",
+    "javascript:window.pwned='url' <!-- <svg onload=\"window.pwned='svg'\">",
+    "<style>body{display:none}</style>&amp; &lt;b&gt; \\u003c/script\\u003e",
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_pack(tmp_path_factory):
+    """A pack whose routine puts a hostile string into every field the page shows."""
+    import yaml
+
+    base = tmp_path_factory.mktemp("hostile-pack")
+    spoken = [h.replace("{", "{{").replace("}", "}}") for h in HOSTILE]  # "{{" in a cue is a "{"
+    steps = [{"say": f"Stop if it hurts. {h}"} for h in spoken]
+    steps += [
+        {
+            "pose": h,
+            "sanskrit": h,
+            "cue": h,
+            "hold": "8s",
+            "countdown": 0,
+            "release": h,
+            "during": [{"at": "1s", "say": h}],
+        }
+        for h in spoken
+    ]
+    steps.append({"section": spoken[1], "steps": [{"rest": "2s", "cue": spoken[0]}]})
+    routine = base / "hostile.yaml"
+    routine.write_text(
+        yaml.safe_dump(
+            {"title": HOSTILE[0] + HOSTILE[2], "description": HOSTILE[1], "author": HOSTILE[3],
+             "collection": HOSTILE[4], "steps": steps},
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATCUE_CACHE_DIR", str(base / "cache"))
+        r = CliRunner().invoke(
+            cli,
+            ["pack", str(routine), "-o", str(base / "class"), "--backend", "fake", "--title", HOSTILE[1] + HOSTILE[2]],
+            catch_exceptions=False,
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+    return base / "class"
+
+
+@pytest.fixture
+def violations(browser):
+    """The page's Content-Security-Policy violations, collected by a listener installed
+    (through the DevTools protocol, outside the page's policy) before the page loads."""
+    added = browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', function (e) {"
+                   " window.__csp.push([e.violatedDirective, e.blockedURI]); });"},
+    )  # fmt: skip
+    yield lambda: browser.execute_script("return window.__csp")
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
+
+
+def _no_script_ran(browser) -> None:
+    assert browser.execute_script("return typeof window.pwned") == "undefined"
+    assert browser.execute_script("return document.querySelectorAll('img:not(.cover), svg, body style').length") == 0
+
+
+def test_hostile_titles_and_cues_show_literally_and_run_nothing(browser, hostile_pack, violations):
+    from selenium.webdriver.common.by import By
+
+    browser.get((hostile_pack / "index.html").as_uri())
+    page_title = " ".join((HOSTILE[1] + HOSTILE[2]).split())
+    assert browser.title == page_title  # not 'owned', and no placeholder pulled in a value
+    assert browser.find_element(By.TAG_NAME, "h1").text == page_title
+    # the page's own script ran (it marks the page) and the data block parsed whole
+    assert browser.execute_script("return document.documentElement.classList.contains('js')")
+    data = json.loads(browser.find_element(By.ID, "matcue-data").get_attribute("textContent"))
+    (track,) = data["tracks"]
+    title = " ".join((HOSTILE[0] + HOSTILE[2]).split())
+    assert track["title"] == title
+    article = browser.find_element(By.CSS_SELECTOR, "article.track")
+    assert article.find_element(By.TAG_NAME, "h2").text == title
+    assert article.find_element(By.CSS_SELECTOR, ".desc").text == " ".join(HOSTILE[1].split())
+    chapters = [
+        b.get_attribute("textContent").split(" ", 1)[1]
+        for b in article.find_elements(By.CSS_SELECTOR, "button.chapter")
+    ]
+    assert chapters == [c[2] for c in track["chapters"]]
+    assert {" ".join(h.split()) for h in HOSTILE} <= set(chapters)
+    cells = [td.get_attribute("textContent") for td in article.find_elements(By.CSS_SELECTOR, ".card td:first-child")]
+    assert {" ".join(h.split()) for h in HOSTILE} <= set(cells)
+    safety = [li.get_attribute("textContent") for li in article.find_elements(By.CSS_SELECTOR, ".safety li")]
+    assert [f"Stop if it hurts. {' '.join(h.split())}" for h in HOSTILE] == safety
+    # the cue display shows each hostile cue as text
+    audio = article.find_element(By.TAG_NAME, "audio")
+    cue_el = article.find_element(By.CSS_SELECTOR, ".cue")
+    assert _wait(browser, "return arguments[0].readyState >= 1", audio)
+    hostile_cues = [c for c in track["cues"] if any(" ".join(h.split()) in c[2] for h in HOSTILE)]
+    assert len(hostile_cues) >= 3 * len(HOSTILE)
+    for start_ms, end_ms, text in hostile_cues[:: max(1, len(hostile_cues) // 6)]:
+        browser.execute_script("arguments[0].currentTime = arguments[1]", audio, (start_ms + end_ms) / 2000)
+        assert _wait(browser, "var t = arguments[0].textContent; return t === arguments[1] && t", cue_el, text) == text
+    _no_script_ran(browser)
+    assert browser.execute_script("return document.querySelectorAll('[onerror], [onload]').length") == 0
+    assert violations() == []  # nothing even tried: the escaping alone kept it out
+
+
+def test_the_policy_stops_markup_that_escaping_would_have_let_through(browser, pack, tmp_path, violations):
+    """Defence in depth: raw hostile markup pasted into a real page (as an escaping bug
+    would) is refused by the page's Content-Security-Policy, and the page still works."""
+    from selenium.webdriver.common.by import By
+
+    folder, timelines = pack
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert page.count('http-equiv="Content-Security-Policy"') == 1
+    injected = (
+        '<img src="nowhere.png" onerror="window.pwned = \'onerror\'">'
+        "<script>window.pwned = 'inline script';</script>"
+        '<script src="https://example.invalid/x.js"></script>'
+        '<img id="remote" src="https://example.invalid/x.png">'
+        '<a id="jsurl" href="javascript:window.pwned=\'javascript url\'">x</a>'
+        '<div id="styled" style="display:none">inline style</div>'
+        '<iframe src="https://example.invalid/"></iframe>'
+    )
+    hacked = tmp_path / "index.html"
+    hacked.write_text(page.replace("<main>", "<main>" + injected, 1), encoding="utf-8")
+    for f in folder.iterdir():  # the same folder contents, so the page's media load
+        if f.name != "index.html":
+            (tmp_path / f.name).symlink_to(f)
+    browser.get(hacked.as_uri())
+    browser.find_element(By.ID, "jsurl").click()
+    time.sleep(0.3)
+    _wait(browser, "return window.__csp.length >= 6")
+    assert browser.execute_script("return typeof window.pwned") == "undefined"
+    assert browser.find_element(By.ID, "styled").is_displayed()  # its inline style was refused
+    found = {d.split(" ")[0] for d, _ in violations()}
+    assert {"script-src-elem", "script-src-attr", "img-src", "style-src-attr", "frame-src"} <= found, violations()
+    blocked = {u for _, u in violations()}
+    assert "https://example.invalid/x.js" in blocked and "https://example.invalid/x.png" in blocked
+    # the page's own script and style still run, and the track still loads from file://
+    assert browser.execute_script("return document.documentElement.classList.contains('js')")
+    audio = browser.find_element(By.CSS_SELECTOR, "article.track audio")
+    duration = _wait(browser, "return arguments[0].readyState >= 1 && arguments[0].duration", audio)
+    assert duration and abs(duration - timelines[0].total_ms / 1000) < 0.1
+    assert browser.find_element(By.CSS_SELECTOR, ".track").value_of_css_property("border-radius") == "16px"

@@ -233,8 +233,11 @@ class MatcueGroup(click.Group):
     """The one error boundary: every command runs inside :meth:`invoke`."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from .budget import command
+
         try:
-            return super().invoke(ctx)
+            with command():  # one budget for the work of the whole command (matcue.budget)
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # click prints usage errors and exits 2
         except KeyboardInterrupt:

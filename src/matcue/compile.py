@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .budget import LIMITS, allows
 from .errors import Mark, Problem, RoutineError
 from .model import (
     DEFAULT_BREATH,
@@ -48,6 +49,7 @@ GAP_AFTER_REPS_MS = 1000
 TAIL_MS = 1500
 TAIL_KEY = "tail"  # Options.fit: extra closing silence, where whole breaths cannot reach a --duration
 DEFAULT_MAX_LENGTH_MS = 6 * 3_600_000  # longest track rendered unless --max-length says otherwise
+MAX_PROBLEMS = 200  # stop compiling after this many
 
 
 # ----------------------------------------------------------------------------- the script
@@ -189,7 +191,7 @@ class Options:
 
 
 class _TooLong(Exception):
-    """The stated times alone pass the length limit: stop compiling."""
+    """The stated times alone pass the length limit, or too many problems: stop compiling."""
 
 
 # ----------------------------------------------------------------------------- compiling
@@ -221,11 +223,23 @@ class _Compiler:
 
     def error(self, mark: Mark | None, where: str, what: str, hint: str = "") -> None:
         self.problems.append(Problem(mark, where, what, hint))
+        if len(self.problems) >= MAX_PROBLEMS:  # as the loader: aliases can repeat one problem thousands of times
+            self.problems.append(Problem(mark, where, f"more than {MAX_PROBLEMS} problems; stopped looking"))
+            raise _TooLong()
 
     def fill(self, text: Text, side: str | None) -> str:
-        """Replace {side}, {other_side} and {var}; unknown placeholders are problems."""
+        """Replace {side}, {other_side} and {var}; unknown placeholders are problems. The
+        filled text is held to the text limit; past it, nothing more is built."""
+        raw = text.wording(self.options.verbosity or "normal")
+        size = len(raw)
 
         def sub(m: re.Match[str]) -> str:
+            nonlocal size
+            value = value_of(m)
+            size += len(value) - len(m.group(0))
+            return value if size <= LIMITS.text_chars else ""
+
+        def value_of(m: re.Match[str]) -> str:
             token = m.group(0)
             if token in ("{{", "}}"):
                 return token[0]
@@ -248,7 +262,16 @@ class _Compiler:
             self.error(text.mark, text.where, f"unknown placeholder {{{name}}}", hint)
             return name
 
-        return " ".join(_PLACEHOLDER.sub(sub, text.wording(self.options.verbosity or "normal")).split())
+        filled = _PLACEHOLDER.sub(sub, raw)
+        if size > LIMITS.text_chars:
+            self.error(
+                text.mark,
+                text.where,
+                f"text is {size} characters long once {{vars}} are filled in; {allows('text_chars')}",
+                "split it into several cues, or shorten the values it uses",
+            )
+            return filled[: LIMITS.text_chars]
+        return " ".join(filled.split())
 
     def text(self, value: LV[Text] | None, side: str | None) -> str | None:
         t = self.pick(value)

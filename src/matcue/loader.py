@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import budget
 from .durations import DurationError, parse_duration_ms
 from .errors import Mark, Problem, RoutineError
 from .model import (
@@ -73,6 +74,8 @@ class _Budget:
         self.nodes = 0
         self.steps = 0
         self.files = 0
+        self.composed = 0  # YAML values composed, every file counted (limit yaml_values)
+        self.work = budget.current()  # the command's tally: bytes read (matcue.budget)
         self.root_dir = root_dir  # real path of the top-level routine's folder
         self.allow_outside = allow_outside
 
@@ -805,6 +808,7 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
     budget.files += 1
     if budget.files > MAX_INCLUDED_FILES:
         ctx.abort(node, where, f"more than {MAX_INCLUDED_FILES} included files are read for this routine")
+    _check_read(ctx, node, where, target)
     inner = _Ctx(str(target), ctx.problems, (*ctx.stack, real), budget, ctx.depth)
     root = _compose(inner, target)
     if root is None:
@@ -819,6 +823,23 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
     if levels is not None:
         steps = [_restrict(s, levels) for s in steps]
     return steps
+
+
+def _check_read(ctx: _Ctx, node: Node, where: str, target: Path) -> None:
+    """Stop before reading an include that would pass the command's bytes_read limit."""
+    work = ctx.budget.work
+    try:
+        size = target.stat().st_size
+    except OSError:
+        return
+    if work.bytes_read + size > work.limits.bytes_read:
+        ctx.abort(
+            node,
+            where,
+            f"including {str(target)!r} makes {work.bytes_read + size} bytes read by one command; "
+            f"{budget.allows('bytes_read', work.limits)}",
+            "include fewer or smaller files",
+        )
 
 
 def _restrict(step: Step, levels: tuple[str, ...]) -> Step:
@@ -1010,6 +1031,11 @@ def _compose(ctx: _Ctx, path: Path) -> Node | None:
 
 def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
     if isinstance(data, bytes):
+        try:
+            ctx.budget.work.read(len(data), Mark(ctx.path, 1, 1))
+        except RoutineError as e:
+            ctx.problems.extend(e.problems)
+            return None
         if b"\0" in data[:8192]:
             ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine"))
             return None
@@ -1030,7 +1056,10 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
             )
             return None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose_bounded(ctx, text)
+    except _TooManyValues as e:
+        ctx.problems.append(Problem(Mark(ctx.path, e.line, e.column), "", e.what, e.hint))
+        return None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = " ".join(str(e.problem or "invalid YAML").split())
@@ -1069,6 +1098,57 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "the routine is empty", "it needs a 'title' and 'steps'"))
         return None
     return root
+
+
+class _TooManyValues(Exception):
+    def __init__(self, mark: yaml.Mark, limits: budget.Limits) -> None:
+        self.line, self.column = mark.line + 1, mark.column + 1
+        self.what = (
+            f"the file has more YAML values than one routine may have, with its includes; "
+            f"{budget.allows('yaml_values', limits)}"
+        )
+        self.hint = "split it into smaller routines"
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """The pure-Python composer (marks and messages as always), stopping at the limit."""
+
+    count_left = 0
+    limits = budget.LIMITS
+
+    def compose_node(self, parent: Node | None, index: object) -> Node:  # type: ignore[override]
+        self.count_left -= 1
+        if self.count_left < 0:
+            raise _TooManyValues(self.peek_event().start_mark, self.limits)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def _compose_bounded(ctx: _Ctx, text: str) -> Node | None:
+    """``yaml.compose`` that counts every value against the load's yaml_values limit, so a
+    5 MB flow list is refused after the limit's worth of values, not composed whole. The
+    fast C parser (when PyYAML has it) counts first, so the refusal costs about a second."""
+    b = ctx.budget
+    limits = b.work.limits
+    left = limits.yaml_values - b.composed
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        n = 0
+        try:
+            for event in yaml.parse(text, Loader=fast):
+                if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.AliasEvent)):
+                    n += 1
+                    if n > left:
+                        raise _TooManyValues(event.start_mark, limits)
+        except yaml.YAMLError:
+            pass  # the composer below reports it, with its own wording
+    loader = _CountingLoader(text)
+    loader.count_left, loader.limits = left, limits
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+        b.composed += left - max(loader.count_left, 0)
+    return root  # type: ignore[no-any-return]
 
 
 def _build(ctx: _Ctx, root: Node) -> Routine:

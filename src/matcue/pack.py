@@ -5,7 +5,9 @@ For each routine: the MP3 (tags, chapters, cover), its captions (``.vtt``, ``.sr
 pack: an M3U8 playlist and a static ``index.html`` share page. The page needs no server
 and fetches nothing from the internet: its CSS and JS are inline, and it only refers to
 the files next to it by relative paths, so it works opened from the file system
-(``file://``) or from any static host.
+(``file://``) or from any static host. Every value on it is escaped for where it lands
+(:mod:`matcue.escape`), and its Content-Security-Policy lets only its own script and style
+run (by hash): no inline event handler, nothing from another host.
 
 Everything on the page derives from each track's timeline (the one the MP3 was rendered
 from): the length, the chapters, the caption cues (also embedded as JSON, because
@@ -15,8 +17,6 @@ browsers refuse ``<track>`` files from ``file://`` URLs) and the routine card (h
 
 from __future__ import annotations
 
-import html
-import json
 import os
 import re
 import tempfile
@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import escape
 from .compile import Options
 from .errors import Problem, RoutineError
 from .mixdown import MixSettings
@@ -136,8 +137,28 @@ def _template() -> str:
     return resources.files("matcue").joinpath("templates/share.html").read_text(encoding="utf-8")
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+_e = escape.text
+_url = escape.url
+# the template's own script and style, allowed by hash
+_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
+
+
+def content_security_policy(template: str) -> str:
+    """The page's policy: nothing by default; its own inline script and style by hash;
+    images and media from its folder only (``'self'``; ``file:`` pages are their own
+    folder's origin in no browser, hence ``file:`` too). Inline event handlers, other
+    scripts, plugins, frames, forms and every remote load are refused."""
+    inline = _INLINE.findall(template)
+    hashes = {kind: [escape.csp_hash(body) for k, body in inline if k == kind] for kind in ("script", "style")}
+    return "; ".join((
+        "default-src 'none'",
+        "script-src " + " ".join(hashes["script"]),
+        "style-src " + " ".join(hashes["style"]),
+        "img-src 'self' file:",
+        "media-src 'self' file:",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ))  # fmt: skip
 
 
 def _track_html(i: int, t: PackTrack) -> str:
@@ -149,7 +170,8 @@ def _track_html(i: int, t: PackTrack) -> str:
         for f, label in (("vtt", "WebVTT"), ("srt", "SRT"), ("lrc", "LRC"), ("chapters", "Chapters JSON"))
     ]
     cover = (
-        f'<img class="cover" src="{_e(t.cover_file)}" alt="Cover of {_e(tl.title)}" width="160" height="160">'
+        f'<img class="cover" src="{_url(t.cover_file)}" alt="Cover of {escape.attr(tl.title)}"'
+        ' width="160" height="160">'
         if t.cover_file
         else ""
     )
@@ -183,9 +205,9 @@ def _track_html(i: int, t: PackTrack) -> str:
     </div>
   </header>
   <div class="player">
-    <audio controls preload="metadata" src="{_e(mp3)}">
-      <track kind="captions" src="{_e(vtt)}" srclang="{_e(t.language)}" label="Cues" default>
-      Your browser cannot play this file: <a href="{_e(mp3)}">download the MP3</a>.
+    <audio controls preload="metadata" src="{_url(mp3)}">
+      <track kind="captions" src="{_url(vtt)}" srclang="{escape.attr(t.language)}" label="Cues" default>
+      Your browser cannot play this file: <a href="{_url(mp3)}">download the MP3</a>.
     </audio>
     <p class="cue" aria-live="polite" data-empty="Press play: the spoken cues show here.">Press play: the spoken
       cues show here.</p>
@@ -209,12 +231,12 @@ def _track_html(i: int, t: PackTrack) -> str:
       {safety_html}
     </section>
   </div>
-  <p class="files">Files: {" · ".join(f'<a href="{_e(href)}" download>{label}</a>' for href, label in files)}</p>
+  <p class="files">Files: {" · ".join(f'<a href="{_url(href)}" download>{label}</a>' for href, label in files)}</p>
 </article>"""
 
 
-def _page_data(tracks: Sequence[PackTrack]) -> str:
-    data: dict[str, Any] = {
+def _page_data(tracks: Sequence[PackTrack]) -> dict[str, Any]:
+    return {
         "tracks": [
             {
                 "title": t.timeline.title,
@@ -226,30 +248,30 @@ def _page_data(tracks: Sequence[PackTrack]) -> str:
             for t in tracks
         ]
     }
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    # safe inside <script>: no "</script>", no "<!--"
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def to_index_html(title: str, tracks: Sequence[PackTrack]) -> str:
-    """The share page: inline CSS and JS, relative links only, nothing fetched."""
+    """The share page: inline CSS and JS, relative links only, nothing fetched; filled in
+    one pass, each value escaped for its context (:func:`matcue.escape.fill`)."""
     total = sum(t.timeline.total_ms for t in tracks)
     toc = "".join(
         f'<li><a href="#t{i + 1}">{_e(t.timeline.title)}</a> <span>{format_length(t.timeline.total_ms)}</span></li>'
         for i, t in enumerate(tracks)
     )
     body = "\n".join(_track_html(i, t) for i, t in enumerate(tracks))
-    page = _template()
-    for key, value in (
-        ("TITLE", _e(title)),
-        ("SUMMARY", _e(f"{len(tracks)} track{'s' if len(tracks) != 1 else ''} · {format_length(total)} in all")),
-        ("TOC", toc),
-        ("PLAYLIST", _e(PLAYLIST_NAME)),
-        ("TRACKS", body),
-        ("DATA", _page_data(tracks)),
-    ):
-        page = page.replace("{{" + key + "}}", value)
-    return page
+    template = _template()
+    return escape.fill(
+        template,
+        {
+            "CSP": content_security_policy(template),
+            "TITLE": title,
+            "SUMMARY": f"{len(tracks)} track{'s' if len(tracks) != 1 else ''} · {format_length(total)} in all",
+            "TOC": toc,
+            "PLAYLIST": PLAYLIST_NAME,
+            "TRACKS": body,
+            "DATA": _page_data(tracks),
+        },
+    )
 
 
 # ----------------------------------------------------------------------------- the pack

@@ -8,6 +8,7 @@ The CLI calls exactly one of these per command.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .budget import Work, check_script, current_limits
 from .compile import DEFAULT_MAX_LENGTH_MS, Options, Script, compile_routine
 from .errors import MatcueError, Problem, RenderError, RoutineError
 from .layout import layout
@@ -100,6 +102,7 @@ def check_routine(
     for level in levels:
         try:
             script = compile_routine(routine, Options(level=level, max_total_ms=max_total_ms))
+            check_script(script, routine_lexicon(routine), level, Work(current_limits()))
             layout(script, {t: estimate_speech_ms(t, rate) for t in script.texts()})
         except RoutineError as e:
             problems.extend(e.problems)
@@ -142,6 +145,7 @@ def build_timeline(
     from .voice.cache import speak_all
 
     routine, script = build_script(path, options, allow_outside=allow_outside)
+    check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
     spec = voice_spec(routine, voice)
     with guarded_voice(spec) as guarded:
         speech = speak_all(

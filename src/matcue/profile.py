@@ -27,10 +27,14 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import budget
 from .compile import Options
 from .errors import Mark, Problem, RoutineError
 from .loader import (
+    MAX_NODES,
+    MIN_BREATH_PHASE_MS,
     VERBOSITIES,
+    _Abort,
     _bool,
     _choice,
     _compose,
@@ -72,6 +76,10 @@ def parse_breath(raw: str) -> Breath:
         inhale, hold_in, exhale, hold_out = ms
     if inhale <= 0 or exhale <= 0 or max(ms) > 60_000:
         raise BreathFormatError(f"inhale and exhale must be more than 0 and every phase at most 60s, got {raw!r}")
+    if min(inhale, exhale) < MIN_BREATH_PHASE_MS:  # the routine's own rule: no millisecond breaths
+        raise BreathFormatError(
+            f"inhale and exhale must be at least {MIN_BREATH_PHASE_MS / 1000:g}s each, got {raw!r}"
+        )
     return Breath(inhale, exhale, hold_in, hold_out)
 
 
@@ -208,7 +216,7 @@ def _finish(ctx: _Ctx, root: Node | None, where: str = "") -> Profile:
     if root is not None:
         try:
             profile = _profile(ctx, root, where)
-        except _Fail:
+        except (_Fail, _Abort):
             pass
     if ctx.problems or profile is None:
         raise RoutineError(ctx.problems)
@@ -234,8 +242,11 @@ def load_roster(path: str | os.PathLike[str]) -> list[Profile | RoutineError]:
     cannot be read at all raises RoutineError.
     """
     p = Path(path)
+    limits = budget.current_limits()
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.suffix in PROFILE_SUFFIXES and f.is_file())
+        if len(files) > limits.profiles:
+            raise RoutineError([Problem(None, str(p), _too_many(len(files), limits))])
         out_dir: list[Profile | RoutineError] = []
         for f in files:
             ctx = _ctx(str(f))
@@ -253,11 +264,15 @@ def load_roster(path: str | os.PathLike[str]) -> list[Profile | RoutineError]:
     if not isinstance(root, SequenceNode) or not root.value:
         where_hint = "a list of profiles: '- name: Anna' or '- anna.yaml'"
         raise RoutineError([Problem(ctx.mark(root), "", f"expected {where_hint}, got {_describe(root)}")])
+    if len(root.value) > limits.profiles:
+        raise RoutineError([Problem(ctx.mark(root), "", _too_many(len(root.value), limits))])
     out: list[Profile | RoutineError] = []
     for i, item in enumerate(root.value):
         if isinstance(item, MappingNode):
-            inner = _ctx(str(p))
+            inner = _Ctx(str(p), [], ctx.stack, ctx.budget)  # one budget for the roster: aliases count each time
             out.append(_try(lambda inner=inner, item=item, i=i: _finish(inner, item, f"[{i}]")))
+            if ctx.budget.nodes > MAX_NODES:  # the roster as a whole is too big: stop here
+                raise RoutineError(inner.problems)
         elif isinstance(item, ScalarNode) and _describe(item) != "nothing":
             target = p.parent / item.value.strip()
             if not target.is_file():
@@ -272,6 +287,10 @@ def load_roster(path: str | os.PathLike[str]) -> list[Profile | RoutineError]:
                 )
             )
     return out
+
+
+def _too_many(n: int, limits: budget.Limits) -> str:
+    return f"the roster has {n} people; {budget.allows('profiles', limits)}"
 
 
 def _try(load) -> Profile | RoutineError:  # type: ignore[no-untyped-def]

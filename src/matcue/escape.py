@@ -1,0 +1,89 @@
+"""One escaping rule for every value a page shows: escaped for the context it lands in.
+
+The share page (:mod:`matcue.pack`) is filled from a template whose placeholders name
+their context, ``{{CONTEXT:NAME}}``:
+
+- ``text``: HTML text (``<``, ``>``, ``&`` and quotes become entities);
+- ``attr``: a double-quoted attribute value (the same entities, so no quote closes it);
+- ``url``: a relative link to a file of the pack, in an attribute: percent-encoded, so no
+  ``javascript:`` or other scheme survives, then escaped as an attribute;
+- ``json``: JSON inside ``<script type="application/json">``: ``<``, ``>``, ``&``, U+2028
+  and U+2029 as ``\\uXXXX`` escapes, so no ``</script>`` or ``<!--`` can end the block;
+- ``html``: markup this module's callers built from escaped parts (never raw input).
+
+:func:`fill` replaces every placeholder in ONE pass over the template: a value is never
+scanned for placeholders again, so a title containing ``{{json:DATA}}`` shows literally.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from collections.abc import Mapping
+from urllib.parse import quote
+
+CONTEXTS = ("text", "attr", "url", "json", "html")
+PLACEHOLDER = re.compile(r"\{\{(" + "|".join(CONTEXTS) + r"):([A-Z_]+)\}\}")
+_JSON_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_JSON_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
+
+
+def text(value: object) -> str:
+    """``value`` as HTML text."""
+    return html.escape(str(value), quote=True)
+
+
+def attr(value: object) -> str:
+    """``value`` inside a double-quoted attribute."""
+    return html.escape(str(value), quote=True)
+
+
+def url(name: str) -> str:
+    """A relative URL to the file ``name`` next to the page, for an ``href`` or ``src``.
+
+    Percent-encoded, ``:`` and ``/`` too, so ``javascript:x`` or ``//host/x`` is the name
+    of a file in the page's folder, never a scheme, a host or another folder."""
+    return attr(quote(str(name), safe="-._~"))
+
+
+def script_json(value: object) -> str:
+    """``value`` as JSON that is safe inside a ``<script>`` element."""
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _JSON_UNSAFE_RE.sub(lambda m: _JSON_UNSAFE[m.group(0)], data)
+
+
+_ESCAPES = {"text": text, "attr": attr, "url": url, "json": script_json, "html": str}
+
+
+class TemplateError(ValueError):
+    """A template and its values do not match (a programming error, not a user's)."""
+
+
+def fill(template: str, values: Mapping[str, object]) -> str:
+    """Every ``{{CONTEXT:NAME}}`` of ``template`` replaced, in one pass, by ``values[NAME]``
+    escaped for CONTEXT. A placeholder with no value, or a value no placeholder uses, is a
+    :class:`TemplateError`."""
+    used: set[str] = set()
+
+    def sub(m: re.Match[str]) -> str:
+        context, name = m.group(1), m.group(2)
+        if name not in values:
+            raise TemplateError(f"no value for the placeholder {m.group(0)}")
+        used.add(name)
+        return _ESCAPES[context](values[name])  # type: ignore[operator]
+
+    out = PLACEHOLDER.sub(sub, template)
+    unused = set(values) - used
+    if unused:
+        raise TemplateError(f"values no placeholder uses: {', '.join(sorted(unused))}")
+    return out
+
+
+def csp_hash(source: str) -> str:
+    """The Content-Security-Policy source (``'sha256-...'``) that allows exactly this inline
+    ``<script>`` or ``<style>`` body."""
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"

@@ -1,0 +1,220 @@
+"""One budget for every expansion (matcue.budget): each limit applies to the expanded value,
+and the work of one command is counted and refused before any synthesis starts.
+
+No test here times anything: each shows the refusal happens before the work (no phrase
+synthesized, few files read, bounded memory), or runs in a subprocess under a CPU-time
+and address-space limit that the old behaviour passed many times over.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from matcue import budget, loader
+from matcue.budget import Limits, estimate_events
+from matcue.compile import Options, compile_routine
+from matcue.errors import RoutineError
+from matcue.layout import layout
+from matcue.loader import load_routine, loads_routine
+from matcue.pipeline import VoiceOverrides, build_timeline, estimate_speech_ms
+from matcue.profile import load_roster, loads_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE = VoiceOverrides(backend="fake")
+
+
+def _problems(e: pytest.ExceptionInfo[RoutineError]) -> list[str]:
+    return [str(p) for p in e.value.problems]
+
+
+# ----------------------------------------------------------------------------- texts after {vars}
+
+
+def test_vars_are_limited_once_filled_in_and_the_big_text_is_never_built(tmp_path, fake_voice):
+    """The 2 KB routine that made `script` run for 17 minutes: 600 placeholders of a
+    2000-character value in a text, aliased into 5000 steps."""
+    routine = tmp_path / "grow.yaml"
+    routine.write_text(
+        "title: Grow\nvars:\n  w: " + "x" * 2000 + "\nsteps:\n  - &s {say: \"" + "{w}" * 600 + "\"}\n"
+        + "".join("  - *s\n" for _ in range(4999))
+    )  # fmt: skip
+    tracemalloc.start()
+    with pytest.raises(RoutineError) as e:
+        build_timeline(routine, voice=FAKE)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    got = _problems(e)
+    assert got[0] == (
+        f"{routine}:5:14: steps[0].say: text is 1200000 characters long once {{vars}} are filled in; "
+        "the limit text_chars allows at most 2000 (split it into several cues, or shorten the values it uses)"
+    )
+    assert len(got) == 201 and got[-1].endswith("more than 200 problems; stopped looking")
+    assert fake_voice.calls == 0
+    assert peak < 60_000_000  # 5000 texts of 1.2 MB would be 6 GB
+
+
+def test_set_values_count_too():
+    r = loads_routine("title: T\nsteps:\n  - say: '{a} {a}'\n", name="t.yaml")
+    with pytest.raises(RoutineError) as e:
+        compile_routine(r, Options(vars=(("a", "y" * 1500),)))
+    assert "text is 3001 characters long once {vars} are filled in; the limit text_chars allows at most 2000" in str(
+        e.value
+    )
+
+
+# ----------------------------------------------------------------------------- the lexicon
+
+
+def test_a_lexicon_that_grows_each_word_is_refused_before_synthesis(tmp_path, fake_voice):
+    routine = tmp_path / "lex.yaml"
+    routine.write_text(
+        "title: L\nlexicon:\n  a: {say: a, espeak-ng: '" + "[[a]] " * 300 + "'}\nsteps:\n  - say: " + "a " * 30 + "\n"
+    )
+    with pytest.raises(RoutineError) as e:
+        build_timeline(routine, voice=FAKE)
+    (msg,) = _problems(e)
+    assert msg.startswith(f"{routine}:1:1: speech: 'a a a a a a a a a a a a a a a a a a  ...' becomes ")
+    assert msg.endswith("the limit spoken_chars allows at most 8000 (shorten the lexicon's respellings)")
+    assert fake_voice.calls == 0  # the bomb hid in one backend's form; every backend's is checked
+
+
+# ----------------------------------------------------------------------------- events and speech
+
+
+def test_millisecond_breaths_are_refused_on_the_command_line_and_in_profiles(run):
+    r = run("script", "tests/data/ok/e2e.yaml", "--backend", "fake", "--breath", "0.001:0.001")
+    assert r.exit_code == 2
+    assert "inhale and exhale must be at least 0.25s each, got '0.001:0.001'" in r.stderr
+    with pytest.raises(RoutineError) as e:
+        loads_profile("name: Anna\nbreath: '0.001:0.001'\n", name="anna.yaml")
+    assert _problems(e) == [
+        "anna.yaml:2:9: breath: inhale and exhale must be at least 0.25s each, got '0.001:0.001'"
+    ]
+
+
+def test_too_many_events_are_refused_before_any_speech(run, tmp_path, fake_voice):
+    """99 hours of the fastest breaths the rules allow: about 3 million events."""
+    routine = tmp_path / "fast.yaml"
+    routine.write_text(
+        "title: Fast\nbreath: {inhale: 0.25, exhale: 0.25, hold_in: 0.001, hold_out: 0.001}\n"
+        "steps:\n  - pose: Hold\n    hold: 98h\n"
+    )
+    r = run("script", str(routine), "--backend", "fake", "--max-length", "99h")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"{routine}:1:1: the routine makes about ")
+    assert "the limit events allows at most 1000000 (shorten the holds, or slow the breath pattern)" in r.stderr
+    assert fake_voice.calls == 0
+
+
+def test_speech_of_one_command_is_counted_across_its_routines(tmp_path, fake_voice):
+    routines = []
+    for i in range(3):
+        p = tmp_path / f"r{i}.yaml"
+        p.write_text(f"title: R{i}\nsteps:\n" + "".join(f"  - say: Routine {i} cue {k}.\n" for k in range(40)))
+        routines.append(p)
+    with budget.command(Limits(speech_chars=1000)) as work:
+        build_timeline(routines[0], voice=FAKE)
+        build_timeline(routines[0], voice=FAKE)  # the same track again costs nothing more
+        calls = fake_voice.calls
+        with pytest.raises(RoutineError) as e:
+            build_timeline(routines[1], voice=FAKE)
+    (msg,) = _problems(e)
+    assert msg.startswith(f"{routines[1]}:1:1: the routine has ")
+    assert "characters of speech, " in msg
+    assert msg.endswith("the limit speech_chars allows at most 1000 (shorten the texts, or use fewer {vars} in them)")
+    assert fake_voice.calls == calls  # refused before the second routine's synthesis
+    assert work.bytes_read == 2 * routines[0].stat().st_size + routines[1].stat().st_size
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "tests/data/ok").glob("*.yaml")))
+def test_the_event_estimate_bounds_the_laid_out_events(name):
+    try:
+        r = load_routine(ROOT / "tests/data/ok" / name, allow_outside=True)
+        script = compile_routine(r)
+        tl = layout(script, {t: estimate_speech_ms(t) for t in script.texts()})
+    except RoutineError:
+        pytest.skip("not a routine on its own")
+    assert len(tl.events) <= estimate_events(script) <= 4 * len(tl.events) + 50
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def test_a_flow_list_of_5_mb_is_refused_fast_with_bounded_memory(tmp_path):
+    """It took two minutes and 1.5 GB; now a second or so of CPU and little memory."""
+    routine = tmp_path / "flow.yaml"
+    routine.write_text("title: F\nsteps: [" + ", ".join(["{say: a}"] * 450_000) + "]\n")
+    assert 4_000_000 < routine.stat().st_size < loader.MAX_FILE_BYTES
+
+    def limits() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
+        resource.setrlimit(resource.RLIMIT_AS, (600_000_000, 600_000_000))
+
+    r = subprocess.run(
+        [sys.executable, "-m", "matcue", "check", str(routine)], capture_output=True, text=True, preexec_fn=limits,
+        cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines()[0] == (
+        f"{routine}:2:{len('steps: [') + 1 + 10 * 66_665}: the file has more YAML values than one routine may have, "
+        "with its includes; the limit yaml_values allows at most 200000 (split it into smaller routines)"
+    )
+
+
+def test_includes_of_a_large_file_stop_at_the_bytes_read_limit(tmp_path, monkeypatch):
+    big = tmp_path / "big.yaml"
+    big.write_text("- say: Hi.\n" + ("# " + "x" * 98 + "\n") * 45_000)  # 4.5 MB, mostly comments
+    routine = tmp_path / "fan.yaml"
+    routine.write_text("title: Fan\nsteps:\n" + "  - include: big.yaml\n" * 500)
+    reads = []
+    compose = loader._compose_text
+    monkeypatch.setattr(loader, "_compose_text", lambda ctx, data: reads.append(ctx.path) or compose(ctx, data))
+    with pytest.raises(RoutineError) as e:
+        load_routine(routine)
+    assert _problems(e)[-1] == (
+        f"{routine}:7:14: steps[4].include: including '{big}' makes {routine.stat().st_size + 5 * big.stat().st_size} "
+        "bytes read by one command; the limit bytes_read allows at most 20000000 (include fewer or smaller files)"
+    )
+    assert len(reads) == 5  # the routine and four includes, not 500
+
+
+def test_the_bytes_read_limit_counts_the_whole_command(run, tmp_path):
+    a = tmp_path / "a.yaml"
+    a.write_text("title: A\nsteps:\n  - say: Hi.\n" + ("# " + "x" * 98 + "\n") * 45_000)
+    r = run("check", *[str(a)] * 5)
+    assert r.exit_code == 1
+    assert f"{a}:1:1: reading this file makes {5 * a.stat().st_size} bytes read by one command; " in r.stderr
+    assert "the limit bytes_read allows at most 20000000 (include fewer or smaller files)" in r.stderr
+
+
+# ----------------------------------------------------------------------------- rosters
+
+
+def test_a_roster_of_aliases_shares_one_budget(tmp_path):
+    roster = tmp_path / "class.yaml"
+    skip = ", ".join(f"Pose {i}" for i in range(400))
+    roster.write_text(f"- &p {{name: Anna, skip: [{skip}]}}\n" + "- *p\n" * 900)
+    tracemalloc.start()
+    with pytest.raises(RoutineError) as e:
+        load_roster(roster)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    (msg,) = _problems(e)
+    assert msg.startswith(f"{roster}:")
+    assert msg.endswith(f"the routine expands to more than {loader.MAX_NODES} YAML values (YAML aliases (*name) "
+                        "repeat what they refer to; write the steps out or use fewer aliases)")  # fmt: skip
+    assert peak < 100_000_000
+
+
+def test_a_roster_has_at_most_1000_people(tmp_path):
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- &p {name: Anna}\n" + "- *p\n" * 1000)
+    with pytest.raises(RoutineError) as e:
+        load_roster(roster)
+    assert _problems(e) == [f"{roster}:1:1: the roster has 1001 people; the limit profiles allows at most 1000"]
