@@ -26,11 +26,18 @@ EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 def _parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from .loader import unsafe_char
+
     out = []
     for v in values:
         key, sep, val = v.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="'--set'")
+        bad = unsafe_char(v)
+        if bad is not None:
+            raise click.BadParameter(
+                f"{v!r} contains the control character U+{ord(bad):04X} (remove it)", param_hint="'--set'"
+            )
         out.append((key.strip(), val))
     return tuple(out)
 
@@ -295,6 +302,21 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool) ->
         raise click.exceptions.Exit(_fail(f"{total} problem{'s' if total != 1 else ''} found"))
 
 
+def _check_set(routines: tuple[Path, ...], set_vars: tuple[str, ...], allow_outside: bool = False) -> None:
+    """``--set NAME=...`` for a name no routine uses is a usage error, not silently ignored."""
+    if not set_vars:
+        return
+    from .pipeline import unused_set_names
+
+    names = [k for k, _ in _parse_set(set_vars)]
+    unused = unused_set_names(routines, names, allow_outside=allow_outside)
+    if unused:
+        name, hint = unused[0]
+        which = "the routine never uses" if len(routines) == 1 else "none of the routines uses"
+        what = f"{{{name}}} cannot be set" if name in ("side", "other_side") else f"{which} {{{name}}}"
+        raise click.BadParameter(f"{what} ({hint})", param_hint="'--set'")
+
+
 def _fail(msg: str) -> int:
     click.echo(msg, err=True)
     return EXIT_ERROR
@@ -319,6 +341,7 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     from .pipeline import build_timeline
     from .profile import load_profile, tailor, tailor_voice
 
+    _check_set((routine,), set_vars, allow_outside)
     person = load_profile(profile_path) if profile_path else None
     built = build_timeline(
         routine,
@@ -378,17 +401,20 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
+    callback=lambda ctx, param, value: _parse_scheduler(value),
     help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
 )
 def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length.
 
+    Titles that give the same file name get -2, -3... in the order given.
     With --profile or --roster: one track per person, OUTPUT/<routine>--<person>.mp3, and a
     summary table (person, length, file)."""
-    from .pipeline import render_routine
+    from .pipeline import render_routine, track_stems
 
     if not _valid_bitrate(bitrate):
         raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
+    _check_set(routines, set_vars, allow_outside)
     options = _options(level, first_side, set_vars, no_tones, max_total_ms, tailoring)
     voice = _voice(backend, voice_name, rate)
     if profile_paths or roster or scheduler:
@@ -399,7 +425,8 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
         )  # fmt: skip
         return
     failed = 0
-    for r in routines:
+    stems = track_stems(routines, allow_outside=allow_outside) if len(routines) > 1 else [None]
+    for r, stem in zip(routines, stems):
         show = _Progress(str(r)) if sys.stderr.isatty() else None
         try:
             result = render_routine(
@@ -414,6 +441,7 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
                 cover=not no_cover,
                 allow_outside=allow_outside,
                 mix=mix,
+                name=stem,
             )
         except RoutineError as e:
             if show:
@@ -511,6 +539,21 @@ class _RosterProgress(_StatusLine):
         self.show(f"rendering tracks: {done}/{total} ({result.person} {state})")
 
 
+def _parse_scheduler(value: str | None) -> str | None:
+    """``--scheduler``: ``[SCHEME://]HOST:PORT`` (a Dask scheme, a port from 1 to 65535)."""
+    import re
+
+    if value is None:
+        return None
+    host = r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]"
+    m = re.fullmatch(rf"(?:(tcp|tls|ws|wss|ucx|inproc)://)?({host}):(\d{{1,5}})", value.strip())
+    if m is None or not 1 <= int(m.group(3)) <= 65535:
+        raise click.BadParameter(
+            f"expected a Dask scheduler address like tcp://host:8786, got {value[:80]!r}", param_hint="'--scheduler'"
+        )
+    return value.strip()
+
+
 def _parse_captions(value: str | None) -> tuple[str, ...]:
     from .sidecars import CAPTION_FORMATS
 
@@ -557,6 +600,7 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
 
     if not _valid_bitrate(bitrate):
         raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
+    _check_set(routines, set_vars)
     people = None
     if roster is not None:
         from .profile import load_roster

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .budget import LIMITS, allows
-from .errors import Mark, Problem, RoutineError
+from .errors import Mark, Problem, RoutineError, shown
 from .model import (
     DEFAULT_BREATH,
     LEVELS,
     LV,
+    MIN_HOLD_MS,
     SIDES,
     Breath,
     Breathe,
     BreathSpec,
     Fit,
     Hold,
+    Leveled,
     Pause,
     Pose,
     Reps,
@@ -50,6 +53,7 @@ TAIL_MS = 1500
 TAIL_KEY = "tail"  # Options.fit: extra closing silence, where whole breaths cannot reach a --duration
 DEFAULT_MAX_LENGTH_MS = 6 * 3_600_000  # longest track rendered unless --max-length says otherwise
 MAX_PROBLEMS = 200  # stop compiling after this many
+MAX_CHAPTERS = 255  # an ID3 table of contents lists at most 255 chapters (a one-byte count)
 
 
 # ----------------------------------------------------------------------------- the script
@@ -190,8 +194,13 @@ class Options:
     fit: tuple[tuple[str, int], ...] = ()  # Stretch key -> units to use instead of the written value
 
 
+class NothingToRender(RoutineError):
+    """Every step is left out at this level (``levels:``) or by ``--skip``/``skip:``."""
+
+
 class _TooLong(Exception):
-    """The stated times alone pass the length limit, or too many problems: stop compiling."""
+    """The stated times alone pass the length limit (or the chapters theirs), or too many problems:
+    stop compiling."""
 
 
 # ----------------------------------------------------------------------------- compiling
@@ -213,6 +222,7 @@ class _Compiler:
     skipped: set[int] = field(default_factory=set)  # indexes into options.skip that matched
     fixed_ms: int = 0  # stated time (gaps and holds) of the segments so far
     counted: int = 0  # segments of ``out`` added into fixed_ms
+    chapters: int = 0  # chapters the segments so far make (an untitled opening counts as one)
 
     # --- helpers
 
@@ -271,7 +281,31 @@ class _Compiler:
                 "split it into several cues, or shorten the values it uses",
             )
             return filled[: LIMITS.text_chars]
-        return " ".join(filled.split())
+        out = " ".join(filled.split())
+        self.check_speakable(text, out)
+        return out
+
+    def check_speakable(self, text: Text, filled: str) -> None:
+        """A text (placeholders filled) must hold something the voice can say: letters of
+        the language's script (words the routine's lexicon respells excepted)."""
+        if not any(unicodedata.category(ch)[0] in "LN" for ch in filled):
+            self.error(
+                text.mark, text.where, f"there is nothing to say in {shown(filled)}: no letters or digits",
+                "write the words to speak, or use a 'pause:' step for silence",
+            )  # fmt: skip
+            return
+        rest = filled
+        for word, _ in self.routine.lexicon:
+            rest = re.sub(re.escape(word), " ", rest, flags=re.IGNORECASE)
+        foreign = self.phrases.foreign_letters(rest)
+        if foreign:
+            script = unicodedata.name(foreign[0], "?").split(" ")[0].lower()
+            self.error(
+                text.mark, text.where,
+                f"{shown(filled)} has letters no voice for language {self.routine.language!r} can read "
+                f"({script}: {foreign[:10]!r})",
+                "write it in Latin letters, or give a respelling under 'lexicon:'",
+            )  # fmt: skip
 
     def text(self, value: LV[Text] | None, side: str | None) -> str | None:
         t = self.pick(value)
@@ -298,14 +332,17 @@ class _Compiler:
 
     # --- --duration: what may stretch, and the lengths chosen by matcue.fit
 
-    def stretch(self, step: Step, title: str, written: int, unit_ms: int, unit: str, fit: LV[Fit] | None) -> str:
-        """Record a step --duration may scale; return its key."""
+    def stretch(
+        self, step: Step, title: str, written: int, unit_ms: int, unit: str, fit: LV[Fit] | None, min_ms: int = 0
+    ) -> str:
+        """Record a step --duration may scale; return its key. ``min_ms``: the shortest it
+        may become (a hold's :data:`~matcue.loader.MIN_HOLD_MS`)."""
         key = f"{step.mark}|{step.where}"
         bounds = self.pick(fit)
         lo = _units(bounds.min, unit_ms, up=True) if bounds and bounds.min else None
         hi = _units(bounds.max, unit_ms, up=False) if bounds and bounds.max else None
         if unit == "ms":
-            lo = written // 2 if lo is None else lo
+            lo = max(min(min_ms, written), written // 2 if lo is None else lo)
             hi = written * 2 if hi is None else hi
         else:
             lo = max(1, -(-written // 2)) if lo is None else max(1, lo)
@@ -365,11 +402,25 @@ class _Compiler:
         return self.options.verbosity == "brief" and bool(self.pick(optional, False))
 
     def check_length(self, step: Step) -> None:
-        """Stop as soon as the stated times alone pass the limit (speech only adds to them)."""
-        for seg in self.out[self.counted :]:
+        """Stop as soon as the stated times alone pass the limit (speech only adds to them),
+        or the chapters pass what a track's chapter list holds (:data:`MAX_CHAPTERS`)."""
+        for k, seg in enumerate(self.out[self.counted :], start=self.counted):
             if isinstance(seg, (Gap, Block)):
                 self.fixed_ms += seg.dur_ms
+            elif isinstance(seg, ChapterStart):
+                self.chapters += 1
+            if k == 0 and not isinstance(seg, ChapterStart):
+                self.chapters += 1  # the opening before the first chapter is a chapter of its own
         self.counted = len(self.out)
+        if self.chapters > MAX_CHAPTERS:
+            self.error(
+                step.mark,
+                step.where,
+                f"the track has more than {MAX_CHAPTERS} chapters from here on; an MP3's chapter list holds "
+                f"at most {MAX_CHAPTERS}",
+                "split the routine into several routines",
+            )
+            raise _TooLong()
         limit = self.options.max_total_ms
         if self.fixed_ms > limit:
             self.error(
@@ -455,13 +506,13 @@ class _Compiler:
                 key = self.stretch(step, name_t.value, hold.breaths, breath.cycle_ms, "breaths", step.fit)
                 hold_ms = self.fitted(key, hold.breaths) * breath.cycle_ms
             else:
-                key = self.stretch(step, name_t.value, hold.ms, 1, "ms", step.fit)
+                key = self.stretch(step, name_t.value, hold.ms, 1, "ms", step.fit, MIN_HOLD_MS)
                 hold_ms = self.fitted(key, hold.ms)
             tone_breath = breath if self.tones_on(step.tones) else None
             bell_every = None
         else:
             written = self.pick(step.duration_ms)
-            key = self.stretch(step, name_t.value, written, 1, "ms", step.fit)
+            key = self.stretch(step, name_t.value, written, 1, "ms", step.fit, MIN_HOLD_MS)
             hold_ms = self.fitted(key, written)
             breath = None
             tone_breath = None
@@ -590,7 +641,7 @@ class _Compiler:
             dur_ms = self.fitted(key, rounds) * pattern.cycle_ms
         else:
             written = self.pick(step.duration_ms)
-            key = self.stretch(step, name, written, 1, "ms", step.fit)
+            key = self.stretch(step, name, written, 1, "ms", step.fit, MIN_HOLD_MS)
             dur_ms = self.fitted(key, written)
         cues: list[Cue] = []
         if self.pick(step.count, False):
@@ -691,6 +742,29 @@ def _makes_chapters(steps: tuple[Step, ...], level: str) -> bool:
     return False
 
 
+def placeholder_names(routine: Routine) -> set[str]:
+    """Every ``{name}`` the routine's texts use (every level and wording) and every name
+    its ``vars:`` define: the names ``--set`` may give."""
+    import dataclasses
+
+    names = {k for k, _ in routine.vars}
+    stack: list[object] = [routine.steps, routine.vars]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, Text):
+            for wording in (obj.value, obj.brief, obj.full):
+                for m in _PLACEHOLDER.finditer(wording or ""):
+                    if m.group(1) is not None:
+                        names.add(m.group(1).strip())
+        elif isinstance(obj, (tuple, list)):
+            stack.extend(obj)
+        elif isinstance(obj, Leveled):
+            stack.extend(v for _, v in obj.values)
+        elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            stack.extend(getattr(obj, f.name) for f in dataclasses.fields(obj))
+    return names
+
+
 def resolve_level(routine: Routine, options: Options) -> str:
     return options.level or routine.level or LEVELS[0]
 
@@ -713,6 +787,7 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
         c.steps(routine.steps)
     except _TooLong:
         pass
+    empty = not c.out and not c.problems
     c.out.append(Gap(TAIL_MS + dict(options.fit).get(TAIL_KEY, 0)))
     names = step_names(routine.steps) if options.skip else []
     for i, wanted in enumerate(options.skip):
@@ -723,6 +798,11 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
             c.error(wanted.mark, wanted.where, what, hint)
     if c.problems:
         raise RoutineError(_unique(c.problems))
+    if empty:
+        by = " or skipped" if options.skip else ""
+        hint = "check the steps' 'levels:' and the names given to --skip or a profile's 'skip:'"
+        what = f"nothing to render: every step is left out at level {c.level!r}{by}"
+        raise NothingToRender([Problem(routine.mark, "steps", what, hint)])
     return Script(
         title=routine.title,
         segments=tuple(c.out),

@@ -36,7 +36,10 @@ def check_tools() -> list[Check]:
     """ffmpeg and ffprobe on PATH, and the MP3 encoder ``render`` will use."""
     from .render import default_encoder
 
-    encoder = default_encoder()
+    try:
+        encoder: str | None = default_encoder()
+    except MatcueError as exc:
+        encoder, bad_env = None, str(exc)
     out = []
     for tool in ("ffmpeg", "ffprobe"):
         exe = shutil.which(tool)
@@ -46,6 +49,9 @@ def check_tools() -> list[Check]:
         else:
             what = "needed to encode MP3s" if needed else "used to read MP3s back (tests, probing)"
             out.append(Check(tool, False, f"not installed; {what}", "sudo apt-get install ffmpeg", required=needed))
+    if encoder is None:
+        out.append(Check("encoder", False, bad_env, "fix or unset MATCUE_ENCODER", required=True))
+        return out
     detail = "LAME in this process (lameenc)" if encoder == "lame" else "ffmpeg (libmp3lame)"
     out.append(Check("encoder", encoder == "lame" or bool(shutil.which("ffmpeg")), detail, "pip install lameenc"))
     return out
@@ -109,19 +115,23 @@ def check_cache(cache_dir: Path | None = None, fix: bool = False) -> list[Check]
     if not folder.is_dir():
         return out
     entries = sorted(folder.glob("*.npy"))
-    bad = [p for p in entries if load_cached(p) is None]
-    leftovers = sorted(folder.glob(".*.tmp"))
+    # a folder, FIFO or device named like an entry is never opened (reading a FIFO blocks)
+    odd = [p for p in entries if not _regular(p)]
+    bad = odd + [p for p in entries if _regular(p) and load_cached(p) is None]
+    leftovers = atomic_leftovers(folder)
     if fix:
-        for p in [*bad, *leftovers]:
-            try:
-                p.unlink()
-            except OSError:
-                pass
-    if not bad and not leftovers:
+        deleted, failed = _delete([*bad, *leftovers])
+        gone = set(deleted)
+        n_bad, n_tmp = sum(p in gone for p in bad), sum(p in gone for p in leftovers)
+        detail = f"deleted {n_bad} corrupt entries and {n_tmp} temporary files"
+        if failed:
+            names = ", ".join(f"{p.name} ({why})" for p, why in failed[:3]) + (", ..." if len(failed) > 3 else "")
+            detail += f"; could not delete {names}"
+            out.append(Check("speech cache entries", False, detail, "delete them by hand"))
+        else:
+            out.append(Check("speech cache entries", True, detail))
+    elif not bad and not leftovers:
         out.append(Check("speech cache entries", True, f"{len(entries)} entries, all load"))
-    elif fix:
-        detail = f"deleted {len(bad)} corrupt entries and {len(leftovers)} temporary files"
-        out.append(Check("speech cache entries", True, detail))
     else:
         names = ", ".join(p.name for p in bad[:3]) + (", ..." if len(bad) > 3 else "")
         detail = f"{len(bad)} of {len(entries)} entries do not load" + (f" ({names})" if bad else "")
@@ -131,12 +141,50 @@ def check_cache(cache_dir: Path | None = None, fix: bool = False) -> list[Check]
     return out
 
 
-def check_output(out_dir: Path) -> list[Check]:
+def _regular(path: Path) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _delete(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    from .atomic import delete_all
+
+    return delete_all(paths)
+
+
+def atomic_leftovers(folder: Path) -> list[Path]:
+    """Temporary files in ``folder`` left by a process that is gone (:mod:`matcue.atomic`)."""
+    from .atomic import leftovers
+
+    return leftovers(folder)
+
+
+def check_output(out_dir: Path, fix: bool = False) -> list[Check]:
+    """The output folder can be written; no temporary file of a killed render is left in
+    it (``fix`` deletes them)."""
     why = _writable(Path(out_dir))
     detail = why or (f"{out_dir} is writable" if Path(out_dir).is_dir() else f"{out_dir} can be created")
-    return [Check("output folder", not why, detail, "choose another folder with -o", True)]
+    out = [Check("output folder", not why, detail, "choose another folder with -o", True)]
+    if not Path(out_dir).is_dir():
+        return out
+    left = atomic_leftovers(Path(out_dir))
+    if not left:
+        return out
+    if not fix:
+        names = ", ".join(p.name for p in left[:3]) + (", ..." if len(left) > 3 else "")
+        what = f"{len(left)} temporary files left by an interrupted render ({names})"
+        return [*out, Check("output leftovers", False, what, "run 'matcue doctor --fix' to delete them")]
+    deleted, failed = _delete(left)
+    if failed:
+        names = ", ".join(f"{p.name} ({w})" for p, w in failed[:3])
+        return [*out, Check("output leftovers", False, f"could not delete {names}", "delete them by hand")]
+    return [*out, Check("output leftovers", True, f"deleted {len(deleted)} temporary files")]
 
 
 def run_doctor(out_dir: Path = Path("audio_out"), cache_dir: Path | None = None, fix: bool = False) -> list[Check]:
     """Every check, in the order ``matcue doctor`` prints them."""
-    return [*check_tools(), *check_voices(), *check_cache(cache_dir, fix), *check_output(out_dir)]
+    return [*check_tools(), *check_voices(), *check_cache(cache_dir, fix), *check_output(out_dir, fix)]

@@ -9,6 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def shown(value: str, limit: int = 60) -> str:
+    """``repr`` of a value for a message, shortened in the middle when long."""
+    if len(value) <= limit:
+        return repr(value)
+    keep = (limit - 5) // 2
+    return repr(f"{value[:keep]} ... {value[-keep:]}")
+
+
 class MatcueError(Exception):
     """A failure the user can understand and fix (bad routine, missing tool...)."""
 

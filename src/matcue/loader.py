@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,10 +20,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import budget
 from .durations import DurationError, parse_duration_ms
-from .errors import Mark, Problem, RoutineError
+from .errors import Mark, Problem, RoutineError, shown
 from .model import (
     BREATH_PRESETS,
     LEVELS,
+    MIN_HOLD_MS,
     At,
     Breathe,
     BreathSpec,
@@ -143,10 +145,7 @@ def _describe(node: Node) -> str:
 
 def _shown(value: str, limit: int = 60) -> str:
     """``repr`` of a value for a message, shortened in the middle when long."""
-    if len(value) <= limit:
-        return repr(value)
-    keep = (limit - 5) // 2
-    return repr(f"{value[:keep]} ... {value[-keep:]}")
+    return shown(value, limit)
 
 
 def _whole(digits: str) -> int | None:
@@ -165,6 +164,14 @@ def _text(ctx: _Ctx, node: Node, where: str) -> Text:
     raw = _scalar(ctx, node, where, "text")
     if not raw.strip():
         raise ctx.error(node, where, "expected text, got an empty string")
+    bad = unsafe_char(raw)
+    if bad is not None:
+        raise ctx.error(
+            node,
+            where,
+            f"the text contains the control character U+{ord(bad):04X} at character {raw.index(bad) + 1}",
+            "titles and cues may not hold terminal escape codes or other control characters; remove it",
+        )
     if len(raw) > MAX_TEXT_CHARS:
         raise ctx.error(
             node,
@@ -173,6 +180,22 @@ def _text(ctx: _Ctx, node: Node, where: str) -> Text:
             "split it into several cues",
         )
     return Text(" ".join(raw.split()), ctx.mark(node), where)
+
+
+# Bidirectional overrides and isolates: they reorder what a terminal or a page shows.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def unsafe_char(text: str) -> str | None:
+    """The first character of ``text`` that no title or cue may hold, else None: a control
+    character (C0, DEL, C1: terminal escape codes start with one) other than tab, line feed
+    and carriage return (which are whitespace), or a bidirectional override."""
+    for ch in text:
+        if ch in "\t\n\r":
+            continue
+        if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS:
+            return ch
+    return None
 
 
 def _plain(ctx: _Ctx, node: Node, where: str) -> str:
@@ -198,6 +221,16 @@ _BREATHS = re.compile(r"(\S+)\s+breaths?", re.IGNORECASE)
 
 
 def _hold(ctx: _Ctx, node: Node, where: str) -> Hold:
+    """A pose's hold: ``5 breaths`` or a duration of at least :data:`MIN_HOLD_MS`."""
+    return _hold_or_bound(ctx, node, where, MIN_HOLD_MS)
+
+
+def _bound(ctx: _Ctx, node: Node, where: str) -> Hold:
+    """A ``fit:`` bound: breaths or any duration."""
+    return _hold_or_bound(ctx, node, where, 0)
+
+
+def _hold_or_bound(ctx: _Ctx, node: Node, where: str, min_ms: int) -> Hold:
     raw = _scalar(ctx, node, where, "a duration like '30s' or '5 breaths'")
     m = _BREATHS.fullmatch(raw.strip())
     if m:
@@ -211,12 +244,15 @@ def _hold(ctx: _Ctx, node: Node, where: str) -> Hold:
             raise ctx.error(node, where, f"{_shown(raw)} is too many breaths (at most 10000)")
         return Hold(breaths=count, mark=ctx.mark(node))
     try:
-        return Hold(ms=parse_duration_ms(raw), mark=ctx.mark(node))
+        ms = parse_duration_ms(raw)
     except DurationError as e:
         msg = str(e)
         if msg.startswith("expected a duration"):
             msg = f"{HOLD_HINT}, got {_shown(raw)}"
         raise ctx.error(node, where, msg) from None
+    if ms < min_ms:
+        raise ctx.error(node, where, f"a hold must be at least {min_ms / 1000:g}s, got {_shown(raw)}")
+    return Hold(ms=ms, mark=ctx.mark(node))
 
 
 _hold.scalar = True  # type: ignore[attr-defined]
@@ -542,7 +578,7 @@ def _spoken(ctx: _Ctx, node: Node, where: str) -> Text:
 
 def _fit(ctx: _Ctx, node: Node, where: str) -> Fit:
     """``fit: {min: 20s, max: 2m}`` (or breaths): how far --duration may take a step."""
-    f = _fields(ctx, node, where, {"min": _hold, "max": _hold}, what="bounds like {min: 20s, max: 2m}")
+    f = _fields(ctx, node, where, {"min": _bound, "max": _bound}, what="bounds like {min: 20s, max: 2m}")
     lo, hi = f.get("min"), f.get("max")
     if lo is not None and hi is not None and (lo.breaths is None) != (hi.breaths is None):
         raise ctx.error(node, where, "give both bounds in seconds or both in breaths")
@@ -595,7 +631,7 @@ _STEP_SCHEMAS: dict[str, tuple[dict[str, Conv], tuple[str, ...]]] = {
         {
             "timer": _L(_text),
             "cue": _L(_spoken),
-            "duration": _L(_duration(False)),
+            "duration": _L(_duration(False, MIN_HOLD_MS)),
             "bell_every": _L(_duration(False, MIN_BELL_EVERY_MS)),
             "during": _during,
             "countdown": _L(_int(0, 60)),
@@ -622,7 +658,7 @@ _STEP_SCHEMAS: dict[str, tuple[dict[str, Conv], tuple[str, ...]]] = {
             "breathe": _L(_text),
             "pattern": _L(_full_breath),
             "rounds": _L(_int(1, 10_000)),
-            "duration": _L(_duration(False)),
+            "duration": _L(_duration(False, MIN_HOLD_MS)),
             "count": _L(_bool),
             "fit": _L(_fit),
         },
@@ -820,6 +856,7 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
             inner, root, "", _ROUTINE_SCHEMA, ("steps",), what="a routine (a mapping with 'steps') or a list of steps"
         )
         steps = f["steps"]
+        _refuse_included_settings(inner, root)
     if levels is not None:
         steps = [_restrict(s, levels) for s in steps]
     return steps
@@ -840,6 +877,23 @@ def _check_read(ctx: _Ctx, node: Node, where: str, target: Path) -> None:
             f"{budget.allows('bytes_read', work.limits)}",
             "include fewer or smaller files",
         )
+
+
+# Settings of an included routine that would change how its steps sound: an include gives
+# only its steps, so these are refused rather than silently ignored (docs/routines.md).
+INCLUDE_REFUSED = ("breath", "countdown", "tones", "vars", "lexicon")
+_STEP_SETTINGS = ("breath", "countdown", "tones")  # a step may set these itself
+
+
+def _refuse_included_settings(ctx: _Ctx, root: MappingNode) -> None:
+    for key, _ in root.value:
+        if isinstance(key, ScalarNode) and key.value in INCLUDE_REFUSED:
+            ctx.error(
+                key, key.value,
+                f"an included file gives only its steps, so its '{key.value}' would be ignored",
+                f"set '{key.value}' in the including routine"
+                + (", or on the steps themselves" if key.value in _STEP_SETTINGS else ""),
+            )  # fmt: skip
 
 
 def _restrict(step: Step, levels: tuple[str, ...]) -> Step:
@@ -908,8 +962,16 @@ def _lexicon(ctx: _Ctx, node: Node, where: str) -> tuple[tuple[str, tuple[tuple[
             continue
         try:
             if isinstance(value, MappingNode):
+                from .voice.registry import backend_names
+
+                known = ("say", *backend_names())
                 forms = []
                 for k, v in _pairs(ctx, value, here):
+                    if k.value not in known:
+                        raise ctx.error(
+                            k, f"{here}.{k.value}", f"unknown voice backend {k.value!r} in a lexicon entry",
+                            _did_you_mean(k.value, known) or "keys are 'say' or a backend: " + ", ".join(known[1:]),
+                        )  # fmt: skip
                     forms.append(("" if k.value == "say" else k.value, _plain(ctx, v, f"{here}.{k.value}")))
                 if not forms:
                     raise ctx.error(value, here, "expected a respelling or a mapping like {say: ..., espeak-ng: ...}")

@@ -12,6 +12,7 @@ from typing import Generic, TypeVar, Union
 from .errors import Mark
 
 LEVELS = ("beginner", "intermediate", "advanced")
+MIN_HOLD_MS = 1000  # the shortest hold, timer or timed exercise: shorter ones ring the start and end bells at once
 SIDES = ("right", "left")
 T = TypeVar("T")
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from . import escape
 from .compile import Options
 from .errors import Problem, RoutineError
 from .mixdown import MixSettings
+from .naming import person_stem, unique_stem
 from .pipeline import DEFAULT_BITRATE, Rendered, VoiceOverrides, render_routine, slugify
 from .profile import Profile, tailor, tailor_voice
 from .sidecars import CAPTION_FORMATS, sidecar_path, speech_cues, write_bytes_atomic, write_text_atomic
@@ -301,12 +304,31 @@ def pack_routines(
     in ``Pack.failures``; the others are packed."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    with _staging(out) as stage:  # a failed pack leaves the folder as it was
+        pack = _pack_into(stage, paths, options, voice, title, bitrate, cache_dir, progress, mix, people)
+        moved = _move_into(stage, out, pack)
+    zip_path = write_zip(out, moved.files) if make_zip else None
+    return replace(moved, zip_path=zip_path)
+
+
+def _pack_into(  # type: ignore[no-untyped-def]
+    out: Path, paths, options, voice, title, bitrate, cache_dir, progress, mix, people
+) -> Pack:
+    """Every file of the pack written into the folder ``out`` (the staging folder)."""
     tracks: list[PackTrack] = []
     used: set[str] = set()
+    seen: dict[str, Profile] = {}
     files: list[Path] = []
     failures: list[str] = []
     for p, person in _track_plan(paths, people, failures):
-        stem = _unique(slugify(_title_of(p)) + (f"--{person.slug}" if person else ""), used)
+        if person is None:
+            stem = unique_stem(slugify(_title_of(p)), used)
+        else:
+            try:
+                stem = person_stem(slugify(_title_of(p)), person, seen)
+            except ValueError as e:  # the same rule as render --roster
+                failures.append(str(e))
+                continue
         step = (lambda s, d, t, _p=str(p): progress(_p, s, d, t)) if progress else None
         try:
             r = _render_one(p, out, options, voice, person, step, stem, bitrate, cache_dir, mix)
@@ -333,8 +355,61 @@ def pack_routines(
     index = out / INDEX_NAME
     write_text_atomic(index, to_index_html(pack_title, tracks))
     files += [playlist, index]
-    zip_path = write_zip(out, files) if make_zip else None
-    return Pack(out, pack_title, tuple(tracks), playlist, index, zip_path, tuple(files), tuple(failures))
+    return Pack(out, pack_title, tuple(tracks), playlist, index, None, tuple(files), tuple(failures))
+
+
+STAGE_LOCK = ".lock"
+
+
+@contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    """A hidden folder beside ``out`` (``.NAME.partial-XXXX``) to build the pack in,
+    removed on the way out however the pack ends. It holds a locked ``.lock`` file, so a
+    folder left by a killed pack (no live lock) is removed by the next pack."""
+    from .atomic import create_temp, discard, is_stale
+
+    for old in out.parent.glob(f".{out.name}.partial-*"):
+        lock = old / STAGE_LOCK
+        if old.is_dir() and not old.is_symlink() and (is_stale(lock) or not lock.exists()):
+            shutil.rmtree(old, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    lock = create_temp(stage / STAGE_LOCK)
+    try:
+        yield stage
+    finally:
+        discard(lock)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move_into(stage: Path, out: Path, pack: Pack) -> Pack:
+    """Move every file of a pack built in ``stage`` into ``out``; the pack, with its paths
+    in ``out``. The share page and the playlist move last, once the tracks they list are
+    in place."""
+    from .atomic import fsync_dir
+
+    def moved(p: Path) -> Path:
+        return out / Path(p).relative_to(stage)
+
+    for f in pack.files:  # tracks, sidecars and covers first; playlist and index are last
+        os.replace(f, moved(f))
+    fsync_dir(out)
+    tracks = tuple(
+        replace(
+            t,
+            rendered=replace(
+                t.rendered, path=moved(t.rendered.path), sidecars=tuple(moved(x) for x in t.rendered.sidecars)
+            ),
+        )
+        for t in pack.tracks
+    )
+    return replace(
+        pack,
+        folder=out,
+        tracks=tracks,
+        playlist=moved(pack.playlist),
+        index=moved(pack.index),
+        files=tuple(moved(f) for f in pack.files),
+    )
 
 
 def _track_plan(
@@ -380,15 +455,6 @@ def _title_of(path: str | Path) -> str:
     from .loader import load_routine
 
     return load_routine(path).title
-
-
-def _unique(stem: str, used: set[str]) -> str:
-    name, n = stem, 1
-    while name in used:
-        n += 1
-        name = f"{stem}-{n}"
-    used.add(name)
-    return name
 
 
 def write_zip(folder: Path, files: Sequence[Path]) -> Path:

@@ -6,15 +6,27 @@ _EN_NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
     "fourteen fifteen sixteen seventeen eighteen nineteen"
 ).split()
-_EN_TENS = {2: "twenty", 3: "thirty", 4: "forty", 5: "fifty", 6: "sixty"}
+_EN_TENS = (
+    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+)  # fmt: skip
+_EN_SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
 
 
 def _en_number(n: int) -> str:
+    """Any whole number in words: 75 -> "seventy-five", 1205 -> "one thousand two hundred five"."""
+    if n < 0:
+        return "minus " + _en_number(-n)
     if n < len(_EN_NUMBERS):
         return _EN_NUMBERS[n]
-    tens, ones = divmod(n, 10)
-    word = _EN_TENS.get(tens, str(n))
-    return word if ones == 0 else f"{word}-{_EN_NUMBERS[ones]}"
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _EN_TENS[tens] if ones == 0 else f"{_EN_TENS[tens]}-{_EN_NUMBERS[ones]}"
+    for size, name in _EN_SCALES:
+        if n >= size:
+            high, rest = divmod(n, size)
+            head = f"{_en_number(high)} {name}"
+            return head if rest == 0 else f"{head} {_en_number(rest)}"
+    raise AssertionError(n)  # pragma: no cover - every n >= 100 meets a scale
 
 
 def _en_seconds(ms: int) -> str:
@@ -30,6 +42,19 @@ class Phrases:
 
     switch_sides = "Switch sides."
     side_names = {"right": "right", "left": "left"}
+    # Unicode scripts (the first word of a letter's name) this language's voices read;
+    # accented Latin letters are spelled out (matcue.voice.normalize)
+    scripts: tuple[str, ...] = ("LATIN",)
+
+    def foreign_letters(self, text: str) -> str:
+        """The letters of ``text`` in a script this language's voices cannot read, in order."""
+        import unicodedata
+
+        out = []
+        for ch in text:
+            if unicodedata.category(ch)[0] == "L" and unicodedata.name(ch, "?").split(" ")[0] not in self.scripts:
+                out.append(ch)
+        return "".join(out)
 
     def number(self, n: int) -> str:
         return _en_number(n)

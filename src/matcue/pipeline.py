@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .budget import Work, check_script, current_limits
-from .compile import DEFAULT_MAX_LENGTH_MS, Options, Script, compile_routine
+from .compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, Script, compile_routine
 from .errors import MatcueError, Problem, RenderError, RoutineError
 from .layout import layout
 from .loader import load_routine
@@ -104,9 +104,60 @@ def check_routine(
             script = compile_routine(routine, Options(level=level, max_total_ms=max_total_ms))
             check_script(script, routine_lexicon(routine), level, Work(current_limits()))
             layout(script, {t: estimate_speech_ms(t, rate) for t in script.texts()})
+        except NothingToRender as e:
+            if level == levels[0]:  # a routine may be written for higher levels only
+                problems.extend(e.problems)
         except RoutineError as e:
             problems.extend(e.problems)
     return list(dict.fromkeys(problems))
+
+
+def unused_set_names(
+    paths: Sequence[str | Path], names: Sequence[str], *, allow_outside: bool = False
+) -> list[tuple[str, str]]:
+    """The ``--set`` names that none of the routines uses or defines, each with a hint
+    (a did-you-mean, or the names they do use). A routine that does not load is left out
+    here: rendering it reports why."""
+    import difflib
+
+    from .compile import placeholder_names
+
+    used: set[str] = set()
+    for path in paths:
+        try:
+            used |= placeholder_names(load_routine(path, allow_outside=allow_outside))
+        except RoutineError:
+            continue
+    out = []
+    used -= {"side", "other_side"}  # set by sided steps, never by --set
+    for name in dict.fromkeys(names):
+        if name in used:
+            continue
+        close = difflib.get_close_matches(name, sorted(used), n=1, cutoff=0.6)
+        if name in ("side", "other_side"):
+            hint = "set by sided steps, never by --set"
+        elif close:
+            hint = f"did you mean {close[0]!r}?"
+        else:
+            hint = "it uses " + ", ".join(sorted(used)[:12]) if used else "it has no placeholders to set"
+        out.append((name, hint))
+    return out
+
+
+def track_stems(paths: Sequence[str | Path], *, allow_outside: bool = False) -> list[str | None]:
+    """The file stem of each routine's track in one command (:mod:`matcue.naming`): the
+    slug of its title, ``-2``, ``-3``... for titles that slug alike. None for a routine
+    that does not load (rendering it reports why)."""
+    from .naming import unique_stem
+
+    used: set[str] = set()
+    out: list[str | None] = []
+    for path in paths:
+        try:
+            out.append(unique_stem(slugify(load_routine(path, allow_outside=allow_outside).title), used))
+        except RoutineError:
+            out.append(None)
+    return out
 
 
 # ----------------------------------------------------------------------------- script / timeline
@@ -241,9 +292,11 @@ def render_routine(
     ``mix``: the level preset, side panning and ambience (``--mix``, ``--pan-sides``,
     ``--music``); the routine's ``music:`` plays when ``mix`` names no music.
     """
-    from .render import render_mp3
-    from .sidecars import write_sidecars
+    from .atomic import Unit, sweep
+    from .render import check_environment, render_mp3
+    from .sidecars import sidecar_path, write_sidecars
 
+    check_environment()
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
     built = build_timeline(
         path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside
@@ -260,8 +313,12 @@ def render_routine(
     out = Path(out_dir)
     target = out / f"{name or slugify(built.routine.title)}.mp3"
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
+    unit = Unit()  # the track and its sidecars appear together or not at all
     try:
         out.mkdir(parents=True, exist_ok=True)
+        sweep(out, target.name)  # what a killed render of this track left
+        for fmt in (*captions, "chapters"):
+            sweep(out, sidecar_path(target, fmt).name)
         render_mp3(
             built.timeline,
             built.clips,
@@ -270,16 +327,22 @@ def render_routine(
             progress=mix_progress,
             jobs=jobs,
             settings=mix_settings(built.routine, mix),
+            unit=unit,
         )
         sidecars = (
-            write_sidecars(built.timeline, target, captions, chapters_json) if captions or chapters_json else ()
+            write_sidecars(built.timeline, target, captions, chapters_json, unit=unit)
+            if captions or chapters_json
+            else ()
         )
+        unit.commit()
     except OSError as exc:
-        raise output_error(exc, out, target) from exc
+        raise output_error(exc, out, Path(exc.filename) if exc.filename else target) from exc
     except RenderError as exc:  # render names the file; say what to do about the folder
         if isinstance(exc.__cause__, OSError) and exc.__cause__.errno is not None:
             raise output_error(exc.__cause__, out, target) from exc
         raise
+    finally:
+        unit.abort()  # nothing left once committed
     return Rendered(target, built.timeline.total_ms, built.synthesized, sidecars, built, art)
 
 

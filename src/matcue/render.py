@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import queue
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -27,8 +26,8 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from . import mixdown, mp3, mp3join, sounds
-from .errors import RenderError, ToolMissingError
+from . import atomic, mixdown, mp3, mp3join, sounds
+from .errors import MatcueError, RenderError, ToolMissingError
 from .mixdown import MixSettings
 from .pcm import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from .timeline import Event, Timeline
@@ -509,23 +508,49 @@ def _ffmpeg_command(exe: str, out_path: Path, bitrate: str, channels: int = 1) -
     ]  # fmt: skip
 
 
+MAX_JOBS = 256  # the most encoders (or roster workers) $MATCUE_JOBS may ask for
+
+
 def default_jobs() -> int:
-    """Encoders to run at once: ``$MATCUE_JOBS`` if set, else the machine's cores."""
+    """Encoders to run at once: ``$MATCUE_JOBS`` if set, else the machine's cores.
+
+    A set value that is not a whole number from 1 to :data:`MAX_JOBS` is an error, never
+    ignored."""
     env = os.environ.get("MATCUE_JOBS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return os.cpu_count() or 1
+    if not env:
+        return os.cpu_count() or 1
+    if not (env.isascii() and env.isdigit() and 1 <= int(env) <= MAX_JOBS):
+        raise MatcueError(
+            f"MATCUE_JOBS must be a whole number from 1 to {MAX_JOBS}, got {env[:40]!r} "
+            "(unset it to use one per core)"
+        )
+    return int(env)
 
 
 def default_encoder() -> str:
     """``lame`` (LAME in this process, through lameenc) when importable, else ``ffmpeg``.
 
-    ``$MATCUE_ENCODER`` chooses explicitly. Both are LAME at the same quality setting.
+    ``$MATCUE_ENCODER`` chooses explicitly. Both are LAME at the same quality setting. A
+    set value that is not one of :data:`ENCODERS`, or ``lame`` without lameenc, is an error.
     """
     env = os.environ.get("MATCUE_ENCODER", "").strip()
-    if env in ENCODERS:
-        return env
-    return "lame" if importlib.util.find_spec("lameenc") is not None else "ffmpeg"
+    has_lame = importlib.util.find_spec("lameenc") is not None
+    if not env:
+        return "lame" if has_lame else "ffmpeg"
+    if env not in ENCODERS:
+        raise MatcueError(
+            f"MATCUE_ENCODER must be one of {', '.join(ENCODERS)}, got {env[:40]!r} (unset it to choose automatically)"
+        )
+    if env == "lame" and not has_lame:
+        raise MatcueError("MATCUE_ENCODER=lame needs lameenc, which is not installed (pip install lameenc)")
+    return env
+
+
+def check_environment() -> None:
+    """Raise MatcueError now for a bad ``$MATCUE_JOBS`` or ``$MATCUE_ENCODER``, so a render
+    fails before any speech is synthesized rather than after."""
+    default_jobs()
+    default_encoder()
 
 
 def render_mp3(
@@ -539,6 +564,7 @@ def render_mp3(
     jobs: int | None = None,
     encoder: str | None = None,
     settings: MixSettings = MixSettings(),
+    unit: atomic.Unit | None = None,
 ) -> Path:
     """Encode the timeline to ``out_path`` (tags and chapters included), atomically.
 
@@ -554,6 +580,9 @@ def render_mp3(
     ``settings`` chooses the level preset, side panning (a stereo track) and ambience. A
     first pass over the mix measures its loudness; the track is brought to the target by
     one static gain, under a true-peak limiter (:mod:`matcue.mixdown`).
+
+    ``unit``: stage the finished track in it instead of moving it into place; the unit's
+    ``commit`` does that, with the track's sidecars (:class:`matcue.atomic.Unit`).
     """
     out_path = Path(out_path)
     if timeline.total_ms <= 0:
@@ -571,7 +600,10 @@ def render_mp3(
     plan = _plan(timeline, clips, settings, jobs=jobs, sources=sources)
     tmp_path: Path | None = None
     try:
-        tmp_path = _create_temp(out_path)
+        if unit is not None:
+            tmp_path = unit.stage(out_path)
+        else:
+            tmp_path = _create_temp(out_path)
         job = _Job(plan, block_ms, progress, timeline.total_ms)
         if encoder == "ffmpeg":
             _encode_ffmpeg(job, exe, bitrate, parts, tmp_path, out_path)
@@ -579,15 +611,16 @@ def render_mp3(
             _encode_lame(job, kbps, parts, tmp_path, out_path)
         mp3.write_tags(tmp_path, timeline)
         _fsync(tmp_path)
-        os.replace(tmp_path, out_path)
-        _fsync_dir(out_path.parent)
+        if unit is None:
+            os.replace(tmp_path, out_path)
+            _fsync_dir(out_path.parent)
         return out_path
     except OSError as exc:
         raise RenderError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
     finally:
         plan.close()
-        if tmp_path is not None:
-            tmp_path.unlink(missing_ok=True)
+        if tmp_path is not None and unit is None:
+            atomic.discard(tmp_path)
 
 
 def _kbps(bitrate: str) -> int:
@@ -777,7 +810,7 @@ def _encode_ffmpeg(job: _Job, exe: str, bitrate: str, parts: list[tuple[int, int
         for sink in sinks:
             sink.abort()
         for p in paths[1:]:
-            p.unlink(missing_ok=True)
+            atomic.discard(p)
 
 
 def _encode_lame(job: _Job, kbps: int, parts: list[tuple[int, int]], tmp: Path, out: Path) -> None:
@@ -814,7 +847,7 @@ def _encode_lame(job: _Job, kbps: int, parts: list[tuple[int, int]], tmp: Path, 
             if not sink.file.closed:
                 sink.abort()
         for p in paths[1:]:
-            p.unlink(missing_ok=True)
+            atomic.discard(p)
 
 
 def _joinable(delays: list[int], pads: list[int]) -> bool:
@@ -829,21 +862,17 @@ def _header(kbps: int, channels: int = 1) -> int:
 
 
 def _create_temp(out_path: Path) -> Path:
-    """A fresh hidden file beside out_path (same filesystem, so os.replace is atomic)."""
+    """A fresh, locked hidden file beside out_path (same filesystem, so os.replace is
+    atomic); :func:`matcue.atomic.discard` removes it."""
     folder = out_path.parent
     if not folder.is_dir():
         raise RenderError(f"output folder {folder} does not exist")
-    for _ in range(100):
-        candidate = folder / f".{out_path.name}.partial-{secrets.token_hex(4)}"
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise RenderError(f"cannot write to {folder}: {exc.strerror}") from exc
-        os.close(fd)
-        return candidate
-    raise RenderError(f"cannot create a temporary file in {folder}")
+    try:
+        return atomic.create_temp(out_path)
+    except FileExistsError as exc:
+        raise RenderError(f"cannot create a temporary file in {folder}") from exc
+    except OSError as exc:
+        raise RenderError(f"cannot write to {folder}: {exc.strerror}") from exc
 
 
 def _tail(stderr: IO[bytes]) -> str:
@@ -859,13 +888,4 @@ def _fsync(path: Path) -> None:
 
 
 def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory; the rename is still atomic
-    finally:
-        os.close(fd)
+    atomic.fsync_dir(folder)

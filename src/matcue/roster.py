@@ -20,6 +20,7 @@ from pathlib import Path
 from .compile import Options
 from .errors import MatcueError, Problem, RoutineError
 from .mixdown import MixSettings
+from .naming import person_stem
 from .pipeline import DEFAULT_BITRATE, VoiceOverrides, render_routine, slugify
 from .profile import Profile, tailor, tailor_voice
 
@@ -125,20 +126,51 @@ def render_tracks(
                 progress(done, len(jobs), results[i])  # type: ignore[arg-type]
         return results  # type: ignore[return-value]
     order = longest_first(jobs)
-    with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(render_track, jobs[i], 1): i for i in order}
-        try:
-            for fut in as_completed(futures):
-                i = futures[fut]
-                results[i] = _result_of(fut, jobs[i])
-                done += 1
-                if progress:
-                    progress(done, len(jobs), results[i])  # type: ignore[arg-type]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=_worker_signals)
+    try:
+        futures = {pool.submit(_render_in_worker, jobs[i], 1): i for i in order}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            results[i] = _result_of(fut, jobs[i])
+            done += 1
+            if progress:
+                progress(done, len(jobs), results[i])  # type: ignore[arg-type]
+    finally:
+        # on an interrupt the workers got the signal too (one process group) and remove
+        # their temporary files as they exit; wait for them so none is left behind
+        pool.shutdown(wait=True, cancel_futures=True)
     return results  # type: ignore[return-value]
+
+
+_rendering = False  # in a worker process: a track is being rendered
+
+
+def _worker_signals() -> None:
+    """A roster worker: SIGTERM and Ctrl-C stop the track under way the way they stop a
+    render (its temporary files removed), then end the worker quietly."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _worker_stop)
+
+
+def _worker_stop(signum: int, frame: object) -> None:
+    if _rendering:
+        raise KeyboardInterrupt  # unwinds the render: its finally blocks clean up
+    os._exit(130)  # idle between tracks: nothing to clean up
+
+
+def _render_in_worker(job: TrackJob, jobs: int | None = 1) -> TrackResult:
+    """:func:`render_track` in a roster worker; an interrupt ends the worker after the
+    render has cleaned up, with no traceback."""
+    global _rendering
+    _rendering = True
+    try:
+        return render_track(job, jobs)
+    except KeyboardInterrupt:
+        os._exit(130)
+    finally:
+        _rendering = False
 
 
 def plan_track(job: TrackJob) -> int:
@@ -192,7 +224,7 @@ def _on_dask(
     results: list[TrackResult | None] = [None] * len(jobs)
     try:
         client = Client(scheduler, timeout="10s")
-    except OSError as e:
+    except (OSError, ValueError, TypeError) as e:  # unreachable, or an address Dask cannot parse
         raise MatcueError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
     with client:
         futures = [client.submit(render_track, job, 1, pure=False) for job in jobs]
@@ -241,16 +273,11 @@ def render_for_people(
         if isinstance(p, RoutineError):
             slots.append(failed_profile(p, str(routine_path)))
             continue
-        name = f"{base}--{p.slug}"
-        if name in seen:
-            other = seen[name]
-            msg = (
-                f"{p.mark}: name: {p.name!r} gives the same file name as {other.name!r} at {other.mark} "
-                "(give each person a distinct name)"
-            )
-            slots.append(TrackResult(p.name, str(routine_path), errors=(msg,)))
+        try:
+            name = person_stem(base, p, seen)
+        except ValueError as e:
+            slots.append(TrackResult(p.name, str(routine_path), errors=(str(e),)))
             continue
-        seen[name] = p
         slots.append(len(jobs))
         jobs.append(
             TrackJob(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .atomic import Unit
 from .timeline import Timeline
 
 CAPTION_FORMATS = ("vtt", "srt", "lrc")
@@ -192,20 +193,28 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 def write_sidecars(
-    timeline: Timeline, mp3_path: Path, captions: Iterable[str] = CAPTION_FORMATS, chapters_json: bool = True
+    timeline: Timeline,
+    mp3_path: Path,
+    captions: Iterable[str] = CAPTION_FORMATS,
+    chapters_json: bool = True,
+    unit: Unit | None = None,
 ) -> tuple[Path, ...]:
-    """Write the chosen caption formats (and the chapters JSON) next to ``mp3_path``."""
+    """Write the chosen caption formats (and the chapters JSON) next to ``mp3_path``.
+
+    ``unit``: stage them there (moved into place with the track by its ``commit``)
+    instead of writing each atomically now."""
     mp3_path = Path(mp3_path)
     makers = {"vtt": to_vtt, "srt": to_srt, "lrc": to_lrc}
-    written: list[Path] = []
+    texts: list[tuple[Path, str]] = []
     for fmt in dict.fromkeys(captions):
         if fmt not in makers:
             raise ValueError(f"unknown caption format {fmt!r}")
-        path = sidecar_path(mp3_path, fmt)
-        write_text_atomic(path, makers[fmt](timeline))
-        written.append(path)
+        texts.append((sidecar_path(mp3_path, fmt), makers[fmt](timeline)))
     if chapters_json:
-        path = sidecar_path(mp3_path, "chapters")
-        write_text_atomic(path, to_podcast_chapters(timeline, mp3_path.name))
-        written.append(path)
-    return tuple(written)
+        texts.append((sidecar_path(mp3_path, "chapters"), to_podcast_chapters(timeline, mp3_path.name)))
+    for path, text in texts:
+        if unit is not None:
+            unit.stage_bytes(path, text.encode("utf-8"))
+        else:
+            write_text_atomic(path, text)
+    return tuple(path for path, _ in texts)

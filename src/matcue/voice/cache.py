@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import lock_fd
 from ..errors import MatcueError, VoiceError
 from .base import AnyClip, CachedClip, Clip, VoiceBackend, VoiceSpec
 from .lexicon import Lexicon, default_lexicon, speech_text
@@ -103,6 +104,7 @@ def store(path: Path, clip: Clip) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:16]}-", suffix=".tmp", dir=path.parent)
     try:
+        lock_fd(fd)  # held until closed: 'doctor --fix' tells a live writer from a killed one
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, np.ascontiguousarray(clip.samples, dtype=np.int16), allow_pickle=False)
             fh.flush()

@@ -28,11 +28,30 @@ TRIM_BELOW_PEAK_DB = -40.0  # edge audio this far below the peak is breath noise
 
 # A sentence ends with . ! ? or ; followed by a space and more text.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
+_WORDY = re.compile(r"[^\W_]")  # a letter or a digit, in any script
 
 
 def split_sentences(text: str) -> list[str]:
-    """``"Inhale. Reach up."`` -> ``["Inhale.", "Reach up."]`` (never an empty piece)."""
-    return [s for s in (p.strip() for p in _SENTENCE_END.split(text.strip())) if s]
+    """``"Inhale. Reach up."`` -> ``["Inhale.", "Reach up."]`` (never an empty piece).
+
+    A piece with no letter or digit (the dots of ``"Inhale . . . and exhale."``) is no
+    sentence: it stays with the sentence before it (or, first, with the one after), so
+    no engine is asked to speak punctuation alone (some speak only silence for it)."""
+    out: list[str] = []
+    loose = ""  # punctuation before the first sentence
+    for piece in (p.strip() for p in _SENTENCE_END.split(text.strip())):
+        if not piece:
+            continue
+        if _WORDY.search(piece):
+            out.append(f"{loose} {piece}".strip())
+            loose = ""
+        elif out:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            loose = f"{loose} {piece}".strip()
+    if loose:
+        out.append(loose)
+    return out
 
 
 def join_with_gaps(pieces: Sequence[np.ndarray], gap_ms: int) -> np.ndarray:

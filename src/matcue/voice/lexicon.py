@@ -49,11 +49,18 @@ class Lexicon:
         return cls(tuple(parse_entries(data, source)))
 
     def extended_by(self, other: Lexicon | Iterable[RawEntry]) -> Lexicon:
-        """A lexicon where ``other``'s entries replace this one's for the same word."""
+        """A lexicon where ``other``'s entries win over this one's for the same word.
+
+        An entry with a respelling for every backend (``say``) replaces the word's entry
+        whole; an entry with only backend-specific forms (``espeak-ng: ...``) replaces
+        those forms and keeps the rest of the earlier entry."""
         extra = other.entries if isinstance(other, Lexicon) else tuple(other)
         merged: dict[str, RawEntry] = {_fold(w): (w, forms) for w, forms in self.entries}
         for w, forms in extra:
-            merged[_fold(w)] = (w, forms)
+            key = _fold(w)
+            if key in merged and all(b != ANY_BACKEND for b, _ in forms):
+                forms = tuple({**dict(merged[key][1]), **dict(forms)}.items())
+            merged[key] = (w, forms)
         return Lexicon(tuple(merged.values()))
 
     def lookup(self, word: str, backend: str = "") -> str | None:
@@ -127,9 +134,14 @@ def entry_problem(word: object, value: object) -> str | None:
     if isinstance(value, Mapping):
         if not value:
             return "expected a respelling or a mapping like {say: ..., espeak-ng: ...}"
+        from .registry import backend_names
+
+        known = ("say", *backend_names())
         for k, v in value.items():
             if not isinstance(k, str) or not isinstance(v, str) or not v.strip():
                 return f"expected a non-empty string for {k!r}"
+            if k not in known:
+                return f"unknown voice backend {k!r} (keys are 'say' or a backend: {', '.join(known[1:])})"
         return None
     return f"expected a respelling (a string), got {type(value).__name__}"
 

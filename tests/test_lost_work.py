@@ -1,0 +1,228 @@
+"""Nothing is lost and nothing is half-written: limits checked before synthesis, tracks and
+their sidecars written as one unit, packs staged, leftovers of killed processes removed,
+one naming rule for every command (docs/reliability.md)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mutagen.id3 import ID3
+
+from matcue import atomic
+from matcue.compile import MAX_CHAPTERS, compile_routine
+from matcue.errors import MatcueError, RoutineError
+from matcue.loader import loads_routine
+from matcue.mp3 import tag_file
+from matcue.timeline import Chapter
+
+ROOT = Path(__file__).resolve().parent.parent
+SHORT = "title: {title}\nsteps:\n  - say: Settle in.\n  - pose: Seated\n    hold: 3s\n"
+
+
+def _timers(n: int) -> str:
+    return "title: Many\nsteps:\n" + "".join(f"  - {{timer: Part {i + 1}, duration: 1s}}\n" for i in range(n))
+
+
+# ----------------------------------------------------------------------------- chapters
+
+
+def test_255_chapters_compile_and_256_are_refused_at_the_step(fake_voice):
+    script = compile_routine(loads_routine(_timers(MAX_CHAPTERS), "many.yaml"))
+    assert sum(type(s).__name__ == "ChapterStart" for s in script.segments) == MAX_CHAPTERS
+    with pytest.raises(RoutineError) as e:
+        compile_routine(loads_routine(_timers(MAX_CHAPTERS + 1), "many.yaml"))
+    (problem,) = e.value.problems
+    assert str(problem).startswith("many.yaml:258:5: steps[255]: the track has more than 255 chapters")
+
+
+def test_256_chapters_fail_before_any_speech_is_synthesized(run, tmp_path, fake_voice):
+    (tmp_path / "many.yaml").write_text(_timers(256))
+    r = run("render", str(tmp_path / "many.yaml"), "-o", str(tmp_path / "out"), "--backend", "fake")
+    assert r.exit_code == 1
+    assert "more than 255 chapters" in r.stderr
+    assert fake_voice.calls == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_255_chapters_are_all_in_the_tag(tmp_path):
+    import lameenc
+
+    enc = lameenc.Encoder()
+    enc.set_bit_rate(64)
+    enc.set_in_sample_rate(44100)
+    enc.set_channels(1)
+    mp3 = tmp_path / "t.mp3"
+    mp3.write_bytes(enc.encode(bytes(44100 * 2)) + enc.flush())
+    chapters = [Chapter(i * 100, (i + 1) * 100, f"Part {i + 1}") for i in range(MAX_CHAPTERS)]
+    tag_file(mp3, title="Many", chapters=chapters)
+    tags = ID3(mp3)
+    assert len(tags.getall("CHAP")) == MAX_CHAPTERS
+    (toc,) = tags.getall("CTOC")
+    assert len(toc.child_element_ids) == MAX_CHAPTERS
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def test_a_bad_scheduler_address_is_a_usage_error(run, tmp_path):
+    for bad in ("nonsense", "tcp://localhost", "tcp://host:99999", "foo://host:1"):
+        r = run("render", "tests/data/ok/all-kinds.yaml", "--roster", "x.yaml", "--scheduler", bad)
+        assert r.exit_code == 2, (bad, r.output)
+        assert f"expected a Dask scheduler address like tcp://host:8786, got {bad!r}" in r.stderr
+
+
+def test_an_address_dask_cannot_parse_is_our_error(tmp_path):
+    pytest.importorskip("distributed")
+    from matcue.roster import TrackJob, _on_dask
+
+    job = TrackJob(routine=str(tmp_path / "r.yaml"), out_dir=str(tmp_path), name="r")
+    with pytest.raises(MatcueError, match="cannot reach the Dask scheduler at tcp://localhost"):
+        _on_dask([job], "tcp://localhost", None)
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("MATCUE_JOBS", "abc", "MATCUE_JOBS must be a whole number from 1 to 256, got 'abc'"),
+        ("MATCUE_JOBS", "0", "MATCUE_JOBS must be a whole number from 1 to 256, got '0'"),
+        ("MATCUE_JOBS", "1000", "MATCUE_JOBS must be a whole number from 1 to 256, got '1000'"),
+        ("MATCUE_ENCODER", "mp3", "MATCUE_ENCODER must be one of lame, ffmpeg, got 'mp3'"),
+    ],
+)
+def test_invalid_environment_values_are_errors_before_synthesis(run, tmp_path, fake_voice, monkeypatch, name, value, message):  # noqa: E501
+    monkeypatch.setenv(name, value)
+    r = run("render", "tests/data/ok/all-kinds.yaml", "-o", str(tmp_path / "out"), "--backend", "fake")
+    assert r.exit_code == 1
+    assert r.stderr.startswith(f"Error: {message}")
+    assert fake_voice.calls == 0
+    d = run("doctor", "-o", str(tmp_path / "out"))
+    if name == "MATCUE_ENCODER":
+        assert d.exit_code == 1 and f"problem  encoder: {message}" in d.stdout
+
+
+# ----------------------------------------------------------------------------- one unit
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
+
+
+def test_full_disk_on_a_sidecar_leaves_no_part_of_the_track_and_names_the_sidecar(
+    run, tmp_path, fake_voice, monkeypatch
+):
+    out = tmp_path / "out"
+    args = ("render", "tests/data/ok/all-kinds.yaml", "-o", str(out), "--backend", "fake", "--no-cover")
+    assert run(*args, "--captions", "vtt").exit_code == 0
+    before = _files(out)
+    assert sorted(before) == ["every-step-kind.mp3", "every-step-kind.vtt"]
+    real_fsync = os.fsync
+
+    def full(fd):  # the disk fills up while the captions are written
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(out / ".every-step-kind.srt")):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    r = run(*args, "--bitrate", "64k", "--captions", "vtt,srt,lrc", "--chapters-json")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"Error: the disk is full: could not write {out}/every-step-kind.srt "
+        f"(free some space in the output folder '{out}')\n"
+    )
+    assert _files(out) == before  # the earlier track and captions, untouched; nothing new
+
+
+def test_a_failed_pack_leaves_the_earlier_pack_as_it_was(run, tmp_path, fake_voice):
+    out = tmp_path / "pack"
+    (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))
+    assert run("pack", str(tmp_path / "a.yaml"), "-o", str(out), "--backend", "fake").exit_code == 0
+    before = _files(out)
+    assert "first.mp3" in before and "index.html" in before
+    (tmp_path / "b.yaml").write_text(SHORT.format(title="Second"))
+    (tmp_path / "c.yaml").write_text("title: Broken\nsteps:\n  - pose: X\n")
+    r = run("pack", str(tmp_path / "b.yaml"), str(tmp_path / "c.yaml"), "-o", str(out), "--backend", "fake")
+    assert r.exit_code == 1
+    assert _files(out) == before  # "second.mp3" was rendered, then the pack failed: not moved in
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "b.yaml", "c.yaml", "pack", "voice-cache"]
+
+
+def test_two_titles_that_slug_alike_get_distinct_files(run, tmp_path, fake_voice):
+    for name, title in (("a", "Hip opener"), ("b", "Hip Opener!"), ("c", "hip  opener")):
+        (tmp_path / f"{name}.yaml").write_text(SHORT.format(title=title))
+    out = tmp_path / "out"
+    paths = [str(tmp_path / f"{n}.yaml") for n in "abc"]
+    r = run("render", *paths, "-o", str(out), "--backend", "fake", "--no-cover")
+    assert r.exit_code == 0, r.output
+    assert [line.split("\t")[0] for line in r.stdout.splitlines()] == [
+        f"{out}/hip-opener.mp3", f"{out}/hip-opener-2.mp3", f"{out}/hip-opener-3.mp3"
+    ]  # fmt: skip
+    titles = {str(ID3(out / f)["TIT2"]) for f in ("hip-opener.mp3", "hip-opener-2.mp3", "hip-opener-3.mp3")}
+    assert titles == {"Hip opener", "Hip Opener!", "hip opener"}
+
+
+def test_render_and_pack_rosters_refuse_names_that_slug_alike_alike(run, tmp_path, fake_voice):
+    (tmp_path / "r.yaml").write_text(SHORT.format(title="Hips"))
+    (tmp_path / "class.yaml").write_text("- name: Anna\n- name: ANNA!\n")
+    msg = (
+        f"{tmp_path}/class.yaml:2:3: name: 'ANNA!' gives the same file name as 'Anna' at "
+        f"{tmp_path}/class.yaml:1:3 (give each person a distinct name)"
+    )
+    r = run("render", str(tmp_path / "r.yaml"), "--roster", str(tmp_path / "class.yaml"),
+            "-o", str(tmp_path / "out"), "--backend", "fake", "--workers", "1")  # fmt: skip
+    assert r.exit_code == 1
+    assert msg in r.stderr.splitlines()
+    p = run("pack", str(tmp_path / "r.yaml"), "--roster", str(tmp_path / "class.yaml"),
+            "-o", str(tmp_path / "pack"), "--backend", "fake")  # fmt: skip
+    assert p.exit_code == 1
+    assert msg in p.stderr.splitlines()
+    assert sorted(x.name for x in (tmp_path / "pack").glob("*.mp3")) == ["hips--anna.mp3"]
+    assert sorted(x.name for x in (tmp_path / "out").glob("*.mp3")) == ["hips--anna.mp3"]
+
+
+# ----------------------------------------------------------------------------- leftovers
+
+
+def test_a_live_temporary_file_is_not_stale_and_a_dead_ones_is(tmp_path):
+    live = atomic.create_temp(tmp_path / "x.mp3")
+    assert not atomic.is_stale(live)
+    code = (
+        "import os, sys\nfrom pathlib import Path\nfrom matcue import atomic\n"
+        f"p = atomic.create_temp(Path({str(tmp_path / 'y.mp3')!r}))\nos._exit(0)\n"  # dies holding it
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    (dead,) = tmp_path.glob(".y.mp3.partial-*")
+    assert atomic.is_stale(dead)
+    assert atomic.leftovers(tmp_path) == [dead]
+    atomic.discard(live)
+    assert not live.exists()
+
+
+def test_doctor_neither_hangs_nor_claims_deletions_it_did_not_make(tmp_path):
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    cache.mkdir()
+    out.mkdir()
+    os.mkfifo(cache / "fifo.npy")
+    (cache / "empty-dir.npy").mkdir()
+    (cache / "full-dir.npy").mkdir()
+    (cache / "full-dir.npy" / "keep").write_text("x")
+    (out / ".old.mp3.partial-0000").write_bytes(b"half")  # nobody holds it: a killed render's
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
+    cmd = [sys.executable, "-m", "matcue", "doctor", "-o", str(out)]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert "problem  speech cache entries: 3 of 3 entries do not load" in r.stdout
+    assert "problem  output leftovers: 1 temporary files left by an interrupted render (.old.mp3.partial-0000)" in (
+        r.stdout
+    )
+    r = subprocess.run([*cmd, "--fix"], env=env, capture_output=True, text=True, timeout=120)
+    assert (
+        "problem  speech cache entries: deleted 2 corrupt entries and 0 temporary files; could not delete "
+        "full-dir.npy (Directory not empty) (delete them by hand)"
+    ) in r.stdout
+    assert "ok       output leftovers: deleted 1 temporary files" in r.stdout
+    assert sorted(p.name for p in cache.iterdir()) == ["full-dir.npy"]
+    assert list(out.iterdir()) == []
