@@ -110,9 +110,16 @@ def check_routine(
 
 
 def build_script(
-    path: str | Path, options: Options = Options(), *, allow_outside: bool = False
+    path: str | Path,
+    options: Options = Options(),
+    *,
+    allow_outside: bool = False,
+    select: Callable[[Routine], Routine] | None = None,
 ) -> tuple[Routine, Script]:
+    """Load and compile; ``select`` cuts the loaded routine down first (``--only``, ``--from``)."""
     routine = load_routine(path, allow_outside=allow_outside)
+    if select is not None:
+        routine = select(routine)
     return routine, compile_routine(routine, options)
 
 
@@ -133,6 +140,7 @@ def build_timeline(
     cache_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     allow_outside: bool = False,
+    select: Callable[[Routine], Routine] | None = None,
 ) -> Built:
     """Load, compile, speak (through the cache) and lay out one routine.
 
@@ -141,7 +149,7 @@ def build_timeline(
     from .guard import guarded_voice
     from .voice.cache import speak_all
 
-    routine, script = build_script(path, options, allow_outside=allow_outside)
+    routine, script = build_script(path, options, allow_outside=allow_outside, select=select)
     spec = voice_spec(routine, voice)
     with guarded_voice(spec) as guarded:
         speech = speak_all(
@@ -226,6 +234,7 @@ def render_routine(
     person: str | None = None,
     jobs: int | None = None,
     mix: MixSettings | None = None,
+    select: Callable[[Routine], Routine] | None = None,
 ) -> Rendered:
     """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
 
@@ -236,14 +245,16 @@ def render_routine(
     threads (default ``$MATCUE_JOBS``, else one per core; a roster renders with 1).
     ``mix``: the level preset, side panning and ambience (``--mix``, ``--pan-sides``,
     ``--music``); the routine's ``music:`` plays when ``mix`` names no music.
+    ``select``: render only part of the routine (:func:`matcue.preview.select`).
     """
     from .render import render_mp3
     from .sidecars import write_sidecars
 
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
     built = build_timeline(
-        path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside
-    )
+        path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside,
+        select=select,
+    )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))
     art = None
