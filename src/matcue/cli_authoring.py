@@ -189,7 +189,8 @@ def _render_part(
         result = render_routine(
             path, kw["out_dir"], options, cli._voice(kw["backend"], kw["voice_name"], kw["rate"]),
             bitrate=kw["bitrate"], progress=show, captions=kw["captions"], chapters_json=kw["chapters_json"],
-            cover=not kw["no_cover"], allow_outside=kw["allow_outside"], mix=kw["mix"], select=part,
+            cover=False, allow_outside=kw["allow_outside"], mix=kw["mix"], select=part,
+            draft=True,
         )  # fmt: skip
     except RoutineError as e:
         if not watching:

@@ -235,6 +235,7 @@ def render_routine(
     jobs: int | None = None,
     mix: MixSettings | None = None,
     select: Callable[[Routine], Routine] | None = None,
+    draft: bool = False,
 ) -> Rendered:
     """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
 
@@ -245,9 +246,10 @@ def render_routine(
     threads (default ``$MATCUE_JOBS``, else one per core; a roster renders with 1).
     ``mix``: the level preset, side panning and ambience (``--mix``, ``--pan-sides``,
     ``--music``); the routine's ``music:`` plays when ``mix`` names no music.
-    ``select``: render only part of the routine (:func:`matcue.preview.select`).
+    ``select``: render only part of the routine (:func:`matcue.preview.select`); ``draft``:
+    encode with LAME's faster setting (previews).
     """
-    from .render import render_mp3
+    from .render import DRAFT_LAME_QUALITY, LAME_QUALITY, render_mp3
     from .sidecars import write_sidecars
 
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
@@ -277,6 +279,7 @@ def render_routine(
             progress=mix_progress,
             jobs=jobs,
             settings=mix_settings(built.routine, mix),
+            quality=DRAFT_LAME_QUALITY if draft else LAME_QUALITY,
         )
         sidecars = (
             write_sidecars(built.timeline, target, captions, chapters_json) if captions or chapters_json else ()

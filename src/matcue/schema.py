@@ -129,7 +129,7 @@ KEY_DOCS: dict[str, dict[str, D]] = {
         "inhale": ("Spoken as each inhale tone starts.", "Inhale, reach the arms up."),
         "exhale": ("Spoken as each exhale tone starts.", "Exhale, sink a little deeper."),
         "speak": ("every: the texts on every cycle; first: only on the first.", "every"),
-        "name": ("A chapter name for the reps (default 'Reps').", "Sun breaths"),
+        "name": ("The chapter title of the reps (default 'N breaths with movement').", "Sun breaths"),
         "pattern": ("The breathing pattern: inline phases or a preset name.", "box"),
         "rounds": ("How many cycles of the pattern (give rounds or duration).", 6),
         "count": ("Speak the seconds of each phase.", False),
