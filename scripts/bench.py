@@ -16,6 +16,9 @@ during cues, reps, rests, a closing rest), then measures, in one run:
   routine with each (``--backend``), its synthesis time (cold minus warm wall time), the
   seconds of speech synthesized and the real-time factor (synthesis time / speech time),
   and peak RSS cold and warm (warm: every phrase cached, so the model is never loaded).
+- a preview of one pose (``matcue render --only``, one side and both) of the 60-minute
+  routine with the cache warm: the whole command's wall and CPU time (``--preview-only``
+  measures just this).
 
 Run through ``scripts/bench``; every figure printed is measured here and now.
 """
@@ -282,6 +285,43 @@ def changed_cue_synthesized(routine: Path, cache: Path, out: Path) -> int:
     return int(res.stdout.strip())
 
 
+PREVIEW_MINUTES = 60
+PREVIEW_PARTS = ("Pigeon 1 (right)", "Pigeon 1")  # one side of one pose; the pose, both sides
+
+
+def preview_one_pose(routine: Path, cache: Path, out: Path, repeat: int) -> list[tuple[str, float, float, str]]:
+    """``matcue render ROUTINE --only NAME`` with a warm cache, for each of PREVIEW_PARTS:
+    (name, median wall seconds, median CPU seconds of the process, the preview's length)."""
+    import resource
+
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
+    out_rows = []
+    for name in PREVIEW_PARTS:
+        cmd = [str(ROOT / ".venv/bin/matcue"), "render", str(routine), "--only", name, "-o", str(out)]
+        walls, cpus, length = [], [], ""
+        for _ in range(repeat):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall, _, stdout = run_measured(cmd, env)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            walls.append(wall)
+            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            length = stdout.strip().split("\t")[-1]
+        out_rows.append((name, median(walls), median(cpus), length))
+    return out_rows
+
+
+def preview_lines(rows: list[tuple[str, float, float, str]], repeat: int) -> str:
+    load = os.getloadavg()[0]
+    head = (
+        f"preview with the cache warm, {PREVIEW_MINUTES}-minute routine (medians of {repeat}; load average {load:.1f}):"
+    )
+    lines = [
+        f"  render --only {name!r:<20} {length:>7} of audio: {wall:5.2f} s wall, {cpu:5.2f} s CPU (whole command)"
+        for name, wall, cpu, length in rows
+    ]
+    return "\n".join([head, *lines])
+
+
 def decoded_pcm(mp3: Path, pcm: Path) -> None:
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-i", str(mp3), "-f", "s16le", "-ar", "44100", "-ac", "1", str(pcm)], check=True
@@ -296,7 +336,20 @@ def main() -> None:
     ap.add_argument("--voices", default="hibari,flite", help="voice backends to compare cold and warm ('' skips)")
     ap.add_argument("--voice-minutes", type=int, default=60, help="length of the routine the voices render")
     ap.add_argument("--voices-only", action="store_true", help="only the voice comparison")
+    ap.add_argument(
+        "--preview-only",
+        action="store_true",
+        help=f"measure only the one-pose preview of the {PREVIEW_MINUTES}-minute routine",
+    )
     args = ap.parse_args()
+    if args.preview_only:
+        work = Path(tempfile.mkdtemp(prefix="matcue-bench-"))
+        routine = work / "routine.yaml"
+        routine.write_text(routine_yaml(PREVIEW_MINUTES))
+        matcue_render(routine, work / "out", work / "cache")  # warms the cache
+        print(preview_lines(preview_one_pose(routine, work / "cache", work / "preview", args.repeat), args.repeat))
+        shutil.rmtree(work, ignore_errors=True)
+        return
     lengths = [] if args.voices_only else [int(x) for x in args.lengths.split(",")]
     work = Path(tempfile.mkdtemp(prefix="matcue-bench-"))
     print(
@@ -323,6 +376,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     rows = []
+    preview_figure = None
     for minutes in lengths:
         d = work / f"m{minutes}"
         d.mkdir()
@@ -346,6 +400,8 @@ def main() -> None:
         naive_w = naive_m = float("nan")
         if minutes <= args.naive_max:
             naive_w, naive_m = naive_render(routine, d / "naive.mp3", d / "cache0")
+        if minutes == PREVIEW_MINUTES:
+            preview_figure = preview_one_pose(routine, d / "cache0", d / "preview", args.repeat)
         routine.write_text(routine_yaml(minutes, variant=" Welcome back."))
         changed = changed_cue_synthesized(routine, d / "cache0", d / "out")
         row = dict(
@@ -387,6 +443,8 @@ def main() -> None:
         "warm render after changing one cue synthesized: "
         + ", ".join(f"{r['changed']} phrase(s) at {r['minutes']} min" for r in rows)
     )
+    if preview_figure is not None:
+        print(preview_lines(preview_figure, args.repeat))
     shutil.rmtree(work, ignore_errors=True)
 
 

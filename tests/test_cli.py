@@ -157,8 +157,10 @@ def test_help_is_pinned(run):
         "Commands:\n"
         "  check   Validate routines and print every problem found.\n"
         "  doctor  Check tools, voices, speech cache and output folder.\n"
+        "  new     Start a routine from a template.\n"
         "  pack    Write a class pack: MP3s, captions, a playlist and a share page.\n"
         "  render  Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its...\n"
+        "  schema  Print or write the JSON Schema of routines and profiles.\n"
         "  script  Print the timed script of ROUTINE (no audio is written).\n"
         "  voices  List every backend's voices and auto's pick.\n"
     )

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .cli_authoring import preview_options, register
 from .compile import Options
 from .durations import format_ms
 from .errors import MatcueError, RoutineError
@@ -404,6 +405,7 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     callback=lambda ctx, param, value: _parse_scheduler(value),
     help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
 )
+@preview_options
 def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length.
 
@@ -723,6 +725,9 @@ def doctor(out_dir: Path, fix: bool) -> None:
         click.echo(f"{len(failed)} required check{'s' if len(failed) != 1 else ''} failed", err=True)
         raise click.exceptions.Exit(EXIT_ERROR)
     click.echo(f"ready to render ({len(problems)} optional problem{'s' if len(problems) != 1 else ''})")
+
+
+register(cli)  # schema, new (matcue.cli_authoring)
 
 
 def _terminate(signum: int, frame: object) -> None:

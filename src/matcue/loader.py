@@ -214,6 +214,7 @@ def _duration(allow_zero: bool, min_ms: int = 0) -> Conv:
         return ms
 
     conv.scalar = True  # type: ignore[attr-defined]
+    conv.allow_zero = allow_zero  # type: ignore[attr-defined]  # read by matcue.schema
     return conv
 
 
@@ -270,6 +271,7 @@ def _int(lo: int, hi: int) -> Conv:
         return n
 
     conv.scalar = True  # type: ignore[attr-defined]
+    conv.bounds = (lo, hi)  # type: ignore[attr-defined]  # read by matcue.schema
     return conv
 
 
@@ -299,6 +301,7 @@ def _choice(options: tuple[str, ...]) -> Conv:
         return raw
 
     conv.scalar = True  # type: ignore[attr-defined]
+    conv.options = options  # type: ignore[attr-defined]  # read by matcue.schema
     return conv
 
 
@@ -325,6 +328,7 @@ def _leveled(conv: Conv) -> Conv:
         return conv(ctx, node, where)
 
     wrapped.scalar = getattr(conv, "scalar", False)  # type: ignore[attr-defined]
+    wrapped.inner = conv  # type: ignore[attr-defined]  # read by matcue.schema
     return wrapped
 
 

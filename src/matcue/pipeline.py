@@ -164,9 +164,16 @@ def track_stems(paths: Sequence[str | Path], *, allow_outside: bool = False) -> 
 
 
 def build_script(
-    path: str | Path, options: Options = Options(), *, allow_outside: bool = False
+    path: str | Path,
+    options: Options = Options(),
+    *,
+    allow_outside: bool = False,
+    select: Callable[[Routine], Routine] | None = None,
 ) -> tuple[Routine, Script]:
+    """Load and compile; ``select`` cuts the loaded routine down first (``--only``, ``--from``)."""
     routine = load_routine(path, allow_outside=allow_outside)
+    if select is not None:
+        routine = select(routine)
     return routine, compile_routine(routine, options)
 
 
@@ -187,6 +194,7 @@ def build_timeline(
     cache_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     allow_outside: bool = False,
+    select: Callable[[Routine], Routine] | None = None,
 ) -> Built:
     """Load, compile, speak (through the cache) and lay out one routine.
 
@@ -195,7 +203,7 @@ def build_timeline(
     from .guard import guarded_voice
     from .voice.cache import speak_all
 
-    routine, script = build_script(path, options, allow_outside=allow_outside)
+    routine, script = build_script(path, options, allow_outside=allow_outside, select=select)
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
     spec = voice_spec(routine, voice)
     with guarded_voice(spec) as guarded:
@@ -281,6 +289,8 @@ def render_routine(
     person: str | None = None,
     jobs: int | None = None,
     mix: MixSettings | None = None,
+    select: Callable[[Routine], Routine] | None = None,
+    draft: bool = False,
 ) -> Rendered:
     """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
 
@@ -291,16 +301,19 @@ def render_routine(
     threads (default ``$MATCUE_JOBS``, else one per core; a roster renders with 1).
     ``mix``: the level preset, side panning and ambience (``--mix``, ``--pan-sides``,
     ``--music``); the routine's ``music:`` plays when ``mix`` names no music.
+    ``select``: render only part of the routine (:func:`matcue.preview.select`); ``draft``:
+    encode with LAME's faster setting (previews).
     """
     from .atomic import Unit, sweep
-    from .render import check_environment, render_mp3
+    from .render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment, render_mp3
     from .sidecars import sidecar_path, write_sidecars
 
     check_environment()
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
     built = build_timeline(
-        path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside
-    )
+        path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside,
+        select=select,
+    )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))
     art = None
@@ -328,6 +341,7 @@ def render_routine(
             jobs=jobs,
             settings=mix_settings(built.routine, mix),
             unit=unit,
+            quality=DRAFT_LAME_QUALITY if draft else LAME_QUALITY,
         )
         sidecars = (
             write_sidecars(built.timeline, target, captions, chapters_json, unit=unit)

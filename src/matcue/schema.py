@@ -1,0 +1,457 @@
+"""JSON Schema (draft 2020-12) for routine and profile files, for editors.
+
+Generated from the loader's own key tables (``matcue.loader._ROUTINE_SCHEMA``,
+``_STEP_SCHEMAS``, ``_VOICE_KEYS``... and ``matcue.profile._PROFILE_SCHEMA``): every key
+the loader accepts is walked, its converter is turned into a schema fragment, and its
+description and example are taken from :data:`KEY_DOCS`. A key the loader accepts with no
+entry in :data:`KEY_DOCS` (or a converter this module does not know) raises
+:class:`SchemaGapError`, and a test builds both schemas, so the schema cannot drift from
+the loader. The schema is an editor's aid: the loader stays the judge (it also checks
+what a schema cannot, such as placeholders, cue timing and included files).
+
+To add a key: add it to the loader's table, then describe it here in ``KEY_DOCS``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import loader as L
+from . import profile as P
+from .errors import MatcueError
+from .model import BREATH_PRESETS, LEVELS
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+DOCUMENT_TYPES = ("routine", "profile")
+SCHEMA_FILES = {"routine": "matcue-routine.schema.json", "profile": "matcue-profile.schema.json"}
+MODELINE_PREFIX = "# yaml-language-server: $schema="
+
+Fragment = dict[str, Any]
+
+
+class SchemaGapError(MatcueError):
+    """A loader key or converter that the schema generator cannot describe."""
+
+
+def modeline(document: str = "routine", schema_dir: str = ".") -> str:
+    """The ``# yaml-language-server: $schema=...`` line pointing at the schema file."""
+    name = SCHEMA_FILES[document]
+    return f"{MODELINE_PREFIX}{name if schema_dir in ('', '.') else f'{schema_dir}/{name}'}"
+
+
+# ----------------------------------------------------------------------------- descriptions
+
+D = tuple[str, Any]  # (description, example)
+
+KEY_DOCS: dict[str, dict[str, D]] = {
+    "routine": {
+        "title": ("The routine's title; becomes the MP3 title tag and the file name.", "Hamstring release"),
+        "cover": ("Cover art: a JPEG or PNG file, relative to this file.", "cover.jpg"),
+        "music": ("An audio file looped quietly under the session, relative to this file.", "music/rain.mp3"),
+        "description": ("A sentence or two about the routine (not spoken).", "Seated and supine hamstring work."),
+        "author": ("Who wrote it; the MP3 artist tag.", "Studio Name"),
+        "collection": ("A series it belongs to; the MP3 album tag.", "Evening classes"),
+        "language": ("Voice language and built-in phrases ('Switch sides', counts).", "en"),
+        "level": ("Default level when the command line gives none.", "beginner"),
+        "first_side": ("The side played first in 'sides: both' steps (default right).", "right"),
+        "voice": ("Voice settings; command-line flags override them.", {"backend": "auto", "rate": 150}),
+        "breath": (
+            "Default breath pattern, seconds per phase, or a preset name.",
+            {"inhale": 4, "exhale": 6},
+        ),
+        "tones": ("Breath-pacing tones during holds (default true).", True),
+        "countdown": ("Seconds counted aloud at the end of every hold (0 = off, default 3).", 3),
+        "vars": ("Values for {placeholders} in any spoken text (--set key=value overrides).", {"teacher": "Maya"}),
+        "lexicon": (
+            "How the voice should say words it gets wrong: a respelling, or per backend.",
+            {"Sirsasana": "sheer-shah-sah-nah"},
+        ),
+        "steps": ("What the listener hears, in order: each step has exactly one kind key.", [{"say": "Welcome."}]),
+    },
+    "voice": {
+        "backend": ("A registered voice backend; auto = the clearest installed.", "auto"),
+        "name": ("The backend's voice id (see 'matcue voices').", "en-us"),
+        "rate": ("Speaking rate in words per minute (60 to 500).", 150),
+    },
+    "breath": {
+        "inhale": ("Seconds (or a duration) to breathe in; at least 0.25s.", 4),
+        "exhale": ("Seconds (or a duration) to breathe out; at least 0.25s.", 6),
+        "hold_in": ("Retention after the inhale (0 = none).", 0),
+        "hold_out": ("Pause after the exhale (0 = none).", 0),
+    },
+    "during": {
+        "at": ("When the cue starts: an offset from the start of the hold, or 'breath N'.", "15s"),
+        "say": ("The cue spoken at that moment.", "Press the back of your {side} knee towards the mat."),
+        "optional": ("Left out at verbosity brief.", False),
+    },
+    "fit": {
+        "min": ("The shortest this step may become when --duration fits the session.", "20s"),
+        "max": ("The longest this step may become when --duration fits the session.", "2m"),
+    },
+    "spoken": {
+        "brief": ("The cue at verbosity brief.", "Fold forward."),
+        "normal": ("The cue at verbosity normal (the default).", "Fold forward from the hips."),
+        "full": ("The cue at verbosity full.", "Fold forward from the hips, keeping the spine long."),
+    },
+    # keys of steps, shared by every kind; "step.KIND" entries below override them
+    "step": {
+        "levels": ("Play this step only at these levels.", ["intermediate", "advanced"]),
+        "say": ("Kind 'say': this text is spoken.", "Find a comfortable seat on your mat."),
+        "pause": ("Kind 'pause': silence for this long.", "5s"),
+        "section": ("Kind 'section': a chapter named this, holding its own steps.", "Warm-up"),
+        "pose": ("Kind 'pose': a held pose with this name, bells, breath tones and a countdown.", "Pigeon"),
+        "timer": ("Kind 'timer': a timed hold with this name, no breath tones; optional interval bells.", "Plank"),
+        "reps": ("Kind 'reps': this many breath cycles, with a cue on each inhale and exhale.", 5),
+        "breathe": ("Kind 'breathe': a breathing exercise with this name.", "Box breathing"),
+        "rest": ("Kind 'rest': the cue, then silence for this long, then a soft bell.", "2m"),
+        "include": ("Kind 'include': the steps of another routine file, relative to this one.", "poses/pigeon.yaml"),
+        "optional": ("Left out at verbosity brief.", False),
+        "fit": ("How far --duration may stretch or shrink this step.", {"min": "20s", "max": "2m"}),
+        "sanskrit": ("The pose's Sanskrit name, spoken after its name.", "Janu Sirsasana"),
+        "cue": ("Spoken after the name, before the hold starts.", "Extend your {side} leg."),
+        "hold": ("How long the pose is held: a duration or 'N breaths'.", "5 breaths"),
+        "duration": ("How long the timer runs.", "1m"),
+        "bell_every": ("An interval bell this often during the timer (at least 1s).", "30s"),
+        "sides": ("both: the whole step for each side in turn; left or right: one side.", "both"),
+        "during": (
+            "Cues spoken during the hold, each at an offset.",
+            [{"at": "15s", "say": "Relax your shoulders."}],
+        ),
+        "countdown": ("Seconds counted aloud at the end of the hold (0 = off).", 3),
+        "release": ("Spoken after the end bell.", "Slowly roll back up."),
+        "transition": ("Silence after the step (and before the second side).", "10s"),
+        "breath": ("This step's breath pattern, seconds per phase, or a preset name.", {"inhale": 4, "exhale": 6}),
+        "tones": ("Breath-pacing tones during this hold.", True),
+        "inhale": ("Spoken as each inhale tone starts.", "Inhale, reach the arms up."),
+        "exhale": ("Spoken as each exhale tone starts.", "Exhale, sink a little deeper."),
+        "speak": ("every: the texts on every cycle; first: only on the first.", "every"),
+        "name": ("The chapter title of the reps (default 'N breaths with movement').", "Sun breaths"),
+        "pattern": ("The breathing pattern: inline phases or a preset name.", "box"),
+        "rounds": ("How many cycles of the pattern (give rounds or duration).", 6),
+        "count": ("Speak the seconds of each phase.", False),
+        "steps": ("The section's steps.", [{"say": "Warm up slowly."}]),
+        "announce": ("Speak the section's name at its start (default true).", True),
+    },
+    "step.say": {"pause": ("Silence after the text (default a short gap).", "2s")},
+    "step.timer": {"cue": ("Spoken after the name, before the timer starts.", "Circle your hips slowly.")},
+    "step.reps": {"breath": ("The breath pattern of the cycles.", {"inhale": 3, "exhale": 3})},
+    "step.breathe": {"duration": ("How long the exercise lasts (give rounds or duration).", "3m")},
+    "step.rest": {"cue": ("Spoken before the silence.", "Lie back and let the breath be natural.")},
+    "step.section": {"sides": ("Play the whole section for both sides, or one.", "both")},
+    "profile": {
+        "name": ("The person's name; added to the track's title and file name.", "Anna"),
+        "level": ("The level rendered for this person.", "beginner"),
+        "duration": ("Fit the session to this length.", "25m"),
+        "pace": ("Multiply every breath phase by this (0.8 to 1.5).", 1.2),
+        "breath": ("Replace the breath pattern: inhale:exhale or inhale:hold:exhale:hold, in seconds.", "5:7"),
+        "first_side": ("The side played first in 'sides: both' steps.", "left"),
+        "verbosity": ("Cue wording: brief leaves out optional cues.", "brief"),
+        "skip": ("Names of steps or sections to leave out.", ["Assisted entry"]),
+        "vars": ("Values for {placeholders} (the routine's are overridden).", {"teacher": "Maya"}),
+        "voice": ("Voice settings for this person.", {"rate": 140}),
+        "tones": ("Breath-pacing tones during holds.", True),
+        "countdown": ("Seconds counted aloud at the end of every hold (0 = off).", 3),
+    },
+}
+
+
+def doc(context: str, key: str) -> D:
+    for ctx in (context, context.split(".")[0]):
+        entry = KEY_DOCS.get(ctx, {}).get(key)
+        if entry is not None:
+            return entry
+    raise SchemaGapError(f"the loader accepts {context} key {key!r} but matcue.schema has no description for it")
+
+
+# ----------------------------------------------------------------------------- fragments
+
+_WHOLE = r"^\s*\+?\d+\s*$"
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
+# what matcue.durations accepts: a number of seconds, or units h, m, s in that order
+DURATION_PATTERN = (
+    rf"^\s*(?:{_NUM}(?:[eE][+-]?\d+)?"
+    rf"|(?=[\d.])(?:{_NUM}\s*h)?\s*(?:{_NUM}\s*m)?\s*(?:{_NUM}\s*s)?)\s*$"
+)
+BREATHS_PATTERN = r"^\s*\+?\d+\s+[Bb][Rr][Ee][Aa][Tt][Hh][Ss]?\s*$"
+AT_BREATH_PATTERN = r"^\s*[Bb][Rr][Ee][Aa][Tt][Hh]\s+\d+\s*$"
+RATIO_PATTERN = rf"^\s*{_NUM}\s*:\s*{_NUM}(?:\s*:\s*{_NUM}\s*:\s*{_NUM})?\s*$"
+BOOL_WORDS = [w for word in ("true", "false", "yes", "no", "on", "off") for w in (word, word.title(), word.upper())]
+
+
+_FIT_KEYS = {"min": L._hold, "max": L._hold}  # as matcue.loader._fit reads them
+
+
+def _ref(name: str) -> Fragment:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _defs() -> dict[str, Fragment]:
+    from .phrases import LANGUAGES
+    from .voice.registry import AUTO, backend_names
+
+    levels = list(LEVELS)
+    return {
+        "text": {
+            "description": "Spoken or shown text; {name} is replaced by a variable, {side} in sided steps.",
+            "type": ["string", "number", "boolean"],
+        },
+        "duration": {
+            "description": "A duration: seconds (45, 7.5) or units h, m, s in order ('45s', '2m', '1m30s'); "
+            "more than zero.",
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": DURATION_PATTERN, "not": {"pattern": r"^[\s0.hms]*$"}},
+            ],
+            "examples": ["30s", "1m30s", 45],
+        },
+        "durationOrOff": {
+            "description": "A duration: seconds (45, 7.5) or units h, m, s in order ('45s', '2m', '1m30s'); 0 = none.",
+            "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
+            "examples": ["10s", 0],
+        },
+        "hold": {
+            "description": "A duration like '30s', or 'N breaths': N whole cycles of the breath pattern.",
+            "anyOf": [_ref("duration"), {"type": "string", "pattern": BREATHS_PATTERN}],
+            "examples": ["5 breaths", "30s"],
+        },
+        "at": {
+            "description": "An offset from the start of the hold ('15s'), or 'breath N' (the N-th inhale).",
+            "anyOf": [_ref("durationOrOff"), {"type": "string", "pattern": AT_BREATH_PATTERN}],
+            "examples": ["15s", "breath 3"],
+        },
+        "bool": {
+            "description": "true or false (yes/no and on/off are read the same).",
+            "anyOf": [{"type": "boolean"}, {"enum": BOOL_WORDS}],
+        },
+        "level": {"description": "A level.", "enum": levels},
+        "levels": {
+            "description": "A level, or a list of levels.",
+            "anyOf": [_ref("level"), {"type": "array", "items": _ref("level"), "minItems": 1}],
+        },
+        "side": {"description": "Which side first.", "enum": ["right", "left"]},
+        "sides": {"description": "both, left or right.", "enum": ["both", "left", "right"]},
+        "verbosity": {"description": "Cue wording.", "enum": list(L.VERBOSITIES)},
+        "backend": {
+            "description": "A voice backend: auto, or one of the registered backends.",
+            "enum": [AUTO, *backend_names()],
+        },
+        "language": {
+            "description": "A language with built-in phrases (a regional variant such as en-GB is read as en).",
+            "anyOf": [
+                {"enum": sorted(LANGUAGES)},
+                {"type": "string", "pattern": rf"^(?:{'|'.join(sorted(LANGUAGES))})[-_][A-Za-z0-9]+$"},
+            ],
+        },
+        "path": {"description": "A file path, relative to this file.", "type": "string", "minLength": 1},
+        "spoken": {
+            "description": "Text, or the same cue at several lengths {brief: ..., normal: ..., full: ...}.",
+            "anyOf": [_ref("text"), _mapping("spoken", {v: L._text for v in L.VERBOSITIES}, (), min_properties=1)],
+        },
+        "breathPreset": {"description": "A named breath pattern.", "enum": list(BREATH_PRESETS)},
+        "breath": {
+            "description": "A breath pattern: seconds per phase, or a preset name.",
+            "anyOf": [_ref("breathPreset"), _mapping("breath", L._BREATH_KEYS, ())],
+        },
+        "fullBreath": {
+            "description": "A breathing pattern: a preset, or inline with both inhale and exhale.",
+            "anyOf": [_ref("breathPreset"), _mapping("breath", L._BREATH_KEYS, ("inhale", "exhale"))],
+        },
+        "vars": {
+            "description": "Names (letters, digits, _) and their text.",
+            "type": "object",
+            "patternProperties": {r"^[A-Za-z_][A-Za-z0-9_]*$": _ref("text")},
+            "propertyNames": {"not": {"enum": ["side", "other_side"]}},
+            "additionalProperties": False,
+        },
+        "lexicon": {
+            "description": "Words and how to say them: a respelling, or {say: ..., BACKEND: ...}.",
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": ["string", "number"], "minLength": 1},
+                    {"type": "object", "additionalProperties": _ref("text"), "minProperties": 1},
+                ]
+            },
+        },
+        "pace": {
+            "description": f"A number from {P.PACE_MIN} to {P.PACE_MAX}.",
+            "type": "number",
+            "minimum": P.PACE_MIN,
+            "maximum": P.PACE_MAX,
+        },
+        "breathRatio": {
+            "description": "inhale:exhale like '5:7', or inhale:hold:exhale:hold like '4:2:6:2' (seconds).",
+            "type": "string",
+            "pattern": RATIO_PATTERN,
+        },
+        "fit": {"description": "Bounds like {min: 20s, max: 2m}, or in breaths.", **_mapping("fit", _FIT_KEYS, ())},
+        "during": {
+            "description": "Cues like '- at: 15s' / 'say: ...'.",
+            "type": "array",
+            "items": _mapping("during", L._DURING_KEYS, ("at", "say")),
+        },
+        "voice": {
+            "description": "Voice settings like {backend: auto, rate: 150}.",
+            **_mapping("voice", L._VOICE_KEYS, ()),
+        },
+        "names": {
+            "description": "A name, or a list of names.",
+            "anyOf": [_ref("text"), {"type": "array", "items": _ref("text")}],
+        },
+    }
+
+
+def _mapping(context: str, table: dict[str, Any], required: tuple[str, ...], *, min_properties: int = 0) -> Fragment:
+    """A closed object: one property per key of the loader's ``table``, each described."""
+    props: dict[str, Fragment] = {}
+    for key, conv in table.items():
+        desc, example = doc(context, key)
+        props[key] = {**_fragment(conv, context, key), "description": desc, "examples": [example]}
+    out: Fragment = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        out["required"] = list(required)
+    if min_properties:
+        out["minProperties"] = min_properties
+    return out
+
+
+def _steps_array() -> Fragment:
+    return {"type": "array", "items": _ref("step"), "minItems": 1}
+
+
+def _known() -> dict[int, Callable[[], Fragment]]:
+    """Converters of the loader (and profile loader) -> their fragment, by identity."""
+    return {
+        id(L._plain): lambda: _ref("text"),
+        id(L._text): lambda: _ref("text"),
+        id(L._spoken): lambda: _ref("spoken"),
+        id(L._hold): lambda: _ref("hold"),
+        id(L._at): lambda: _ref("at"),
+        id(L._bool): lambda: _ref("bool"),
+        id(L._level): lambda: _ref("level"),
+        id(L._levels_list): lambda: _ref("levels"),
+        id(L._breath): lambda: _ref("breath"),
+        id(L._full_breath): lambda: _ref("fullBreath"),
+        id(L._fit): lambda: _ref("fit"),
+        id(L._during): lambda: _ref("during"),
+        id(L._vars): lambda: _ref("vars"),
+        id(L._lexicon): lambda: _ref("lexicon"),
+        id(L._voice): lambda: _ref("voice"),
+        id(L._cover): lambda: _ref("path"),
+        id(L._music): lambda: _ref("path"),
+        id(L._ROUTINE_SCHEMA["steps"]): _steps_array,
+        id(L._STEP_SCHEMAS["section"][0]["steps"]): _steps_array,
+        id(L._STEP_SCHEMAS["include"][0]["include"]): lambda: _ref("path"),
+        id(P._pace): lambda: _ref("pace"),
+        id(P._breath_ratio): lambda: _ref("breathRatio"),
+        id(P._skip): lambda: _ref("names"),
+    }
+
+
+# keys whose converter is generic text, but whose values come from a registry
+_NAMED: dict[tuple[str, str], str] = {("voice", "backend"): "backend", ("routine", "language"): "language"}
+
+
+def _fragment(conv: Any, context: str, key: str) -> Fragment:
+    named = _NAMED.get((context, key))
+    if named:
+        return _ref(named)
+    inner = getattr(conv, "inner", None)
+    if inner is not None:  # _leveled: the value, or a mapping from level to such values
+        value = _fragment(inner, context, key)
+        by_level = {
+            "type": "object",
+            "description": "A value per level; a level not named takes the nearest named level below, else above.",
+            "properties": {lv: value for lv in LEVELS},
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+        return {"anyOf": [value, by_level]}
+    if hasattr(conv, "allow_zero"):
+        return _ref("durationOrOff" if conv.allow_zero else "duration")
+    if hasattr(conv, "bounds"):
+        lo, hi = conv.bounds
+        return {"anyOf": [{"type": "integer", "minimum": lo, "maximum": hi}, {"type": "string", "pattern": _WHOLE}]}
+    if hasattr(conv, "options"):
+        options = tuple(conv.options)
+        for name in ("level", "side", "sides", "verbosity"):
+            if tuple(_defs_enums()[name]) == options:
+                return _ref(name)
+        return {"enum": list(options)}
+    made = _known().get(id(conv))
+    if made is None:
+        raise SchemaGapError(f"matcue.schema cannot describe the converter of {context} key {key!r}")
+    return made()
+
+
+def _defs_enums() -> dict[str, list[str]]:
+    return {"level": list(LEVELS), "side": ["right", "left"], "sides": ["both", "left", "right"],
+            "verbosity": list(L.VERBOSITIES)}  # fmt: skip
+
+
+def _step_branch(kind: str) -> Fragment:
+    table, required = L._STEP_SCHEMAS[kind]
+    body = _mapping(f"step.{kind}", {**table, **L._COMMON}, (kind, *required))
+    desc, _ = doc(f"step.{kind}", kind)
+    return {"title": kind, "description": desc, **body}
+
+
+def build_schema(document: str = "routine") -> Fragment:
+    """The JSON Schema of a ``routine`` or ``profile`` file."""
+    if document not in DOCUMENT_TYPES:
+        raise UnknownDocumentError(document)
+    defs = _defs()
+    if document == "profile":
+        body = _mapping("profile", P._PROFILE_SCHEMA, ("name",))
+        return {
+            "$schema": DIALECT,
+            "title": "matcue profile",
+            "description": "One person's tailoring settings (matcue render --profile FILE).",
+            **body,
+            "$defs": defs,
+        }
+    routine = _mapping("routine", L._ROUTINE_SCHEMA, ("title", "steps"))
+    defs["step"] = {
+        "description": "A step: exactly one of the kind keys " + ", ".join(L.STEP_KINDS) + ".",
+        "oneOf": [_ref(f"step-{kind}") for kind in L.STEP_KINDS],
+    }
+    for kind in L.STEP_KINDS:
+        defs[f"step-{kind}"] = _step_branch(kind)
+    defs["routine"] = routine
+    return {
+        "$schema": DIALECT,
+        "title": "matcue routine",
+        "description": "A voice-guided routine (matcue check / render). An included file may be a list of steps.",
+        "anyOf": [_ref("routine"), _steps_array()],
+        "$defs": defs,
+    }
+
+
+class UnknownDocumentError(MatcueError):
+    def __init__(self, document: str) -> None:
+        import difflib
+
+        close = difflib.get_close_matches(document, DOCUMENT_TYPES, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        super().__init__(f"no schema for {document!r}: the document types are {', '.join(DOCUMENT_TYPES)}{hint}")
+
+
+def schema_text(document: str = "routine") -> str:
+    return json.dumps(build_schema(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_schemas(folder: str | os.PathLike[str], documents: tuple[str, ...] = DOCUMENT_TYPES) -> list[Path]:
+    """Write each schema file into ``folder`` (atomically); return their paths."""
+    from .sidecars import write_text_atomic
+
+    out = []
+    texts = {d: schema_text(d) for d in documents}  # every schema built before any is written
+    for d, text in texts.items():
+        target = Path(folder) / SCHEMA_FILES[d]
+        write_text_atomic(target, text)
+        out.append(target)
+    return out
