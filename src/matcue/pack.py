@@ -305,7 +305,13 @@ def pack_routines(
     used: set[str] = set()
     files: list[Path] = []
     failures: list[str] = []
-    for p, person in _track_plan(paths, people, failures):
+    plan = _track_plan(paths, people, failures)
+    if people is not None and plan:
+        from .loader import load_routine
+        from .roster import preflight
+
+        preflight(load_routine(plan[0][0]), [(str(p), tailor(person, options)) for p, person in plan if person])
+    for p, person in plan:
         stem = _unique(slugify(_title_of(p)) + (f"--{person.slug}" if person else ""), used)
         step = (lambda s, d, t, _p=str(p): progress(_p, s, d, t)) if progress else None
         try:
