@@ -218,3 +218,18 @@ def test_a_roster_has_at_most_1000_people(tmp_path):
     with pytest.raises(RoutineError) as e:
         load_roster(roster)
     assert _problems(e) == [f"{roster}:1:1: the roster has 1001 people; the limit profiles allows at most 1000"]
+
+
+def test_a_roster_past_the_command_budget_is_refused_before_any_track_speaks(tmp_path, fake_voice):
+    from matcue.profile import Profile
+    from matcue.roster import render_for_people
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: R\nsteps:\n  - say: 'Hello {who}, settle in and breathe.'\n  - pause: 1s\n")
+    people = [Profile(name=f"P{i}", vars=(("who", f"person number {i}"),)) for i in range(60)]
+    with budget.command(Limits(speech_chars=1000)):
+        with pytest.raises(RoutineError) as e:
+            render_for_people(routine, people, tmp_path / "out", workers=1, voice=FAKE)
+    (msg,) = _problems(e)
+    assert msg.startswith(f"{routine}:1:1: the routine has ") and "the limit speech_chars allows at most 1000" in msg
+    assert fake_voice.calls == 0 and not (tmp_path / "out").exists()

@@ -1167,8 +1167,9 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
 
 
 class _TooManyValues(Exception):
-    def __init__(self, mark: yaml.Mark, limits: budget.Limits) -> None:
-        self.line, self.column = mark.line + 1, mark.column + 1
+    def __init__(self, mark: Any, limits: budget.Limits) -> None:
+        self.line: int = mark.line + 1 if mark is not None else 1
+        self.column: int = mark.column + 1 if mark is not None else 1
         self.what = (
             f"the file has more YAML values than one routine may have, with its includes; "
             f"{budget.allows('yaml_values', limits)}"
@@ -1182,11 +1183,11 @@ class _CountingLoader(yaml.SafeLoader):
     count_left = 0
     limits = budget.LIMITS
 
-    def compose_node(self, parent: Node | None, index: object) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:  # type: ignore[override]
         self.count_left -= 1
         if self.count_left < 0:
             raise _TooManyValues(self.peek_event().start_mark, self.limits)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def _compose_bounded(ctx: _Ctx, text: str) -> Node | None:

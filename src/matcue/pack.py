@@ -320,7 +320,13 @@ def _pack_into(  # type: ignore[no-untyped-def]
     seen: dict[str, Profile] = {}
     files: list[Path] = []
     failures: list[str] = []
-    for p, person in _track_plan(paths, people, failures):
+    plan = _track_plan(paths, people, failures)
+    if people is not None and plan:
+        from .loader import load_routine
+        from .roster import preflight
+
+        preflight(load_routine(plan[0][0]), [(str(p), tailor(person, options)) for p, person in plan if person])
+    for p, person in plan:
         if person is None:
             stem = unique_stem(slugify(_title_of(p)), used)
         else:

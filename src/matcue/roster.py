@@ -20,6 +20,7 @@ from pathlib import Path
 from .compile import Options
 from .errors import MatcueError, Problem, RoutineError
 from .mixdown import MixSettings
+from .model import Routine
 from .naming import person_stem
 from .pipeline import DEFAULT_BITRATE, VoiceOverrides, render_routine, slugify
 from .profile import Profile, tailor, tailor_voice
@@ -289,5 +290,25 @@ def render_for_people(
                 **common,  # type: ignore[arg-type]
             )
         )
+    preflight(routine, [(job.routine, tailor(job.profile, job.options)) for job in jobs])
     rendered = render_tracks(jobs, workers=workers, scheduler=scheduler, progress=progress)
     return [rendered[s] if isinstance(s, int) else s for s in slots]
+
+
+def preflight(routine: Routine, tracks: Sequence[tuple[str, Options]]) -> None:
+    """Charge every track's events and speech to the command's budget before any track is
+    synthesized (compiling is cheap and needs no voice): a roster that would pass the
+    budget as a whole is refused before it starts. A track with problems of its own is
+    left for its worker to report."""
+    from .budget import check_script, current
+    from .compile import compile_routine
+    from .pipeline import routine_lexicon
+
+    work = current()
+    lexicon = routine_lexicon(routine)
+    for path, options in tracks:
+        try:
+            check_script(compile_routine(routine, options), lexicon, (os.path.realpath(path), options), work)
+        except RoutineError:
+            if work.events > work.limits.events or work.speech_chars > work.limits.speech_chars:
+                raise
