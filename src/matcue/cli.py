@@ -704,7 +704,9 @@ def voices(backend: str | None) -> None:
     show_default=True,
     help="The output folder to check.",
 )
-@click.option("--fix", is_flag=True, help="Delete speech cache entries that do not load.")
+@click.option(
+    "--fix", is_flag=True, help="Delete speech cache entries that do not load and temporary files a killed render left."
+)
 def doctor(out_dir: Path, fix: bool) -> None:
     """Check tools, voices, speech cache and output folder."""
     from .doctor import run_doctor
