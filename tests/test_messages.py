@@ -121,10 +121,14 @@ def test_a_foreign_word_with_a_respelling_is_fine():
     assert compile_routine(loads_routine(src)).texts()[0] == "Say Привет to your neighbour."
 
 
-def test_control_characters_in_set_values_are_refused(run):
+def test_control_characters_in_set_values_and_pack_titles_are_refused(run, tmp_path):
     r = run("script", "tests/data/ok/all-kinds.yaml", "--set", "x=\x1b[2J")
     assert r.exit_code == 2
     assert "contains the control character U+001B" in r.stderr
+    r = run("pack", "tests/data/ok/all-kinds.yaml", "-o", str(tmp_path / "p"), "--title", "Class\x9b31m")
+    assert r.exit_code == 2
+    assert "Invalid value for '--title': contains the control character U+009B (remove it)" in r.stderr
+    assert not (tmp_path / "p").exists()
 
 
 # ----------------------------------------------------------------------------- --set, filters, holds

@@ -598,6 +598,13 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
     if not _valid_bitrate(bitrate):
         raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
     _check_set(routines, set_vars)
+    if pack_title is not None:
+        from .loader import unsafe_char
+
+        bad = unsafe_char(pack_title)
+        if bad is not None:
+            what = f"contains the control character U+{ord(bad):04X} (remove it)"
+            raise click.BadParameter(what, param_hint="'--title'")
     people = None
     if roster is not None:
         from .profile import load_roster
