@@ -94,3 +94,65 @@ def test_killed_while_speaking_leaves_no_corrupt_cache_entry(tmp_path, sig):
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert [p.name for p in out.iterdir()] == ["many-cues.mp3"]
+
+
+# ----------------------------------------------------------------------------- rosters, kill -9
+
+
+def _start_roster(tmp_path, hold="30m"):  # type: ignore[no-untyped-def]
+    """A roster render of three long tracks on two workers, in its own process group;
+    returns once two tracks are being written."""
+    import os
+
+    routine = tmp_path / "long.yaml"
+    routine.write_text(LONG.replace("40m", hold))
+    (tmp_path / "class.yaml").write_text("- name: Anna\n- name: Ben\n- name: Cleo\n")
+    out = tmp_path / "out"
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "matcue", "render", str(routine), "--roster", str(tmp_path / "class.yaml"),
+           "-o", str(out), "--backend", "fake", "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(out.glob(".*.partial-*")) if out.exists() else []) < 2:
+        time.sleep(0.02)
+    assert len(list(out.glob(".*.partial-*"))) == 2, "the workers never started writing"
+    return proc, cmd, env, out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_a_rosters_process_group_leaves_nothing_and_no_traceback(tmp_path, sig):
+    import os
+
+    proc, _, _, out = _start_roster(tmp_path)
+    os.killpg(proc.pid, sig)  # what a service manager or a terminal's Ctrl-C does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == "Interrupted.\n"  # no thread traceback from the pool or a worker
+    assert list(out.iterdir()) == []
+
+
+def test_kill_9_leftovers_are_removed_by_the_next_render_and_by_doctor_fix(tmp_path):
+    import os
+
+    proc, cmd, env, out = _start_roster(tmp_path)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    left = sorted(p.name for p in out.iterdir())
+    assert len(left) == 2 and all(".partial-" in n for n in left)  # nothing could clean up
+
+    doctor = [sys.executable, "-m", "matcue", "doctor", "-o", str(out)]
+    r = subprocess.run(doctor, env=env, capture_output=True, text=True, timeout=120)
+    assert "problem  output leftovers: 2 temporary files left by an interrupted render" in r.stdout
+    r = subprocess.run([*doctor, "--fix"], env=env, capture_output=True, text=True, timeout=120)
+    assert "ok       output leftovers: deleted 2 temporary files" in r.stdout
+    assert list(out.iterdir()) == []
+
+    proc, cmd, env, out = _start_roster(tmp_path)  # killed again: now the next render cleans up
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert len(list(out.iterdir())) == 2
+    (tmp_path / "long.yaml").write_text(LONG.replace("40m", "5s"))
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["long-hold--anna.mp3", "long-hold--ben.mp3", "long-hold--cleo.mp3"]

@@ -40,6 +40,21 @@ def test_255_chapters_compile_and_256_are_refused_at_the_step(fake_voice):
     assert str(problem).startswith("many.yaml:258:5: steps[255]: the track has more than 255 chapters")
 
 
+@pytest.mark.parametrize(
+    "head, timers, indent",
+    [("", 255, "  "), ("  - say: Welcome.\n", 254, "  "), ("  - section: All\n    steps:\n", 255, "      ")],
+)
+def test_the_chapter_count_is_the_layouts_exactly(head, timers, indent):
+    from matcue.layout import layout
+
+    body = "".join(f"{indent}- {{timer: Part {i + 1}, duration: 1s}}\n" for i in range(timers))
+    src = "title: Many\nsteps:\n" + head + body
+    script = compile_routine(loads_routine(src))
+    assert len(layout(script, {t: 500 for t in script.texts()}).chapters) == MAX_CHAPTERS
+    with pytest.raises(RoutineError, match="more than 255 chapters"):
+        compile_routine(loads_routine(src + f"{indent}- {{timer: One more, duration: 1s}}\n"))
+
+
 def test_256_chapters_fail_before_any_speech_is_synthesized(run, tmp_path, fake_voice):
     (tmp_path / "many.yaml").write_text(_timers(256))
     r = run("render", str(tmp_path / "many.yaml"), "-o", str(tmp_path / "out"), "--backend", "fake")
@@ -148,7 +163,7 @@ def test_a_failed_pack_leaves_the_earlier_pack_as_it_was(run, tmp_path, fake_voi
     r = run("pack", str(tmp_path / "b.yaml"), str(tmp_path / "c.yaml"), "-o", str(out), "--backend", "fake")
     assert r.exit_code == 1
     assert _files(out) == before  # "second.mp3" was rendered, then the pack failed: not moved in
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "b.yaml", "c.yaml", "pack", "voice-cache"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)  # no staging folder left
 
 
 def test_two_titles_that_slug_alike_get_distinct_files(run, tmp_path, fake_voice):

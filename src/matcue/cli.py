@@ -603,6 +603,13 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
     if not _valid_bitrate(bitrate):
         raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
     _check_set(routines, set_vars)
+    if pack_title is not None:
+        from .loader import unsafe_char
+
+        bad = unsafe_char(pack_title)
+        if bad is not None:
+            what = f"contains the control character U+{ord(bad):04X} (remove it)"
+            raise click.BadParameter(what, param_hint="'--title'")
     people = None
     if roster is not None:
         from .profile import load_roster
@@ -711,7 +718,9 @@ def voices(backend: str | None) -> None:
     show_default=True,
     help="The output folder to check.",
 )
-@click.option("--fix", is_flag=True, help="Delete speech cache entries that do not load.")
+@click.option(
+    "--fix", is_flag=True, help="Delete speech cache entries that do not load and temporary files a killed render left."
+)
 def doctor(out_dir: Path, fix: bool) -> None:
     """Check tools, voices, speech cache and output folder."""
     from .doctor import run_doctor

@@ -409,7 +409,7 @@ class _Compiler:
                 self.fixed_ms += seg.dur_ms
             elif isinstance(seg, ChapterStart):
                 self.chapters += 1
-            if k == 0 and not isinstance(seg, ChapterStart):
+            if k == 0 and not isinstance(seg, (ChapterStart, SectionStart)):
                 self.chapters += 1  # the opening before the first chapter is a chapter of its own
         self.counted = len(self.out)
         if self.chapters > MAX_CHAPTERS:

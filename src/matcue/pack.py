@@ -365,20 +365,22 @@ def _pack_into(  # type: ignore[no-untyped-def]
 
 
 STAGE_LOCK = ".lock"
+STAGE_PREFIX = ".pack.partial-"
 
 
 @contextmanager
 def _staging(out: Path) -> Iterator[Path]:
-    """A hidden folder beside ``out`` (``.NAME.partial-XXXX``) to build the pack in,
-    removed on the way out however the pack ends. It holds a locked ``.lock`` file, so a
-    folder left by a killed pack (no live lock) is removed by the next pack."""
+    """A hidden folder inside ``out`` (``.pack.partial-XXXX``: the same filesystem, so its
+    files move in atomically) to build the pack in, removed on the way out however the pack
+    ends. It holds a locked ``.lock`` file, so a folder left by a killed pack (no live
+    lock) is removed by the next pack."""
     from .atomic import create_temp, discard, is_stale
 
-    for old in out.parent.glob(f".{out.name}.partial-*"):
+    for old in out.glob(f"{STAGE_PREFIX}*"):
         lock = old / STAGE_LOCK
         if old.is_dir() and not old.is_symlink() and (is_stale(lock) or not lock.exists()):
             shutil.rmtree(old, ignore_errors=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
     lock = create_temp(stage / STAGE_LOCK)
     try:
         yield stage

@@ -1,0 +1,191 @@
+"""No silent nonsense: what a voice would say wrong, or not at all, is a located error or is
+said right (docs/reliability.md). The located messages themselves are pinned in the error
+corpus (tests/data/errors/text-*.yaml, hold-too-short, lexicon-unknown-backend,
+include-settings, nothing-at-level, too-many-chapters)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcue.compile import Options, compile_routine
+from matcue.errors import RoutineError
+from matcue.loader import loads_routine, unsafe_char
+from matcue.phrases import Phrases
+from matcue.voice.command import split_sentences
+from matcue.voice.lexicon import Lexicon
+
+# ----------------------------------------------------------------------------- numbers
+
+
+@pytest.mark.parametrize(
+    "n, words",
+    [(0, "zero"), (19, "nineteen"), (60, "sixty"), (61, "sixty-one"), (75, "seventy-five"), (99, "ninety-nine"),
+     (100, "one hundred"), (115, "one hundred fifteen"), (1205, "one thousand two hundred five")],
+)  # fmt: skip
+def test_counts_are_read_as_words(n, words):
+    assert Phrases().number(n) == words
+
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_WORD_VALUE = {w: i for i, w in enumerate(_ONES)} | {w: 10 * i for i, w in enumerate(_TENS) if i > 1}
+_SCALE = {"hundred": 100, "thousand": 1000, "million": 10**6}
+
+
+def _value(words: str) -> int:
+    """Read English number words back (the inverse the property below checks)."""
+    total, group = 0, 0
+    for w in words.replace("-", " ").split():
+        if w == "hundred":
+            group *= 100
+        elif w in _SCALE:
+            total += group * _SCALE[w]
+            group = 0
+        else:
+            group += _WORD_VALUE[w]
+    return total + group
+
+
+@given(st.integers(0, 10**9 - 1))
+@settings(max_examples=300)
+def test_any_count_reads_back_to_itself(n):
+    words = Phrases().number(n)
+    assert not re.search(r"\d", words)
+    assert _value(words) == n
+
+
+def test_a_long_phase_is_announced_in_words():
+    r = loads_routine("title: T\nsteps:\n  - breathe: Slow\n    pattern: {inhale: 75s, exhale: 80s}\n    rounds: 1\n")
+    script = compile_routine(r)
+    assert "Slow. Breathe in for seventy-five, out for eighty." in script.texts()
+
+
+# ----------------------------------------------------------------------------- sentences
+
+
+def test_spaced_dots_are_no_sentence_of_their_own():
+    assert split_sentences("Inhale . . . and exhale.") == ["Inhale . . .", "and exhale."]
+    assert split_sentences(". . Go. Now!") == [". . Go.", "Now!"]
+
+
+@given(st.text(alphabet="ab .!?;", max_size=40))
+def test_every_sentence_piece_has_a_letter_and_no_letter_is_lost(text):
+    pieces = split_sentences(text)
+    if any(c.isalpha() for c in text):
+        assert all(any(c.isalpha() for c in p) for p in pieces)
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+
+
+@pytest.mark.realvoice
+def test_flite_kal_speaks_spaced_dots(tmp_path):
+    from matcue.voice.flite import FliteBackend
+
+    flite = FliteBackend()
+    if not flite.available() or "kal" not in [v.id for v in flite.voices()]:
+        pytest.skip("needs flite with the kal voice")
+    from matcue.voice.base import VoiceSpec
+
+    clip = flite.synthesize("Inhale . . . and exhale.", VoiceSpec(backend="flite", name="kal", rate=150))
+    assert len(clip.samples) > 44100 // 2  # two sentences of speech, not silence
+
+
+# ----------------------------------------------------------------------------- texts
+
+
+@given(st.text(max_size=30))
+def test_a_text_loads_only_without_control_characters(text):
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    control = [c for c in text if c not in "\t\n\r" and (ord(c) < 32 or 127 <= ord(c) < 160 or c in bidi)]
+    assert unsafe_char(text) == (control[0] if control else None)
+
+
+def test_a_cue_made_of_placeholders_that_say_nothing_is_located():
+    src = "title: T\nvars: {x: Hi}\nsteps:\n  - say: '{x}'\n"
+    with pytest.raises(RoutineError) as e:
+        compile_routine(loads_routine(src, "t.yaml"), Options(vars=(("x", "? ! ."),)))
+    assert str(e.value) == (
+        "t.yaml:4:10: steps[0].say: there is nothing to say in '? ! .': no letters or digits "
+        "(write the words to speak, or use a 'pause:' step for silence)"
+    )
+
+
+def test_a_foreign_word_with_a_respelling_is_fine():
+    src = "title: T\nlexicon: {Привет: pree-vyet}\nsteps:\n  - say: Say Привет to your neighbour.\n"
+    assert compile_routine(loads_routine(src)).texts()[0] == "Say Привет to your neighbour."
+
+
+def test_control_characters_in_set_values_and_pack_titles_are_refused(run, tmp_path):
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--set", "x=\x1b[2J")
+    assert r.exit_code == 2
+    assert "contains the control character U+001B" in r.stderr
+    r = run("pack", "tests/data/ok/all-kinds.yaml", "-o", str(tmp_path / "p"), "--title", "Class\x9b31m")
+    assert r.exit_code == 2
+    assert "Invalid value for '--title': contains the control character U+009B (remove it)" in r.stderr
+    assert not (tmp_path / "p").exists()
+
+
+# ----------------------------------------------------------------------------- --set, filters, holds
+
+
+def test_set_of_a_name_the_routine_never_uses_is_a_usage_error(run, fake_voice):
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "--set", "sidee=x")
+    assert r.exit_code == 2
+    assert "Invalid value for '--set': the routine never uses {sidee}" in r.stderr
+
+
+def test_set_of_a_typo_gets_a_did_you_mean(run, tmp_path, fake_voice):
+    (tmp_path / "r.yaml").write_text("title: T\nsteps:\n  - say: Take your {prop}.\n")
+    (tmp_path / "s.yaml").write_text("title: S\nsteps:\n  - say: Hello.\n")
+    r = run("script", str(tmp_path / "r.yaml"), "--backend", "fake", "--set", "porp=block")
+    assert r.exit_code == 2
+    assert "the routine never uses {porp} (did you mean 'prop'?)" in r.stderr
+    ok = run("script", str(tmp_path / "r.yaml"), "--backend", "fake", "--set", "prop=block")
+    assert ok.exit_code == 0 and "Take your block." in ok.stdout
+    # several routines: a name one of them uses is fine for all
+    both = run("render", str(tmp_path / "r.yaml"), str(tmp_path / "s.yaml"), "-o", str(tmp_path / "out"),
+               "--backend", "fake", "--no-cover", "--set", "prop=block")  # fmt: skip
+    assert both.exit_code == 0, both.output
+
+
+def test_skipping_every_step_renders_nothing(run, tmp_path, fake_voice):
+    (tmp_path / "r.yaml").write_text("title: T\nsteps:\n  - pose: Child pose\n    hold: 5s\n")
+    r = run("render", str(tmp_path / "r.yaml"), "-o", str(tmp_path / "out"), "--backend", "fake",
+            "--skip", "child pose")  # fmt: skip
+    assert r.exit_code == 1
+    assert "nothing to render: every step is left out at level 'beginner' or skipped" in r.stderr
+    assert fake_voice.calls == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_routine_for_higher_levels_checks_fine_at_its_own_level(run, tmp_path):
+    (tmp_path / "r.yaml").write_text("title: T\nlevel: advanced\nsteps:\n  - pose: X\n    hold: 5s\n"
+                                     "    levels: [advanced]\n")  # fmt: skip
+    assert run("check", str(tmp_path / "r.yaml")).exit_code == 0
+
+
+def test_duration_never_shrinks_a_hold_below_the_minimum():
+    from matcue.fit import fitted_script  # noqa: F401 - the fitter reads these bounds
+    from matcue.model import MIN_HOLD_MS
+
+    r = loads_routine("title: T\nsteps:\n  - pose: X\n    hold: 1s\n    fit: {min: 0.1s}\n")
+    (stretch,) = compile_routine(r).stretches
+    assert stretch.lo == MIN_HOLD_MS
+
+
+# ----------------------------------------------------------------------------- lexicon
+
+
+def test_a_backend_only_entry_keeps_the_earlier_entrys_other_forms():
+    base = Lexicon((("Sirsasana", (("", "sheer-shah-sah-nah"),)),))
+    lex = base.extended_by([("sirsasana", (("espeak-ng", "[[s'i:rs]]"),))])
+    assert lex.lookup("Sirsasana", "flite") == "sheer-shah-sah-nah"
+    assert lex.lookup("Sirsasana", "espeak-ng") == "[[s'i:rs]]"
+    whole = base.extended_by([("sirsasana", (("", "seer-sasana"),))])
+    assert whole.lookup("Sirsasana", "espeak-ng") == "seer-sasana"
