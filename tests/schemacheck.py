@@ -32,6 +32,8 @@ def to_json(node: Node) -> Any:
     if isinstance(node, SequenceNode):
         return [to_json(v) for v in node.value]
     assert isinstance(node, ScalarNode)
+    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in node.value:
+        return node.value  # YAML 1.1's base 60 (5:7 = 307) is a string in YAML 1.2, as editors read it
     return yaml.SafeLoader("").construct_object(node)
 
 

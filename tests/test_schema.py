@@ -136,6 +136,19 @@ def test_every_example_profile_validates(path):
     assert schemacheck.problems(path, "profile") == []
 
 
+def test_the_documented_profile_validates(tmp_path):
+    from matcue.profile import load_profile
+
+    good = tmp_path / "anna.yaml"
+    good.write_text(
+        "name: Anna\nlevel: beginner\nduration: 25m\npace: 1.2\nfirst_side: left\nbreath: 5:7\n"
+        "verbosity: brief\nskip: [Arrive]\nvars: {teacher: Maya}\nvoice: {backend: espeak-ng, rate: 140}\n"
+        "tones: false\ncountdown: 5\n"
+    )
+    assert load_profile(good).name == "Anna"
+    assert schemacheck.problems(good, "profile") == []
+
+
 def test_a_bad_profile_is_rejected_where_the_loader_says(tmp_path):
     bad = tmp_path / "p.yaml"
     bad.write_text("name: Anna\nverbosity: chatty\npace: 3\nbreath: 5-7\nnmae: x\n")

@@ -38,6 +38,7 @@ def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "--output",
     "folder",
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="FOLDER",
     default=Path("routines"),
     show_default=True,
     help="The folder --write writes into (the one that holds your routines).",
@@ -45,8 +46,8 @@ def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 def schema(document: str | None, write: bool, folder: Path) -> None:
     """Print the JSON Schema (draft 2020-12) of a routine (the default) or a profile.
 
-    With --write, write matcue-routine.schema.json and matcue-profile.schema.json (or just
-    DOCUMENT's) into FOLDER, for editors that use yaml-language-server (VS Code's YAML
+    With --write, write both schema files (or just the one named) into FOLDER,
+    matcue-routine.schema.json and matcue-profile.schema.json, for editors that use yaml-language-server (VS Code's YAML
     extension, Neovim...): a routine whose first line is
 
       # yaml-language-server: $schema=matcue-routine.schema.json
