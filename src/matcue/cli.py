@@ -74,6 +74,30 @@ def mix_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format`` and ``--bitrate``: checked here (a bad bitrate is a usage error), handed on as they are."""
+    from .formats import DEFAULT_FORMAT, FORMATS
+
+    def check_bitrate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from .formats import FormatError, get_format, parse_bitrate
+
+        if value is None:
+            return None
+        try:
+            return parse_bitrate(get_format(ctx.params.get("fmt") or DEFAULT_FORMAT), value)
+        except FormatError as e:
+            raise click.BadParameter(str(e)) from None
+
+    f = click.option(
+        "--bitrate", metavar="RATE", callback=check_bitrate,
+        help="Bitrate, e.g. 64k (default per format: mp3 96k, m4a 48k, opus 24k; see docs/sharing.md).",
+    )(f)  # fmt: skip
+    return click.option(
+        "--format", "fmt", type=click.Choice(tuple(FORMATS)), default=DEFAULT_FORMAT, show_default=True,
+        is_eager=True, help="Audio format: mp3, m4a (AAC, for Apple apps) or opus (smallest files).",
+    )(f)  # fmt: skip
+
+
 def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``render`` and ``script``."""
     decorators = [
@@ -346,9 +370,7 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
 @tailoring_options
 @safety_options
 @mix_options
-@click.option(
-    "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
-)
+@format_options
 @click.option(
     "--captions",
     metavar="FORMATS",
@@ -377,21 +399,19 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     metavar="ADDRESS",
     help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
 )
-def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, fmt, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length.
 
     With --profile or --roster: one track per person, OUTPUT/<routine>--<person>.mp3, and a
     summary table (person, length, file)."""
     from .pipeline import render_routine
 
-    if not _valid_bitrate(bitrate):
-        raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
     options = _options(level, first_side, set_vars, no_tones, max_total_ms, tailoring)
     voice = _voice(backend, voice_name, rate)
     if profile_paths or roster or scheduler:
         _render_people(
             routines, out_dir, options, voice, profile_paths, roster, workers, scheduler,
-            bitrate=bitrate, captions=captions, chapters_json=chapters_json, cover=not no_cover,
+            bitrate=bitrate, fmt=fmt, captions=captions, chapters_json=chapters_json, cover=not no_cover,
             allow_outside=allow_outside, mix=mix,
         )  # fmt: skip
         return
@@ -405,6 +425,7 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
                 options,
                 voice,
                 bitrate=bitrate,
+                fmt=fmt,
                 progress=show,
                 captions=captions,
                 chapters_json=chapters_json,
@@ -537,23 +558,24 @@ def _parse_captions(value: str | None) -> tuple[str, ...]:
 )
 @tailoring_options
 @mix_options
-@click.option(
-    "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
-)
+@format_options
 @click.option("--title", "pack_title", metavar="TEXT", help="Title of the share page (default: the collection).")
+@click.option(
+    "--feed-url", metavar="URL", callback=lambda ctx, param, value: _parse_feed_url(value),
+    help="The address OUTPUT will be served from, e.g. https://studio.example/class/: also write a podcast "
+    "feed (feed.xml).",
+)  # fmt: skip
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as one OUTPUT.zip next to the folder.")
 @click.option(
     "--roster",
     type=click.Path(exists=True, path_type=Path),
     help="A class (a list of profiles, or a folder of them): one track of ROUTINE per person.",
 )
-def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, pack_title, make_zip, roster, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, fmt, bitrate, pack_title, feed_url, make_zip, roster, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Write a class pack of ROUTINES into OUTPUT: the MP3s (tags, chapters, cover), their
     captions and chapters, an M3U8 playlist and an index.html page that plays them offline."""
     from .pack import pack_routines
 
-    if not _valid_bitrate(bitrate):
-        raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
     people = None
     if roster is not None:
         from .profile import load_roster
@@ -570,6 +592,8 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
             _voice(backend, voice_name, rate),
             title=pack_title,
             bitrate=bitrate,
+            fmt=fmt,
+            feed_url=feed_url,
             make_zip=make_zip,
             progress=show,
             mix=mix,
@@ -582,6 +606,8 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
         click.echo(f"{t.rendered.path}\t{format_ms(t.timeline.total_ms)}")
     click.echo(f"{result.playlist}")
     click.echo(f"{result.index}")
+    if feed_url:
+        click.echo(f"{result.folder / 'feed.xml'}")
     if result.zip_path:
         click.echo(f"{result.zip_path}")
     for problem in result.failures:
@@ -589,6 +615,17 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
     if result.failures:
         n = len(result.failures)
         raise click.exceptions.Exit(_fail(f"{n} problem{'s' if n != 1 else ''}: those tracks are not in the pack"))
+
+
+def _parse_feed_url(value: str | None) -> str | None:
+    from .feed import FeedError, parse_feed_url
+
+    if value is None:
+        return None
+    try:
+        return parse_feed_url(value)
+    except FeedError as e:
+        raise click.BadParameter(str(e).removeprefix(f"--feed-url {value!r}: "), param_hint="'--feed-url'") from None
 
 
 class _PackProgress:
@@ -603,13 +640,6 @@ class _PackProgress:
     def clear(self) -> None:
         if self.current:
             self.current.clear()
-
-
-def _valid_bitrate(b: str) -> bool:
-    import re
-
-    m = re.fullmatch(r"(\d+)k", b)
-    return bool(m) and 8 <= int(m.group(1)) <= 320  # type: ignore[union-attr]
 
 
 class _Progress(_StatusLine):

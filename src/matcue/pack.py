@@ -115,6 +115,21 @@ def format_hold(ms: int) -> str:
     return " ".join(x for x in (f"{m} min" if m else "", s) if x) or "0 s"
 
 
+def card_text(timeline: Timeline, description: str | None = None) -> str:
+    """The routine card as plain text (a feed item's description): the description, one line
+    per hold, the total and the safety cues."""
+    lines = [description.strip(), ""] if description and description.strip() else []
+    for r in card_rows(timeline):
+        sides = f" ({', '.join(r.sides)})" if r.sides else ""
+        each = " each side" if len(r.sides) > 1 else ""
+        lines.append(f"- {r.name}{sides}: {format_hold(r.hold_ms)}{each}")
+    lines.append(f"Total {format_length(timeline.total_ms)}")
+    safety = safety_cues(timeline)
+    if safety:
+        lines += ["", "Safety: " + " ".join(safety)]
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- playlist
 
 
@@ -141,10 +156,13 @@ def _e(text: object) -> str:
 
 
 def _track_html(i: int, t: PackTrack) -> str:
+    from .formats import format_of
+
     tl = t.timeline
     mp3 = t.rendered.path.name
+    label = format_of(t.rendered.path).label
     anchor = f"t{i + 1}"
-    files = [(mp3, "MP3")] + [
+    files = [(mp3, label)] + [
         (sidecar_path(t.rendered.path, f).name, label)
         for f, label in (("vtt", "WebVTT"), ("srt", "SRT"), ("lrc", "LRC"), ("chapters", "Chapters JSON"))
     ]
@@ -185,7 +203,7 @@ def _track_html(i: int, t: PackTrack) -> str:
   <div class="player">
     <audio controls preload="metadata" src="{_e(mp3)}">
       <track kind="captions" src="{_e(vtt)}" srclang="{_e(t.language)}" label="Cues" default>
-      Your browser cannot play this file: <a href="{_e(mp3)}">download the MP3</a>.
+      Your browser cannot play this file: <a href="{_e(mp3)}">download the {label}</a>.
     </audio>
     <p class="cue" aria-live="polite" data-empty="Press play: the spoken cues show here.">Press play: the spoken
       cues show here.</p>
@@ -262,7 +280,9 @@ def pack_routines(
     voice: VoiceOverrides = VoiceOverrides(),
     *,
     title: str | None = None,
-    bitrate: str = DEFAULT_BITRATE,
+    bitrate: str | None = DEFAULT_BITRATE,
+    fmt: str = "mp3",
+    feed_url: str | None = None,
     make_zip: bool = False,
     cache_dir: Path | None = None,
     progress: Callable[[str, str, int, int], None] | None = None,
@@ -276,8 +296,24 @@ def pack_routines(
     ``people`` (a roster, see :func:`matcue.profile.load_roster`): one track of the one
     routine per person, ``<routine-slug>--<person-slug>``, tailored by the profile. A
     profile that does not load, or a track that fails, is left out of the pack and listed
-    in ``Pack.failures``; the others are packed."""
+    in ``Pack.failures``; the others are packed.
+
+    ``fmt``: ``mp3``, ``m4a`` or ``opus``. ``feed_url``: the address the folder will be
+    served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.feed`). The URL,
+    the manifest, the folder and the encoder are checked before anything is rendered."""
+    from . import feed as podcast
+    from .formats import get_format, parse_bitrate, require_encoder
+
     out = Path(out_dir)
+    audio = get_format(fmt)
+    bitrate = parse_bitrate(audio, bitrate)
+    if audio.name != "mp3":
+        require_encoder(audio)
+    manifest = None
+    if feed_url is not None:
+        feed_url = podcast.parse_feed_url(feed_url)
+        manifest = podcast.load_manifest(out)
+        podcast.check_folder(out, manifest)
     out.mkdir(parents=True, exist_ok=True)
     tracks: list[PackTrack] = []
     used: set[str] = set()
@@ -287,7 +323,7 @@ def pack_routines(
         stem = _unique(slugify(_title_of(p)) + (f"--{person.slug}" if person else ""), used)
         step = (lambda s, d, t, _p=str(p): progress(_p, s, d, t)) if progress else None
         try:
-            r = _render_one(p, out, options, voice, person, step, stem, bitrate, cache_dir, mix)
+            r = _render_one(p, out, options, voice, person, step, stem, bitrate, cache_dir, mix, audio.name)
         except RoutineError as e:
             if person is None:
                 raise
@@ -311,8 +347,46 @@ def pack_routines(
     index = out / INDEX_NAME
     write_text_atomic(index, to_index_html(pack_title, tracks))
     files += [playlist, index]
+    if manifest is not None and feed_url is not None:
+        files += _write_feed(out, feed_url, manifest, pack_title, tracks, files)
     zip_path = write_zip(out, files) if make_zip else None
     return Pack(out, pack_title, tuple(tracks), playlist, index, zip_path, tuple(files), tuple(failures))
+
+
+def _write_feed(
+    out: Path, url: str, manifest: Any, title: str, tracks: Sequence[PackTrack], files: Sequence[Path]
+) -> list[Path]:
+    """``feed.xml`` and its manifest, from this pack's tracks and the manifest before it."""
+    from . import feed as podcast
+    from .formats import format_of
+
+    items = []
+    for t in tracks:
+        tl, path = t.timeline, t.rendered.path
+        items.append(
+            podcast.Item(
+                stem=path.stem, guid="", pub_date=podcast.datetime.now(podcast.UTC), title=tl.title,
+                author=tl.artist, file=path.name, mime=format_of(path).mime, length=path.stat().st_size,
+                duration_ms=tl.total_ms, description=card_text(tl, t.description), image=t.cover_file,
+                chapters=sidecar_path(path, "chapters").name,
+                transcripts=tuple((sidecar_path(path, f).name, mime) for f, mime in podcast.TRANSCRIPT_TYPES),
+                chapter_list=tuple((c.start_ms, c.title) for c in tl.chapters),
+            )
+        )  # fmt: skip
+    written = [out / podcast.FEED_NAME, out / podcast.MANIFEST_NAME]
+    new = podcast.updated_manifest(manifest, url, items, [f.name for f in [*files, *written]], out)
+    descriptions = [t.description for t in tracks if t.description]
+    authors = list(dict.fromkeys(t.timeline.artist for t in tracks if t.timeline.artist))
+    channel = podcast.Channel(
+        title=title,
+        description=descriptions[0] if len(tracks) == 1 and descriptions else f"{title}: guided sessions.",
+        author=", ".join(authors) or None,
+        language=tracks[0].language,
+        image=next((t.cover_file for t in tracks if t.cover_file), None),
+    )
+    write_text_atomic(written[0], podcast.to_feed_xml(channel, new))
+    write_text_atomic(written[1], new.to_json())
+    return written
 
 
 def _track_plan(
@@ -333,7 +407,7 @@ def _track_plan(
 
 
 def _render_one(  # type: ignore[no-untyped-def]
-    path, out, options, voice, person, step, stem, bitrate, cache_dir, mix
+    path, out, options, voice, person, step, stem, bitrate, cache_dir, mix, fmt="mp3"
 ) -> Rendered:
     if person is not None:
         options, voice = tailor(person, options), tailor_voice(person, voice)
@@ -343,6 +417,7 @@ def _render_one(  # type: ignore[no-untyped-def]
         options,
         voice,
         bitrate=bitrate,
+        fmt=fmt,
         cache_dir=cache_dir,
         progress=step,
         captions=CAPTION_FORMATS,
@@ -378,8 +453,9 @@ def write_zip(folder: Path, files: Sequence[Path]) -> Path:
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             for f in files:
-                # MP3 and images are compressed already
-                kind = zipfile.ZIP_STORED if f.suffix in (".mp3", ".jpg", ".png") else zipfile.ZIP_DEFLATED
+                # audio and images are compressed already
+                stored = f.suffix in (".mp3", ".m4a", ".opus", ".jpg", ".png")
+                kind = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 zf.write(f, f"{folder.name}/{f.name}", compress_type=kind)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)

@@ -215,7 +215,7 @@ def render_routine(
     options: Options = Options(),
     voice: VoiceOverrides = VoiceOverrides(),
     *,
-    bitrate: str = DEFAULT_BITRATE,
+    bitrate: str | None = DEFAULT_BITRATE,
     cache_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     captions: Sequence[str] = (),
@@ -226,8 +226,12 @@ def render_routine(
     person: str | None = None,
     jobs: int | None = None,
     mix: MixSettings | None = None,
+    fmt: str = "mp3",
 ) -> Rendered:
     """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
+
+    ``fmt``: ``mp3``, ``m4a`` or ``opus`` (:mod:`matcue.formats`), the file's extension;
+    ``bitrate`` None: the format's default.
 
     ``cover``: embed the routine's ``cover:`` image, else a generated one (``matcue.cover``).
     ``captions`` (``vtt``, ``srt``, ``lrc``) and ``chapters_json`` write those sidecars next
@@ -237,8 +241,13 @@ def render_routine(
     ``mix``: the level preset, side panning and ambience (``--mix``, ``--pan-sides``,
     ``--music``); the routine's ``music:`` plays when ``mix`` names no music.
     """
-    from .render import render_mp3
+    from .formats import get_format, parse_bitrate, render_track, require_encoder
     from .sidecars import write_sidecars
+
+    audio = get_format(fmt)
+    bitrate = parse_bitrate(audio, bitrate)
+    if audio.name != "mp3":
+        require_encoder(audio)  # before any speech is synthesized
 
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
     built = build_timeline(
@@ -254,14 +263,15 @@ def render_routine(
         art = cover_for(built.routine.cover, tl.title, [c.title for c in tl.chapters])
         built = replace(built, timeline=replace(tl, meta={**tl.meta, "cover": art}))
     out = Path(out_dir)
-    target = out / f"{name or slugify(built.routine.title)}.mp3"
+    target = out / f"{name or slugify(built.routine.title)}{audio.extension}"
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
     try:
         out.mkdir(parents=True, exist_ok=True)
-        render_mp3(
+        render_track(
             built.timeline,
             built.clips,
             target,
+            fmt=audio,
             bitrate=bitrate,
             progress=mix_progress,
             jobs=jobs,
