@@ -328,12 +328,16 @@ def _fail(msg: str) -> int:
 @mix_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
 @click.option(
+    "--svg", "svg_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Also draw the session on a time axis into FILE (SVG).",
+)  # fmt: skip
+@click.option(
     "--profile",
     "profile_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A person's settings (YAML); options given here override it.",
 )
-def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, as_json, profile_path, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, as_json, svg_path, profile_path, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Print the timed script of ROUTINE (no audio is written).
 
     The mix options are accepted so a render's command line works here; they change no time."""
@@ -351,9 +355,19 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     if as_json:
         d = tl.to_dict()
         d["holds"] = tl.meta.get("holds", [])
+        d["rests"] = tl.meta.get("rests", [])
         click.echo(json.dumps(d, indent=2, ensure_ascii=False))
     else:
         click.echo(tl.to_text(), nl=False)
+    if svg_path is not None:
+        from .pipeline import output_error
+        from .sidecars import write_text_atomic
+        from .svg import to_svg
+
+        try:
+            write_text_atomic(svg_path, to_svg(tl))
+        except OSError as exc:
+            raise output_error(exc, svg_path.parent, svg_path) from exc
 
 
 @cli.command()

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import MatcueError, RenderError, ToolMissingError
 from .timeline import Chapter, Timeline
@@ -214,10 +214,9 @@ def _tag_m4a(path: Path, timeline: Timeline, cover: Cover | None) -> None:
     from mutagen.mp4 import MP4, MP4Cover
 
     f = MP4(path)
-    tags = f.tags if f.tags is not None else None
-    if tags is None:
+    if f.tags is None:
         f.add_tags()
-        tags = f.tags
+    tags = f.tags
     assert tags is not None
     tags.clear()
     tags["\xa9nam"] = [timeline.title]
@@ -297,7 +296,7 @@ def read_tags(path: Path, fmt: AudioFormat | None = None) -> ReadTags:
         from mutagen.mp4 import MP4
 
         f = MP4(path)
-        t = f.tags or {}
+        t: Any = f.tags or {}
         covers = t.get("covr", [])
         chapters = tuple((round(c.start * 1000), c.title) for c in (f.chapters or []))
 

@@ -155,8 +155,9 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _track_html(i: int, t: PackTrack) -> str:
+def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
     from .formats import format_of
+    from .svg import to_svg
 
     tl = t.timeline
     mp3 = t.rendered.path.name
@@ -227,8 +228,23 @@ def _track_html(i: int, t: PackTrack) -> str:
       {safety_html}
     </section>
   </div>
+  <figure class="session">
+    {to_svg(tl, standalone=False)}
+  </figure>
+  {_qr_html(feed_url, anchor) if feed_url else ""}
   <p class="files">Files: {" · ".join(f'<a href="{_e(href)}" download>{label}</a>' for href, label in files)}</p>
 </article>"""
+
+
+def _qr_html(feed_url: str, anchor: str) -> str:
+    """The card's QR code (the track on the page, at its address) and the addresses written out."""
+    from .svg import qr_svg
+
+    page = f"{feed_url}{INDEX_NAME}#{anchor}"
+    return (
+        f'<div class="qr">{qr_svg(page)}<p>Scan to open this page: {_e(page)}<br>'
+        f"Podcast feed: {_e(feed_url + 'feed.xml')}</p></div>"
+    )
 
 
 def _page_data(tracks: Sequence[PackTrack]) -> str:
@@ -249,14 +265,16 @@ def _page_data(tracks: Sequence[PackTrack]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def to_index_html(title: str, tracks: Sequence[PackTrack]) -> str:
-    """The share page: inline CSS and JS, relative links only, nothing fetched."""
+def to_index_html(title: str, tracks: Sequence[PackTrack], feed_url: str | None = None) -> str:
+    """The share page: inline CSS and JS, relative links only, nothing fetched. Each track
+    shows the session picture (:mod:`matcue.svg`); with ``feed_url`` (the folder's
+    address), each printed card also carries a QR code of its track's address on the page."""
     total = sum(t.timeline.total_ms for t in tracks)
     toc = "".join(
         f'<li><a href="#t{i + 1}">{_e(t.timeline.title)}</a> <span>{format_length(t.timeline.total_ms)}</span></li>'
         for i, t in enumerate(tracks)
     )
-    body = "\n".join(_track_html(i, t) for i, t in enumerate(tracks))
+    body = "\n".join(_track_html(i, t, feed_url) for i, t in enumerate(tracks))
     page = _template()
     for key, value in (
         ("TITLE", _e(title)),
@@ -345,7 +363,7 @@ def pack_routines(
     playlist = out / PLAYLIST_NAME
     write_text_atomic(playlist, to_m3u8([(t.rendered.path.name, t.timeline) for t in tracks]))
     index = out / INDEX_NAME
-    write_text_atomic(index, to_index_html(pack_title, tracks))
+    write_text_atomic(index, to_index_html(pack_title, tracks, feed_url))
     files += [playlist, index]
     if manifest is not None and feed_url is not None:
         files += _write_feed(out, feed_url, manifest, pack_title, tracks, files)
