@@ -47,10 +47,19 @@ def test_bitrate_defaults_and_parsing(fmt: str, given: str | None, expected: str
     assert parse_bitrate(FORMATS[fmt], given) == expected
 
 
-def test_bitrate_out_of_range_is_a_usage_error(run) -> None:  # type: ignore[no-untyped-def]
-    r = run("render", str(ROUTINE), "--format", "opus", "--bitrate", "4k", "-o", "/nonexistent/never")
+@pytest.mark.parametrize(
+    ("fmt", "bitrate", "message"),
+    [
+        ("opus", "4k", "unsupported Opus bitrate '4k': expected 6k to 256k (default 24k)"),
+        ("m4a", "96", "unsupported M4A bitrate '96': expected 16k to 320k (default 48k)"),
+        ("mp3", "100k", "unsupported MP3 bitrate '100k': choose one of 32k, 40k, 48k, 56k, 64k, 80k, 96k, 112k, "
+                        "128k, 160k, 192k, 224k, 256k, 320k (default 96k)"),
+    ],
+)  # fmt: skip
+def test_a_bitrate_the_format_does_not_take_is_a_usage_error(run, fmt: str, bitrate: str, message: str) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    r = run("render", str(ROUTINE), "--format", fmt, "--bitrate", bitrate, "-o", "/nonexistent/never")
     assert r.exit_code == 2
-    assert "Invalid value for '--bitrate': unsupported Opus bitrate '4k': expected 6k to 256k (default 24k)" in r.output
+    assert f"Invalid value for '--bitrate': {message}" in " ".join(r.output.split())
 
 
 @pytest.fixture(scope="module")

@@ -89,7 +89,15 @@ def parse_bitrate(fmt: AudioFormat, bitrate: str | None) -> str:
     if bitrate is None:
         return fmt.default_bitrate
     m = re.fullmatch(r"(\d+)k", bitrate.strip())
-    if not m or not fmt.min_kbps <= int(m.group(1)) <= fmt.max_kbps:
+    if fmt.name == "mp3":  # LAME takes the MPEG-1 Layer III bitrates only
+        from .render import _LAME_KBPS
+
+        if not m or int(m.group(1)) not in _LAME_KBPS:
+            raise FormatError(
+                f"unsupported MP3 bitrate {bitrate!r}: choose one of {', '.join(f'{k}k' for k in _LAME_KBPS)}"
+                f" (default {fmt.default_bitrate})"
+            )
+    elif not m or not fmt.min_kbps <= int(m.group(1)) <= fmt.max_kbps:
         raise FormatError(
             f"unsupported {fmt.label} bitrate {bitrate!r}: expected {fmt.min_kbps}k to {fmt.max_kbps}k"
             f" (default {fmt.default_bitrate})"
