@@ -161,9 +161,9 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
 
     tl = t.timeline
     mp3 = t.rendered.path.name
-    label = format_of(t.rendered.path).label
+    audio_label = format_of(t.rendered.path).label
     anchor = f"t{i + 1}"
-    files = [(mp3, label)] + [
+    files = [(mp3, audio_label)] + [
         (sidecar_path(t.rendered.path, f).name, label)
         for f, label in (("vtt", "WebVTT"), ("srt", "SRT"), ("lrc", "LRC"), ("chapters", "Chapters JSON"))
     ]
@@ -204,7 +204,7 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
   <div class="player">
     <audio controls preload="metadata" src="{_e(mp3)}">
       <track kind="captions" src="{_e(vtt)}" srclang="{_e(t.language)}" label="Cues" default>
-      Your browser cannot play this file: <a href="{_e(mp3)}">download the {label}</a>.
+      Your browser cannot play this file: <a href="{_e(mp3)}">download the {audio_label}</a>.
     </audio>
     <p class="cue" aria-live="polite" data-empty="Press play: the spoken cues show here.">Press play: the spoken
       cues show here.</p>
@@ -375,15 +375,17 @@ def _write_feed(
     out: Path, url: str, manifest: Any, title: str, tracks: Sequence[PackTrack], files: Sequence[Path]
 ) -> list[Path]:
     """``feed.xml`` and its manifest, from this pack's tracks and the manifest before it."""
+    from datetime import UTC, datetime
+
     from . import feed as podcast
     from .formats import format_of
 
-    items = []
+    items = []  # GUID and date are the manifest's to give (or keep): placeholders here
     for t in tracks:
         tl, path = t.timeline, t.rendered.path
         items.append(
             podcast.Item(
-                stem=path.stem, guid="", pub_date=podcast.datetime.now(podcast.UTC), title=tl.title,
+                stem=path.stem, guid="", pub_date=datetime.now(UTC), title=tl.title,
                 author=tl.artist, file=path.name, mime=format_of(path).mime, length=path.stat().st_size,
                 duration_ms=tl.total_ms, description=card_text(tl, t.description), image=t.cover_file,
                 chapters=sidecar_path(path, "chapters").name,
