@@ -92,6 +92,8 @@ def main() -> None:
                     help="bitrates to try for a format, largest first (repeatable), e.g. opus=32k,24k,16k")
     ap.add_argument("--wer-slack", type=float, default=0.005)
     ap.add_argument("--lufs-slack", type=float, default=0.5)
+    ap.add_argument("--reference", metavar="WER,LUFS,DBTP",
+                    help="the unencoded mix's figures from an earlier run (not scored again)")
     ap.add_argument("--session", type=Path, help="a routine to render in each format at its pick")
     ap.add_argument("--fit-minutes", type=int, help="fit the --session routine to this length first (--duration)")
     args = ap.parse_args()
@@ -113,10 +115,15 @@ def main() -> None:
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1",
                         "-i", "pipe:0", str(ref_wav)], input=ref_pcm.tobytes(), check=True)  # fmt: skip
         started = time.monotonic()
-        ref_wer = wer(ref_pcm, timeline, cues)
-        ref_lufs, ref_peak = loudness(ref_wav)
+        if args.reference:
+            ref_wer, ref_lufs, ref_peak = map(float, args.reference.split(","))
+        else:
+            ref_wer = wer(ref_pcm, timeline, cues)
+            ref_lufs, ref_peak = loudness(ref_wav)
         print(f"{'format':<6} {'bitrate':>7} {'WER':>6} {'LUFS':>6} {'dBTP':>6} {'kB/min':>7}  keeps")
-        print(f"{'pcm':<6} {'-':>7} {ref_wer:6.3f} {ref_lufs:6.1f} {ref_peak:6.1f} {'-':>7}  (reference)", flush=True)
+        given = ", given" if args.reference else ""
+        ref_row = f"{'pcm':<6} {'-':>7} {ref_wer:6.3f} {ref_lufs:6.1f} {ref_peak:6.1f} {'-':>7}"
+        print(f"{ref_row}  (reference{given})", flush=True)
         picks: dict[str, str] = {}
         for name in args.formats.split(","):
             fmt = FORMATS[name]

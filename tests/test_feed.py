@@ -251,3 +251,20 @@ def test_manifest_round_trips(packs) -> None:  # type: ignore[no-untyped-def]
     assert m.url == URL and len(m.items) == 2
     assert all(i.pub_date.tzinfo is not None and i.pub_date <= datetime.now(UTC) for i in m.items)
     assert json.loads(m.to_json()) == json.loads((folder / MANIFEST_NAME).read_text())
+
+
+def test_hostile_text_stays_text_in_the_feed() -> None:
+    from matcue.feed import Channel, Item, to_feed_xml
+
+    nasty = 'Hips <b>&amp; "knees"</b> ]]> \x01 </channel>'
+    item = Item(
+        "hips", "urn:uuid:1", datetime(2026, 1, 5, tzinfo=UTC), nasty, nasty, "hips.mp3", "audio/mpeg", 10, 61_000,
+        nasty, "hips.cover.png", "hips.chapters.json", (("hips.vtt", "text/vtt"),), ((0, nasty),),
+    )  # fmt: skip
+    xml = to_feed_xml(Channel(nasty, nasty, nasty, "en", None), Manifest(URL, (item,), ()))
+    d = feedparser.parse(xml.encode("utf-8"))
+    assert not d.bozo, d.get("bozo_exception")
+    clean = nasty.replace("\x01", "")
+    assert d.feed.title == clean and d.entries[0].title == clean
+    p = podcastparser.parse(URL + "feed.xml", io.BytesIO(xml.encode("utf-8")))
+    assert p["episodes"][0]["chapters"] == [{"start": 0, "title": clean}]

@@ -317,12 +317,17 @@ def _with_identity(t: Item, guid: str, pub: datetime) -> Item:
     return replace(t, guid=guid, pub_date=pub)
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
+
+
 def _x(text: object) -> str:
-    return escape(str(text))
+    """Text content of an element: escaped, characters XML cannot hold dropped."""
+    return escape(_NOT_XML.sub("", str(text)))
 
 
 def _a(text: object) -> str:
-    return quoteattr(str(text))
+    """A quoted attribute value, the same way."""
+    return quoteattr(_NOT_XML.sub("", str(text)))
 
 
 def hms(ms: int) -> str:
