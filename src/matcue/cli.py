@@ -82,6 +82,30 @@ def mix_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format`` and ``--bitrate``: checked here (a bad bitrate is a usage error), handed on as they are."""
+    from .formats import DEFAULT_FORMAT, FORMATS
+
+    def check_bitrate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from .formats import FormatError, get_format, parse_bitrate
+
+        if value is None:
+            return None
+        try:
+            return parse_bitrate(get_format(ctx.params.get("fmt") or DEFAULT_FORMAT), value)
+        except FormatError as e:
+            raise click.BadParameter(str(e)) from None
+
+    f = click.option(
+        "--bitrate", metavar="RATE", callback=check_bitrate,
+        help="Bitrate, e.g. 64k (default per format: mp3 96k, m4a 48k, opus 24k; see docs/sharing.md).",
+    )(f)  # fmt: skip
+    return click.option(
+        "--format", "fmt", type=click.Choice(tuple(FORMATS)), default=DEFAULT_FORMAT, show_default=True,
+        is_eager=True, help="Audio format: mp3, m4a (AAC, for Apple apps) or opus (smallest files).",
+    )(f)  # fmt: skip
+
+
 def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``render`` and ``script``."""
     decorators = [
@@ -330,12 +354,16 @@ def _fail(msg: str) -> int:
 @mix_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
 @click.option(
+    "--svg", "svg_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Also draw the session on a time axis into FILE (SVG).",
+)  # fmt: skip
+@click.option(
     "--profile",
     "profile_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A person's settings (YAML); options given here override it.",
 )
-def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, as_json, profile_path, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, as_json, svg_path, profile_path, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Print the timed script of ROUTINE (no audio is written).
 
     The mix options are accepted so a render's command line works here; they change no time."""
@@ -354,9 +382,19 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     if as_json:
         d = tl.to_dict()
         d["holds"] = tl.meta.get("holds", [])
+        d["rests"] = tl.meta.get("rests", [])
         click.echo(json.dumps(d, indent=2, ensure_ascii=False))
     else:
         click.echo(tl.to_text(), nl=False)
+    if svg_path is not None:
+        from .pipeline import output_error
+        from .sidecars import write_text_atomic
+        from .svg import to_svg
+
+        try:
+            write_text_atomic(svg_path, to_svg(tl))
+        except OSError as exc:
+            raise output_error(exc, svg_path.parent, svg_path) from exc
 
 
 @cli.command()
@@ -373,9 +411,7 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
 @tailoring_options
 @safety_options
 @mix_options
-@click.option(
-    "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
-)
+@format_options
 @click.option(
     "--captions",
     metavar="FORMATS",
@@ -406,7 +442,7 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
 )
 @preview_options
-def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, fmt, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length.
 
     Titles that give the same file name get -2, -3... in the order given.
@@ -414,15 +450,13 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
     summary table (person, length, file)."""
     from .pipeline import render_routine, track_stems
 
-    if not _valid_bitrate(bitrate):
-        raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
     _check_set(routines, set_vars, allow_outside)
     options = _options(level, first_side, set_vars, no_tones, max_total_ms, tailoring)
     voice = _voice(backend, voice_name, rate)
     if profile_paths or roster or scheduler:
         _render_people(
             routines, out_dir, options, voice, profile_paths, roster, workers, scheduler,
-            bitrate=bitrate, captions=captions, chapters_json=chapters_json, cover=not no_cover,
+            bitrate=bitrate, fmt=fmt, captions=captions, chapters_json=chapters_json, cover=not no_cover,
             allow_outside=allow_outside, mix=mix,
         )  # fmt: skip
         return
@@ -437,6 +471,7 @@ def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_
                 options,
                 voice,
                 bitrate=bitrate,
+                fmt=fmt,
                 progress=show,
                 captions=captions,
                 chapters_json=chapters_json,
@@ -585,23 +620,24 @@ def _parse_captions(value: str | None) -> tuple[str, ...]:
 )
 @tailoring_options
 @mix_options
-@click.option(
-    "--bitrate", default="96k", show_default=True, metavar="RATE", help="MP3 bitrate (constant), e.g. 64k, 96k, 128k."
-)
+@format_options
 @click.option("--title", "pack_title", metavar="TEXT", help="Title of the share page (default: the collection).")
+@click.option(
+    "--feed-url", metavar="URL", callback=lambda ctx, param, value: _parse_feed_url(value),
+    help="The address OUTPUT will be served from, e.g. https://studio.example/class/: also write a podcast "
+    "feed (feed.xml).",
+)  # fmt: skip
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as one OUTPUT.zip next to the folder.")
 @click.option(
     "--roster",
     type=click.Path(exists=True, path_type=Path),
     help="A class (a list of profiles, or a folder of them): one track of ROUTINE per person.",
 )
-def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, bitrate, pack_title, make_zip, roster, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, fmt, bitrate, pack_title, feed_url, make_zip, roster, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Write a class pack of ROUTINES into OUTPUT: the MP3s (tags, chapters, cover), their
     captions and chapters, an M3U8 playlist and an index.html page that plays them offline."""
     from .pack import pack_routines
 
-    if not _valid_bitrate(bitrate):
-        raise click.BadParameter(f"expected a bitrate like 96k, got {bitrate!r}", param_hint="'--bitrate'")
     _check_set(routines, set_vars)
     if pack_title is not None:
         from .loader import unsafe_char
@@ -626,6 +662,8 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
             _voice(backend, voice_name, rate),
             title=pack_title,
             bitrate=bitrate,
+            fmt=fmt,
+            feed_url=feed_url,
             make_zip=make_zip,
             progress=show,
             mix=mix,
@@ -638,6 +676,8 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
         click.echo(f"{t.rendered.path}\t{format_ms(t.timeline.total_ms)}")
     click.echo(f"{result.playlist}")
     click.echo(f"{result.index}")
+    if feed_url:
+        click.echo(f"{result.folder / 'feed.xml'}")
     if result.zip_path:
         click.echo(f"{result.zip_path}")
     for problem in result.failures:
@@ -645,6 +685,17 @@ def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_va
     if result.failures:
         n = len(result.failures)
         raise click.exceptions.Exit(_fail(f"{n} problem{'s' if n != 1 else ''}: those tracks are not in the pack"))
+
+
+def _parse_feed_url(value: str | None) -> str | None:
+    from .feed import FeedError, parse_feed_url
+
+    if value is None:
+        return None
+    try:
+        return parse_feed_url(value)
+    except FeedError as e:
+        raise click.BadParameter(str(e).removeprefix(f"--feed-url {value!r}: "), param_hint="'--feed-url'") from None
 
 
 class _PackProgress:
@@ -659,13 +710,6 @@ class _PackProgress:
     def clear(self) -> None:
         if self.current:
             self.current.clear()
-
-
-def _valid_bitrate(b: str) -> bool:
-    import re
-
-    m = re.fullmatch(r"(\d+)k", b)
-    return bool(m) and 8 <= int(m.group(1)) <= 320  # type: ignore[union-attr]
 
 
 class _Progress(_StatusLine):

@@ -142,7 +142,6 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str, Any]) -> None:
-    from . import cli
     from .preview import watch as watch_files
 
     routines = kw["routines"]
@@ -153,8 +152,6 @@ def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str
         raise click.UsageError("give --only or --from, not both")
     if kw["profile_paths"] or kw["roster"] or kw["scheduler"]:
         raise click.UsageError(f"{option} renders one track: leave out --profile, --roster and --scheduler")
-    if not cli._valid_bitrate(kw["bitrate"]):
-        raise click.BadParameter(f"expected a bitrate like 96k, got {kw['bitrate']!r}", param_hint="'--bitrate'")
     run = functools.partial(_render_part, routines[0], only, start, kw, watching=watch)
     if not watch:
         run()
@@ -189,7 +186,8 @@ def _render_part(
     try:
         result = render_routine(
             path, kw["out_dir"], options, cli._voice(kw["backend"], kw["voice_name"], kw["rate"]),
-            bitrate=kw["bitrate"], progress=show, captions=kw["captions"], chapters_json=kw["chapters_json"],
+            bitrate=kw["bitrate"], fmt=kw["fmt"], progress=show, captions=kw["captions"],
+            chapters_json=kw["chapters_json"],
             cover=False, allow_outside=kw["allow_outside"], mix=kw["mix"], select=part,
             draft=True,
         )  # fmt: skip

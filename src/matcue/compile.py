@@ -115,6 +115,7 @@ class Block:
     start_bell: bool = True
     side: str | None = None
     fit_key: str | None = None  # set when --duration may scale it (see Stretch)
+    kind: str = "pose"  # the step it holds: pose, timer, reps or breathe (the session picture)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ class Stretch:
 @dataclass(frozen=True, slots=True)
 class ChapterStart:
     title: str
+    kind: str = ""  # "rest" for a rest (the session picture); "" otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,7 +459,7 @@ class _Compiler:
         elif isinstance(step, Breathe):
             self.breathe(step)
         elif isinstance(step, Rest):
-            self.out.append(ChapterStart(self.titled("Rest")))
+            self.out.append(ChapterStart(self.titled("Rest"), "rest"))
             cue = self.text(step.cue, None)
             if cue:
                 self.out.append(Speak(cue))
@@ -552,6 +554,7 @@ class _Compiler:
                     start_bell=True,
                     side=side,
                     fit_key=key,
+                    kind="pose" if isinstance(step, Pose) else "timer",
                 )
             )
             self.out.append(Ring("end", side))
@@ -619,6 +622,7 @@ class _Compiler:
                 cues=tuple(cues),
                 start_bell=False,
                 side=self.side_ctx,
+                kind="reps",
             )
         )
         self.out.append(Gap(GAP_AFTER_REPS_MS))
@@ -664,6 +668,7 @@ class _Compiler:
                 start_bell=True,
                 side=self.side_ctx,
                 fit_key=key,
+                kind="breathe",
             )
         )
         self.out.append(Ring("soft"))

@@ -27,11 +27,13 @@ class Hold:
     end_ms: int
     title: str
     side: str | None
+    kind: str = "pose"  # pose, timer, reps or breathe
 
     def to_dict(self) -> dict[str, object]:
         d: dict[str, object] = {"start_ms": self.start_ms, "end_ms": self.end_ms, "title": self.title}
         if self.side:
             d["side"] = self.side
+        d["kind"] = self.kind
         return d
 
 
@@ -44,6 +46,7 @@ def layout(
     events: list[Event] = []
     explicit_silence: list[Event] = []
     chapters: list[tuple[int, str]] = []
+    rest_chapters: set[tuple[int, str]] = set()  # (start, title) of each rest's chapter
     holds: list[Hold] = []
     problems: list[Problem] = []
     t = 0
@@ -81,11 +84,13 @@ def layout(
                 pending = t
         elif isinstance(seg, ChapterStart):
             chapters.append((t if pending is None else pending, seg.title))
+            if seg.kind == "rest":
+                rest_chapters.add(chapters[-1])
             pending = None
         elif isinstance(seg, Block):
             where = seg.origin
             events.extend(_block(seg, t, speech_ms, bell_ms, problems))
-            holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.side))
+            holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.side, seg.kind))
             t += seg.dur_ms
         else:  # pragma: no cover
             raise TypeError(seg)
@@ -111,14 +116,16 @@ def layout(
     events.extend(explicit_silence)
     events.extend(_fill_silence(events, total))
     events.sort(key=_order)
+    laid = _chapters(chapters, total, script.title)
+    rests = [{"start_ms": c.start_ms, "end_ms": c.end_ms} for c in laid if (c.start_ms, c.title) in rest_chapters]
     return Timeline(
         title=script.title,
         total_ms=total,
-        chapters=_chapters(chapters, total, script.title),
+        chapters=laid,
         events=tuple(events),
         artist=script.artist,
         album=script.album,
-        meta={"holds": [h.to_dict() for h in holds], "level": script.level},
+        meta={"holds": [h.to_dict() for h in holds], "rests": rests, "level": script.level},
     )
 
 

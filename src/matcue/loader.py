@@ -860,7 +860,8 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
             inner, root, "", _ROUTINE_SCHEMA, ("steps",), what="a routine (a mapping with 'steps') or a list of steps"
         )
         steps = f["steps"]
-        _refuse_included_settings(inner, root)
+        if isinstance(root, MappingNode):
+            _refuse_included_settings(inner, root)
     if levels is not None:
         steps = [_restrict(s, levels) for s in steps]
     return steps

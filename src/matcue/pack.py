@@ -119,6 +119,21 @@ def format_hold(ms: int) -> str:
     return " ".join(x for x in (f"{m} min" if m else "", s) if x) or "0 s"
 
 
+def card_text(timeline: Timeline, description: str | None = None) -> str:
+    """The routine card as plain text (a feed item's description): the description, one line
+    per hold, the total and the safety cues."""
+    lines = [description.strip(), ""] if description and description.strip() else []
+    for r in card_rows(timeline):
+        sides = f" ({', '.join(r.sides)})" if r.sides else ""
+        each = " each side" if len(r.sides) > 1 else ""
+        lines.append(f"- {r.name}{sides}: {format_hold(r.hold_ms)}{each}")
+    lines.append(f"Total {format_length(timeline.total_ms)}")
+    safety = safety_cues(timeline)
+    if safety:
+        lines += ["", "Safety: " + " ".join(safety)]
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- playlist
 
 
@@ -164,11 +179,15 @@ def content_security_policy(template: str) -> str:
     ))  # fmt: skip
 
 
-def _track_html(i: int, t: PackTrack) -> str:
+def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
+    from .formats import format_of
+    from .svg import to_svg
+
     tl = t.timeline
     mp3 = t.rendered.path.name
+    audio_label = format_of(t.rendered.path).label
     anchor = f"t{i + 1}"
-    files = [(mp3, "MP3")] + [
+    files = [(mp3, audio_label)] + [
         (sidecar_path(t.rendered.path, f).name, label)
         for f, label in (("vtt", "WebVTT"), ("srt", "SRT"), ("lrc", "LRC"), ("chapters", "Chapters JSON"))
     ]
@@ -210,7 +229,7 @@ def _track_html(i: int, t: PackTrack) -> str:
   <div class="player">
     <audio controls preload="metadata" src="{_url(mp3)}">
       <track kind="captions" src="{_url(vtt)}" srclang="{escape.attr(t.language)}" label="Cues" default>
-      Your browser cannot play this file: <a href="{_url(mp3)}">download the MP3</a>.
+      Your browser cannot play this file: <a href="{_url(mp3)}">download the {_e(audio_label)}</a>.
     </audio>
     <p class="cue" aria-live="polite" data-empty="Press play: the spoken cues show here.">Press play: the spoken
       cues show here.</p>
@@ -234,8 +253,23 @@ def _track_html(i: int, t: PackTrack) -> str:
       {safety_html}
     </section>
   </div>
-  <p class="files">Files: {" · ".join(f'<a href="{_url(href)}" download>{label}</a>' for href, label in files)}</p>
+  <figure class="session">
+    {to_svg(tl, standalone=False)}
+  </figure>
+  {_qr_html(feed_url, anchor) if feed_url else ""}
+  <p class="files">Files: {" · ".join(f'<a href="{_url(href)}" download>{_e(label)}</a>' for href, label in files)}</p>
 </article>"""
+
+
+def _qr_html(feed_url: str, anchor: str) -> str:
+    """The card's QR code (the track on the page, at its address) and the addresses written out."""
+    from .svg import qr_svg
+
+    page = f"{feed_url}{INDEX_NAME}#{anchor}"
+    return (
+        f'<div class="qr">{qr_svg(page)}<p>Scan to open this page: {_e(page)}<br>'
+        f"Podcast feed: {_e(feed_url + 'feed.xml')}</p></div>"
+    )
 
 
 def _page_data(tracks: Sequence[PackTrack]) -> dict[str, Any]:
@@ -253,15 +287,17 @@ def _page_data(tracks: Sequence[PackTrack]) -> dict[str, Any]:
     }
 
 
-def to_index_html(title: str, tracks: Sequence[PackTrack]) -> str:
-    """The share page: inline CSS and JS, relative links only, nothing fetched; filled in
-    one pass, each value escaped for its context (:func:`matcue.escape.fill`)."""
+def to_index_html(title: str, tracks: Sequence[PackTrack], feed_url: str | None = None) -> str:
+    """The share page: inline CSS and JS, relative links only, nothing fetched. Each track
+    shows the session picture (:mod:`matcue.svg`); with ``feed_url`` (the folder's
+    address), each printed card also carries a QR code of its track's address on the page.
+    Filled in one pass, each value escaped for its context (:func:`matcue.escape.fill`)."""
     total = sum(t.timeline.total_ms for t in tracks)
     toc = "".join(
         f'<li><a href="#t{i + 1}">{_e(t.timeline.title)}</a> <span>{format_length(t.timeline.total_ms)}</span></li>'
         for i, t in enumerate(tracks)
     )
-    body = "\n".join(_track_html(i, t) for i, t in enumerate(tracks))
+    body = "\n".join(_track_html(i, t, feed_url) for i, t in enumerate(tracks))
     template = _template()
     return escape.fill(
         template,
@@ -287,7 +323,9 @@ def pack_routines(
     voice: VoiceOverrides = VoiceOverrides(),
     *,
     title: str | None = None,
-    bitrate: str = DEFAULT_BITRATE,
+    bitrate: str | None = DEFAULT_BITRATE,
+    fmt: str = "mp3",
+    feed_url: str | None = None,
     make_zip: bool = False,
     cache_dir: Path | None = None,
     progress: Callable[[str, str, int, int], None] | None = None,
@@ -301,20 +339,40 @@ def pack_routines(
     ``people`` (a roster, see :func:`matcue.profile.load_roster`): one track of the one
     routine per person, ``<routine-slug>--<person-slug>``, tailored by the profile. A
     profile that does not load, or a track that fails, is left out of the pack and listed
-    in ``Pack.failures``; the others are packed."""
+    in ``Pack.failures``; the others are packed.
+
+    ``fmt``: ``mp3``, ``m4a`` or ``opus``. ``feed_url``: the address the folder will be
+    served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.feed`). The URL,
+    the manifest, the folder and the encoder are checked before anything is rendered."""
+    from . import feed as podcast
+    from .formats import get_format, parse_bitrate, require_encoder
+
     out = Path(out_dir)
+    audio = get_format(fmt)
+    bitrate = parse_bitrate(audio, bitrate)
+    if audio.name != "mp3":
+        require_encoder(audio)
+    manifest = None
+    if feed_url is not None:
+        feed_url = podcast.parse_feed_url(feed_url)
+        manifest = podcast.load_manifest(out)
+        podcast.check_folder(out, manifest, ignore_prefix=STAGE_PREFIX)
     out.mkdir(parents=True, exist_ok=True)
+    feed = None if manifest is None or feed_url is None else (feed_url, manifest, out)
     with _staging(out) as stage:  # a failed pack leaves the folder as it was
-        pack = _pack_into(stage, paths, options, voice, title, bitrate, cache_dir, progress, mix, people)
+        pack = _pack_into(
+            stage, paths, options, voice, title, bitrate, cache_dir, progress, mix, people, audio.name, feed
+        )
         moved = _move_into(stage, out, pack)
     zip_path = write_zip(out, moved.files) if make_zip else None
     return replace(moved, zip_path=zip_path)
 
 
 def _pack_into(  # type: ignore[no-untyped-def]
-    out: Path, paths, options, voice, title, bitrate, cache_dir, progress, mix, people
+    out: Path, paths, options, voice, title, bitrate, cache_dir, progress, mix, people, fmt, feed
 ) -> Pack:
-    """Every file of the pack written into the folder ``out`` (the staging folder)."""
+    """Every file of the pack written into the folder ``out`` (the staging folder). ``feed``:
+    ``(url, manifest, folder)`` when the pack has a feed (``folder``: where it is published)."""
     tracks: list[PackTrack] = []
     used: set[str] = set()
     seen: dict[str, Profile] = {}
@@ -337,7 +395,7 @@ def _pack_into(  # type: ignore[no-untyped-def]
                 continue
         step = (lambda s, d, t, _p=str(p): progress(_p, s, d, t)) if progress else None
         try:
-            r = _render_one(p, out, options, voice, person, step, stem, bitrate, cache_dir, mix)
+            r = _render_one(p, out, options, voice, person, step, stem, bitrate, cache_dir, mix, fmt)
         except RoutineError as e:
             if person is None:
                 raise
@@ -359,8 +417,10 @@ def _pack_into(  # type: ignore[no-untyped-def]
     playlist = out / PLAYLIST_NAME
     write_text_atomic(playlist, to_m3u8([(t.rendered.path.name, t.timeline) for t in tracks]))
     index = out / INDEX_NAME
-    write_text_atomic(index, to_index_html(pack_title, tracks))
+    write_text_atomic(index, to_index_html(pack_title, tracks, None if feed is None else feed[0]))
     files += [playlist, index]
+    if feed is not None:
+        files += _write_feed(out, feed, pack_title, tracks, files)
     return Pack(out, pack_title, tuple(tracks), playlist, index, None, tuple(files), tuple(failures))
 
 
@@ -420,6 +480,46 @@ def _move_into(stage: Path, out: Path, pack: Pack) -> Pack:
     )
 
 
+def _write_feed(
+    out: Path, feed: tuple[str, Any, Path], title: str, tracks: Sequence[PackTrack], files: Sequence[Path]
+) -> list[Path]:
+    """``feed.xml`` and its manifest written into ``out``, from this pack's tracks and the
+    manifest before it; ``feed``: the URL, that manifest and the folder the pack moves into."""
+    url, manifest, folder = feed
+    from datetime import UTC, datetime
+
+    from . import feed as podcast
+    from .formats import format_of
+
+    items = []  # GUID and date are the manifest's to give (or keep): placeholders here
+    for t in tracks:
+        tl, path = t.timeline, t.rendered.path
+        items.append(
+            podcast.Item(
+                stem=path.stem, guid="", pub_date=datetime.now(UTC), title=tl.title,
+                author=tl.artist, file=path.name, mime=format_of(path).mime, length=path.stat().st_size,
+                duration_ms=tl.total_ms, description=card_text(tl, t.description), image=t.cover_file,
+                chapters=sidecar_path(path, "chapters").name,
+                transcripts=tuple((sidecar_path(path, f).name, mime) for f, mime in podcast.TRANSCRIPT_TYPES),
+                chapter_list=tuple((c.start_ms, c.title) for c in tl.chapters),
+            )
+        )  # fmt: skip
+    written = [out / podcast.FEED_NAME, out / podcast.MANIFEST_NAME]
+    new = podcast.updated_manifest(manifest, url, items, [f.name for f in [*files, *written]], folder)
+    descriptions = [t.description for t in tracks if t.description]
+    authors = list(dict.fromkeys(t.timeline.artist for t in tracks if t.timeline.artist))
+    channel = podcast.Channel(
+        title=title,
+        description=descriptions[0] if len(tracks) == 1 and descriptions else f"{title}: guided sessions.",
+        author=", ".join(authors) or None,
+        language=tracks[0].language,
+        image=next((t.cover_file for t in tracks if t.cover_file), None),
+    )
+    write_text_atomic(written[0], podcast.to_feed_xml(channel, new))
+    write_text_atomic(written[1], new.to_json())
+    return written
+
+
 def _track_plan(
     paths: Sequence[str | Path], people: Sequence[Profile | RoutineError] | None, failures: list[str]
 ) -> list[tuple[str | Path, Profile | None]]:
@@ -438,7 +538,7 @@ def _track_plan(
 
 
 def _render_one(  # type: ignore[no-untyped-def]
-    path, out, options, voice, person, step, stem, bitrate, cache_dir, mix
+    path, out, options, voice, person, step, stem, bitrate, cache_dir, mix, fmt="mp3"
 ) -> Rendered:
     if person is not None:
         options, voice = tailor(person, options), tailor_voice(person, voice)
@@ -448,6 +548,7 @@ def _render_one(  # type: ignore[no-untyped-def]
         options,
         voice,
         bitrate=bitrate,
+        fmt=fmt,
         cache_dir=cache_dir,
         progress=step,
         captions=CAPTION_FORMATS,
@@ -474,8 +575,9 @@ def write_zip(folder: Path, files: Sequence[Path]) -> Path:
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             for f in files:
-                # MP3 and images are compressed already
-                kind = zipfile.ZIP_STORED if f.suffix in (".mp3", ".jpg", ".png") else zipfile.ZIP_DEFLATED
+                # audio and images are compressed already
+                stored = f.suffix in (".mp3", ".m4a", ".opus", ".jpg", ".png")
+                kind = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 zf.write(f, f"{folder.name}/{f.name}", compress_type=kind)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)

@@ -278,7 +278,7 @@ def render_routine(
     options: Options = Options(),
     voice: VoiceOverrides = VoiceOverrides(),
     *,
-    bitrate: str = DEFAULT_BITRATE,
+    bitrate: str | None = DEFAULT_BITRATE,
     cache_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     captions: Sequence[str] = (),
@@ -291,8 +291,12 @@ def render_routine(
     mix: MixSettings | None = None,
     select: Callable[[Routine], Routine] | None = None,
     draft: bool = False,
+    fmt: str = "mp3",
 ) -> Rendered:
     """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
+
+    ``fmt``: ``mp3``, ``m4a`` or ``opus`` (:mod:`matcue.formats`), the file's extension;
+    ``bitrate`` None: the format's default.
 
     ``cover``: embed the routine's ``cover:`` image, else a generated one (``matcue.cover``).
     ``captions`` (``vtt``, ``srt``, ``lrc``) and ``chapters_json`` write those sidecars next
@@ -305,10 +309,16 @@ def render_routine(
     encode with LAME's faster setting (previews).
     """
     from .atomic import Unit, sweep
-    from .render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment, render_mp3
+    from .formats import get_format, parse_bitrate, render_track, require_encoder
+    from .render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
     from .sidecars import sidecar_path, write_sidecars
 
     check_environment()
+    audio = get_format(fmt)
+    bitrate = parse_bitrate(audio, bitrate)
+    if audio.name != "mp3":
+        require_encoder(audio)  # before any speech is synthesized
+
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
     built = build_timeline(
         path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside,
@@ -324,18 +334,19 @@ def render_routine(
         art = cover_for(built.routine.cover, tl.title, [c.title for c in tl.chapters])
         built = replace(built, timeline=replace(tl, meta={**tl.meta, "cover": art}))
     out = Path(out_dir)
-    target = out / f"{name or slugify(built.routine.title)}.mp3"
+    target = out / f"{name or slugify(built.routine.title)}{audio.extension}"
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
     unit = Unit()  # the track and its sidecars appear together or not at all
     try:
         out.mkdir(parents=True, exist_ok=True)
         sweep(out, target.name)  # what a killed render of this track left
-        for fmt in (*captions, "chapters"):
-            sweep(out, sidecar_path(target, fmt).name)
-        render_mp3(
+        for kind in (*captions, "chapters"):
+            sweep(out, sidecar_path(target, kind).name)
+        render_track(
             built.timeline,
             built.clips,
             target,
+            fmt=audio,
             bitrate=bitrate,
             progress=mix_progress,
             jobs=jobs,

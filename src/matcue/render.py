@@ -628,6 +628,70 @@ def render_mp3(
             atomic.discard(tmp_path)
 
 
+def render_with_ffmpeg(
+    timeline: Timeline,
+    clips: Mapping[str, AnyClip],
+    out_path: Path,
+    *,
+    exe: str,
+    command: Callable[[str, Path, Path | None, int, int], list[str]],
+    tag: Callable[[Path], None],
+    chapters_file: str | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    settings: MixSettings = MixSettings(),
+    unit: atomic.Unit | None = None,
+) -> Path:
+    """Encode the timeline with one ffmpeg process (``command(exe, tmp, chapters, channels,
+    rate)``), then ``tag(tmp)``, then move it to ``out_path``: the other formats' path
+    (:mod:`matcue.formats`), with the same mix, atomic write and clean-up as ``render_mp3``.
+    ``chapters_file``: the text of an ffmetadata file handed to ffmpeg as ``chapters``.
+    ``unit``: as for ``render_mp3``, the finished file is staged in it, not moved into place."""
+    out_path = Path(out_path)
+    if timeline.total_ms <= 0:
+        raise RenderError(f"nothing to render: the track lasts {timeline.total_ms} ms")
+    sources = _sources(timeline, clips, settings)
+    if not out_path.parent.is_dir():
+        raise RenderError(f"output folder {out_path.parent} does not exist")
+    jobs = default_jobs() if jobs is None else jobs
+    plan = _plan(timeline, clips, settings, jobs=jobs, sources=sources)
+    tmp_path: Path | None = None
+    meta_path: Path | None = None
+    sink: _FfmpegSink | None = None
+    try:
+        tmp_path = unit.stage(out_path) if unit is not None else _create_temp(out_path)
+        if chapters_file is not None:
+            meta_path = _create_temp(out_path.with_name(out_path.name + ".chapters"))
+            meta_path.write_text(chapters_file, encoding="utf-8")
+        job = _Job(plan, BLOCK_MS, progress, timeline.total_ms)
+        cmd = command(exe, tmp_path, meta_path, plan.channels, SAMPLE_RATE)
+        sink = _FfmpegSink(exe, tmp_path, "", plan.channels, command=cmd)
+        _run_parts(job, [(0, plan.total)], [sink])
+        tag(tmp_path)
+        if unit is not None:
+            _fsync(tmp_path)
+            return out_path
+        return _publish(tmp_path, out_path)
+    except OSError as exc:
+        raise RenderError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
+    finally:
+        plan.close()
+        if sink is not None:
+            sink.abort()
+        if tmp_path is not None and unit is None:
+            atomic.discard(tmp_path)
+        if meta_path is not None:
+            atomic.discard(meta_path)
+
+
+def _publish(tmp_path: Path, out_path: Path) -> Path:
+    """The finished temporary file, synced, moves to ``out_path`` (atomic: same folder)."""
+    _fsync(tmp_path)
+    os.replace(tmp_path, out_path)
+    _fsync_dir(out_path.parent)
+    return out_path
+
+
 def _kbps(bitrate: str) -> int:
     text = bitrate.strip().lower().removesuffix("k")
     if not text.isdigit() or int(text) not in _LAME_KBPS:
@@ -669,11 +733,14 @@ class _Sink:
 
 
 class _FfmpegSink(_Sink):
-    def __init__(self, exe: str, path: Path, bitrate: str, channels: int = 1, quality: int = LAME_QUALITY):
+    def __init__(
+        self, exe: str, path: Path, bitrate: str, channels: int = 1, quality: int = LAME_QUALITY,
+        command: list[str] | None = None,
+    ):  # fmt: skip
         self.stderr = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(
-                _ffmpeg_command(exe, path, bitrate, channels, quality),
+                command or _ffmpeg_command(exe, path, bitrate, channels, quality),
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.stderr,
             )  # fmt: skip
         except FileNotFoundError as exc:

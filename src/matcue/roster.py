@@ -36,7 +36,8 @@ class TrackJob:
     profile: Profile | None = None
     options: Options = field(default_factory=Options)  # from the command line; the profile fills the rest
     voice: VoiceOverrides = field(default_factory=VoiceOverrides)
-    bitrate: str = DEFAULT_BITRATE
+    bitrate: str | None = DEFAULT_BITRATE
+    fmt: str = "mp3"  # --format
     captions: tuple[str, ...] = ()
     chapters_json: bool = False
     cover: bool = True
@@ -75,6 +76,7 @@ def render_track(job: TrackJob, jobs: int | None = 1) -> TrackResult:
             options,
             v,
             bitrate=job.bitrate,
+            fmt=job.fmt,
             captions=job.captions,
             chapters_json=job.chapters_json,
             cover=job.cover,

@@ -1,0 +1,167 @@
+"""scripts/bench-formats: choose each format's default bitrate by measurement. Prints figures.
+
+For each format and bitrate: the cue set (tests/data/cues.txt), spoken by the voice `auto`
+picks, is laid out as one track (each cue, then 600 ms of silence), mixed and encoded
+by matcue's own renderer exactly as a routine is (levels, loudness target, limiter), then
+decoded with ffmpeg, cut back into its cues at their known times and transcribed with
+pocketsphinx: the word error rate of scripts/voicecheck. ffmpeg's ebur128 measures the
+file's integrated loudness and true peak. The reference is the same track, mixed but not
+encoded. A setting keeps the score when its WER is at most the reference's plus
+``--wer-slack`` and its loudness within ``--lufs-slack`` of the reference; the smallest
+such setting is the format's pick.
+
+``--session ROUTINE`` also renders ROUTINE in each format at its pick (``--fit-minutes
+60``: fitted to an hour first) and prints the file sizes, and the size of an hour of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from matcue.formats import FORMATS, render_track
+from matcue.pcm import SAMPLE_RATE, ms_to_samples
+from matcue.render import mix
+from matcue.timeline import Event, Timeline
+from matcue.voice.base import VoiceSpec
+from matcue.voice.cache import speak_all
+from matcue.voice.intelligibility import edit_distance, read_cues, transcribe_all, words_for_scoring
+from matcue.voice.lexicon import builtin_lexicon
+from matcue.voice.registry import get_backend
+
+GAP_MS = 600
+CANDIDATES = {  # the default first, then lower settings
+    "mp3": ("96k", "64k", "48k"),
+    "m4a": ("64k", "48k", "32k", "24k"),
+    "opus": ("32k", "24k", "16k", "12k"),
+}
+
+
+def cue_track(cues: list[str], spec: VoiceSpec) -> tuple[Timeline, dict]:  # type: ignore[type-arg]
+    speech = speak_all(cues, spec, lexicon=builtin_lexicon())
+    events, t = [], GAP_MS
+    for cue in cues:
+        n = speech.clips[cue].length_ms
+        events.append(Event(t, t + n, "speech", text=cue))
+        t += n + GAP_MS
+    return Timeline("cue set", t, (), tuple(events)), dict(speech.clips)
+
+
+def decode(path: Path) -> np.ndarray:
+    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE),
+           "pipe:1"]  # fmt: skip
+    return np.frombuffer(subprocess.run(cmd, capture_output=True, check=True).stdout, dtype="<i2").copy()
+
+
+def loudness(path: Path) -> tuple[float, float]:
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"]
+    err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    summary = err[err.rindex("Summary:") :]
+    lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return lufs, peak
+
+
+def wer(pcm: np.ndarray, timeline: Timeline, cues: list[str]) -> float:
+    pad = ms_to_samples(GAP_MS // 3)
+    pieces = [
+        pcm[max(0, ms_to_samples(e.start_ms) - pad) : ms_to_samples(e.end_ms) + pad] for e in timeline.events
+    ]
+    heard = transcribe_all(pieces, SAMPLE_RATE)
+    errors = words = 0
+    for cue, h in zip(cues, heard):
+        ref = words_for_scoring(cue)
+        errors += edit_distance(ref, words_for_scoring(h))
+        words += len(ref)
+    return errors / words
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="scripts/bench-formats", description=__doc__.split("\n")[0])
+    ap.add_argument("--cues", type=Path, default=Path("tests/data/cues.txt"))
+    ap.add_argument("--formats", default="mp3,m4a,opus")
+    ap.add_argument("--every", type=int, default=1, metavar="N", help="score every Nth cue only (a quicker run)")
+    ap.add_argument("--bitrates", metavar="FMT=R,R...", action="append", default=[],
+                    help="bitrates to try for a format, largest first (repeatable), e.g. opus=32k,24k,16k")
+    ap.add_argument("--wer-slack", type=float, default=0.005)
+    ap.add_argument("--lufs-slack", type=float, default=0.5)
+    ap.add_argument("--reference", metavar="WER,LUFS,DBTP",
+                    help="the unencoded mix's figures from an earlier run (not scored again)")
+    ap.add_argument("--session", type=Path, help="a routine to render in each format at its pick")
+    ap.add_argument("--fit-minutes", type=int, help="fit the --session routine to this length first (--duration)")
+    args = ap.parse_args()
+
+    cues = read_cues(args.cues)[:: args.every]
+    candidates = dict(CANDIDATES)
+    for spec_text in args.bitrates:
+        name, _, rates = spec_text.partition("=")
+        candidates[name] = tuple(rates.split(","))
+    backend = get_backend("auto")
+    spec = VoiceSpec(backend=backend.name, rate=getattr(backend, "default_rate_wpm", 150))
+    timeline, clips = cue_track(cues, spec)
+    print(f"voice {backend.name} at {spec.rate} wpm; {len(cues)} cues, {timeline.total_ms / 1000:.0f} s of track",
+          flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ref_pcm = mix(timeline, clips)
+        ref_wav = folder / "ref.wav"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1",
+                        "-i", "pipe:0", str(ref_wav)], input=ref_pcm.tobytes(), check=True)  # fmt: skip
+        started = time.monotonic()
+        if args.reference:
+            ref_wer, ref_lufs, ref_peak = map(float, args.reference.split(","))
+        else:
+            ref_wer = wer(ref_pcm, timeline, cues)
+            ref_lufs, ref_peak = loudness(ref_wav)
+        print(f"{'format':<6} {'bitrate':>7} {'WER':>6} {'LUFS':>6} {'dBTP':>6} {'kB/min':>7}  keeps")
+        given = ", given" if args.reference else ""
+        ref_row = f"{'pcm':<6} {'-':>7} {ref_wer:6.3f} {ref_lufs:6.1f} {ref_peak:6.1f} {'-':>7}"
+        print(f"{ref_row}  (reference{given})", flush=True)
+        picks: dict[str, str] = {}
+        for name in args.formats.split(","):
+            fmt = FORMATS[name]
+            broken = False  # a setting below one that lost the score is never the pick
+            for bitrate in candidates[name]:
+                path = folder / f"{name}-{bitrate}{fmt.extension}"
+                render_track(timeline, clips, path, fmt=fmt, bitrate=bitrate)
+                w = wer(decode(path), timeline, cues)
+                lufs, peak = loudness(path)
+                per_min = path.stat().st_size / 1000 / (timeline.total_ms / 60_000)
+                keeps = w <= ref_wer + args.wer_slack and abs(lufs - ref_lufs) <= args.lufs_slack
+                broken = broken or not keeps
+                if not broken:
+                    picks[name] = bitrate  # candidates go from large to small
+                mark = "yes" if keeps else "no"
+                print(f"{name:<6} {bitrate:>7} {w:6.3f} {lufs:6.1f} {peak:6.1f} {per_min:7.0f}  {mark}", flush=True)
+        print("picks: " + ", ".join(f"{k} {v}" for k, v in picks.items()))
+        print(f"({time.monotonic() - started:.0f} s)", flush=True)
+        if args.session:
+            session(args.session, picks, folder, args.fit_minutes * 60_000 if args.fit_minutes else None)
+
+
+def session(routine: Path, picks: dict[str, str], folder: Path, fit_ms: int | None) -> None:
+    """Render ``routine`` (fitted to ``fit_ms`` when given) in every format, at its pick (or
+    its default when it was not measured), and print the size an hour of it takes."""
+    from matcue.compile import Options
+    from matcue.pipeline import render_routine
+
+    for name, fmt in FORMATS.items():
+        bitrate = picks.get(name, fmt.default_bitrate)
+        start = time.monotonic()
+        r = render_routine(routine, folder / "session", Options(duration_ms=fit_ms), fmt=name, bitrate=bitrate,
+                           cover=False)  # fmt: skip
+        size = r.path.stat().st_size
+        hour = size * 3_600_000 / r.total_ms
+        print(f"{routine.name} ({r.total_ms / 60_000:.1f} min) as {name} {bitrate}: {size / 1e6:.2f} MB, "
+              f"{hour / 1e6:.1f} MB an hour ({time.monotonic() - start:.0f} s to render)", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
