@@ -14,9 +14,9 @@ numbers and escaped text (:func:`_esc`), so it can be written inline into an HTM
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
+from . import escape
 from .pack import format_length as _clock  # m:ss, as the page and the card write lengths
 from .timeline import Timeline
 
@@ -85,8 +85,9 @@ def _secs(ms: int) -> str:
 
 
 def _esc(text: str) -> str:
-    """Text for SVG/HTML content and quoted attributes: & < > " ' escaped."""
-    return html.escape(text, quote=True)
+    """Text for SVG/HTML content and quoted attributes: the page's escaping rule
+    (:func:`matcue.escape.attr`, which is also right for text)."""
+    return escape.attr(text)
 
 
 def _n(x: float) -> str:
