@@ -13,9 +13,9 @@ during cues, reps, rests, a closing rest), then measures, in one run:
   appended to the track with ``+`` in a loop, then one export;
 - a warm render after changing one cue: how many phrases were synthesized;
 - the voices (``--voices``, default hibari and flite): a cold render of the 60-minute
-  routine with each (``--backend``), its synthesis time (cold minus warm wall time), the
-  seconds of speech synthesized and the real-time factor (synthesis time / speech time),
-  and peak RSS cold and warm (warm: every phrase cached, so the model is never loaded).
+  routine with each (``--backend``), its speech stage timed (synthesis time, seconds of
+  speech, real-time factor = synthesis time / speech time), then a warm render; peak RSS
+  of each (warm: every phrase cached, so the model is never loaded).
 - a preview of one pose (``matcue render --only``, one side and both) of the 60-minute
   routine with the cache warm: the whole command's wall and CPU time (``--preview-only``
   measures just this).
@@ -167,11 +167,24 @@ def matcue_render(routine: Path, out: Path, cache: Path, backend: str | None = N
     return wall, rss
 
 
-def cached_speech_s(cache: Path) -> float:
-    """Seconds of speech held in a speech cache folder (every entry: int16 at 44.1 kHz)."""
-    import numpy as np
+COLD_WITH_SYNTHESIS_TIMED = r"""
+# A cold render that times its speech stage: synthesize the routine's phrases (what a
+# render speaks, through the same cache), then render (everything is cached by then).
+import sys, time
+from matcue.pipeline import VoiceOverrides, build_script, render_routine, routine_lexicon, voice_spec
+from matcue.voice.cache import speak_all
 
-    return sum(len(np.load(p, mmap_mode="r")) for p in cache.glob("*.npy")) / 44100
+path, out, backend = sys.argv[1], sys.argv[2], sys.argv[3]
+routine, script = build_script(path)
+spec = voice_spec(routine, VoiceOverrides(backend=backend))
+t0 = time.perf_counter()
+speech = speak_all(script.texts(), spec, lexicon=routine_lexicon(routine))
+synth = time.perf_counter() - t0
+rendered = render_routine(path, out, voice=VoiceOverrides(backend=backend))
+assert rendered.synthesized == 0, rendered.synthesized
+seconds = sum(c.length_ms for c in speech.clips.values()) / 1000
+print(f"{synth:.3f} {seconds:.3f} {speech.synthesized} {speech.backend}")
+"""
 
 
 def voice_costs(minutes: int, backends: list[str], work: Path) -> None:
@@ -180,19 +193,22 @@ def voice_costs(minutes: int, backends: list[str], work: Path) -> None:
     d.mkdir()
     routine = d / "routine.yaml"
     routine.write_text(routine_yaml(minutes))
-    print(f"voices, {minutes}-minute routine, one cold and one warm render each:")
-    header = (f"{'backend':<10} | {'cold s':>7} {'warm s':>7} {'synth s':>8} {'speech s':>9} {'RTF':>6} "
-              f"{'phrases':>7} | {'coldMB':>7} {'warmMB':>7}")  # fmt: skip
+    driver = d / "cold_timed.py"
+    driver.write_text(COLD_WITH_SYNTHESIS_TIMED)
+    print(f"voices, {minutes}-minute routine: one cold render (its synthesis timed) and one warm render each")
+    header = (f"{'backend':<10} | {'cold s':>7} {'synth s':>8} {'speech s':>9} {'RTF':>6} {'phrases':>7} "
+              f"{'warm s':>7} | {'coldMB':>7} {'warmMB':>7}")  # fmt: skip
     print(header)
     print("-" * len(header))
     for backend in backends:
         cache = d / f"cache-{backend}"
-        cold, cold_rss = matcue_render(routine, d / "out", cache, backend)
+        env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
+        cold, cold_rss, out = run_measured([PY, str(driver), str(routine), str(d / "out"), backend], env)
+        synth, speech, phrases, _ = out.split()
         warm, warm_rss = matcue_render(routine, d / "out", cache, backend)
-        speech = cached_speech_s(cache)
-        synth = cold - warm
-        print(f"{backend:<10} | {cold:>7.2f} {warm:>7.2f} {synth:>8.2f} {speech:>9.1f} {synth / speech:>6.3f} "
-              f"{len(list(cache.glob('*.npy'))):>7} | {cold_rss:>7.0f} {warm_rss:>7.0f}", flush=True)  # fmt: skip
+        rtf = float(synth) / float(speech)
+        print(f"{backend:<10} | {cold:>7.2f} {float(synth):>8.2f} {float(speech):>9.1f} {rtf:>6.3f} {phrases:>7} "
+              f"{warm:>7.2f} | {cold_rss:>7.0f} {warm_rss:>7.0f}", flush=True)  # fmt: skip
     shutil.rmtree(d, ignore_errors=True)
 
 
