@@ -324,6 +324,9 @@ def test_a_changed_default_voice_is_not_served_from_the_cache(voice_cache_dir: P
         def default_voice(self, language: str) -> str:
             return self.default
 
+        def voices(self) -> list[VoiceInfo]:
+            return [VoiceInfo(id=v, name=v) for v in ("one", "two")]
+
     voice = Switchable()
     previous = registry.BACKENDS["fake"]
     registry.register_backend("fake", lambda: voice)

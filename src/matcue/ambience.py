@@ -99,20 +99,68 @@ class Ambience:
         self.close()
 
 
-def _decode(path: Path, out: Path, channels: int, max_samples: int) -> None:
+MAX_MUSIC_BYTES = 1_000_000_000  # a music file larger than this is refused unread
+# Demuxers ffmpeg may use for a music file: audio files only, never a playlist (HLS, concat,
+# ...) that would make it open other files or the network.
+MUSIC_FORMATS = "mp3,ogg,flac,wav,mov,matroska,aac,aiff,w64,caf,wv,ape,asf,opus"
+MUSIC_HINT = "an audio file such as MP3, OGG, FLAC, WAV or M4A"
+
+
+class MusicError(RenderError):
+    """A music file that cannot be used; ``str()`` follows its path ("cannot be decoded ...")."""
+
+    def __init__(self, what: str, hint: str = ""):
+        super().__init__(what)
+        self.hint = hint
+
+
+def _ffmpeg_decode(path: Path, seconds: float, output: list[str]) -> None:
+    """Decode the first ``seconds`` of the regular file ``path`` with ffmpeg, given the file
+    on its standard input (opened here: never a device or a pipe), audio demuxers only."""
+    from .paths import Unreadable, open_regular, size_text
     from .render import ffmpeg_path
 
-    if not path.is_file():
-        raise RenderError(f"music file {str(path)!r} not found")
-    cmd = [
-        ffmpeg_path(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(path),
-        "-vn", "-t", f"{max_samples / SAMPLE_RATE:.3f}",
-        "-f", "f32le", "-ac", str(channels), "-ar", str(SAMPLE_RATE), str(out),
-    ]  # fmt: skip
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    exe = ffmpeg_path()
+    try:
+        fd = open_regular(path, "an audio file")
+    except Unreadable as e:
+        raise MusicError(str(e)) from None
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_MUSIC_BYTES:
+            raise MusicError(f"is {size_text(size)}; at most {size_text(MAX_MUSIC_BYTES)} is read")
+        source = "file:/dev/stdin" if os.path.exists("/dev/stdin") else str(path)
+        cmd = [
+            exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-protocol_whitelist", "file,pipe", "-format_whitelist", MUSIC_FORMATS, "-i", source,
+            "-vn", "-t", f"{seconds:.3f}", *output,
+        ]  # fmt: skip
+        res = subprocess.run(cmd, stdin=fd, capture_output=True)
+    finally:
+        os.close(fd)
     if res.returncode != 0:
-        tail = res.stderr.strip()[-500:] or "(no output from ffmpeg)"
-        raise RenderError(f"cannot read music file {str(path)!r}: {tail}")
+        raise MusicError("cannot be decoded as audio", MUSIC_HINT)
+
+
+def probe_music(path: Path) -> None:
+    """Check that ``path`` is a music file ffmpeg decodes (MusicError says why not); a
+    machine without ffmpeg is not checked here (rendering reports the missing tool)."""
+    from .errors import ToolMissingError
+
+    try:
+        _ffmpeg_decode(Path(path), 1.0, ["-f", "null", "-"])
+    except ToolMissingError:
+        return
+
+
+def _decode(path: Path, out: Path, channels: int, max_samples: int) -> None:
+    try:
+        _ffmpeg_decode(
+            path, max_samples / SAMPLE_RATE, ["-f", "f32le", "-ac", str(channels), "-ar", str(SAMPLE_RATE), str(out)]
+        )
+    except MusicError as e:
+        hint = f" ({e.hint})" if e.hint else ""
+        raise RenderError(f"music file {str(path)!r} {e}{hint}") from None
 
 
 def _rms(data: np.ndarray) -> float:

@@ -220,7 +220,9 @@ def safety_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Refuse routines longer than this, e.g. 8h (default 6h).",
         ),
         click.option(
-            "--allow-outside", is_flag=True, help="Let includes read files outside the routine's folder."
+            "--allow-outside",
+            is_flag=True,
+            help="Let includes, cover, music and roster entries name files outside the routine's or roster's folder.",
         ),
     ]
     for d in reversed(decorators):
@@ -509,7 +511,7 @@ def _render_people(routines, out_dir, options, voice, profile_paths, roster, wor
         except RoutineError as e:
             people.append(e)
     if roster:
-        people.extend(load_roster(roster))
+        people.extend(load_roster(roster, allow_outside=common.get("allow_outside", False)))
     show = _RosterProgress() if sys.stderr.isatty() else None
     results = []
     for r in routines:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from .errors import MatcueError
 
 COVER_PX = 1400
 MAX_KEEP_PX = 3000
+# Limits for a given image (docs/reliability.md): a small file may declare a huge picture.
+MAX_COVER_BYTES = 20_000_000
+MAX_COVER_PIXELS = 50_000_000  # a 48-megapixel phone photo fits; decoded as RGB, 150 MB
 MAX_POSES_SHOWN = 9
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/Library/Fonts", "C:/Windows/Fonts")
 TITLE_FONTS = ("DejaVuSerif-Bold.ttf", "DejaVuSans-Bold.ttf", "Georgia Bold.ttf", "georgiab.ttf")
@@ -35,7 +39,11 @@ SOFT_INK_RGB = (74, 96, 88)
 
 
 class CoverError(MatcueError):
-    """A cover image that cannot be used."""
+    """A cover image that cannot be used; ``hint`` says what to do, when there is more to say."""
+
+    def __init__(self, what: str, hint: str = ""):
+        super().__init__(what)
+        self.hint = hint
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,32 +60,43 @@ def read_cover(path: str | Path) -> Cover:
     """Read an image file for use as a cover; CoverError says why when it cannot be used."""
     from PIL import Image, UnidentifiedImageError
 
-    p = Path(path)
+    from .paths import Unreadable, read_bounded
+
     try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise CoverError("no such file") from None
-    except IsADirectoryError:
-        raise CoverError("is a directory, not an image") from None
-    except OSError as e:
-        raise CoverError(f"cannot read the file: {e.strerror or e}") from None
+        data = read_bounded(path, MAX_COVER_BYTES, "an image file")
+    except Unreadable as e:
+        raise CoverError("no such file" if e.missing else str(e)) from None
+    size: tuple[int, int] | None = None  # known once the header is read
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            fmt = im.format
-            size = im.size
-            if fmt in ("JPEG", "PNG") and max(size) <= MAX_KEEP_PX:
-                im.verify()
-                return Cover(data, "image/jpeg" if fmt == "JPEG" else "image/png")
-            im.load()
-            rgb = im.convert("RGB")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below is lower
+            with Image.open(io.BytesIO(data)) as im:
+                fmt = im.format
+                size = im.size
+                if size[0] * size[1] > MAX_COVER_PIXELS:
+                    raise _too_many_pixels(size)
+                if fmt in ("JPEG", "PNG") and max(size) <= MAX_KEEP_PX:
+                    im.verify()
+                    return Cover(data, "image/jpeg" if fmt == "JPEG" else "image/png")
+                im.draft("RGB", (COVER_PX, COVER_PX))  # a JPEG decodes at a reduced scale
+                im.load()
+                rgb = im.convert("RGB")
+    except Image.DecompressionBombError:  # Pillow's own limit, past ours: refused in the header
+        raise _too_many_pixels(size) from None
     except UnidentifiedImageError:
         raise CoverError("not an image (JPEG or PNG expected)") from None
-    except (OSError, SyntaxError, ValueError) as e:
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise CoverError(f"a damaged image: {e}") from None
     rgb.thumbnail((COVER_PX, COVER_PX))
     buf = io.BytesIO()
     rgb.save(buf, "JPEG", quality=88)
     return Cover(buf.getvalue(), "image/jpeg")
+
+
+def _too_many_pixels(size: tuple[int, int] | None) -> CoverError:
+    limit = f"{MAX_COVER_PIXELS // 1_000_000} million"
+    shown = f"is {size[0]} x {size[1]} pixels, more than" if size else "has more pixels than"
+    return CoverError(f"the image {shown} the {limit} a cover may have", f"resize it to about {COVER_PX} x {COVER_PX}")
 
 
 def _font(names: Sequence[str], size: int) -> Any:

@@ -143,6 +143,13 @@ def _describe(node: Node) -> str:
     return _shown(node.value)
 
 
+def _shape(node: Node) -> str:
+    """What a node is, quoting none of it: "a mapping", "a list", "text" or "nothing"."""
+    if isinstance(node, (MappingNode, SequenceNode)):
+        return _describe(node)
+    return "nothing" if _describe(node) == "nothing" else "text"
+
+
 def _shown(value: str, limit: int = 60) -> str:
     """``repr`` of a value for a message, shortened in the middle when long."""
     return shown(value, limit)
@@ -465,7 +472,19 @@ def _fields(
     required: tuple[str, ...] = (),
     what: str = "a mapping",
 ) -> dict[str, Any]:
-    """Convert a mapping by ``schema``; record every problem, then fail if there were any."""
+    """Convert a mapping by ``schema``; record every problem, then fail if there were any.
+
+    At the top of a file (``where`` empty) nothing of the file is quoted until it has the
+    shape asked for, a mapping with at least one of the schema's keys: a file named by
+    mistake (a system file, say) is only said not to be a routine or a profile.
+    """
+    if not where:
+        if isinstance(node, MappingNode):
+            _flatten(ctx, node, where)
+        if not isinstance(node, MappingNode):
+            raise ctx.error(node, where, f"expected {what}, got {_shape(node)}")
+        if not any(isinstance(k, ScalarNode) and k.value in schema for k, _ in node.value):
+            raise ctx.error(node, where, f"expected {what}, got a mapping with none of its keys")
     if not isinstance(node, MappingNode):
         raise ctx.error(node, where, f"expected {what}, got {_describe(node)}")
     out: dict[str, Any] = {}
@@ -824,27 +843,16 @@ def _step(ctx: _Ctx, node: Node, where: str) -> list[Step]:
 
 def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) -> list[Step]:
     raw = _scalar(ctx, node, where, "a path to a routine file")
-    base_dir = Path(ctx.path).parent
     if not raw.strip() or "\0" in raw:
         raise ctx.error(node, where, f"expected a path to a routine file, got {_describe(node)}")
-    target = base_dir / raw.strip()
+    target = _named(ctx, node, where, raw.strip(), "included file", "a routine file")
     real = os.path.realpath(target)
     budget = ctx.budget
-    if not budget.allow_outside and not _inside(real, budget.root_dir):
-        raise ctx.error(
-            node,
-            where,
-            f"included file {str(target)!r} is outside the routine's folder {_short(budget.root_dir)!r}",
-            "move it into the folder, or pass --allow-outside if you trust this routine",
-        )
     if real in ctx.stack:
         chain = " -> ".join([*(_short(p) for p in ctx.stack[ctx.stack.index(real) :]), _short(real)])
         raise ctx.error(node, where, f"include cycle: {chain}")
     if len(ctx.stack) > MAX_INCLUDE_DEPTH:
         raise ctx.error(node, where, f"includes nest deeper than {MAX_INCLUDE_DEPTH} files")
-    if not target.is_file():
-        what = "is a directory, not a routine file" if target.is_dir() else "does not exist"
-        raise ctx.error(node, where, f"included file {str(target)!r} {what}")
     budget.files += 1
     if budget.files > MAX_INCLUDED_FILES:
         ctx.abort(node, where, f"more than {MAX_INCLUDED_FILES} included files are read for this routine")
@@ -854,6 +862,9 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
     if root is None:
         raise _Fail()
     if isinstance(root, SequenceNode):
+        if not any(isinstance(item, MappingNode) and _has_kind(item) for item in root.value):
+            raise inner.error(root, "", "expected a routine (a mapping with 'steps') or a list of steps, got a list "
+                              "without steps")  # fmt: skip
         steps = _steps(inner, root, "steps")
     else:
         f = _fields(
@@ -901,6 +912,10 @@ def _refuse_included_settings(ctx: _Ctx, root: MappingNode) -> None:
             )  # fmt: skip
 
 
+def _has_kind(node: MappingNode) -> bool:
+    return any(isinstance(k, ScalarNode) and (k.value in STEP_KINDS or _is_merge(k)) for k, _ in node.value)
+
+
 def _restrict(step: Step, levels: tuple[str, ...]) -> Step:
     from dataclasses import replace
 
@@ -909,19 +924,31 @@ def _restrict(step: Step, levels: tuple[str, ...]) -> Step:
     return replace(step, levels=merged)
 
 
-def _inside(real: str, folder: str) -> bool:
-    """Whether the real path ``real`` lies inside the real folder ``folder``."""
+def _named(ctx: _Ctx, node: Node, where: str, raw: str, kind: str, what: str, owner: str = "routine") -> Path:
+    """The file a routine names (``include:``, ``cover:``, ``music:``), relative to the
+    routine that names it: confined to the top routine's folder (:func:`matcue.paths.confine`)
+    and a regular file. Otherwise a located problem; a path outside the folder reads
+    exactly like a missing one."""
+    from .paths import Unreadable, confine, not_found, open_regular, outside_hint
+
+    budget = ctx.budget
+    target = Path(ctx.path).parent / raw
     try:
-        return os.path.commonpath([real, folder]) == folder
-    except ValueError:  # different drives
-        return False
+        confine(raw, Path(ctx.path).parent, budget.root_dir, allow_outside=budget.allow_outside, owner=owner)
+        os.close(open_regular(target, what))
+    except Unreadable as e:
+        if e.missing and not budget.allow_outside:
+            raise ctx.error(
+                node, where, f"{kind} {str(target)!r} {not_found(owner, budget.root_dir)}", outside_hint(owner)
+            ) from None
+        raise ctx.error(node, where, f"{kind} {str(target)!r} {e}") from None
+    return target
 
 
 def _short(real: str) -> str:
-    try:
-        return os.path.relpath(real)
-    except ValueError:
-        return real
+    from .paths import shown_folder
+
+    return shown_folder(real)
 
 
 # ----------------------------------------------------------------------------- routine
@@ -993,12 +1020,25 @@ def _lexicon(ctx: _Ctx, node: Node, where: str) -> tuple[tuple[str, tuple[tuple[
     return tuple(out)
 
 
-_VOICE_KEYS = {"backend": _plain, "name": _plain, "rate": _int(60, 500)}
+def _backend(ctx: _Ctx, node: Node, where: str) -> str:
+    """A voice backend's name: ``auto`` or one the registry knows (plugins included)."""
+    from .voice.registry import AUTO, backend_names
+
+    name = _plain(ctx, node, where)
+    known = [AUTO, *(n for n in backend_names() if n != "fake")]
+    if name != AUTO and name not in backend_names():
+        hint = _did_you_mean(name, known) or "backends: " + ", ".join(known)
+        raise ctx.error(node, where, f"unknown voice backend {_shown(name)}", hint)
+    return name
+
+
+_VOICE_KEYS = {"backend": _backend, "name": _plain, "rate": _int(60, 500)}
 
 
 def _voice(ctx: _Ctx, node: Node, where: str) -> VoiceSettings:
     f = _fields(ctx, node, where, _VOICE_KEYS, what="voice settings like {backend: auto, rate: 150}")
-    return VoiceSettings(backend=f.get("backend"), name=f.get("name"), rate=f.get("rate"))
+    name_mark = next((ctx.mark(v) for k, v in node.value if isinstance(k, ScalarNode) and k.value == "name"), None)
+    return VoiceSettings(backend=f.get("backend"), name=f.get("name"), rate=f.get("rate"), name_mark=name_mark)
 
 
 def _cover(ctx: _Ctx, node: Node, where: str) -> str:
@@ -1008,38 +1048,28 @@ def _cover(ctx: _Ctx, node: Node, where: str) -> str:
     raw = _scalar(ctx, node, where, "a path to an image file").strip()
     if not raw:
         raise ctx.error(node, where, "expected a path to an image file, got an empty string")
-    target = Path(ctx.path).parent / raw
+    target = _named(ctx, node, where, raw, "cover image", "an image file")
     try:
         read_cover(target)
     except CoverError as e:
-        hint = "a JPEG or PNG file, relative to the routine"
+        hint = e.hint or "a JPEG or PNG file, relative to the routine"
         raise ctx.error(node, where, f"cover image {str(target)!r}: {e}", hint) from None
     return str(target)
 
 
 def _music(ctx: _Ctx, node: Node, where: str) -> str:
     """``music: PATH``: an audio file looped under the session, relative to the routine file,
-    inside the routine's folder (unless --allow-outside)."""
+    inside the routine's folder (unless --allow-outside), that ffmpeg can decode."""
+    from .ambience import MusicError, probe_music
+
     raw = _scalar(ctx, node, where, "a path to an audio file")
     if not raw.strip() or "\0" in raw:
         raise ctx.error(node, where, f"expected a path to an audio file, got {_describe(node)}")
-    target = Path(ctx.path).parent / raw.strip()
-    real = os.path.realpath(target)
-    budget = ctx.budget
-    if not budget.allow_outside and not _inside(real, budget.root_dir):
-        raise ctx.error(
-            node,
-            where,
-            f"music file {str(target)!r} is outside the routine's folder {_short(budget.root_dir)!r}",
-            "move it into the folder, or pass --allow-outside if you trust this routine",
-        )
-    if not os.path.isfile(real):
-        raise ctx.error(node, where, f"music file {str(target)!r} not found", "a path relative to the routine file")
+    target = _named(ctx, node, where, raw.strip(), "music file", "an audio file")
     try:
-        with open(real, "rb") as f:
-            f.read(1)
-    except OSError as e:
-        raise ctx.error(node, where, f"music file {str(target)!r} cannot be read: {e.strerror}") from None
+        probe_music(target)
+    except MusicError as e:
+        raise ctx.error(node, where, f"music file {str(target)!r} {e}", e.hint) from None
     return str(target)
 
 
@@ -1070,30 +1100,90 @@ def _nonempty_steps(ctx: _Ctx, node: Node, where: str) -> list[Step]:
     return steps
 
 
-def _compose(ctx: _Ctx, path: Path) -> Node | None:
-    """Read and compose one YAML file; record a located problem and return None on failure."""
+def _compose(ctx: _Ctx, path: Path, what: str = "a routine file") -> Node | None:
+    """Read (a regular file, at most MAX_FILE_BYTES) and compose one YAML file; record a
+    located problem and return None on failure."""
+    from .paths import Unreadable, read_bounded
+
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES and path.is_file():
+        data = read_bounded(path, MAX_FILE_BYTES, what)
+    except Unreadable as e:
+        if e.missing:
+            ctx.problems.append(Problem(None, ctx.path, "no such file"))
+        elif e.size is not None:
             ctx.problems.append(
                 Problem(
                     Mark(ctx.path, 1, 1),
                     "",
-                    f"the file is {size // 1_000_000} MB; a routine may be at most {MAX_FILE_BYTES // 1_000_000} MB",
+                    f"the file is {e.size // 1_000_000} MB; a routine may be at most {MAX_FILE_BYTES // 1_000_000} MB",
                 )
             )
-            return None
-        data = path.read_bytes()
-    except IsADirectoryError:
-        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "is a directory, not a routine file"))
-        return None
-    except FileNotFoundError:
-        ctx.problems.append(Problem(None, ctx.path, "no such file"))
-        return None
-    except OSError as e:
-        ctx.problems.append(Problem(None, ctx.path, f"cannot read the file: {e.strerror or e}"))
+        else:
+            ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", str(e)))
         return None
     return _compose_text(ctx, data)
+
+
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _decode(ctx: _Ctx, data: bytes) -> str | None:
+    """The text of a file: UTF-8 (a BOM allowed), or UTF-16/32 with a BOM (what Windows
+    Notepad saves as "Unicode"); None with a located problem when it is neither."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                name = codec.upper()
+                ctx.problems.append(
+                    Problem(Mark(ctx.path, 1, 1), "", f"the file starts as {name} text but is not valid {name}",
+                            "save it as UTF-8")
+                )  # fmt: skip
+                return None
+    head = data[:8192]
+    if b"\0" in head and _looks_binary(head):
+        hint = ""
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            hint = "it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine", hint))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        ctx.problems.append(Problem(Mark(ctx.path, line, col), "", "the file is not UTF-8 text", "save it as UTF-8"))
+        return None
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Whether the start of a file that holds a NUL byte is binary data rather than text
+    with a stray control character (reported where it is)."""
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if controls * 20 > len(head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start < len(head) - 3  # not just a character cut at the end of the sample
+    return False
+
+
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
+def _text_mark(path: str, text: str, pos: int) -> Mark:
+    """The line and column of character ``pos`` of ``text``, counted as YAML counts them."""
+    line, start = 1, 0
+    for m in _LINE_BREAK.finditer(text, 0, pos):
+        line, start = line + 1, m.end()
+    return Mark(path, line, pos - start + 1)
 
 
 def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
@@ -1103,18 +1193,10 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
         except RoutineError as e:
             ctx.problems.extend(e.problems)
             return None
-        if b"\0" in data[:8192]:
-            ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine"))
+        decoded = _decode(ctx, data)
+        if decoded is None:
             return None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            line = data[: e.start].count(b"\n") + 1
-            col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-            ctx.problems.append(
-                Problem(Mark(ctx.path, line, col), "", "the file is not UTF-8 text", "save it as UTF-8")
-            )
-            return None
+        text = decoded.removeprefix("\ufeff")
     else:
         text = data.removeprefix("\ufeff")
         if len(text) > MAX_FILE_BYTES:
@@ -1152,6 +1234,15 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
             hint = context
         loc = Mark(ctx.path, mark.line + 1, mark.column + 1) if mark else None
         ctx.problems.append(Problem(loc, "", f"YAML syntax error: {what}", hint))
+        return None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow: say where it is
+        name = unicodedata.name(chr(e.character), "") if isinstance(e.character, int) else ""
+        code = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        shown = f"{code} {name}".strip() if name else f"{code} (a control character)"
+        ctx.problems.append(
+            Problem(_text_mark(ctx.path, text, e.position), "", f"the character {shown} cannot be in a routine",
+                    "a routine is plain text: delete it")
+        )  # fmt: skip
         return None
     except yaml.YAMLError as e:
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"YAML syntax error: {e}"))

@@ -264,6 +264,7 @@ class VoiceSettings:
     backend: str | None = None
     name: str | None = None
     rate: int | None = None
+    name_mark: Mark | None = field(default=None, compare=False)  # where ``name`` is written
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,21 @@ def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -
     return VoiceSpec(backend=backend, name=overrides.name or v.name, rate=rate, language=routine.language)
 
 
+def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = VoiceOverrides()) -> None:
+    """Refuse a voice name ``spec``'s backend does not list, before anything is spoken: a
+    located problem when the routine names it, else a MatcueError (``--voice``, a profile)."""
+    from .voice.registry import UnknownVoiceError, check_voice_name, get_backend
+
+    if spec.name is None:
+        return
+    try:
+        check_voice_name(get_backend(spec.backend), spec.name)
+    except UnknownVoiceError as e:
+        if overrides.name is None and routine.voice.name_mark is not None:
+            raise RoutineError([Problem(routine.voice.name_mark, "voice.name", e.what, e.hint)]) from None
+        raise
+
+
 def backend_default_rate(backend: str) -> int:
     """The speaking rate tuned for clarity for ``backend`` (``auto`` resolved)."""
     from .errors import MatcueError
@@ -206,6 +221,7 @@ def build_timeline(
     routine, script = build_script(path, options, allow_outside=allow_outside, select=select)
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
     spec = voice_spec(routine, voice)
+    check_voice(routine, spec, voice)
     with guarded_voice(spec) as guarded:
         speech = speak_all(
             script.texts(), guarded, cache_dir=cache_dir, progress=progress, lexicon=routine_lexicon(routine)

@@ -46,13 +46,16 @@ from .loader import (
     _Fail,
     _fields,
     _int,
+    _named,
     _plain,
     _scalar,
+    _shape,
     _text,
     _vars,
     _voice,
 )
 from .model import LEVELS, Breath, Text, VoiceSettings
+from .paths import inside, not_found, outside_hint
 from .pipeline import VoiceOverrides
 
 PACE_MIN, PACE_MAX = 0.8, 1.5
@@ -226,7 +229,7 @@ def _finish(ctx: _Ctx, root: Node | None, where: str = "") -> Profile:
 def load_profile(path: str | os.PathLike[str]) -> Profile:
     """Load and validate a profile file. Raises RoutineError with every problem found."""
     ctx = _ctx(str(path))
-    return _finish(ctx, _compose(ctx, Path(path)))
+    return _finish(ctx, _compose(ctx, Path(path), "a profile file"))
 
 
 def loads_profile(text: str, name: str = "<string>") -> Profile:
@@ -234,23 +237,30 @@ def loads_profile(text: str, name: str = "<string>") -> Profile:
     return _finish(ctx, _compose_text(ctx, text))
 
 
-def load_roster(path: str | os.PathLike[str]) -> list[Profile | RoutineError]:
+def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) -> list[Profile | RoutineError]:
     """The profiles of a roster, in order; a bad one is its RoutineError, so the rest still render.
 
     A roster is a folder of profile files (sorted by name), or a YAML list whose items are
-    profiles written inline or paths of profile files relative to the roster. A roster that
-    cannot be read at all raises RoutineError.
+    profiles written inline or paths of profile files relative to the roster. Every file
+    it names lies inside the roster's folder (symbolic links resolved) unless
+    ``allow_outside`` (:func:`matcue.paths.confine`). A roster that cannot be read at all
+    raises RoutineError.
     """
     p = Path(path)
     limits = budget.current_limits()
     if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.suffix in PROFILE_SUFFIXES and f.is_file())
+        folder = os.path.realpath(p)
+        files = sorted(f for f in p.iterdir() if f.suffix in PROFILE_SUFFIXES and not f.is_dir())
         if len(files) > limits.profiles:
             raise RoutineError([Problem(None, str(p), _too_many(len(files), limits))])
         out_dir: list[Profile | RoutineError] = []
         for f in files:
             ctx = _ctx(str(f))
-            root = _compose(ctx, f)
+            if not allow_outside and not inside(os.path.realpath(f), folder):
+                problem = Problem(None, str(f), f"{not_found('roster', folder)} ({outside_hint('roster')})")
+                out_dir.append(RoutineError([problem]))
+                continue
+            root = _compose(ctx, f, "a profile file")
             if isinstance(root, SequenceNode):
                 continue  # a roster kept next to its profiles
             out_dir.append(_try(lambda ctx=ctx, root=root: _finish(ctx, root)))
@@ -258,14 +268,16 @@ def load_roster(path: str | os.PathLike[str]) -> list[Profile | RoutineError]:
             raise RoutineError([Problem(None, str(p), "the folder has no profile files (*.yaml)")])
         return out_dir
     ctx = _ctx(str(p))
-    root = _compose(ctx, p)
+    root = _compose(ctx, p, "a roster file")
     if root is None:
         raise RoutineError(ctx.problems)
     if not isinstance(root, SequenceNode) or not root.value:
         where_hint = "a list of profiles: '- name: Anna' or '- anna.yaml'"
-        raise RoutineError([Problem(ctx.mark(root), "", f"expected {where_hint}, got {_describe(root)}")])
+        raise RoutineError([Problem(ctx.mark(root), "", f"expected {where_hint}, got {_shape(root)}")])
     if len(root.value) > limits.profiles:
         raise RoutineError([Problem(ctx.mark(root), "", _too_many(len(root.value), limits))])
+    ctx.budget.root_dir = os.path.dirname(os.path.realpath(p))  # entries are confined to the roster's folder
+    ctx.budget.allow_outside = allow_outside
     out: list[Profile | RoutineError] = []
     for i, item in enumerate(root.value):
         if isinstance(item, MappingNode):
@@ -274,12 +286,13 @@ def load_roster(path: str | os.PathLike[str]) -> list[Profile | RoutineError]:
             if ctx.budget.nodes > MAX_NODES:  # the roster as a whole is too big: stop here
                 raise RoutineError(inner.problems)
         elif isinstance(item, ScalarNode) and _describe(item) != "nothing":
-            target = p.parent / item.value.strip()
-            if not target.is_file():
-                what = "is a directory, not a profile file" if target.is_dir() else "does not exist"
-                out.append(RoutineError([Problem(ctx.mark(item), f"[{i}]", f"profile file {str(target)!r} {what}")]))
-            else:
-                out.append(_try(lambda target=target: load_profile(target)))
+            entry = _Ctx(str(p), [], ctx.stack, ctx.budget)
+            try:
+                target = _named(entry, item, f"[{i}]", item.value.strip(), "profile file", "a profile file", "roster")
+            except _Fail:
+                out.append(RoutineError(entry.problems))
+                continue
+            out.append(_try(lambda target=target: load_profile(target)))
         else:
             out.append(
                 RoutineError(

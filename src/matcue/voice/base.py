@@ -55,7 +55,17 @@ class CachedClip:
 
     @property
     def samples(self) -> np.ndarray:
-        samples = np.load(self.path, allow_pickle=False)
+        import os
+
+        from ..errors import VoiceError
+        from ..paths import Unreadable, open_regular
+
+        try:
+            fd = open_regular(self.path, "a speech clip")
+        except Unreadable as e:
+            raise VoiceError(f"speech cache entry {self.path} {e} (run 'matcue doctor --fix')") from None
+        with os.fdopen(fd, "rb") as f:
+            samples = np.load(f, allow_pickle=False)
         if len(samples) != self.n_samples:
             raise ValueError(f"speech cache entry {self.path} changed while in use")
         return samples

@@ -25,7 +25,7 @@ from ..atomic import lock_fd
 from ..errors import MatcueError, VoiceError
 from .base import AnyClip, CachedClip, Clip, VoiceBackend, VoiceSpec
 from .lexicon import Lexicon, default_lexicon, speech_text
-from .registry import get_backend, quote_phrase
+from .registry import check_voice_name, get_backend, quote_phrase
 
 CACHE_FORMAT_VERSION = 1
 CACHE_ENV = "MATCUE_CACHE_DIR"
@@ -81,22 +81,39 @@ def cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / f"{key}.npy"
 
 
+MAX_ENTRY_SAMPLES = 60 * 60 * 44_100  # an hour of speech: no phrase is longer
+
+
 def load_cached(path: Path) -> CachedClip | None:
     """The clip stored at ``path`` (read lazily), or None when missing, unreadable or malformed.
 
-    Only the header is read here, through a memory map that checks the file holds all the
-    samples it declares; the samples are read when the renderer needs them.
+    Only the header is read here, from a regular file (a pipe or a device in the cache is
+    never opened blocking or read), and the file must hold all the samples it declares;
+    the samples are read when the renderer needs them.
     """
+    from ..paths import Unreadable, open_regular
+
     try:
-        mapped = np.load(path, allow_pickle=False, mmap_mode="r")
-    except (OSError, ValueError, EOFError):
+        fd = open_regular(path, "a speech clip")
+    except Unreadable:
         return None
-    if not isinstance(mapped, np.ndarray):
-        return None
-    ok = mapped.dtype == np.int16 and mapped.ndim == 1 and len(mapped) > 0
-    n = len(mapped) if mapped.ndim == 1 else 0
-    del mapped
-    return CachedClip(path, n) if ok else None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                return None
+        except (OSError, ValueError, EOFError):
+            return None
+        if dtype != np.int16 or len(shape) != 1 or fortran or not 0 < shape[0] <= MAX_ENTRY_SAMPLES:
+            return None
+        n = int(shape[0])
+        if os.fstat(f.fileno()).st_size < f.tell() + 2 * n:  # cut short
+            return None
+    return CachedClip(path, n)
 
 
 def store(path: Path, clip: Clip) -> None:
@@ -144,6 +161,7 @@ def speak_all(
         if not text.strip():
             raise VoiceError(f"cannot speak an empty phrase ({quote_phrase(text)})")
     backend = get_backend(spec.backend)
+    check_voice_name(backend, spec.name)  # no unlisted name reaches an engine
     resolved = replace(spec, backend=backend.name)
     keyed = replace(resolved, name=_voice_name(backend, spec))  # the voice that will speak
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()

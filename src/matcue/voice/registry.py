@@ -70,6 +70,7 @@ def register_backend(name: str, factory: str | Factory) -> None:
     with _lock:
         BACKENDS[name] = factory
         _instances.pop(name, None)
+        _listed.pop(name, None)
 
 
 def unregister_backend(name: str) -> None:
@@ -77,6 +78,7 @@ def unregister_backend(name: str) -> None:
     with _lock:
         BACKENDS.pop(name, None)
         _instances.pop(name, None)
+        _listed.pop(name, None)
 
 
 def get_backend(name: str = AUTO) -> VoiceBackend:
@@ -192,6 +194,49 @@ def unknown_backend_message(name: str) -> str:
     return f"unknown voice backend {name!r} ({hint}known: {', '.join(known)})"
 
 
+class UnknownVoiceError(VoiceError):
+    """A voice name the backend does not list; ``what`` and ``hint`` make a located problem."""
+
+    def __init__(self, what: str, hint: str):
+        super().__init__(f"{what} ({hint})")
+        self.what = what
+        self.hint = hint
+
+
+_listed: dict[str, tuple[str, ...]] = {}  # backend name -> the voice ids it lists (once per process)
+
+
+def listed_voice_ids(backend: VoiceBackend) -> tuple[str, ...]:
+    """The ids ``backend`` lists (``matcue voices``), asked once per process and backend."""
+    with _lock:
+        if backend.name not in _listed:
+            _listed[backend.name] = tuple(v.id for v in backend.voices())
+        return _listed[backend.name]
+
+
+def check_voice_name(backend: VoiceBackend, name: str | None) -> None:
+    """Refuse a voice name ``backend`` does not list (a typo, a path, a URL...), so that no
+    name reaches an engine's command line unchecked. None (the default voice) passes.
+
+    Raises :class:`UnknownVoiceError` with a did-you-mean hint, or VoiceError when the
+    backend cannot list its voices (then no name can be checked, and none is used).
+    """
+    if name is None:
+        return
+    try:
+        ids = listed_voice_ids(backend)
+    except ToolMissingError:
+        raise
+    except MatcueError as exc:
+        raise VoiceError(f"cannot check the voice {quote_phrase(name)} of backend {backend.name!r}: {exc}") from None
+    if name in ids:
+        return
+    close = difflib.get_close_matches(name, list(ids), n=1, cutoff=0.5)
+    shown = ", ".join(ids[:12]) + (f" and {len(ids) - 12} more" if len(ids) > 12 else "")
+    hint = (f"did you mean {close[0]!r}? " if close else "") + f"voices: {shown or 'none'}; see 'matcue voices'"
+    raise UnknownVoiceError(f"backend {backend.name!r} has no voice {quote_phrase(name)}", hint)
+
+
 def resolve_auto() -> VoiceBackend:
     """The clearest backend installed here.
 
@@ -233,9 +278,12 @@ __all__ = [
     "AUTO_RANKING",
     "BACKENDS",
     "BackendVoices",
+    "UnknownVoiceError",
     "backend_names",
+    "check_voice_name",
     "get_backend",
     "list_voices",
+    "listed_voice_ids",
     "load_report",
     "quote_phrase",
     "register_backend",
