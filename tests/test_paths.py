@@ -419,3 +419,26 @@ def test_a_control_character_deep_in_a_file_is_reported_where_it_is(tmp_path, ch
         f"{path}:803:13: the character U+{ord(char):04X} (a control character) cannot be in a routine "
         "(a routine is plain text: delete it)"
     ]
+
+
+# ----------------------------------------------------------------------------- music
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ffmpeg"), reason="needs ffmpeg")
+def test_a_music_playlist_is_not_followed_and_a_bad_file_shows_no_decoder_output(tmp_path):
+    """ffmpeg would open the files (or URLs) a playlist names: only audio demuxers are allowed."""
+    from matcue.ambience import MusicError, probe_music
+
+    song = tmp_path / "song.wav"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=1", str(song)], check=True, timeout=60
+    )
+    probe_music(song)  # a real audio file passes
+    playlist = tmp_path / "list.m3u8"
+    playlist.write_text("#EXTM3U\n#EXTINF:1,\nsong.wav\n")
+    concat = tmp_path / "list.txt"
+    concat.write_text("ffconcat version 1.0\nfile 'song.wav'\n")  # plain ffmpeg decodes this one
+    for path in (playlist, concat):
+        with pytest.raises(MusicError) as e:
+            probe_music(path)
+        assert str(e.value) == "cannot be decoded as audio"

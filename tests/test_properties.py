@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from matcue.compile import Options, compile_routine
@@ -247,3 +247,49 @@ def test_random_routines_compile_and_lay_out_or_are_located_errors(doc, opts, se
             return
     assert_valid_timeline(tl)
     assert tl.total_ms <= opts.max_total_ms
+
+
+# ----------------------------------------------------------------------------- named paths
+
+PARTS = ["..", ".", "", "a", "b", "x.png", "etc", "passwd", "home", "r.yaml"]
+path_parts = st.lists(st.sampled_from(PARTS), max_size=5)
+
+
+@settings(SETTINGS, max_examples=SETTINGS.max_examples // 3 or 1)
+@given(path_parts, st.booleans(), st.sampled_from(["include", "cover", "music"]))
+@example(["..", "x.png"], False, "cover")  # a file beside the folder
+@example(["..", "a", "passwd"], False, "include")  # in a folder that does not exist yet
+@example(["a", "..", "..", "etc", "passwd"], False, "music")
+def test_a_named_path_never_tells_whether_a_file_outside_exists(parts, absolute, key):
+    """Whatever path a routine names, the message is the same before and after a file is
+    put there outside the routine's folder, and quotes nothing of that file."""
+    from matcue.paths import inside
+
+    secret = "root:x:0:0:secret-line"
+    with tempfile.TemporaryDirectory() as top:
+        home = Path(top) / "home"
+        home.mkdir()
+        raw = "/".join(parts) or "."
+        if absolute:
+            raw = f"{top}/{raw}"
+        routine = home / "r.yaml"
+        named = f"steps:\n  - include: {raw!r}\n" if key == "include" else f"{key}: {raw!r}\nsteps:\n  - say: Hi.\n"
+        routine.write_text("title: T\n" + named)
+
+        def messages() -> list[str]:
+            with no_hang():
+                try:
+                    load_routine(routine)
+                except RoutineError as e:
+                    assert_located(e)
+                    return [str(p) for p in e.problems]
+            return []
+
+        before = messages()
+        target = os.path.realpath(home / raw)
+        if inside(target, os.path.realpath(top)) and not inside(target, os.path.realpath(home)):
+            if not os.path.lexists(target):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                Path(target).write_text(secret + "\n")
+                assert messages() == before
+        assert all(secret not in m for m in messages())

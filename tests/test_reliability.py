@@ -199,9 +199,9 @@ def test_include_outside_the_routine_folder_needs_allow_outside(tmp_path):
     with pytest.raises(RoutineError) as e:
         load_routine(routine)
     assert _messages(e) == [
-        f"{routine}:3:14: steps[0].include: included file '{folder}/../outside.yaml' is outside the routine's "
-        f"folder '{os.path.relpath(folder)}' (move it into the folder, or pass --allow-outside if you trust this "
-        "routine)"
+        f"{routine}:3:14: steps[0].include: included file '{folder}/../outside.yaml' was not found in the "
+        f"routine's folder '{os.path.relpath(folder)}' (a path relative to the routine file; pass --allow-outside "
+        "to read files outside its folder)"
     ]
     assert load_routine(routine, allow_outside=True).steps[0].text.value == "From outside."
 
@@ -210,7 +210,7 @@ def test_a_nested_include_may_not_escape_the_top_routine_folder(tmp_path):
     folder = _tree(tmp_path)
     (folder / "poses" / "sneaky.yaml").write_text("- include: ../../outside.yaml\n")
     (folder / "r.yaml").write_text("title: R\nsteps:\n  - include: poses/sneaky.yaml\n")
-    with pytest.raises(RoutineError, match="is outside the routine's folder"):
+    with pytest.raises(RoutineError, match="was not found in the routine's folder"):
         load_routine(folder / "r.yaml")
 
 
@@ -219,7 +219,7 @@ def test_a_symlink_that_escapes_counts_as_outside(tmp_path, run):
     (folder / "link.yaml").symlink_to(tmp_path / "outside.yaml")
     (folder / "r.yaml").write_text("title: R\nsteps:\n  - include: link.yaml\n")
     r = run("check", str(folder / "r.yaml"))
-    assert r.exit_code == 1 and "is outside the routine's folder" in r.stderr
+    assert r.exit_code == 1 and "was not found in the routine's folder" in r.stderr
     r = run("check", str(folder / "r.yaml"), "--allow-outside")
     assert r.exit_code == 0, r.stderr
 
