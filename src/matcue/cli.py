@@ -98,7 +98,7 @@ def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
     f = click.option(
         "--bitrate", metavar="RATE", callback=check_bitrate,
-        help="Bitrate, e.g. 64k (default per format: mp3 96k, m4a 48k, opus 24k; see docs/sharing.md).",
+        help="Bitrate, e.g. 64k (default per format: mp3 96k, m4a 96k, opus 32k; see docs/sharing.md).",
     )(f)  # fmt: skip
     return click.option(
         "--format", "fmt", type=click.Choice(tuple(FORMATS)), default=DEFAULT_FORMAT, show_default=True,

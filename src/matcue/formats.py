@@ -57,8 +57,8 @@ class AudioFormat:
 
 FORMATS: dict[str, AudioFormat] = {
     "mp3": AudioFormat("mp3", ".mp3", "audio/mpeg", "MP3", "libmp3lame", "mp3", "96k", 32, 320),
-    "m4a": AudioFormat("m4a", ".m4a", "audio/mp4", "M4A", "aac", "ipod", "48k", 16, 320),
-    "opus": AudioFormat("opus", ".opus", "audio/ogg", "Opus", "libopus", "ogg", "24k", 6, 256),
+    "m4a": AudioFormat("m4a", ".m4a", "audio/mp4", "M4A", "aac", "ipod", "96k", 16, 320),
+    "opus": AudioFormat("opus", ".opus", "audio/ogg", "Opus", "libopus", "ogg", "32k", 6, 256),
 }
 DEFAULT_FORMAT = "mp3"
 FORMAT_NAMES = tuple(FORMATS)
