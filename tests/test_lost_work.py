@@ -241,3 +241,60 @@ def test_doctor_neither_hangs_nor_claims_deletions_it_did_not_make(tmp_path):
     assert "ok       output leftovers: deleted 1 temporary files" in r.stdout
     assert sorted(p.name for p in cache.iterdir()) == ["full-dir.npy"]
     assert list(out.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- what a write may replace
+
+
+def _special(path: Path, kind: str) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        if os.geteuid() != 0:
+            pytest.skip("making a device node needs root")
+        os.mknod(path, 0o666 | __import__("stat").S_IFCHR, os.makedev(1, 7))  # like /dev/full
+    else:
+        path.mkdir()
+
+
+def _is_kind(path: Path, kind: str) -> bool:
+    import stat
+
+    mode = os.lstat(path).st_mode
+    return {"fifo": stat.S_ISFIFO, "device": stat.S_ISCHR, "folder": stat.S_ISDIR}[kind](mode)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_script_svg_never_replaces_a_device_a_pipe_or_a_folder(run, tmp_path, fake_voice, kind):
+    target = tmp_path / "picture.svg"
+    _special(target, kind)
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "--svg", str(target))
+    if kind == "folder":  # click's path check refuses a folder as a usage error
+        assert r.exit_code == 2 and "is a directory" in r.stderr
+    else:
+        assert r.exit_code == 1
+        assert f"Error: {target} is a device, a pipe or a socket, not a file matcue may replace" in r.stderr
+    assert _is_kind(target, kind)  # still there, still what it was
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_render_never_replaces_a_device_or_a_pipe_with_the_track(run, tmp_path, fake_voice, kind):
+    out = tmp_path / "out"
+    out.mkdir()
+    _special(out / "every-step-kind.mp3", kind)
+    r = run("render", "tests/data/ok/all-kinds.yaml", "-o", str(out), "--backend", "fake", "--no-cover")
+    assert r.exit_code == 1
+    assert "is a device, a pipe or a socket, not a file matcue may replace" in r.stderr
+    assert _is_kind(out / "every-step-kind.mp3", kind)
+    assert sorted(p.name for p in out.iterdir()) == ["every-step-kind.mp3"]  # no temporary file left
+
+
+def test_a_pack_whose_page_name_is_a_folder_moves_nothing_in(run, tmp_path, fake_voice):
+    out = tmp_path / "pack"
+    (out / "index.html").mkdir(parents=True)
+    (out / "keep.txt").write_text("mine")
+    (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))
+    r = run("pack", str(tmp_path / "a.yaml"), "-o", str(out), "--backend", "fake")
+    assert r.exit_code == 1
+    assert f"Error: {out}/index.html is a folder, not a file matcue may replace" in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "keep.txt"]  # nothing moved in, no staging left

@@ -189,3 +189,12 @@ def test_a_backend_only_entry_keeps_the_earlier_entrys_other_forms():
     assert lex.lookup("Sirsasana", "espeak-ng") == "[[s'i:rs]]"
     whole = base.extended_by([("sirsasana", (("", "seer-sasana"),))])
     assert whole.lookup("Sirsasana", "espeak-ng") == "seer-sasana"
+
+
+def test_a_file_name_with_terminal_escape_codes_is_printed_escaped(run, tmp_path):
+    bad = tmp_path / "\x1b]0;PWNED\x07\x1b[31mred.yaml"
+    bad.write_text("title: T\nsteps:\n  - pose: Fold\n")
+    r = run("check", str(bad))
+    assert r.exit_code == 1
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr
+    assert f"{tmp_path}/\\x1b]0;PWNED\\x07\\x1b[31mred.yaml:3:5: steps[0]: missing required key 'hold'" in r.stderr

@@ -30,10 +30,28 @@ STALE_WITHOUT_LOCKS_S = 24 * 3600  # where locks do not exist, a temporary file 
 _held: dict[str, int] = {}  # temporary path -> the descriptor that holds its lock
 
 
+def check_replaceable(target: Path) -> None:
+    """RenderError unless ``target`` is absent, a regular file or a symbolic link: matcue
+    replaces its outputs by renaming a finished file over them, and must never do that
+    to a folder, a device (``/dev/full``), a named pipe or a socket that happens to have
+    the output's name. Every atomic write checks its target here first."""
+    from .errors import RenderError
+
+    try:
+        st = os.lstat(target)
+    except OSError:
+        return  # absent (or unreadable: the write itself will say so)
+    if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        return
+    what = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, a pipe or a socket"
+    raise RenderError(f"{target} is {what}, not a file matcue may replace (move it away, or write elsewhere)")
+
+
 def create_temp(target: Path, kind: str = "partial") -> Path:
     """A new, empty, locked hidden file beside ``target``: ``.NAME.partial-XXXXXXXX``
     (``kind`` "partial") or ``.NAME.XXXXXXXX.tmp`` (``kind`` "tmp"). OSError when the
     folder cannot be written. :func:`release` (or :func:`discard`) ends the lock."""
+    check_replaceable(target)
     folder = target.parent
     for _ in range(100):
         token = secrets.token_hex(4)
@@ -166,7 +184,10 @@ class Unit:
         return tmp
 
     def commit(self) -> None:
-        """Move every staged file into place, then sync the folders."""
+        """Move every staged file into place, then sync the folders (every target is
+        checked first, so a folder in the way moves none of them)."""
+        for _, target in self.staged:
+            check_replaceable(target)
         folders: dict[Path, None] = {}
         for tmp, target in reversed(self.staged):
             os.replace(tmp, target)

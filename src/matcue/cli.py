@@ -20,7 +20,7 @@ from . import __version__
 from .cli_authoring import preview_options, register
 from .compile import Options
 from .durations import format_ms
-from .errors import MatcueError, RoutineError
+from .errors import MatcueError, RoutineError, printable
 from .model import LEVELS
 
 EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
@@ -288,13 +288,13 @@ class MatcueGroup(click.Group):
                 click.echo(str(p), err=True)
             ctx.exit(EXIT_ERROR)
         except MatcueError as e:
-            click.echo(f"Error: {e}", err=True)
+            click.echo(printable(f"Error: {e}"), err=True)
             ctx.exit(EXIT_ERROR)
         except Exception as e:
             if ctx.obj and ctx.obj.get("traceback"):
                 click.echo(traceback.format_exc(), err=True, nl=False)
             else:
-                click.echo(f"Unexpected error: {type(e).__name__}: {e}", err=True)
+                click.echo(printable(f"Unexpected error: {type(e).__name__}: {e}"), err=True)
                 click.echo("This is a bug in matcue. Rerun with --traceback to see where it happened.", err=True)
             ctx.exit(EXIT_BUG)
 
@@ -323,7 +323,7 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool) ->
         for p in problems:
             click.echo(str(p), err=True)
         if not problems:
-            click.echo(f"{r}: ok")
+            click.echo(printable(f"{r}: ok"))
         total += len(problems)
     if total:
         raise click.exceptions.Exit(_fail(f"{total} problem{'s' if total != 1 else ''} found"))

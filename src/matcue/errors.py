@@ -6,7 +6,24 @@ it into a message and exit status 1 in one place (``matcue.cli``).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (terminal escape codes
+    start with one) and format characters such as bidirectional overrides are written as
+    ``\\x1b`` / ``\\u202e``; line breaks and tabs stay. File names reach messages as
+    given, so every message passes through this on its way out."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"):
+            out.append(ch)
+        else:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+    return "".join(out)
 
 
 def shown(value: str, limit: int = 60) -> str:
@@ -30,7 +47,7 @@ class Mark:
     column: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+        return f"{printable(self.path)}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True)

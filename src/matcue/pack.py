@@ -453,11 +453,13 @@ def _move_into(stage: Path, out: Path, pack: Pack) -> Pack:
     """Move every file of a pack built in ``stage`` into ``out``; the pack, with its paths
     in ``out``. The share page and the playlist move last, once the tracks they list are
     in place."""
-    from .atomic import fsync_dir
+    from .atomic import check_replaceable, fsync_dir
 
     def moved(p: Path) -> Path:
         return out / Path(p).relative_to(stage)
 
+    for f in pack.files:  # every target checked before anything moves: a folder in the way moves nothing
+        check_replaceable(moved(f))
     for f in pack.files:  # tracks, sidecars and covers first; playlist and index are last
         os.replace(f, moved(f))
     fsync_dir(out)
@@ -568,8 +570,11 @@ def _title_of(path: str | Path) -> str:
 
 def write_zip(folder: Path, files: Sequence[Path]) -> Path:
     """``<folder>.zip`` next to the folder, the files under ``<folder name>/``, atomically."""
+    from .atomic import check_replaceable
+
     folder = Path(folder).resolve()
     target = folder.with_name(folder.name + ".zip")
+    check_replaceable(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
