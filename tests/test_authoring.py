@@ -332,3 +332,13 @@ def test_watch_renders_again_reports_problems_and_stops_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("option", ["--from", "--only"])
+def test_an_empty_name_is_refused_not_taken_for_the_whole_session(run, tmp_path, fake_voice, option):
+    out = tmp_path / "out"
+    r = run("render", str(STRAP), "--backend", "fake", option, "", "-o", str(out))
+    assert r.exit_code == 1
+    title = "Supine strap stretches for hips and back"
+    assert r.stderr.startswith(f"{option}: no section, step or chapter of '{title}' is named ''")
+    assert not out.exists() or list(out.iterdir()) == []

@@ -179,6 +179,12 @@ def test_without_feed_url_no_feed_is_written(tmp_path) -> None:  # type: ignore[
         ),
         ("https:///class/", "the address has no host name"),
         ("https://me:pw@studio.example/class/", "the address may not hold a user name or password"),
+        (
+            'https://studio.example/a"b<c>/',
+            "the address may not contain '\"<>' (write it percent-encoded, e.g. %22 for a double quote)",
+        ),
+        ("https://studio.example/cl\u00e4ss/", "the address may not contain '\u00e4' (write it percent-encoded"),
+        ("https://studio.example:0/class/", "port 0 is no port a server listens on"),
     ],
 )
 def test_bad_feed_urls_are_usage_errors(tmp_path, url: str, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -298,3 +298,34 @@ def test_a_pack_whose_page_name_is_a_folder_moves_nothing_in(run, tmp_path, fake
     assert r.exit_code == 1
     assert f"Error: {out}/index.html is a folder, not a file matcue may replace" in r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "keep.txt"]  # nothing moved in, no staging left
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo"])
+def test_a_cache_folder_that_is_not_a_folder_is_said_before_anything_is_spoken(run, tmp_path, monkeypatch, kind):
+    cache = tmp_path / "cache"
+    cache.write_text("x") if kind == "file" else os.mkfifo(cache)
+    monkeypatch.setenv("MATCUE_CACHE_DIR", str(cache))
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"Error: the speech cache folder '{cache}' is not a folder "
+        "(set MATCUE_CACHE_DIR to a folder, or move that file away)\n"
+    )
+
+
+def test_doctor_fix_removes_a_killed_packs_staging_folder_and_keeps_a_live_one(run, tmp_path):
+    from matcue.pack import STAGE_LOCK, STAGE_PREFIX
+
+    out = tmp_path / "pack"
+    dead = out / f"{STAGE_PREFIX}dead"
+    dead.mkdir(parents=True)
+    (dead / "first.mp3").write_bytes(b"half")
+    (dead / f".{STAGE_LOCK}.partial-0000").write_bytes(b"")  # its writer is gone: no lock held
+    live = out / f"{STAGE_PREFIX}live"
+    live.mkdir()
+    atomic.create_temp(live / STAGE_LOCK)  # held by this process, as a pack in progress holds it
+    r = run("doctor", "-o", str(out))
+    assert f"output leftovers: 1 temporary files left by an interrupted render ({dead.name})" in r.stdout
+    r = run("doctor", "--fix", "-o", str(out))
+    assert "output leftovers: deleted 1 temporary files" in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == [live.name]

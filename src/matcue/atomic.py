@@ -129,6 +129,34 @@ def leftovers(folder: Path, target_name: str = "*") -> list[Path]:
     return list(found)
 
 
+def stale_folders(folder: Path, prefix: str) -> list[Path]:
+    """Staging folders ``prefix*`` in ``folder`` (a pack's ``.pack.partial-XXXX``) that no
+    live process holds: none of the locked temporary files inside is held."""
+    found = []
+    for d in sorted(Path(folder).glob(f"{prefix}*")):
+        if not d.is_dir() or d.is_symlink():
+            continue
+        locks = [p for p in d.glob(".*.partial-*") if p.is_file()]
+        if all(is_stale(p) for p in locks):
+            found.append(d)
+    return found
+
+
+def remove_folders(folders: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Delete each folder with what it holds: (deleted, [(folder, why not)])."""
+    import shutil
+
+    deleted: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    for d in folders:
+        try:
+            shutil.rmtree(d)
+            deleted.append(d)
+        except OSError as exc:
+            failed.append((d, exc.strerror or str(exc)))
+    return deleted, failed
+
+
 def sweep(folder: Path, target_name: str = "*") -> tuple[list[Path], list[tuple[Path, str]]]:
     """Delete the leftovers of :func:`leftovers`: (deleted, [(path, why not)])."""
     return delete_all(leftovers(folder, target_name))

@@ -117,7 +117,7 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapper(*args: Any, only: tuple[str, ...], start: str | None, watch: bool, **kw: Any) -> Any:
-        if not (only or start or watch):
+        if not (only or start is not None or watch):
             return f(*args, **kw)
         return _preview(only, start, watch, kw)
 
@@ -145,10 +145,10 @@ def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str
     from .preview import watch as watch_files
 
     routines = kw["routines"]
-    option = "--watch" if watch and not (only or start) else ("--only" if only else "--from")
+    option = "--watch" if watch and not (only or start is not None) else ("--only" if only else "--from")
     if len(routines) != 1:
         raise click.UsageError(f"{option} takes exactly one ROUTINE")
-    if only and start:
+    if only and start is not None:
         raise click.UsageError("give --only or --from, not both")
     if kw["profile_paths"] or kw["roster"] or kw["scheduler"]:
         raise click.UsageError(f"{option} renders one track: leave out --profile, --roster and --scheduler")
@@ -180,7 +180,7 @@ def _render_part(
         kw["level"], kw["first_side"], kw["set_vars"], kw["no_tones"], kw["max_total_ms"], kw["tailoring"]
     )
     part: Callable[[Routine], Routine] | None = None
-    if only or start:
+    if only or start is not None:
         part = lambda r: select(r, resolve_level(r, options), only, start)  # noqa: E731
     show = cli._Progress(str(path)) if sys.stderr.isatty() else None
     try:

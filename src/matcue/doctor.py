@@ -171,14 +171,20 @@ def check_output(out_dir: Path, fix: bool = False) -> list[Check]:
     out = [Check("output folder", not why, detail, "choose another folder with -o", True)]
     if not Path(out_dir).is_dir():
         return out
-    left = atomic_leftovers(Path(out_dir))
+    from .atomic import remove_folders, stale_folders
+    from .pack import STAGE_PREFIX
+
+    stages = stale_folders(Path(out_dir), STAGE_PREFIX)  # a killed pack's staging folder
+    left = [*atomic_leftovers(Path(out_dir)), *stages]
     if not left:
         return out
     if not fix:
         names = ", ".join(p.name for p in left[:3]) + (", ..." if len(left) > 3 else "")
         what = f"{len(left)} temporary files left by an interrupted render ({names})"
         return [*out, Check("output leftovers", False, what, "run 'matcue doctor --fix' to delete them")]
-    deleted, failed = _delete(left)
+    deleted, failed = _delete([p for p in left if p not in stages])
+    gone, not_gone = remove_folders(stages)
+    deleted, failed = [*deleted, *gone], [*failed, *not_gone]
     if failed:
         names = ", ".join(f"{p.name} ({w})" for p, w in failed[:3])
         return [*out, Check("output leftovers", False, f"could not delete {names}", "delete them by hand")]

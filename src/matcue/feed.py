@@ -60,6 +60,11 @@ class FeedError(MatcueError):
 # ----------------------------------------------------------------------------- the URL
 
 
+# what an address may hold as written (RFC 3986: unreserved, reserved and '%' for escapes);
+# anything else ('"', '<', '>', '\\', non-ASCII...) would make the feed's links invalid
+_URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
+
+
 def parse_feed_url(url: str) -> str:
     """The folder's address, checked, ending in ``/``: http(s), a host, no query or fragment."""
     text = url.strip()
@@ -80,6 +85,14 @@ def parse_feed_url(url: str) -> str:
         raise FeedError(f"--feed-url {url!r}: the address may not hold a user name or password")
     if any(c.isspace() for c in text) or any(ord(c) < 32 for c in text):
         raise FeedError(f"--feed-url {url!r}: the address may not contain spaces")
+    bad = sorted({c for c in text if c not in _URL_CHARS})
+    if bad:
+        raise FeedError(
+            f"--feed-url {url!r}: the address may not contain {''.join(bad)!r} "
+            "(write it percent-encoded, e.g. %22 for a double quote)"
+        )
+    if parts.port == 0:
+        raise FeedError(f"--feed-url {url!r}: port 0 is no port a server listens on")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return f"{parts.scheme.lower()}://{parts.netloc}{path}"
 

@@ -434,12 +434,9 @@ def _staging(out: Path) -> Iterator[Path]:
     files move in atomically) to build the pack in, removed on the way out however the pack
     ends. It holds a locked ``.lock`` file, so a folder left by a killed pack (no live
     lock) is removed by the next pack."""
-    from .atomic import create_temp, discard, is_stale
+    from .atomic import create_temp, discard, remove_folders, stale_folders
 
-    for old in out.glob(f"{STAGE_PREFIX}*"):
-        lock = old / STAGE_LOCK
-        if old.is_dir() and not old.is_symlink() and (is_stale(lock) or not lock.exists()):
-            shutil.rmtree(old, ignore_errors=True)
+    remove_folders(stale_folders(out, STAGE_PREFIX))
     stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
     lock = create_temp(stage / STAGE_LOCK)
     try:

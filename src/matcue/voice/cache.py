@@ -165,6 +165,11 @@ def speak_all(
     resolved = replace(spec, backend=backend.name)
     keyed = replace(resolved, name=_voice_name(backend, spec))  # the voice that will speak
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if folder.exists() and not folder.is_dir():  # before anything is spoken
+        raise VoiceError(
+            f"the speech cache folder '{folder}' is not a folder "
+            "(set MATCUE_CACHE_DIR to a folder, or move that file away)"
+        )
     tag_of = getattr(backend, "cache_tag", None)
     tag = str(tag_of(keyed)) if callable(tag_of) else ""
 
