@@ -319,7 +319,7 @@ def test_watch_renders_again_reports_problems_and_stops_on_ctrl_c(tmp_path):
         (folder / "part.yaml").unlink()  # deleted
         _wait_for(proc, err, "watching")
         assert any("deleted:" in line for line in err)
-        assert any("included file" in line and "does not exist" in line for line in err)
+        assert any("part.yaml" in line and "was not found in the routine's folder" in line for line in err)
         (folder / "part.yaml").write_text("- pose: Pigeon\n  hold: 20s\n")  # back again
         _wait_for(proc, err, "watching")
         assert proc.poll() is None  # still watching through all of it
