@@ -198,3 +198,16 @@ def test_a_file_name_with_terminal_escape_codes_is_printed_escaped(run, tmp_path
     assert r.exit_code == 1
     assert "\x1b" not in r.stderr and "\x07" not in r.stderr
     assert f"{tmp_path}/\\x1b]0;PWNED\\x07\\x1b[31mred.yaml:3:5: steps[0]: missing required key 'hold'" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "vars_yaml, args",
+    [("vars: {a: '{b}{b}', b: hip}\n", ()), ("vars: {a: calm}\n", ("--set", "a={a}{a}"))],
+)
+def test_a_placeholder_inside_a_value_is_a_located_error_not_spoken_braces(run, tmp_path, vars_yaml, args):
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\n" + vars_yaml + "steps:\n  - say: Open the {a}.\n")
+    r = run("script", str(routine), "--backend", "fake", *args)
+    assert r.exit_code == 1
+    assert f"{routine}:4:10: steps[0].say: the value of {{a}} holds braces" in r.stderr
+    assert "a value is not filled in again (write the words themselves in the value)" in r.stderr

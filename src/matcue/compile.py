@@ -268,7 +268,15 @@ class _Compiler:
                 other = SIDES[1 - SIDES.index(side)]
                 return self.phrases.side_names[side if name == "side" else other]
             if name in self.vars:
-                return self.vars[name]
+                value = self.vars[name]
+                if "{" in value or "}" in value:  # a value is not filled in again: its braces would be spoken
+                    self.error(
+                        text.mark, text.where,
+                        f"the value of {{{name}}} holds braces ({shown(value)}); a value is not filled in again",
+                        "write the words themselves in the value",
+                    )  # fmt: skip
+                    return value.replace("{", "").replace("}", "")
+                return value
             close = difflib.get_close_matches(name, [*self.vars, "side", "other_side"], n=1, cutoff=0.6)
             hint = f"did you mean {{{close[0]}}}?" if close else "define it under 'vars' or pass --set NAME=VALUE"
             self.error(text.mark, text.where, f"unknown placeholder {{{name}}}", hint)
