@@ -56,6 +56,8 @@ class _Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         key = a.get("id") or tag
+        if tag == "svg" or any(k.startswith("svg") for k in self.stack):
+            key = "svg" if tag == "svg" else f"svg:{key}"  # the session picture's own <title>, <text>...
         self.attrs[key] = a
         self.tags.append(tag)
         self.stack.append(key)
