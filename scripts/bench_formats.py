@@ -71,9 +71,7 @@ def loudness(path: Path) -> tuple[float, float]:
 
 def wer(pcm: np.ndarray, timeline: Timeline, cues: list[str]) -> float:
     pad = ms_to_samples(GAP_MS // 3)
-    pieces = [
-        pcm[max(0, ms_to_samples(e.start_ms) - pad) : ms_to_samples(e.end_ms) + pad] for e in timeline.events
-    ]
+    pieces = [pcm[max(0, ms_to_samples(e.start_ms) - pad) : ms_to_samples(e.end_ms) + pad] for e in timeline.events]
     heard = transcribe_all(pieces, SAMPLE_RATE)
     errors = words = 0
     for cue, h in zip(cues, heard):
@@ -88,12 +86,20 @@ def main() -> None:
     ap.add_argument("--cues", type=Path, default=Path("tests/data/cues.txt"))
     ap.add_argument("--formats", default="mp3,m4a,opus")
     ap.add_argument("--every", type=int, default=1, metavar="N", help="score every Nth cue only (a quicker run)")
-    ap.add_argument("--bitrates", metavar="FMT=R,R...", action="append", default=[],
-                    help="bitrates to try for a format, largest first (repeatable), e.g. opus=32k,24k,16k")
+    ap.add_argument(
+        "--bitrates",
+        metavar="FMT=R,R...",
+        action="append",
+        default=[],
+        help="bitrates to try for a format, largest first (repeatable), e.g. opus=32k,24k,16k",
+    )
     ap.add_argument("--wer-slack", type=float, default=0.005)
     ap.add_argument("--lufs-slack", type=float, default=0.5)
-    ap.add_argument("--reference", metavar="WER,LUFS,DBTP",
-                    help="the unencoded mix's figures from an earlier run (not scored again)")
+    ap.add_argument(
+        "--reference",
+        metavar="WER,LUFS,DBTP",
+        help="the unencoded mix's figures from an earlier run (not scored again)",
+    )
     ap.add_argument("--session", type=Path, help="a routine to render in each format at its pick")
     ap.add_argument("--fit-minutes", type=int, help="fit the --session routine to this length first (--duration)")
     args = ap.parse_args()

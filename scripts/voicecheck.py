@@ -29,20 +29,44 @@ def english_voices() -> list[tuple[str, str | None]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="scripts/voicecheck", description=(
-        "Speak the cue set with a voice, transcribe it with an offline recognizer and print the word error"
-        " rate, per voice, for every judge and noise level asked for."))
-    parser.add_argument("--backend", action="append", default=[],
-                        help="voice backend (repeatable: each with its default voice; default: auto)")
+    parser = argparse.ArgumentParser(
+        prog="scripts/voicecheck",
+        description=(
+            "Speak the cue set with a voice, transcribe it with an offline recognizer and print the word error"
+            " rate, per voice, for every judge and noise level asked for."
+        ),
+    )
+    parser.add_argument(
+        "--backend",
+        action="append",
+        default=[],
+        help="voice backend (repeatable: each with its default voice; default: auto)",
+    )
     parser.add_argument("--voice", action="append", default=[], help="voice id (repeatable; default: the backend's)")
-    parser.add_argument("--rate", type=int, action="append", default=[],
-                        help="words per minute (repeatable; default: the backend's tuned rate)")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        action="append",
+        default=[],
+        help="words per minute (repeatable; default: the backend's tuned rate)",
+    )
     parser.add_argument("--all", action="store_true", help="every installed English voice of every backend")
-    parser.add_argument("--judge", action="append", choices=JUDGES, default=[],
-                        help="the recognizer (repeatable; default: pocketsphinx)")
-    parser.add_argument("--noise-snr", type=float, action="append", default=[], metavar="DB",
-                        help="add white noise DB below each clip's speech level (repeatable; 'clean' always "
-                             "runs first unless --no-clean)")
+    parser.add_argument(
+        "--judge",
+        action="append",
+        choices=JUDGES,
+        default=[],
+        help="the recognizer (repeatable; default: pocketsphinx)",
+    )
+    parser.add_argument(
+        "--noise-snr",
+        type=float,
+        action="append",
+        default=[],
+        metavar="DB",
+        help="add white noise DB below each clip's speech level (repeatable; 'clean' always "
+        "runs first unless --no-clean)",
+    )
     parser.add_argument("--no-clean", action="store_true", help="with --noise-snr: skip the clean run")
     parser.add_argument("--cues", type=Path, default=Path("tests/data/cues.txt"), help="cue file (one per line)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print what the recognizer heard for each cue")
@@ -76,10 +100,16 @@ def main() -> None:
                 if args.verbose:
                     for cue in score.cues:
                         if cue.errors:
-                            print(f"    [{judge} {snr}] {cue.errors}/{cue.words}  said: {cue.cue}\n"
-                                  f"          heard: {cue.heard}", file=sys.stderr)
-        print(f"{'backend':<10} {'voice':<12} {'rate':>4}  " + "  ".join(f"{h:>12}" for h in heads)
-              + f"  ({len(cues)} cues)")
+                            print(
+                                f"    [{judge} {snr}] {cue.errors}/{cue.words}  said: {cue.cue}\n"
+                                f"          heard: {cue.heard}",
+                                file=sys.stderr,
+                            )
+        print(
+            f"{'backend':<10} {'voice':<12} {'rate':>4}  "
+            + "  ".join(f"{h:>12}" for h in heads)
+            + f"  ({len(cues)} cues)"
+        )
         for r, spec in enumerate(specs):
             row = "  ".join(f"{wers[r, c]:>12.3f}" for c in range(len(columns)))
             print(f"{spec.backend:<10} {names[r]:<12} {spec.rate:>4}  {row}", flush=True)

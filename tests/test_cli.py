@@ -13,7 +13,6 @@ DATA = Path(__file__).parent / "data"
 GOOD = DATA / "ok" / "all-kinds.yaml"
 
 
-
 def test_check_ok(run):
     r = run("check", "tests/data/ok/all-kinds.yaml")
     assert r.exit_code == 0
@@ -176,6 +175,19 @@ def test_safety_options_documented(run, command):
 @pytest.mark.parametrize("command", ["render", "script", "pack"])
 def test_shared_options_documented(run, command):
     out = run(command, "--help").stdout
-    for opt in ("--level", "--first-side", "--voice", "--rate", "--backend", "--set", "--no-tones", "--duration",
-                "--pace", "--breath", "--verbosity", "--countdown", "--skip"):
+    for opt in (
+        "--level",
+        "--first-side",
+        "--voice",
+        "--rate",
+        "--backend",
+        "--set",
+        "--no-tones",
+        "--duration",
+        "--pace",
+        "--breath",
+        "--verbosity",
+        "--countdown",
+        "--skip",
+    ):
         assert opt in out

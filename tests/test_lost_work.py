@@ -109,7 +109,9 @@ def test_an_address_dask_cannot_parse_is_our_error(tmp_path):
         ("MATCUE_ENCODER", "mp3", "MATCUE_ENCODER must be one of lame, ffmpeg, got 'mp3'"),
     ],
 )
-def test_invalid_environment_values_are_errors_before_synthesis(run, tmp_path, fake_voice, monkeypatch, name, value, message):  # noqa: E501
+def test_invalid_environment_values_are_errors_before_synthesis(
+    run, tmp_path, fake_voice, monkeypatch, name, value, message
+):  # noqa: E501
     monkeypatch.setenv(name, value)
     r = run("render", "tests/data/ok/all-kinds.yaml", "-o", str(tmp_path / "out"), "--backend", "fake")
     assert r.exit_code == 1

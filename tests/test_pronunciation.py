@@ -132,9 +132,7 @@ def test_lexicon_change_resynthesizes_only_affected_phrases(fake_voice: FakeVoic
 def test_precedence_routine_over_project_over_builtin(tmp_path: Path) -> None:
     (tmp_path / "voice").mkdir()
     (tmp_path / "voice" / "lexicon.yaml").write_text("Janu: JAH-new\nAshtanga: project-ashtanga\n")
-    routine = loads_routine(
-        "title: T\nlexicon:\n  Ashtanga: routine-ashtanga\nsteps:\n  - say: hi\n", "r.yaml"
-    )
+    routine = loads_routine("title: T\nlexicon:\n  Ashtanga: routine-ashtanga\nsteps:\n  - say: hi\n", "r.yaml")
     lex = routine_lexicon(routine, tmp_path)
     assert lex.lookup("Ashtanga") == "routine-ashtanga"  # routine > project
     assert lex.lookup("Janu") == "JAH-new"  # project > built-in

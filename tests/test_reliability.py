@@ -30,7 +30,6 @@ ROOT = DATA.parent.parent
 FAKE = VoiceOverrides(backend="fake")
 
 
-
 def _messages(exc: pytest.ExceptionInfo[RoutineError]) -> list[str]:
     return [str(p) for p in exc.value.problems]
 

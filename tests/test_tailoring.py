@@ -163,7 +163,6 @@ def test_profile_errors_are_located():
 # ----------------------------------------------------------------------------- command line
 
 
-
 def test_script_json_has_the_fitted_total(run, fake_voice):
     r = run("script", "routines/hamstring-stretch.yaml", "--backend", "fake", "--duration", "8m", "--json")
     assert r.exit_code == 0, r.stderr

@@ -116,7 +116,8 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--first-side", type=click.Choice(("right", "left")), help="Side played first in 'sides: both' steps."
         ),
         click.option(
-            "--backend", metavar="NAME",
+            "--backend",
+            metavar="NAME",
             help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto).",
         ),  # fmt: skip
         click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
@@ -129,8 +130,7 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--duration",
             metavar="DURATION",
             callback=_click_parser("durations:parse_duration_ms"),
-            help="Fit the session to this length, e.g. 20m, by scaling holds, rests, timers and pauses "
-            "(never speech).",
+            help="Fit the session to this length, e.g. 20m, by scaling holds, rests, timers and pauses (never speech).",
         ),
         click.option(
             "--pace",
@@ -151,11 +151,16 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Cue wording: brief leaves out optional cues (default normal).",
         ),
         click.option(
-            "--countdown", type=click.IntRange(0, 60), metavar="N",
+            "--countdown",
+            type=click.IntRange(0, 60),
+            metavar="N",
             help="Count the last N seconds of each hold (0 = off).",
         ),  # fmt: skip
         click.option(
-            "--skip", "skip_names", multiple=True, metavar="NAME",
+            "--skip",
+            "skip_names",
+            multiple=True,
+            metavar="NAME",
             help="Leave out the step or section NAME (repeatable).",
         ),  # fmt: skip
     ]
@@ -365,7 +370,23 @@ def _fail(msg: str) -> int:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A person's settings (YAML); options given here override it.",
 )
-def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, as_json, svg_path, profile_path, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def script(
+    routine: Path,
+    level,
+    first_side,
+    backend,
+    voice_name,
+    rate,
+    set_vars,
+    no_tones,
+    max_total_ms,
+    allow_outside,
+    as_json,
+    svg_path,
+    profile_path,
+    tailoring,
+    mix,
+) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Print the timed script of ROUTINE (no audio is written).
 
     The mix options are accepted so a render's command line works here; they change no time."""
@@ -444,7 +465,30 @@ def script(routine: Path, level, first_side, backend, voice_name, rate, set_vars
     help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
 )
 @preview_options
-def render(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, max_total_ms, allow_outside, fmt, bitrate, captions, chapters_json, no_cover, profile_paths, roster, workers, scheduler, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def render(
+    routines,
+    out_dir,
+    level,
+    first_side,
+    backend,
+    voice_name,
+    rate,
+    set_vars,
+    no_tones,
+    max_total_ms,
+    allow_outside,
+    fmt,
+    bitrate,
+    captions,
+    chapters_json,
+    no_cover,
+    profile_paths,
+    roster,
+    workers,
+    scheduler,
+    tailoring,
+    mix,
+) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length.
 
     Titles that give the same file name get -2, -3... in the order given.
@@ -635,7 +679,25 @@ def _parse_captions(value: str | None) -> tuple[str, ...]:
     type=click.Path(exists=True, path_type=Path),
     help="A class (a list of profiles, or a folder of them): one track of ROUTINE per person.",
 )
-def pack(routines, out_dir, level, first_side, backend, voice_name, rate, set_vars, no_tones, fmt, bitrate, pack_title, feed_url, make_zip, roster, tailoring, mix) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def pack(
+    routines,
+    out_dir,
+    level,
+    first_side,
+    backend,
+    voice_name,
+    rate,
+    set_vars,
+    no_tones,
+    fmt,
+    bitrate,
+    pack_title,
+    feed_url,
+    make_zip,
+    roster,
+    tailoring,
+    mix,
+) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     """Write a class pack of ROUTINES into OUTPUT: the MP3s (tags, chapters, cover), their
     captions and chapters, an M3U8 playlist and an index.html page that plays them offline."""
     from .pack import pack_routines

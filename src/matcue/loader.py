@@ -120,9 +120,7 @@ class _Ctx:
     def error(self, node: Node | None, where: str, what: str, hint: str = "") -> _Fail:
         self.problems.append(Problem(self.mark(node), where, what, hint))
         if len(self.problems) >= MAX_PROBLEMS:
-            self.problems.append(
-                Problem(self.mark(node), where, f"more than {MAX_PROBLEMS} problems; stopped looking")
-            )
+            self.problems.append(Problem(self.mark(node), where, f"more than {MAX_PROBLEMS} problems; stopped looking"))
             raise _Abort()
         return _Fail()
 
@@ -561,9 +559,7 @@ def _at(ctx: _Ctx, node: Node, where: str) -> At:
         if n is None or n > 10_000:
             raise ctx.error(node, where, f"{_shown(raw)} is past any hold (at most breath 10000)")
         if n < 1:
-            raise ctx.error(
-                node, where, f"expected 'breath N' with N a whole number of at least 1, got {_shown(raw)}"
-            )
+            raise ctx.error(node, where, f"expected 'breath N' with N a whole number of at least 1, got {_shown(raw)}")
         return At(breath=n, mark=ctx.mark(node))
     try:
         return At(ms=parse_duration_ms(raw, allow_zero=True), mark=ctx.mark(node))
@@ -1225,9 +1221,15 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
             hint = "close the quote or bracket"
         elif "mapping values are not allowed here" in what:
             hint = "check this line's indentation, or quote a text that contains ': '"
-        elif context and start is not None and mark is not None and (start.line, start.column) != (
-            mark.line,
-            mark.column,
+        elif (
+            context
+            and start is not None
+            and mark is not None
+            and (start.line, start.column)
+            != (
+                mark.line,
+                mark.column,
+            )
         ):
             hint = f"{context} that starts at {start.line + 1}:{start.column + 1}"
         elif context:

@@ -80,9 +80,7 @@ def parse_breath(raw: str) -> Breath:
     if inhale <= 0 or exhale <= 0 or max(ms) > 60_000:
         raise BreathFormatError(f"inhale and exhale must be more than 0 and every phase at most 60s, got {raw!r}")
     if min(inhale, exhale) < MIN_BREATH_PHASE_MS:  # the routine's own rule: no millisecond breaths
-        raise BreathFormatError(
-            f"inhale and exhale must be at least {MIN_BREATH_PHASE_MS / 1000:g}s each, got {raw!r}"
-        )
+        raise BreathFormatError(f"inhale and exhale must be at least {MIN_BREATH_PHASE_MS / 1000:g}s each, got {raw!r}")
     return Breath(inhale, exhale, hold_in, hold_out)
 
 

@@ -65,9 +65,7 @@ class _Source:
     duck: bool = False  # dips under speech (breath tones)
 
 
-def _sources(
-    timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSettings = MixSettings()
-) -> list[_Source]:
+def _sources(timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSettings = MixSettings()) -> list[_Source]:
     """The audible events in start order (stable), cut at the track end; checks clips."""
     total = ms_to_samples(timeline.total_ms)
     levels = settings.levels
@@ -338,9 +336,7 @@ def _mix_range(plan: _Plan, bounds: Iterable[tuple[int, int]]) -> Iterator[np.nd
         yield _to_int16(out)
 
 
-def mix(
-    timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSettings = MixSettings()
-) -> np.ndarray:
+def mix(timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSettings = MixSettings()) -> np.ndarray:
     """The whole track as one int16 array, (n,) mono or (n, 2) stereo (the reference for
     ``iter_blocks`` and the encoders)."""
     plan = _plan(timeline, clips, settings)
@@ -524,8 +520,7 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
     if not (env.isascii() and env.isdigit() and 1 <= int(env) <= MAX_JOBS):
         raise MatcueError(
-            f"MATCUE_JOBS must be a whole number from 1 to {MAX_JOBS}, got {env[:40]!r} "
-            "(unset it to use one per core)"
+            f"MATCUE_JOBS must be a whole number from 1 to {MAX_JOBS}, got {env[:40]!r} (unset it to use one per core)"
         )
     return int(env)
 

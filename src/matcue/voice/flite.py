@@ -70,8 +70,17 @@ class FliteBackend(CommandBackend):
                 text_file.write_text(sentence + "\n", encoding="utf-8")
                 return run_to_wav(
                     "flite",
-                    lambda out: [exe, "-voice", voice, "--setf", f"duration_stretch={stretch:.3f}",
-                                 "-f", str(text_file), "-o", str(out)],  # fmt: skip
+                    lambda out: [
+                        exe,
+                        "-voice",
+                        voice,
+                        "--setf",
+                        f"duration_stretch={stretch:.3f}",
+                        "-f",
+                        str(text_file),
+                        "-o",
+                        str(out),
+                    ],  # fmt: skip
                     text,
                     timeout_s=self.timeout_s,
                     voice=voice,
@@ -84,9 +93,7 @@ def parse_voices(listing: str) -> list[VoiceInfo]:
     """``Voices available: kal awb_time kal16 awb rms slt`` -> VoiceInfo per voice."""
     _, _, names = listing.partition(":")
     return [
-        VoiceInfo(id=v, name=VOICE_NAMES.get(v, v), languages=("en",))
-        for v in names.split()
-        if v not in HIDDEN_VOICES
+        VoiceInfo(id=v, name=VOICE_NAMES.get(v, v), languages=("en",)) for v in names.split() if v not in HIDDEN_VOICES
     ]
 
 

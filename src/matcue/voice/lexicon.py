@@ -150,9 +150,7 @@ def entry_forms(value: object) -> tuple[tuple[str, str], ...]:
     if isinstance(value, str):
         return ((ANY_BACKEND, " ".join(value.split())),)
     assert isinstance(value, Mapping)
-    return tuple(
-        (ANY_BACKEND if k == "say" else str(k), " ".join(str(v).split())) for k, v in value.items()
-    )
+    return tuple((ANY_BACKEND if k == "say" else str(k), " ".join(str(v).split())) for k, v in value.items())
 
 
 def load_lexicon(path: Path) -> Lexicon:

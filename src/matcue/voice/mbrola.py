@@ -77,7 +77,6 @@ class MbrolaBackend(EspeakBackend):
         return super().synthesize(text, spec)
 
 
-
 def parse_mbrola_voices(listing: str) -> list[VoiceInfo]:
     """``espeak-ng --voices=mb`` lines: the voice id is the file column's name (mb-us2)."""
     voices = []

@@ -67,7 +67,7 @@ def ordinal_words(n: int) -> str:
 
 
 def _num(text: str) -> str:
-    """"7" -> "seven"; "5.5" -> "five point five"; "07" -> "seven"."""
+    """ "7" -> "seven"; "5.5" -> "five point five"; "07" -> "seven"."""
     if "." in text:
         whole, _, frac = text.partition(".")
         return f"{number_words(int(whole or 0))} point " + " ".join(_ONES[int(d)] for d in frac)
@@ -107,19 +107,27 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\s&\s"), lambda m: " and "),
     (re.compile(r"\bcm\b"), lambda m: "centimeters"),
     (re.compile(r"\bkg\b"), lambda m: "kilograms"),
-    (re.compile(r"\breps?\b(?=\s|[.,;]|$)", re.I),
-     lambda m: "repetition" + ("s" if m.group(0).lower().endswith("s") else "")),
+    (
+        re.compile(r"\breps?\b(?=\s|[.,;]|$)", re.I),
+        lambda m: "repetition" + ("s" if m.group(0).lower().endswith("s") else ""),
+    ),
     # spinal segments: L5-S1, C7, T12
-    (re.compile(r"\b([CTLS])(\d{1,2})(?:-([CTLS])(\d{1,2}))?\b"),
-     lambda m: f"{m.group(1)} {_num(m.group(2))}" + (f" {m.group(3)} {_num(m.group(4))}" if m.group(3) else "")),
+    (
+        re.compile(r"\b([CTLS])(\d{1,2})(?:-([CTLS])(\d{1,2}))?\b"),
+        lambda m: f"{m.group(1)} {_num(m.group(2))}" + (f" {m.group(3)} {_num(m.group(4))}" if m.group(3) else ""),
+    ),
     # compound durations: 1m30s, 1h15m, 2m 30s
-    (re.compile(r"\b(?:(\d+)h\s?)?(?:(\d+)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
-     lambda m: " ".join(
-         _plural(n, u) for n, u in ((m.group(1), "hour"), (m.group(2), "minute"), (m.group(3), "second")) if n
-     )),
+    (
+        re.compile(r"\b(?:(\d+)h\s?)?(?:(\d+)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
+        lambda m: " ".join(
+            _plural(n, u) for n, u in ((m.group(1), "hour"), (m.group(2), "minute"), (m.group(3), "second")) if n
+        ),
+    ),
     # a number with a unit: 30 sec, 5 min, 2 hrs
-    (re.compile(rf"\b({_N})\s?(hrs?|h|mins?|secs?)\b\.?", re.I),
-     lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()])),
+    (
+        re.compile(rf"\b({_N})\s?(hrs?|h|mins?|secs?)\b\.?", re.I),
+        lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()]),
+    ),
     # number sequences: 4-7-8 (three or more) -> "four seven eight"; 5-10 -> "five to ten"
     (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(_num(p) for p in m.group(0).split("-"))),
     (re.compile(r"\b(\d+)\s?[-\u2013]\s?(\d+)\b"), lambda m: f"{_num(m.group(1))} to {_num(m.group(2))}"),
@@ -136,7 +144,7 @@ _PHONEMES = re.compile(r"(\[\[.*?\]\])")
 
 
 def strip_latin_accents(text: str) -> str:
-    """"Śīrṣāsana" -> "Sirsasana": accents off Latin letters, other scripts untouched."""
+    """ "Śīrṣāsana" -> "Sirsasana": accents off Latin letters, other scripts untouched."""
     out = []
     for ch in text:
         if ch.isascii() or "LATIN" not in unicodedata.name(ch, ""):

@@ -54,6 +54,7 @@ class BackendVoices:
     problem: str = ""  # why it is unavailable or could not list its voices
     details: tuple[str, ...] = ()  # more lines to show (hibari: its model file, whether it loads)
 
+
 _instances: dict[str, VoiceBackend] = {}
 _lock = threading.RLock()
 
