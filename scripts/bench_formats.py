@@ -17,7 +17,6 @@ such setting is the format's pick.
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 import tempfile
@@ -36,10 +35,13 @@ from matcue.voice.intelligibility import edit_distance, read_cues, transcribe_al
 from matcue.voice.lexicon import builtin_lexicon
 from matcue.voice.registry import get_backend
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from audiocheck import loudness  # noqa: E402 - ffmpeg's ebur128, as the tests measure it
+
 GAP_MS = 600
 CANDIDATES = {  # the default first, then lower settings
     "mp3": ("96k", "64k", "48k"),
-    "m4a": ("64k", "48k", "32k", "24k"),
+    "m4a": ("96k", "64k", "48k", "32k", "24k"),
     "opus": ("32k", "24k", "16k", "12k"),
 }
 
@@ -58,15 +60,6 @@ def decode(path: Path) -> np.ndarray:
     cmd = ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE),
            "pipe:1"]  # fmt: skip
     return np.frombuffer(subprocess.run(cmd, capture_output=True, check=True).stdout, dtype="<i2").copy()
-
-
-def loudness(path: Path) -> tuple[float, float]:
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"]
-    err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
-    summary = err[err.rindex("Summary:") :]
-    lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
-    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))  # type: ignore[union-attr]
-    return lufs, peak
 
 
 def wer(pcm: np.ndarray, timeline: Timeline, cues: list[str]) -> float:

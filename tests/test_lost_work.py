@@ -118,8 +118,8 @@ def test_invalid_environment_values_are_errors_before_synthesis(
     assert r.stderr.startswith(f"Error: {message}")
     assert fake_voice.calls == 0
     d = run("doctor", "-o", str(tmp_path / "out"))
-    if name == "MATCUE_ENCODER":
-        assert d.exit_code == 1 and f"problem  encoder: {message}" in d.stdout
+    check = "encoder" if name == "MATCUE_ENCODER" else "jobs"
+    assert d.exit_code == 1 and f"problem  {check}: {message}" in d.stdout
 
 
 # ----------------------------------------------------------------------------- one unit

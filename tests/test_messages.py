@@ -171,7 +171,6 @@ def test_a_routine_for_higher_levels_checks_fine_at_its_own_level(run, tmp_path)
 
 
 def test_duration_never_shrinks_a_hold_below_the_minimum():
-    from matcue.fit import fitted_script  # noqa: F401 - the fitter reads these bounds
     from matcue.model import MIN_HOLD_MS
 
     r = loads_routine("title: T\nsteps:\n  - pose: X\n    hold: 1s\n    fit: {min: 0.1s}\n")
@@ -211,3 +210,13 @@ def test_a_placeholder_inside_a_value_is_a_located_error_not_spoken_braces(run, 
     assert r.exit_code == 1
     assert f"{routine}:4:10: steps[0].say: the value of {{a}} holds braces" in r.stderr
     assert "a value is not filled in again (write the words themselves in the value)" in r.stderr
+
+
+def test_the_problem_limit_reached_by_an_unknown_skip_name_is_still_our_error():
+    from matcue.errors import MAX_PROBLEMS
+    from matcue.model import Text
+
+    src = "title: T\nsteps:\n" + "".join(f"  - say: hello {{nope{i}}}\n" for i in range(MAX_PROBLEMS))
+    with pytest.raises(RoutineError) as e:
+        compile_routine(loads_routine(src, "r.yaml"), Options(skip=(Text("zzz", None, "--skip"),)))
+    assert str(e.value.problems[-1]).endswith(f"more than {MAX_PROBLEMS} problems; stopped looking")

@@ -114,11 +114,6 @@ def current() -> Work:
     return work if work is not None else Work()
 
 
-def current_limits() -> Limits:
-    work = _current.get()
-    return work.limits if work is not None else LIMITS
-
-
 # ----------------------------------------------------------------------------- a script's work
 
 
@@ -153,24 +148,20 @@ def check_script(script: Script, lexicon: Lexicon, key: object, work: Work | Non
     mark = script.origin.mark if script.origin is not None else None
     texts = script.texts()
     backends = sorted({b for _, forms in lexicon.entries for b, _ in forms} | {""})
-    problems: list[Problem] = []
     for text in texts:
         if len(text) > limits.text_chars:  # not from a routine's own text: compile checks those
             what = f"{_shown(text)} is {len(text)} characters long; {allows('text_chars', limits)}"
-            problems.append(Problem(mark, "speech", what))
-            break
+            raise RoutineError([Problem(mark, "speech", what)])
         longest = max(len(speech_text(text, lexicon, script.language, b)) for b in backends)
         if longest > limits.spoken_chars:
             what = (
                 f"{_shown(text)} becomes {longest} characters once the lexicon respells it and numbers are "
                 f"spelled out; {allows('spoken_chars', limits)}"
             )
-            problems.append(Problem(mark, "speech", what, "shorten the lexicon's respellings"))
-            break
-    if problems:
-        raise RoutineError(problems)
+            raise RoutineError([Problem(mark, "speech", what, "shorten the lexicon's respellings")])
     work.track(key, estimate_events(script), texts, mark)
 
 
 def _shown(text: str, limit: int = 40) -> str:
+    """The start of a long text (its end says nothing new here), unlike :func:`errors.shown`."""
     return repr(text if len(text) <= limit else f"{text[: limit - 4]} ...")

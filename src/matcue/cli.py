@@ -26,19 +26,23 @@ from .model import LEVELS
 EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
-def _parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _refuse_control(value: str, option: str, shown: str = "") -> None:
+    """A usage error for an option value holding a control character (the loader's rule)."""
     from .loader import unsafe_char
 
+    bad = unsafe_char(value)
+    if bad is not None:
+        what = f"{shown + ' ' if shown else ''}contains the control character U+{ord(bad):04X} (remove it)"
+        raise click.BadParameter(what, param_hint=f"'{option}'")
+
+
+def _parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = []
     for v in values:
         key, sep, val = v.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="'--set'")
-        bad = unsafe_char(v)
-        if bad is not None:
-            raise click.BadParameter(
-                f"{v!r} contains the control character U+{ord(bad):04X} (remove it)", param_hint="'--set'"
-            )
+        _refuse_control(v, "--set", repr(v))
         out.append((key.strip(), val))
     return tuple(out)
 
@@ -704,12 +708,7 @@ def pack(
 
     _check_set(routines, set_vars)
     if pack_title is not None:
-        from .loader import unsafe_char
-
-        bad = unsafe_char(pack_title)
-        if bad is not None:
-            what = f"contains the control character U+{ord(bad):04X} (remove it)"
-            raise click.BadParameter(what, param_hint="'--title'")
+        _refuse_control(pack_title, "--title")
     people = None
     if roster is not None:
         from .profile import load_roster

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from .durations import format_ms
-from .errors import MatcueError, RoutineError
+from .errors import MatcueError, RoutineError, printable
 
 
 def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -142,6 +142,7 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str, Any]) -> None:
+    from . import cli
     from .preview import watch as watch_files
 
     routines = kw["routines"]
@@ -152,17 +153,12 @@ def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str
         raise click.UsageError("give --only or --from, not both")
     if kw["profile_paths"] or kw["roster"] or kw["scheduler"]:
         raise click.UsageError(f"{option} renders one track: leave out --profile, --roster and --scheduler")
+    cli._check_set(tuple(routines), kw["set_vars"], kw["allow_outside"])  # as render does
     run = functools.partial(_render_part, routines[0], only, start, kw, watching=watch)
     if not watch:
         run()
         return
-    files: set[Path] = set()
-
-    def again() -> set[Path]:
-        files.update(run())
-        return set(files)
-
-    watch_files(again, lambda line: click.echo(line, err=True))
+    watch_files(run, lambda line: click.echo(line, err=True))
 
 
 def _render_part(
@@ -188,8 +184,8 @@ def _render_part(
             path, kw["out_dir"], options, cli._voice(kw["backend"], kw["voice_name"], kw["rate"]),
             bitrate=kw["bitrate"], fmt=kw["fmt"], progress=show, captions=kw["captions"],
             chapters_json=kw["chapters_json"],
-            cover=False, allow_outside=kw["allow_outside"], mix=kw["mix"], select=part,
-            draft=True,
+            cover=part is None and not kw["no_cover"], allow_outside=kw["allow_outside"], mix=kw["mix"],
+            select=part, draft=part is not None,  # --watch alone renders the session itself, in full
         )  # fmt: skip
     except RoutineError as e:
         if not watching:
@@ -206,7 +202,7 @@ def _render_part(
             raise
         if show:
             show.clear()
-        click.echo(f"Error: {e}", err=True)
+        click.echo(printable(f"Error: {e}"), err=True)
         return files_of(path, None)
     finally:
         if show:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .budget import LIMITS, allows
-from .errors import Mark, Problem, RoutineError, shown
+from .errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from .model import (
     DEFAULT_BREATH,
     LEVELS,
@@ -52,7 +52,6 @@ GAP_AFTER_REPS_MS = 1000
 TAIL_MS = 1500
 TAIL_KEY = "tail"  # Options.fit: extra closing silence, where whole breaths cannot reach a --duration
 DEFAULT_MAX_LENGTH_MS = 6 * 3_600_000  # longest track rendered unless --max-length says otherwise
-MAX_PROBLEMS = 200  # stop compiling after this many
 MAX_CHAPTERS = 255  # an ID3 table of contents lists at most 255 chapters (a one-byte count)
 
 
@@ -803,12 +802,15 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     empty = not c.out and not c.problems
     c.out.append(Gap(TAIL_MS + dict(options.fit).get(TAIL_KEY, 0)))
     names = step_names(routine.steps) if options.skip else []
-    for i, wanted in enumerate(options.skip):
-        if i not in c.skipped and not any(_same_name(wanted.value, n) for n in names):
-            close = difflib.get_close_matches(wanted.value, names, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
-            what = f"no step or section of {routine.title!r} is named {wanted.value!r}"
-            c.error(wanted.mark, wanted.where, what, hint)
+    try:
+        for i, wanted in enumerate(options.skip):
+            if i not in c.skipped and not any(_same_name(wanted.value, n) for n in names):
+                close = difflib.get_close_matches(wanted.value, names, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
+                what = f"no step or section of {routine.title!r} is named {wanted.value!r}"
+                c.error(wanted.mark, wanted.where, what, hint)
+    except _TooLong:  # the problem limit was reached here
+        pass
     if c.problems:
         raise RoutineError(_unique(c.problems))
     if empty:

@@ -33,8 +33,8 @@ class Check:
 
 
 def check_tools() -> list[Check]:
-    """ffmpeg and ffprobe on PATH, and the MP3 encoder ``render`` will use."""
-    from .render import default_encoder
+    """ffmpeg and ffprobe on PATH, the MP3 encoder ``render`` will use, and ``$MATCUE_JOBS``."""
+    from .render import default_encoder, default_jobs
 
     try:
         encoder: str | None = default_encoder()
@@ -49,6 +49,10 @@ def check_tools() -> list[Check]:
         else:
             what = "needed to encode MP3s" if needed else "used to read MP3s back (tests, probing)"
             out.append(Check(tool, False, f"not installed; {what}", "sudo apt-get install ffmpeg", required=needed))
+    try:
+        default_jobs()  # shown only when it is wrong
+    except MatcueError as exc:
+        out.append(Check("jobs", False, str(exc), "fix or unset MATCUE_JOBS", required=True))
     if encoder is None:
         out.append(Check("encoder", False, bad_env, "fix or unset MATCUE_ENCODER", required=True))
         return out

@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+MAX_PROBLEMS = 200  # loading and compiling stop collecting problems after this many
+
 
 def printable(text: str) -> str:
     """``text`` safe to print on a terminal: control characters (terminal escape codes

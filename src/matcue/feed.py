@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from .errors import MatcueError
+from .sidecars import vtt_time  # HH:MM:SS.mmm, Podlove Simple Chapters' normal play time too
 
 FEED_NAME = "feed.xml"
 MANIFEST_NAME = "feed.manifest.json"
@@ -345,14 +346,6 @@ def _a(text: object) -> str:
     return quoteattr(_NOT_XML.sub("", str(text)))
 
 
-def hms(ms: int) -> str:
-    """``HH:MM:SS.mmm`` (Podlove Simple Chapters' normal play time)."""
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, milli = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{milli:03d}"
-
-
 def to_feed_xml(channel: Channel, manifest: Manifest, now: datetime | None = None) -> str:
     """RSS 2.0 with iTunes and Podcasting 2.0 tags: one item per manifest item, newest first."""
     assert manifest.url is not None
@@ -412,7 +405,7 @@ def _item_xml(base: str, i: Item) -> list[str]:
         out.append(f"    <itunes:image href={_a(file_url(base, i.image))}/>")
     if i.chapter_list:
         out.append('    <psc:chapters version="1.2">')
-        out += [f'      <psc:chapter start="{hms(ms)}" title={_a(t)}/>' for ms, t in i.chapter_list]
+        out += [f'      <psc:chapter start="{vtt_time(ms)}" title={_a(t)}/>' for ms, t in i.chapter_list]
         out.append("    </psc:chapters>")
     out.append("  </item>")
     return out

@@ -15,7 +15,7 @@ container ffmpeg writes, its bitrates), then a ``_tag_<name>`` writer and a
   ``METADATA_BLOCK_PICTURE``, written by mutagen.
 
 The mix is the same for every format; only the encoder and the tags differ. After
-writing, the tags are read back with mutagen (:func:`read_tags`) before the file is moved
+writing an M4A or Opus file, its tags are read back with mutagen (:func:`read_tags`) before the file is moved
 into place. The default bitrates were chosen by measurement (``scripts/bench-formats``,
 docs/sharing.md).
 """
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import MatcueError, RenderError, ToolMissingError
+from .sidecars import vtt_time
 from .timeline import Chapter, Timeline
 
 if TYPE_CHECKING:
@@ -61,7 +62,6 @@ FORMATS: dict[str, AudioFormat] = {
     "opus": AudioFormat("opus", ".opus", "audio/ogg", "Opus", "libopus", "ogg", "32k", 6, 256),
 }
 DEFAULT_FORMAT = "mp3"
-FORMAT_NAMES = tuple(FORMATS)
 AUDIO_EXTENSIONS = tuple(f.extension for f in FORMATS.values())
 CHAPTER_KEY = "CHAPTER{:03d}"  # Vorbis chapter extension, numbered from 001
 
@@ -206,17 +206,14 @@ def render_track(
 
 
 def write_tags(path: Path, fmt: AudioFormat, timeline: Timeline) -> None:
-    """Tag ``path`` (title, artist, album, chapters, cover) and read the tags back."""
+    """Tag an M4A or Opus file ``path`` (title, artist, album, chapters, cover) and read the
+    tags back (MP3 is tagged by :func:`matcue.mp3.write_tags` on the render's own path)."""
     cover = timeline.meta.get("cover")
     try:
         if fmt.name == "m4a":
             _tag_m4a(path, timeline, cover)
-        elif fmt.name == "opus":
-            _tag_opus(path, timeline, cover)
         else:
-            from . import mp3
-
-            mp3.write_tags(path, timeline)
+            _tag_opus(path, timeline, cover)
         back = read_tags(path, fmt)
     except (OSError, ValueError) as exc:  # mutagen's errors are ValueErrors / OSErrors
         raise RenderError(f"cannot write tags to {path}: {exc}") from exc
@@ -245,12 +242,7 @@ def _tag_m4a(path: Path, timeline: Timeline, cover: Cover | None) -> None:
     f.save()
 
 
-def vorbis_time(ms: int) -> str:
-    """``HH:MM:SS.mmm`` (the Vorbis chapter extension's time)."""
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, milli = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{milli:03d}"
+vorbis_time = vtt_time  # ``HH:MM:SS.mmm``: the Vorbis chapter extension writes time as WebVTT does
 
 
 def _picture_block(cover: Cover) -> str:

@@ -20,7 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import budget
 from .durations import DurationError, parse_duration_ms
-from .errors import Mark, Problem, RoutineError, shown
+from .errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from .model import (
     BREATH_PRESETS,
     LEVELS,
@@ -44,18 +44,18 @@ from .model import (
     Timer,
     VoiceSettings,
 )
+from .paths import shown_folder
 
 T = TypeVar("T")
 
 MAX_INCLUDE_DEPTH = 16
-MAX_TEXT_CHARS = 2000
+MAX_TEXT_CHARS = budget.LIMITS.text_chars  # one text as written (after {vars}: compile checks it)
 # Limits that keep a mistaken or hostile file from exhausting the machine (docs/reliability.md).
 MAX_STEPS = 5000  # steps after includes (and YAML aliases) are expanded, sections counted
 MAX_NESTING = 32  # sections inside sections
 MAX_NODES = 200_000  # YAML nodes visited while converting: aliases ("billion laughs") count each time
 MAX_INCLUDED_FILES = 500  # include files read while loading one routine
 MAX_FILE_BYTES = 5_000_000
-MAX_PROBLEMS = 200  # stop collecting after this many
 MAX_DIGITS = 12  # whole numbers longer than this are out of every range
 HOLD_HINT = "expected a duration like '30s' or '5 breaths'"
 STEP_KINDS = ("say", "pause", "section", "pose", "timer", "reps", "breathe", "rest", "include")
@@ -138,7 +138,7 @@ def _describe(node: Node) -> str:
         return "a list"
     if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null", "Null", "NULL"):
         return "nothing"
-    return _shown(node.value)
+    return shown(node.value)
 
 
 def _shape(node: Node) -> str:
@@ -146,11 +146,6 @@ def _shape(node: Node) -> str:
     if isinstance(node, (MappingNode, SequenceNode)):
         return _describe(node)
     return "nothing" if _describe(node) == "nothing" else "text"
-
-
-def _shown(value: str, limit: int = 60) -> str:
-    """``repr`` of a value for a message, shortened in the middle when long."""
-    return shown(value, limit)
 
 
 def _whole(digits: str) -> int | None:
@@ -215,7 +210,7 @@ def _duration(allow_zero: bool, min_ms: int = 0) -> Conv:
         except DurationError as e:
             raise ctx.error(node, where, str(e)) from None
         if 0 < ms < min_ms:
-            raise ctx.error(node, where, f"must be at least {min_ms / 1000:g}s, got {_shown(raw)}")
+            raise ctx.error(node, where, f"must be at least {min_ms / 1000:g}s, got {shown(raw)}")
         return ms
 
     conv.scalar = True  # type: ignore[attr-defined]
@@ -243,21 +238,21 @@ def _hold_or_bound(ctx: _Ctx, node: Node, where: str, min_ms: int) -> Hold:
         n = m.group(1)
         if not re.fullmatch(r"\d+", n) or _whole(n) == 0:
             raise ctx.error(
-                node, where, f"the number of breaths must be a whole number of at least 1, got {_shown(raw)}"
+                node, where, f"the number of breaths must be a whole number of at least 1, got {shown(raw)}"
             )
         count = _whole(n)
         if count is None or count > 10_000:
-            raise ctx.error(node, where, f"{_shown(raw)} is too many breaths (at most 10000)")
+            raise ctx.error(node, where, f"{shown(raw)} is too many breaths (at most 10000)")
         return Hold(breaths=count, mark=ctx.mark(node))
     try:
         ms = parse_duration_ms(raw)
     except DurationError as e:
         msg = str(e)
         if msg.startswith("expected a duration"):
-            msg = f"{HOLD_HINT}, got {_shown(raw)}"
+            msg = f"{HOLD_HINT}, got {shown(raw)}"
         raise ctx.error(node, where, msg) from None
     if ms < min_ms:
-        raise ctx.error(node, where, f"a hold must be at least {min_ms / 1000:g}s, got {_shown(raw)}")
+        raise ctx.error(node, where, f"a hold must be at least {min_ms / 1000:g}s, got {shown(raw)}")
     return Hold(ms=ms, mark=ctx.mark(node))
 
 
@@ -268,11 +263,11 @@ def _int(lo: int, hi: int) -> Conv:
     def conv(ctx: _Ctx, node: Node, where: str) -> int:
         raw = _scalar(ctx, node, where, "a whole number").strip()
         if not re.fullmatch(r"[+-]?\d+", raw):
-            raise ctx.error(node, where, f"expected a whole number, got {_shown(raw)}")
+            raise ctx.error(node, where, f"expected a whole number, got {shown(raw)}")
         n = _whole(raw)
         if n is None or not lo <= n <= hi:
-            shown = n if n is not None else _shown(raw, 30)[1:-1]
-            raise ctx.error(node, where, f"expected a whole number from {lo} to {hi}, got {shown}")
+            got = n if n is not None else shown(raw, 30)[1:-1]
+            raise ctx.error(node, where, f"expected a whole number from {lo} to {hi}, got {got}")
         return n
 
     conv.scalar = True  # type: ignore[attr-defined]
@@ -290,7 +285,7 @@ def _bool(ctx: _Ctx, node: Node, where: str) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ctx.error(node, where, f"expected true or false, got {_shown(node.value)}")
+    raise ctx.error(node, where, f"expected true or false, got {shown(node.value)}")
 
 
 _bool.scalar = True  # type: ignore[attr-defined]
@@ -301,7 +296,7 @@ def _choice(options: tuple[str, ...]) -> Conv:
         raw = _scalar(ctx, node, where, "one of " + ", ".join(options)).strip()
         if raw not in options:
             raise ctx.error(
-                node, where, f"expected one of {', '.join(options)}, got {_shown(raw)}", _did_you_mean(raw, options)
+                node, where, f"expected one of {', '.join(options)}, got {shown(raw)}", _did_you_mean(raw, options)
             )
         return raw
 
@@ -365,7 +360,7 @@ def _level_map(ctx: _Ctx, node: MappingNode, where: str, conv: Conv) -> Leveled[
             ctx.error(
                 key,
                 f"{where}.{key.value}",
-                f"unknown level {_shown(key.value)}",
+                f"unknown level {shown(key.value)}",
                 _did_you_mean(key.value, LEVELS) or "levels are beginner, intermediate, advanced",
             )
             failed = True
@@ -396,7 +391,7 @@ def _level(ctx: _Ctx, node: Node, where: str) -> str:
     raw = _scalar(ctx, node, where, "a level (beginner, intermediate or advanced)").strip()
     if raw not in LEVELS:
         hint = _did_you_mean(raw, LEVELS) or "levels are beginner, intermediate, advanced"
-        raise ctx.error(node, where, f"unknown level {_shown(raw)}", hint)
+        raise ctx.error(node, where, f"unknown level {shown(raw)}", hint)
     return raw
 
 
@@ -557,16 +552,16 @@ def _at(ctx: _Ctx, node: Node, where: str) -> At:
     if m:
         n = _whole(m.group(1)) if re.fullmatch(r"\d+", m.group(1)) else 0
         if n is None or n > 10_000:
-            raise ctx.error(node, where, f"{_shown(raw)} is past any hold (at most breath 10000)")
+            raise ctx.error(node, where, f"{shown(raw)} is past any hold (at most breath 10000)")
         if n < 1:
-            raise ctx.error(node, where, f"expected 'breath N' with N a whole number of at least 1, got {_shown(raw)}")
+            raise ctx.error(node, where, f"expected 'breath N' with N a whole number of at least 1, got {shown(raw)}")
         return At(breath=n, mark=ctx.mark(node))
     try:
         return At(ms=parse_duration_ms(raw, allow_zero=True), mark=ctx.mark(node))
     except DurationError as e:
         msg = str(e)
         if msg.startswith("expected a duration"):
-            msg = f"expected a time like '15s' or 'breath 3', got {_shown(raw)}"
+            msg = f"expected a time like '15s' or 'breath 3', got {shown(raw)}"
         raise ctx.error(node, where, msg) from None
 
 
@@ -845,7 +840,7 @@ def _include(ctx: _Ctx, node: Node, where: str, levels: tuple[str, ...] | None) 
     real = os.path.realpath(target)
     budget = ctx.budget
     if real in ctx.stack:
-        chain = " -> ".join([*(_short(p) for p in ctx.stack[ctx.stack.index(real) :]), _short(real)])
+        chain = " -> ".join([*(shown_folder(p) for p in ctx.stack[ctx.stack.index(real) :]), shown_folder(real)])
         raise ctx.error(node, where, f"include cycle: {chain}")
     if len(ctx.stack) > MAX_INCLUDE_DEPTH:
         raise ctx.error(node, where, f"includes nest deeper than {MAX_INCLUDE_DEPTH} files")
@@ -941,12 +936,6 @@ def _named(ctx: _Ctx, node: Node, where: str, raw: str, kind: str, what: str, ow
     return target
 
 
-def _short(real: str) -> str:
-    from .paths import shown_folder
-
-    return shown_folder(real)
-
-
 # ----------------------------------------------------------------------------- routine
 
 
@@ -1024,7 +1013,7 @@ def _backend(ctx: _Ctx, node: Node, where: str) -> str:
     known = [AUTO, *(n for n in backend_names() if n != "fake")]
     if name != AUTO and name not in backend_names():
         hint = _did_you_mean(name, known) or "backends: " + ", ".join(known)
-        raise ctx.error(node, where, f"unknown voice backend {_shown(name)}", hint)
+        raise ctx.error(node, where, f"unknown voice backend {shown(name)}", hint)
     return name
 
 
@@ -1240,9 +1229,9 @@ def _compose_text(ctx: _Ctx, data: bytes | str) -> Node | None:
     except yaml.reader.ReaderError as e:  # a character YAML does not allow: say where it is
         name = unicodedata.name(chr(e.character), "") if isinstance(e.character, int) else ""
         code = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
-        shown = f"{code} {name}".strip() if name else f"{code} (a control character)"
+        char = f"{code} {name}".strip() if name else f"{code} (a control character)"
         ctx.problems.append(
-            Problem(_text_mark(ctx.path, text, e.position), "", f"the character {shown} cannot be in a routine",
+            Problem(_text_mark(ctx.path, text, e.position), "", f"the character {char} cannot be in a routine",
                     "a routine is plain text: delete it")
         )  # fmt: skip
         return None

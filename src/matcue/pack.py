@@ -34,7 +34,7 @@ from .compile import Options
 from .errors import Problem, RoutineError
 from .mixdown import MixSettings
 from .naming import person_stem, unique_stem
-from .pipeline import DEFAULT_BITRATE, Rendered, VoiceOverrides, render_routine, slugify
+from .pipeline import Rendered, VoiceOverrides, render_routine, slugify
 from .profile import Profile, tailor, tailor_voice
 from .sidecars import CAPTION_FORMATS, sidecar_path, speech_cues, write_bytes_atomic, write_text_atomic
 from .timeline import Timeline
@@ -323,7 +323,7 @@ def pack_routines(
     voice: VoiceOverrides = VoiceOverrides(),
     *,
     title: str | None = None,
-    bitrate: str | None = DEFAULT_BITRATE,
+    bitrate: str | None = None,
     fmt: str = "mp3",
     feed_url: str | None = None,
     make_zip: bool = False,
@@ -567,23 +567,19 @@ def _title_of(path: str | Path) -> str:
 
 def write_zip(folder: Path, files: Sequence[Path]) -> Path:
     """``<folder>.zip`` next to the folder, the files under ``<folder name>/``, atomically."""
-    from .atomic import check_replaceable
+    from .atomic import Unit
 
     folder = Path(folder).resolve()
     target = folder.with_name(folder.name + ".zip")
-    check_replaceable(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    unit = Unit()  # a locked temporary file beside the zip, moved into place when complete
     try:
-        with zipfile.ZipFile(tmp, "w") as zf:
+        with zipfile.ZipFile(unit.stage(target), "w") as zf:
             for f in files:
                 # audio and images are compressed already
                 stored = f.suffix in (".mp3", ".m4a", ".opus", ".jpg", ".png")
                 kind = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 zf.write(f, f"{folder.name}/{f.name}", compress_type=kind)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        unit.commit()
+    finally:
+        unit.abort()
     return target

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .budget import Work, check_script, current_limits
+from .budget import Work, check_script, current
 from .compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, Script, compile_routine
 from .errors import MatcueError, Problem, RenderError, RoutineError
 from .layout import layout
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from .voice.base import AnyClip, VoiceSpec
 
 DEFAULT_RATE_WPM = 150
-DEFAULT_BITRATE = "96k"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +116,7 @@ def check_routine(
     for level in levels:
         try:
             script = compile_routine(routine, Options(level=level, max_total_ms=max_total_ms))
-            check_script(script, routine_lexicon(routine), level, Work(current_limits()))
+            check_script(script, routine_lexicon(routine), level, Work(current().limits))
             layout(script, {t: estimate_speech_ms(t, rate) for t in script.texts()})
         except NothingToRender as e:
             if level == levels[0]:  # a routine may be written for higher levels only
@@ -294,7 +293,7 @@ def render_routine(
     options: Options = Options(),
     voice: VoiceOverrides = VoiceOverrides(),
     *,
-    bitrate: str | None = DEFAULT_BITRATE,
+    bitrate: str | None = None,
     cache_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     captions: Sequence[str] = (),

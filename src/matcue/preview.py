@@ -199,7 +199,7 @@ def watch(
             changed = sorted(str(f) for f in files if now.get(f) != seen.get(f))
             gone = [str(f) for f in files if now.get(f) is None]
             say(f"changed: {', '.join(changed)}" + (f" (deleted: {', '.join(gone)})" if gone else ""))
-            files = run() | {f for f in files if f in gone}
+            files = files | run()  # every file seen stays watched: a deleted or unreadable one, until it is back
             done += 1
             seen = stamps(files)
             say(_watching(files))

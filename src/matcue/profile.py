@@ -245,7 +245,7 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
     raises RoutineError.
     """
     p = Path(path)
-    limits = budget.current_limits()
+    limits = budget.current().limits
     if p.is_dir():
         folder = os.path.realpath(p)
         files = sorted(f for f in p.iterdir() if f.suffix in PROFILE_SUFFIXES and not f.is_dir())

@@ -22,7 +22,7 @@ from .errors import MatcueError, Problem, RoutineError
 from .mixdown import MixSettings
 from .model import Routine
 from .naming import person_stem
-from .pipeline import DEFAULT_BITRATE, VoiceOverrides, render_routine, slugify
+from .pipeline import VoiceOverrides, render_routine, slugify
 from .profile import Profile, tailor, tailor_voice
 
 
@@ -36,7 +36,7 @@ class TrackJob:
     profile: Profile | None = None
     options: Options = field(default_factory=Options)  # from the command line; the profile fills the rest
     voice: VoiceOverrides = field(default_factory=VoiceOverrides)
-    bitrate: str | None = DEFAULT_BITRATE
+    bitrate: str | None = None  # the format's default
     fmt: str = "mp3"  # --format
     captions: tuple[str, ...] = ()
     chapters_json: bool = False

@@ -20,8 +20,6 @@ version 1.2.0) carry ``startTime``/``endTime`` in seconds with millisecond fract
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,20 +177,13 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    from .atomic import check_replaceable
-
-    check_replaceable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """``data`` into ``path`` through a locked temporary file beside it (:class:`Unit`)."""
+    unit = Unit()
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        unit.stage_bytes(path, data)
+        unit.commit()
+    finally:
+        unit.abort()  # nothing left to abort once committed
 
 
 def write_sidecars(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import lock_fd
+from ..atomic import create_temp, discard, release
 from ..errors import MatcueError, VoiceError
 from .base import AnyClip, CachedClip, Clip, VoiceBackend, VoiceSpec
 from .lexicon import Lexicon, default_lexicon, speech_text
@@ -119,19 +118,16 @@ def load_cached(path: Path) -> CachedClip | None:
 def store(path: Path, clip: Clip) -> None:
     """Write ``clip`` to ``path`` atomically (temp file in the same folder + os.replace)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:16]}-", suffix=".tmp", dir=path.parent)
+    tmp = create_temp(path, "tmp")  # locked: 'doctor --fix' tells a live writer from a killed one
     try:
-        lock_fd(fd)  # held until closed: 'doctor --fix' tells a live writer from a killed one
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "wb") as fh:
             np.save(fh, np.ascontiguousarray(clip.samples, dtype=np.int16), allow_pickle=False)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
+        os.replace(tmp, path)
+        release(tmp)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
+        discard(tmp)
         raise
 
 
