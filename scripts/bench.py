@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-from matcue.render import LAME_QUALITY  # noqa: E402  (the floor encodes at matcue's quality)
+from matcue.audio.render import LAME_QUALITY  # noqa: E402  (the floor encodes at matcue's quality)
 
 PY = sys.executable
 BITRATE = "96k"
@@ -65,10 +65,10 @@ CUES = [
 def routine_yaml(minutes: int, variant: str = "") -> str:
     """A routine of about ``minutes`` minutes (by matcue's own speech estimate); every pose
     round has cue texts of its own, so longer routines have more distinct phrases."""
-    from matcue.compile import compile_routine
-    from matcue.layout import layout
-    from matcue.loader import loads_routine
-    from matcue.pipeline import estimate_speech_ms
+    from matcue.api import estimate_speech_ms
+    from matcue.plan.compile import compile_routine
+    from matcue.plan.layout import layout
+    from matcue.routine.loader import loads_routine
 
     def text(rounds: int) -> str:
         lines = [
@@ -171,7 +171,7 @@ COLD_WITH_SYNTHESIS_TIMED = r"""
 # A cold render that times its speech stage: synthesize the routine's phrases (what a
 # render speaks, through the same cache), then render (everything is cached by then).
 import sys, time
-from matcue.pipeline import VoiceOverrides, build_script, render_routine, routine_lexicon, voice_spec
+from matcue.api import VoiceOverrides, build_script, render_routine, routine_lexicon, voice_spec
 from matcue.voice.cache import speak_all
 
 path, out, backend = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -250,9 +250,9 @@ NAIVE = r"""
 # stretch overlaid), appended to the track with + in a loop; then one export.
 import sys
 from pydub import AudioSegment
-from matcue.pipeline import build_timeline
-from matcue.render import LAME_QUALITY, _sources, _synthesize
-from matcue.pcm import ms_to_samples
+from matcue.api import build_timeline
+from matcue.audio.render import LAME_QUALITY, _sources, _synthesize
+from matcue.core.pcm import ms_to_samples
 
 routine, out = sys.argv[1], sys.argv[2]
 built = build_timeline(routine)
@@ -293,8 +293,7 @@ def naive_render(routine: Path, out: Path, cache: Path) -> tuple[float, float]:
 def changed_cue_synthesized(routine: Path, cache: Path, out: Path) -> int:
     """Warm render after changing one cue: phrases synthesized (expected: 1)."""
     code = (
-        "import sys; from matcue.pipeline import render_routine; "
-        "print(render_routine(sys.argv[1], sys.argv[2]).synthesized)"
+        "import sys; from matcue.api import render_routine; print(render_routine(sys.argv[1], sys.argv[2]).synthesized)"
     )
     env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
     res = subprocess.run([PY, "-c", code, str(routine), str(out)], env=env, capture_output=True, text=True, check=True)

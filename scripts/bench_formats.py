@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from matcue.formats import FORMATS, render_track
-from matcue.pcm import SAMPLE_RATE, ms_to_samples
-from matcue.render import mix
-from matcue.timeline import Event, Timeline
+from matcue.audio.formats import FORMATS, render_track
+from matcue.audio.render import mix
+from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
+from matcue.plan.timeline import Event, Timeline
 from matcue.voice.base import VoiceSpec
 from matcue.voice.cache import speak_all
 from matcue.voice.intelligibility import edit_distance, read_cues, transcribe_all, words_for_scoring
@@ -148,8 +148,8 @@ def main() -> None:
 def session(routine: Path, picks: dict[str, str], folder: Path, fit_ms: int | None) -> None:
     """Render ``routine`` (fitted to ``fit_ms`` when given) in every format, at its pick (or
     its default when it was not measured), and print the size an hour of it takes."""
-    from matcue.compile import Options
-    from matcue.pipeline import render_routine
+    from matcue.api import render_routine
+    from matcue.plan.compile import Options
 
     for name, fmt in FORMATS.items():
         bitrate = picks.get(name, fmt.default_bitrate)

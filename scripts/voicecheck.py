@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from matcue.errors import MatcueError
+from matcue.core.errors import MatcueError
 from matcue.voice.base import VoiceSpec
 from matcue.voice.intelligibility import JUDGES, read_cues, require_judge, score_voice
 from matcue.voice.registry import get_backend, survey_voices

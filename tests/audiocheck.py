@@ -1,7 +1,7 @@
 """Measure audio in tests: decode MP3s, levels, pitch tracks, silence, onsets, clicks.
 
 Every function takes mono samples as a numpy array -- float in [-1, 1] (what
-``decode`` returns) or int16 (what ``matcue.render.mix`` returns; converted with
+``decode`` returns) or int16 (what ``matcue.audio.render.mix`` returns; converted with
 ``as_float``) -- and times in integer milliseconds at 44.1 kHz. Windows are
 ``[start_ms, end_ms)``; ``end_ms=None`` means the end of the signal.
 

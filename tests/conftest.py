@@ -21,7 +21,7 @@ def voice_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def fake_voice(voice_cache_dir: Path) -> Iterator[object]:
     """A fresh FakeVoice registered as backend ``fake`` (its ``calls`` start at 0)."""
-    from matcue.voice.fake import FakeVoice
+    from matcue.voice.backends.fake import FakeVoice
     from matcue.voice.registry import BACKENDS, register_backend
 
     voice = FakeVoice()
@@ -40,7 +40,7 @@ def run(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     project's root folder (so relative paths in tests name the repository's files)."""
     from click.testing import CliRunner
 
-    from matcue.cli import cli
+    from matcue.cli.main import cli
 
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from matcue.errors import RoutineError
-from matcue.loader import load_routine, loads_routine
-from matcue.pipeline import build_timeline, check_routine
+from matcue.api import build_timeline, check_routine
+from matcue.core.errors import RoutineError
 from matcue.preview import files_of, names_in, select
+from matcue.routine.loader import load_routine, loads_routine
+from matcue.routine.starters import templates
 from matcue.schema import modeline
-from matcue.starters import templates
 
 ROOT = Path(__file__).parent.parent
 STRAP = ROOT / "routines" / "supine-strap.yaml"
@@ -52,7 +52,7 @@ def test_every_template_checks_and_renders(name, run, tmp_path, fake_voice):
 def test_blank_shows_every_kind_once():
     import yaml
 
-    from matcue.loader import STEP_KINDS
+    from matcue.routine.loader import STEP_KINDS
 
     text = next(t.text for t in templates() if t.name == "blank")
     shown = [line.strip().removeprefix("# ").removeprefix("- ").split(":")[0] for line in text.splitlines()]

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import audiocheck as ac
-from matcue.cli import cli
+from matcue.cli.main import cli
 
 DATA = Path(__file__).parent / "data" / "ok"
 ROUTINES = [DATA / "all-kinds.yaml", DATA / "e2e.yaml"]
@@ -56,7 +56,7 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory):
-    from matcue.pipeline import VoiceOverrides, build_timeline
+    from matcue.api import VoiceOverrides, build_timeline
 
     base = tmp_path_factory.mktemp("browser-pack")
     with pytest.MonkeyPatch.context() as mp:

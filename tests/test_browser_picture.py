@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import audiocheck as ac
-from matcue.cli import cli
-from matcue.svg import WIDTH_PX
+from matcue.cli.main import cli
+from matcue.share.svg import WIDTH_PX
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 DATA = Path(__file__).parent / "data" / "ok"

@@ -1,4 +1,4 @@
-"""One budget for every expansion (matcue.budget): each limit applies to the expanded value,
+"""One budget for every expansion (matcue.core.limits): each limit applies to the expanded value,
 and the work of one command is counted and refused before any synthesis starts.
 
 No test here times anything: each shows the refusal happens before the work (no phrase
@@ -16,14 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from matcue import budget, loader
-from matcue.budget import Limits, estimate_events
-from matcue.compile import Options, compile_routine
-from matcue.errors import RoutineError
-from matcue.layout import layout
-from matcue.loader import load_routine, loads_routine
-from matcue.pipeline import VoiceOverrides, build_timeline, estimate_speech_ms
-from matcue.profile import load_roster, loads_profile
+from matcue.api import VoiceOverrides, build_timeline, estimate_speech_ms
+from matcue.core import limits as budget
+from matcue.core.errors import RoutineError
+from matcue.core.limits import Limits
+from matcue.plan.budget import estimate_events
+from matcue.plan.compile import Options, compile_routine
+from matcue.plan.layout import layout
+from matcue.routine import loader
+from matcue.routine.loader import load_routine, loads_routine
+from matcue.routine.profile import load_roster, loads_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = VoiceOverrides(backend="fake")
@@ -219,8 +221,8 @@ def test_a_roster_has_at_most_1000_people(tmp_path):
 
 
 def test_a_roster_past_the_command_budget_is_refused_before_any_track_speaks(tmp_path, fake_voice):
-    from matcue.profile import Profile
-    from matcue.roster import render_for_people
+    from matcue.batch import render_for_people
+    from matcue.routine.profile import Profile
 
     routine = tmp_path / "r.yaml"
     routine.write_text("title: R\nsteps:\n  - say: 'Hello {who}, settle in and breathe.'\n  - pause: 1s\n")

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from matcue import cli as cli_module
-from matcue.timeline import EVENT_KINDS
-from matcue.voice.fake import fake_length_ms
+from matcue.cli import main as cli_module
+from matcue.plan.timeline import EVENT_KINDS
+from matcue.voice.backends.fake import fake_length_ms
 
 DATA = Path(__file__).parent / "data"
 GOOD = DATA / "ok" / "all-kinds.yaml"
@@ -104,12 +104,12 @@ def test_unknown_backend_is_a_clear_error(run):
 
 
 def test_unexpected_errors_exit_3_with_a_hint(run, monkeypatch):
-    import matcue.pipeline
+    import matcue.api
 
     def boom(*a, **k):
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(matcue.pipeline, "check_routine", boom)
+    monkeypatch.setattr(matcue.api, "check_routine", boom)
     r = run("check", "tests/data/ok/all-kinds.yaml")
     assert r.exit_code == 3
     assert r.stderr == (
@@ -122,12 +122,12 @@ def test_unexpected_errors_exit_3_with_a_hint(run, monkeypatch):
 
 
 def test_ctrl_c_exits_130(run, monkeypatch):
-    import matcue.pipeline
+    import matcue.api
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(matcue.pipeline, "check_routine", interrupted)
+    monkeypatch.setattr(matcue.api, "check_routine", interrupted)
     r = run("check", "tests/data/ok/all-kinds.yaml")
     assert r.exit_code == 130
     assert r.stderr == "Interrupted.\n"

@@ -125,7 +125,7 @@ needs_mpg123 = pytest.mark.skipif(shutil.which("mpg123") is None, reason="needs 
 def _cli(args: list[str], env: dict[str, str]) -> str:
     from click.testing import CliRunner
 
-    from matcue.cli import cli
+    from matcue.cli.main import cli
 
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
@@ -184,8 +184,8 @@ def sidecar_track(render_variant) -> Track:  # type: ignore[no-untyped-def]
 
 def test_the_parts_variants_are_really_cut_into_parts(routine_file):  # type: ignore[no-untyped-def]
     """MATCUE_JOBS=2 cuts this routine into two parts (so the join is what is read back)."""
-    from matcue import render
-    from matcue.pipeline import VoiceOverrides, build_timeline
+    from matcue.api import VoiceOverrides, build_timeline
+    from matcue.audio import render
 
     path, env = routine_file
     with pytest.MonkeyPatch.context() as mp:
@@ -476,7 +476,7 @@ def _audio_header(kbps: int, stereo: bool, padding: bool = False) -> int:
 
 @pytest.mark.parametrize("stereo", [False, True], ids=["mono", "stereo"])
 def test_tag_crc_covers_exactly_the_bytes_before_it_at_every_bitrate(stereo: bool):
-    from matcue import mp3join, render
+    from matcue.audio import mp3join, render
 
     for kbps in render._LAME_KBPS:
         size = 144_000 * kbps // RATE_HZ
@@ -499,7 +499,7 @@ def test_tag_crc_covers_exactly_the_bytes_before_it_at_every_bitrate(stereo: boo
 @pytest.mark.parametrize("stereo", [False, True], ids=["mono", "stereo"])
 def test_tag_crc_of_parts_joined(tmp_path: Path, stereo: bool):
     """Parts with their own tag frames (as ffmpeg writes them), joined: the whole's tag CRC."""
-    from matcue import mp3join
+    from matcue.audio import mp3join
 
     paths = []
     for i, n in enumerate((30, 45, 12)):
@@ -540,7 +540,7 @@ def _wav(path: Path, channels: int, seconds: float = 2.0) -> Path:
 def test_the_rule_is_lames_own(tmp_path: Path, stereo: bool, kbps: int):
     """LAME's own tag frame: its CRC is the CRC of the bytes before the field, which is what
     matcue's seal writes into the same frame."""
-    from matcue import mp3join
+    from matcue.audio import mp3join
 
     wav = _wav(tmp_path / "tone.wav", 2 if stereo else 1)
     out = tmp_path / "lame.mp3"
@@ -564,12 +564,12 @@ def test_the_rule_is_lames_own(tmp_path: Path, stereo: bool, kbps: int):
 @pytest.mark.parametrize("jobs", [1, 2], ids=["one-part", "parts"])
 def test_ffmpeg_encoder_mono_tag_crc(tmp_path: Path, jobs: int):
     """The ffmpeg encoder: its own tag (one part) is resealed; parts are joined and sealed."""
-    from matcue import render
-    from matcue.compile import compile_routine
-    from matcue.layout import layout
-    from matcue.loader import loads_routine
+    from matcue.audio import render
+    from matcue.plan.compile import compile_routine
+    from matcue.plan.layout import layout
+    from matcue.routine.loader import loads_routine
+    from matcue.voice.backends.fake import fake_samples
     from matcue.voice.base import Clip
-    from matcue.voice.fake import fake_samples
 
     script = compile_routine(loads_routine(ROUTINE))
     clips = {t: Clip(fake_samples(t, 150)) for t in script.texts()}

@@ -13,11 +13,12 @@ from mutagen.id3 import ID3
 from PIL import Image
 
 import audiocheck as ac
-from matcue import mp3
-from matcue.cover import COVER_PX, Cover, CoverError, generate_cover, pose_names, read_cover
-from matcue.loader import loads_routine
-from matcue.pipeline import VoiceOverrides, render_routine
-from matcue.timeline import Chapter
+from matcue.api import VoiceOverrides, render_routine
+from matcue.audio import mp3
+from matcue.audio.cover import generate_cover, pose_names
+from matcue.core.media import COVER_PX, Cover, CoverError, read_cover
+from matcue.plan.timeline import Chapter
+from matcue.routine.loader import loads_routine
 
 ROUTINE = Path(__file__).parent / "data" / "ok" / "all-kinds.yaml"
 

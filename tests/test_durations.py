@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcue.durations import DurationError, format_ms, parse_duration_ms
+from matcue.core.durations import DurationError, format_ms, parse_duration_ms
 
 
 @pytest.mark.parametrize(

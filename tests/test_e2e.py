@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from mutagen.id3 import ID3
 
 import audiocheck as ac
-from matcue.cli import cli
+from matcue.cli.main import cli
 
 pytestmark = [
     pytest.mark.ffmpeg,
@@ -164,7 +164,7 @@ def test_tags_and_chapters_read_back_with_ffprobe(espeak_render):
 def test_second_render_synthesizes_nothing(tmp_path, monkeypatch):
     if not shutil.which("espeak-ng"):
         pytest.skip("needs espeak-ng")
-    from matcue.pipeline import VoiceOverrides, render_routine
+    from matcue.api import VoiceOverrides, render_routine
 
     monkeypatch.setenv("MATCUE_CACHE_DIR", str(tmp_path / "cache"))
     voice = VoiceOverrides(backend="espeak-ng")

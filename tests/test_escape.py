@@ -1,4 +1,4 @@
-"""The one escaping rule (matcue.escape) and the share page built with it.
+"""The one escaping rule (matcue.share.escape) and the share page built with it.
 
 Any string, escaped for its context and parsed back as a browser's parser would (Python's
 ``html.parser``, then ``json`` for the data block), gives the string again; the fill is
@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcue import escape
+from matcue.api import Rendered
 from matcue.pack import PackTrack, _template, content_security_policy, to_index_html
-from matcue.pipeline import Rendered
-from matcue.timeline import Chapter, Event, Timeline
+from matcue.plan.timeline import Chapter, Event, Timeline
+from matcue.share import escape
 
 NAMES = ("A", "B", "C", "D", "E", "F")
 TEMPLATE = (

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 import audiocheck as ac
-from matcue.cli import cli
-from matcue.feed import (
+from matcue.cli.main import cli
+from matcue.share.feed import (
     MANIFEST_NAME,
     Manifest,
     check_folder,
@@ -50,7 +50,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def packs(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One pack of e2e.yaml, then the same folder packed again with all-kinds.yaml added:
     (folder, the first pack's files, the timelines by title)."""
-    from matcue.pipeline import VoiceOverrides, build_timeline
+    from matcue.api import VoiceOverrides, build_timeline
 
     base = tmp_path_factory.mktemp("feed")
     folder = base / "class"
@@ -260,7 +260,7 @@ def test_manifest_round_trips(packs) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_hostile_text_stays_text_in_the_feed() -> None:
-    from matcue.feed import Channel, Item, to_feed_xml
+    from matcue.share.feed import Channel, Item, to_feed_xml
 
     nasty = 'Hips <b>&amp; "knees"</b> ]]> \x01 </channel>'
     item = Item(

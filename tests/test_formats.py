@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 import audiocheck as ac
-from matcue.cli import cli
-from matcue.formats import FORMATS, ffmetadata, parse_bitrate, parse_vorbis_time, read_tags, vorbis_time
-from matcue.timeline import Chapter
+from matcue.audio.formats import FORMATS, ffmetadata, parse_bitrate, parse_vorbis_time, read_tags, vorbis_time
+from matcue.cli.main import cli
+from matcue.plan.timeline import Chapter
 
 DATA = Path(__file__).parent / "data" / "ok"
 ROUTINE = DATA / "e2e.yaml"
@@ -65,7 +65,7 @@ def test_a_bitrate_the_format_does_not_take_is_a_usage_error(run, fmt: str, bitr
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):  # type: ignore[no-untyped-def]
     """e2e.yaml rendered with the fake voice as MP3 (the reference), M4A and Opus."""
-    from matcue.pipeline import VoiceOverrides, build_timeline
+    from matcue.api import VoiceOverrides, build_timeline
 
     base = tmp_path_factory.mktemp("formats")
     out: dict[str, Path] = {}

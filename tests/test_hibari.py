@@ -14,17 +14,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcue.errors import MatcueError, VoiceError
-from matcue.pcm import SAMPLE_RATE
+from matcue.core.errors import MatcueError, VoiceError
+from matcue.core.pcm import SAMPLE_RATE
 from matcue.voice import registry
-from matcue.voice.base import VoiceSpec
-from matcue.voice.cache import cache_key, speak_all
-from matcue.voice.hibari_backend import (
+from matcue.voice.backends.hibari_backend import (
     MODEL_RATE_HZ,
     HibariBackend,
     package_dir,
     split_long,
 )
+from matcue.voice.base import VoiceSpec
+from matcue.voice.cache import cache_key, speak_all
 from matcue.voice.lexicon import builtin_lexicon, speech_text
 
 pytestmark = pytest.mark.realvoice

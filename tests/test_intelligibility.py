@@ -86,7 +86,7 @@ def test_wer_scoring_normalizes_both_sides() -> None:
 @pytest.mark.realvoice
 def test_transcribing_in_worker_processes_hears_the_same_as_one_recognizer(voice_cache_dir: Path) -> None:
     _recognizer_or_skip()
-    from matcue.pcm import SAMPLE_RATE
+    from matcue.core.pcm import SAMPLE_RATE
     from matcue.voice.cache import speak_all
     from matcue.voice.intelligibility import Recognizer, transcribe_all
 

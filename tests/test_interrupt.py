@@ -47,7 +47,7 @@ def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
 
 SLOW_VOICE = """
 import sys, time
-from matcue.voice.fake import FakeVoice
+from matcue.voice.backends.fake import FakeVoice
 from matcue.voice.registry import register_backend
 
 class SlowVoice(FakeVoice):
@@ -58,7 +58,7 @@ class SlowVoice(FakeVoice):
         return super().synthesize(text, spec)
 
 register_backend("slow", SlowVoice)
-from matcue.cli import main
+from matcue.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

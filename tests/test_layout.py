@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcue.compile import Options, compile_routine
-from matcue.errors import RoutineError
-from matcue.layout import DEFAULT_BELL_MS, layout
-from matcue.loader import load_routine, loads_routine
-from matcue.timeline import EVENT_KINDS, Timeline
+from matcue.core.errors import RoutineError
+from matcue.plan.compile import Options, compile_routine
+from matcue.plan.layout import DEFAULT_BELL_MS, layout
+from matcue.plan.timeline import EVENT_KINDS, Timeline
+from matcue.routine.loader import load_routine, loads_routine
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from matcue.errors import RoutineError
-from matcue.loader import load_routine, loads_routine
-from matcue.model import Hold, Leveled, Pose, Reps, Say, Section, Timer, pick
-from matcue.pipeline import check_routine
+from matcue.api import check_routine
+from matcue.core.errors import RoutineError
+from matcue.routine.loader import load_routine, loads_routine
+from matcue.routine.model import Hold, Leveled, Pose, Reps, Say, Section, Timer, pick
 
 DATA = Path("tests/data")
 ERROR_FILES = sorted(p for p in (DATA / "errors").glob("*.yaml") if p.read_text().startswith("# error"))

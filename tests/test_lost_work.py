@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
-from matcue import atomic
-from matcue.compile import MAX_CHAPTERS, compile_routine
-from matcue.errors import MatcueError, RoutineError
-from matcue.loader import loads_routine
-from matcue.mp3 import tag_file
-from matcue.timeline import Chapter
+from matcue.audio.mp3 import tag_file
+from matcue.core import atomic
+from matcue.core.errors import MatcueError, RoutineError
+from matcue.plan.compile import MAX_CHAPTERS, compile_routine
+from matcue.plan.timeline import Chapter
+from matcue.routine.loader import loads_routine
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = "title: {title}\nsteps:\n  - say: Settle in.\n  - pose: Seated\n    hold: 3s\n"
@@ -45,7 +45,7 @@ def test_255_chapters_compile_and_256_are_refused_at_the_step(fake_voice):
     [("", 255, "  "), ("  - say: Welcome.\n", 254, "  "), ("  - section: All\n    steps:\n", 255, "      ")],
 )
 def test_the_chapter_count_is_the_layouts_exactly(head, timers, indent):
-    from matcue.layout import layout
+    from matcue.plan.layout import layout
 
     body = "".join(f"{indent}- {{timer: Part {i + 1}, duration: 1s}}\n" for i in range(timers))
     src = "title: Many\nsteps:\n" + head + body
@@ -93,7 +93,7 @@ def test_a_bad_scheduler_address_is_a_usage_error(run, tmp_path):
 
 def test_an_address_dask_cannot_parse_is_our_error(tmp_path):
     pytest.importorskip("distributed")
-    from matcue.roster import TrackJob, _on_dask
+    from matcue.batch import TrackJob, _on_dask
 
     job = TrackJob(routine=str(tmp_path / "r.yaml"), out_dir=str(tmp_path), name="r")
     with pytest.raises(MatcueError, match="cannot reach the Dask scheduler at tcp://localhost"):
@@ -208,7 +208,7 @@ def test_a_live_temporary_file_is_not_stale_and_a_dead_ones_is(tmp_path):
     live = atomic.create_temp(tmp_path / "x.mp3")
     assert not atomic.is_stale(live)
     code = (
-        "import os, sys\nfrom pathlib import Path\nfrom matcue import atomic\n"
+        "import os, sys\nfrom pathlib import Path\nfrom matcue.core import atomic\n"
         f"p = atomic.create_temp(Path({str(tmp_path / 'y.mp3')!r}))\nos._exit(0)\n"  # dies holding it
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

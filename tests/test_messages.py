@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcue.compile import Options, compile_routine
-from matcue.errors import RoutineError
-from matcue.loader import loads_routine, unsafe_char
-from matcue.phrases import Phrases
-from matcue.voice.command import split_sentences
+from matcue.core.errors import RoutineError
+from matcue.plan.compile import Options, compile_routine
+from matcue.plan.phrases import Phrases
+from matcue.routine.loader import loads_routine, unsafe_char
+from matcue.voice.backends.command import split_sentences
 from matcue.voice.lexicon import Lexicon
 
 # ----------------------------------------------------------------------------- numbers
@@ -85,7 +85,7 @@ def test_every_sentence_piece_has_a_letter_and_no_letter_is_lost(text):
 
 @pytest.mark.realvoice
 def test_flite_kal_speaks_spaced_dots(tmp_path):
-    from matcue.voice.flite import FliteBackend
+    from matcue.voice.backends.flite import FliteBackend
 
     flite = FliteBackend()
     if not flite.available() or "kal" not in [v.id for v in flite.voices()]:
@@ -171,7 +171,7 @@ def test_a_routine_for_higher_levels_checks_fine_at_its_own_level(run, tmp_path)
 
 
 def test_duration_never_shrinks_a_hold_below_the_minimum():
-    from matcue.model import MIN_HOLD_MS
+    from matcue.routine.model import MIN_HOLD_MS
 
     r = loads_routine("title: T\nsteps:\n  - pose: X\n    hold: 1s\n    fit: {min: 0.1s}\n")
     (stretch,) = compile_routine(r).stretches
@@ -213,8 +213,8 @@ def test_a_placeholder_inside_a_value_is_a_located_error_not_spoken_braces(run, 
 
 
 def test_the_problem_limit_reached_by_an_unknown_skip_name_is_still_our_error():
-    from matcue.errors import MAX_PROBLEMS
-    from matcue.model import Text
+    from matcue.core.errors import MAX_PROBLEMS
+    from matcue.routine.model import Text
 
     src = "title: T\nsteps:\n" + "".join(f"  - say: hello {{nope{i}}}\n" for i in range(MAX_PROBLEMS))
     with pytest.raises(RoutineError) as e:

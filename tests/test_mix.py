@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 import audiocheck as ac
-from matcue import mixdown, render
-from matcue.errors import RoutineError
-from matcue.loader import load_routine
-from matcue.mixdown import MixSettings
-from matcue.pcm import ms_to_samples
-from matcue.pipeline import VoiceOverrides, build_timeline, render_routine
-from matcue.timeline import Event, Timeline
+from matcue.api import VoiceOverrides, build_timeline, render_routine
+from matcue.audio import mixdown, render
+from matcue.audio.mixdown import MixSettings
+from matcue.core.errors import RoutineError
+from matcue.core.pcm import ms_to_samples
+from matcue.plan.timeline import Event, Timeline
+from matcue.routine.loader import load_routine
 from matcue.voice.base import Clip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,7 +234,7 @@ def test_a_routine_with_music_renders_it_under_the_whole_session(tmp_path: Path,
     dips under the cue, and the track still meets the loudness and peak targets."""
     from click.testing import CliRunner
 
-    from matcue.cli import cli
+    from matcue.cli.main import cli
 
     folder = tmp_path / "routine"
     folder.mkdir()

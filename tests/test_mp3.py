@@ -9,8 +9,8 @@ import pytest
 from mutagen.id3 import ID3, CTOCFlags
 
 import audiocheck as ac
-from matcue import mp3, render
-from matcue.timeline import Chapter, Event, Timeline
+from matcue.audio import mp3, render
+from matcue.plan.timeline import Chapter, Event, Timeline
 
 pytestmark = [
     pytest.mark.ffmpeg,

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 import audiocheck as ac
-from matcue.cli import cli
+from matcue.cli.main import cli
 from matcue.pack import card_rows, format_hold, format_length, safety_cues, to_m3u8
-from matcue.sidecars import speech_cues, to_lrc, to_podcast_chapters, to_srt, to_vtt
-from matcue.timeline import Chapter, Event, Timeline
+from matcue.plan.timeline import Chapter, Event, Timeline
+from matcue.share.sidecars import speech_cues, to_lrc, to_podcast_chapters, to_srt, to_vtt
 
 DATA = Path(__file__).parent / "data" / "ok"
 ROUTINES = [DATA / "all-kinds.yaml", DATA / "e2e.yaml"]
@@ -31,7 +31,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory):
     """A pack of two routines made with the fake voice: (folder, CLI stdout, timelines)."""
-    from matcue.pipeline import VoiceOverrides, build_timeline
+    from matcue.api import VoiceOverrides, build_timeline
 
     base = tmp_path_factory.mktemp("pack")
     with pytest.MonkeyPatch.context() as mp:

@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import audiocheck as ac
-from matcue import mp3join, render
-from matcue.compile import compile_routine
-from matcue.layout import layout
-from matcue.loader import loads_routine
-from matcue.pcm import ms_to_samples
+from matcue.audio import mp3join, render
+from matcue.core.pcm import ms_to_samples
+from matcue.plan.compile import compile_routine
+from matcue.plan.layout import layout
+from matcue.routine.loader import loads_routine
+from matcue.voice.backends.fake import fake_samples
 from matcue.voice.base import Clip
-from matcue.voice.fake import fake_samples
 
 ROUTINE = """title: Parallel
 breath: {inhale: 4, exhale: 6}

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcue.cover import MAX_COVER_BYTES, CoverError, read_cover
-from matcue.errors import RoutineError, VoiceError
-from matcue.loader import load_routine, loads_routine
-from matcue.paths import Unreadable, read_bounded
-from matcue.profile import load_profile, load_roster
+from matcue.core.errors import RoutineError, VoiceError
+from matcue.core.media import MAX_COVER_BYTES, CoverError, read_cover
+from matcue.core.paths import Unreadable, read_bounded
+from matcue.routine.loader import load_routine, loads_routine
+from matcue.routine.profile import load_profile, load_roster
 from matcue.voice.base import VoiceSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,7 +312,7 @@ def test_a_cover_bomb_fails_fast_with_little_memory(tmp_path):
     code = (  # the peak is reset first: a forked child starts with its parent's peak (a big pytest's)
         "import time, sys\n"
         "open('/proc/self/clear_refs', 'w').write('5')\n"
-        "from matcue.cover import read_cover, CoverError\n"
+        "from matcue.core.media import read_cover, CoverError\n"
         "t = time.monotonic()\n"
         "try:\n    read_cover(sys.argv[1])\nexcept CoverError:\n    pass\n"
         "hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM:')][0].split()[1]\n"
@@ -337,7 +337,7 @@ def test_a_cover_file_over_the_byte_limit_is_refused_unread(tmp_path):
 
 
 def test_a_voice_name_the_backend_does_not_list_is_a_located_error(tmp_path, fake_voice):
-    from matcue.pipeline import build_timeline
+    from matcue.api import build_timeline
 
     path = tmp_path / "r.yaml"
     path.write_text(
@@ -364,8 +364,8 @@ def test_a_voice_typo_on_the_command_line_has_a_did_you_mean(run, tmp_path, fake
 def test_no_unlisted_voice_name_reaches_an_engine_command_line(monkeypatch, voice_cache_dir):
     """flite fetched a URL given as its voice: the name is refused before any command runs."""
     from matcue.voice import registry
+    from matcue.voice.backends.flite import FliteBackend
     from matcue.voice.cache import speak_all
-    from matcue.voice.flite import FliteBackend
 
     ran: list[list[str]] = []
     monkeypatch.setattr(FliteBackend, "_exe", lambda self: "flite")
@@ -429,7 +429,7 @@ def test_a_control_character_deep_in_a_file_is_reported_where_it_is(tmp_path, ch
 @pytest.mark.skipif(not __import__("shutil").which("ffmpeg"), reason="needs ffmpeg")
 def test_a_music_playlist_is_not_followed_and_a_bad_file_shows_no_decoder_output(tmp_path):
     """ffmpeg would open the files (or URLs) a playlist names: only audio demuxers are allowed."""
-    from matcue.ambience import MusicError, probe_music
+    from matcue.core.media import MusicError, probe_music
 
     song = tmp_path / "song.wav"
     subprocess.run(

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import audiocheck as ac
-from matcue import render
-from matcue.pipeline import VoiceOverrides, build_timeline, render_routine, slugify
+from matcue.api import VoiceOverrides, build_timeline, render_routine, slugify
+from matcue.audio import render
 from matcue.voice.base import CachedClip
 
 DATA = Path(__file__).parent / "data"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from matcue.loader import loads_routine
-from matcue.pipeline import build_timeline, routine_lexicon
+from matcue.api import build_timeline, routine_lexicon
+from matcue.routine.loader import loads_routine
+from matcue.voice.backends.fake import FakeVoice
 from matcue.voice.base import VoiceSpec
 from matcue.voice.cache import speak_all
-from matcue.voice.fake import FakeVoice
 from matcue.voice.lexicon import Lexicon, LexiconError, builtin_lexicon, default_lexicon, load_lexicon, speech_text
 from matcue.voice.normalize import normalize_text, number_words, ordinal_words
 
@@ -145,7 +145,7 @@ def test_routine_lexicon_reaches_the_voice(fake_voice: FakeVoice, tmp_path: Path
     path.write_text(
         "title: T\nlexicon:\n  Maya: MY-ah\n  psoas: {say: so-az}\nsteps:\n  - say: Hello Maya, relax the psoas.\n"
     )
-    build_timeline(path, voice=__import__("matcue.pipeline", fromlist=["VoiceOverrides"]).VoiceOverrides("fake"))
+    build_timeline(path, voice=__import__("matcue.api", fromlist=["VoiceOverrides"]).VoiceOverrides("fake"))
     assert "Hello MY-ah, relax the so-az." in fake_voice.texts
 
 

@@ -17,11 +17,11 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from matcue.compile import Options, compile_routine
-from matcue.errors import RoutineError
-from matcue.layout import layout
-from matcue.loader import load_routine, loads_routine
-from matcue.model import LEVELS, Routine
+from matcue.core.errors import RoutineError
+from matcue.plan.compile import Options, compile_routine
+from matcue.plan.layout import layout
+from matcue.routine.loader import load_routine, loads_routine
+from matcue.routine.model import LEVELS, Routine
 
 FUZZ = os.environ.get("MATCUE_FUZZ", "") not in ("", "0")
 SETTINGS = settings(
@@ -263,7 +263,7 @@ path_parts = st.lists(st.sampled_from(PARTS), max_size=5)
 def test_a_named_path_never_tells_whether_a_file_outside_exists(parts, absolute, key):
     """Whatever path a routine names, the message is the same before and after a file is
     put there outside the routine's folder, and quotes nothing of that file."""
-    from matcue.paths import inside
+    from matcue.core.paths import inside
 
     secret = "root:x:0:0:secret-line"
     with tempfile.TemporaryDirectory() as top:

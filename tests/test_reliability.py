@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from matcue import loader
-from matcue.cli import cli
-from matcue.compile import Options
-from matcue.errors import RoutineError, ToolMissingError, VoiceError
-from matcue.loader import load_routine, loads_routine
-from matcue.pipeline import VoiceOverrides, build_timeline, slugify
-from matcue.voice.fake import FakeVoice
+from matcue.api import VoiceOverrides, build_timeline, slugify
+from matcue.cli.main import cli
+from matcue.core.errors import RoutineError, ToolMissingError, VoiceError
+from matcue.plan.compile import Options
+from matcue.routine import loader
+from matcue.routine.loader import load_routine, loads_routine
+from matcue.voice.backends.fake import FakeVoice
 from matcue.voice.registry import register_backend, unregister_backend
 
 DATA = Path(__file__).parent / "data"
@@ -162,8 +162,8 @@ def test_total_length_limit_and_max_length_option(run):
 
 
 def test_speech_that_pushes_past_the_limit_is_located():
-    from matcue.compile import compile_routine
-    from matcue.layout import layout
+    from matcue.plan.compile import compile_routine
+    from matcue.plan.layout import layout
 
     routine = loads_routine("title: T\nsteps:\n  - say: Hello.\n  - pose: P\n    hold: 50s\n", name="s.yaml")
     script = compile_routine(routine, Options(max_total_ms=60_000))
@@ -248,10 +248,10 @@ def test_non_latin_titles_do_not_overwrite_each_other():
 
 
 def test_the_mp3_always_lands_inside_the_output_folder(tmp_path, fake_voice, monkeypatch):
-    import matcue.pipeline as pipeline
+    import matcue.api as pipeline
 
     written = []
-    monkeypatch.setattr("matcue.render.render_mp3", lambda tl, clips, target, **k: written.append(target))
+    monkeypatch.setattr("matcue.audio.render.render_mp3", lambda tl, clips, target, **k: written.append(target))
     routine = tmp_path / "r.yaml"
     routine.write_text('title: "../../../tmp/evil/..\\\\CON"\nsteps:\n  - say: hi\n')
     out = tmp_path / "out"
@@ -269,7 +269,7 @@ def _render_cli(run, tmp_path, out: Path):
 
 
 def test_full_disk_is_a_clear_error_and_leaves_nothing(run, tmp_path, fake_voice, monkeypatch):
-    import matcue.render
+    import matcue.audio.render
 
     out = tmp_path / "out"
     real_replace = os.replace
@@ -279,7 +279,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(run, tmp_path, fake_voice
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_replace(src, dst, *a, **k)
 
-    monkeypatch.setattr(matcue.render.os, "replace", full)
+    monkeypatch.setattr(matcue.audio.render.os, "replace", full)
     r = _render_cli(run, tmp_path, out)
     assert r.exit_code == 1
     assert r.stderr == (
@@ -290,7 +290,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(run, tmp_path, fake_voice
 
 
 def test_unwritable_output_folder_is_a_clear_error(run, tmp_path, fake_voice, monkeypatch):
-    import matcue.render
+    import matcue.audio.render
 
     out = tmp_path / "out"
     real_open = os.open
@@ -300,7 +300,7 @@ def test_unwritable_output_folder_is_a_clear_error(run, tmp_path, fake_voice, mo
             raise PermissionError(errno.EACCES, "Permission denied")
         return real_open(path, *a, **k)
 
-    monkeypatch.setattr(matcue.render.os, "open", denied)
+    monkeypatch.setattr(matcue.audio.render.os, "open", denied)
     r = _render_cli(run, tmp_path, out)
     assert r.exit_code == 1
     assert r.stderr == (
@@ -335,7 +335,7 @@ def test_output_folder_under_a_file_is_a_clear_error(run, tmp_path, fake_voice):
 
 
 def test_missing_ffmpeg_names_the_package(monkeypatch):
-    from matcue.render import ffmpeg_path
+    from matcue.core.tools import ffmpeg_path
 
     monkeypatch.setenv("PATH", "")
     with pytest.raises(ToolMissingError) as e:
@@ -382,8 +382,8 @@ class FlakyVoice(FakeVoice):
 
 @pytest.fixture
 def flaky(voice_cache_dir, monkeypatch):
-    monkeypatch.setattr("matcue.guard.BASE_TIMEOUT_S", 0.3)
-    monkeypatch.setattr("matcue.guard.PER_CHAR_TIMEOUT_S", 0.0)
+    monkeypatch.setattr("matcue.voice.guard.BASE_TIMEOUT_S", 0.3)
+    monkeypatch.setattr("matcue.voice.guard.PER_CHAR_TIMEOUT_S", 0.0)
     made = []
 
     def register(voice):
@@ -471,12 +471,12 @@ class _Down:
 @pytest.fixture
 def doctor_world(tmp_path, monkeypatch):
     """Fake tools and voices: ffmpeg present, ffprobe missing, one voice up and one down."""
-    import matcue.doctor
-    import matcue.render
+    import matcue.audio.render
+    import matcue.cli.doctor
     import matcue.voice.registry as registry
 
-    monkeypatch.setattr(matcue.render, "default_encoder", lambda: "lame")
-    monkeypatch.setattr(matcue.doctor.shutil, "which", lambda tool: "/usr/bin/ffmpeg" if tool == "ffmpeg" else None)
+    monkeypatch.setattr(matcue.audio.render, "default_encoder", lambda: "lame")
+    monkeypatch.setattr(matcue.cli.doctor.shutil, "which", lambda tool: "/usr/bin/ffmpeg" if tool == "ffmpeg" else None)
     monkeypatch.setattr(registry, "BACKENDS", {"up": lambda: _Up(), "down": lambda: _Down()})
     monkeypatch.setattr(registry, "_instances", {})
     monkeypatch.setattr(registry, "resolve_auto", lambda: _Up())

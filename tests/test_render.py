@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import audiocheck as ac
-from matcue import mixdown, render, sounds
-from matcue.errors import RenderError, ToolMissingError
-from matcue.mixdown import MixSettings
-from matcue.pcm import ms_to_samples
-from matcue.timeline import Chapter, Event, Timeline
+from matcue.audio import mixdown, render, sounds
+from matcue.audio.mixdown import MixSettings
+from matcue.core.errors import RenderError, ToolMissingError
+from matcue.core.pcm import ms_to_samples
+from matcue.plan.timeline import Chapter, Event, Timeline
 from matcue.voice.base import Clip
 
 needs_ffmpeg = [

@@ -6,17 +6,17 @@ from pathlib import Path
 import pytest
 
 import audiocheck as ac
-from matcue.compile import Options, compile_routine
-from matcue.layout import layout
-from matcue.loader import load_routine
-from matcue.model import LEVELS
-from matcue.pipeline import (
+from matcue.api import (
     VoiceOverrides,
     build_timeline,
     check_routine,
     estimate_speech_ms,
     render_routine,
 )
+from matcue.plan.compile import Options, compile_routine
+from matcue.plan.layout import layout
+from matcue.routine.loader import load_routine
+from matcue.routine.model import LEVELS
 
 ROUTINES = sorted((Path(__file__).parent.parent / "routines").glob("*.yaml"))
 

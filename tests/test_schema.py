@@ -12,8 +12,8 @@ pytest.importorskip("jsonschema")
 import jsonschema  # noqa: E402
 
 import schemacheck  # noqa: E402
-from matcue import loader, profile  # noqa: E402
-from matcue.pipeline import check_routine  # noqa: E402
+from matcue.api import check_routine  # noqa: E402
+from matcue.routine import loader, profile  # noqa: E402
 from matcue.schema import SCHEMA_FILES, SchemaGapError, build_schema, modeline  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -137,7 +137,7 @@ def test_every_example_profile_validates(path):
 
 
 def test_the_documented_profile_validates(tmp_path):
-    from matcue.profile import load_profile
+    from matcue.routine.profile import load_profile
 
     good = tmp_path / "anna.yaml"
     good.write_text(

@@ -16,11 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import audiocheck as ac
-from matcue import sidecars
-from matcue.cli import cli
-from matcue.pipeline import VoiceOverrides, build_timeline
-from matcue.sidecars import lrc_time, ms_to_cs, speech_cues, to_lrc, to_podcast_chapters, to_srt, to_vtt
-from matcue.timeline import Chapter, Event, Timeline
+from matcue.api import VoiceOverrides, build_timeline
+from matcue.cli.main import cli
+from matcue.plan.timeline import Chapter, Event, Timeline
+from matcue.share import sidecars
+from matcue.share.sidecars import lrc_time, ms_to_cs, speech_cues, to_lrc, to_podcast_chapters, to_srt, to_vtt
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "sidecars"
 ROUTINE = Path(__file__).parent / "data" / "ok" / "all-kinds.yaml"

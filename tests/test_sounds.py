@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import audiocheck as ac
-from matcue import sounds
-from matcue.pcm import SAMPLE_RATE, ms_to_samples
+from matcue.audio import sounds
+from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
 
 VOICE_PEAK_DBFS = -6.0
 

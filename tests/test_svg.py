@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from matcue.svg import LEFT_PX, PLOT_PX, WIDTH_PX, to_svg
-from matcue.timeline import Chapter, Event, Timeline
+from matcue.plan.timeline import Chapter, Event, Timeline
+from matcue.share.svg import LEFT_PX, PLOT_PX, WIDTH_PX, to_svg
 
 DATA = Path(__file__).parent / "data" / "ok"
 NS = {"svg": "http://www.w3.org/2000/svg"}

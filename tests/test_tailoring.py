@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from matcue.compile import Options, compile_routine
-from matcue.errors import RoutineError
-from matcue.fit import FitError, fitted_script, length_range
-from matcue.layout import layout
-from matcue.loader import load_routine, loads_routine
-from matcue.profile import load_profile, load_roster, parse_breath, tailor
+from matcue.core.errors import RoutineError
+from matcue.plan.compile import Options, compile_routine
+from matcue.plan.fit import FitError, fitted_script, length_range
+from matcue.plan.layout import layout
+from matcue.routine.loader import load_routine, loads_routine
+from matcue.routine.profile import load_profile, load_roster, parse_breath
+from matcue.settings import tailor
 
 ROOT = Path(__file__).parent.parent
 HAMSTRING = ROOT / "routines" / "hamstring-stretch.yaml"
@@ -197,7 +198,7 @@ def test_roster_of_8_renders_every_track_with_a_summary(run, fake_voice, tmp_pat
 
 
 def test_a_parallel_roster_is_planned_longest_first_with_each_phrase_spoken_once(fake_voice, tmp_path):
-    from matcue.roster import TrackJob, longest_first, plan_track
+    from matcue.batch import TrackJob, longest_first, plan_track
 
     people = load_roster(PROFILES / "class.yaml")
     jobs = [TrackJob(str(HAMSTRING), str(tmp_path), p.slug, p, voice=_fake_voice()) for p in people]
@@ -246,7 +247,7 @@ def test_rendered_length_matches_the_duration_and_the_script(run, fake_voice, tm
 
 def test_roster_on_a_local_dask_cluster(tmp_path, voice_cache_dir):
     distributed = pytest.importorskip("distributed")
-    from matcue.roster import render_for_people
+    from matcue.batch import render_for_people
 
     people = load_roster(PROFILES / "class.yaml")[:3]
     with distributed.LocalCluster(
@@ -266,6 +267,6 @@ def test_roster_on_a_local_dask_cluster(tmp_path, voice_cache_dir):
 
 
 def _fake_voice():
-    from matcue.pipeline import VoiceOverrides
+    from matcue.api import VoiceOverrides
 
     return VoiceOverrides(backend="fake")

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcue.errors import MatcueError, ToolMissingError, VoiceError
-from matcue.pcm import SAMPLE_RATE
+from matcue.core.errors import MatcueError, ToolMissingError, VoiceError
+from matcue.core.pcm import SAMPLE_RATE
 from matcue.voice import registry
+from matcue.voice.backends.espeak import EspeakBackend, parse_voices, speakable_text
+from matcue.voice.backends.fake import FakeVoice, fake_length_ms, fake_samples
+from matcue.voice.backends.pyttsx3_backend import Pyttsx3Backend, _Retryable, plausible_range
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
 from matcue.voice.cache import cache_key, cache_path, speak_all
-from matcue.voice.espeak import EspeakBackend, parse_voices, speakable_text
-from matcue.voice.fake import FakeVoice, fake_length_ms, fake_samples
-from matcue.voice.pyttsx3_backend import Pyttsx3Backend, _Retryable, plausible_range
 from matcue.voice.wav import (
     WavFormatError,
     read_audio_bytes,
@@ -231,7 +231,7 @@ def test_backends_are_imported_lazily() -> None:
         "import sys\n"
         "import matcue.voice\n"
         "from matcue.voice.registry import get_backend\n"
-        "assert 'matcue.voice.espeak' not in sys.modules\n"
+        "assert 'matcue.voice.backends.espeak' not in sys.modules\n"
         "get_backend('pyttsx3').available(); get_backend('espeak-ng')\n"
         "assert 'pyttsx3' not in sys.modules, 'pyttsx3 imported'\n"
         "get_backend('hibari').available(); get_backend('hibari').voices()\n"

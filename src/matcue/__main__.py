@@ -1,5 +1,5 @@
 """``python -m matcue`` runs the command line."""
 
-from .cli import entry
+from matcue.cli.main import entry
 
 entry()

@@ -6,7 +6,7 @@ pack: an M3U8 playlist and a static ``index.html`` share page. The page needs no
 and fetches nothing from the internet: its CSS and JS are inline, and it only refers to
 the files next to it by relative paths, so it works opened from the file system
 (``file://``) or from any static host. Every value on it is escaped for where it lands
-(:mod:`matcue.escape`), and its Content-Security-Policy lets only its own script and style
+(:mod:`matcue.share.escape`), and its Content-Security-Policy lets only its own script and style
 run (by hash): no inline event handler, nothing from another host.
 
 Everything on the page derives from each track's timeline (the one the MP3 was rendered
@@ -29,15 +29,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import escape
-from .compile import Options
-from .errors import Problem, RoutineError
-from .mixdown import MixSettings
-from .naming import person_stem, unique_stem
-from .pipeline import Rendered, VoiceOverrides, render_routine, slugify
-from .profile import Profile, tailor, tailor_voice
-from .sidecars import CAPTION_FORMATS, sidecar_path, speech_cues, write_bytes_atomic, write_text_atomic
-from .timeline import Timeline
+from matcue.api import Rendered, VoiceOverrides, render_routine, slugify
+from matcue.audio.mixdown import MixSettings
+from matcue.batch import person_stem
+from matcue.core.durations import format_length  # noqa: F401
+from matcue.core.errors import Problem, RoutineError
+from matcue.core.naming import unique_stem
+from matcue.plan.compile import Options
+from matcue.plan.timeline import Timeline
+from matcue.routine.profile import Profile
+from matcue.settings import tailor, tailor_voice
+from matcue.share import escape
+from matcue.share.sidecars import CAPTION_FORMATS, sidecar_path, speech_cues, write_bytes_atomic, write_text_atomic
 
 PLAYLIST_NAME = "playlist.m3u8"
 INDEX_NAME = "index.html"
@@ -104,14 +107,6 @@ def safety_cues(timeline: Timeline) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c.text for c in speech_cues(timeline) if _SAFETY_RE.search(c.text)))
 
 
-def format_length(ms: int) -> str:
-    """``m:ss`` or ``h:mm:ss``, rounded to the nearest second."""
-    s = (ms + 500) // 1000
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
 def format_hold(ms: int) -> str:
     """``45 s``, ``1 min``, ``1 min 30 s``, ``7.5 s``."""
     m, rest = divmod(ms, 60_000)
@@ -152,7 +147,7 @@ def to_m3u8(tracks: Sequence[tuple[str, Timeline]]) -> str:
 
 
 def _template() -> str:
-    return resources.files("matcue").joinpath("templates/share.html").read_text(encoding="utf-8")
+    return resources.files("matcue.share").joinpath("templates/share.html").read_text(encoding="utf-8")
 
 
 _e = escape.text
@@ -180,8 +175,8 @@ def content_security_policy(template: str) -> str:
 
 
 def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
-    from .formats import format_of
-    from .svg import to_svg
+    from matcue.audio.formats import format_of
+    from matcue.share.svg import to_svg
 
     tl = t.timeline
     mp3 = t.rendered.path.name
@@ -263,7 +258,7 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
 
 def _qr_html(feed_url: str, anchor: str) -> str:
     """The card's QR code (the track on the page, at its address) and the addresses written out."""
-    from .svg import qr_svg
+    from matcue.share.svg import qr_svg
 
     page = f"{feed_url}{INDEX_NAME}#{anchor}"
     return (
@@ -289,9 +284,9 @@ def _page_data(tracks: Sequence[PackTrack]) -> dict[str, Any]:
 
 def to_index_html(title: str, tracks: Sequence[PackTrack], feed_url: str | None = None) -> str:
     """The share page: inline CSS and JS, relative links only, nothing fetched. Each track
-    shows the session picture (:mod:`matcue.svg`); with ``feed_url`` (the folder's
+    shows the session picture (:mod:`matcue.share.svg`); with ``feed_url`` (the folder's
     address), each printed card also carries a QR code of its track's address on the page.
-    Filled in one pass, each value escaped for its context (:func:`matcue.escape.fill`)."""
+    Filled in one pass, each value escaped for its context (:func:`matcue.share.escape.fill`)."""
     total = sum(t.timeline.total_ms for t in tracks)
     toc = "".join(
         f'<li><a href="#t{i + 1}">{_e(t.timeline.title)}</a> <span>{format_length(t.timeline.total_ms)}</span></li>'
@@ -336,16 +331,16 @@ def pack_routines(
     share page and (``make_zip``) ``<out_dir>.zip`` next to the folder. Files are written
     atomically; two routines with the same title get ``-2``, ``-3``... file names.
 
-    ``people`` (a roster, see :func:`matcue.profile.load_roster`): one track of the one
+    ``people`` (a roster, see :func:`matcue.routine.profile.load_roster`): one track of the one
     routine per person, ``<routine-slug>--<person-slug>``, tailored by the profile. A
     profile that does not load, or a track that fails, is left out of the pack and listed
     in ``Pack.failures``; the others are packed.
 
     ``fmt``: ``mp3``, ``m4a`` or ``opus``. ``feed_url``: the address the folder will be
-    served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.feed`). The URL,
+    served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.share.feed`). The URL,
     the manifest, the folder and the encoder are checked before anything is rendered."""
-    from . import feed as podcast
-    from .formats import get_format, parse_bitrate, require_encoder
+    from matcue.audio.formats import get_format, parse_bitrate, require_encoder
+    from matcue.share import feed as podcast
 
     out = Path(out_dir)
     audio = get_format(fmt)
@@ -380,8 +375,8 @@ def _pack_into(  # type: ignore[no-untyped-def]
     failures: list[str] = []
     plan = _track_plan(paths, people, failures)
     if people is not None and plan:
-        from .loader import load_routine
-        from .roster import preflight
+        from matcue.batch import preflight
+        from matcue.routine.loader import load_routine
 
         preflight(load_routine(plan[0][0]), [(str(p), tailor(person, options)) for p, person in plan if person])
     for p, person in plan:
@@ -434,7 +429,7 @@ def _staging(out: Path) -> Iterator[Path]:
     files move in atomically) to build the pack in, removed on the way out however the pack
     ends. It holds a locked ``.lock`` file, so a folder left by a killed pack (no live
     lock) is removed by the next pack."""
-    from .atomic import create_temp, discard, remove_folders, stale_folders
+    from matcue.core.atomic import create_temp, discard, remove_folders, stale_folders
 
     remove_folders(stale_folders(out, STAGE_PREFIX))
     stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
@@ -450,7 +445,7 @@ def _move_into(stage: Path, out: Path, pack: Pack) -> Pack:
     """Move every file of a pack built in ``stage`` into ``out``; the pack, with its paths
     in ``out``. The share page and the playlist move last, once the tracks they list are
     in place."""
-    from .atomic import check_replaceable, fsync_dir
+    from matcue.core.atomic import check_replaceable, fsync_dir
 
     def moved(p: Path) -> Path:
         return out / Path(p).relative_to(stage)
@@ -487,8 +482,8 @@ def _write_feed(
     url, manifest, folder = feed
     from datetime import UTC, datetime
 
-    from . import feed as podcast
-    from .formats import format_of
+    from matcue.audio.formats import format_of
+    from matcue.share import feed as podcast
 
     items = []  # GUID and date are the manifest's to give (or keep): placeholders here
     for t in tracks:
@@ -560,14 +555,14 @@ def _render_one(  # type: ignore[no-untyped-def]
 
 
 def _title_of(path: str | Path) -> str:
-    from .loader import load_routine
+    from matcue.routine.loader import load_routine
 
     return load_routine(path).title
 
 
 def write_zip(folder: Path, files: Sequence[Path]) -> Path:
     """``<folder>.zip`` next to the folder, the files under ``<folder name>/``, atomically."""
-    from .atomic import Unit
+    from matcue.core.atomic import Unit
 
     folder = Path(folder).resolve()
     target = folder.with_name(folder.name + ".zip")

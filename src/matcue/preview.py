@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .compile import _same_name, _step_name
-from .errors import Problem, RoutineError
-from .model import SIDES, Pose, Routine, Section, Step, Timer
+from matcue.core.errors import Problem, RoutineError
+from matcue.plan.compile import _same_name, _step_name
+from matcue.routine.model import SIDES, Pose, Routine, Section, Step, Timer
 
 POLL_S = 0.5
 _SIDED = re.compile(r"(?P<name>.*\S)\s*\((?P<side>right|left)\)\s*", re.IGNORECASE)

@@ -1,7 +1,7 @@
 """JSON Schema (draft 2020-12) for routine and profile files, for editors.
 
-Generated from the loader's own key tables (``matcue.loader._ROUTINE_SCHEMA``,
-``_STEP_SCHEMAS``, ``_VOICE_KEYS``... and ``matcue.profile._PROFILE_SCHEMA``): every key
+Generated from the loader's own key tables (``matcue.routine.loader._ROUTINE_SCHEMA``,
+``_STEP_SCHEMAS``, ``_VOICE_KEYS``... and ``matcue.routine.profile._PROFILE_SCHEMA``): every key
 the loader accepts is walked, its converter is turned into a schema fragment, and its
 description and example are taken from :data:`KEY_DOCS`. A key the loader accepts with no
 entry in :data:`KEY_DOCS` (or a converter this module does not know) raises
@@ -20,10 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import loader as L
-from . import profile as P
-from .errors import MatcueError
-from .model import BREATH_PRESETS, LEVELS
+from matcue.core.errors import MatcueError
+from matcue.routine import loader as L
+from matcue.routine import profile as P
+from matcue.routine.model import BREATH_PRESETS, LEVELS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DOCUMENT_TYPES = ("routine", "profile")
@@ -171,7 +171,7 @@ def doc(context: str, key: str) -> D:
 
 _WHOLE = r"^\s*\+?\d+\s*$"
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
-# what matcue.durations accepts: a number of seconds, or units h, m, s in that order
+# what matcue.core.durations accepts: a number of seconds, or units h, m, s in that order
 DURATION_PATTERN = (
     rf"^\s*(?:{_NUM}(?:[eE][+-]?\d+)?"
     rf"|(?=[\d.])(?:{_NUM}\s*h)?\s*(?:{_NUM}\s*m)?\s*(?:{_NUM}\s*s)?)\s*$"
@@ -182,7 +182,7 @@ RATIO_PATTERN = rf"^\s*{_NUM}\s*:\s*{_NUM}(?:\s*:\s*{_NUM}\s*:\s*{_NUM})?\s*$"
 BOOL_WORDS = [w for word in ("true", "false", "yes", "no", "on", "off") for w in (word, word.title(), word.upper())]
 
 
-_FIT_KEYS = {"min": L._hold, "max": L._hold}  # as matcue.loader._fit reads them
+_FIT_KEYS = {"min": L._hold, "max": L._hold}  # as matcue.routine.loader._fit reads them
 
 
 def _ref(name: str) -> Fragment:
@@ -190,8 +190,8 @@ def _ref(name: str) -> Fragment:
 
 
 def _defs() -> dict[str, Fragment]:
-    from .phrases import LANGUAGES
-    from .voice.registry import AUTO, backend_names
+    from matcue.plan.phrases import LANGUAGES
+    from matcue.voice.registry import AUTO, backend_names
 
     levels = list(LEVELS)
     return {
@@ -446,7 +446,7 @@ def schema_text(document: str = "routine") -> str:
 
 def write_schemas(folder: str | os.PathLike[str], documents: tuple[str, ...] = DOCUMENT_TYPES) -> list[Path]:
     """Write each schema file into ``folder`` (atomically); return their paths."""
-    from .sidecars import write_text_atomic
+    from matcue.core.atomic import write_text_atomic
 
     out = []
     texts = {d: schema_text(d) for d in documents}  # every schema built before any is written

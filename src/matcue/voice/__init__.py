@@ -1,8 +1,8 @@
 """Speech: voice backends behind one small interface, a registry, and a content cache."""
 
-from .base import Clip, VoiceBackend, VoiceInfo, VoiceSpec
-from .cache import SpeechResult, default_cache_dir, speak_all
-from .registry import (
+from matcue.voice.base import Clip, VoiceBackend, VoiceInfo, VoiceSpec
+from matcue.voice.cache import SpeechResult, default_cache_dir, speak_all
+from matcue.voice.registry import (
     backend_names,
     get_backend,
     list_voices,

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..pcm import SAMPLE_RATE, samples_to_ms
+from matcue.core.pcm import SAMPLE_RATE, samples_to_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,8 @@ class CachedClip:
     def samples(self) -> np.ndarray:
         import os
 
-        from ..errors import VoiceError
-        from ..paths import Unreadable, open_regular
+        from matcue.core.errors import VoiceError
+        from matcue.core.paths import Unreadable, open_regular
 
         try:
             fd = open_regular(self.path, "a speech clip")
@@ -95,3 +95,12 @@ class VoiceBackend(Protocol):
 
 
 __all__ = ["SAMPLE_RATE", "AnyClip", "CachedClip", "Clip", "VoiceBackend", "VoiceInfo", "VoiceSpec"]
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceOverrides:
+    """Voice settings from the command line; None = take the routine's, then the default."""
+
+    backend: str | None = None
+    name: str | None = None
+    rate: int | None = None

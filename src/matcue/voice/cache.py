@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import create_temp, discard, release
-from ..errors import MatcueError, VoiceError
-from .base import AnyClip, CachedClip, Clip, VoiceBackend, VoiceSpec
-from .lexicon import Lexicon, default_lexicon, speech_text
-from .registry import check_voice_name, get_backend, quote_phrase
+from matcue.core.atomic import create_temp, discard, release
+from matcue.core.errors import MatcueError, VoiceError
+from matcue.voice.base import AnyClip, CachedClip, Clip, VoiceBackend, VoiceSpec
+from matcue.voice.lexicon import Lexicon, default_lexicon, speech_text
+from matcue.voice.registry import check_voice_name, get_backend, quote_phrase
 
 CACHE_FORMAT_VERSION = 1
 CACHE_ENV = "MATCUE_CACHE_DIR"
@@ -90,7 +90,7 @@ def load_cached(path: Path) -> CachedClip | None:
     never opened blocking or read), and the file must hold all the samples it declares;
     the samples are read when the renderer needs them.
     """
-    from ..paths import Unreadable, open_regular
+    from matcue.core.paths import Unreadable, open_regular
 
     try:
         fd = open_regular(path, "a speech clip")

@@ -40,10 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MatcueError
-from .base import CachedClip, Clip, VoiceSpec
-from .normalize import normalize_text
-from .wav import resample, to_int16
+from matcue.core.errors import MatcueError
+from matcue.voice.base import CachedClip, Clip, VoiceSpec
+from matcue.voice.normalize import normalize_text
+from matcue.voice.wav import resample, to_int16
 
 RECOGNIZER_RATE_HZ = 16_000
 JUDGES = ("pocketsphinx", "whisper")
@@ -342,9 +342,9 @@ def score_voice(
     holds the GIL while it decodes, so threads would not help). With ``snr_db``, white
     noise that far below each clip's speech level is added first (:func:`add_noise`; the
     seed depends on the cue's position only, so every voice hears the same noise)."""
-    from ..pcm import SAMPLE_RATE
-    from .cache import speak_all
-    from .lexicon import builtin_lexicon
+    from matcue.core.pcm import SAMPLE_RATE
+    from matcue.voice.cache import speak_all
+    from matcue.voice.lexicon import builtin_lexicon
 
     # the built-in lexicon, as every render speaks: what is scored is what a listener hears
     # (a project's voice/lexicon.yaml is left out, so the figure is the same on every machine)

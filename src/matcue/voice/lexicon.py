@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import MatcueError
-from .normalize import normalize_text, strip_latin_accents
+from matcue.core.errors import MatcueError
+from matcue.voice.normalize import normalize_text, strip_latin_accents
 
 PROJECT_LEXICON = Path("voice") / "lexicon.yaml"
 ANY_BACKEND = ""  # the key of a respelling used by every backend
@@ -134,7 +134,7 @@ def entry_problem(word: object, value: object) -> str | None:
     if isinstance(value, Mapping):
         if not value:
             return "expected a respelling or a mapping like {say: ..., espeak-ng: ...}"
-        from .registry import backend_names
+        from matcue.voice.registry import backend_names
 
         known = ("say", *backend_names())
         for k, v in value.items():

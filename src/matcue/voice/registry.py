@@ -12,8 +12,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import MatcueError, ToolMissingError, VoiceError
-from .base import VoiceBackend, VoiceInfo
+from matcue.core.errors import MatcueError, ToolMissingError, VoiceError
+from matcue.voice.base import VoiceBackend, VoiceInfo
 
 AUTO = "auto"
 
@@ -21,14 +21,14 @@ Factory = Callable[[], VoiceBackend]
 
 # name -> "module:Class" (imported on first use) or a factory callable
 BACKENDS: dict[str, str | Factory] = {
-    "espeak-ng": "matcue.voice.espeak:EspeakBackend",
-    "pyttsx3": "matcue.voice.pyttsx3_backend:Pyttsx3Backend",
-    "fake": "matcue.voice.fake:FakeVoice",
-    "flite": "matcue.voice.flite:FliteBackend",
-    "rhvoice": "matcue.voice.rhvoice:RHVoiceBackend",
-    "pico2wave": "matcue.voice.pico:PicoBackend",
-    "mbrola": "matcue.voice.mbrola:MbrolaBackend",
-    "hibari": "matcue.voice.hibari_backend:HibariBackend",
+    "espeak-ng": "matcue.voice.backends.espeak:EspeakBackend",
+    "pyttsx3": "matcue.voice.backends.pyttsx3_backend:Pyttsx3Backend",
+    "fake": "matcue.voice.backends.fake:FakeVoice",
+    "flite": "matcue.voice.backends.flite:FliteBackend",
+    "rhvoice": "matcue.voice.backends.rhvoice:RHVoiceBackend",
+    "pico2wave": "matcue.voice.backends.pico:PicoBackend",
+    "mbrola": "matcue.voice.backends.mbrola:MbrolaBackend",
+    "hibari": "matcue.voice.backends.hibari_backend:HibariBackend",
 }
 
 # What ``auto`` picks on Linux: the first available, clearest first, by the word error

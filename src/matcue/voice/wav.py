@@ -2,7 +2,7 @@
 
 Everything here is plain numpy: no scipy, no audio libraries. Engines hand us 16-bit
 PCM WAV (espeak-ng, pyttsx3 on Linux/Windows) or AIFF (pyttsx3 on macOS); we turn it
-into mono int16 at :data:`matcue.pcm.SAMPLE_RATE` with the silence at both ends cut off.
+into mono int16 at :data:`matcue.core.pcm.SAMPLE_RATE` with the silence at both ends cut off.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..pcm import SAMPLE_RATE
+from matcue.core.pcm import SAMPLE_RATE
 
 INT16_FULL_SCALE = 32768.0
 TRIM_THRESHOLD_DB = -50.0  # dBFS; quieter than this counts as silence at the edges

@@ -1,0 +1,369 @@
+"""The library functions behind each command: routine file in, script, timeline or MP3 out.
+
+    routine YAML --load--> Routine --compile--> Script --voice--> clips --layout--> Timeline
+      --render--> MP3
+
+The CLI calls exactly one of these per command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
+from matcue.core.limits import Work, current
+from matcue.core.naming import _WINDOWS_RESERVED, slugify  # noqa: F401
+from matcue.plan.budget import check_script
+from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, Script, compile_routine
+from matcue.plan.layout import layout
+from matcue.plan.timeline import Timeline
+from matcue.routine.loader import load_routine
+from matcue.routine.model import LEVELS, Routine
+from matcue.voice.base import VoiceOverrides  # noqa: F401
+
+if TYPE_CHECKING:
+    from matcue.audio.mixdown import MixSettings
+    from matcue.core.media import Cover
+    from matcue.voice.base import AnyClip, VoiceSpec
+
+DEFAULT_RATE_WPM = 150
+
+
+def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -> VoiceSpec:
+    """The voice to speak ``routine`` with: command line, else routine, else defaults.
+
+    With no rate given, the backend's own tuned ``default_rate_wpm`` (docs/voices.md).
+    """
+    from matcue.voice.base import VoiceSpec
+
+    v = routine.voice
+    backend = overrides.backend or v.backend or "auto"
+    rate = overrides.rate or v.rate or backend_default_rate(backend)
+    return VoiceSpec(backend=backend, name=overrides.name or v.name, rate=rate, language=routine.language)
+
+
+def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = VoiceOverrides()) -> None:
+    """Refuse a voice name ``spec``'s backend does not list, before anything is spoken: a
+    located problem when the routine names it, else a MatcueError (``--voice``, a profile)."""
+    from matcue.voice.registry import UnknownVoiceError, check_voice_name, get_backend
+
+    if spec.name is None:
+        return
+    try:
+        check_voice_name(get_backend(spec.backend), spec.name)
+    except UnknownVoiceError as e:
+        if overrides.name is None and routine.voice.name_mark is not None:
+            raise RoutineError([Problem(routine.voice.name_mark, "voice.name", e.what, e.hint)]) from None
+        raise
+
+
+def backend_default_rate(backend: str) -> int:
+    """The speaking rate tuned for clarity for ``backend`` (``auto`` resolved)."""
+    from matcue.core.errors import MatcueError
+    from matcue.voice.registry import get_backend
+
+    try:
+        return int(getattr(get_backend(backend), "default_rate_wpm", DEFAULT_RATE_WPM))
+    except MatcueError:
+        return DEFAULT_RATE_WPM  # speak_all reports the missing or unknown backend
+
+
+def routine_lexicon(routine: Routine, project_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    """The built-in lexicon, extended by the project's voice/lexicon.yaml, then the routine's."""
+    from matcue.voice.lexicon import default_lexicon
+
+    return default_lexicon(project_dir).extended_by(routine.lexicon)
+
+
+def estimate_speech_ms(text: str, rate_wpm: int = DEFAULT_RATE_WPM) -> int:
+    """A voice-free guess of how long ``text`` takes to say (used by ``check``)."""
+    words = max(1, len(re.findall(r"\w+", text)))
+    pauses = len(re.findall(r"[.,;:!?]", text))
+    return int(words * 60_000 / rate_wpm + pauses * 150 + 250)
+
+
+# ----------------------------------------------------------------------------- check
+
+
+def check_routine(
+    path: str | Path, *, allow_outside: bool = False, max_total_ms: int = DEFAULT_MAX_LENGTH_MS
+) -> list[Problem]:
+    """Every problem in a routine, for every level; [] when it is fine.
+
+    ``allow_outside``: includes may leave the routine's folder. ``max_total_ms``: the
+    longest track allowed (``--max-length``).
+    """
+    try:
+        routine = load_routine(path, allow_outside=allow_outside)
+    except RoutineError as e:
+        return list(e.problems)
+    problems: list[Problem] = []
+    rate = routine.voice.rate or DEFAULT_RATE_WPM
+    levels = [routine.level] if routine.level else []
+    levels += [lv for lv in LEVELS if lv not in levels]
+    for level in levels:
+        try:
+            script = compile_routine(routine, Options(level=level, max_total_ms=max_total_ms))
+            check_script(script, routine_lexicon(routine), level, Work(current().limits))
+            layout(script, {t: estimate_speech_ms(t, rate) for t in script.texts()})
+        except NothingToRender as e:
+            if level == levels[0]:  # a routine may be written for higher levels only
+                problems.extend(e.problems)
+        except RoutineError as e:
+            problems.extend(e.problems)
+    return list(dict.fromkeys(problems))
+
+
+def unused_set_names(
+    paths: Sequence[str | Path], names: Sequence[str], *, allow_outside: bool = False
+) -> list[tuple[str, str]]:
+    """The ``--set`` names that none of the routines uses or defines, each with a hint
+    (a did-you-mean, or the names they do use). A routine that does not load is left out
+    here: rendering it reports why."""
+    import difflib
+
+    from matcue.plan.compile import placeholder_names
+
+    used: set[str] = set()
+    for path in paths:
+        try:
+            used |= placeholder_names(load_routine(path, allow_outside=allow_outside))
+        except RoutineError:
+            continue
+    out = []
+    used -= {"side", "other_side"}  # set by sided steps, never by --set
+    for name in dict.fromkeys(names):
+        if name in used:
+            continue
+        close = difflib.get_close_matches(name, sorted(used), n=1, cutoff=0.6)
+        if name in ("side", "other_side"):
+            hint = "set by sided steps, never by --set"
+        elif close:
+            hint = f"did you mean {close[0]!r}?"
+        else:
+            hint = "it uses " + ", ".join(sorted(used)[:12]) if used else "it has no placeholders to set"
+        out.append((name, hint))
+    return out
+
+
+def track_stems(paths: Sequence[str | Path], *, allow_outside: bool = False) -> list[str | None]:
+    """The file stem of each routine's track in one command (:mod:`matcue.core.naming`): the
+    slug of its title, ``-2``, ``-3``... for titles that slug alike. None for a routine
+    that does not load (rendering it reports why)."""
+    from matcue.core.naming import unique_stem
+
+    used: set[str] = set()
+    out: list[str | None] = []
+    for path in paths:
+        try:
+            out.append(unique_stem(slugify(load_routine(path, allow_outside=allow_outside).title), used))
+        except RoutineError:
+            out.append(None)
+    return out
+
+
+# ----------------------------------------------------------------------------- script / timeline
+
+
+def build_script(
+    path: str | Path,
+    options: Options = Options(),
+    *,
+    allow_outside: bool = False,
+    select: Callable[[Routine], Routine] | None = None,
+) -> tuple[Routine, Script]:
+    """Load and compile; ``select`` cuts the loaded routine down first (``--only``, ``--from``)."""
+    routine = load_routine(path, allow_outside=allow_outside)
+    if select is not None:
+        routine = select(routine)
+    return routine, compile_routine(routine, options)
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    routine: Routine
+    script: Script
+    timeline: Timeline
+    clips: dict[str, AnyClip]
+    synthesized: int  # phrases synthesized (not found in the cache)
+
+
+def build_timeline(
+    path: str | Path,
+    options: Options = Options(),
+    voice: VoiceOverrides = VoiceOverrides(),
+    *,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    allow_outside: bool = False,
+    select: Callable[[Routine], Routine] | None = None,
+) -> Built:
+    """Load, compile, speak (through the cache) and lay out one routine.
+
+    Each phrase is spoken under a timeout and retried once (:mod:`matcue.voice.guard`).
+    """
+    from matcue.voice.cache import speak_all
+    from matcue.voice.guard import guarded_voice
+
+    routine, script = build_script(path, options, allow_outside=allow_outside, select=select)
+    check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
+    spec = voice_spec(routine, voice)
+    check_voice(routine, spec, voice)
+    with guarded_voice(spec) as guarded:
+        speech = speak_all(
+            script.texts(), guarded, cache_dir=cache_dir, progress=progress, lexicon=routine_lexicon(routine)
+        )
+        synthesized = speech.synthesized
+        if options.duration_ms is not None:  # --duration: fit with the real lengths, compile again
+            from matcue.plan.fit import fitted_script
+
+            script = fitted_script(routine, script, options, {t: c.length_ms for t, c in speech.clips.items()})
+            if not set(script.texts()) <= set(speech.clips):  # a longer hold may count from higher
+                speech = speak_all(script.texts(), guarded, cache_dir=cache_dir, lexicon=routine_lexicon(routine))
+                synthesized += speech.synthesized
+    timeline = layout(script, {t: c.length_ms for t, c in speech.clips.items()})
+    timeline = replace(timeline, meta={**timeline.meta, "voice": speech.backend})
+    return Built(routine, script, timeline, speech.clips, synthesized)
+
+
+# ----------------------------------------------------------------------------- render
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    path: Path
+    total_ms: int
+    synthesized: int
+    sidecars: tuple[Path, ...] = ()  # captions / chapters JSON written next to the MP3
+    built: Built | None = field(default=None, repr=False, compare=False)
+    cover: Cover | None = field(default=None, repr=False, compare=False)  # the embedded cover
+
+
+def output_error(exc: OSError, folder: Path, target: Path | None = None) -> MatcueError:
+    """A clear message for a failure to write into the output folder."""
+    import errno
+
+    where = f"the output folder '{folder}'"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return RenderError(f"the disk is full: could not write {target or folder} (free some space in {where})")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return RenderError(f"cannot write into {where}: {exc.strerror} (choose another folder with -o)")
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return RenderError(f"{where} is not a folder (a file has that name; choose another folder with -o)")
+    return RenderError(f"could not write into {where}: {exc.strerror or exc} (choose another folder with -o)")
+
+
+def render_routine(
+    path: str | Path,
+    out_dir: str | Path = "audio_out",
+    options: Options = Options(),
+    voice: VoiceOverrides = VoiceOverrides(),
+    *,
+    bitrate: str | None = None,
+    cache_dir: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    captions: Sequence[str] = (),
+    chapters_json: bool = False,
+    cover: bool = True,
+    name: str | None = None,
+    allow_outside: bool = False,
+    person: str | None = None,
+    jobs: int | None = None,
+    mix: MixSettings | None = None,
+    select: Callable[[Routine], Routine] | None = None,
+    draft: bool = False,
+    fmt: str = "mp3",
+) -> Rendered:
+    """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
+
+    ``fmt``: ``mp3``, ``m4a`` or ``opus`` (:mod:`matcue.audio.formats`), the file's extension;
+    ``bitrate`` None: the format's default.
+
+    ``cover``: embed the routine's ``cover:`` image, else a generated one (``matcue.audio.cover``).
+    ``captions`` (``vtt``, ``srt``, ``lrc``) and ``chapters_json`` write those sidecars next
+    to the MP3 (``matcue.share.sidecars``), from the same timeline. ``name`` replaces the slug.
+    ``person``: a profile's name, added to the title tag ("Title — Anna"). ``jobs``: encoder
+    threads (default ``$MATCUE_JOBS``, else one per core; a roster renders with 1).
+    ``mix``: the level preset, side panning and ambience (``--mix``, ``--pan-sides``,
+    ``--music``); the routine's ``music:`` plays when ``mix`` names no music.
+    ``select``: render only part of the routine (:func:`matcue.preview.select`); ``draft``:
+    encode with LAME's faster setting (previews).
+    """
+    from matcue.audio.formats import get_format, parse_bitrate, render_track, require_encoder
+    from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
+    from matcue.core.atomic import Unit, sweep
+    from matcue.share.sidecars import sidecar_path, write_sidecars
+
+    check_environment()
+    audio = get_format(fmt)
+    bitrate = parse_bitrate(audio, bitrate)
+    if audio.name != "mp3":
+        require_encoder(audio)  # before any speech is synthesized
+
+    speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
+    built = build_timeline(
+        path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside,
+        select=select,
+    )  # fmt: skip
+    if person:
+        built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))
+    art = None
+    if cover:
+        from matcue.audio.cover import cover_for
+
+        tl = built.timeline
+        art = cover_for(built.routine.cover, tl.title, [c.title for c in tl.chapters])
+        built = replace(built, timeline=replace(tl, meta={**tl.meta, "cover": art}))
+    out = Path(out_dir)
+    target = out / f"{name or slugify(built.routine.title)}{audio.extension}"
+    mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
+    unit = Unit()  # the track and its sidecars appear together or not at all
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        sweep(out, target.name)  # what a killed render of this track left
+        for kind in (*captions, "chapters"):
+            sweep(out, sidecar_path(target, kind).name)
+        render_track(
+            built.timeline,
+            built.clips,
+            target,
+            fmt=audio,
+            bitrate=bitrate,
+            progress=mix_progress,
+            jobs=jobs,
+            settings=mix_settings(built.routine, mix),
+            unit=unit,
+            quality=DRAFT_LAME_QUALITY if draft else LAME_QUALITY,
+        )
+        sidecars = (
+            write_sidecars(built.timeline, target, captions, chapters_json, unit=unit)
+            if captions or chapters_json
+            else ()
+        )
+        unit.commit()
+    except OSError as exc:
+        raise output_error(exc, out, Path(exc.filename) if exc.filename else target) from exc
+    except RenderError as exc:  # render names the file; say what to do about the folder
+        if isinstance(exc.__cause__, OSError) and exc.__cause__.errno is not None:
+            raise output_error(exc.__cause__, out, target) from exc
+        raise
+    finally:
+        unit.abort()  # nothing left once committed
+    return Rendered(target, built.timeline.total_ms, built.synthesized, sidecars, built, art)
+
+
+def mix_settings(routine: Routine, mix: MixSettings | None = None) -> MixSettings:
+    """The mix for ``routine``: ``mix`` (the command line), with the routine's ``music:``
+    when the command line gives none."""
+    from matcue.audio.mixdown import MixSettings
+
+    mix = mix or MixSettings()
+    music = getattr(routine, "music", None)
+    if mix.music is None and music:
+        mix = replace(mix, music=Path(music))
+    return mix

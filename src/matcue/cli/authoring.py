@@ -1,0 +1,217 @@
+"""Commands for writing routines: ``schema``, ``new``, and ``render --only/--from/--watch``.
+
+Registered on the main group by :mod:`matcue.cli.main`; every command runs inside its one
+error boundary. The work is done by :mod:`matcue.schema`, :mod:`matcue.routine.starters` and
+:mod:`matcue.preview`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from matcue.core.durations import format_ms
+from matcue.core.errors import MatcueError, RoutineError, printable
+
+
+def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from matcue.schema import DOCUMENT_TYPES
+
+    if value is None or value in DOCUMENT_TYPES:
+        return value
+    close = difflib.get_close_matches(value, DOCUMENT_TYPES, n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise click.BadParameter(f"no schema for {value!r}: the document types are {', '.join(DOCUMENT_TYPES)}{hint}")
+
+
+@click.command(short_help="Print or write the JSON Schema of routines and profiles.")
+@click.argument("document", required=False, callback=_document, metavar="[routine|profile]")
+@click.option("--write", is_flag=True, help="Write the schema files into FOLDER instead of printing one.")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="FOLDER",
+    default=Path("routines"),
+    show_default=True,
+    help="The folder --write writes into (the one that holds your routines).",
+)
+def schema(document: str | None, write: bool, folder: Path) -> None:
+    """Print the JSON Schema (draft 2020-12) of a routine (the default) or a profile.
+
+    With --write, write both schema files (or just the one named) into FOLDER,
+    matcue-routine.schema.json and matcue-profile.schema.json, for editors that use yaml-language-server (VS Code's YAML
+    extension, Neovim...): a routine whose first line is
+
+      # yaml-language-server: $schema=matcue-routine.schema.json
+
+    gets its keys completed and its mistakes underlined as you type."""
+    from matcue.api import output_error
+    from matcue.schema import DOCUMENT_TYPES, schema_text, write_schemas
+
+    if not write:
+        click.echo(schema_text(document or "routine"), nl=False)
+        return
+    if not folder.is_dir():
+        raise MatcueError(f"the folder {str(folder)!r} does not exist (create it, or choose another with -o)")
+    try:
+        written = write_schemas(folder, (document,) if document else DOCUMENT_TYPES)
+    except OSError as e:
+        raise output_error(e, folder) from e
+    for path in written:
+        click.echo(str(path))
+
+
+@click.command(short_help="Start a routine from a template.")
+@click.argument("template", required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (default: TEMPLATE.yaml here). An existing file is never overwritten.",
+)
+@click.option("--list", "list_templates", is_flag=True, help="List the templates and what each is.")
+def new(template: str | None, output: Path | None, list_templates: bool) -> None:
+    """Write a starter routine from TEMPLATE (default: blank) and print its path.
+
+    The templates: stretch (a sequence with sides), breathing (a breathing session),
+    flow (reps synced to the breath, then a hold), blank (every kind of step, commented).
+    Each starts with the yaml-language-server modeline for editors."""
+    from matcue.routine.starters import DEFAULT_TEMPLATE, new_routine, templates
+    from matcue.schema import SCHEMA_FILES
+
+    known = templates()
+    if list_templates:
+        width = max(len(t.name) for t in known)
+        for t in known:
+            click.echo(f"{t.name:<{width}}  {t.summary}")
+        return
+    name = template or DEFAULT_TEMPLATE
+    if name not in {t.name for t in known}:
+        names = [t.name for t in known]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise click.BadParameter(f"no template {name!r}: the templates are {', '.join(names)}{hint}")
+    path = new_routine(name, output or Path(f"{name}.yaml"))
+    click.echo(str(path))
+    if not (path.parent / SCHEMA_FILES["routine"]).is_file():
+        folder = str(path.parent)
+        click.echo(
+            f"note: for completion in your editor, write the schema beside it: matcue schema --write -o {folder}",
+            err=True,
+        )
+
+
+# ----------------------------------------------------------------------------- render
+
+
+def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``render --only NAME``, ``--from NAME`` and ``--watch``: handled here, else ``f``."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, only: tuple[str, ...], start: str | None, watch: bool, **kw: Any) -> Any:
+        if not (only or start is not None or watch):
+            return f(*args, **kw)
+        return _preview(only, start, watch, kw)
+
+    for d in reversed(
+        [
+            click.option(
+                "--only", multiple=True, metavar="NAME",
+                help="Render just this section, step or chapter (e.g. 'Pigeon (left)'; repeatable) "
+                "into a preview file.",
+            ),
+            click.option(
+                "--from", "start", metavar="NAME", help="Render from this section, step or chapter to the end."
+            ),
+            click.option(
+                "--watch", is_flag=True,
+                help="Render again each time the routine or a file it includes changes; Ctrl-C stops (exit 0).",
+            ),
+        ]
+    ):  # fmt: skip
+        wrapper = d(wrapper)
+    return wrapper
+
+
+def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str, Any]) -> None:
+    from matcue.cli import common as cli
+    from matcue.preview import watch as watch_files
+
+    routines = kw["routines"]
+    option = "--watch" if watch and not (only or start is not None) else ("--only" if only else "--from")
+    if len(routines) != 1:
+        raise click.UsageError(f"{option} takes exactly one ROUTINE")
+    if only and start is not None:
+        raise click.UsageError("give --only or --from, not both")
+    if kw["profile_paths"] or kw["roster"] or kw["scheduler"]:
+        raise click.UsageError(f"{option} renders one track: leave out --profile, --roster and --scheduler")
+    cli._check_set(tuple(routines), kw["set_vars"], kw["allow_outside"])  # as render does
+    run = functools.partial(_render_part, routines[0], only, start, kw, watching=watch)
+    if not watch:
+        run()
+        return
+    watch_files(run, lambda line: click.echo(line, err=True))
+
+
+def _render_part(
+    path: Path, only: tuple[str, ...], start: str | None, kw: dict[str, Any], *, watching: bool
+) -> set[Path]:
+    """Render once; print the file and its length, or (when watching) the problems. Returns
+    the files the routine read."""
+    from matcue.api import render_routine
+    from matcue.cli import common as cli
+    from matcue.plan.compile import resolve_level
+    from matcue.preview import files_of, select
+    from matcue.routine.model import Routine
+
+    options = cli._options(
+        kw["level"], kw["first_side"], kw["set_vars"], kw["no_tones"], kw["max_total_ms"], kw["tailoring"]
+    )
+    part: Callable[[Routine], Routine] | None = None
+    if only or start is not None:
+        part = lambda r: select(r, resolve_level(r, options), only, start)  # noqa: E731
+    show = cli._Progress(str(path)) if sys.stderr.isatty() else None
+    try:
+        result = render_routine(
+            path, kw["out_dir"], options, cli._voice(kw["backend"], kw["voice_name"], kw["rate"]),
+            bitrate=kw["bitrate"], fmt=kw["fmt"], progress=show, captions=kw["captions"],
+            chapters_json=kw["chapters_json"],
+            cover=part is None and not kw["no_cover"], allow_outside=kw["allow_outside"], mix=kw["mix"],
+            select=part, draft=part is not None,  # --watch alone renders the session itself, in full
+        )  # fmt: skip
+    except RoutineError as e:
+        if not watching:
+            raise
+        if show:
+            show.clear()
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        n = len(e.problems)
+        click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
+        return files_of(path, None, e.problems)
+    except MatcueError as e:
+        if not watching:
+            raise
+        if show:
+            show.clear()
+        click.echo(printable(f"Error: {e}"), err=True)
+        return files_of(path, None)
+    finally:
+        if show:
+            show.clear()
+    click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
+    assert result.built is not None
+    return files_of(path, result.built.routine)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(schema)
+    group.add_command(new)

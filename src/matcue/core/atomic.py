@@ -1,0 +1,267 @@
+"""Temporary files that say whether their writer is alive, and files written as one unit.
+
+Every temporary file matcue writes next to an output (``.NAME.partial-XXXX``,
+``.NAME.XXXX.tmp``) is created here and holds an exclusive ``flock`` for as long as its
+writer has it open. The kernel drops the lock when the process ends, however it ends
+(``kill -9`` included), so :func:`is_stale` tells a leftover of a dead process from a file
+another render is still writing, and :func:`sweep` removes only the former. A render
+sweeps its own target's leftovers before it writes; ``matcue doctor --fix`` sweeps the
+output folder and the speech cache.
+
+:class:`Unit`: a track and its sidecars (captions, chapters) are staged as locked
+temporary files and moved into place together only once every one of them is written:
+a full disk or an interruption leaves the earlier files as they were and no new one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock; leftovers are judged by age
+    fcntl = None  # type: ignore[assignment]
+
+STALE_WITHOUT_LOCKS_S = 24 * 3600  # where locks do not exist, a temporary file this old is a leftover
+
+_held: dict[str, int] = {}  # temporary path -> the descriptor that holds its lock
+
+
+def check_replaceable(target: Path) -> None:
+    """RenderError unless ``target`` is absent, a regular file or a symbolic link: matcue
+    replaces its outputs by renaming a finished file over them, and must never do that
+    to a folder, a device (``/dev/full``), a named pipe or a socket that happens to have
+    the output's name. Every atomic write checks its target here first."""
+    from matcue.core.errors import RenderError
+
+    try:
+        st = os.lstat(target)
+    except OSError:
+        return  # absent (or unreadable: the write itself will say so)
+    if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        return
+    what = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, a pipe or a socket"
+    raise RenderError(f"{target} is {what}, not a file matcue may replace (move it away, or write elsewhere)")
+
+
+def create_temp(target: Path, kind: str = "partial") -> Path:
+    """A new, empty, locked hidden file beside ``target``: ``.NAME.partial-XXXXXXXX``
+    (``kind`` "partial") or ``.NAME.XXXXXXXX.tmp`` (``kind`` "tmp"). OSError when the
+    folder cannot be written. :func:`release` (or :func:`discard`) ends the lock."""
+    check_replaceable(target)
+    folder = target.parent
+    for _ in range(100):
+        token = secrets.token_hex(4)
+        name = f".{target.name}.partial-{token}" if kind == "partial" else f".{target.name}.{token}.tmp"
+        candidate = folder / name
+        try:
+            fd = os.open(candidate, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        lock_fd(fd)
+        _held[str(candidate)] = fd
+        return candidate
+    raise FileExistsError(f"cannot create a temporary file in {folder}")
+
+
+def lock_fd(fd: int) -> None:
+    """Hold an exclusive lock on the open file ``fd`` until it is closed (a no-op where
+    ``flock`` does not exist)."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def release(path: Path) -> None:
+    """Drop the lock of a temporary file made by :func:`create_temp` (renamed or deleted)."""
+    fd = _held.pop(str(path), None)
+    if fd is not None:
+        os.close(fd)
+
+
+def discard(path: Path) -> None:
+    """Delete a temporary file made by :func:`create_temp` and drop its lock."""
+    try:
+        Path(path).unlink(missing_ok=True)
+    finally:
+        release(path)
+
+
+def is_stale(path: Path) -> bool:
+    """Whether ``path`` is a regular file no live process holds (a leftover). Never opens a
+    FIFO or a device for reading, so it never blocks."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    if str(path) in _held:
+        return False
+    if fcntl is None:  # pragma: no cover - Windows
+        import time
+
+        return time.time() - st.st_mtime > STALE_WITHOUT_LOCKS_S
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # a live writer holds it
+    finally:
+        os.close(fd)
+    return True
+
+
+def leftovers(folder: Path, target_name: str = "*") -> list[Path]:
+    """Temporary files in ``folder`` (of ``target_name``, or of any file) that no live
+    process holds."""
+    patterns = (f".{target_name}.partial-*", f".{target_name}.*.tmp" if target_name != "*" else ".*.tmp")
+    found: dict[Path, None] = {}
+    for pattern in patterns:
+        for p in sorted(Path(folder).glob(pattern)):
+            if is_stale(p):
+                found[p] = None
+    return list(found)
+
+
+def stale_folders(folder: Path, prefix: str) -> list[Path]:
+    """Staging folders ``prefix*`` in ``folder`` (a pack's ``.pack.partial-XXXX``) that no
+    live process holds: none of the locked temporary files inside is held."""
+    found = []
+    for d in sorted(Path(folder).glob(f"{prefix}*")):
+        if not d.is_dir() or d.is_symlink():
+            continue
+        locks = [p for p in d.glob(".*.partial-*") if p.is_file()]
+        if all(is_stale(p) for p in locks):
+            found.append(d)
+    return found
+
+
+def remove_folders(folders: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Delete each folder with what it holds: (deleted, [(folder, why not)])."""
+    import shutil
+
+    deleted: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    for d in folders:
+        try:
+            shutil.rmtree(d)
+            deleted.append(d)
+        except OSError as exc:
+            failed.append((d, exc.strerror or str(exc)))
+    return deleted, failed
+
+
+def sweep(folder: Path, target_name: str = "*") -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Delete the leftovers of :func:`leftovers`: (deleted, [(path, why not)])."""
+    return delete_all(leftovers(folder, target_name))
+
+
+def delete_all(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Delete each path (a file, or an empty folder: a folder's contents are not ours to
+    judge): (deleted, [(path, why not)])."""
+    deleted: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    for p in paths:
+        try:
+            if p.is_dir() and not p.is_symlink():
+                p.rmdir()
+            else:
+                p.unlink()
+            deleted.append(p)
+        except OSError as exc:
+            failed.append((p, exc.strerror or str(exc)))
+    return deleted, failed
+
+
+class Unit:
+    """Files that appear together or not at all: stage each, then :meth:`commit`.
+
+    Staged files are locked temporary files beside their targets. :meth:`commit` moves
+    them into place (the first staged last, so a track's sidecars are in place when the
+    track appears); :meth:`abort` deletes whatever is staged and not committed. An OSError
+    while staging names the target it was for (``filename``)."""
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[Path, Path]] = []  # (temporary, target)
+
+    def stage(self, target: Path) -> Path:
+        """A locked temporary file for ``target`` (empty; the caller writes it)."""
+        try:
+            tmp = create_temp(Path(target), "partial")
+        except OSError as exc:
+            raise _named(exc, target) from exc
+        self.staged.append((tmp, Path(target)))
+        return tmp
+
+    def stage_bytes(self, target: Path, data: bytes) -> Path:
+        """Stage ``target`` with ``data`` written and synced."""
+        tmp = self.stage(target)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise _named(exc, target) from exc
+        return tmp
+
+    def commit(self) -> None:
+        """Move every staged file into place, then sync the folders (every target is
+        checked first, so a folder in the way moves none of them)."""
+        for _, target in self.staged:
+            check_replaceable(target)
+        folders: dict[Path, None] = {}
+        for tmp, target in reversed(self.staged):
+            os.replace(tmp, target)
+            release(tmp)
+            folders[target.parent] = None
+        self.staged = []
+        for folder in folders:
+            fsync_dir(folder)
+
+    def abort(self) -> None:
+        """Delete every staged file not committed."""
+        for tmp, _ in self.staged:
+            discard(tmp)
+        self.staged = []
+
+
+def _named(exc: OSError, target: Path) -> OSError:
+    out = OSError(exc.errno, exc.strerror or str(exc))
+    out.filename = str(target)
+    return out
+
+
+def fsync_dir(folder: Path) -> None:
+    """Sync a folder's entries (a rename's durability); silently skipped where refused."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to a temporary file, then move it into place."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` through a locked temporary file beside it (:class:`Unit`)."""
+    unit = Unit()
+    try:
+        unit.stage_bytes(path, data)
+        unit.commit()
+    finally:
+        unit.abort()  # nothing left to abort once committed

@@ -1,0 +1,107 @@
+"""The one strict parser for human durations. Time is integer milliseconds everywhere."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1_000}
+_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([hms])")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+DURATION_HINT = "expected a duration like '30s' or '1m30s'"
+
+
+class DurationError(ValueError):
+    """Raised with a message fit to show after ``where:``."""
+
+
+def parse_duration_ms(text: str | float, *, allow_zero: bool = False) -> int:
+    """Parse ``45``, ``7.5``, ``"45s"``, ``"2m"``, ``"1m30s"``, ``"1h"`` into milliseconds.
+
+    Numbers are seconds. Units must come in the order h, m, s, each at most once.
+    Negative values, empty strings and unknown units are errors; zero only with
+    ``allow_zero``. Results are rounded to the nearest millisecond.
+    """
+    if isinstance(text, bool):
+        raise DurationError(f"{DURATION_HINT}, got {text!r}")
+    if isinstance(text, (int, float)):
+        seconds = float(text)
+        shown = repr(text)
+    else:
+        raw = text.strip()
+        shown = repr(text) if len(text) <= 60 else repr(f"{text[:27]} ... {text[-27:]}")
+        if not raw:
+            raise DurationError(f"{DURATION_HINT}, got an empty value")
+        if _NUMBER.fullmatch(raw):
+            seconds = float(raw)
+        else:
+            seconds = _parse_units(raw, shown)
+    if not math.isfinite(seconds):
+        raise DurationError(f"{DURATION_HINT}, got {shown}")
+    if seconds < 0:
+        raise DurationError(f"a duration cannot be negative, got {shown}")
+    if seconds > 100 * 3600:
+        raise DurationError(f"a duration must be under 100 hours, got {shown}")
+    ms = int(round(seconds * 1000))
+    if ms == 0 and not allow_zero:
+        raise DurationError(f"a duration must be more than zero here, got {shown}")
+    return ms
+
+
+def _parse_units(raw: str, shown: str) -> float:
+    compact = raw.replace(" ", "")
+    pos = 0
+    total = 0.0
+    seen: list[str] = []
+    for m in _PART.finditer(compact):
+        if m.start() != pos:
+            break
+        unit = m.group(2)
+        if seen and "hms".index(unit) <= "hms".index(seen[-1]):
+            raise DurationError(f"{DURATION_HINT}, got {shown} (units go h, m, s, once each)")
+        seen.append(unit)
+        total += float(m.group(1)) * _UNIT_MS[unit] / 1000
+        pos = m.end()
+    if pos != len(compact) or not seen:
+        if compact.startswith("-"):
+            raise DurationError(f"a duration cannot be negative, got {shown}")
+        raise DurationError(f"{DURATION_HINT}, got {shown}")
+    return total
+
+
+def format_ms(ms: int) -> str:
+    """``83500`` -> ``"1:23.5"``; ``3723000`` -> ``"1:02:03"`` (human display)."""
+    sign = "-" if ms < 0 else ""
+    ms = abs(ms)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, frac = divmod(rest, 1000)
+    tail = f".{frac // 100}" if frac // 100 else ""
+    if h:
+        return f"{sign}{h}:{m:02d}:{s:02d}{tail}"
+    return f"{sign}{m}:{s:02d}{tail}"
+
+
+def _hms(ms: int, sep: str) -> str:
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, milli = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{milli:03d}"
+
+
+def vtt_time(ms: int) -> str:
+    """``HH:MM:SS.mmm`` (WebVTT)."""
+    return _hms(ms, ".")
+
+
+def srt_time(ms: int) -> str:
+    """``HH:MM:SS,mmm`` (SubRip)."""
+    return _hms(ms, ",")
+
+
+def format_length(ms: int) -> str:
+    """``m:ss`` or ``h:mm:ss``, rounded to the nearest second."""
+    s = (ms + 500) // 1000
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

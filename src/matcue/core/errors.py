@@ -1,0 +1,96 @@
+"""The one family of user-facing errors.
+
+Every failure a user can cause or fix derives from :class:`MatcueError`; the CLI turns
+it into a message and exit status 1 in one place (``matcue.cli.main``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+MAX_PROBLEMS = 200  # loading and compiling stop collecting problems after this many
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (terminal escape codes
+    start with one) and format characters such as bidirectional overrides are written as
+    ``\\x1b`` / ``\\u202e``; line breaks and tabs stay. File names reach messages as
+    given, so every message passes through this on its way out."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"):
+            out.append(ch)
+        else:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+    return "".join(out)
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """``repr`` of a value for a message, shortened in the middle when long."""
+    if len(value) <= limit:
+        return repr(value)
+    keep = (limit - 5) // 2
+    return repr(f"{value[:keep]} ... {value[-keep:]}")
+
+
+class MatcueError(Exception):
+    """A failure the user can understand and fix (bad routine, missing tool...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A place in a source file: 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{printable(self.path)}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem found in a routine: ``PATH:LINE:COL: where: what (hint)``."""
+
+    mark: Mark | None
+    where: str
+    what: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        head = f"{self.mark}: " if self.mark is not None else ""
+        where = f"{self.where}: " if self.where else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{head}{where}{self.what}{hint}"
+
+
+class RoutineError(MatcueError):
+    """One or more problems in a routine; ``str()`` gives one line per problem."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ToolMissingError(MatcueError):
+    """An external program (ffmpeg, espeak-ng...) is not installed."""
+
+    def __init__(self, tool: str, package: str):
+        self.tool = tool
+        self.package = package
+        super().__init__(
+            f"{tool} is not installed (install the '{package}' package, "
+            f"e.g. 'sudo apt-get install {package}', or run scripts/setup)"
+        )
+
+
+class VoiceError(MatcueError):
+    """A voice backend failed to speak a phrase."""
+
+
+class RenderError(MatcueError):
+    """Rendering or encoding the audio failed."""

@@ -1,0 +1,112 @@
+"""One budget for the work of one command, checked before any synthesis starts.
+
+A routine, profile or roster may be mistaken or hostile: small files can expand into huge
+work (``{vars}`` filled into every text, a lexicon respelling each word as a page, breaths
+of a millisecond, includes of one large file, a roster of aliases). Every limit here is
+applied to the EXPANDED value, and the work of one command (events, speech characters,
+bytes read) is counted across every routine, include, profile and track it handles.
+
+:class:`Limits` names every number (docs/reliability.md lists them with their tests);
+:class:`Work` is the tally of one command. The CLI opens one per command
+(:func:`command`); library calls outside one get a fresh tally for each call. Going over a
+limit is a located :class:`~matcue.core.errors.RoutineError` naming the limit and its number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from matcue.core.errors import Mark, Problem, RoutineError
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one command may spend. Each field is a limit's name in messages and docs."""
+
+    text_chars: int = 2000  # one spoken text, after {vars} and {side} are filled in
+    spoken_chars: int = 8000  # one text as the voice gets it (lexicon respellings, numbers spelled out)
+    speech_chars: int = 1_000_000  # every distinct text of one command, after {vars}
+    events: int = 1_000_000  # timeline events of one command, counted from the script before speech
+    bytes_read: int = 20_000_000  # routine, include, profile and roster files read by one command
+    yaml_values: int = 200_000  # YAML values composed for one routine or roster with its includes
+    profiles: int = 1000  # people in one roster
+
+
+LIMITS = Limits()
+
+
+def allows(limit: str, limits: Limits = LIMITS) -> str:
+    """``"the limit spoken_chars allows at most 8000"``: how every message names a limit."""
+    return f"the limit {limit} allows at most {getattr(limits, limit)}"
+
+
+@dataclass(slots=True)
+class Work:
+    """The tally of one command against its :class:`Limits`."""
+
+    limits: Limits = LIMITS
+    events: int = 0
+    speech_chars: int = 0
+    bytes_read: int = 0
+    texts: set[str] = field(default_factory=set)  # distinct texts charged (synthesized once each)
+    tracks: set[object] = field(default_factory=set)  # tracks whose events are charged
+
+    def read(self, n_bytes: int, mark: Mark) -> None:
+        """Charge a file read; over the limit is a problem at the file."""
+        self.bytes_read += n_bytes
+        if self.bytes_read > self.limits.bytes_read:
+            raise RoutineError(
+                [Problem(mark, "", f"reading this file makes {self.bytes_read} bytes read by one command; "
+                         f"{allows('bytes_read', self.limits)}", "include fewer or smaller files")]
+            )  # fmt: skip
+
+    def track(self, key: object, events: int, texts: Iterable[str], mark: Mark | None) -> None:
+        """Charge one track's events and its texts not charged before; each track once."""
+        problems: list[Problem] = []
+        if key not in self.tracks:
+            self.tracks.add(key)
+            self.events += events
+            if self.events > self.limits.events:
+                what = (
+                    f"the routine makes about {events} timeline events, {self.events} for this command; "
+                    f"{allows('events', self.limits)}"
+                )
+                problems.append(Problem(mark, "", what, "shorten the holds, or slow the breath pattern"))
+        new = [t for t in dict.fromkeys(texts) if t not in self.texts]
+        self.texts.update(new)
+        added = sum(len(t) for t in new)
+        self.speech_chars += added
+        if self.speech_chars > self.limits.speech_chars:
+            what = (
+                f"the routine has {added} characters of speech, {self.speech_chars} for this command; "
+                f"{allows('speech_chars', self.limits)}"
+            )
+            problems.append(Problem(mark, "", what, "shorten the texts, or use fewer {vars} in them"))
+        if problems:
+            raise RoutineError(problems)
+
+
+_current: ContextVar[Work | None] = ContextVar("matcue_work", default=None)
+
+
+@contextmanager
+def command(limits: Limits = LIMITS) -> Iterator[Work]:
+    """The budget of one command: every charge inside the block goes to one :class:`Work`."""
+    work = Work(limits)
+    token = _current.set(work)
+    try:
+        yield work
+    finally:
+        _current.reset(token)
+
+
+def current() -> Work:
+    """The running command's tally, or a fresh one (a library call outside a command)."""
+    work = _current.get()
+    return work if work is not None else Work()
+
+
+# ----------------------------------------------------------------------------- a script's work

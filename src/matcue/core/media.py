@@ -1,0 +1,147 @@
+"""Media files a routine names, read and checked before anything renders, within bounds:
+an image for ``cover:`` (:func:`read_cover`) and an audio file for ``music:``
+(:func:`probe_music`, :func:`ffmpeg_decode`). The loader checks them at load time; the
+audio stage decodes them (``matcue.audio.cover``, ``matcue.audio.ambience``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from matcue.core.errors import MatcueError, RenderError
+
+COVER_PX = 1400
+
+
+MAX_KEEP_PX = 3000
+
+
+# Limits for a given image (docs/reliability.md): a small file may declare a huge picture.
+MAX_COVER_BYTES = 20_000_000
+
+
+MAX_COVER_PIXELS = 50_000_000  # a 48-megapixel phone photo fits; decoded as RGB, 150 MB
+
+
+class CoverError(MatcueError):
+    """A cover image that cannot be used; ``hint`` says what to do, when there is more to say."""
+
+    def __init__(self, what: str, hint: str = ""):
+        super().__init__(what)
+        self.hint = hint
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    data: bytes
+    mime: str  # image/jpeg or image/png
+
+    @property
+    def extension(self) -> str:
+        return ".jpg" if self.mime == "image/jpeg" else ".png"
+
+
+def read_cover(path: str | Path) -> Cover:
+    """Read an image file for use as a cover; CoverError says why when it cannot be used."""
+    from PIL import Image, UnidentifiedImageError
+
+    from matcue.core.paths import Unreadable, read_bounded
+
+    try:
+        data = read_bounded(path, MAX_COVER_BYTES, "an image file")
+    except Unreadable as e:
+        raise CoverError("no such file" if e.missing else str(e)) from None
+    size: tuple[int, int] | None = None  # known once the header is read
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below is lower
+            with Image.open(io.BytesIO(data)) as im:
+                fmt = im.format
+                size = im.size
+                if size[0] * size[1] > MAX_COVER_PIXELS:
+                    raise _too_many_pixels(size)
+                if fmt in ("JPEG", "PNG") and max(size) <= MAX_KEEP_PX:
+                    im.verify()
+                    return Cover(data, "image/jpeg" if fmt == "JPEG" else "image/png")
+                im.draft("RGB", (COVER_PX, COVER_PX))  # a JPEG decodes at a reduced scale
+                im.load()
+                rgb = im.convert("RGB")
+    except Image.DecompressionBombError:  # Pillow's own limit, past ours: refused in the header
+        raise _too_many_pixels(size) from None
+    except UnidentifiedImageError:
+        raise CoverError("not an image (JPEG or PNG expected)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise CoverError(f"a damaged image: {e}") from None
+    rgb.thumbnail((COVER_PX, COVER_PX))
+    buf = io.BytesIO()
+    rgb.save(buf, "JPEG", quality=88)
+    return Cover(buf.getvalue(), "image/jpeg")
+
+
+def _too_many_pixels(size: tuple[int, int] | None) -> CoverError:
+    limit = f"{MAX_COVER_PIXELS // 1_000_000} million"
+    shown = f"is {size[0]} x {size[1]} pixels, more than" if size else "has more pixels than"
+    return CoverError(f"the image {shown} the {limit} a cover may have", f"resize it to about {COVER_PX} x {COVER_PX}")
+
+
+MAX_MUSIC_BYTES = 1_000_000_000  # a music file larger than this is refused unread
+
+
+# Demuxers ffmpeg may use for a music file: audio files only, never a playlist (HLS, concat,
+# ...) that would make it open other files or the network.
+MUSIC_FORMATS = "mp3,ogg,flac,wav,mov,matroska,aac,aiff,w64,caf,wv,ape,asf,opus"
+
+
+MUSIC_HINT = "an audio file such as MP3, OGG, FLAC, WAV or M4A"
+
+
+class MusicError(RenderError):
+    """A music file that cannot be used; ``str()`` follows its path ("cannot be decoded ...")."""
+
+    def __init__(self, what: str, hint: str = ""):
+        super().__init__(what)
+        self.hint = hint
+
+
+def ffmpeg_decode(path: Path, seconds: float, output: list[str]) -> None:
+    """Decode the first ``seconds`` of the regular file ``path`` with ffmpeg, given the file
+    on its standard input (opened here: never a device or a pipe), audio demuxers only."""
+    from matcue.core.paths import Unreadable, open_regular, size_text
+    from matcue.core.tools import ffmpeg_path
+
+    exe = ffmpeg_path()
+    try:
+        fd = open_regular(path, "an audio file")
+    except Unreadable as e:
+        raise MusicError(str(e)) from None
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_MUSIC_BYTES:
+            raise MusicError(f"is {size_text(size)}; at most {size_text(MAX_MUSIC_BYTES)} is read")
+        source = "file:/dev/stdin" if os.path.exists("/dev/stdin") else str(path)
+        cmd = [
+            exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-protocol_whitelist", "file,pipe", "-format_whitelist", MUSIC_FORMATS, "-i", source,
+            "-vn", "-t", f"{seconds:.3f}", *output,
+        ]  # fmt: skip
+        res = subprocess.run(cmd, stdin=fd, capture_output=True)
+    finally:
+        os.close(fd)
+    if res.returncode != 0:
+        raise MusicError("cannot be decoded as audio", MUSIC_HINT)
+
+
+def probe_music(path: Path) -> None:
+    """Check that ``path`` is a music file ffmpeg decodes (MusicError says why not); a
+    machine without ffmpeg is not checked here (rendering reports the missing tool)."""
+    from matcue.core.errors import ToolMissingError
+
+    try:
+        ffmpeg_decode(Path(path), 1.0, ["-f", "null", "-"])
+    except ToolMissingError:
+        return

@@ -1,0 +1,48 @@
+"""The one rule for the file names of the tracks one command writes.
+
+- A routine's track is ``<slug of its title>`` (:func:`slugify`). Two
+  routines of one command whose titles give the same slug get ``-2``, ``-3``... in the
+  order given (``render a.yaml b.yaml`` and ``pack a.yaml b.yaml`` alike), so neither
+  overwrites the other.
+- A person's track is ``<routine slug>--<slug of the person's name>``. Two people whose
+  names give the same file name are refused (each a located error naming the other):
+  their tracks would carry the same title too, so a player could not tell them apart
+  (``render --roster`` and ``pack --roster`` alike).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def unique_stem(stem: str, used: set[str]) -> str:
+    """``stem``, or ``stem-2``, ``stem-3``... the first not in ``used`` (which it joins)."""
+    name, n = stem, 1
+    while name in used:
+        n += 1
+        name = f"{stem}-{n}"
+    used.add(name)
+    return name
+
+
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def slugify(title: str, max_len: int = 80) -> str:
+    """A safe file name stem from a title: ascii letters, digits and dashes.
+
+    Never empty, never a path (no slashes or dots), never a name Windows reserves (``con``,
+    ``nul``, ``com1``...), at most ``max_len`` characters. A title with no Latin letters or
+    digits gets ``routine-`` and a hash of the title, so two such titles do not collide.
+    """
+    norm = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
+    slug = slug[:max_len].rstrip("-")
+    if slug in _WINDOWS_RESERVED:
+        slug = f"{slug}-routine"
+    if not slug and title.strip():  # a title in another script: keep titles apart
+        import hashlib
+
+        slug = "routine-" + hashlib.sha256(" ".join(title.split()).encode("utf-8")).hexdigest()[:8]
+    return slug or "routine"

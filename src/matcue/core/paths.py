@@ -1,0 +1,159 @@
+"""Every file matcue reads because a routine, profile, roster or the user named it.
+
+Two rules, one function each, so that no reader has its own:
+
+- :func:`confine`: where a named path may point. A path a routine names (``include:``,
+  ``cover:``, ``music:``) is relative to the file that names it and must lie inside the
+  top-level routine's folder; a path a roster names lies inside the roster's folder.
+  Symbolic links are resolved before comparing; ``--allow-outside`` lifts the rule. A
+  path refused for being outside is reported exactly like a missing one, so the message
+  never tells whether a file outside the folder exists.
+- :func:`read_bounded` (and :func:`open_regular` under it): only a regular file is read
+  (a device such as ``/dev/zero``, a named pipe, a socket or a folder is refused before it
+  is opened, and checked again on the open descriptor, which is opened non-blocking so a
+  pipe swapped in cannot stall), and never more than a byte limit, whatever the file's
+  stated size.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from matcue.core.errors import MatcueError
+
+
+class Unreadable(MatcueError):
+    """A named file that cannot be used; ``str()`` is a phrase that follows its path
+    ("does not exist", "is a directory, not a routine file", ...)."""
+
+    def __init__(self, reason: str, *, missing: bool = False, size: int | None = None):
+        super().__init__(reason)
+        self.missing = missing
+        self.size = size  # bytes, when the file is refused for being too large
+
+
+class Outside(Unreadable):
+    """A path outside the folder it must stay in (worded like a missing file)."""
+
+
+def inside(real: str, folder: str) -> bool:
+    """Whether the real path ``real`` lies inside the real folder ``folder``."""
+    try:
+        return os.path.commonpath([real, folder]) == folder
+    except ValueError:  # different drives
+        return False
+
+
+def shown_folder(real: str) -> str:
+    """A real path as messages show it: relative to the current folder (where possible)."""
+    try:
+        return os.path.relpath(real)
+    except ValueError:
+        return real
+
+
+def confine(raw: str, base: str | Path, root: str, *, allow_outside: bool, owner: str = "routine") -> Path:
+    """The path ``raw`` names, relative to the folder ``base``, kept inside the real folder ``root``.
+
+    Returns ``base / raw`` (as written, for messages). Raises :class:`Outside` when its real
+    path (symbolic links resolved) leaves ``root`` and ``allow_outside`` is false; its text
+    is the same as for a missing file: "was not found in the routine's folder 'DIR'".
+    """
+    target = Path(base) / raw
+    if "\0" in raw:
+        raise Outside(not_found(owner, root), missing=True)
+    if not allow_outside and not inside(os.path.realpath(target), root):
+        raise Outside(not_found(owner, root), missing=True)
+    return target
+
+
+def not_found(owner: str, root: str) -> str:
+    """What a missing or refused named file is: one wording for both."""
+    return f"was not found in the {owner}'s folder {shown_folder(root)!r}"
+
+
+def outside_hint(owner: str = "routine") -> str:
+    return f"a path relative to the {owner} file; pass --allow-outside to read files outside its folder"
+
+
+_NOT_REGULAR = "is a device, a pipe or a socket"
+
+
+def _kind_problem(mode: int, what: str) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return f"is a directory, not {what}"
+    return f"{_NOT_REGULAR}, not {what}"
+
+
+def open_regular(path: str | Path, what: str = "a file") -> int:
+    """A read-only descriptor of ``path`` when it is a regular file; :class:`Unreadable` otherwise.
+
+    The kind is checked before opening (a pipe is never opened) and again on the open
+    descriptor (a pipe swapped in between cannot block: the open is non-blocking).
+    ``what`` names what the file should be, for the message ("a routine file").
+    """
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the path
+        raise Unreadable("does not exist", missing=True) from None
+    except OSError as e:
+        raise Unreadable(f"cannot be read: {e.strerror or e}") from None
+    problem = _kind_problem(st.st_mode, what)
+    if problem:
+        raise Unreadable(problem)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError):
+        raise Unreadable("does not exist", missing=True) from None
+    except OSError as e:
+        raise Unreadable(f"cannot be read: {e.strerror or e}") from None
+    problem = _kind_problem(os.fstat(fd).st_mode, what)
+    if problem:
+        os.close(fd)
+        raise Unreadable(problem)
+    return fd
+
+
+def size_text(n: int) -> str:
+    """Bytes as a message shows a limit: "5 MB", "20 MB", "800 kB"."""
+    return f"{n // 1_000_000} MB" if n >= 1_000_000 else f"{n // 1000} kB"
+
+
+def read_bounded(path: str | Path, limit: int, what: str = "a file") -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them (:class:`Unreadable`
+    when it is not a regular file, cannot be read or holds more than ``limit`` bytes).
+
+    The limit is applied to what is read, not to the size the file claims; a file larger
+    than the limit by its stated size is refused unread.
+    """
+    fd = open_regular(path, what)
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > limit:
+            raise Unreadable(f"is {size_text(size)}; at most {size_text(limit)} is read", size=size)
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise Unreadable(f"cannot be read: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise Unreadable(f"is larger than {size_text(limit)}; at most {size_text(limit)} is read", size=len(data))
+    return data
+
+
+__all__ = [
+    "Outside",
+    "Unreadable",
+    "confine",
+    "inside",
+    "not_found",
+    "open_regular",
+    "outside_hint",
+    "read_bounded",
+    "shown_folder",
+    "size_text",
+]

@@ -1,0 +1,63 @@
+"""The expansion budget of a compiled script, checked before any synthesis (see
+:mod:`matcue.core.limits` for the limits themselves)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from matcue.core.errors import Problem, RoutineError
+from matcue.core.limits import Work, allows, current
+
+if TYPE_CHECKING:
+    from matcue.plan.compile import Script
+    from matcue.voice.lexicon import Lexicon
+
+
+def estimate_events(script: Script) -> int:
+    """An upper bound of the events :func:`matcue.plan.layout.layout` makes from ``script``,
+    counted without laying it out: every segment, every breath phase and interval bell of
+    every hold, twice over for the silences between them."""
+    from matcue.plan.compile import Block, Gap, Ring, Speak
+
+    n = 0
+    for seg in script.segments:
+        if isinstance(seg, (Speak, Gap, Ring)):
+            n += 1
+        elif isinstance(seg, Block):
+            n += 1 + len(seg.cues) + len(seg.countdown)
+            if seg.bell_every_ms:
+                n += seg.dur_ms // seg.bell_every_ms
+            if seg.breath is not None:
+                cycles = -(-seg.dur_ms // seg.breath.cycle_ms)
+                n += cycles * len(seg.breath.phases())
+    return 2 * n + 1
+
+
+def check_script(script: Script, lexicon: Lexicon, key: object, work: Work | None = None) -> None:
+    """Before any synthesis: every text as the voice gets it (for every backend the lexicon
+    respells for) within ``spoken_chars``, then the script's events and speech charged to
+    ``work`` (default: the running command's). Raises a located RoutineError."""
+    from matcue.voice.lexicon import speech_text
+
+    work = work if work is not None else current()
+    limits = work.limits
+    mark = script.origin.mark if script.origin is not None else None
+    texts = script.texts()
+    backends = sorted({b for _, forms in lexicon.entries for b, _ in forms} | {""})
+    for text in texts:
+        if len(text) > limits.text_chars:  # not from a routine's own text: compile checks those
+            what = f"{_shown(text)} is {len(text)} characters long; {allows('text_chars', limits)}"
+            raise RoutineError([Problem(mark, "speech", what)])
+        longest = max(len(speech_text(text, lexicon, script.language, b)) for b in backends)
+        if longest > limits.spoken_chars:
+            what = (
+                f"{_shown(text)} becomes {longest} characters once the lexicon respells it and numbers are "
+                f"spelled out; {allows('spoken_chars', limits)}"
+            )
+            raise RoutineError([Problem(mark, "speech", what, "shorten the lexicon's respellings")])
+    work.track(key, estimate_events(script), texts, mark)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """The start of a long text (its end says nothing new here), unlike :func:`errors.shown`."""
+    return repr(text if len(text) <= limit else f"{text[: limit - 4]} ...")

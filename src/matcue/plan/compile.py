@@ -1,0 +1,835 @@
+"""Compile a Routine into a Script: an ordered list of segments, before speech has lengths.
+
+Pure: no I/O, no voices. :func:`matcue.plan.layout.layout` places the segments in time once the
+length of every spoken text is known.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
+from matcue.core.limits import LIMITS, allows
+from matcue.plan.phrases import Phrases, phrases_for
+from matcue.routine.model import (
+    DEFAULT_BREATH,
+    LEVELS,
+    LV,
+    MIN_HOLD_MS,
+    SIDES,
+    Breath,
+    Breathe,
+    BreathSpec,
+    Fit,
+    Hold,
+    Leveled,
+    Pause,
+    Pose,
+    Reps,
+    Rest,
+    Routine,
+    Say,
+    Section,
+    Step,
+    Text,
+    Timer,
+    pick,
+)
+
+# Pacing between segments (ms). Stated times (holds, pauses, rests, transitions) are exact;
+# these are the small breaths of silence a teacher leaves between sentences.
+GAP_AFTER_NAME_MS = 500
+GAP_BEFORE_HOLD_MS = 800
+GAP_AFTER_SAY_MS = 700
+GAP_AFTER_SECTION_MS = 800
+GAP_AFTER_RELEASE_MS = 600
+DEFAULT_TRANSITION_MS = 3000
+GAP_AFTER_REPS_MS = 1000
+TAIL_MS = 1500
+TAIL_KEY = "tail"  # Options.fit: extra closing silence, where whole breaths cannot reach a --duration
+DEFAULT_MAX_LENGTH_MS = 6 * 3_600_000  # longest track rendered unless --max-length says otherwise
+MAX_CHAPTERS = 255  # an ID3 table of contents lists at most 255 chapters (a one-byte count)
+
+
+# ----------------------------------------------------------------------------- the script
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a spoken text came from, for located errors."""
+
+    mark: Mark | None
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class Speak:
+    """Speech placed after the previous segment; takes as long as the clip."""
+
+    text: str
+    side: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Stated or pacing silence."""
+
+    dur_ms: int
+    fit_key: str | None = None  # set when --duration may scale it (see Stretch)
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    """A bell placed after the previous segment; takes the bell's length."""
+
+    sound: str
+    side: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """Speech inside a hold, starting ``offset_ms`` after the hold starts."""
+
+    offset_ms: int
+    text: str
+    origin: Origin
+    what: str = "cue"  # how an overrun is described: "cue", "inhale text"...
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A fixed-length hold: start bell, breath tones, timed cues, countdown ending at its end."""
+
+    dur_ms: int
+    title: str
+    origin: Origin
+    breath: Breath | None = None  # tones follow this pattern when set
+    cues: tuple[Cue, ...] = ()
+    countdown: tuple[str, ...] = ()  # words, first spoken first; the last ends with the hold
+    bell_every_ms: int | None = None
+    start_bell: bool = True
+    side: str | None = None
+    fit_key: str | None = None  # set when --duration may scale it (see Stretch)
+    kind: str = "pose"  # the step it holds: pose, timer, reps or breathe (the session picture)
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A step whose length ``--duration`` may change, in whole units of ``unit_ms``.
+
+    ``written``, ``lo`` and ``hi`` count units: milliseconds (``unit_ms`` 1), breaths or
+    rounds (``unit_ms`` one breath cycle). Every occurrence (both sides, sided sections)
+    shares the key, so both sides keep the same hold.
+    """
+
+    key: str
+    title: str
+    unit_ms: int
+    written: int
+    lo: int
+    hi: int
+    unit: str = "ms"  # "ms", "breaths" or "rounds"
+
+
+@dataclass(frozen=True, slots=True)
+class ChapterStart:
+    title: str
+    kind: str = ""  # "rest" for a rest (the session picture); "" otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class SectionStart:
+    """The next chapter begins here (so a section's announcement belongs to it)."""
+
+    title: str
+
+
+Segment = Speak | Gap | Ring | Block | ChapterStart | SectionStart
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    title: str
+    segments: tuple[Segment, ...]
+    artist: str | None = None
+    album: str | None = None
+    level: str = "beginner"
+    language: str = "en"
+    max_total_ms: int | None = None  # layout refuses a longer track
+    origin: Origin | None = None  # the routine, for problems that belong to no one step
+    stretches: tuple[Stretch, ...] = ()  # one per occurrence of a step --duration may scale
+
+    def texts(self) -> list[str]:
+        """Every distinct text to be spoken, in order of first use."""
+        seen: dict[str, None] = {}
+        for seg in self.segments:
+            if isinstance(seg, Speak):
+                seen.setdefault(seg.text)
+            elif isinstance(seg, Block):
+                for cue in seg.cues:
+                    seen.setdefault(cue.text)
+                for word in seg.countdown:
+                    seen.setdefault(word)
+        return list(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to compile: the command line's tailoring options."""
+
+    level: str | None = None
+    first_side: str | None = None
+    vars: tuple[tuple[str, str], ...] = ()
+    tones: bool | None = None  # False = --no-tones
+    countdown: int | None = None
+    max_total_ms: int = DEFAULT_MAX_LENGTH_MS  # --max-length
+    verbosity: str | None = None  # brief | normal | full (None: normal)
+    pace: float | None = None  # multiplies every breath phase (1.2: each breath 20% longer)
+    breath: Breath | None = None  # replaces the breath pattern of poses and reps (--breath 5:7)
+    skip: tuple[Text, ...] = ()  # names of steps or sections to leave out (profiles' skip:)
+    duration_ms: int | None = None  # --duration: fitted by matcue.plan.fit, not by compile
+    fit: tuple[tuple[str, int], ...] = ()  # Stretch key -> units to use instead of the written value
+
+
+class NothingToRender(RoutineError):
+    """Every step is left out at this level (``levels:``) or by ``--skip``/``skip:``."""
+
+
+class _TooLong(Exception):
+    """The stated times alone pass the length limit (or the chapters theirs), or too many problems:
+    stop compiling."""
+
+
+# ----------------------------------------------------------------------------- compiling
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+
+
+@dataclass
+class _Compiler:
+    routine: Routine
+    options: Options
+    phrases: Phrases
+    level: str
+    vars: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
+    out: list[Segment] = field(default_factory=list)
+    side_ctx: str | None = None  # the side of the enclosing `sides:` section
+    stretches: list[Stretch] = field(default_factory=list)
+    skipped: set[int] = field(default_factory=set)  # indexes into options.skip that matched
+    fixed_ms: int = 0  # stated time (gaps and holds) of the segments so far
+    counted: int = 0  # segments of ``out`` added into fixed_ms
+    chapters: int = 0  # chapters the segments so far make (an untitled opening counts as one)
+
+    # --- helpers
+
+    def pick(self, value: LV | None, default=None):  # type: ignore[no-untyped-def]
+        if value is None:
+            return default
+        return pick(value, self.level)
+
+    def error(self, mark: Mark | None, where: str, what: str, hint: str = "") -> None:
+        self.problems.append(Problem(mark, where, what, hint))
+        if len(self.problems) >= MAX_PROBLEMS:  # as the loader: aliases can repeat one problem thousands of times
+            self.problems.append(Problem(mark, where, f"more than {MAX_PROBLEMS} problems; stopped looking"))
+            raise _TooLong()
+
+    def fill(self, text: Text, side: str | None) -> str:
+        """Replace {side}, {other_side} and {var}; unknown placeholders are problems. The
+        filled text is held to the text limit; past it, nothing more is built."""
+        raw = text.wording(self.options.verbosity or "normal")
+        size = len(raw)
+
+        def sub(m: re.Match[str]) -> str:
+            nonlocal size
+            value = value_of(m)
+            size += len(value) - len(m.group(0))
+            return value if size <= LIMITS.text_chars else ""
+
+        def value_of(m: re.Match[str]) -> str:
+            token = m.group(0)
+            if token in ("{{", "}}"):
+                return token[0]
+            name = m.group(1).strip()
+            if name in ("side", "other_side"):
+                if side is None:
+                    self.error(
+                        text.mark,
+                        text.where,
+                        f"{{{name}}} is used in a step without sides",
+                        "add 'sides: both', 'sides: left' or 'sides: right' to the step",
+                    )
+                    return name
+                other = SIDES[1 - SIDES.index(side)]
+                return self.phrases.side_names[side if name == "side" else other]
+            if name in self.vars:
+                value = self.vars[name]
+                if "{" in value or "}" in value:  # a value is not filled in again: its braces would be spoken
+                    self.error(
+                        text.mark, text.where,
+                        f"the value of {{{name}}} holds braces ({shown(value)}); a value is not filled in again",
+                        "write the words themselves in the value",
+                    )  # fmt: skip
+                    return value.replace("{", "").replace("}", "")
+                return value
+            close = difflib.get_close_matches(name, [*self.vars, "side", "other_side"], n=1, cutoff=0.6)
+            hint = f"did you mean {{{close[0]}}}?" if close else "define it under 'vars' or pass --set NAME=VALUE"
+            self.error(text.mark, text.where, f"unknown placeholder {{{name}}}", hint)
+            return name
+
+        filled = _PLACEHOLDER.sub(sub, raw)
+        if size > LIMITS.text_chars:
+            self.error(
+                text.mark,
+                text.where,
+                f"text is {size} characters long once {{vars}} are filled in; {allows('text_chars')}",
+                "split it into several cues, or shorten the values it uses",
+            )
+            return filled[: LIMITS.text_chars]
+        out = " ".join(filled.split())
+        self.check_speakable(text, out)
+        return out
+
+    def check_speakable(self, text: Text, filled: str) -> None:
+        """A text (placeholders filled) must hold something the voice can say: letters of
+        the language's script (words the routine's lexicon respells excepted)."""
+        if not any(unicodedata.category(ch)[0] in "LN" for ch in filled):
+            self.error(
+                text.mark, text.where, f"there is nothing to say in {shown(filled)}: no letters or digits",
+                "write the words to speak, or use a 'pause:' step for silence",
+            )  # fmt: skip
+            return
+        rest = filled
+        for word, _ in self.routine.lexicon:
+            rest = re.sub(re.escape(word), " ", rest, flags=re.IGNORECASE)
+        foreign = self.phrases.foreign_letters(rest)
+        if foreign:
+            script = unicodedata.name(foreign[0], "?").split(" ")[0].lower()
+            self.error(
+                text.mark, text.where,
+                f"{shown(filled)} has letters no voice for language {self.routine.language!r} can read "
+                f"({script}: {foreign[:10]!r})",
+                "write it in Latin letters, or give a respelling under 'lexicon:'",
+            )  # fmt: skip
+
+    def text(self, value: LV[Text] | None, side: str | None) -> str | None:
+        t = self.pick(value)
+        return None if t is None else self.fill(t, side if side is not None else self.side_ctx)
+
+    def titled(self, title: str) -> str:
+        """A chapter title, with the side when inside a sided section."""
+        return f"{title} ({self.phrases.side_names[self.side_ctx]})" if self.side_ctx else title
+
+    def breath(self, spec: LV[BreathSpec] | None, exercise: bool = False) -> Breath:
+        """The pattern of a step; ``--breath`` replaces it (not a breathing exercise's), ``--pace`` scales it."""
+        if self.options.breath is not None and not exercise:
+            out = self.options.breath
+        else:
+            base = DEFAULT_BREATH
+            routine_spec = self.pick(self.routine.breath)
+            if routine_spec is not None:
+                base = routine_spec.over(base)
+            own = self.pick(spec)
+            out = own.over(base) if own is not None else base
+        if self.options.pace is not None and self.options.pace != 1:
+            out = paced(out, self.options.pace)
+        return out
+
+    # --- --duration: what may stretch, and the lengths chosen by matcue.plan.fit
+
+    def stretch(
+        self, step: Step, title: str, written: int, unit_ms: int, unit: str, fit: LV[Fit] | None, min_ms: int = 0
+    ) -> str:
+        """Record a step --duration may scale; return its key. ``min_ms``: the shortest it
+        may become (a hold's :data:`~matcue.routine.loader.MIN_HOLD_MS`)."""
+        key = f"{step.mark}|{step.where}"
+        bounds = self.pick(fit)
+        lo = _units(bounds.min, unit_ms, up=True) if bounds and bounds.min else None
+        hi = _units(bounds.max, unit_ms, up=False) if bounds and bounds.max else None
+        if unit == "ms":
+            lo = max(min(min_ms, written), written // 2 if lo is None else lo)
+            hi = written * 2 if hi is None else hi
+        else:
+            lo = max(1, -(-written // 2)) if lo is None else max(1, lo)
+            hi = written * 2 if hi is None else hi
+        self.stretches.append(Stretch(key, title, unit_ms, written, lo, max(lo, hi), unit))
+        return key
+
+    def fitted(self, key: str, written: int) -> int:
+        return dict(self.options.fit).get(key, written)
+
+    def sides(self, value: LV[str] | None) -> tuple[str | None, ...]:
+        sides = self.pick(value)
+        if sides is None:
+            return (self.side_ctx,)
+        if sides == "both":
+            first = self.options.first_side or self.routine.first_side
+            return (first, SIDES[1 - SIDES.index(first)])
+        return (sides,)
+
+    def countdown_words(self, step_countdown: LV[int] | None, hold_ms: int) -> tuple[str, ...]:
+        n = self.options.countdown
+        if n is None:
+            n = self.pick(step_countdown, self.pick(self.routine.countdown, 3))
+        n = min(n, max(0, hold_ms // 1000 - 1))  # leave at least a second of hold before it
+        return tuple(self.phrases.count_word(i) for i in range(n, 0, -1))
+
+    def tones_on(self, step_tones: LV[bool] | None) -> bool:
+        if self.options.tones is False:
+            return False
+        return bool(self.pick(step_tones, self.pick(self.routine.tones, True)))
+
+    # --- steps
+
+    def steps(self, steps: tuple[Step, ...]) -> None:
+        for step in steps:
+            if step.levels is not None and self.level not in step.levels:
+                continue
+            if self.is_skipped(step):
+                continue
+            self.step(step)
+            self.check_length(step)
+
+    def is_skipped(self, step: Step) -> bool:
+        if not self.options.skip:
+            return False
+        name = _step_name(step, self.level)
+        if name is None:
+            return False
+        hit = False
+        for i, wanted in enumerate(self.options.skip):
+            if _same_name(wanted.value, name):
+                self.skipped.add(i)
+                hit = True
+        return hit
+
+    def brief_drops(self, optional: LV[bool]) -> bool:
+        return self.options.verbosity == "brief" and bool(self.pick(optional, False))
+
+    def check_length(self, step: Step) -> None:
+        """Stop as soon as the stated times alone pass the limit (speech only adds to them),
+        or the chapters pass what a track's chapter list holds (:data:`MAX_CHAPTERS`)."""
+        for k, seg in enumerate(self.out[self.counted :], start=self.counted):
+            if isinstance(seg, (Gap, Block)):
+                self.fixed_ms += seg.dur_ms
+            elif isinstance(seg, ChapterStart):
+                self.chapters += 1
+            if k == 0 and not isinstance(seg, (ChapterStart, SectionStart)):
+                self.chapters += 1  # the opening before the first chapter is a chapter of its own
+        self.counted = len(self.out)
+        if self.chapters > MAX_CHAPTERS:
+            self.error(
+                step.mark,
+                step.where,
+                f"the track has more than {MAX_CHAPTERS} chapters from here on; an MP3's chapter list holds "
+                f"at most {MAX_CHAPTERS}",
+                "split the routine into several routines",
+            )
+            raise _TooLong()
+        limit = self.options.max_total_ms
+        if self.fixed_ms > limit:
+            self.error(
+                step.mark,
+                step.where,
+                f"the routine is longer than the limit of {_hms(limit)} here (at least {_hms(self.fixed_ms)})",
+                "shorten it, or raise the limit with --max-length",
+            )
+            raise _TooLong()
+
+    def step(self, step: Step) -> None:
+        if isinstance(step, Say):
+            if self.brief_drops(step.optional):
+                return
+            text = self.text(step.text, None)
+            assert text is not None
+            self.out.append(Speak(text))
+            pause = self.pick(step.pause_ms)
+            if pause is None or pause == 0:
+                self.out.append(Gap(GAP_AFTER_SAY_MS if pause is None else 0))
+            else:
+                key = self.stretch(step, text[:40], pause, 1, "ms", step.fit)
+                self.out.append(Gap(self.fitted(key, pause), key))
+        elif isinstance(step, Pause):
+            dur = self.pick(step.dur_ms)
+            key = self.stretch(step, "Pause", dur, 1, "ms", step.fit)
+            self.out.append(Gap(self.fitted(key, dur), key))
+        elif isinstance(step, Section):
+            self.section(step)
+        elif isinstance(step, (Pose, Timer)):
+            self.held(step)
+        elif isinstance(step, Reps):
+            self.reps(step)
+        elif isinstance(step, Breathe):
+            self.breathe(step)
+        elif isinstance(step, Rest):
+            self.out.append(ChapterStart(self.titled("Rest"), "rest"))
+            cue = self.text(step.cue, None)
+            if cue:
+                self.out.append(Speak(cue))
+            dur = self.pick(step.dur_ms)
+            key = self.stretch(step, "Rest", dur, 1, "ms", step.fit)
+            self.out.append(Gap(self.fitted(key, dur), key))
+            self.out.append(Ring("soft"))
+        else:  # pragma: no cover - the loader builds only the kinds above
+            raise TypeError(step)
+
+    def section(self, step: Section) -> None:
+        outer = self.side_ctx
+        sides = self.sides(step.sides) if step.sides is not None else (None,)
+        for i, side in enumerate(sides):
+            self.side_ctx = side if side is not None else outer
+            name = self.text(step.name, None)
+            assert name is not None
+            title = self.titled(name) if step.sides is not None else name
+            if _makes_chapters(step.steps, self.level):
+                self.out.append(SectionStart(title))
+            else:
+                self.out.append(ChapterStart(title))
+            if i > 0:
+                self.out.append(Speak(self.phrases.switch_sides, side))
+                self.out.append(Ring("switch", side))
+                self.out.append(Gap(DEFAULT_TRANSITION_MS))
+            if self.pick(step.announce, True):
+                intro = name.rstrip(".") + "."
+                if side is not None and step.sides is not None:
+                    intro = f"{intro} {self.phrases.side_intro(side)}"
+                self.out.append(Speak(intro, side))
+                self.out.append(Gap(GAP_AFTER_SECTION_MS))
+            self.steps(step.steps)
+        self.side_ctx = outer
+
+    def held(self, step: Pose | Timer) -> None:
+        name_t = self.pick(step.name)
+        sides = self.sides(step.sides)
+        origin = Origin(step.mark, step.where)
+        transition = self.pick(step.transition_ms, DEFAULT_TRANSITION_MS)
+        if isinstance(step, Pose):
+            hold = self.pick(step.hold)
+            breath: Breath | None = self.breath(step.breath)
+            assert breath is not None
+            if hold.breaths is not None:
+                key = self.stretch(step, name_t.value, hold.breaths, breath.cycle_ms, "breaths", step.fit)
+                hold_ms = self.fitted(key, hold.breaths) * breath.cycle_ms
+            else:
+                key = self.stretch(step, name_t.value, hold.ms, 1, "ms", step.fit, MIN_HOLD_MS)
+                hold_ms = self.fitted(key, hold.ms)
+            tone_breath = breath if self.tones_on(step.tones) else None
+            bell_every = None
+        else:
+            written = self.pick(step.duration_ms)
+            key = self.stretch(step, name_t.value, written, 1, "ms", step.fit, MIN_HOLD_MS)
+            hold_ms = self.fitted(key, written)
+            breath = None
+            tone_breath = None
+            bell_every = self.pick(step.bell_every_ms)
+        for i, side in enumerate(sides):
+            name = self.fill(name_t, side)
+            title = f"{name} ({self.phrases.side_names[side]})" if side else name
+            if i > 0:
+                self.out.append(ChapterStart(title))
+                self.out.append(Speak(self.phrases.switch_sides, side))
+                self.out.append(Ring("switch", side))
+                self.out.append(Gap(transition))
+            else:
+                self.out.append(ChapterStart(title))
+            intro = name.rstrip(".") + "."
+            if isinstance(step, Pose) and step.sanskrit is not None:
+                sanskrit = self.text(step.sanskrit, side)
+                intro = f"{name.rstrip('.')}, {sanskrit}."
+            if side and step.sides is not None:  # a sided section has announced its side
+                intro = f"{intro} {self.phrases.side_intro(side)}"
+            self.out.append(Speak(intro, side))
+            cue = self.text(step.cue, side)
+            if cue:
+                self.out.append(Gap(GAP_AFTER_NAME_MS))
+                self.out.append(Speak(cue, side))
+            self.out.append(Gap(GAP_BEFORE_HOLD_MS))
+            cues = tuple(self.during(step, side, hold_ms, breath))
+            self.out.append(
+                Block(
+                    dur_ms=hold_ms,
+                    title=title,
+                    origin=origin,
+                    breath=tone_breath,
+                    cues=cues,
+                    countdown=self.countdown_words(step.countdown, hold_ms),
+                    bell_every_ms=bell_every,
+                    start_bell=True,
+                    side=side,
+                    fit_key=key,
+                    kind="pose" if isinstance(step, Pose) else "timer",
+                )
+            )
+            self.out.append(Ring("end", side))
+            release = self.text(step.release, side)
+            if release:
+                self.out.append(Speak(release, side))
+            if i + 1 < len(sides):
+                self.out.append(Gap(GAP_AFTER_RELEASE_MS))
+        self.out.append(Gap(transition))
+
+    def during(self, step: Pose | Timer, side: str | None, hold_ms: int, breath: Breath | None) -> Iterator[Cue]:
+        for d in step.during:
+            if self.brief_drops(d.optional):
+                continue
+            at = self.pick(d.at)
+            say_t = self.pick(d.say)
+            text = self.fill(say_t, side)
+            if at.breath is not None:
+                if breath is None:
+                    self.error(
+                        at.mark,
+                        f"{d.where}.at",
+                        "'at: breath N' needs a breath pattern; a timer has none",
+                        "use a time like 'at: 15s'",
+                    )
+                    continue
+                offset = (at.breath - 1) * breath.cycle_ms
+                shown = f"breath {at.breath}"
+            else:
+                assert at.ms is not None
+                offset = at.ms
+                shown = _secs(at.ms)
+            if offset >= hold_ms:
+                self.error(
+                    at.mark,
+                    f"{d.where}.at",
+                    f"the cue at {shown} starts after the hold ends (the hold is {_secs(hold_ms)})",
+                )
+                continue
+            yield Cue(offset, text, Origin(say_t.mark, say_t.where))
+
+    def reps(self, step: Reps) -> None:
+        count = self.pick(step.count)
+        breath = self.breath(step.breath)
+        inhale = self.text(step.inhale, None)
+        exhale = self.text(step.exhale, None)
+        every = self.pick(step.speak, "every") == "every"
+        title = self.titled(self.text(step.name, None) or f"{count} breaths with movement")
+        self.out.append(ChapterStart(title))
+        cues: list[Cue] = []
+        origin_in = _origin(self.pick(step.inhale))
+        origin_out = _origin(self.pick(step.exhale))
+        for i in range(count if every else 1):
+            start = i * breath.cycle_ms
+            if inhale:
+                cues.append(Cue(start, inhale, origin_in, "inhale text"))
+            if exhale:
+                cues.append(Cue(start + breath.inhale_ms + breath.hold_in_ms, exhale, origin_out, "exhale text"))
+        self.out.append(
+            Block(
+                dur_ms=count * breath.cycle_ms,
+                title=title,
+                origin=Origin(step.mark, step.where),
+                breath=breath if self.options.tones is not False else None,
+                cues=tuple(cues),
+                start_bell=False,
+                side=self.side_ctx,
+                kind="reps",
+            )
+        )
+        self.out.append(Gap(GAP_AFTER_REPS_MS))
+
+    def breathe(self, step: Breathe) -> None:
+        name = self.text(step.name, None)
+        assert name is not None
+        pattern = self.breath(step.pattern, exercise=True)
+        self.out.append(ChapterStart(self.titled(name)))
+        self.out.append(
+            Speak(
+                f"{name.rstrip('.')}. "
+                + self.phrases.pattern(pattern.inhale_ms, pattern.hold_in_ms, pattern.exhale_ms, pattern.hold_out_ms)
+            )
+        )
+        self.out.append(Gap(GAP_BEFORE_HOLD_MS))
+        rounds = self.pick(step.rounds)
+        if rounds is not None:
+            key = self.stretch(step, name, rounds, pattern.cycle_ms, "rounds", step.fit)
+            dur_ms = self.fitted(key, rounds) * pattern.cycle_ms
+        else:
+            written = self.pick(step.duration_ms)
+            key = self.stretch(step, name, written, 1, "ms", step.fit, MIN_HOLD_MS)
+            dur_ms = self.fitted(key, written)
+        cues: list[Cue] = []
+        if self.pick(step.count, False):
+            origin = Origin(step.mark, step.where)
+            t = 0
+            while t < dur_ms:
+                for _, phase_ms in pattern.phases():
+                    for k in range(1, phase_ms // 1000 + 1):
+                        at = t + (k - 1) * 1000
+                        if at < dur_ms:
+                            cues.append(Cue(at, self.phrases.count_word(k), origin, "count"))
+                    t += phase_ms
+        self.out.append(
+            Block(
+                dur_ms=dur_ms,
+                title=name,
+                origin=Origin(step.mark, step.where),
+                breath=pattern if self.options.tones is not False else None,
+                cues=tuple(cues),
+                start_bell=True,
+                side=self.side_ctx,
+                fit_key=key,
+                kind="breathe",
+            )
+        )
+        self.out.append(Ring("soft"))
+        self.out.append(Gap(GAP_AFTER_REPS_MS))
+
+
+def paced(b: Breath, pace: float) -> Breath:
+    """``b`` with every phase multiplied by ``pace``, to the nearest 100 ms."""
+
+    def sc(ms: int) -> int:
+        return int(round(ms * pace / 100)) * 100 if ms else 0
+
+    return Breath(max(100, sc(b.inhale_ms)), max(100, sc(b.exhale_ms)), sc(b.hold_in_ms), sc(b.hold_out_ms))
+
+
+def _units(h: Hold, unit_ms: int, up: bool) -> int:
+    """A bound in units of ``unit_ms``: breaths as written or converted, ms rounded inwards."""
+    ms = h.ms if h.ms is not None else (h.breaths or 0) * unit_ms
+    if unit_ms == 1:
+        return ms
+    if h.breaths is not None:
+        return h.breaths
+    return -(-ms // unit_ms) if up else ms // unit_ms
+
+
+def _step_name(step: Step, level: str) -> str | None:
+    """The name a profile's ``skip:`` matches: a section's, pose's, timer's, exercise's or reps' name."""
+    value = getattr(step, "name", None)
+    if value is None:
+        return "Rest" if isinstance(step, Rest) else None
+    t = pick(value, level)
+    return t.value if isinstance(t, Text) else None
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def step_names(steps: tuple[Step, ...]) -> list[str]:
+    """Every step and section name, at every level, in order (for ``skip:`` and its hints)."""
+    out: list[str] = []
+    for step in steps:
+        for level in LEVELS:
+            name = _step_name(step, level)
+            if name is not None and name not in out:
+                out.append(name)
+        if isinstance(step, Section):
+            out.extend(n for n in step_names(step.steps) if n not in out)
+    return out
+
+
+def _origin(t: Text | None) -> Origin:
+    return Origin(t.mark, t.where) if t is not None else Origin(None, "")
+
+
+def _hms(ms: int) -> str:
+    """``21600000`` -> ``"6h"``, ``5430000`` -> ``"1h30m30s"`` (the duration syntax)."""
+    h, rest = divmod(ms // 1000, 3600)
+    m, sec = divmod(rest, 60)
+    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if sec or not (h or m) else "")
+    return out
+
+
+def _secs(ms: int) -> str:
+    return f"{ms / 1000:g}s"
+
+
+def _makes_chapters(steps: tuple[Step, ...], level: str) -> bool:
+    for s in steps:
+        if s.levels is not None and level not in s.levels:
+            continue
+        if isinstance(s, (Pose, Timer, Reps, Breathe, Rest)):
+            return True
+        if isinstance(s, Section):  # a nested section always makes a chapter
+            return True
+    return False
+
+
+def placeholder_names(routine: Routine) -> set[str]:
+    """Every ``{name}`` the routine's texts use (every level and wording) and every name
+    its ``vars:`` define: the names ``--set`` may give."""
+    import dataclasses
+
+    names = {k for k, _ in routine.vars}
+    stack: list[object] = [routine.steps, routine.vars]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, Text):
+            for wording in (obj.value, obj.brief, obj.full):
+                for m in _PLACEHOLDER.finditer(wording or ""):
+                    if m.group(1) is not None:
+                        names.add(m.group(1).strip())
+        elif isinstance(obj, (tuple, list)):
+            stack.extend(obj)
+        elif isinstance(obj, Leveled):
+            stack.extend(v for _, v in obj.values)
+        elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            stack.extend(getattr(obj, f.name) for f in dataclasses.fields(obj))
+    return names
+
+
+def resolve_level(routine: Routine, options: Options) -> str:
+    return options.level or routine.level or LEVELS[0]
+
+
+def compile_routine(routine: Routine, options: Options = Options()) -> Script:
+    """Routine -> Script for one level. Raises RoutineError with every problem found."""
+    phrases = phrases_for(routine.language)
+    if phrases is None:
+        raise RoutineError(
+            [
+                Problem(
+                    routine.mark, "language", f"no built-in phrases for language {routine.language!r}", "supported: en"
+                )
+            ]
+        )
+    variables = {k: v.value for k, v in routine.vars}
+    variables.update(dict(options.vars))
+    c = _Compiler(routine, options, phrases, resolve_level(routine, options), variables)
+    try:
+        c.steps(routine.steps)
+    except _TooLong:
+        pass
+    empty = not c.out and not c.problems
+    c.out.append(Gap(TAIL_MS + dict(options.fit).get(TAIL_KEY, 0)))
+    names = step_names(routine.steps) if options.skip else []
+    try:
+        for i, wanted in enumerate(options.skip):
+            if i not in c.skipped and not any(_same_name(wanted.value, n) for n in names):
+                close = difflib.get_close_matches(wanted.value, names, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
+                what = f"no step or section of {routine.title!r} is named {wanted.value!r}"
+                c.error(wanted.mark, wanted.where, what, hint)
+    except _TooLong:  # the problem limit was reached here
+        pass
+    if c.problems:
+        raise RoutineError(_unique(c.problems))
+    if empty:
+        by = " or skipped" if options.skip else ""
+        hint = "check the steps' 'levels:' and the names given to --skip or a profile's 'skip:'"
+        what = f"nothing to render: every step is left out at level {c.level!r}{by}"
+        raise NothingToRender([Problem(routine.mark, "steps", what, hint)])
+    return Script(
+        title=routine.title,
+        segments=tuple(c.out),
+        artist=routine.author,
+        album=routine.collection,
+        level=c.level,
+        language=routine.language,
+        max_total_ms=options.max_total_ms,
+        origin=Origin(routine.mark, ""),
+        stretches=tuple(c.stretches),
+    )
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))

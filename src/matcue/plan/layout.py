@@ -1,0 +1,246 @@
+"""Layout: place a Script in time once every spoken text has a length. Pure.
+
+Every time is an integer millisecond. Sequential segments follow each other; a hold
+(:class:`~matcue.plan.compile.Block`) has a fixed length, its cues at fixed offsets inside it
+and its countdown ending exactly when it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from matcue.core.errors import Problem, RoutineError
+from matcue.plan.compile import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak, _hms
+from matcue.plan.timeline import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
+from matcue.plan.timeline import Chapter, Event, Timeline
+
+COUNT_STEP_MS = 1000  # one countdown word per second
+INTRO_TITLE = "Introduction"
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Where a hold sits in the track (exported in the JSON as ``holds``)."""
+
+    start_ms: int
+    end_ms: int
+    title: str
+    side: str | None
+    kind: str = "pose"  # pose, timer, reps or breathe
+
+    def to_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {"start_ms": self.start_ms, "end_ms": self.end_ms, "title": self.title}
+        if self.side:
+            d["side"] = self.side
+        d["kind"] = self.kind
+        return d
+
+
+def layout(
+    script: Script,
+    speech_ms: Mapping[str, int],
+    bell_ms: Mapping[str, int] = DEFAULT_BELL_MS,
+) -> Timeline:
+    """Script + speech lengths -> Timeline. Raises RoutineError for cues that do not fit."""
+    events: list[Event] = []
+    explicit_silence: list[Event] = []
+    chapters: list[tuple[int, str]] = []
+    rest_chapters: set[tuple[int, str]] = set()  # (start, title) of each rest's chapter
+    holds: list[Hold] = []
+    problems: list[Problem] = []
+    t = 0
+    pending: int | None = None
+    limit = script.max_total_ms
+    where = script.origin  # the step being laid out, for a track that grows too long
+    too_long = False
+
+    for seg in script.segments:
+        if limit is not None and t > limit and not too_long:
+            too_long = True
+            problems.append(
+                Problem(
+                    where.mark if where else None,
+                    where.where if where else "",
+                    f"the routine is longer than the limit of {_hms(limit)} here (at least {_hms(t)} with speech)",
+                    "shorten it, or raise the limit with --max-length",
+                )
+            )
+            break
+        if isinstance(seg, Speak):
+            dur = speech_ms[seg.text]
+            events.append(Event(t, t + dur, "speech", text=seg.text, side=seg.side))
+            t += dur
+        elif isinstance(seg, Gap):
+            if seg.dur_ms > 0:
+                explicit_silence.append(Event(t, t + seg.dur_ms, "silence"))
+            t += seg.dur_ms
+        elif isinstance(seg, Ring):
+            dur = bell_ms[seg.sound]
+            events.append(Event(t, t + dur, "bell", sound=seg.sound, side=seg.side))
+            t += dur
+        elif isinstance(seg, SectionStart):
+            if pending is None:
+                pending = t
+        elif isinstance(seg, ChapterStart):
+            chapters.append((t if pending is None else pending, seg.title))
+            if seg.kind == "rest":
+                rest_chapters.add(chapters[-1])
+            pending = None
+        elif isinstance(seg, Block):
+            where = seg.origin
+            events.extend(_block(seg, t, speech_ms, bell_ms, problems))
+            holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.side, seg.kind))
+            t += seg.dur_ms
+        else:  # pragma: no cover
+            raise TypeError(seg)
+
+    if problems:
+        # one problem per source text: a repeated rep cue that overruns is reported once
+        first: dict[tuple[object, str], Problem] = {}
+        for p in problems:
+            first.setdefault((p.mark, p.where), p)
+        raise RoutineError(list(first.values()))
+    total = t
+    if limit is not None and total > limit:
+        raise RoutineError(
+            [
+                Problem(
+                    where.mark if where else None,
+                    where.where if where else "",
+                    f"the routine is longer than the limit of {_hms(limit)} (it lasts {_hms(total)} with speech)",
+                    "shorten it, or raise the limit with --max-length",
+                )
+            ]
+        )
+    events.extend(explicit_silence)
+    events.extend(_fill_silence(events, total))
+    events.sort(key=_order)
+    laid = _chapters(chapters, total, script.title)
+    rests = [{"start_ms": c.start_ms, "end_ms": c.end_ms} for c in laid if (c.start_ms, c.title) in rest_chapters]
+    return Timeline(
+        title=script.title,
+        total_ms=total,
+        chapters=laid,
+        events=tuple(events),
+        artist=script.artist,
+        album=script.album,
+        meta={"holds": [h.to_dict() for h in holds], "rests": rests, "level": script.level},
+    )
+
+
+_KIND_ORDER = {"silence": 0, "bell": 1, "inhale": 2, "hold": 2, "exhale": 2, "speech": 3}
+
+
+def _order(e: Event) -> tuple[int, int, int]:
+    return (e.start_ms, _KIND_ORDER.get(e.kind, 9), e.end_ms)
+
+
+def _block(
+    b: Block, t0: int, speech_ms: Mapping[str, int], bell_ms: Mapping[str, int], problems: list[Problem]
+) -> list[Event]:
+    end = t0 + b.dur_ms
+    out: list[Event] = []
+    if b.start_bell:
+        out.append(Event(t0, t0 + bell_ms["start"], "bell", sound="start", side=b.side))
+    if b.bell_every_ms:
+        k = 1
+        while t0 + k * b.bell_every_ms < end - bell_ms["interval"]:
+            at = t0 + k * b.bell_every_ms
+            out.append(Event(at, at + bell_ms["interval"], "bell", sound="interval", side=b.side))
+            k += 1
+    if b.breath is not None:
+        t = t0
+        while t < end:
+            for phase, dur in b.breath.phases():
+                if t >= end:
+                    break
+                kind = phase if phase in ("inhale", "exhale") else "hold"
+                stop = min(t + dur, end)
+                out.append(Event(t, stop, kind, side=b.side))
+                t = stop
+
+    # The countdown: each word ends on a whole second before the end, the last at the end.
+    # Words too slow to fit inside the hold are dropped from the front ("three, two, one"
+    # becomes "two, one"), so the countdown never starts before the hold.
+    words = b.countdown
+    count_events = _countdown(words, end, speech_ms, b.side)
+    while count_events and (count_events[0].start_ms < t0 or count_events[-1].end_ms > end):
+        words = words[1:]
+        count_events = _countdown(words, end, speech_ms, b.side)
+    free_until = count_events[0].start_ms if count_events else end
+    limit_what = "the countdown" if count_events else "the end of the hold"
+
+    cues = sorted(b.cues, key=lambda c: c.offset_ms)
+    for i, cue in enumerate(cues):
+        start = t0 + cue.offset_ms
+        stop = start + speech_ms[cue.text]
+        if i + 1 < len(cues) and stop > t0 + cues[i + 1].offset_ms:
+            nxt = cues[i + 1]
+            problems.append(
+                Problem(
+                    cue.origin.mark,
+                    cue.origin.where,
+                    f"the {cue.what} at {_s(cue.offset_ms)} takes {_s(stop - start)} and runs into the next "
+                    f"cue at {_s(nxt.offset_ms)}",
+                    "shorten the text or move the cues apart",
+                )
+            )
+        elif stop > free_until:
+            problems.append(
+                Problem(
+                    cue.origin.mark,
+                    cue.origin.where,
+                    f"the {cue.what} at {_s(cue.offset_ms)} takes {_s(stop - start)} and runs into "
+                    f"{limit_what} at {_s(free_until - t0)}",
+                    "start it earlier or shorten it",
+                )
+            )
+        out.append(Event(start, stop, "speech", text=cue.text, side=b.side))
+    out.extend(count_events)
+    return out
+
+
+def _countdown(words: tuple[str, ...], end: int, speech_ms: Mapping[str, int], side: str | None) -> list[Event]:
+    """Each word ends on a whole second before ``end``, the last at ``end`` (later if crowded)."""
+    out: list[Event] = []
+    prev_end = None
+    n = len(words)
+    for i, word in enumerate(words):
+        stop = end - (n - 1 - i) * COUNT_STEP_MS
+        start = stop - speech_ms[word]
+        if prev_end is not None and start < prev_end:
+            start, stop = prev_end, prev_end + speech_ms[word]
+        out.append(Event(start, stop, "speech", text=word, side=side))
+        prev_end = stop
+    return out
+
+
+def _s(ms: int) -> str:
+    return f"{ms / 1000:.1f}s"
+
+
+def _fill_silence(events: list[Event], total: int) -> list[Event]:
+    """Silence events for every stretch where nothing is placed."""
+    spans = sorted((e.start_ms, e.end_ms) for e in events)
+    out: list[Event] = []
+    t = 0
+    for s, e in spans:
+        if s > t:
+            out.append(Event(t, s, "silence"))
+        t = max(t, e)
+    if t < total:
+        out.append(Event(t, total, "silence"))
+    return out
+
+
+def _chapters(starts: list[tuple[int, str]], total: int, title: str) -> tuple[Chapter, ...]:
+    starts = [(min(s, total), name) for s, name in starts]
+    if not starts or starts[0][0] > 0:
+        starts.insert(0, (0, INTRO_TITLE if starts else title))
+    out: list[Chapter] = []
+    for i, (s, name) in enumerate(starts):
+        e = starts[i + 1][0] if i + 1 < len(starts) else total
+        if e > s:
+            out.append(Chapter(s, e, name))
+    return tuple(out)

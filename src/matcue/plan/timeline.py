@@ -1,0 +1,166 @@
+"""The Timeline: integer-millisecond events and chapters, the output of layout.
+
+``matcue script`` prints it (``to_text`` / ``to_json``); the renderer mixes it into PCM.
+Kinds of event:
+
+- ``speech``: ``text`` is spoken from ``start_ms`` to ``end_ms`` (the clip's length).
+- ``inhale`` / ``exhale``: a rising / falling breath tone spanning the event.
+- ``hold``: a breath retention (after the inhale or the exhale); silent.
+- ``bell``: a synthesized bell; ``sound`` says which (see ``BELL_SOUNDS``).
+- ``silence``: nothing sounds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from matcue.core.durations import format_ms
+
+EVENT_KINDS = ("speech", "inhale", "exhale", "hold", "bell", "silence")
+BELL_SOUNDS = ("start", "end", "switch", "soft", "interval")
+# Each bell's natural length, decay included: layout places bells by it and the audio stage
+# draws each bell to exactly this length (``matcue.audio.sounds`` checks its designs agree).
+BELL_MS: dict[str, int] = {"start": 2500, "end": 2800, "switch": 2600, "soft": 3000, "interval": 1200}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    start_ms: int
+    end_ms: int
+    kind: str
+    text: str | None = None  # speech: what is said
+    sound: str | None = None  # bell: which bell
+    side: str | None = None  # "left"/"right" inside a sided step
+
+    @property
+    def dur_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"start_ms": self.start_ms, "end_ms": self.end_ms, "kind": self.kind}
+        if self.text is not None:
+            d["text"] = self.text
+        if self.sound is not None:
+            d["sound"] = self.sound
+        if self.side is not None:
+            d["side"] = self.side
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Chapter:
+    start_ms: int
+    end_ms: int
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    title: str
+    total_ms: int
+    chapters: tuple[Chapter, ...]
+    events: tuple[Event, ...]
+    artist: str | None = None
+    album: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "total_ms": self.total_ms,
+            "chapters": [c.to_dict() for c in self.chapters],
+            "events": [e.to_dict() for e in self.events],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Timeline:
+        return cls(
+            title=d["title"],
+            total_ms=int(d["total_ms"]),
+            chapters=tuple(Chapter(int(c["start_ms"]), int(c["end_ms"]), c["title"]) for c in d["chapters"]),
+            events=tuple(
+                Event(
+                    int(e["start_ms"]),
+                    int(e["end_ms"]),
+                    e["kind"],
+                    e.get("text"),
+                    e.get("sound"),
+                    e.get("side"),
+                )
+                for e in d["events"]
+            ),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Timeline:
+        return cls.from_dict(json.loads(text))
+
+    def to_text(self) -> str:
+        """A readable script: chapters as headings, one line per event.
+
+        Breath tones are folded into one line per run of cycles so long holds stay short.
+        """
+        lines = [f"{self.title} — {format_ms(self.total_ms)} ({self.total_ms} ms)"]
+        chapters = list(self.chapters)
+        ci = 0
+        events = [e for e in self.events if e.kind != "silence" or e.dur_ms >= 2000]
+        i = 0
+        while i < len(events) or ci < len(chapters):
+            ev = events[i] if i < len(events) else None
+            if ci < len(chapters) and (ev is None or chapters[ci].start_ms <= ev.start_ms):
+                ch = chapters[ci]
+                lines.append("")
+                lines.append(f"[{format_ms(ch.start_ms)}–{format_ms(ch.end_ms)}] {ch.title}")
+                ci += 1
+                continue
+            assert ev is not None
+            if ev.kind in ("inhale", "exhale", "hold"):
+                j = i
+                cycles = 0
+                while j < len(events) and events[j].kind in ("inhale", "exhale", "hold", "speech", "bell"):
+                    if events[j].kind == "inhale":
+                        cycles += 1
+                    if events[j].kind in ("speech", "bell") and events[j].start_ms >= _last_tone_end(events, i):
+                        break
+                    j += 1
+                tones = [e for e in events[i:j] if e.kind in ("inhale", "exhale", "hold")]
+                pattern = "/".join(f"{e.kind} {e.dur_ms / 1000:g}s" for e in tones[:4])
+                lines.append(
+                    f"  {format_ms(ev.start_ms):>9}  breath tones until {format_ms(tones[-1].end_ms)}"
+                    f": {cycles} inhale(s) [{pattern}{' ...' if len(tones) > 4 else ''}]"
+                )
+                for e in events[i:j]:
+                    if e.kind not in ("inhale", "exhale", "hold"):
+                        lines.append(_event_line(e))
+                i = j
+                continue
+            lines.append(_event_line(ev))
+            i += 1
+        return "\n".join(lines) + "\n"
+
+
+def _last_tone_end(events: list[Event], i: int) -> int:
+    end = events[i].end_ms
+    for e in events[i:]:
+        if e.kind in ("inhale", "exhale", "hold"):
+            if e.start_ms > end:
+                break
+            end = e.end_ms
+    return end
+
+
+def _event_line(e: Event) -> str:
+    at = f"  {format_ms(e.start_ms):>9}"
+    if e.kind == "speech":
+        return f"{at}  \u201c{e.text}\u201d ({e.dur_ms / 1000:.1f}s)"
+    if e.kind == "bell":
+        return f"{at}  bell ({e.sound})"
+    return f"{at}  {e.kind} {e.dur_ms / 1000:g}s"

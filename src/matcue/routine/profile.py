@@ -1,0 +1,285 @@
+"""Profiles: one person's tailoring settings in a small YAML file, and rosters of them.
+
+```yaml
+name: Anna
+level: beginner
+duration: 25m
+pace: 1.2
+first_side: left
+breath: "5:7"
+verbosity: brief
+skip: [Assisted entry]
+vars: {teacher: Maya}
+voice: {rate: 140}
+```
+
+Validated with the routine loader's machinery, so every problem is located
+(``PATH:LINE:COL: where: what (hint)``). Precedence when rendering: the routine's values,
+then the profile's, then options given on the command line (:func:`matcue.settings.tailor`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from matcue.core import limits as budget
+from matcue.core.errors import Mark, Problem, RoutineError
+from matcue.core.paths import inside, not_found, outside_hint
+from matcue.routine.loader import (
+    MAX_NODES,
+    MIN_BREATH_PHASE_MS,
+    VERBOSITIES,
+    _Abort,
+    _bool,
+    _choice,
+    _compose,
+    _compose_text,
+    _Ctx,
+    _describe,
+    _duration,
+    _each,
+    _Fail,
+    _fields,
+    _int,
+    _named,
+    _plain,
+    _scalar,
+    _shape,
+    _text,
+    _vars,
+    _voice,
+)
+from matcue.routine.model import LEVELS, Breath, Text, VoiceSettings
+
+PACE_MIN, PACE_MAX = 0.8, 1.5
+PROFILE_SUFFIXES = (".yaml", ".yml")
+
+
+class BreathFormatError(ValueError):
+    pass
+
+
+def parse_breath(raw: str) -> Breath:
+    """``"5:7"`` (inhale:exhale) or ``"4:2:6:2"`` (inhale:hold_in:exhale:hold_out), in seconds."""
+    parts = raw.strip().split(":")
+    hint = "expected inhale:exhale like '5:7' or inhale:hold:exhale:hold like '4:2:6:2' (seconds)"
+    if len(parts) not in (2, 4) or not all(re.fullmatch(r"\d+(\.\d+)?", p.strip()) for p in parts):
+        raise BreathFormatError(f"{hint}, got {raw!r}")
+    ms = [round(float(p) * 1000) for p in parts]
+    if len(ms) == 2:
+        inhale, exhale, hold_in, hold_out = ms[0], ms[1], 0, 0
+    else:
+        inhale, hold_in, exhale, hold_out = ms
+    if inhale <= 0 or exhale <= 0 or max(ms) > 60_000:
+        raise BreathFormatError(f"inhale and exhale must be more than 0 and every phase at most 60s, got {raw!r}")
+    if min(inhale, exhale) < MIN_BREATH_PHASE_MS:  # the routine's own rule: no millisecond breaths
+        raise BreathFormatError(f"inhale and exhale must be at least {MIN_BREATH_PHASE_MS / 1000:g}s each, got {raw!r}")
+    return Breath(inhale, exhale, hold_in, hold_out)
+
+
+def parse_pace(raw: str) -> float:
+    if not re.fullmatch(r"\d+(\.\d+)?", raw.strip()):
+        raise ValueError(f"expected a number from {PACE_MIN} to {PACE_MAX}, got {raw!r}")
+    pace = float(raw)
+    if not PACE_MIN <= pace <= PACE_MAX:
+        raise ValueError(f"expected a number from {PACE_MIN} to {PACE_MAX}, got {raw.strip()}")
+    return pace
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One person's settings; None (or empty) = not set, the routine's value applies."""
+
+    name: str
+    path: str = "<string>"
+    mark: Mark | None = None
+    level: str | None = None
+    duration_ms: int | None = None
+    pace: float | None = None
+    breath: Breath | None = None
+    first_side: str | None = None
+    verbosity: str | None = None
+    skip: tuple[Text, ...] = ()
+    vars: tuple[tuple[str, str], ...] = ()
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    tones: bool | None = None
+    countdown: int | None = None
+
+    @property
+    def slug(self) -> str:
+        from matcue.core.naming import slugify
+
+        return slugify(self.name)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _pace(ctx: _Ctx, node: Node, where: str) -> float:
+    raw = _scalar(ctx, node, where, f"a number from {PACE_MIN} to {PACE_MAX}")
+    try:
+        return parse_pace(raw)
+    except ValueError as e:
+        raise ctx.error(node, where, str(e), "1.2 makes every breath 20% longer") from None
+
+
+def _breath_ratio(ctx: _Ctx, node: Node, where: str) -> Breath:
+    raw = _scalar(ctx, node, where, "a breath pattern like '5:7'")
+    try:
+        return parse_breath(raw)
+    except BreathFormatError as e:
+        raise ctx.error(node, where, str(e)) from None
+
+
+def _skip(ctx: _Ctx, node: Node, where: str) -> tuple[Text, ...]:
+    items = [node] if isinstance(node, ScalarNode) and _describe(node) != "nothing" else None
+    if items is None:
+        if not isinstance(node, SequenceNode):
+            raise ctx.error(node, where, f"expected a list of step or section names, got {_describe(node)}")
+        items = list(node.value)
+    named = ((item, f"{where}[{i}]") for i, item in enumerate(items))
+    return tuple(_each(ctx, named, lambda n, w: _text(ctx, n, w)))
+
+
+_PROFILE_SCHEMA = {
+    "name": _plain,
+    "level": _choice(LEVELS),
+    "duration": _duration(False),
+    "pace": _pace,
+    "breath": _breath_ratio,
+    "first_side": _choice(("right", "left")),
+    "verbosity": _choice(VERBOSITIES),
+    "skip": _skip,
+    "vars": _vars,
+    "voice": _voice,
+    "tones": _bool,
+    "countdown": _int(0, 60),
+}
+
+
+def _profile(ctx: _Ctx, node: Node, where: str) -> Profile:
+    f = _fields(ctx, node, where, _PROFILE_SCHEMA, ("name",), what="a profile (a mapping with 'name')")
+    return Profile(
+        name=f["name"],
+        path=ctx.path,
+        mark=ctx.mark(node),
+        level=f.get("level"),
+        duration_ms=f.get("duration"),
+        pace=f.get("pace"),
+        breath=f.get("breath"),
+        first_side=f.get("first_side"),
+        verbosity=f.get("verbosity"),
+        skip=f.get("skip", ()),
+        vars=tuple((k, t.value) for k, t in f.get("vars", ())),
+        voice=f.get("voice", VoiceSettings()),
+        tones=f.get("tones"),
+        countdown=f.get("countdown"),
+    )
+
+
+def _ctx(path: str) -> _Ctx:
+    return _Ctx(path, [], (os.path.realpath(path),))
+
+
+def _finish(ctx: _Ctx, root: Node | None, where: str = "") -> Profile:
+    profile = None
+    if root is not None:
+        try:
+            profile = _profile(ctx, root, where)
+        except (_Fail, _Abort):
+            pass
+    if ctx.problems or profile is None:
+        raise RoutineError(ctx.problems)
+    return profile
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """Load and validate a profile file. Raises RoutineError with every problem found."""
+    ctx = _ctx(str(path))
+    return _finish(ctx, _compose(ctx, Path(path), "a profile file"))
+
+
+def loads_profile(text: str, name: str = "<string>") -> Profile:
+    ctx = _ctx(name)
+    return _finish(ctx, _compose_text(ctx, text))
+
+
+def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) -> list[Profile | RoutineError]:
+    """The profiles of a roster, in order; a bad one is its RoutineError, so the rest still render.
+
+    A roster is a folder of profile files (sorted by name), or a YAML list whose items are
+    profiles written inline or paths of profile files relative to the roster. Every file
+    it names lies inside the roster's folder (symbolic links resolved) unless
+    ``allow_outside`` (:func:`matcue.core.paths.confine`). A roster that cannot be read at all
+    raises RoutineError.
+    """
+    p = Path(path)
+    limits = budget.current().limits
+    if p.is_dir():
+        folder = os.path.realpath(p)
+        files = sorted(f for f in p.iterdir() if f.suffix in PROFILE_SUFFIXES and not f.is_dir())
+        if len(files) > limits.profiles:
+            raise RoutineError([Problem(None, str(p), _too_many(len(files), limits))])
+        out_dir: list[Profile | RoutineError] = []
+        for f in files:
+            ctx = _ctx(str(f))
+            if not allow_outside and not inside(os.path.realpath(f), folder):
+                problem = Problem(None, str(f), f"{not_found('roster', folder)} ({outside_hint('roster')})")
+                out_dir.append(RoutineError([problem]))
+                continue
+            root = _compose(ctx, f, "a profile file")
+            if isinstance(root, SequenceNode):
+                continue  # a roster kept next to its profiles
+            out_dir.append(_try(lambda ctx=ctx, root=root: _finish(ctx, root)))
+        if not out_dir:
+            raise RoutineError([Problem(None, str(p), "the folder has no profile files (*.yaml)")])
+        return out_dir
+    ctx = _ctx(str(p))
+    root = _compose(ctx, p, "a roster file")
+    if root is None:
+        raise RoutineError(ctx.problems)
+    if not isinstance(root, SequenceNode) or not root.value:
+        where_hint = "a list of profiles: '- name: Anna' or '- anna.yaml'"
+        raise RoutineError([Problem(ctx.mark(root), "", f"expected {where_hint}, got {_shape(root)}")])
+    if len(root.value) > limits.profiles:
+        raise RoutineError([Problem(ctx.mark(root), "", _too_many(len(root.value), limits))])
+    ctx.budget.root_dir = os.path.dirname(os.path.realpath(p))  # entries are confined to the roster's folder
+    ctx.budget.allow_outside = allow_outside
+    out: list[Profile | RoutineError] = []
+    for i, item in enumerate(root.value):
+        if isinstance(item, MappingNode):
+            inner = _Ctx(str(p), [], ctx.stack, ctx.budget)  # one budget for the roster: aliases count each time
+            out.append(_try(lambda inner=inner, item=item, i=i: _finish(inner, item, f"[{i}]")))
+            if ctx.budget.nodes > MAX_NODES:  # the roster as a whole is too big: stop here
+                raise RoutineError(inner.problems)
+        elif isinstance(item, ScalarNode) and _describe(item) != "nothing":
+            entry = _Ctx(str(p), [], ctx.stack, ctx.budget)
+            try:
+                target = _named(entry, item, f"[{i}]", item.value.strip(), "profile file", "a profile file", "roster")
+            except _Fail:
+                out.append(RoutineError(entry.problems))
+                continue
+            out.append(_try(lambda target=target: load_profile(target)))
+        else:
+            out.append(
+                RoutineError(
+                    [Problem(ctx.mark(item), f"[{i}]", f"expected a profile or a path, got {_describe(item)}")]
+                )
+            )
+    return out
+
+
+def _too_many(n: int, limits: budget.Limits) -> str:
+    return f"the roster has {n} people; {budget.allows('profiles', limits)}"
+
+
+def _try(load) -> Profile | RoutineError:  # type: ignore[no-untyped-def]
+    try:
+        return load()
+    except RoutineError as e:
+        return e
