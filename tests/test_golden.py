@@ -4,6 +4,7 @@ them again after an intended change; say why in the commit)."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import json
 import shutil
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("snapshot", ROOT / "scripts" / "snapshot")
+_loader = importlib.machinery.SourceFileLoader("snapshot", str(ROOT / "scripts" / "snapshot"))
+spec = importlib.util.spec_from_loader("snapshot", _loader)
 assert spec is not None and spec.loader is not None
 snapshot = importlib.util.module_from_spec(spec)
 sys.modules["snapshot"] = snapshot
