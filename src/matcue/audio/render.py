@@ -32,7 +32,7 @@ from matcue.core import atomic
 from matcue.core.errors import MatcueError, RenderError, ToolMissingError
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from matcue.core.tools import ffmpeg_path  # noqa: F401
-from matcue.plan.timeline import Event, Timeline
+from matcue.plan.timeline import COUNTED_ROLES, Event, Timeline
 from matcue.voice.base import AnyClip
 
 if TYPE_CHECKING:
@@ -74,9 +74,8 @@ def _sources(timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSett
     tone_gain = mixdown.db_to_gain(mixdown.SPEECH_ACTIVE_DBFS + levels.tone_db - mixdown.TONE_SYNTH_DBFS)
     bell_gain = mixdown.db_to_gain(levels.bell_db)
     count_gain = mixdown.db_to_gain(levels.countdown_db)
-    counts = _countdown_events(timeline)
     out: list[_Source] = []
-    for i, ev in enumerate(timeline.events):
+    for ev in timeline.events:
         if ev.start_ms < 0:
             raise RenderError(f"event {ev.kind!r} starts before the track ({ev.start_ms} ms)")
         if ev.end_ms < ev.start_ms:
@@ -88,27 +87,14 @@ def _sources(timeline: Timeline, clips: Mapping[str, AnyClip], settings: MixSett
         end = min(total, ms_to_samples(ev.end_ms))
         if end > start:
             kind = ev.kind
-            gain = (
-                count_gain if i in counts else 1.0 if kind == "speech" else bell_gain if kind == "bell" else tone_gain
-            )
+            if kind == "speech":
+                gain = count_gain if ev.role in COUNTED_ROLES else 1.0
+            else:
+                gain = bell_gain if kind == "bell" else tone_gain
             pan = mixdown.pan_gains(ev.side, settings.channels)
             out.append(_Source(start, end, ev, gain, pan, kind in sounds.BREATH_KINDS))
     out.sort(key=lambda s: s.start)  # stable: ties keep timeline order
     return out
-
-
-def _countdown_events(timeline: Timeline) -> set[int]:
-    """Indices of the spoken countdown: count words ("three", "two", "one") inside a hold."""
-    from matcue.plan.phrases import Phrases
-
-    words = {Phrases().count_word(n).lower() for n in range(1, 61)}
-    holds = [(int(h["start_ms"]), int(h["end_ms"])) for h in timeline.meta.get("holds", ())]
-    found: set[int] = set()
-    for i, ev in enumerate(timeline.events):
-        if ev.kind == "speech" and ev.text and ev.text.strip(" .,!").lower() in words:
-            if not holds or any(a <= ev.start_ms and ev.end_ms <= b for a, b in holds):
-                found.add(i)
-    return found
 
 
 def _check_event(ev: Event, clips: Mapping[str, AnyClip]) -> None:
@@ -147,15 +133,18 @@ def _scaled_bell(sound: str, n: int, gain: float) -> np.ndarray:
 
 
 def _speech(clip: AnyClip, n: int, gain: float = 1.0) -> np.ndarray:
-    """A clip as float32 at the anchor level (times ``gain``), cut (or padded with silence)
-    to n samples, edges faded."""
+    """A clip as float32 at the anchor level, peak-levelled, then times ``gain`` (after the
+    levelling, which would otherwise flatten it), cut (or padded with silence) to n
+    samples, edges faded."""
     pcm = np.asarray(clip.samples)
     if pcm.ndim != 1:
         raise RenderError(f"speech clips must be mono, got shape {pcm.shape}")
     m = min(n, len(pcm))
     out = np.zeros(n, dtype=np.float32)
-    scale = np.float32(mixdown.speech_gain(pcm) * gain / INT16_SCALE)
+    scale = np.float32(mixdown.speech_gain(pcm) / INT16_SCALE)
     out[:m] = mixdown.level_speech(pcm.astype(np.float32) * scale)[:m]
+    if gain != 1.0:
+        out[:m] *= np.float32(gain)
     fade = min(ms_to_samples(SPEECH_EDGE_FADE_MS), m // 2)
     if fade:
         ramp = (0.5 - 0.5 * np.cos(np.pi * np.arange(fade) / fade)).astype(np.float32)

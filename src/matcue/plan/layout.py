@@ -69,7 +69,7 @@ def layout(
             break
         if isinstance(seg, Speak):
             dur = speech_ms[seg.text]
-            events.append(Event(t, t + dur, "speech", text=seg.text, side=seg.side))
+            events.append(Event(t, t + dur, "speech", text=seg.text, side=seg.side, role="cue"))
             t += dur
         elif isinstance(seg, Gap):
             if seg.dur_ms > 0:
@@ -196,7 +196,8 @@ def _block(
                     "start it earlier or shorten it",
                 )
             )
-        out.append(Event(start, stop, "speech", text=cue.text, side=b.side))
+        role = "count" if cue.what == "count" else "cue"
+        out.append(Event(start, stop, "speech", text=cue.text, side=b.side, role=role))
     out.extend(count_events)
     return out
 
@@ -211,7 +212,7 @@ def _countdown(words: tuple[str, ...], end: int, speech_ms: Mapping[str, int], s
         start = stop - speech_ms[word]
         if prev_end is not None and start < prev_end:
             start, stop = prev_end, prev_end + speech_ms[word]
-        out.append(Event(start, stop, "speech", text=word, side=side))
+        out.append(Event(start, stop, "speech", text=word, side=side, role="countdown"))
         prev_end = stop
     return out
 

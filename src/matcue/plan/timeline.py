@@ -4,6 +4,16 @@
 Kinds of event:
 
 - ``speech``: ``text`` is spoken from ``start_ms`` to ``end_ms`` (the clip's length).
+  Its ``role`` says what the words are for (``SPEECH_ROLES``), set by layout from the
+  script's structure, so later stages never guess from the words:
+
+  - ``cue``: an ordinary cue (instructions, a pose's name, timed cues inside a hold);
+  - ``countdown``: a word of the countdown that ends a hold (compile's ``Block.countdown``);
+  - ``count``: a counted breath inside a hold (compile's ``Cue`` of kind ``count``).
+
+  The mixer raises ``countdown`` and ``count`` words by the preset's countdown level.
+  Roles are not part of the script JSON: an event read back with ``from_dict`` has
+  ``role`` None, which the audio stage treats as ``cue``. Other kinds have no role.
 - ``inhale`` / ``exhale``: a rising / falling breath tone spanning the event.
 - ``hold``: a breath retention (after the inhale or the exhale); silent.
 - ``bell``: a synthesized bell; ``sound`` says which (see ``BELL_SOUNDS``).
@@ -19,6 +29,8 @@ from typing import Any
 from matcue.core.durations import format_ms
 
 EVENT_KINDS = ("speech", "inhale", "exhale", "hold", "bell", "silence")
+SPEECH_ROLES = ("cue", "countdown", "count")
+COUNTED_ROLES = frozenset({"countdown", "count"})  # spoken counting: the preset's countdown level
 BELL_SOUNDS = ("start", "end", "switch", "soft", "interval")
 # Each bell's natural length, decay included: layout places bells by it and the audio stage
 # draws each bell to exactly this length (``matcue.audio.sounds`` checks its designs agree).
@@ -33,6 +45,7 @@ class Event:
     text: str | None = None  # speech: what is said
     sound: str | None = None  # bell: which bell
     side: str | None = None  # "left"/"right" inside a sided step
+    role: str | None = None  # speech: one of SPEECH_ROLES (not in the JSON)
 
     @property
     def dur_ms(self) -> int:
