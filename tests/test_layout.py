@@ -54,7 +54,7 @@ def test_golden_text_script(monkeypatch):
 
 
 def holds(tl):
-    return tl.meta["holds"]
+    return [h.to_dict() for h in tl.holds]
 
 
 def test_hold_in_breaths_is_exactly_n_cycles_each_starting_with_an_inhale():
@@ -279,7 +279,7 @@ def test_any_valid_routine_lays_out_consistently(src):
     # every tone sits inside a hold
     for e in tl.events:
         if e.kind in ("inhale", "exhale", "hold"):
-            assert any(h["start_ms"] <= e.start_ms and e.end_ms <= h["end_ms"] for h in tl.meta["holds"])
+            assert any(h["start_ms"] <= e.start_ms and e.end_ms <= h["end_ms"] for h in holds(tl))
     assert json.loads(tl.to_json())["total_ms"] == tl.total_ms
 
 

@@ -166,12 +166,12 @@ def test_pan_sides_leans_each_side_and_meets_the_stereo_target(tmp_path: Path, f
     assert info.split(",")[:2] == ["44100", "2"]
     _within_targets(result.path, mixdown.LUFS_STEREO)
     x = ac.decode_stereo(result.path)
-    holds = [h for h in result.built.timeline.meta["holds"] if h.get("side")]
-    assert {h["side"] for h in holds} == {"left", "right"}
+    holds = [h for h in result.built.timeline.holds if h.side]
+    assert {h.side for h in holds} == {"left", "right"}
     for h in holds:
-        a, b = h["start_ms"], h["end_ms"]
+        a, b = h.start_ms, h.end_ms
         left, right = ac.rms_dbfs(x[:, 0], a, b), ac.rms_dbfs(x[:, 1], a, b)
-        if h["side"] == "left":
+        if h.side == "left":
             assert left - right >= 6.0, h
         else:
             assert right - left >= 6.0, h

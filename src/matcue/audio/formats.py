@@ -208,7 +208,7 @@ def render_track(
 def write_tags(path: Path, fmt: AudioFormat, timeline: Timeline) -> None:
     """Tag an M4A or Opus file ``path`` (title, artist, album, chapters, cover) and read the
     tags back (MP3 is tagged by :func:`matcue.audio.mp3.write_tags` on the render's own path)."""
-    cover = timeline.meta.get("cover")
+    cover = timeline.cover
     try:
         if fmt.name == "m4a":
             _tag_m4a(path, timeline, cover)
