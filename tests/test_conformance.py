@@ -476,9 +476,9 @@ def _audio_header(kbps: int, stereo: bool, padding: bool = False) -> int:
 
 @pytest.mark.parametrize("stereo", [False, True], ids=["mono", "stereo"])
 def test_tag_crc_covers_exactly_the_bytes_before_it_at_every_bitrate(stereo: bool):
-    from matcue.audio import mp3join, render
+    from matcue.audio import encode, mp3join
 
-    for kbps in render._LAME_KBPS:
+    for kbps in encode.LAME_KBPS:
         size = 144_000 * kbps // RATE_HZ
         sizes = np.array([size, size + 1, size] * 40, dtype=np.uint16)
         frame = mp3join.info_frame(_audio_header(kbps, stereo, True), sizes, LAME_DELAY, 900, 0x1234)

@@ -14,7 +14,7 @@ import pytest
 
 import audiocheck as ac
 from matcue.api import VoiceOverrides, build_timeline, render_routine
-from matcue.audio import mixdown, render
+from matcue.audio import mixdown, mixer, render
 from matcue.audio.mixdown import MixSettings
 from matcue.core.errors import RoutineError
 from matcue.core.pcm import ms_to_samples
@@ -354,7 +354,7 @@ def test_the_mixer_reads_the_countdown_level_from_the_event_role(fake_voice) -> 
     counted = [e.text for e in speech if e.role == "countdown"]
     assert counted and set(counted) <= {"Three.", "Two.", "One."}, counted
     clips = {e.text: Clip(np.zeros(10, np.int16)) for e in speech if e.text}
-    sources = render._sources(tl, clips, MixSettings(preset="room"))
+    sources = mixer.place_events(tl, clips, MixSettings(preset="room"))
     boost = mixdown.db_to_gain(mixdown.PRESETS["room"].countdown_db)
     gains = {(s.event.role, s.gain) for s in sources if s.event.kind == "speech"}
     assert gains == {("cue", 1.0), ("countdown", boost)}, gains
