@@ -575,7 +575,7 @@ def test_ffmpeg_encoder_mono_tag_crc(tmp_path: Path, jobs: int):
     clips = {t: Clip(fake_samples(t, 150)) for t in script.texts()}
     tl = layout(script, {t: c.length_ms for t, c in clips.items()})
     assert len(render.plan_parts(tl, clips, jobs)) == jobs
-    path = render.render_mp3(tl, clips, tmp_path / "ff.mp3", bitrate="64k", jobs=jobs, encoder="ffmpeg")
+    path = render.render_mp3(tl, clips, tmp_path / "ff.mp3", jobs=jobs, encoding=render.Mp3Encoding("64k", "ffmpeg"))
     frame, _ = _first_frame(path.read_bytes())
     t = frame.find(b"Info")
     assert t == 21

@@ -73,8 +73,8 @@ def test_short_tracks_are_one_part(built):
 @pytest.mark.parametrize("encoder", ["lame", "ffmpeg"])
 def test_joined_mp3_is_gapless_and_aligned_with_the_mix(built, tmp_path: Path, encoder):
     tl, clips = built
-    one = render.render_mp3(tl, clips, tmp_path / "one.mp3", jobs=1, encoder=encoder)
-    three = render.render_mp3(tl, clips, tmp_path / "three.mp3", jobs=3, encoder=encoder)
+    one = render.render_mp3(tl, clips, tmp_path / "one.mp3", jobs=1, encoding=render.Mp3Encoding(encoder=encoder))
+    three = render.render_mp3(tl, clips, tmp_path / "three.mp3", jobs=3, encoding=render.Mp3Encoding(encoder=encoder))
     ref = ac.as_float(render.mix(tl, clips))
     a, b = ac.decode(one), ac.decode(three)
     assert len(a) == len(b) == len(ref)

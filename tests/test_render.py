@@ -332,7 +332,7 @@ def _stream_info(path: Path) -> dict[str, object]:
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
 def test_decoded_length_for_odd_totals(tmp_path: Path, total_ms: int, bitrate: str) -> None:
     tl = Timeline("len", total_ms, (), (Event(0, total_ms, "inhale"),))
-    out = render.render_mp3(tl, {}, tmp_path / "len.mp3", bitrate=bitrate)
+    out = render.render_mp3(tl, {}, tmp_path / "len.mp3", encoding=render.Mp3Encoding(bitrate))
     assert ac.duration_ms(ac.decode(out)) == pytest.approx(total_ms, abs=20)
 
 
@@ -381,7 +381,7 @@ def test_failed_render_keeps_the_existing_file(tmp_path: Path, timeline: Timelin
     with pytest.raises(RenderError, match="no speech clip"):
         render.render_mp3(timeline, partial, out)
     with pytest.raises(RenderError, match="unsupported MP3 bitrate 'lots'"):
-        render.render_mp3(timeline, clips, out, bitrate="lots")
+        render.render_mp3(timeline, clips, out, encoding=render.Mp3Encoding("lots"))
     assert _listing(tmp_path) == ["routine.mp3"]
     assert out.read_bytes() == b"previous render"
     assert os.stat(out).st_mtime_ns == before.st_mtime_ns
@@ -402,7 +402,7 @@ def test_ffmpeg_failure_reports_its_stderr(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(encode, "_ffmpeg_command", lambda *a: [*real(*a)[:-3], "-bogus_option", "1", *real(*a)[-3:]])
     tl = Timeline("x", 1000, (), (Event(0, 1000, "inhale"),))
     with pytest.raises(RenderError) as info:
-        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoder="ffmpeg")
+        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoding=render.Mp3Encoding(encoder="ffmpeg"))
     assert str(info.value).startswith("ffmpeg failed (exit status")
     assert "bogus_option" in str(info.value)
     assert _listing(tmp_path) == []
@@ -412,7 +412,7 @@ def test_missing_ffmpeg_is_a_tool_error(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     tl = Timeline("x", 1000, (), (Event(0, 1000, "inhale"),))
     with pytest.raises(ToolMissingError) as info:
-        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoder="ffmpeg")
+        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoding=render.Mp3Encoding(encoder="ffmpeg"))
     assert info.value.tool == "ffmpeg"
     assert _listing(tmp_path) == []
 

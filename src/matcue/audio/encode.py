@@ -21,7 +21,7 @@ from typing import IO
 import numpy as np
 
 from matcue.audio import mp3join
-from matcue.audio.mixer import MixPlan, mix_bounds, range_bounds
+from matcue.audio.mixer import BLOCK_MS, MixPlan, mix_bounds, range_bounds
 from matcue.audio.parts import SAMPLES_PER_FRAME, joinable
 from matcue.core import atomic
 from matcue.core.errors import MatcueError, RenderError, ToolMissingError
@@ -100,6 +100,18 @@ def lame_kbps(bitrate: str) -> int:
     if not text.isdigit() or int(text) not in LAME_KBPS:
         raise RenderError(f"unsupported MP3 bitrate {bitrate!r}; choose one of {', '.join(f'{k}k' for k in LAME_KBPS)}")
     return int(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Mp3Encoding:
+    """How ``render_mp3`` encodes: the bitrate, the encoder (one of ``ENCODERS``; None:
+    :func:`default_encoder`), LAME's ``-q`` (``DRAFT_LAME_QUALITY`` for previews) and the
+    streaming block length."""
+
+    bitrate: str = DEFAULT_BITRATE
+    encoder: str | None = None
+    quality: int = LAME_QUALITY
+    block_ms: int = BLOCK_MS
 
 
 @dataclass(frozen=True, slots=True)

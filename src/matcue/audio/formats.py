@@ -190,10 +190,10 @@ def render_track(
 
     settings = settings or MixSettings()
     if fmt.name == "mp3":
+        encoding = render.Mp3Encoding(bitrate, quality=render.LAME_QUALITY if quality is None else quality)
         return render.render_mp3(
-            timeline, clips, out_path, bitrate=bitrate, progress=progress, jobs=jobs, settings=settings,
-            unit=unit, quality=render.LAME_QUALITY if quality is None else quality,
-        )  # fmt: skip
+            timeline, clips, out_path, encoding=encoding, progress=progress, jobs=jobs, settings=settings, unit=unit
+        )
     output = render.FfmpegOutput(
         exe=require_encoder(fmt),
         command=lambda exe, tmp, meta, channels, rate: ffmpeg_command(exe, fmt, tmp, bitrate, channels, rate, meta),

@@ -22,6 +22,7 @@ from matcue.audio.encode import (
     EncodeJob,
     FfmpegOutput,
     FfmpegSink,
+    Mp3Encoding,
     Progress,
     check_environment,
     default_encoder,
@@ -50,6 +51,7 @@ __all__ = [
     "FfmpegOutput",
     "LAME_QUALITY",
     "MAX_JOBS",
+    "Mp3Encoding",
     "Progress",
     "check_environment",
     "default_encoder",
@@ -69,14 +71,11 @@ def render_mp3(
     clips: Mapping[str, AnyClip],
     out_path: Path,
     *,
-    bitrate: str = DEFAULT_BITRATE,
+    encoding: Mp3Encoding = Mp3Encoding(),
     progress: Progress | None = None,
-    block_ms: int = BLOCK_MS,
     jobs: int | None = None,
-    encoder: str | None = None,
     settings: MixSettings = MixSettings(),
     unit: atomic.Unit | None = None,
-    quality: int = LAME_QUALITY,
 ) -> Path:
     """Encode the timeline to ``out_path`` (tags and chapters included), atomically.
 
@@ -95,13 +94,14 @@ def render_mp3(
 
     ``unit``: stage the finished track in it instead of moving it into place; the unit's
     ``commit`` does that, with the track's sidecars (:class:`matcue.core.atomic.Unit`).
-    ``quality``: LAME's ``-q`` (``DRAFT_LAME_QUALITY`` for previews).
+    ``encoding``: the bitrate, the encoder, LAME's ``-q`` and the block length
+    (:class:`matcue.audio.encode.Mp3Encoding`).
     """
     out_path = Path(out_path)
     if timeline.total_ms <= 0:
         raise RenderError(f"nothing to render: the track lasts {timeline.total_ms} ms")
-    kbps = lame_kbps(bitrate)
-    encoder = encoder or default_encoder()
+    kbps = lame_kbps(encoding.bitrate)
+    encoder = encoding.encoder or default_encoder()
     if encoder not in ENCODERS:
         raise RenderError(f"unknown encoder {encoder!r}; expected one of {', '.join(ENCODERS)}")
     exe = ffmpeg_path() if encoder == "ffmpeg" else ""
@@ -117,9 +117,9 @@ def render_mp3(
             tmp_path = unit.stage(out_path)
         else:
             tmp_path = temp_beside(out_path)
-        job = EncodeJob(plan, block_ms, progress, timeline.total_ms, quality)
+        job = EncodeJob(plan, encoding.block_ms, progress, timeline.total_ms, encoding.quality)
         if encoder == "ffmpeg":
-            encode_ffmpeg(job, exe, bitrate, parts, tmp_path, out_path)
+            encode_ffmpeg(job, exe, encoding.bitrate, parts, tmp_path, out_path)
         else:
             encode_lame(job, kbps, parts, tmp_path, out_path)
         mp3.write_tags(tmp_path, timeline)
