@@ -251,13 +251,14 @@ NAIVE = r"""
 import sys
 from pydub import AudioSegment
 from matcue.api import build_timeline
-from matcue.audio.render import LAME_QUALITY, _sources, _synthesize
+from matcue.audio.encode import LAME_QUALITY
+from matcue.audio.mixer import place_events, synthesize
 from matcue.core.pcm import ms_to_samples
 
 routine, out = sys.argv[1], sys.argv[2]
 built = build_timeline(routine)
 tl, clips = built.timeline, built.clips
-sources = _sources(tl, clips)
+sources = place_events(tl, clips)
 total = ms_to_samples(tl.total_ms)
 bounds = sorted({0, total} | {s.start for s in sources} | {min(s.end, total) for s in sources})
 
@@ -269,7 +270,7 @@ track = AudioSegment.empty()
 live, nxt = [], 0
 for a, b in zip(bounds, bounds[1:]):
     while nxt < len(sources) and sources[nxt].start < b:
-        live.append((sources[nxt], _synthesize(sources[nxt], clips)))
+        live.append((sources[nxt], synthesize(sources[nxt], clips)))
         nxt += 1
     live = [(s, pcm) for s, pcm in live if s.end > a]
     slot = AudioSegment(data=bytes(2 * (b - a)), sample_width=2, frame_rate=44100, channels=1)

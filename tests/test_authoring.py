@@ -179,16 +179,16 @@ def test_names_include_the_chapters_of_sides():
 
 
 def _holds(built):
-    return [(h["title"], h["end_ms"] - h["start_ms"]) for h in built.timeline.meta["holds"]]
+    return [(h.title, h.end_ms - h.start_ms) for h in built.timeline.holds]
 
 
 def _hold_events(built, title):
     """The events inside the hold named ``title``, relative to its start."""
-    h = next(h for h in built.timeline.meta["holds"] if h["title"] == title)
+    h = next(h for h in built.timeline.holds if h.title == title)
     return [
-        (e.start_ms - h["start_ms"], e.end_ms - h["start_ms"], e.kind, e.text)
+        (e.start_ms - h.start_ms, e.end_ms - h.start_ms, e.kind, e.text)
         for e in built.timeline.events
-        if h["start_ms"] <= e.start_ms < h["end_ms"] and e.kind != "silence"
+        if h.start_ms <= e.start_ms < h.end_ms and e.kind != "silence"
     ]
 
 

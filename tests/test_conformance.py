@@ -476,9 +476,9 @@ def _audio_header(kbps: int, stereo: bool, padding: bool = False) -> int:
 
 @pytest.mark.parametrize("stereo", [False, True], ids=["mono", "stereo"])
 def test_tag_crc_covers_exactly_the_bytes_before_it_at_every_bitrate(stereo: bool):
-    from matcue.audio import mp3join, render
+    from matcue.audio import encode, mp3join
 
-    for kbps in render._LAME_KBPS:
+    for kbps in encode.LAME_KBPS:
         size = 144_000 * kbps // RATE_HZ
         sizes = np.array([size, size + 1, size] * 40, dtype=np.uint16)
         frame = mp3join.info_frame(_audio_header(kbps, stereo, True), sizes, LAME_DELAY, 900, 0x1234)
@@ -575,7 +575,7 @@ def test_ffmpeg_encoder_mono_tag_crc(tmp_path: Path, jobs: int):
     clips = {t: Clip(fake_samples(t, 150)) for t in script.texts()}
     tl = layout(script, {t: c.length_ms for t, c in clips.items()})
     assert len(render.plan_parts(tl, clips, jobs)) == jobs
-    path = render.render_mp3(tl, clips, tmp_path / "ff.mp3", bitrate="64k", jobs=jobs, encoder="ffmpeg")
+    path = render.render_mp3(tl, clips, tmp_path / "ff.mp3", jobs=jobs, encoding=render.Mp3Encoding("64k", "ffmpeg"))
     frame, _ = _first_frame(path.read_bytes())
     t = frame.find(b"Info")
     assert t == 21

@@ -39,8 +39,22 @@ def test_generated_cover_survives_long_titles_and_many_poses():
 
 
 def test_pose_names_drop_sides_repeats_and_the_introduction():
-    titles = ["Introduction", "Fold (right)", "Fold (left)", "Rest", "Fold (right)"]
-    assert pose_names(titles) == ["Fold", "Rest"]
+    steps = [(None, None), ("Fold", "right"), ("Fold", "left"), ("Rest", None), ("Fold", "right")]
+    chapters = [Chapter(i, i + 1, f"{s} ({d})" if d else str(s), s, d) for i, (s, d) in enumerate(steps)]
+    assert pose_names(chapters) == ["Fold", "Rest"]
+
+
+def test_the_cover_lists_the_steps_of_an_example_not_its_chapter_titles(fake_voice) -> None:
+    """Sided chapters are titled "Name (right)"; the cover reads each chapter's step."""
+    from matcue.api import VoiceOverrides, build_timeline
+
+    routine = Path(__file__).resolve().parent.parent / "routines" / "hamstring-stretch.yaml"
+    tl = build_timeline(routine, voice=VoiceOverrides(backend="fake")).timeline
+    sided = [c for c in tl.chapters if c.side]
+    assert sided and all(c.step and c.title == f"{c.step} ({c.side})" for c in sided)
+    names = pose_names(tl.chapters)
+    assert "Introduction" not in names and not any(n.endswith(("(left)", "(right)")) for n in names)
+    assert len(names) == len(set(names)) and {c.step for c in sided} <= set(names)
 
 
 def _image(path: Path, fmt: str, size: tuple[int, int] = (64, 48)) -> Path:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from matcue.api import Rendered
 from matcue.pack import PackTrack, _template, content_security_policy, to_index_html
-from matcue.plan.timeline import Chapter, Event, Timeline
+from matcue.plan.timeline import Chapter, Event, Hold, Timeline
 from matcue.share import escape
 
 NAMES = ("A", "B", "C", "D", "E", "F")
@@ -130,7 +130,7 @@ def _track(title: str, chapter: str, cue: str, description: str) -> PackTrack:
         (Chapter(0, 10_000, chapter), Chapter(10_000, 20_000, "Rest")),
         (Event(0, 1000, "speech", text=cue), Event(2000, 3000, "speech", text=f"Stop. {cue}")),
         artist=title,
-        meta={"holds": [{"start_ms": 1000, "end_ms": 9000, "title": chapter}]},
+        holds=(Hold(1000, 9000, chapter, chapter),),
     )
     return PackTrack(Rendered(Path("out/track.mp3"), 20_000, 0), tl, description, "track.cover.png")
 

@@ -54,7 +54,7 @@ def test_golden_text_script(monkeypatch):
 
 
 def holds(tl):
-    return tl.meta["holds"]
+    return [h.to_dict() for h in tl.holds]
 
 
 def test_hold_in_breaths_is_exactly_n_cycles_each_starting_with_an_inhale():
@@ -279,7 +279,7 @@ def test_any_valid_routine_lays_out_consistently(src):
     # every tone sits inside a hold
     for e in tl.events:
         if e.kind in ("inhale", "exhale", "hold"):
-            assert any(h["start_ms"] <= e.start_ms and e.end_ms <= h["end_ms"] for h in tl.meta["holds"])
+            assert any(h["start_ms"] <= e.start_ms and e.end_ms <= h["end_ms"] for h in holds(tl))
     assert json.loads(tl.to_json())["total_ms"] == tl.total_ms
 
 
@@ -314,3 +314,27 @@ def test_a_sided_section_plays_all_its_steps_per_side():
     ]
     assert [h["side"] for h in holds(tl)] == ["left", "left", "right", "right"]
     assert texts.count("Switch sides.") == 1
+
+
+def test_each_spoken_event_says_what_it_is_by_role():
+    """Countdown words and counted breaths are marked by layout from the script's
+    structure (the mixer's countdown level reads the role, never the words)."""
+    tl = timeline_for(
+        "title: Roles\ncountdown: 3\nsteps:\n"
+        "  - say: Three breaths in, then hold.\n"
+        "  - timer: Wait\n    duration: 20s\n"
+        "  - breathe: Counted\n    pattern: {inhale: 4, exhale: 4}\n    rounds: 1\n    count: true\n"
+    )
+    speech = [e for e in tl.events if e.kind == "speech"]
+    assert {e.role for e in speech} == {"cue", "countdown", "count"}
+    (wait,) = [h for h in tl.holds if h.step == "Wait"]
+    countdown = [e for e in speech if e.role == "countdown"]
+    assert [e.text for e in countdown] == ["Three.", "Two.", "One."]
+    assert countdown[-1].end_ms == wait.end_ms  # the last word ends with the hold
+    (counted,) = [h for h in tl.holds if h.step == "Counted"]
+    counts = [e for e in speech if e.role == "count"]
+    assert [e.text for e in counts] == ["One.", "Two.", "Three.", "Four."] * 2
+    assert all(counted.start_ms <= e.start_ms < counted.end_ms for e in counts)
+    # the cue that says "Three" is still a cue: roles come from structure, not words
+    assert next(e for e in speech if e.text.startswith("Three breaths")).role == "cue"
+    assert "role" not in tl.to_json()  # the script JSON carries no roles

@@ -14,7 +14,7 @@ import pytest
 
 import audiocheck as ac
 from matcue.api import VoiceOverrides, build_timeline, render_routine
-from matcue.audio import mixdown, render
+from matcue.audio import mixdown, mixer, render
 from matcue.audio.mixdown import MixSettings
 from matcue.core.errors import RoutineError
 from matcue.core.pcm import ms_to_samples
@@ -166,12 +166,12 @@ def test_pan_sides_leans_each_side_and_meets_the_stereo_target(tmp_path: Path, f
     assert info.split(",")[:2] == ["44100", "2"]
     _within_targets(result.path, mixdown.LUFS_STEREO)
     x = ac.decode_stereo(result.path)
-    holds = [h for h in result.built.timeline.meta["holds"] if h.get("side")]
-    assert {h["side"] for h in holds} == {"left", "right"}
+    holds = [h for h in result.built.timeline.holds if h.side]
+    assert {h.side for h in holds} == {"left", "right"}
     for h in holds:
-        a, b = h["start_ms"], h["end_ms"]
+        a, b = h.start_ms, h.end_ms
         left, right = ac.rms_dbfs(x[:, 0], a, b), ac.rms_dbfs(x[:, 1], a, b)
-        if h["side"] == "left":
+        if h.side == "left":
             assert left - right >= 6.0, h
         else:
             assert right - left >= 6.0, h
@@ -292,3 +292,69 @@ def test_music_key_is_relative_and_located(tmp_path: Path) -> None:
     with pytest.raises(RoutineError, match="was not found in the routine's folder"):
         load_routine(r)
     assert load_routine(r, allow_outside=True).music
+
+
+# --- the countdown level --------------------------------------------------------------
+
+COUNTDOWN_ROUTINE = """\
+title: Countdown level
+countdown: 3
+tones: false
+steps:
+  - say: Sit comfortably and let your shoulders drop.
+  - timer: Wait
+    duration: 24s
+    during:
+      - at: 6s
+        say: Keep the breath slow and easy.
+      - at: 12s
+        say: Let the jaw soften.
+  - say: Slowly come back to sitting.
+"""
+
+
+def _role_levels(path: Path, timeline: Timeline) -> dict[str, float]:
+    """The mean RMS (dB) of the decoded audio over the speech events of each role, leaving
+    out any event that overlaps a bell."""
+    audio = ac.decode(path)
+    bells = [(e.start_ms, e.end_ms) for e in timeline.events if e.kind == "bell"]
+    by_role: dict[str, list[float]] = {}
+    for e in timeline.events:
+        if e.kind != "speech" or any(a < e.end_ms and e.start_ms < b for a, b in bells):
+            continue
+        assert e.role is not None
+        by_role.setdefault(e.role, []).append(ac.rms_dbfs(audio, e.start_ms, e.end_ms))
+    return {role: float(np.mean(levels)) for role, levels in by_role.items()}
+
+
+@pytest.mark.ffmpeg
+@needs_ffmpeg
+def test_room_countdown_is_louder_by_the_presets_amount(tmp_path: Path, fake_voice) -> None:
+    """Decoded audio: the countdown words stand out from the other cues by the preset's
+    countdown level in ``room`` (after the per-clip levelling) and not at all in ``headphones``."""
+    routine = tmp_path / "count.yaml"
+    routine.write_text(COUNTDOWN_ROUTINE, encoding="utf-8")
+    lift: dict[str, float] = {}
+    for preset in ("headphones", "room"):
+        result = render_routine(routine, tmp_path / preset, voice=FAKE, cover=False, mix=MixSettings(preset=preset))
+        levels = _role_levels(result.path, result.built.timeline)
+        assert set(levels) == {"cue", "countdown"}, levels
+        lift[preset] = levels["countdown"] - levels["cue"]
+    room_db = mixdown.PRESETS["room"].countdown_db
+    assert room_db >= 2.0  # the preset promises a clearly louder countdown
+    assert abs(lift["room"] - lift["headphones"] - room_db) <= 1.0, lift
+    assert abs(lift["headphones"]) <= 1.0, lift  # each clip at the same active level
+
+
+def test_the_mixer_reads_the_countdown_level_from_the_event_role(fake_voice) -> None:
+    """Layout marks the countdown words by role; the room mix raises exactly those."""
+    tl = build_timeline(ROOT / "routines" / "hamstring-stretch.yaml", voice=FAKE).timeline
+    speech = [e for e in tl.events if e.kind == "speech"]
+    assert all(e.role in ("cue", "countdown", "count") for e in speech)
+    counted = [e.text for e in speech if e.role == "countdown"]
+    assert counted and set(counted) <= {"Three.", "Two.", "One."}, counted
+    clips = {e.text: Clip(np.zeros(10, np.int16)) for e in speech if e.text}
+    sources = mixer.place_events(tl, clips, MixSettings(preset="room"))
+    boost = mixdown.db_to_gain(mixdown.PRESETS["room"].countdown_db)
+    gains = {(s.event.role, s.gain) for s in sources if s.event.kind == "speech"}
+    assert gains == {("cue", 1.0), ("countdown", boost)}, gains

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import audiocheck as ac
 from matcue.cli.main import cli
 from matcue.pack import card_rows, format_hold, format_length, safety_cues, to_m3u8
-from matcue.plan.timeline import Chapter, Event, Timeline
+from matcue.plan.timeline import Chapter, Event, Hold, Timeline
 from matcue.share.sidecars import speech_cues, to_lrc, to_podcast_chapters, to_srt, to_vtt
 
 DATA = Path(__file__).parent / "data" / "ok"
@@ -177,12 +177,12 @@ def test_pack_needs_an_output_folder():
 
 
 def test_card_rows_fold_sides_and_keep_holds():
-    tl = Timeline("t", 100_000, (), (), meta={"holds": [
-        {"start_ms": 0, "end_ms": 20_000, "title": "Arrive"},
-        {"start_ms": 25_000, "end_ms": 55_000, "title": "Pigeon (right)", "side": "right"},
-        {"start_ms": 60_000, "end_ms": 90_000, "title": "Pigeon (left)", "side": "left"},
-        {"start_ms": 90_000, "end_ms": 97_500, "title": "Twist (left)", "side": "left"},
-    ]})  # fmt: skip
+    tl = Timeline("t", 100_000, (), (), holds=(
+        Hold(0, 20_000, "Arrive", "Arrive"),
+        Hold(25_000, 55_000, "Pigeon (right)", "Pigeon", "right"),
+        Hold(60_000, 90_000, "Pigeon (left)", "Pigeon", "left"),
+        Hold(90_000, 97_500, "Twist (left)", "Twist", "left"),
+    ))  # fmt: skip
     rows = [(r.name, r.sides, r.hold_ms) for r in card_rows(tl)]
     assert rows == [("Arrive", (), 20_000), ("Pigeon", ("right", "left"), 30_000), ("Twist", ("left",), 7_500)]
     assert [format_hold(ms) for ms in (20_000, 60_000, 90_000, 7_500)] == ["20 s", "1 min", "1 min 30 s", "7.5 s"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import audiocheck as ac
 from matcue.audio import mp3join, render
+from matcue.audio.parts import JOIN_GAP, JOIN_MARGIN, JOIN_PADDING
 from matcue.core.pcm import ms_to_samples
 from matcue.plan.compile import compile_routine
 from matcue.plan.layout import layout
@@ -56,10 +57,10 @@ def test_parts_are_cut_inside_silences_at_lengths_lame_pads_by_800(built):
     assert parts[0][0] == 0 and parts[-1][1] == ms_to_samples(tl.total_ms)
     pcm = render.mix(tl, clips)
     for (a0, a1), (b0, _) in zip(parts, parts[1:]):
-        assert b0 == a1 + render.JOIN_GAP
-        assert (a1 - a0 + mp3join.ENCODER_DELAY + render.JOIN_PADDING) % mp3join.SAMPLES_PER_FRAME == 0
+        assert b0 == a1 + JOIN_GAP
+        assert (a1 - a0 + mp3join.ENCODER_DELAY + JOIN_PADDING) % mp3join.SAMPLES_PER_FRAME == 0
         # silence on both sides of the cut, and all through what the join replaces
-        assert not pcm[a1 - render.JOIN_MARGIN : b0 + render.JOIN_MARGIN].any()
+        assert not pcm[a1 - JOIN_MARGIN : b0 + JOIN_MARGIN].any()
 
 
 def test_short_tracks_are_one_part(built):
@@ -72,8 +73,8 @@ def test_short_tracks_are_one_part(built):
 @pytest.mark.parametrize("encoder", ["lame", "ffmpeg"])
 def test_joined_mp3_is_gapless_and_aligned_with_the_mix(built, tmp_path: Path, encoder):
     tl, clips = built
-    one = render.render_mp3(tl, clips, tmp_path / "one.mp3", jobs=1, encoder=encoder)
-    three = render.render_mp3(tl, clips, tmp_path / "three.mp3", jobs=3, encoder=encoder)
+    one = render.render_mp3(tl, clips, tmp_path / "one.mp3", jobs=1, encoding=render.Mp3Encoding(encoder=encoder))
+    three = render.render_mp3(tl, clips, tmp_path / "three.mp3", jobs=3, encoding=render.Mp3Encoding(encoder=encoder))
     ref = ac.as_float(render.mix(tl, clips))
     a, b = ac.decode(one), ac.decode(three)
     assert len(a) == len(b) == len(ref)

@@ -269,8 +269,6 @@ def _render_cli(run, tmp_path, out: Path):
 
 
 def test_full_disk_is_a_clear_error_and_leaves_nothing(run, tmp_path, fake_voice, monkeypatch):
-    import matcue.audio.render
-
     out = tmp_path / "out"
     real_replace = os.replace
 
@@ -279,7 +277,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(run, tmp_path, fake_voice
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_replace(src, dst, *a, **k)
 
-    monkeypatch.setattr(matcue.audio.render.os, "replace", full)
+    monkeypatch.setattr(os, "replace", full)
     r = _render_cli(run, tmp_path, out)
     assert r.exit_code == 1
     assert r.stderr == (
@@ -290,8 +288,6 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(run, tmp_path, fake_voice
 
 
 def test_unwritable_output_folder_is_a_clear_error(run, tmp_path, fake_voice, monkeypatch):
-    import matcue.audio.render
-
     out = tmp_path / "out"
     real_open = os.open
 
@@ -300,7 +296,7 @@ def test_unwritable_output_folder_is_a_clear_error(run, tmp_path, fake_voice, mo
             raise PermissionError(errno.EACCES, "Permission denied")
         return real_open(path, *a, **k)
 
-    monkeypatch.setattr(matcue.audio.render.os, "open", denied)
+    monkeypatch.setattr(os, "open", denied)
     r = _render_cli(run, tmp_path, out)
     assert r.exit_code == 1
     assert r.stderr == (

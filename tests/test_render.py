@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import audiocheck as ac
-from matcue.audio import mixdown, render, sounds
+from matcue.audio import encode, mixdown, mixer, render, sounds
 from matcue.audio.mixdown import MixSettings
 from matcue.core.errors import RenderError, ToolMissingError
 from matcue.core.pcm import ms_to_samples
@@ -112,7 +112,7 @@ def test_speech_is_placed_sample_exactly(clips: dict[str, Clip], mixed: np.ndarr
     """The clip lands sample-exactly, scaled by one gain (its level, then the master gain)."""
     clip = clips[SWITCH].samples.astype(np.float64)
     at = ms_to_samples(30000)
-    edge = ms_to_samples(render.SPEECH_EDGE_FADE_MS)
+    edge = ms_to_samples(mixer.SPEECH_EDGE_FADE_MS)
     got = mixed[at + edge : at + len(clip) - edge].astype(np.float64)
     want = clip[edge : len(clip) - edge]
     gain = float(np.dot(got, want) / np.dot(want, want))
@@ -225,13 +225,13 @@ def test_blocks_are_lazy_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """A long track streams without synthesizing events before they are live: once in the
     loudness pass, once as its blocks are mixed."""
     made: list[int] = []
-    real = render._synthesize
+    real = mixer.synthesize
 
-    def spy(src: render._Source, clips: Mapping[str, Clip]) -> np.ndarray:
+    def spy(src: mixer.Source, clips: Mapping[str, Clip]) -> np.ndarray:
         made.append(src.start)
         return real(src, clips)
 
-    monkeypatch.setattr(render, "_synthesize", spy)
+    monkeypatch.setattr(mixer, "synthesize", spy)
     events = tuple(Event(i * 10000, i * 10000 + 4000, "inhale") for i in range(60))
     tl = Timeline("long", 600_000, (), events)
     blocks = render.iter_blocks(tl, {}, block_ms=5000)
@@ -332,7 +332,7 @@ def _stream_info(path: Path) -> dict[str, object]:
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
 def test_decoded_length_for_odd_totals(tmp_path: Path, total_ms: int, bitrate: str) -> None:
     tl = Timeline("len", total_ms, (), (Event(0, total_ms, "inhale"),))
-    out = render.render_mp3(tl, {}, tmp_path / "len.mp3", bitrate=bitrate)
+    out = render.render_mp3(tl, {}, tmp_path / "len.mp3", encoding=render.Mp3Encoding(bitrate))
     assert ac.duration_ms(ac.decode(out)) == pytest.approx(total_ms, abs=20)
 
 
@@ -381,7 +381,7 @@ def test_failed_render_keeps_the_existing_file(tmp_path: Path, timeline: Timelin
     with pytest.raises(RenderError, match="no speech clip"):
         render.render_mp3(timeline, partial, out)
     with pytest.raises(RenderError, match="unsupported MP3 bitrate 'lots'"):
-        render.render_mp3(timeline, clips, out, bitrate="lots")
+        render.render_mp3(timeline, clips, out, encoding=render.Mp3Encoding("lots"))
     assert _listing(tmp_path) == ["routine.mp3"]
     assert out.read_bytes() == b"previous render"
     assert os.stat(out).st_mtime_ns == before.st_mtime_ns
@@ -398,11 +398,11 @@ def test_missing_clip_writes_nothing(tmp_path: Path, timeline: Timeline) -> None
 @pytest.mark.ffmpeg
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
 def test_ffmpeg_failure_reports_its_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = render._ffmpeg_command
-    monkeypatch.setattr(render, "_ffmpeg_command", lambda *a: [*real(*a)[:-3], "-bogus_option", "1", *real(*a)[-3:]])
+    real = encode._ffmpeg_command
+    monkeypatch.setattr(encode, "_ffmpeg_command", lambda *a: [*real(*a)[:-3], "-bogus_option", "1", *real(*a)[-3:]])
     tl = Timeline("x", 1000, (), (Event(0, 1000, "inhale"),))
     with pytest.raises(RenderError) as info:
-        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoder="ffmpeg")
+        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoding=render.Mp3Encoding(encoder="ffmpeg"))
     assert str(info.value).startswith("ffmpeg failed (exit status")
     assert "bogus_option" in str(info.value)
     assert _listing(tmp_path) == []
@@ -412,7 +412,7 @@ def test_missing_ffmpeg_is_a_tool_error(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     tl = Timeline("x", 1000, (), (Event(0, 1000, "inhale"),))
     with pytest.raises(ToolMissingError) as info:
-        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoder="ffmpeg")
+        render.render_mp3(tl, {}, tmp_path / "x.mp3", encoding=render.Mp3Encoding(encoder="ffmpeg"))
     assert info.value.tool == "ffmpeg"
     assert _listing(tmp_path) == []
 

@@ -53,6 +53,7 @@ def test_routine_renders_in_agreement_with_its_script(path, tmp_path, fake_voice
     chapters = ac.probe(result.path)["chapters"]
     assert [c["tags"]["title"] for c in chapters] == [c.title for c in built.timeline.chapters]
     # every pose side has its chapter
-    sides = [h for h in built.timeline.meta["holds"] if h.get("side")]
+    sides = [h for h in built.timeline.holds if h.side]
     for h in sides:
-        assert any(c.start_ms <= h["start_ms"] < c.end_ms and h["side"] in c.title for c in built.timeline.chapters)
+        assert any(c.start_ms <= h.start_ms < c.end_ms and c.side == h.side for c in built.timeline.chapters)
+        assert any(c.step == h.step and h.side in c.title for c in built.timeline.chapters)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from matcue.plan.timeline import Chapter, Event, Timeline
+from matcue.plan.timeline import Chapter, Event, Hold, Timeline
 from matcue.share.svg import LEFT_PX, PLOT_PX, WIDTH_PX, to_svg
 
 DATA = Path(__file__).parent / "data" / "ok"
@@ -110,7 +110,7 @@ def test_scale_is_exact_for_made_up_timelines() -> None:
         600_000,
         (Chapter(0, 123_457, "A"), Chapter(123_457, 600_000, "B")),
         (Event(123_457, 130_000, "inhale"),),
-        meta={"holds": [{"start_ms": 123_457, "end_ms": 599_999, "title": "B", "kind": "timer"}], "rests": []},
+        holds=(Hold(123_457, 599_999, "B", "B", kind="timer"),),
     )
     inline = to_svg(tl, standalone=False)
     assert "xmlns" not in inline and "<?xml" not in inline

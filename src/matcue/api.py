@@ -227,7 +227,7 @@ def build_timeline(
                 speech = speak_all(script.texts(), guarded, cache_dir=cache_dir, lexicon=routine_lexicon(routine))
                 synthesized += speech.synthesized
     timeline = layout(script, {t: c.length_ms for t, c in speech.clips.items()})
-    timeline = replace(timeline, meta={**timeline.meta, "voice": speech.backend})
+    timeline = replace(timeline, voice=speech.backend)
     return Built(routine, script, timeline, speech.clips, synthesized)
 
 
@@ -317,8 +317,8 @@ def render_routine(
         from matcue.audio.cover import cover_for
 
         tl = built.timeline
-        art = cover_for(built.routine.cover, tl.title, [c.title for c in tl.chapters])
-        built = replace(built, timeline=replace(tl, meta={**tl.meta, "cover": art}))
+        art = cover_for(built.routine.cover, tl.title, tl.chapters)
+        built = replace(built, timeline=replace(tl, cover=art))
     out = Path(out_dir)
     target = out / f"{name or slugify(built.routine.title)}{audio.extension}"
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None

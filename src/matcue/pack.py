@@ -12,7 +12,7 @@ run (by hash): no inline event handler, nothing from another host.
 Everything on the page derives from each track's timeline (the one the MP3 was rendered
 from): the length, the chapters, the caption cues (also embedded as JSON, because
 browsers refuse ``<track>`` files from ``file://`` URLs) and the routine card (holds from
-``timeline.meta["holds"]``, safety cues from the spoken texts).
+``timeline.holds``, safety cues from the spoken texts).
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ SAFETY_WORDS = (
     "sharp", "numb", "numbness", "tingling", "dizzy", "strain", "careful", "avoid",
 )  # fmt: skip
 _SAFETY_RE = re.compile(r"\b(" + "|".join(SAFETY_WORDS) + r")\b", re.IGNORECASE)
-_SIDE_SUFFIX = re.compile(r"\s*\((left|right)\)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +89,8 @@ class CardRow:
 def card_rows(timeline: Timeline) -> tuple[CardRow, ...]:
     """The holds of the timeline, the sides of one step folded into one row, in order."""
     rows: list[CardRow] = []
-    for h in timeline.meta.get("holds", []):
-        name = _SIDE_SUFFIX.sub("", str(h["title"])).strip()
-        side = h.get("side")
-        dur = int(h["end_ms"]) - int(h["start_ms"])
+    for h in timeline.holds:
+        name, side, dur = h.step, h.side, h.end_ms - h.start_ms
         last = rows[-1] if rows else None
         if last and last.name == name and side and side not in last.sides and last.hold_ms == dur:
             rows[-1] = CardRow(name, (*last.sides, side), dur)

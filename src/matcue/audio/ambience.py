@@ -6,7 +6,7 @@ hour of music: a file is looped, not stretched. The loop point is hidden by an
 equal-power crossfade of ``LOOP_XFADE_MS`` (the file's tail fades out over its head fading
 in), written once into the loop body. The music fades in over ``FADE_IN_MS`` at the start
 of the track and out over ``FADE_OUT_MS`` at its end, is scaled to a set RMS (the preset's
-``music_db`` under the voice) and ducks under speech with the tones (render.py).
+``music_db`` under the voice) and ducks under speech with the tones (:mod:`matcue.audio.mixer`).
 
 Only files the user supplies are played; matcue ships no music.
 """

@@ -11,7 +11,6 @@ deterministic (same title and poses, same bytes).
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from matcue.core.media import (  # noqa: F401
     _too_many_pixels,
     read_cover,
 )
+from matcue.plan.timeline import Chapter
 
 MAX_POSES_SHOWN = 9
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/Library/Fonts", "C:/Windows/Fonts")
@@ -69,17 +69,10 @@ def _wrap(draw: Any, text: str, font: Any, width: int) -> list[str]:
     return lines
 
 
-_SIDE_SUFFIX = re.compile(r"\s*\((left|right)\)$")
-
-
-def pose_names(chapter_titles: Sequence[str]) -> list[str]:
-    """Chapter titles without sides and repeats, in order ("Fold (right)" -> "Fold")."""
-    seen: dict[str, None] = {}
-    for t in chapter_titles:
-        name = _SIDE_SUFFIX.sub("", t).strip()
-        if name and name != "Introduction":
-            seen.setdefault(name, None)
-    return list(seen)
+def pose_names(chapters: Sequence[Chapter]) -> list[str]:
+    """The steps the chapters play, each once, in order (both sides of "Fold" -> "Fold");
+    the introduction plays none."""
+    return list(dict.fromkeys(c.step for c in chapters if c.step))
 
 
 def generate_cover(title: str, poses: Sequence[str], size: int = COVER_PX) -> Cover:
@@ -129,11 +122,11 @@ def generate_cover(title: str, poses: Sequence[str], size: int = COVER_PX) -> Co
     return Cover(buf.getvalue(), "image/png")
 
 
-def cover_for(routine_cover: str | None, title: str, chapter_titles: Sequence[str]) -> Cover:
+def cover_for(routine_cover: str | None, title: str, chapters: Sequence[Chapter]) -> Cover:
     """The routine's ``cover:`` image when it has one, else a generated cover."""
     if routine_cover:
         try:
             return read_cover(routine_cover)
         except CoverError as e:
             raise CoverError(f"{routine_cover}: {e}") from None
-    return generate_cover(title, pose_names(chapter_titles))
+    return generate_cover(title, pose_names(chapters))

@@ -4,7 +4,7 @@ To add a format: add an :class:`AudioFormat` to ``FORMATS`` (its ffmpeg encoder,
 container ffmpeg writes, its bitrates), then a ``_tag_<name>`` writer and a
 ``read_<name>`` reader below, and a read-back test in ``tests/test_formats.py``.
 
-- ``mp3``: LAME (:mod:`matcue.audio.render`), ID3v2.4 tags, CHAP/CTOC chapters, APIC cover.
+- ``mp3``: LAME (:mod:`matcue.audio.encode`), ID3v2.4 tags, CHAP/CTOC chapters, APIC cover.
 - ``m4a``: AAC-LC (ffmpeg's native ``aac`` encoder) in an MPEG-4 audio file (ffmpeg's
   ``ipod`` muxer): chapters as a QuickTime chapter track (what Apple apps show; ffmpeg
   writes it from an ``ffmetadata`` input), iTunes tags ``©nam``/``©ART``/``©alb`` and a
@@ -91,11 +91,11 @@ def parse_bitrate(fmt: AudioFormat, bitrate: str | None) -> str:
         return fmt.default_bitrate
     m = re.fullmatch(r"(\d+)k", bitrate.strip())
     if fmt.name == "mp3":  # LAME takes the MPEG-1 Layer III bitrates only
-        from matcue.audio.render import _LAME_KBPS
+        from matcue.audio.encode import LAME_KBPS
 
-        if not m or int(m.group(1)) not in _LAME_KBPS:
+        if not m or int(m.group(1)) not in LAME_KBPS:
             raise FormatError(
-                f"unsupported MP3 bitrate {bitrate!r}: choose one of {', '.join(f'{k}k' for k in _LAME_KBPS)}"
+                f"unsupported MP3 bitrate {bitrate!r}: choose one of {', '.join(f'{k}k' for k in LAME_KBPS)}"
                 f" (default {fmt.default_bitrate})"
             )
     elif not m or not fmt.min_kbps <= int(m.group(1)) <= fmt.max_kbps:
@@ -190,16 +190,19 @@ def render_track(
 
     settings = settings or MixSettings()
     if fmt.name == "mp3":
+        encoding = render.Mp3Encoding(bitrate, quality=render.LAME_QUALITY if quality is None else quality)
         return render.render_mp3(
-            timeline, clips, out_path, bitrate=bitrate, progress=progress, jobs=jobs, settings=settings,
-            unit=unit, quality=render.LAME_QUALITY if quality is None else quality,
-        )  # fmt: skip
-    return render.render_with_ffmpeg(
-        timeline, clips, out_path, progress=progress, jobs=jobs, settings=settings,
+            timeline, clips, out_path, encoding=encoding, progress=progress, jobs=jobs, settings=settings, unit=unit
+        )
+    output = render.FfmpegOutput(
+        exe=require_encoder(fmt),
         command=lambda exe, tmp, meta, channels, rate: ffmpeg_command(exe, fmt, tmp, bitrate, channels, rate, meta),
-        exe=require_encoder(fmt), chapters_file=ffmetadata(timeline.chapters) if fmt.name == "m4a" else None,
-        tag=lambda tmp: write_tags(tmp, fmt, timeline), unit=unit,
-    )  # fmt: skip
+        tag=lambda tmp: write_tags(tmp, fmt, timeline),
+        chapters_file=ffmetadata(timeline.chapters) if fmt.name == "m4a" else None,
+    )
+    return render.render_with_ffmpeg(
+        timeline, clips, out_path, output, progress=progress, jobs=jobs, settings=settings, unit=unit
+    )
 
 
 # ----------------------------------------------------------------------------- tags
@@ -208,7 +211,7 @@ def render_track(
 def write_tags(path: Path, fmt: AudioFormat, timeline: Timeline) -> None:
     """Tag an M4A or Opus file ``path`` (title, artist, album, chapters, cover) and read the
     tags back (MP3 is tagged by :func:`matcue.audio.mp3.write_tags` on the render's own path)."""
-    cover = timeline.meta.get("cover")
+    cover = timeline.cover
     try:
         if fmt.name == "m4a":
             _tag_m4a(path, timeline, cover)

@@ -48,7 +48,7 @@ def write_tags(path: Path, timeline: Timeline) -> None:
         album=timeline.album,
         length_ms=timeline.total_ms,
         chapters=timeline.chapters,
-        cover=timeline.meta.get("cover"),
+        cover=timeline.cover,
     )
 
 

@@ -340,8 +340,8 @@ def script(
     tl = built.timeline
     if as_json:
         d = tl.to_dict()
-        d["holds"] = tl.meta.get("holds", [])
-        d["rests"] = tl.meta.get("rests", [])
+        d["holds"] = [h.to_dict() for h in tl.holds]
+        d["rests"] = [r.to_dict() for r in tl.rests]
         click.echo(json.dumps(d, indent=2, ensure_ascii=False))
     else:
         click.echo(tl.to_text(), nl=False)

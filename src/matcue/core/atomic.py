@@ -252,6 +252,21 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def fsync_file(path: Path) -> None:
+    """Sync a written file's contents to disk (before it is moved into place)."""
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def publish(tmp: Path, target: Path) -> Path:
+    """Move a finished temporary file beside ``target`` into place, durably: the file is
+    synced, replaces ``target`` (atomic: same folder), then the folder is synced."""
+    fsync_file(tmp)
+    os.replace(tmp, target)
+    fsync_dir(target.parent)
+    return target
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8, ``\\n`` line ends) to a temporary file, then move it into place."""
     write_bytes_atomic(path, text.encode("utf-8"))

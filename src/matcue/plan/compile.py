@@ -115,6 +115,7 @@ class Block:
     side: str | None = None
     fit_key: str | None = None  # set when --duration may scale it (see Stretch)
     kind: str = "pose"  # the step it holds: pose, timer, reps or breathe (the session picture)
+    step: str = ""  # the step's name (``title`` is the chapter's, the side included)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,8 @@ class Stretch:
 class ChapterStart:
     title: str
     kind: str = ""  # "rest" for a rest (the session picture); "" otherwise
+    step: str | None = None  # the step or section it plays, without the side
+    side: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,7 +469,7 @@ class _Compiler:
         elif isinstance(step, Breathe):
             self.breathe(step)
         elif isinstance(step, Rest):
-            self.out.append(ChapterStart(self.titled("Rest"), "rest"))
+            self.out.append(ChapterStart(self.titled("Rest"), "rest", "Rest", self.side_ctx))
             cue = self.text(step.cue, None)
             if cue:
                 self.out.append(Speak(cue))
@@ -488,7 +491,7 @@ class _Compiler:
             if _makes_chapters(step.steps, self.level):
                 self.out.append(SectionStart(title))
             else:
-                self.out.append(ChapterStart(title))
+                self.out.append(ChapterStart(title, step=name, side=self.side_ctx))
             if i > 0:
                 self.out.append(Speak(self.phrases.switch_sides, side))
                 self.out.append(Ring("switch", side))
@@ -530,12 +533,12 @@ class _Compiler:
             name = self.fill(name_t, side)
             title = f"{name} ({self.phrases.side_names[side]})" if side else name
             if i > 0:
-                self.out.append(ChapterStart(title))
+                self.out.append(ChapterStart(title, step=name, side=side))
                 self.out.append(Speak(self.phrases.switch_sides, side))
                 self.out.append(Ring("switch", side))
                 self.out.append(Gap(transition))
             else:
-                self.out.append(ChapterStart(title))
+                self.out.append(ChapterStart(title, step=name, side=side))
             intro = name.rstrip(".") + "."
             if isinstance(step, Pose) and step.sanskrit is not None:
                 sanskrit = self.text(step.sanskrit, side)
@@ -562,6 +565,7 @@ class _Compiler:
                     side=side,
                     fit_key=key,
                     kind="pose" if isinstance(step, Pose) else "timer",
+                    step=name,
                 )
             )
             self.out.append(Ring("end", side))
@@ -609,8 +613,9 @@ class _Compiler:
         inhale = self.text(step.inhale, None)
         exhale = self.text(step.exhale, None)
         every = self.pick(step.speak, "every") == "every"
-        title = self.titled(self.text(step.name, None) or f"{count} breaths with movement")
-        self.out.append(ChapterStart(title))
+        name = self.text(step.name, None) or f"{count} breaths with movement"
+        title = self.titled(name)
+        self.out.append(ChapterStart(title, step=name, side=self.side_ctx))
         cues: list[Cue] = []
         origin_in = _origin(self.pick(step.inhale))
         origin_out = _origin(self.pick(step.exhale))
@@ -630,6 +635,7 @@ class _Compiler:
                 start_bell=False,
                 side=self.side_ctx,
                 kind="reps",
+                step=name,
             )
         )
         self.out.append(Gap(GAP_AFTER_REPS_MS))
@@ -638,7 +644,7 @@ class _Compiler:
         name = self.text(step.name, None)
         assert name is not None
         pattern = self.breath(step.pattern, exercise=True)
-        self.out.append(ChapterStart(self.titled(name)))
+        self.out.append(ChapterStart(self.titled(name), step=name, side=self.side_ctx))
         self.out.append(
             Speak(
                 f"{name.rstrip('.')}. "
@@ -676,6 +682,7 @@ class _Compiler:
                 side=self.side_ctx,
                 fit_key=key,
                 kind="breathe",
+                step=name,
             )
         )
         self.out.append(Ring("soft"))

@@ -8,33 +8,14 @@ and its countdown ending exactly when it ends.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from matcue.core.errors import Problem, RoutineError
 from matcue.plan.compile import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak, _hms
 from matcue.plan.timeline import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
-from matcue.plan.timeline import Chapter, Event, Timeline
+from matcue.plan.timeline import Chapter, Event, Hold, Rest, Timeline
 
 COUNT_STEP_MS = 1000  # one countdown word per second
 INTRO_TITLE = "Introduction"
-
-
-@dataclass(frozen=True, slots=True)
-class Hold:
-    """Where a hold sits in the track (exported in the JSON as ``holds``)."""
-
-    start_ms: int
-    end_ms: int
-    title: str
-    side: str | None
-    kind: str = "pose"  # pose, timer, reps or breathe
-
-    def to_dict(self) -> dict[str, object]:
-        d: dict[str, object] = {"start_ms": self.start_ms, "end_ms": self.end_ms, "title": self.title}
-        if self.side:
-            d["side"] = self.side
-        d["kind"] = self.kind
-        return d
 
 
 def layout(
@@ -45,8 +26,7 @@ def layout(
     """Script + speech lengths -> Timeline. Raises RoutineError for cues that do not fit."""
     events: list[Event] = []
     explicit_silence: list[Event] = []
-    chapters: list[tuple[int, str]] = []
-    rest_chapters: set[tuple[int, str]] = set()  # (start, title) of each rest's chapter
+    chapters: list[tuple[int, ChapterStart]] = []
     holds: list[Hold] = []
     problems: list[Problem] = []
     t = 0
@@ -69,7 +49,7 @@ def layout(
             break
         if isinstance(seg, Speak):
             dur = speech_ms[seg.text]
-            events.append(Event(t, t + dur, "speech", text=seg.text, side=seg.side))
+            events.append(Event(t, t + dur, "speech", text=seg.text, side=seg.side, role="cue"))
             t += dur
         elif isinstance(seg, Gap):
             if seg.dur_ms > 0:
@@ -83,14 +63,12 @@ def layout(
             if pending is None:
                 pending = t
         elif isinstance(seg, ChapterStart):
-            chapters.append((t if pending is None else pending, seg.title))
-            if seg.kind == "rest":
-                rest_chapters.add(chapters[-1])
+            chapters.append((t if pending is None else pending, seg))
             pending = None
         elif isinstance(seg, Block):
             where = seg.origin
             events.extend(_block(seg, t, speech_ms, bell_ms, problems))
-            holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.side, seg.kind))
+            holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.step, seg.side, seg.kind))
             t += seg.dur_ms
         else:  # pragma: no cover
             raise TypeError(seg)
@@ -116,8 +94,7 @@ def layout(
     events.extend(explicit_silence)
     events.extend(_fill_silence(events, total))
     events.sort(key=_order)
-    laid = _chapters(chapters, total, script.title)
-    rests = [{"start_ms": c.start_ms, "end_ms": c.end_ms} for c in laid if (c.start_ms, c.title) in rest_chapters]
+    laid, rests = _chapters(chapters, total, script.title)
     return Timeline(
         title=script.title,
         total_ms=total,
@@ -125,7 +102,9 @@ def layout(
         events=tuple(events),
         artist=script.artist,
         album=script.album,
-        meta={"holds": [h.to_dict() for h in holds], "rests": rests, "level": script.level},
+        holds=tuple(holds),
+        rests=rests,
+        level=script.level,
     )
 
 
@@ -196,7 +175,8 @@ def _block(
                     "start it earlier or shorten it",
                 )
             )
-        out.append(Event(start, stop, "speech", text=cue.text, side=b.side))
+        role = "count" if cue.what == "count" else "cue"
+        out.append(Event(start, stop, "speech", text=cue.text, side=b.side, role=role))
     out.extend(count_events)
     return out
 
@@ -211,7 +191,7 @@ def _countdown(words: tuple[str, ...], end: int, speech_ms: Mapping[str, int], s
         start = stop - speech_ms[word]
         if prev_end is not None and start < prev_end:
             start, stop = prev_end, prev_end + speech_ms[word]
-        out.append(Event(start, stop, "speech", text=word, side=side))
+        out.append(Event(start, stop, "speech", text=word, side=side, role="countdown"))
         prev_end = stop
     return out
 
@@ -234,13 +214,22 @@ def _fill_silence(events: list[Event], total: int) -> list[Event]:
     return out
 
 
-def _chapters(starts: list[tuple[int, str]], total: int, title: str) -> tuple[Chapter, ...]:
-    starts = [(min(s, total), name) for s, name in starts]
-    if not starts or starts[0][0] > 0:
-        starts.insert(0, (0, INTRO_TITLE if starts else title))
+def _chapters(
+    starts: list[tuple[int, ChapterStart]], total: int, title: str
+) -> tuple[tuple[Chapter, ...], tuple[Rest, ...]]:
+    """The chapters (an introduction before the first when it starts late; the routine's
+    title as the one chapter when there is none), and the rests among them."""
+    starts = [(min(s, total), c) for s, c in starts]
+    if not starts:
+        starts = [(0, ChapterStart(title, step=title))]
+    elif starts[0][0] > 0:
+        starts.insert(0, (0, ChapterStart(INTRO_TITLE)))
     out: list[Chapter] = []
-    for i, (s, name) in enumerate(starts):
+    rests: list[Rest] = []
+    for i, (s, c) in enumerate(starts):
         e = starts[i + 1][0] if i + 1 < len(starts) else total
         if e > s:
-            out.append(Chapter(s, e, name))
-    return tuple(out)
+            out.append(Chapter(s, e, c.title, c.step, c.side))
+            if c.kind == "rest":
+                rests.append(Rest(s, e))
+    return tuple(out), tuple(rests)

@@ -4,21 +4,46 @@
 Kinds of event:
 
 - ``speech``: ``text`` is spoken from ``start_ms`` to ``end_ms`` (the clip's length).
+  Its ``role`` says what the words are for (``SPEECH_ROLES``), set by layout from the
+  script's structure, so later stages never guess from the words:
+
+  - ``cue``: an ordinary cue (instructions, a pose's name, timed cues inside a hold);
+  - ``countdown``: a word of the countdown that ends a hold (compile's ``Block.countdown``);
+  - ``count``: a counted breath inside a hold (compile's ``Cue`` of kind ``count``).
+
+  The mixer raises ``countdown`` and ``count`` words by the preset's countdown level.
+  Roles are not part of the script JSON: an event read back with ``from_dict`` has
+  ``role`` None, which the audio stage treats as ``cue``. Other kinds have no role.
 - ``inhale`` / ``exhale``: a rising / falling breath tone spanning the event.
 - ``hold``: a breath retention (after the inhale or the exhale); silent.
 - ``bell``: a synthesized bell; ``sound`` says which (see ``BELL_SOUNDS``).
 - ``silence``: nothing sounds.
+
+Besides the events, a Timeline carries typed records for the later stages (the card, the
+share page, the cover, ``matcue script --json``'s ``holds`` and ``rests``), so none of them
+parses a display title:
+
+- ``Chapter``: ``title`` is what players show ("Fold (left)"); ``step`` is the step or
+  section it plays ("Fold"; the routine's title for a routine without chapters; None for
+  the introduction and for chapters read back from JSON) and ``side`` its side.
+- ``Hold``: a fixed-length hold (its ``title`` as the chapter shows it, ``step``, ``side``
+  and ``kind``: pose, timer, reps or breathe); ``Rest``: where a rest's chapter lies.
+- ``level``, ``voice`` (the backend that spoke) and ``cover`` (the embedded image, set
+  by the render).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from matcue.core.durations import format_ms
+from matcue.core.media import Cover
 
 EVENT_KINDS = ("speech", "inhale", "exhale", "hold", "bell", "silence")
+SPEECH_ROLES = ("cue", "countdown", "count")
+COUNTED_ROLES = frozenset({"countdown", "count"})  # spoken counting: the preset's countdown level
 BELL_SOUNDS = ("start", "end", "switch", "soft", "interval")
 # Each bell's natural length, decay included: layout places bells by it and the audio stage
 # draws each bell to exactly this length (``matcue.audio.sounds`` checks its designs agree).
@@ -33,6 +58,7 @@ class Event:
     text: str | None = None  # speech: what is said
     sound: str | None = None  # bell: which bell
     side: str | None = None  # "left"/"right" inside a sided step
+    role: str | None = None  # speech: one of SPEECH_ROLES (not in the JSON)
 
     @property
     def dur_ms(self) -> int:
@@ -53,10 +79,42 @@ class Event:
 class Chapter:
     start_ms: int
     end_ms: int
-    title: str
+    title: str  # as players show it, the side included
+    step: str | None = None  # the step or section it plays (None: the introduction)
+    side: str | None = None  # "left"/"right" inside a sided step or section
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"start_ms": self.start_ms, "end_ms": self.end_ms, "title": self.title}
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Where a hold sits in the track (exported in the JSON as ``holds``)."""
+
+    start_ms: int
+    end_ms: int
+    title: str  # the hold's chapter title, the side included
+    step: str  # the step's name
+    side: str | None = None
+    kind: str = "pose"  # pose, timer, reps or breathe
+
+    def to_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {"start_ms": self.start_ms, "end_ms": self.end_ms, "title": self.title}
+        if self.side:
+            d["side"] = self.side
+        d["kind"] = self.kind
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Rest:
+    """Where a rest's chapter lies (exported in the JSON as ``rests``)."""
+
+    start_ms: int
+    end_ms: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"start_ms": self.start_ms, "end_ms": self.end_ms}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +125,11 @@ class Timeline:
     events: tuple[Event, ...]
     artist: str | None = None
     album: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    holds: tuple[Hold, ...] = ()
+    rests: tuple[Rest, ...] = ()
+    level: str | None = None
+    voice: str | None = None  # the voice backend that spoke the cues
+    cover: Cover | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -60,21 +60,20 @@ def x_of(ms: int, total_ms: int) -> float:
 
 def blocks(timeline: Timeline) -> tuple[Block, ...]:
     """The chapter blocks, then the hold blocks, each in time order."""
-    holds = list(timeline.meta.get("holds", ()))
-    rests = {(int(r["start_ms"]), int(r["end_ms"])) for r in timeline.meta.get("rests", ())}
+    holds = timeline.holds
+    rests = {(r.start_ms, r.end_ms) for r in timeline.rests}
     out: list[Block] = []
     for c in timeline.chapters:
-        inside = [h for h in holds if c.start_ms <= int(h["start_ms"]) < c.end_ms]
-        kind = "rest" if (c.start_ms, c.end_ms) in rests else str(inside[0].get("kind", "pose")) if inside else "talk"
+        inside = [h for h in holds if c.start_ms <= h.start_ms < c.end_ms]
+        kind = "rest" if (c.start_ms, c.end_ms) in rests else inside[0].kind if inside else "talk"
         out.append(Block("chapter", c.start_ms, c.end_ms, kind, c.title, c.title))
     inhales = [e.start_ms for e in timeline.events if e.kind == "inhale"]
     for h in holds:
-        start, end = int(h["start_ms"]), int(h["end_ms"])
+        start, end, side = h.start_ms, h.end_ms, h.side
         breaths = sum(1 for t in inhales if start <= t < end)
-        side = h.get("side")
         amount = f"{breaths} breath{'s' if breaths != 1 else ''}" if breaths else _secs(end - start)
         mark = {"left": "L ", "right": "R "}.get(str(side), "")
-        out.append(Block("hold", start, end, str(h.get("kind", "pose")), str(h["title"]), mark + amount, side))
+        out.append(Block("hold", start, end, h.kind, h.title, mark + amount, side))
     return tuple(out)
 
 
