@@ -318,3 +318,16 @@ def test_a_name_collision_in_a_pack_roster_is_the_render_message(run, tmp_path, 
     assert message in r.stderr and message in rendered.stderr
     assert r.exit_code == rendered.exit_code == 1
     assert [p.name for p in (tmp_path / "pack").glob("*.mp3")] == ["tiny--anna.mp3"]
+
+
+def test_pack_profile_is_a_track_for_that_person_as_render_profile_gives(run, tmp_path, fake_voice):
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    person = tmp_path / "cara.yaml"
+    person.write_text("name: Cara\nverbosity: brief\n")
+    r = _pack(run, str(routine), "--profile", str(person), "-o", str(tmp_path / "pack"))
+    assert r.exit_code == 0, r.stderr
+    assert [p.name for p in (tmp_path / "pack").glob("*.mp3")] == ["tiny--cara.mp3"]
+    r = _pack(run, str(routine), str(routine), "--profile", str(person), "-o", str(tmp_path / "two"))
+    assert r.exit_code == 2
+    assert "Invalid value for '--profile': a roster packs one routine: give exactly one ROUTINE" in r.stderr

@@ -355,9 +355,9 @@ def pack_routines(
     out of the pack and listed in ``Pack.failures``; the others are packed.
 
     ``cache_dir``: the speech cache of the routines rendered here (a roster's workers use
-    the default cache, ``$MATCUE_CACHE_DIR``). ``share.feed_url``: the address the folder will be served from; also writes
-    ``feed.xml`` and its manifest (:mod:`matcue.share.feed`). The URL, the manifest, the
-    folder and the encoder are checked before anything is rendered."""
+    the default cache, ``$MATCUE_CACHE_DIR``). ``share.feed_url``: the address the folder
+    will be served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.share.feed`).
+    The URL, the manifest, the folder and the encoder are checked before anything is rendered."""
     from matcue.audio.formats import get_format, parse_bitrate, require_encoder
     from matcue.share import feed as podcast
 

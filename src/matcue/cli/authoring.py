@@ -143,7 +143,7 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str, Any]) -> None:
-    from matcue.cli.common import _check_set
+    from matcue.cli.common import check_set
     from matcue.cli.options import settings_from
     from matcue.preview import watch as watch_files
 
@@ -156,7 +156,7 @@ def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str
     if kw["profile_paths"] or kw["roster"] or kw["scheduler"]:
         raise click.UsageError(f"{option} renders one track: leave out --profile, --roster and --scheduler")
     settings = settings_from(kw)
-    _check_set(tuple(routines), settings)  # as render does
+    check_set(tuple(routines), settings)  # as render does
     run = functools.partial(_render_part, routines[0], only, start, settings, watching=watch)
     if not watch:
         run()
@@ -172,7 +172,7 @@ def _render_part(
     from dataclasses import replace
 
     from matcue.api import render_routine
-    from matcue.cli.common import _Progress
+    from matcue.cli.common import Progress
     from matcue.plan.compile import resolve_level
     from matcue.preview import files_of, select
     from matcue.routine.model import Routine
@@ -182,7 +182,7 @@ def _render_part(
         part = lambda r: select(r, resolve_level(r, settings.session), only, start)  # noqa: E731
         # a part is a preview: drafted, no cover (--watch alone renders the session itself, in full)
         settings = replace(settings, output=replace(settings.output, cover=False, draft=True))
-    show = _Progress(str(path)) if sys.stderr.isatty() else None
+    show = Progress(str(path)) if sys.stderr.isatty() else None
     try:
         result = render_routine(path, settings, progress=show, select=part)
     except RoutineError as e:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from matcue.cli.boundary import fail
-from matcue.cli.common import _check_set
+from matcue.cli.common import check_set
 from matcue.cli.options import gathers_settings, mix_options, safety_options, tailoring_options
 from matcue.core.errors import printable
 from matcue.settings import Settings
@@ -58,7 +58,7 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
     from matcue.api import build_timeline
     from matcue.routine.profile import load_profile
 
-    _check_set((routine,), settings)
+    check_set((routine,), settings)
     settings = settings.for_person(load_profile(profile_path) if profile_path else None)
     built = build_timeline(routine, settings.session, settings.voice, allow_outside=settings.allow_outside)
     tl = built.timeline

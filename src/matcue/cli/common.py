@@ -5,13 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
+from matcue.core.errors import RoutineError
 from matcue.settings import Settings
 
 
-def _check_set(routines: Sequence[Path], settings: Settings) -> None:
+def check_set(routines: Sequence[Path], settings: Settings) -> None:
     """``--set NAME=...`` for a name no routine uses is a usage error, not silently ignored."""
     if not settings.session.vars:
         return
@@ -26,7 +28,22 @@ def _check_set(routines: Sequence[Path], settings: Settings) -> None:
         raise click.BadParameter(f"{what} ({hint})", param_hint="'--set'")
 
 
-class _StatusLine:
+def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outside: bool) -> list[Any]:
+    """The profiles of ``--profile`` and ``--roster``, in order; one that does not load as its error."""
+    from matcue.routine.profile import load_profile, load_roster
+
+    people: list[Any] = []
+    for path in profile_paths:
+        try:
+            people.append(load_profile(path))
+        except RoutineError as e:
+            people.append(e)
+    if roster:
+        people.extend(load_roster(roster, allow_outside=allow_outside))
+    return people
+
+
+class StatusLine:
     """One line of status on the terminal (stderr), rewritten in place and cleared at the end."""
 
     shown = False
@@ -43,7 +60,7 @@ class _StatusLine:
             self.shown = False
 
 
-class _Progress(_StatusLine):
+class Progress(StatusLine):
     """A one-line progress display of one render on the terminal (stderr)."""
 
     def __init__(self, name: str) -> None:
@@ -55,7 +72,7 @@ class _Progress(_StatusLine):
         self.show(f"{self.name}: {label} {pct:3d}%")
 
 
-def _refuse_control(value: str, option: str, shown: str = "") -> None:
+def refuse_control(value: str, option: str, shown: str = "") -> None:
     """A usage error for an option value holding a control character (the loader's rule)."""
     from matcue.routine.loader import unsafe_char
 
@@ -65,12 +82,12 @@ def _refuse_control(value: str, option: str, shown: str = "") -> None:
         raise click.BadParameter(what, param_hint=f"'{option}'")
 
 
-def _parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = []
     for v in values:
         key, sep, val = v.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="'--set'")
-        _refuse_control(v, "--set", repr(v))
+        refuse_control(v, "--set", repr(v))
         out.append((key.strip(), val))
     return tuple(out)

@@ -154,7 +154,7 @@ def _click_parser(parser: str) -> Callable[[click.Context, click.Parameter, str 
     return callback
 
 
-def _parse_max_length(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+def parse_max_length(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
     from matcue.core.durations import DurationError, parse_duration_ms
     from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS
 
@@ -173,7 +173,7 @@ def safety_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--max-length",
             "max_total_ms",
             metavar="DURATION",
-            callback=_parse_max_length,
+            callback=parse_max_length,
             help="Refuse routines longer than this, e.g. 8h (default 6h).",
         ),
         click.option(
@@ -200,7 +200,7 @@ def output_options(pack: bool = False) -> Callable[[Callable[..., Any]], Callabl
         click.option(
             "--captions",
             metavar="FORMATS",
-            callback=lambda ctx, param, value: _parse_captions(value),
+            callback=lambda ctx, param, value: parse_captions(value),
             help=captions_help,
         ),
         click.option(
@@ -221,6 +221,17 @@ def output_options(pack: bool = False) -> Callable[[Callable[..., Any]], Callabl
         return f
 
     return decorate
+
+
+def profile_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--profile FILE`` (repeatable): a track per person, tailored by the profile."""
+    return click.option(
+        "--profile",
+        "profile_paths",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Render a track for this person's settings (YAML; repeatable): OUTPUT/<routine>--<name>.mp3.",
+    )(f)
 
 
 def workers_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -253,7 +264,7 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     """The settings the flags give (removed from ``flags``); a flag a command does not take
     leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
     from matcue.audio.mixdown import MixSettings
-    from matcue.cli.common import _parse_set
+    from matcue.cli.common import parse_set
     from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, Options
     from matcue.routine.model import Text
     from matcue.voice.base import VoiceOverrides
@@ -266,7 +277,7 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     session = Options(
         level=get("level"),
         first_side=get("first_side"),
-        vars=_parse_set(get("set_vars", ())),
+        vars=parse_set(get("set_vars", ())),
         tones=False if get("no_tones") else None,
         countdown=get("countdown"),
         max_total_ms=get("max_total_ms") or DEFAULT_MAX_LENGTH_MS,
@@ -295,7 +306,7 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     )
 
 
-def _parse_scheduler(value: str | None) -> str | None:
+def parse_scheduler(value: str | None) -> str | None:
     """``--scheduler``: ``[SCHEME://]HOST:PORT`` (a Dask scheme, a port from 1 to 65535)."""
     import re
 
@@ -310,7 +321,7 @@ def _parse_scheduler(value: str | None) -> str | None:
     return value.strip()
 
 
-def _parse_captions(value: str | None) -> tuple[str, ...]:
+def parse_captions(value: str | None) -> tuple[str, ...]:
     from matcue.share.sidecars import CAPTION_FORMATS
 
     if not value:
@@ -327,7 +338,7 @@ def _parse_captions(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _parse_feed_url(value: str | None) -> str | None:
+def parse_feed_url_option(value: str | None) -> str | None:
     from matcue.share.feed import FeedError, parse_feed_url
 
     if value is None:

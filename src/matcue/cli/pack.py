@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from matcue.cli.boundary import fail
-from matcue.cli.common import _check_set, _Progress, _refuse_control
+from matcue.cli.common import Progress, check_set, load_people, refuse_control
 from matcue.cli.options import (
-    _parse_feed_url,
     format_options,
     gathers_settings,
     mix_options,
     output_options,
+    parse_feed_url_option,
+    profile_option,
     safety_options,
     tailoring_options,
     workers_option,
@@ -40,11 +41,12 @@ from matcue.settings import Settings
 @output_options(pack=True)
 @click.option("--title", "pack_title", metavar="TEXT", help="Title of the share page (default: the collection).")
 @click.option(
-    "--feed-url", metavar="URL", callback=lambda ctx, param, value: _parse_feed_url(value),
+    "--feed-url", metavar="URL", callback=lambda ctx, param, value: parse_feed_url_option(value),
     help="The address OUTPUT will be served from, e.g. https://studio.example/class/: also write a podcast "
     "feed (feed.xml).",
 )  # fmt: skip
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as one OUTPUT.zip next to the folder.")
+@profile_option
 @click.option(
     "--roster",
     type=click.Path(exists=True, path_type=Path),
@@ -57,6 +59,7 @@ def pack(
     pack_title: str | None,
     feed_url: str | None,
     make_zip: bool,
+    profile_paths: tuple[Path, ...],
     roster: Path | None,
     workers: int | None,
     settings: Settings,
@@ -66,16 +69,15 @@ def pack(
     an index.html page that plays them offline."""
     from matcue.pack import PackOptions, pack_routines
 
-    _check_set(routines, settings)
+    check_set(routines, settings)
     if pack_title is not None:
-        _refuse_control(pack_title, "--title")
+        refuse_control(pack_title, "--title")
     people = None
-    if roster is not None:
-        from matcue.routine.profile import load_roster
-
+    if profile_paths or roster is not None:
         if len(routines) != 1:
-            raise click.BadParameter("a roster packs one routine: give exactly one ROUTINE", param_hint="'--roster'")
-        people = load_roster(roster, allow_outside=settings.allow_outside)
+            hint = "'--roster'" if roster is not None else "'--profile'"
+            raise click.BadParameter("a roster packs one routine: give exactly one ROUTINE", param_hint=hint)
+        people = load_people(profile_paths, roster, settings.allow_outside)
     show = _PackProgress() if sys.stderr.isatty() else None
     share = PackOptions(title=pack_title, feed_url=feed_url, make_zip=make_zip)
     try:
@@ -100,11 +102,11 @@ def pack(
 
 class _PackProgress:
     def __init__(self) -> None:
-        self.current: _Progress | None = None
+        self.current: Progress | None = None
 
     def __call__(self, name: str, stage: str, done: int, total: int) -> None:
         if self.current is None or self.current.name != name:
-            self.current = _Progress(name)
+            self.current = Progress(name)
         self.current(stage, done, total)
 
     def clear(self) -> None:

@@ -11,13 +11,14 @@ import click
 
 from matcue.cli.authoring import preview_options
 from matcue.cli.boundary import fail
-from matcue.cli.common import _check_set, _Progress, _StatusLine
+from matcue.cli.common import Progress, StatusLine, check_set, load_people
 from matcue.cli.options import (
-    _parse_scheduler,
     format_options,
     gathers_settings,
     mix_options,
     output_options,
+    parse_scheduler,
+    profile_option,
     safety_options,
     tailoring_options,
     workers_option,
@@ -43,13 +44,7 @@ from matcue.settings import Settings
 @mix_options
 @format_options
 @output_options()
-@click.option(
-    "--profile",
-    "profile_paths",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Render a track for this person's settings (YAML; repeatable): OUTPUT/<routine>--<name>.mp3.",
-)
+@profile_option
 @click.option(
     "--roster",
     type=click.Path(path_type=Path),
@@ -59,7 +54,7 @@ from matcue.settings import Settings
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    callback=lambda ctx, param, value: _parse_scheduler(value),
+    callback=lambda ctx, param, value: parse_scheduler(value),
     help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
 )
 @preview_options
@@ -79,7 +74,7 @@ def render(
     summary table (person, length, file)."""
     from matcue.api import render_routine, track_stems
 
-    _check_set(routines, settings)
+    check_set(routines, settings)
     if profile_paths or roster or scheduler:
         if not (profile_paths or roster):
             raise click.UsageError("--scheduler renders a roster: give --roster or --profile")
@@ -90,7 +85,7 @@ def render(
     failed = 0
     stems = track_stems(routines, allow_outside=settings.allow_outside) if len(routines) > 1 else [None]
     for r, stem in zip(routines, stems):
-        show = _Progress(str(r)) if sys.stderr.isatty() else None
+        show = Progress(str(r)) if sys.stderr.isatty() else None
         try:
             result = render_routine(r, settings, progress=show, name=stem)
         except RoutineError as e:
@@ -106,21 +101,6 @@ def render(
         click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
     if failed:
         raise click.exceptions.Exit(fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))
-
-
-def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outside: bool) -> list[Any]:
-    """The profiles of ``--profile`` and ``--roster``, in order; one that does not load as its error."""
-    from matcue.routine.profile import load_profile, load_roster
-
-    people: list[Any] = []
-    for path in profile_paths:
-        try:
-            people.append(load_profile(path))
-        except RoutineError as e:
-            people.append(e)
-    if roster:
-        people.extend(load_roster(roster, allow_outside=allow_outside))
-    return people
 
 
 def _render_people(
@@ -167,7 +147,7 @@ def _shown_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-class _RosterProgress(_StatusLine):
+class _RosterProgress(StatusLine):
     """One progress line for a roster: tracks done of all, and the last one finished."""
 
     def __call__(self, done: int, total: int, result: Any) -> None:
