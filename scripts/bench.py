@@ -180,7 +180,7 @@ spec = voice_spec(routine, VoiceOverrides(backend=backend))
 t0 = time.perf_counter()
 speech = speak_all(script.texts(), spec, lexicon=routine_lexicon(routine))
 synth = time.perf_counter() - t0
-rendered = render_routine(path, out, voice=VoiceOverrides(backend=backend))
+rendered = render_routine(path, Settings(voice=VoiceOverrides(backend=backend), output=Output(out)))
 assert rendered.synthesized == 0, rendered.synthesized
 seconds = sum(c.length_ms for c in speech.clips.values()) / 1000
 print(f"{synth:.3f} {seconds:.3f} {speech.synthesized} {speech.backend}")

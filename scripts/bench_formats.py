@@ -150,12 +150,13 @@ def session(routine: Path, picks: dict[str, str], folder: Path, fit_ms: int | No
     its default when it was not measured), and print the size an hour of it takes."""
     from matcue.api import render_routine
     from matcue.plan.compile import Options
+    from matcue.settings import Output, Settings
 
     for name, fmt in FORMATS.items():
         bitrate = picks.get(name, fmt.default_bitrate)
         start = time.monotonic()
-        r = render_routine(routine, folder / "session", Options(duration_ms=fit_ms), fmt=name, bitrate=bitrate,
-                           cover=False)  # fmt: skip
+        output = Output(folder / "session", fmt=name, bitrate=bitrate, cover=False)
+        r = render_routine(routine, Settings(session=Options(duration_ms=fit_ms), output=output))
         size = r.path.stat().st_size
         hour = size * 3_600_000 / r.total_ms
         print(f"{routine.name} ({r.total_ms / 60_000:.1f} min) as {name} {bitrate}: {size / 1e6:.2f} MB, "

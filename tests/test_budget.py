@@ -26,6 +26,7 @@ from matcue.plan.layout import layout
 from matcue.routine import loader
 from matcue.routine.loader import load_routine, loads_routine
 from matcue.routine.profile import load_roster, loads_profile
+from matcue.settings import Output, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = VoiceOverrides(backend="fake")
@@ -229,7 +230,7 @@ def test_a_roster_past_the_command_budget_is_refused_before_any_track_speaks(tmp
     people = [Profile(name=f"P{i}", vars=(("who", f"person number {i}"),)) for i in range(60)]
     with budget.command(Limits(speech_chars=1000)):
         with pytest.raises(RoutineError) as e:
-            render_for_people(routine, people, tmp_path / "out", workers=1, voice=FAKE)
+            render_for_people(routine, people, Settings(voice=FAKE, output=Output(tmp_path / "out")), workers=1)
     (msg,) = _problems(e)
     assert msg.startswith(f"{routine}:1:1: the routine has ") and "the limit speech_chars allows at most 1000" in msg
     assert fake_voice.calls == 0 and not (tmp_path / "out").exists()

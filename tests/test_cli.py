@@ -191,3 +191,60 @@ def test_shared_options_documented(run, command):
         "--skip",
     ):
         assert opt in out
+
+
+MP3_RATES = "32k, 40k, 48k, 56k, 64k, 80k, 96k, 112k, 128k, 160k, 192k, 224k, 256k, 320k"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("render",), ("pack",), ("render", "--only", "Intro"), ("render", "--roster", "routines/profiles/class.yaml")],
+)
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (("--bitrate", "100k"), f"unsupported MP3 bitrate '100k': choose one of {MP3_RATES} (default 96k)"),
+        (
+            ("--bitrate", "100k", "--format", "mp3"),
+            f"unsupported MP3 bitrate '100k': choose one of {MP3_RATES} (default 96k)",
+        ),
+        (("--bitrate", "4k", "--format", "opus"), "unsupported Opus bitrate '4k': expected 6k to 256k (default 32k)"),
+        (
+            ("--format", "m4a", "--bitrate", "400k"),
+            "unsupported M4A bitrate '400k': expected 16k to 320k (default 96k)",
+        ),
+    ],
+)
+def test_a_bitrate_the_format_does_not_take_is_a_usage_error_everywhere(run, tmp_path, command, flags, message):
+    out = tmp_path / "out"
+    r = run(*command, str(GOOD), "-o", str(out), "--backend", "fake", *flags)
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == f"Error: Invalid value for '--bitrate': {message}"
+    assert not out.exists()
+
+
+def test_the_library_refuses_a_bad_bitrate_before_any_speech(tmp_path, fake_voice):
+    from matcue.api import render_routine
+    from matcue.audio.formats import FormatError
+    from matcue.settings import Output, Settings
+    from matcue.voice.base import VoiceOverrides
+
+    settings = Settings(voice=VoiceOverrides("fake"), output=Output(tmp_path, bitrate="100k"))
+    with pytest.raises(FormatError, match=r"unsupported MP3 bitrate '100k': choose one of 32k, .* \(default 96k\)"):
+        render_routine(GOOD, settings)
+    assert fake_voice.calls == 0
+
+
+def test_script_takes_every_flag_that_changes_the_timed_script(run):
+    """A flag of render's that changes the timed script is taken by script too."""
+    from matcue.cli.check import script
+    from matcue.cli.render import render
+
+    timing = {"--level", "--first-side", "--backend", "--voice", "--rate", "--set", "--no-tones", "--duration",
+              "--pace", "--breath", "--verbosity", "--countdown", "--skip", "--max-length", "--allow-outside",
+              "--profile"}  # fmt: skip
+
+    def flags(command):  # type: ignore[no-untyped-def]
+        return {o for p in command.params for o in p.opts}
+
+    assert timing <= flags(render) and timing <= flags(script)

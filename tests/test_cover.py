@@ -19,6 +19,7 @@ from matcue.audio.cover import generate_cover, pose_names
 from matcue.core.media import COVER_PX, Cover, CoverError, read_cover
 from matcue.plan.timeline import Chapter
 from matcue.routine.loader import loads_routine
+from matcue.settings import Output, Settings
 
 ROUTINE = Path(__file__).parent / "data" / "ok" / "all-kinds.yaml"
 
@@ -137,10 +138,10 @@ def test_render_embeds_the_routine_cover_or_none_with_no_cover(tmp_path, fake_vo
     routine.write_text(ROUTINE.read_text(encoding="utf-8").replace("title:", "cover: art.jpg\ntitle:", 1))
     shutil.copytree(ROUTINE.parent / "poses", tmp_path / "poses")  # the routine includes poses/pigeon.yaml
     voice = VoiceOverrides(backend="fake")
-    with_cover = render_routine(routine, tmp_path / "a", voice=voice)
+    with_cover = render_routine(routine, Settings(voice=voice, output=Output(tmp_path / "a")))
     assert ID3(with_cover.path).getall("APIC")[0].data == art.read_bytes()
     assert [s["codec_name"] for s in _streams(with_cover.path)] == ["mp3", "mjpeg"]
-    without = render_routine(routine, tmp_path / "b", voice=voice, cover=False)
+    without = render_routine(routine, Settings(voice=voice, output=Output(tmp_path / "b", cover=False)))
     assert ID3(without.path).getall("APIC") == []
     assert [s["codec_name"] for s in _streams(without.path)] == ["mp3"]
     assert ac.probe(without.path)["chapters"] == ac.probe(with_cover.path)["chapters"]

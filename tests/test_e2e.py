@@ -16,6 +16,7 @@ from mutagen.id3 import ID3
 
 import audiocheck as ac
 from matcue.cli.main import cli
+from matcue.settings import Output, Settings
 
 pytestmark = [
     pytest.mark.ffmpeg,
@@ -168,8 +169,8 @@ def test_second_render_synthesizes_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setenv("MATCUE_CACHE_DIR", str(tmp_path / "cache"))
     voice = VoiceOverrides(backend="espeak-ng")
-    first = render_routine(ROUTINE, tmp_path / "a", voice=voice)
-    second = render_routine(ROUTINE, tmp_path / "b", voice=voice)
+    first = render_routine(ROUTINE, Settings(voice=voice, output=Output(tmp_path / "a")))
+    second = render_routine(ROUTINE, Settings(voice=voice, output=Output(tmp_path / "b")))
     assert first.synthesized > 10 and second.synthesized == 0
     assert first.total_ms == second.total_ms
 

@@ -95,7 +95,7 @@ def test_an_address_dask_cannot_parse_is_our_error(tmp_path):
     pytest.importorskip("distributed")
     from matcue.batch import TrackJob, _on_dask
 
-    job = TrackJob(routine=str(tmp_path / "r.yaml"), out_dir=str(tmp_path), name="r")
+    job = TrackJob(routine=str(tmp_path / "r.yaml"), name="r")
     with pytest.raises(MatcueError, match="cannot reach the Dask scheduler at tcp://localhost"):
         _on_dask([job], "tcp://localhost", None)
 

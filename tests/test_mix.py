@@ -20,6 +20,7 @@ from matcue.core.errors import RoutineError
 from matcue.core.pcm import ms_to_samples
 from matcue.plan.timeline import Event, Timeline
 from matcue.routine.loader import load_routine
+from matcue.settings import Output, Settings
 from matcue.voice.base import Clip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +43,7 @@ def _within_targets(path: Path, target: float) -> tuple[float, float]:
 @needs_ffmpeg
 @pytest.mark.parametrize("routine", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_meets_the_loudness_and_peak_targets(routine: Path, tmp_path: Path, fake_voice) -> None:
-    result = render_routine(routine, tmp_path, voice=FAKE, cover=False)
+    result = render_routine(routine, Settings(voice=FAKE, output=Output(tmp_path, cover=False)))
     _within_targets(result.path, mixdown.LUFS_MONO)
 
 
@@ -50,7 +51,9 @@ def test_every_example_meets_the_loudness_and_peak_targets(routine: Path, tmp_pa
 @needs_ffmpeg
 @pytest.mark.parametrize("preset", ["room"])
 def test_room_preset_meets_the_targets_too(preset: str, tmp_path: Path, fake_voice) -> None:
-    result = render_routine(EXAMPLES[0], tmp_path, voice=FAKE, cover=False, mix=MixSettings(preset=preset))
+    result = render_routine(
+        EXAMPLES[0], Settings(voice=FAKE, mix=MixSettings(preset=preset), output=Output(tmp_path, cover=False))
+    )
     _within_targets(result.path, mixdown.LUFS_MONO)
 
 
@@ -64,7 +67,7 @@ def test_a_real_voice_meets_the_targets(tmp_path: Path) -> None:
     if backend is None:
         pytest.skip("no flite or espeak-ng")
     routine = ROOT / "routines" / "hamstring-stretch.yaml"
-    result = render_routine(routine, tmp_path, voice=VoiceOverrides(backend=backend))
+    result = render_routine(routine, Settings(voice=VoiceOverrides(backend=backend), output=Output(tmp_path)))
     _within_targets(result.path, mixdown.LUFS_MONO)
 
 
@@ -157,7 +160,8 @@ def test_tones_dip_under_cues_in_the_rendered_track(tmp_path: Path, fake_voice) 
 @needs_ffmpeg
 def test_pan_sides_leans_each_side_and_meets_the_stereo_target(tmp_path: Path, fake_voice) -> None:
     result = render_routine(
-        ROOT / "routines" / "hamstring-stretch.yaml", tmp_path, voice=FAKE, cover=False, mix=MixSettings(pan_sides=True)
+        ROOT / "routines" / "hamstring-stretch.yaml",
+        Settings(voice=FAKE, mix=MixSettings(pan_sides=True), output=Output(tmp_path, cover=False)),
     )
     info = subprocess.run(
         ["ffprobe", "-v", "error", "-show_streams", "-of", "csv=p=0", "-show_entries", "stream=channels,sample_rate",

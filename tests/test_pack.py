@@ -233,3 +233,101 @@ def test_pack_roster_needs_one_routine(tmp_path):
     r = CliRunner().invoke(cli, ["pack", *map(str, ROUTINES), "--roster", str(roster), "-o", str(tmp_path / "x")])
     assert r.exit_code == 2
     assert "a roster packs one routine: give exactly one ROUTINE" in r.stderr
+
+
+# ----------------------------------------------------------------------------- options shared with render
+
+TINY = "title: Tiny\nsteps:\n  - say: Hello and welcome.\n  - pause: 2s\n"
+
+
+def _pack(run, *args: str):  # type: ignore[no-untyped-def]
+    return run("pack", *args, "--backend", "fake")
+
+
+def test_pack_no_cover_and_captions_do_what_they_do_for_render(run, tmp_path, fake_voice):
+    from mutagen.id3 import ID3
+
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    out = tmp_path / "class"
+    r = _pack(run, str(routine), "-o", str(out), "--no-cover", "--captions", "srt")
+    assert r.exit_code == 0, r.stderr
+    assert ID3(out / "tiny.mp3").getall("APIC") == []
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["index.html", "playlist.m3u8", "tiny.chapters.json", "tiny.mp3", "tiny.srt"]
+    assert "Hello and welcome." in (out / "tiny.srt").read_text()
+    page = (out / "index.html").read_text()
+    assert 'href="tiny.srt"' in page and "tiny.vtt" not in page and "tiny.cover" not in page
+    r = _pack(run, str(routine), "-o", str(tmp_path / "default"))  # the default: every format, a cover
+    assert r.exit_code == 0, r.stderr
+    assert len(ID3(tmp_path / "default" / "tiny.mp3").getall("APIC")) == 1
+    assert {"tiny.vtt", "tiny.srt", "tiny.lrc"} <= {p.name for p in (tmp_path / "default").iterdir()}
+
+
+def test_pack_max_length_refuses_a_long_routine(run, tmp_path, fake_voice):
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    r = _pack(run, str(routine), "-o", str(tmp_path / "class"), "--max-length", "1s")
+    assert r.exit_code == 1
+    assert "the routine is longer than the limit of 1s" in r.stderr
+    assert "(shorten it, or raise the limit with --max-length)" in r.stderr
+    assert not list((tmp_path / "class").glob("*.mp3"))
+
+
+def test_pack_allow_outside_lets_an_include_outside_the_folder_load(run, tmp_path, fake_voice):
+    home = tmp_path / "class"
+    home.mkdir()
+    (tmp_path / "shared.yaml").write_text("title: Shared\nsteps:\n  - say: Shared words.\n")
+    routine = home / "r.yaml"
+    routine.write_text("title: R\nsteps:\n  - say: Hello.\n  - include: ../shared.yaml\n")
+    r = _pack(run, str(routine), "-o", str(tmp_path / "out"))
+    assert r.exit_code == 1 and "pass --allow-outside" in r.stderr
+    r = _pack(run, str(routine), "-o", str(tmp_path / "out"), "--allow-outside")
+    assert r.exit_code == 0, r.stderr
+    assert "Shared words." in (tmp_path / "out" / "r.vtt").read_text()
+
+
+def test_pack_roster_is_rendered_by_the_roster_runner_with_render_names(run, tmp_path, fake_voice):
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- name: Anna\n  pace: 1.2\n- name: Ben Ö\n")
+    r = _pack(run, str(routine), "--roster", str(roster), "-o", str(tmp_path / "pack"), "--workers", "2")
+    assert r.exit_code == 0, r.stderr
+    r = run("render", str(routine), "--roster", str(roster), "-o", str(tmp_path / "render"), "--backend", "fake")
+    assert r.exit_code == 0, r.stderr
+    packed = sorted(p.name for p in (tmp_path / "pack").glob("*.mp3"))
+    assert (
+        packed == sorted(p.name for p in (tmp_path / "render").glob("*.mp3")) == ["tiny--anna.mp3", "tiny--ben-o.mp3"]
+    )
+    page = (tmp_path / "pack" / "index.html").read_text()
+    assert "Tiny — Anna" in page and "Tiny — Ben Ö" in page
+
+
+def test_a_name_collision_in_a_pack_roster_is_the_render_message(run, tmp_path, fake_voice):
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- name: Anna\n- name: anna\n")
+    r = _pack(run, str(routine), "--roster", str(roster), "-o", str(tmp_path / "pack"))
+    rendered = run("render", str(routine), "--roster", str(roster), "-o", str(tmp_path / "r"), "--backend", "fake")
+    message = (
+        f"{roster}:2:3: name: 'anna' gives the same file name as 'Anna' at {roster}:1:3"
+        " (give each person a distinct name)"
+    )
+    assert message in r.stderr and message in rendered.stderr
+    assert r.exit_code == rendered.exit_code == 1
+    assert [p.name for p in (tmp_path / "pack").glob("*.mp3")] == ["tiny--anna.mp3"]
+
+
+def test_pack_profile_is_a_track_for_that_person_as_render_profile_gives(run, tmp_path, fake_voice):
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    person = tmp_path / "cara.yaml"
+    person.write_text("name: Cara\nverbosity: brief\n")
+    r = _pack(run, str(routine), "--profile", str(person), "-o", str(tmp_path / "pack"))
+    assert r.exit_code == 0, r.stderr
+    assert [p.name for p in (tmp_path / "pack").glob("*.mp3")] == ["tiny--cara.mp3"]
+    r = _pack(run, str(routine), str(routine), "--profile", str(person), "-o", str(tmp_path / "two"))
+    assert r.exit_code == 2
+    assert "Invalid value for '--profile': a roster packs one routine: give exactly one ROUTINE" in r.stderr

@@ -8,6 +8,7 @@ import pytest
 import audiocheck as ac
 from matcue.api import VoiceOverrides, build_timeline, render_routine, slugify
 from matcue.audio import render
+from matcue.settings import Output, Settings
 from matcue.voice.base import CachedClip
 
 DATA = Path(__file__).parent / "data"
@@ -54,7 +55,7 @@ def test_streamed_mix_equals_unstreamed_mix_on_a_routine(fake_voice):
 @pytest.mark.ffmpeg
 @pytest.mark.skipif(not ac.have_ffmpeg(), reason="needs ffmpeg")
 def test_render_routine_writes_slug_named_mp3(tmp_path, fake_voice):
-    result = render_routine(DATA / "ok" / "all-kinds.yaml", tmp_path, voice=FAKE)
+    result = render_routine(DATA / "ok" / "all-kinds.yaml", Settings(voice=FAKE, output=Output(tmp_path)))
     assert result.path == tmp_path / "every-step-kind.mp3"
     assert abs(ac.duration_ms(ac.decode(result.path)) - result.total_ms) <= 20
 

@@ -22,6 +22,7 @@ from matcue.core.errors import RoutineError, ToolMissingError, VoiceError
 from matcue.plan.compile import Options
 from matcue.routine import loader
 from matcue.routine.loader import load_routine, loads_routine
+from matcue.settings import Output, Settings
 from matcue.voice.backends.fake import FakeVoice
 from matcue.voice.registry import register_backend, unregister_backend
 
@@ -255,7 +256,7 @@ def test_the_mp3_always_lands_inside_the_output_folder(tmp_path, fake_voice, mon
     routine = tmp_path / "r.yaml"
     routine.write_text('title: "../../../tmp/evil/..\\\\CON"\nsteps:\n  - say: hi\n')
     out = tmp_path / "out"
-    result = pipeline.render_routine(routine, out, voice=FAKE)
+    result = pipeline.render_routine(routine, Settings(voice=FAKE, output=Output(out)))
     assert written == [result.path]
     assert result.path.parent == out
     assert result.path.name == "tmp-evil-con.mp3"

@@ -17,6 +17,7 @@ from matcue.plan.compile import Options, compile_routine
 from matcue.plan.layout import layout
 from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS
+from matcue.settings import Output, Settings
 
 ROUTINES = sorted((Path(__file__).parent.parent / "routines").glob("*.yaml"))
 
@@ -45,7 +46,7 @@ def test_routine_compiles_at_every_level(path, level):
 @pytest.mark.parametrize("path", ROUTINES, ids=lambda p: p.stem)
 def test_routine_renders_in_agreement_with_its_script(path, tmp_path, fake_voice):
     voice = VoiceOverrides(backend="fake")
-    result = render_routine(path, tmp_path, voice=voice)
+    result = render_routine(path, Settings(voice=voice, output=Output(tmp_path)))
     built = build_timeline(path, voice=voice)
     assert result.path.parent == tmp_path and result.path.suffix == ".mp3"
     pcm = ac.decode(result.path)

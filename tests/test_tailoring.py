@@ -13,7 +13,7 @@ from matcue.plan.fit import FitError, fitted_script, length_range
 from matcue.plan.layout import layout
 from matcue.routine.loader import load_routine, loads_routine
 from matcue.routine.profile import load_profile, load_roster, parse_breath
-from matcue.settings import tailor
+from matcue.settings import Output, Settings, tailor
 
 ROOT = Path(__file__).parent.parent
 HAMSTRING = ROOT / "routines" / "hamstring-stretch.yaml"
@@ -201,7 +201,7 @@ def test_a_parallel_roster_is_planned_longest_first_with_each_phrase_spoken_once
     from matcue.batch import TrackJob, longest_first, plan_track
 
     people = load_roster(PROFILES / "class.yaml")
-    jobs = [TrackJob(str(HAMSTRING), str(tmp_path), p.slug, p, voice=_fake_voice()) for p in people]
+    jobs = [TrackJob(str(HAMSTRING), p.slug, p, Settings(voice=_fake_voice(), output=Output(tmp_path))) for p in people]
     order = longest_first(jobs)
     spoken = fake_voice.calls
     lengths = [plan_track(jobs[i]) for i in order]
@@ -254,7 +254,10 @@ def test_roster_on_a_local_dask_cluster(tmp_path, voice_cache_dir):
         n_workers=2, processes=True, host="127.0.0.1", threads_per_worker=1, dashboard_address=None
     ) as cluster:
         results = render_for_people(
-            HAMSTRING, people, tmp_path, scheduler=cluster.scheduler_address, voice=_fake_voice()
+            HAMSTRING,
+            people,
+            Settings(voice=_fake_voice(), output=Output(tmp_path)),
+            scheduler=cluster.scheduler_address,
         )
     assert [r.person for r in results] == ["Anna", "Ben", "Chloe"]
     assert all(r.ok for r in results), [r.errors for r in results]

@@ -24,12 +24,14 @@ from matcue.plan.layout import layout
 from matcue.plan.timeline import Timeline
 from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
+from matcue.settings import Settings
 from matcue.voice.base import VoiceOverrides  # noqa: F401
 
 if TYPE_CHECKING:
     from matcue.audio.mixdown import MixSettings
     from matcue.core.media import Cover
     from matcue.voice.base import AnyClip, VoiceSpec
+    from matcue.voice.lexicon import Lexicon
 
 DEFAULT_RATE_WPM = 150
 
@@ -73,7 +75,7 @@ def backend_default_rate(backend: str) -> int:
         return DEFAULT_RATE_WPM  # speak_all reports the missing or unknown backend
 
 
-def routine_lexicon(routine: Routine, project_dir: Path | None = None):  # type: ignore[no-untyped-def]
+def routine_lexicon(routine: Routine, project_dir: Path | None = None) -> Lexicon:
     """The built-in lexicon, extended by the project's voice/lexicon.yaml, then the routine's."""
     from matcue.voice.lexicon import default_lexicon
 
@@ -260,73 +262,62 @@ def output_error(exc: OSError, folder: Path, target: Path | None = None) -> Matc
 
 def render_routine(
     path: str | Path,
-    out_dir: str | Path = "audio_out",
-    options: Options = Options(),
-    voice: VoiceOverrides = VoiceOverrides(),
+    settings: Settings = Settings(),
     *,
-    bitrate: str | None = None,
     cache_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    captions: Sequence[str] = (),
-    chapters_json: bool = False,
-    cover: bool = True,
     name: str | None = None,
-    allow_outside: bool = False,
     person: str | None = None,
-    jobs: int | None = None,
-    mix: MixSettings | None = None,
     select: Callable[[Routine], Routine] | None = None,
-    draft: bool = False,
-    fmt: str = "mp3",
 ) -> Rendered:
-    """Render one routine to ``out_dir/<slug-of-title>.mp3`` (written atomically).
+    """Render one routine to ``<settings.output.folder>/<slug-of-title>.mp3`` (written atomically).
 
-    ``fmt``: ``mp3``, ``m4a`` or ``opus`` (:mod:`matcue.audio.formats`), the file's extension;
-    ``bitrate`` None: the format's default.
+    ``settings`` (:class:`matcue.settings.Settings`): the session, voice, mix and output.
+    Its output's ``fmt``: ``mp3``, ``m4a`` or ``opus`` (:mod:`matcue.audio.formats`), the
+    file's extension; ``bitrate`` None: the format's default; ``cover``: embed the
+    routine's ``cover:`` image, else a generated one (``matcue.audio.cover``); ``captions``
+    (``vtt``, ``srt``, ``lrc``) and ``chapters_json`` write those sidecars next to the track
+    (``matcue.share.sidecars``), from the same timeline; ``jobs``: encoder threads (default
+    ``$MATCUE_JOBS``, else one per core; a roster renders with 1); ``draft``: encode with
+    LAME's faster setting (previews). The mix's ``music`` None: the routine's ``music:``.
 
-    ``cover``: embed the routine's ``cover:`` image, else a generated one (``matcue.audio.cover``).
-    ``captions`` (``vtt``, ``srt``, ``lrc``) and ``chapters_json`` write those sidecars next
-    to the MP3 (``matcue.share.sidecars``), from the same timeline. ``name`` replaces the slug.
-    ``person``: a profile's name, added to the title tag ("Title — Anna"). ``jobs``: encoder
-    threads (default ``$MATCUE_JOBS``, else one per core; a roster renders with 1).
-    ``mix``: the level preset, side panning and ambience (``--mix``, ``--pan-sides``,
-    ``--music``); the routine's ``music:`` plays when ``mix`` names no music.
-    ``select``: render only part of the routine (:func:`matcue.preview.select`); ``draft``:
-    encode with LAME's faster setting (previews).
+    ``name`` replaces the slug. ``person``: a profile's name, added to the title tag
+    ("Title — Anna"). ``select``: render only part of the routine (:func:`matcue.preview.select`).
     """
     from matcue.audio.formats import get_format, parse_bitrate, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
     from matcue.core.atomic import Unit, sweep
     from matcue.share.sidecars import sidecar_path, write_sidecars
 
+    output = settings.output
     check_environment()
-    audio = get_format(fmt)
-    bitrate = parse_bitrate(audio, bitrate)
+    audio = get_format(output.fmt)
+    bitrate = parse_bitrate(audio, output.bitrate)
     if audio.name != "mp3":
         require_encoder(audio)  # before any speech is synthesized
 
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
     built = build_timeline(
-        path, options, voice, cache_dir=cache_dir, progress=speech_progress, allow_outside=allow_outside,
-        select=select,
+        path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,
+        allow_outside=settings.allow_outside, select=select,
     )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))
     art = None
-    if cover:
+    if output.cover:
         from matcue.audio.cover import cover_for
 
         tl = built.timeline
         art = cover_for(built.routine.cover, tl.title, tl.chapters)
         built = replace(built, timeline=replace(tl, cover=art))
-    out = Path(out_dir)
+    out = Path(output.folder)
     target = out / f"{name or slugify(built.routine.title)}{audio.extension}"
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
     unit = Unit()  # the track and its sidecars appear together or not at all
     try:
         out.mkdir(parents=True, exist_ok=True)
         sweep(out, target.name)  # what a killed render of this track left
-        for kind in (*captions, "chapters"):
+        for kind in (*output.captions, "chapters"):
             sweep(out, sidecar_path(target, kind).name)
         render_track(
             built.timeline,
@@ -335,14 +326,14 @@ def render_routine(
             fmt=audio,
             bitrate=bitrate,
             progress=mix_progress,
-            jobs=jobs,
-            settings=mix_settings(built.routine, mix),
+            jobs=output.jobs,
+            settings=mix_settings(built.routine, settings.mix),
             unit=unit,
-            quality=DRAFT_LAME_QUALITY if draft else LAME_QUALITY,
+            quality=DRAFT_LAME_QUALITY if output.draft else LAME_QUALITY,
         )
         sidecars = (
-            write_sidecars(built.timeline, target, captions, chapters_json, unit=unit)
-            if captions or chapters_json
+            write_sidecars(built.timeline, target, output.captions, output.chapters_json, unit=unit)
+            if output.captions or output.chapters_json
             else ()
         )
         unit.commit()

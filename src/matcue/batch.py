@@ -13,17 +13,21 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from matcue.api import VoiceOverrides, render_routine, slugify
-from matcue.audio.mixdown import MixSettings
+from matcue.api import render_routine, slugify
 from matcue.core.errors import MatcueError, Problem, RoutineError
 from matcue.plan.compile import Options
+from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
 from matcue.routine.profile import Profile
-from matcue.settings import tailor, tailor_voice
+from matcue.settings import Settings
+
+if TYPE_CHECKING:
+    from matcue.core.media import Cover
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +35,9 @@ class TrackJob:
     """Everything one track needs; paths absolute so any worker can reach them."""
 
     routine: str
-    out_dir: str
     name: str  # file stem: <routine-slug>--<profile-slug>
     profile: Profile | None = None
-    options: Options = field(default_factory=Options)  # from the command line; the profile fills the rest
-    voice: VoiceOverrides = field(default_factory=VoiceOverrides)
-    bitrate: str | None = None  # the format's default
-    fmt: str = "mp3"  # --format
-    captions: tuple[str, ...] = ()
-    chapters_json: bool = False
-    cover: bool = True
-    allow_outside: bool = False
-    mix: MixSettings | None = None  # --mix, --pan-sides, --music
+    settings: Settings = field(default_factory=Settings)  # from the command line; the profile fills the rest
 
     @property
     def person(self) -> str:
@@ -57,6 +52,9 @@ class TrackResult:
     total_ms: int | None = None
     errors: tuple[str, ...] = ()  # located problems, one per line; empty = rendered
     seconds: float = 0.0
+    sidecars: tuple[str, ...] = ()  # captions and chapters written next to the track
+    timeline: Timeline | None = field(default=None, repr=False, compare=False)  # the one rendered
+    cover: Cover | None = field(default=None, repr=False, compare=False)  # the embedded cover
 
     @property
     def ok(self) -> bool:
@@ -67,31 +65,20 @@ def render_track(job: TrackJob, jobs: int | None = 1) -> TrackResult:
     """Render one track; never raises for a user-caused failure (returns it in ``errors``)."""
     start = time.monotonic()
     p = job.profile
+    settings = job.settings.for_person(p)
+    settings = replace(settings, output=replace(settings.output, jobs=jobs))
     try:
-        options = tailor(p, job.options)
-        v = tailor_voice(p, job.voice)
-        r = render_routine(
-            job.routine,
-            job.out_dir,
-            options,
-            v,
-            bitrate=job.bitrate,
-            fmt=job.fmt,
-            captions=job.captions,
-            chapters_json=job.chapters_json,
-            cover=job.cover,
-            name=job.name,
-            allow_outside=job.allow_outside,
-            person=job.person or None,
-            jobs=jobs,
-            mix=job.mix,
-        )
+        r = render_routine(job.routine, settings, name=job.name, person=job.person or None)
     except RoutineError as e:
         return TrackResult(job.person, job.routine, errors=tuple(str(x) for x in e.problems))
     except MatcueError as e:
         where = f"{p.mark}: " if p is not None and p.mark else ""
         return TrackResult(job.person, job.routine, errors=(f"{where}{e}",))
-    return TrackResult(job.person, job.routine, str(r.path), r.total_ms, seconds=time.monotonic() - start)
+    timeline = r.built.timeline if r.built is not None else None
+    return TrackResult(
+        job.person, job.routine, str(r.path), r.total_ms, seconds=time.monotonic() - start,
+        sidecars=tuple(str(x) for x in r.sidecars), timeline=timeline, cover=r.cover,
+    )  # fmt: skip
 
 
 def default_workers(n_tracks: int) -> int:
@@ -123,26 +110,26 @@ def render_tracks(
     done = 0
     if n <= 1 or len(jobs) == 1:
         for i, job in enumerate(jobs):
-            results[i] = render_track(job, jobs=None)
+            results[i] = result = render_track(job, jobs=None)
             done += 1
             if progress:
-                progress(done, len(jobs), results[i])  # type: ignore[arg-type]
-        return results  # type: ignore[return-value]
+                progress(done, len(jobs), result)
+        return _all(results)
     order = longest_first(jobs)
     pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=_worker_signals)
     try:
         futures = {pool.submit(_render_in_worker, jobs[i], 1): i for i in order}
         for fut in as_completed(futures):
             i = futures[fut]
-            results[i] = _result_of(fut, jobs[i])
+            results[i] = result = _result_of(fut, jobs[i])
             done += 1
             if progress:
-                progress(done, len(jobs), results[i])  # type: ignore[arg-type]
+                progress(done, len(jobs), result)
     finally:
         # on an interrupt the workers got the signal too (one process group) and remove
         # their temporary files as they exit; wait for them so none is left behind
         pool.shutdown(wait=True, cancel_futures=True)
-    return results  # type: ignore[return-value]
+    return _all(results)
 
 
 _rendering = False  # in a worker process: a track is being rendered
@@ -182,10 +169,8 @@ def plan_track(job: TrackJob) -> int:
     from matcue.api import build_timeline
 
     try:
-        built = build_timeline(
-            job.routine, tailor(job.profile, job.options), tailor_voice(job.profile, job.voice),
-            allow_outside=job.allow_outside,
-        )  # fmt: skip
+        settings = job.settings.for_person(job.profile)
+        built = build_timeline(job.routine, settings.session, settings.voice, allow_outside=settings.allow_outside)
     except MatcueError:
         return 0
     return built.timeline.total_ms
@@ -205,7 +190,14 @@ def longest_first(jobs: Sequence[TrackJob]) -> list[int]:
     return sorted(range(len(jobs)), key=lambda i: -lengths[i])
 
 
-def _result_of(fut, job: TrackJob) -> TrackResult:  # type: ignore[no-untyped-def]
+def _all(results: list[TrackResult | None]) -> list[TrackResult]:
+    """Every result, once each job has one."""
+    done = [r for r in results if r is not None]
+    assert len(done) == len(results)
+    return done
+
+
+def _result_of(fut: Any, job: TrackJob) -> TrackResult:
     try:
         return fut.result()
     except (KeyboardInterrupt, SystemExit):
@@ -234,10 +226,10 @@ def _on_dask(
         index = {f.key: i for i, f in enumerate(futures)}
         for done, fut in enumerate(dask_completed(futures), start=1):
             i = index[fut.key]
-            results[i] = _result_of(fut, jobs[i])
+            results[i] = result = _result_of(fut, jobs[i])
             if progress:
-                progress(done, len(jobs), results[i])  # type: ignore[arg-type]
-    return results  # type: ignore[return-value]
+                progress(done, len(jobs), result)
+    return _all(results)
 
 
 def failed_profile(error: RoutineError, source: str) -> TrackResult:
@@ -252,24 +244,35 @@ def failed_profile(error: RoutineError, source: str) -> TrackResult:
 def render_for_people(
     routine_path: str | Path,
     people: Sequence[Profile | RoutineError],
-    out_dir: str | Path,
+    settings: Settings = Settings(),
     *,
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int, TrackResult], None] | None = None,
-    allow_outside: bool = False,
-    **common: object,
 ) -> list[TrackResult]:
-    """A track of ``routine_path`` per profile, ``OUT/<routine-slug>--<profile-slug>.mp3``.
+    """A track of ``routine_path`` per profile, ``<output folder>/<routine-slug>--<profile-slug>.mp3``.
 
     ``people``: loaded profiles, or the errors of those that did not load (reported as
     failed tracks, in order). A routine that does not load raises RoutineError.
+    ``settings``: the command line's; each profile fills in what they leave unset.
     """
+    slots, jobs = plan_people(routine_path, people, settings)
+    rendered = render_tracks(jobs, workers=workers, scheduler=scheduler, progress=progress)
+    return [rendered[s] if isinstance(s, int) else s for s in slots]
+
+
+def plan_people(
+    routine_path: str | Path, people: Sequence[Profile | RoutineError], settings: Settings
+) -> tuple[list[TrackResult | int], list[TrackJob]]:
+    """The jobs of a track per person, and for each person in order either its job's index
+    or its failure (a profile that did not load, a file name another person has). The
+    whole roster is charged to the command's budget first (:func:`preflight`)."""
     from matcue.routine.loader import load_routine
 
-    routine = load_routine(routine_path, allow_outside=allow_outside)
+    routine = load_routine(routine_path, allow_outside=settings.allow_outside)
     base = slugify(routine.title)
-    slots: list[TrackResult | int] = []  # a failed profile's result, or the index of its job
+    absolute = replace(settings, output=replace(settings.output, folder=Path(os.path.abspath(settings.output.folder))))
+    slots: list[TrackResult | int] = []
     jobs: list[TrackJob] = []
     seen: dict[str, Profile] = {}
     for p in people:
@@ -282,19 +285,9 @@ def render_for_people(
             slots.append(TrackResult(p.name, str(routine_path), errors=(str(e),)))
             continue
         slots.append(len(jobs))
-        jobs.append(
-            TrackJob(
-                routine=os.path.abspath(routine_path),
-                out_dir=os.path.abspath(out_dir),
-                name=name,
-                profile=p,
-                allow_outside=allow_outside,
-                **common,  # type: ignore[arg-type]
-            )
-        )
-    preflight(routine, [(job.routine, tailor(job.profile, job.options)) for job in jobs])
-    rendered = render_tracks(jobs, workers=workers, scheduler=scheduler, progress=progress)
-    return [rendered[s] if isinstance(s, int) else s for s in slots]
+        jobs.append(TrackJob(os.path.abspath(routine_path), name, p, absolute))
+    preflight(routine, [(job.routine, job.settings.for_person(job.profile).session) for job in jobs])
+    return slots, jobs
 
 
 def preflight(routine: Routine, tracks: Sequence[tuple[str, Options]]) -> None:

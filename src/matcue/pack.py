@@ -29,16 +29,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from matcue.api import Rendered, VoiceOverrides, render_routine, slugify
-from matcue.audio.mixdown import MixSettings
-from matcue.batch import person_stem
+from matcue.api import Rendered, render_routine, track_stems
 from matcue.core.durations import format_length  # noqa: F401
 from matcue.core.errors import Problem, RoutineError
-from matcue.core.naming import unique_stem
-from matcue.plan.compile import Options
 from matcue.plan.timeline import Timeline
+from matcue.routine.model import Routine
 from matcue.routine.profile import Profile
-from matcue.settings import tailor, tailor_voice
+from matcue.settings import Settings
 from matcue.share import escape
 from matcue.share.sidecars import CAPTION_FORMATS, sidecar_path, speech_cues, write_bytes_atomic, write_text_atomic
 
@@ -179,9 +176,11 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
     mp3 = t.rendered.path.name
     audio_label = format_of(t.rendered.path).label
     anchor = f"t{i + 1}"
+    written = {Path(x).name for x in t.rendered.sidecars}
     files = [(mp3, audio_label)] + [
         (sidecar_path(t.rendered.path, f).name, label)
         for f, label in (("vtt", "WebVTT"), ("srt", "SRT"), ("lrc", "LRC"), ("chapters", "Chapters JSON"))
+        if sidecar_path(t.rendered.path, f).name in written
     ]
     cover = (
         f'<img class="cover" src="{_url(t.cover_file)}" alt="Cover of {escape.attr(tl.title)}"'
@@ -206,6 +205,11 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
     )
     desc = f'<p class="desc">{_e(t.description)}</p>' if t.description else ""
     vtt = sidecar_path(t.rendered.path, "vtt").name
+    track = (
+        f'<track kind="captions" src="{_url(vtt)}" srclang="{escape.attr(t.language)}" label="Cues" default>'
+        if vtt in written
+        else ""
+    )
     return f"""
 <article class="track" id="{anchor}" data-index="{i}">
   <header class="track-head">
@@ -220,7 +224,7 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
   </header>
   <div class="player">
     <audio controls preload="metadata" src="{_url(mp3)}">
-      <track kind="captions" src="{_url(vtt)}" srclang="{escape.attr(t.language)}" label="Cues" default>
+      {track}
       Your browser cannot play this file: <a href="{_url(mp3)}">download the {_e(audio_label)}</a>.
     </audio>
     <p class="cue" aria-live="polite" data-empty="Press play: the spoken cues show here.">Press play: the spoken
@@ -308,43 +312,58 @@ def to_index_html(title: str, tracks: Sequence[PackTrack], feed_url: str | None 
 # ----------------------------------------------------------------------------- the pack
 
 
+@dataclass(frozen=True, slots=True)
+class PackOptions:
+    """What only a pack has: the page's title, the feed's address, the zip."""
+
+    title: str | None = None  # default: the collection's, else DEFAULT_PACK_TITLE
+    feed_url: str | None = None  # the address the folder will be served from: also write feed.xml
+    make_zip: bool = False  # also write <folder>.zip next to the folder
+
+
+def pack_settings(settings: Settings) -> Settings:
+    """A pack's output: every caption format unless the command line chose some, the
+    chapters JSON (the feed links it) and the cover unless the command line leaves it out."""
+    output = settings.output
+    captions = output.captions or CAPTION_FORMATS
+    return replace(settings, output=replace(output, captions=captions, chapters_json=True))
+
+
 def pack_routines(
     paths: Sequence[str | Path],
-    out_dir: str | Path,
-    options: Options = Options(),
-    voice: VoiceOverrides = VoiceOverrides(),
+    settings: Settings = Settings(),
+    share: PackOptions = PackOptions(),
     *,
-    title: str | None = None,
-    bitrate: str | None = None,
-    fmt: str = "mp3",
-    feed_url: str | None = None,
-    make_zip: bool = False,
+    people: Sequence[Profile | RoutineError] | None = None,
+    workers: int | None = None,
     cache_dir: Path | None = None,
     progress: Callable[[str, str, int, int], None] | None = None,
-    mix: MixSettings | None = None,
-    people: Sequence[Profile | RoutineError] | None = None,
 ) -> Pack:
-    """Render each routine into ``out_dir`` with every sidecar, then write the playlist, the
-    share page and (``make_zip``) ``<out_dir>.zip`` next to the folder. Files are written
-    atomically; two routines with the same title get ``-2``, ``-3``... file names.
+    """Render each routine into ``settings.output.folder`` with its sidecars, then write the
+    playlist, the share page and (``share.make_zip``) ``<folder>.zip`` next to the folder.
+    Files are written atomically; two routines with the same title get ``-2``, ``-3``...
+    file names. ``settings``: as for :func:`matcue.api.render_routine`, through
+    :func:`pack_settings` (every caption format unless ``captions`` names some).
 
     ``people`` (a roster, see :func:`matcue.routine.profile.load_roster`): one track of the one
-    routine per person, ``<routine-slug>--<person-slug>``, tailored by the profile. A
-    profile that does not load, or a track that fails, is left out of the pack and listed
-    in ``Pack.failures``; the others are packed.
+    routine per person, ``<routine-slug>--<person-slug>``, tailored by the profile and
+    rendered by the roster runner (:mod:`matcue.batch`, ``workers`` at once), as
+    ``render --roster`` does. A profile that does not load, or a track that fails, is left
+    out of the pack and listed in ``Pack.failures``; the others are packed.
 
-    ``fmt``: ``mp3``, ``m4a`` or ``opus``. ``feed_url``: the address the folder will be
-    served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.share.feed`). The URL,
-    the manifest, the folder and the encoder are checked before anything is rendered."""
+    ``cache_dir``: the speech cache of the routines rendered here (a roster's workers use
+    the default cache, ``$MATCUE_CACHE_DIR``). ``share.feed_url``: the address the folder
+    will be served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.share.feed`).
+    The URL, the manifest, the folder and the encoder are checked before anything is rendered."""
     from matcue.audio.formats import get_format, parse_bitrate, require_encoder
     from matcue.share import feed as podcast
 
-    out = Path(out_dir)
-    audio = get_format(fmt)
-    bitrate = parse_bitrate(audio, bitrate)
+    out = Path(settings.output.folder)
+    audio = get_format(settings.output.fmt)
+    settings = replace(settings, output=replace(settings.output, bitrate=parse_bitrate(audio, settings.output.bitrate)))
     if audio.name != "mp3":
         require_encoder(audio)
-    manifest = None
+    feed_url, manifest = share.feed_url, None
     if feed_url is not None:
         feed_url = podcast.parse_feed_url(feed_url)
         manifest = podcast.load_manifest(out)
@@ -352,57 +371,85 @@ def pack_routines(
     out.mkdir(parents=True, exist_ok=True)
     feed = None if manifest is None or feed_url is None else (feed_url, manifest, out)
     with _staging(out) as stage:  # a failed pack leaves the folder as it was
-        pack = _pack_into(
-            stage, paths, options, voice, title, bitrate, cache_dir, progress, mix, people, audio.name, feed
-        )
+        staged = replace(settings, output=replace(pack_settings(settings).output, folder=stage))
+        if people is None:
+            rendered, failures = _render_routines(paths, staged, cache_dir, progress), list[str]()
+        else:
+            rendered, failures = _render_people(paths, people, staged, workers, progress)
+        pack = _pack_into(stage, rendered, failures, share.title, feed)
         moved = _move_into(stage, out, pack)
-    zip_path = write_zip(out, moved.files) if make_zip else None
+    zip_path = write_zip(out, moved.files) if share.make_zip else None
     return replace(moved, zip_path=zip_path)
 
 
-def _pack_into(  # type: ignore[no-untyped-def]
-    out: Path, paths, options, voice, title, bitrate, cache_dir, progress, mix, people, fmt, feed
-) -> Pack:
-    """Every file of the pack written into the folder ``out`` (the staging folder). ``feed``:
-    ``(url, manifest, folder)`` when the pack has a feed (``folder``: where it is published)."""
-    tracks: list[PackTrack] = []
-    used: set[str] = set()
-    seen: dict[str, Profile] = {}
-    files: list[Path] = []
-    failures: list[str] = []
-    plan = _track_plan(paths, people, failures)
-    if people is not None and plan:
-        from matcue.batch import preflight
-        from matcue.routine.loader import load_routine
-
-        preflight(load_routine(plan[0][0]), [(str(p), tailor(person, options)) for p, person in plan if person])
-    for p, person in plan:
-        if person is None:
-            stem = unique_stem(slugify(_title_of(p)), used)
-        else:
-            try:
-                stem = person_stem(slugify(_title_of(p)), person, seen)
-            except ValueError as e:  # the same rule as render --roster
-                failures.append(str(e))
-                continue
+def _render_routines(
+    paths: Sequence[str | Path],
+    settings: Settings,
+    cache_dir: Path | None,
+    progress: Callable[[str, str, int, int], None] | None,
+) -> list[tuple[Rendered, Timeline, Routine]]:
+    """Each routine rendered once, in order; a routine that fails stops the pack."""
+    out: list[tuple[Rendered, Timeline, Routine]] = []
+    for p, stem in zip(paths, track_stems(paths, allow_outside=settings.allow_outside)):
         step = (lambda s, d, t, _p=str(p): progress(_p, s, d, t)) if progress else None
-        try:
-            r = _render_one(p, out, options, voice, person, step, stem, bitrate, cache_dir, mix, fmt)
-        except RoutineError as e:
-            if person is None:
-                raise
-            failures.extend(str(x) for x in e.problems)
-            continue
+        r = render_routine(p, settings, cache_dir=cache_dir, progress=step, name=stem)
         assert r.built is not None
+        out.append((replace(r, built=None), r.built.timeline, r.built.routine))
+    return out
+
+
+def _render_people(
+    paths: Sequence[str | Path],
+    people: Sequence[Profile | RoutineError],
+    settings: Settings,
+    workers: int | None,
+    progress: Callable[[str, str, int, int], None] | None,
+) -> tuple[list[tuple[Rendered, Timeline, Routine]], list[str]]:
+    """A track of the one routine per person by the roster runner, and the failures;
+    ``progress`` hears ``(routine, "tracks", tracks done, tracks)`` as each track ends."""
+    from matcue.batch import plan_people, render_tracks
+    from matcue.routine.loader import load_routine
+
+    if len(paths) != 1:
+        raise RoutineError([Problem(None, "roster", "a roster packs one routine: give exactly one ROUTINE")])
+    routine = load_routine(paths[0], allow_outside=settings.allow_outside)
+    slots, jobs = plan_people(paths[0], people, settings)
+    step = (lambda d, t, _r: progress(str(paths[0]), "tracks", d, t)) if progress else None
+    results = render_tracks(jobs, workers=workers, progress=step)
+    rendered: list[tuple[Rendered, Timeline, Routine]] = []
+    failures: list[str] = []
+    for slot in slots:
+        res = results[slot] if isinstance(slot, int) else slot
+        if not res.ok or res.path is None or res.timeline is None:
+            failures.extend(res.errors)
+            continue
+        sidecars = tuple(Path(x) for x in res.sidecars)
+        track = Rendered(Path(res.path), res.timeline.total_ms, 0, sidecars, cover=res.cover)
+        rendered.append((track, res.timeline, routine))
+    return rendered, failures
+
+
+def _pack_into(
+    out: Path,
+    rendered: Sequence[tuple[Rendered, Timeline, Routine]],
+    failures: Sequence[str],
+    title: str | None,
+    feed: tuple[str, Any, Path] | None,
+) -> Pack:
+    """Every file of the pack written into the folder ``out`` (the staging folder), from
+    its rendered tracks. ``feed``: ``(url, manifest, folder)`` when the pack has a feed
+    (``folder``: where it is published)."""
+    tracks: list[PackTrack] = []
+    files: list[Path] = []
+    for r, timeline, routine in rendered:
         cover_file = None
         if r.cover is not None:
-            cover_path = out / f"{stem}.cover{r.cover.extension}"
+            cover_path = out / f"{r.path.stem}.cover{r.cover.extension}"
             write_bytes_atomic(cover_path, r.cover.data)
             cover_file = cover_path.name
             files.append(cover_path)
         files += [r.path, *r.sidecars]
-        routine = r.built.routine
-        tracks.append(PackTrack(r, r.built.timeline, routine.description, cover_file, routine.language))
+        tracks.append(PackTrack(r, timeline, routine.description, cover_file, routine.language))
     if not tracks:
         raise RoutineError([Problem(None, "roster", "no track could be rendered: " + "; ".join(failures))])
     pack_title = title or next((t.timeline.album for t in tracks if t.timeline.album), None) or DEFAULT_PACK_TITLE
@@ -509,52 +556,6 @@ def _write_feed(
     write_text_atomic(written[0], podcast.to_feed_xml(channel, new))
     write_text_atomic(written[1], new.to_json())
     return written
-
-
-def _track_plan(
-    paths: Sequence[str | Path], people: Sequence[Profile | RoutineError] | None, failures: list[str]
-) -> list[tuple[str | Path, Profile | None]]:
-    """(routine, person) for every track: each routine once, or the one routine per person."""
-    if people is None:
-        return [(p, None) for p in paths]
-    if len(paths) != 1:
-        raise RoutineError([Problem(None, "roster", "a roster packs one routine: give exactly one ROUTINE")])
-    plan: list[tuple[str | Path, Profile | None]] = []
-    for person in people:
-        if isinstance(person, RoutineError):
-            failures.extend(str(x) for x in person.problems)
-        else:
-            plan.append((paths[0], person))
-    return plan
-
-
-def _render_one(  # type: ignore[no-untyped-def]
-    path, out, options, voice, person, step, stem, bitrate, cache_dir, mix, fmt="mp3"
-) -> Rendered:
-    if person is not None:
-        options, voice = tailor(person, options), tailor_voice(person, voice)
-    return render_routine(
-        path,
-        out,
-        options,
-        voice,
-        bitrate=bitrate,
-        fmt=fmt,
-        cache_dir=cache_dir,
-        progress=step,
-        captions=CAPTION_FORMATS,
-        chapters_json=True,
-        cover=True,
-        name=stem,
-        mix=mix,
-        person=person.name if person is not None else None,
-    )
-
-
-def _title_of(path: str | Path) -> str:
-    from matcue.routine.loader import load_routine
-
-    return load_routine(path).title
 
 
 def write_zip(folder: Path, files: Sequence[Path]) -> Path:

@@ -64,7 +64,8 @@ def select(routine: Routine, level: str, only: tuple[str, ...] = (), start: str 
     if not only and start is None:
         return routine
     option = "--only" if only else "--from"
-    wanted = [Wanted.parse(n) for n in (only or (start,))]  # type: ignore[arg-type]
+    names: tuple[str, ...] = only or ((start,) if start is not None else ())
+    wanted = [Wanted.parse(n) for n in names]
     known = names_in(routine.steps, level)
     problems = []
     for w in wanted:

@@ -1,45 +1,109 @@
-"""Settings: what a person's profile and the command line change, merged in one place.
+"""Settings: one value per concern, built once from defaults < routine < profile < flags.
 
-The command line's value wins where given, then the profile's, then the routine's, then
-the default.
+- the session (:class:`matcue.plan.compile.Options`: level, first side, duration, pace,
+  breath, verbosity, countdown, skip, vars, tones, the length limit),
+- the voice (:class:`matcue.voice.base.VoiceOverrides`: backend, name, rate),
+- the mix (:class:`matcue.audio.mixdown.MixSettings`),
+- the output (:class:`Output`: folder, format, bitrate, captions, chapters JSON, cover,
+  draft quality, encoder threads),
+
+held together by :class:`Settings`, the one value a library entry point
+(:func:`matcue.api.render_routine`) and a command take.
+
+:func:`overlay` is the one precedence rule: a later layer's value wins where it is set
+(not None); ``vars`` and ``skip`` add up (a later ``vars`` entry wins). The routine's own
+values are the layer below the profile: a value left None here falls through to the
+routine's (compile and :func:`matcue.api.voice_spec` read it), then to the default. To add a
+tailoring field: add it to ``Options`` (and to ``Profile`` when a profile may set it); the
+rule here and its test (tests/test_tailoring.py) take every field of ``Options`` as it is.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from matcue.plan.compile import Options
-from matcue.routine.profile import Profile
 from matcue.voice.base import VoiceOverrides
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    from matcue.audio.mixdown import MixSettings
+    from matcue.routine.profile import Profile
+
+T = TypeVar("T", bound="DataclassInstance")
+
+ADDED = ("vars", "skip")  # fields whose layers add up instead of replacing each other
+
+
+def overlay(base: T, top: Any) -> T:
+    """``base`` with every field ``top`` sets (not None) taken from ``top``; the fields of
+    :data:`ADDED` add up, ``top``'s after ``base``'s. ``top`` may be any object with some
+    of ``base``'s field names (a Profile over Options)."""
+    if top is None:
+        return base
+    changes: dict[str, Any] = {}
+    for f in fields(base):
+        if not hasattr(top, f.name):
+            continue
+        value = getattr(top, f.name)
+        if f.name in ADDED:
+            if value:
+                changes[f.name] = (*getattr(base, f.name), *value)
+        elif value is not None:
+            changes[f.name] = value
+    return replace(base, **changes)
 
 
 def tailor(profile: Profile | None, given: Options) -> Options:
-    """The options to compile with: the command line's where given, else the profile's."""
+    """The session to compile with: the command line's where given, else the profile's
+    (else the routine's, else the default: compile decides those)."""
     if profile is None:
         return given
-    p = profile
-
-    def first(a, b):  # type: ignore[no-untyped-def]
-        return a if a is not None else b
-
-    return replace(
-        given,
-        level=first(given.level, p.level),
-        first_side=first(given.first_side, p.first_side),
-        vars=(*p.vars, *given.vars),  # later wins
-        tones=first(given.tones, p.tones),
-        countdown=first(given.countdown, p.countdown),
-        verbosity=first(given.verbosity, p.verbosity),
-        pace=first(given.pace, p.pace),
-        breath=first(given.breath, p.breath),
-        skip=(*p.skip, *given.skip),
-        duration_ms=first(given.duration_ms, p.duration_ms),
-    )
+    return overlay(overlay(Options(max_total_ms=given.max_total_ms), profile), given)
 
 
 def tailor_voice(profile: Profile | None, given: VoiceOverrides) -> VoiceOverrides:
-    """Voice settings: the command line's where given, else the profile's (else the routine's)."""
+    """The voice: the command line's where given, else the profile's (else the routine's)."""
     if profile is None:
         return given
-    v = profile.voice
-    return VoiceOverrides(backend=given.backend or v.backend, name=given.name or v.name, rate=given.rate or v.rate)
+    return overlay(overlay(VoiceOverrides(), profile.voice), given)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Where and how a track is written."""
+
+    folder: Path = Path("audio_out")
+    fmt: str = "mp3"  # --format (matcue.audio.formats)
+    bitrate: str | None = None  # None: the format's default (matcue.audio.formats.FORMATS)
+    captions: tuple[str, ...] = ()  # vtt, srt, lrc
+    chapters_json: bool = False
+    cover: bool = True
+    draft: bool = False  # LAME's faster setting (previews)
+    jobs: int | None = None  # encoder threads; None: $MATCUE_JOBS, else one per core
+
+
+def _mix() -> MixSettings:
+    from matcue.audio.mixdown import MixSettings
+
+    return MixSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a command's flags (and a person's profile) change, one value per concern."""
+
+    session: Options = field(default_factory=Options)
+    voice: VoiceOverrides = field(default_factory=VoiceOverrides)
+    mix: MixSettings = field(default_factory=_mix)
+    output: Output = field(default_factory=Output)
+    allow_outside: bool = False  # --allow-outside: files outside the routine's folder may be read
+
+    def for_person(self, profile: Profile | None) -> Settings:
+        """These settings with ``profile`` under the flags: the flags win where given."""
+        if profile is None:
+            return self
+        return replace(self, session=tailor(profile, self.session), voice=tailor_voice(profile, self.voice))

@@ -18,6 +18,7 @@ import click
 
 from matcue.core.durations import format_ms
 from matcue.core.errors import MatcueError, RoutineError, printable
+from matcue.settings import Settings
 
 
 def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -142,7 +143,8 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str, Any]) -> None:
-    from matcue.cli import common as cli
+    from matcue.cli.common import check_set
+    from matcue.cli.options import settings_from
     from matcue.preview import watch as watch_files
 
     routines = kw["routines"]
@@ -153,8 +155,9 @@ def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str
         raise click.UsageError("give --only or --from, not both")
     if kw["profile_paths"] or kw["roster"] or kw["scheduler"]:
         raise click.UsageError(f"{option} renders one track: leave out --profile, --roster and --scheduler")
-    cli._check_set(tuple(routines), kw["set_vars"], kw["allow_outside"])  # as render does
-    run = functools.partial(_render_part, routines[0], only, start, kw, watching=watch)
+    settings = settings_from(kw)
+    check_set(tuple(routines), settings)  # as render does
+    run = functools.partial(_render_part, routines[0], only, start, settings, watching=watch)
     if not watch:
         run()
         return
@@ -162,31 +165,26 @@ def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str
 
 
 def _render_part(
-    path: Path, only: tuple[str, ...], start: str | None, kw: dict[str, Any], *, watching: bool
+    path: Path, only: tuple[str, ...], start: str | None, settings: Settings, *, watching: bool
 ) -> set[Path]:
     """Render once; print the file and its length, or (when watching) the problems. Returns
     the files the routine read."""
+    from dataclasses import replace
+
     from matcue.api import render_routine
-    from matcue.cli import common as cli
+    from matcue.cli.common import Progress
     from matcue.plan.compile import resolve_level
     from matcue.preview import files_of, select
     from matcue.routine.model import Routine
 
-    options = cli._options(
-        kw["level"], kw["first_side"], kw["set_vars"], kw["no_tones"], kw["max_total_ms"], kw["tailoring"]
-    )
     part: Callable[[Routine], Routine] | None = None
     if only or start is not None:
-        part = lambda r: select(r, resolve_level(r, options), only, start)  # noqa: E731
-    show = cli._Progress(str(path)) if sys.stderr.isatty() else None
+        part = lambda r: select(r, resolve_level(r, settings.session), only, start)  # noqa: E731
+        # a part is a preview: drafted, no cover (--watch alone renders the session itself, in full)
+        settings = replace(settings, output=replace(settings.output, cover=False, draft=True))
+    show = Progress(str(path)) if sys.stderr.isatty() else None
     try:
-        result = render_routine(
-            path, kw["out_dir"], options, cli._voice(kw["backend"], kw["voice_name"], kw["rate"]),
-            bitrate=kw["bitrate"], fmt=kw["fmt"], progress=show, captions=kw["captions"],
-            chapters_json=kw["chapters_json"],
-            cover=part is None and not kw["no_cover"], allow_outside=kw["allow_outside"], mix=kw["mix"],
-            select=part, draft=part is not None,  # --watch alone renders the session itself, in full
-        )  # fmt: skip
+        result = render_routine(path, settings, progress=show, select=part)
     except RoutineError as e:
         if not watching:
             raise

@@ -1,57 +1,26 @@
-"""What the commands share: building options from flags, voice overrides, progress lines."""
+"""What the commands share: the ``--set`` checks and the progress lines."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from matcue.plan.compile import Options
+from matcue.core.errors import RoutineError
+from matcue.settings import Settings
 
 
-def _options(
-    level: str | None,
-    first_side: str | None,
-    set_vars: tuple[str, ...],
-    no_tones: bool,
-    max_total_ms: int | None = None,
-    tailoring: dict[str, Any] | None = None,
-) -> Options:
-    from matcue.routine.model import Text
-
-    extra: dict[str, Any] = {} if max_total_ms is None else {"max_total_ms": max_total_ms}
-    t = tailoring or {}
-    return Options(
-        level=level,
-        first_side=first_side,
-        vars=_parse_set(set_vars),
-        tones=False if no_tones else None,
-        duration_ms=t.get("duration"),
-        pace=t.get("pace"),
-        breath=t.get("breath"),
-        verbosity=t.get("verbosity"),
-        countdown=t.get("countdown"),
-        skip=tuple(Text(n, None, "--skip") for n in t.get("skip_names", ())),
-        **extra,
-    )
-
-
-def _voice(backend: str | None, voice_name: str | None, rate: int | None):  # type: ignore[no-untyped-def]
-    from matcue.api import VoiceOverrides
-
-    return VoiceOverrides(backend=backend, name=voice_name, rate=rate)
-
-
-def _check_set(routines: tuple[Path, ...], set_vars: tuple[str, ...], allow_outside: bool = False) -> None:
+def check_set(routines: Sequence[Path], settings: Settings) -> None:
     """``--set NAME=...`` for a name no routine uses is a usage error, not silently ignored."""
-    if not set_vars:
+    if not settings.session.vars:
         return
     from matcue.api import unused_set_names
 
-    names = [k for k, _ in _parse_set(set_vars)]
-    unused = unused_set_names(routines, names, allow_outside=allow_outside)
+    names = [k for k, _ in settings.session.vars]
+    unused = unused_set_names(routines, names, allow_outside=settings.allow_outside)
     if unused:
         name, hint = unused[0]
         which = "the routine never uses" if len(routines) == 1 else "none of the routines uses"
@@ -59,7 +28,22 @@ def _check_set(routines: tuple[Path, ...], set_vars: tuple[str, ...], allow_outs
         raise click.BadParameter(f"{what} ({hint})", param_hint="'--set'")
 
 
-class _StatusLine:
+def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outside: bool) -> list[Any]:
+    """The profiles of ``--profile`` and ``--roster``, in order; one that does not load as its error."""
+    from matcue.routine.profile import load_profile, load_roster
+
+    people: list[Any] = []
+    for path in profile_paths:
+        try:
+            people.append(load_profile(path))
+        except RoutineError as e:
+            people.append(e)
+    if roster:
+        people.extend(load_roster(roster, allow_outside=allow_outside))
+    return people
+
+
+class StatusLine:
     """One line of status on the terminal (stderr), rewritten in place and cleared at the end."""
 
     shown = False
@@ -76,19 +60,19 @@ class _StatusLine:
             self.shown = False
 
 
-class _Progress(_StatusLine):
+class Progress(StatusLine):
     """A one-line progress display of one render on the terminal (stderr)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str) -> None:
         self.name = name
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         pct = 100 * done // total if total else 100
-        label = "speaking cues" if stage == "speech" else "mixing and encoding"
+        label = {"speech": "speaking cues", "tracks": "rendering tracks"}.get(stage, "mixing and encoding")
         self.show(f"{self.name}: {label} {pct:3d}%")
 
 
-def _refuse_control(value: str, option: str, shown: str = "") -> None:
+def refuse_control(value: str, option: str, shown: str = "") -> None:
     """A usage error for an option value holding a control character (the loader's rule)."""
     from matcue.routine.loader import unsafe_char
 
@@ -98,12 +82,12 @@ def _refuse_control(value: str, option: str, shown: str = "") -> None:
         raise click.BadParameter(what, param_hint=f"'{option}'")
 
 
-def _parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = []
     for v in values:
         key, sep, val = v.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="'--set'")
-        _refuse_control(v, "--set", repr(v))
+        refuse_control(v, "--set", repr(v))
         out.append((key.strip(), val))
     return tuple(out)

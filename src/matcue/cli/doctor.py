@@ -12,6 +12,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
+from matcue.cli.boundary import EXIT_ERROR
 from matcue.core.errors import MatcueError
 
 
@@ -198,3 +201,29 @@ def check_output(out_dir: Path, fix: bool = False) -> list[Check]:
 def run_doctor(out_dir: Path = Path("audio_out"), cache_dir: Path | None = None, fix: bool = False) -> list[Check]:
     """Every check, in the order ``matcue doctor`` prints them."""
     return [*check_tools(), *check_voices(), *check_cache(cache_dir, fix), *check_output(out_dir, fix)]
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("audio_out"),
+    show_default=True,
+    help="The output folder to check.",
+)
+@click.option(
+    "--fix", is_flag=True, help="Delete speech cache entries that do not load and temporary files a killed render left."
+)
+def doctor(out_dir: Path, fix: bool) -> None:
+    """Check tools, voices, speech cache and output folder."""
+    checks = run_doctor(out_dir, fix=fix)
+    for c in checks:
+        click.echo(str(c))
+    failed = [c for c in checks if c.required and not c.ok]
+    problems = [c for c in checks if not c.ok]
+    if failed:
+        click.echo(f"{len(failed)} required check{'s' if len(failed) != 1 else ''} failed", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR)
+    click.echo(f"ready to render ({len(problems)} optional problem{'s' if len(problems) != 1 else ''})")

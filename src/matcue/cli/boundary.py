@@ -1,0 +1,57 @@
+"""The one error boundary of the command line: every command runs inside
+:meth:`MatcueGroup.invoke`. Our errors exit 1 with their located message, usage errors 2
+(click), anything unexpected 3 with a hint to rerun with ``--traceback``, Ctrl-C 130."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from matcue.core.errors import MatcueError, RoutineError, printable
+
+EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
+
+
+def fail(msg: str) -> int:
+    """Print the summary of a command that did part of its work; its exit status (1)."""
+    click.echo(msg, err=True)
+    return EXIT_ERROR
+
+
+class MatcueGroup(click.Group):
+    """The one error boundary: every command runs inside :meth:`invoke`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from matcue.core.limits import command
+
+        try:
+            with command():  # one budget for the work of the whole command (matcue.core.limits)
+                return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click prints usage errors and exits 2
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # the reader went away (`matcue voices | head`): stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
+        except RoutineError as e:
+            for p in e.problems:
+                click.echo(str(p), err=True)
+            ctx.exit(EXIT_ERROR)
+        except MatcueError as e:
+            click.echo(printable(f"Error: {e}"), err=True)
+            ctx.exit(EXIT_ERROR)
+        except Exception as e:
+            if ctx.obj and ctx.obj.get("traceback"):
+                click.echo(traceback.format_exc(), err=True, nl=False)
+            else:
+                click.echo(printable(f"Unexpected error: {type(e).__name__}: {e}"), err=True)
+                click.echo("This is a bug in matcue. Rerun with --traceback to see where it happened.", err=True)
+            ctx.exit(EXIT_BUG)

@@ -1,0 +1,80 @@
+"""``matcue check`` and ``matcue script``: a routine checked, or its timed script printed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from matcue.cli.boundary import fail
+from matcue.cli.common import check_set
+from matcue.cli.options import gathers_settings, mix_options, safety_options, tailoring_options
+from matcue.core.errors import printable
+from matcue.settings import Settings
+
+
+@click.command()
+@click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@safety_options
+def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool) -> None:
+    """Validate routines and print every problem found."""
+    from matcue.api import check_routine
+
+    total = 0
+    for r in routines:
+        problems = check_routine(r, allow_outside=allow_outside, max_total_ms=max_total_ms)
+        for p in problems:
+            click.echo(str(p), err=True)
+        if not problems:
+            click.echo(printable(f"{r}: ok"))
+        total += len(problems)
+    if total:
+        raise click.exceptions.Exit(fail(f"{total} problem{'s' if total != 1 else ''} found"))
+
+
+@click.command()
+@click.argument("routine", type=click.Path(dir_okay=True, path_type=Path))
+@tailoring_options
+@safety_options
+@mix_options
+@click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
+@click.option(
+    "--svg", "svg_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Also draw the session on a time axis into FILE (SVG).",
+)  # fmt: skip
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A person's settings (YAML); options given here override it.",
+)
+@gathers_settings
+def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Path | None, settings: Settings) -> None:
+    """Print the timed script of ROUTINE (no audio is written).
+
+    The mix options are accepted so a render's command line works here; they change no time."""
+    from matcue.api import build_timeline
+    from matcue.routine.profile import load_profile
+
+    check_set((routine,), settings)
+    settings = settings.for_person(load_profile(profile_path) if profile_path else None)
+    built = build_timeline(routine, settings.session, settings.voice, allow_outside=settings.allow_outside)
+    tl = built.timeline
+    if as_json:
+        d: dict[str, Any] = tl.to_dict()
+        d["holds"] = [h.to_dict() for h in tl.holds]
+        d["rests"] = [r.to_dict() for r in tl.rests]
+        click.echo(json.dumps(d, indent=2, ensure_ascii=False))
+    else:
+        click.echo(tl.to_text(), nl=False)
+    if svg_path is not None:
+        from matcue.api import output_error
+        from matcue.share.sidecars import write_text_atomic
+        from matcue.share.svg import to_svg
+
+        try:
+            write_text_atomic(svg_path, to_svg(tl))
+        except OSError as exc:
+            raise output_error(exc, svg_path.parent, svg_path) from exc

@@ -1,0 +1,349 @@
+"""The command line's options, one decorator per concern, and the one place their values
+become a :class:`matcue.settings.Settings` (:func:`settings_from`).
+
+A command stacks the decorators of the concerns it takes, then :func:`gathers_settings`
+just above its function: the function gets one ``settings`` argument instead of the flags.
+A new option that changes a setting goes into its concern's decorator here and into
+:func:`settings_from`; every command with that concern takes it the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from matcue.routine.model import LEVELS
+from matcue.settings import Output, Settings
+
+
+def mix_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--mix``, ``--pan-sides`` and ``--music``: the mix settings."""
+    decorators = [
+        click.option(
+            "--mix",
+            "mix_preset",
+            type=click.Choice(("headphones", "room")),
+            default="headphones",
+            show_default=True,
+            help="Levels: headphones, or room (a class on a speaker: tones and bells stronger, countdown louder).",
+        ),
+        click.option(
+            "--pan-sides", is_flag=True, help="Stereo: cues and tones of a left-side hold lean left, right-side right."
+        ),
+        click.option(
+            "--music",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="PATH",
+            help="An audio file looped under the session (instead of the routine's 'music:').",
+        ),
+    ]
+
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format`` and ``--bitrate``: checked here (a bad bitrate is a usage error), handed on as they are."""
+    from matcue.audio.formats import DEFAULT_FORMAT, FORMATS
+
+    def check_bitrate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from matcue.audio.formats import FormatError, get_format, parse_bitrate
+
+        if value is None:
+            return None
+        try:
+            return parse_bitrate(get_format(ctx.params.get("fmt") or DEFAULT_FORMAT), value)
+        except FormatError as e:
+            raise click.BadParameter(str(e)) from None
+
+    defaults = ", ".join(f"{a.name} {a.default_bitrate}" for a in FORMATS.values())
+    f = click.option(
+        "--bitrate", metavar="RATE", callback=check_bitrate,
+        help=f"Bitrate, e.g. 64k (default per format: {defaults}; see docs/sharing.md).",
+    )(f)  # fmt: skip
+    return click.option(
+        "--format", "fmt", type=click.Choice(tuple(FORMATS)), default=DEFAULT_FORMAT, show_default=True,
+        is_eager=True, help="Audio format: mp3, m4a (AAC, for Apple apps) or opus (smallest files).",
+    )(f)  # fmt: skip
+
+
+def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The session and the voice: what changes the timed script (every command that builds one)."""
+    decorators = [
+        click.option(
+            "--level", type=click.Choice(LEVELS), help="Level to render (default: the routine's, else beginner)."
+        ),
+        click.option(
+            "--first-side", type=click.Choice(("right", "left")), help="Side played first in 'sides: both' steps."
+        ),
+        click.option(
+            "--backend",
+            metavar="NAME",
+            help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto).",
+        ),  # fmt: skip
+        click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
+        click.option("--rate", type=click.IntRange(60, 500), help="Speaking rate in words per minute."),
+        click.option(
+            "--set", "set_vars", multiple=True, metavar="KEY=VALUE", help="Set a {placeholder} value (repeatable)."
+        ),
+        click.option("--no-tones", is_flag=True, help="Leave out the breath-pacing tones."),
+        click.option(
+            "--duration",
+            metavar="DURATION",
+            callback=_click_parser("matcue.core.durations:parse_duration_ms"),
+            help="Fit the session to this length, e.g. 20m, by scaling holds, rests, timers and pauses (never speech).",
+        ),
+        click.option(
+            "--pace",
+            metavar="0.8..1.5",
+            callback=_click_parser("matcue.routine.profile:parse_pace"),
+            help="Multiply every breath phase by this (1.2: each breath 20% longer).",
+        ),
+        click.option(
+            "--breath",
+            metavar="IN:OUT",
+            callback=_click_parser("matcue.routine.profile:parse_breath"),
+            help="Replace the breath pattern of poses and reps: inhale:exhale (5:7) or "
+            "inhale:hold:exhale:hold (4:2:6:2), in seconds.",
+        ),
+        click.option(
+            "--verbosity",
+            type=click.Choice(("brief", "normal", "full")),
+            help="Cue wording: brief leaves out optional cues (default normal).",
+        ),
+        click.option(
+            "--countdown",
+            type=click.IntRange(0, 60),
+            metavar="N",
+            help="Count the last N seconds of each hold (0 = off).",
+        ),  # fmt: skip
+        click.option(
+            "--skip",
+            "skip_names",
+            multiple=True,
+            metavar="NAME",
+            help="Leave out the step or section NAME (repeatable).",
+        ),  # fmt: skip
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def _click_parser(parser: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:
+    """A click callback: None stays None, any other value goes through ``parser``
+    (``"matcue.module:function"``, imported on first use) and its ValueError becomes a
+    usage error with the same message."""
+    module, _, name = parser.partition(":")
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        parse = getattr(importlib.import_module(module), name)
+        try:
+            return parse(value)
+        except ValueError as e:  # DurationError and BreathFormatError are ValueErrors
+            raise click.BadParameter(str(e)) from None
+
+    return callback
+
+
+def parse_max_length(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+    from matcue.core.durations import DurationError, parse_duration_ms
+    from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS
+
+    if value is None:
+        return DEFAULT_MAX_LENGTH_MS
+    try:
+        return parse_duration_ms(value)
+    except DurationError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def safety_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``check``, ``script`` and ``render``: what a routine may do."""
+    decorators = [
+        click.option(
+            "--max-length",
+            "max_total_ms",
+            metavar="DURATION",
+            callback=parse_max_length,
+            help="Refuse routines longer than this, e.g. 8h (default 6h).",
+        ),
+        click.option(
+            "--allow-outside",
+            is_flag=True,
+            help="Let includes, cover, music and roster entries name files outside the routine's or roster's folder.",
+        ),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def output_options(pack: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--captions``, ``--chapters-json`` and ``--no-cover``: what is written with a track.
+    ``pack``: a pack writes every caption format unless ``--captions`` names some, and
+    always the chapters JSON (its feed and page link it), so it has no ``--chapters-json``."""
+    captions_help = (
+        "Captions next to each track: a comma-separated list of vtt, srt, lrc (or 'all', the default)."
+        if pack
+        else "Also write captions next to each track: a comma-separated list of vtt, srt, lrc (or 'all')."
+    )
+    decorators = [
+        click.option(
+            "--captions",
+            metavar="FORMATS",
+            callback=lambda ctx, param, value: parse_captions(value),
+            help=captions_help,
+        ),
+        click.option(
+            "--no-cover", is_flag=True, help="Do not embed cover art (the routine's 'cover:' or a generated one)."
+        ),
+    ]
+    if not pack:
+        decorators.insert(
+            1,
+            click.option(
+                "--chapters-json", is_flag=True, help="Also write Podcasting 2.0 chapters (<name>.chapters.json)."
+            ),
+        )
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+
+    return decorate
+
+
+def profile_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--profile FILE`` (repeatable): a track per person, tailored by the profile."""
+    return click.option(
+        "--profile",
+        "profile_paths",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Render a track for this person's settings (YAML; repeatable): OUTPUT/<routine>--<name>.mp3.",
+    )(f)
+
+
+def workers_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--workers``: tracks of a roster rendered at once."""
+    return click.option(
+        "--workers", type=click.IntRange(1, 256), metavar="N", help="Tracks rendered at once (default: one per core)."
+    )(f)
+
+
+def gathers_settings(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Hand the command one ``settings`` (:func:`settings_from`) instead of the flags of
+    every concern it takes; the other arguments are passed on as they are."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        settings = settings_from(kwargs)
+        return f(*args, settings=settings, **kwargs)
+
+    return wrapper
+
+
+SETTING_FLAGS = (
+    "level", "first_side", "set_vars", "no_tones", "duration", "pace", "breath", "verbosity", "countdown",
+    "skip_names", "max_total_ms", "allow_outside", "backend", "voice_name", "rate", "mix_preset", "pan_sides",
+    "music", "out_dir", "fmt", "bitrate", "captions", "chapters_json", "no_cover",
+)  # fmt: skip
+
+
+def settings_from(flags: dict[str, Any]) -> Settings:
+    """The settings the flags give (removed from ``flags``); a flag a command does not take
+    leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
+    from matcue.audio.mixdown import MixSettings
+    from matcue.cli.common import parse_set
+    from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, Options
+    from matcue.routine.model import Text
+    from matcue.voice.base import VoiceOverrides
+
+    given = {k: flags.pop(k) for k in SETTING_FLAGS if k in flags}
+    get = given.get
+    music = get("music")
+    if music is not None and not music.is_file():
+        raise click.BadParameter(f"file {str(music)!r} not found", param_hint="'--music'")
+    session = Options(
+        level=get("level"),
+        first_side=get("first_side"),
+        vars=parse_set(get("set_vars", ())),
+        tones=False if get("no_tones") else None,
+        countdown=get("countdown"),
+        max_total_ms=get("max_total_ms") or DEFAULT_MAX_LENGTH_MS,
+        verbosity=get("verbosity"),
+        pace=get("pace"),
+        breath=get("breath"),
+        skip=tuple(Text(n, None, "--skip") for n in get("skip_names", ())),
+        duration_ms=get("duration"),
+    )
+    output = Output(
+        folder=get("out_dir") or Output().folder,
+        fmt=get("fmt") or Output().fmt,
+        bitrate=get("bitrate"),
+        captions=get("captions") or (),
+        chapters_json=bool(get("chapters_json")),
+        cover=not get("no_cover"),
+    )
+    return Settings(
+        session=session,
+        voice=VoiceOverrides(backend=get("backend"), name=get("voice_name"), rate=get("rate")),
+        mix=MixSettings(
+            preset=get("mix_preset") or MixSettings().preset, pan_sides=bool(get("pan_sides")), music=music
+        ),
+        output=output,
+        allow_outside=bool(get("allow_outside")),
+    )
+
+
+def parse_scheduler(value: str | None) -> str | None:
+    """``--scheduler``: ``[SCHEME://]HOST:PORT`` (a Dask scheme, a port from 1 to 65535)."""
+    import re
+
+    if value is None:
+        return None
+    host = r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]"
+    m = re.fullmatch(rf"(?:(tcp|tls|ws|wss|ucx|inproc)://)?({host}):(\d{{1,5}})", value.strip())
+    if m is None or not 1 <= int(m.group(3)) <= 65535:
+        raise click.BadParameter(
+            f"expected a Dask scheduler address like tcp://host:8786, got {value[:80]!r}", param_hint="'--scheduler'"
+        )
+    return value.strip()
+
+
+def parse_captions(value: str | None) -> tuple[str, ...]:
+    from matcue.share.sidecars import CAPTION_FORMATS
+
+    if not value:
+        return ()
+    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    if names == ["all"]:
+        return CAPTION_FORMATS
+    bad = [n for n in names if n not in CAPTION_FORMATS]
+    if bad or not names:
+        raise click.BadParameter(
+            f"expected a comma-separated list of {', '.join(CAPTION_FORMATS)} (or 'all'), got {value!r}",
+            param_hint="'--captions'",
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def parse_feed_url_option(value: str | None) -> str | None:
+    from matcue.share.feed import FeedError, parse_feed_url
+
+    if value is None:
+        return None
+    try:
+        return parse_feed_url(value)
+    except FeedError as e:
+        raise click.BadParameter(str(e).removeprefix(f"--feed-url {value!r}: "), param_hint="'--feed-url'") from None

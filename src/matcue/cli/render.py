@@ -1,0 +1,155 @@
+"""``matcue render``: each routine to a track, or a track per person of a roster."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from matcue.cli.authoring import preview_options
+from matcue.cli.boundary import fail
+from matcue.cli.common import Progress, StatusLine, check_set, load_people
+from matcue.cli.options import (
+    format_options,
+    gathers_settings,
+    mix_options,
+    output_options,
+    parse_scheduler,
+    profile_option,
+    safety_options,
+    tailoring_options,
+    workers_option,
+)
+from matcue.core.durations import format_ms
+from matcue.core.errors import RoutineError
+from matcue.settings import Settings
+
+
+@click.command()
+@click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("audio_out"),
+    show_default=True,
+    help="Folder for the MP3 files.",
+)
+@tailoring_options
+@safety_options
+@mix_options
+@format_options
+@output_options()
+@profile_option
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path),
+    help="Render a track per profile of a class: a YAML list of profiles (or paths), or a folder of them.",
+)
+@workers_option
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    callback=lambda ctx, param, value: parse_scheduler(value),
+    help="Render the tracks on a Dask distributed cluster, e.g. tcp://host:8786 (pip install 'matcue[dask]').",
+)
+@preview_options
+@gathers_settings
+def render(
+    routines: tuple[Path, ...],
+    profile_paths: tuple[Path, ...],
+    roster: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    settings: Settings,
+) -> None:
+    """Render each ROUTINE to OUTPUT/<slug-of-title>.mp3 and print its path and length.
+
+    Titles that give the same file name get -2, -3... in the order given.
+    With --profile or --roster: one track per person, OUTPUT/<routine>--<person>.mp3, and a
+    summary table (person, length, file)."""
+    from matcue.api import render_routine, track_stems
+
+    check_set(routines, settings)
+    if profile_paths or roster or scheduler:
+        if not (profile_paths or roster):
+            raise click.UsageError("--scheduler renders a roster: give --roster or --profile")
+        _render_people(
+            routines, load_people(profile_paths, roster, settings.allow_outside), settings, workers, scheduler
+        )
+        return
+    failed = 0
+    stems = track_stems(routines, allow_outside=settings.allow_outside) if len(routines) > 1 else [None]
+    for r, stem in zip(routines, stems):
+        show = Progress(str(r)) if sys.stderr.isatty() else None
+        try:
+            result = render_routine(r, settings, progress=show, name=stem)
+        except RoutineError as e:
+            if show:
+                show.clear()
+            for p in e.problems:
+                click.echo(str(p), err=True)
+            failed += 1
+            continue
+        finally:
+            if show:
+                show.clear()
+        click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
+    if failed:
+        raise click.exceptions.Exit(fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))
+
+
+def _render_people(
+    routines: Sequence[Path], people: list[Any], settings: Settings, workers: int | None, scheduler: str | None
+) -> None:
+    """render --profile/--roster: every track, one progress line, then the summary table."""
+    from matcue.batch import render_for_people
+
+    show = _RosterProgress() if sys.stderr.isatty() else None
+    results = []
+    for r in routines:
+        try:
+            results += render_for_people(r, people, settings, workers=workers, scheduler=scheduler, progress=show)
+        finally:
+            if show:
+                show.clear()
+    for res in results:
+        for line in res.errors:
+            click.echo(line, err=True)
+    click.echo(format_roster_table(results), nl=False)
+    failed = sum(1 for res in results if not res.ok)
+    if failed:
+        plural = "s" if len(results) != 1 else ""
+        raise click.exceptions.Exit(fail(f"{failed} of {len(results)} track{plural} not rendered"))
+
+
+def format_roster_table(results: list[Any]) -> str:
+    """The summary table: person, length, file (or 'not rendered')."""
+    rows = [("person", "length", "file")]
+    for res in results:
+        if res.ok:
+            rows.append((res.person, format_ms(res.total_ms), _shown_path(res.path)))
+        else:
+            rows.append((res.person or "?", "-", "not rendered"))
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    return "".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}\n" for r in rows)
+
+
+def _shown_path(path: str) -> str:
+    """A path relative to the current folder when it is inside it."""
+    import os
+
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+class _RosterProgress(StatusLine):
+    """One progress line for a roster: tracks done of all, and the last one finished."""
+
+    def __call__(self, done: int, total: int, result: Any) -> None:
+        state = "done" if result.ok else "failed"
+        self.show(f"rendering tracks: {done}/{total} ({result.person} {state})")
