@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matcue.audio.formats import FORMATS, render_track
+from matcue.audio.formats import FORMATS, TrackEncoding, render_track
 from matcue.audio.render import mix
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
 from matcue.plan.timeline import Event, Timeline
@@ -129,7 +129,7 @@ def main() -> None:
             broken = False  # a setting below one that lost the score is never the pick
             for bitrate in candidates[name]:
                 path = folder / f"{name}-{bitrate}{fmt.extension}"
-                render_track(timeline, clips, path, fmt=fmt, bitrate=bitrate)
+                render_track(timeline, clips, path, TrackEncoding(fmt, bitrate))
                 w = wer(decode(path), timeline, cues)
                 lufs, peak = loudness(path)
                 per_min = path.stat().st_size / 1000 / (timeline.total_ms / 60_000)

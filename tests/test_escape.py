@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcue.api import Rendered
-from matcue.pack import PackTrack, _template, content_security_policy, to_index_html
+from matcue.pack import PackTrack
 from matcue.plan.timeline import Chapter, Event, Hold, Timeline
 from matcue.share import escape
+from matcue.share.page import _template, content_security_policy, to_index_html
 
 NAMES = ("A", "B", "C", "D", "E", "F")
 TEMPLATE = (

@@ -15,8 +15,9 @@ from click.testing import CliRunner
 
 import audiocheck as ac
 from matcue.cli.main import cli
-from matcue.pack import card_rows, format_hold, format_length, safety_cues, to_m3u8
+from matcue.core.durations import format_length
 from matcue.plan.timeline import Chapter, Event, Hold, Timeline
+from matcue.share.page import card_rows, format_hold, safety_cues, to_m3u8
 from matcue.share.sidecars import speech_cues, to_lrc, to_podcast_chapters, to_srt, to_vtt
 
 DATA = Path(__file__).parent / "data" / "ok"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
 from matcue.core.limits import Work, current
-from matcue.core.naming import _WINDOWS_RESERVED, slugify  # noqa: F401
+from matcue.core.naming import slugify  # noqa: F401  (public: matcue.api.slugify)
 from matcue.plan.budget import check_script
 from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, Script, compile_routine
 from matcue.plan.layout import layout
@@ -25,7 +25,7 @@ from matcue.plan.timeline import Timeline
 from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
 from matcue.settings import Settings
-from matcue.voice.base import VoiceOverrides  # noqa: F401
+from matcue.voice.base import VoiceOverrides  # noqa: F401  (public: matcue.api.VoiceOverrides)
 
 if TYPE_CHECKING:
     from matcue.audio.mixdown import MixSettings
@@ -284,7 +284,7 @@ def render_routine(
     ``name`` replaces the slug. ``person``: a profile's name, added to the title tag
     ("Title — Anna"). ``select``: render only part of the routine (:func:`matcue.preview.select`).
     """
-    from matcue.audio.formats import get_format, parse_bitrate, render_track, require_encoder
+    from matcue.audio.formats import TrackEncoding, get_format, parse_bitrate, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
     from matcue.core.atomic import Unit, sweep
     from matcue.share.sidecars import sidecar_path, write_sidecars
@@ -323,13 +323,11 @@ def render_routine(
             built.timeline,
             built.clips,
             target,
-            fmt=audio,
-            bitrate=bitrate,
+            TrackEncoding(audio, bitrate, DRAFT_LAME_QUALITY if output.draft else LAME_QUALITY),
             progress=mix_progress,
             jobs=output.jobs,
             settings=mix_settings(built.routine, settings.mix),
             unit=unit,
-            quality=DRAFT_LAME_QUALITY if output.draft else LAME_QUALITY,
         )
         sidecars = (
             write_sidecars(built.timeline, target, output.captions, output.chapters_json, unit=unit)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from matcue.core.errors import RenderError
-from matcue.core.media import MAX_MUSIC_BYTES, MUSIC_FORMATS, MUSIC_HINT, MusicError, ffmpeg_decode, probe_music  # noqa: F401
+from matcue.core.media import MusicError, ffmpeg_decode
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
 
 LOOP_XFADE_MS = 1500  # the crossfade at each loop point (shorter for a short file)

@@ -15,14 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from matcue.core.media import (  # noqa: F401
+from matcue.core.media import (
     COVER_PX,
-    MAX_COVER_BYTES,
-    MAX_COVER_PIXELS,
-    MAX_KEEP_PX,
     Cover,
     CoverError,
-    _too_many_pixels,
     read_cover,
 )
 from matcue.plan.timeline import Chapter

@@ -21,6 +21,7 @@ from typing import IO
 import numpy as np
 
 from matcue.audio import mp3join
+from matcue.audio.codec import FORMATS, LAME_KBPS, parse_bitrate
 from matcue.audio.mixer import BLOCK_MS, MixPlan, mix_bounds, range_bounds
 from matcue.audio.parts import SAMPLES_PER_FRAME, joinable
 from matcue.core import atomic
@@ -30,8 +31,7 @@ from matcue.core.pcm import SAMPLE_RATE, ms_to_samples, samples_to_ms
 LAME_QUALITY = 2  # LAME's -q: 2 = high quality (the same setting for both encoders)
 DRAFT_LAME_QUALITY = 7  # previews (render --only/--from/--watch): about five times faster to encode
 ENCODERS = ("lame", "ffmpeg")
-LAME_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
-DEFAULT_BITRATE = "96k"
+DEFAULT_BITRATE = FORMATS["mp3"].default_bitrate
 FFMPEG_STDERR_TAIL_CHARS = 2000
 Progress = Callable[[int, int], None]
 
@@ -96,10 +96,8 @@ def check_environment() -> None:
 
 
 def lame_kbps(bitrate: str) -> int:
-    text = bitrate.strip().lower().removesuffix("k")
-    if not text.isdigit() or int(text) not in LAME_KBPS:
-        raise RenderError(f"unsupported MP3 bitrate {bitrate!r}; choose one of {', '.join(f'{k}k' for k in LAME_KBPS)}")
-    return int(text)
+    """The kbps of an MP3 ``bitrate`` ("96k"), checked by :func:`~matcue.audio.codec.parse_bitrate`."""
+    return int(parse_bitrate(FORMATS["mp3"], bitrate).removesuffix("k"))
 
 
 @dataclass(frozen=True, slots=True)

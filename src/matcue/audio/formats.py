@@ -32,8 +32,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from matcue.audio.codec import (  # noqa: F401
+    AUDIO_EXTENSIONS,  # noqa: F401
+    FORMATS,
+    AudioFormat,
+    FormatError,
+    format_of,
+    get_format,
+    parse_bitrate,
+)
 from matcue.core.durations import vtt_time
-from matcue.core.errors import MatcueError, RenderError, ToolMissingError
+from matcue.core.errors import RenderError, ToolMissingError
 from matcue.plan.timeline import Chapter, Timeline
 
 if TYPE_CHECKING:
@@ -43,67 +52,8 @@ if TYPE_CHECKING:
     from matcue.voice.base import AnyClip
 
 
-@dataclass(frozen=True, slots=True)
-class AudioFormat:
-    name: str  # what --format takes
-    extension: str  # of the file, with the dot
-    mime: str  # the enclosure type in a feed, the <source type> on the page
-    label: str  # what a page calls the file
-    encoder: str  # ffmpeg's encoder
-    muxer: str  # ffmpeg's output format
-    default_bitrate: str
-    min_kbps: int
-    max_kbps: int
-
-
-FORMATS: dict[str, AudioFormat] = {
-    "mp3": AudioFormat("mp3", ".mp3", "audio/mpeg", "MP3", "libmp3lame", "mp3", "96k", 32, 320),
-    "m4a": AudioFormat("m4a", ".m4a", "audio/mp4", "M4A", "aac", "ipod", "96k", 16, 320),
-    "opus": AudioFormat("opus", ".opus", "audio/ogg", "Opus", "libopus", "ogg", "32k", 6, 256),
-}
 DEFAULT_FORMAT = "mp3"
-AUDIO_EXTENSIONS = tuple(f.extension for f in FORMATS.values())
 CHAPTER_KEY = "CHAPTER{:03d}"  # Vorbis chapter extension, numbered from 001
-
-
-class FormatError(MatcueError):
-    """An unknown format, a bitrate it does not take, or an encoder ffmpeg lacks."""
-
-
-def get_format(name: str) -> AudioFormat:
-    fmt = FORMATS.get(name)
-    if fmt is None:
-        raise FormatError(f"unknown audio format {name!r}; expected one of {', '.join(FORMATS)}")
-    return fmt
-
-
-def format_of(path: Path) -> AudioFormat:
-    """The format of a file from its extension."""
-    for fmt in FORMATS.values():
-        if path.suffix == fmt.extension:
-            return fmt
-    raise FormatError(f"{path.name}: not a file matcue writes ({', '.join(AUDIO_EXTENSIONS)})")
-
-
-def parse_bitrate(fmt: AudioFormat, bitrate: str | None) -> str:
-    """``None`` -> the format's default; ``"48k"`` checked against the format's range."""
-    if bitrate is None:
-        return fmt.default_bitrate
-    m = re.fullmatch(r"(\d+)k", bitrate.strip())
-    if fmt.name == "mp3":  # LAME takes the MPEG-1 Layer III bitrates only
-        from matcue.audio.encode import LAME_KBPS
-
-        if not m or int(m.group(1)) not in LAME_KBPS:
-            raise FormatError(
-                f"unsupported MP3 bitrate {bitrate!r}: choose one of {', '.join(f'{k}k' for k in LAME_KBPS)}"
-                f" (default {fmt.default_bitrate})"
-            )
-    elif not m or not fmt.min_kbps <= int(m.group(1)) <= fmt.max_kbps:
-        raise FormatError(
-            f"unsupported {fmt.label} bitrate {bitrate!r}: expected {fmt.min_kbps}k to {fmt.max_kbps}k"
-            f" (default {fmt.default_bitrate})"
-        )
-    return f"{int(m.group(1))}k"
 
 
 @lru_cache(maxsize=8)
@@ -169,30 +119,38 @@ def ffmpeg_command(
     return cmd
 
 
+@dataclass(frozen=True, slots=True)
+class TrackEncoding:
+    """How a track is encoded: its format, bitrate (``parse_bitrate`` checked it) and, for
+    MP3, LAME's ``-q`` (None: ``render.LAME_QUALITY``)."""
+
+    fmt: AudioFormat
+    bitrate: str
+    quality: int | None = None
+
+
 def render_track(
     timeline: Timeline,
     clips: Mapping[str, AnyClip],
     out_path: Path,
+    encoding: TrackEncoding,
     *,
-    fmt: AudioFormat,
-    bitrate: str,
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = None,
     settings: MixSettings | None = None,
     unit: Unit | None = None,
-    quality: int | None = None,
 ) -> Path:
-    """Mix and encode the timeline to ``out_path`` in ``fmt``, tagged, atomically; ``unit``:
-    staged in it instead of moved into place (:class:`matcue.core.atomic.Unit`); ``quality``:
-    LAME's ``-q`` for MP3 (default ``render.LAME_QUALITY``)."""
+    """Mix and encode the timeline to ``out_path`` as ``encoding`` says, tagged, atomically;
+    ``unit``: staged in it instead of moved into place (:class:`matcue.core.atomic.Unit`)."""
     from matcue.audio import render
     from matcue.audio.mixdown import MixSettings
 
     settings = settings or MixSettings()
+    fmt, bitrate, quality = encoding.fmt, encoding.bitrate, encoding.quality
     if fmt.name == "mp3":
-        encoding = render.Mp3Encoding(bitrate, quality=render.LAME_QUALITY if quality is None else quality)
+        mp3 = render.Mp3Encoding(bitrate, quality=render.LAME_QUALITY if quality is None else quality)
         return render.render_mp3(
-            timeline, clips, out_path, encoding=encoding, progress=progress, jobs=jobs, settings=settings, unit=unit
+            timeline, clips, out_path, encoding=mp3, progress=progress, jobs=jobs, settings=settings, unit=unit
         )
     output = render.FfmpegOutput(
         exe=require_encoder(fmt),

@@ -39,7 +39,7 @@ from matcue.audio.parts import plan_parts, silent_spans
 from matcue.core import atomic
 from matcue.core.errors import RenderError
 from matcue.core.pcm import SAMPLE_RATE
-from matcue.core.tools import ffmpeg_path  # noqa: F401
+from matcue.core.tools import ffmpeg_path
 from matcue.plan.timeline import Timeline
 from matcue.voice.base import AnyClip
 

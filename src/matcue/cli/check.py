@@ -71,7 +71,7 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
         click.echo(tl.to_text(), nl=False)
     if svg_path is not None:
         from matcue.api import output_error
-        from matcue.share.sidecars import write_text_atomic
+        from matcue.core.atomic import write_text_atomic
         from matcue.share.svg import to_svg
 
         try:

@@ -1,6 +1,6 @@
 """One escaping rule for every value a page shows: escaped for the context it lands in.
 
-The share page (:mod:`matcue.pack`) is filled from a template whose placeholders name
+The share page (:mod:`matcue.share.page`) is filled from a template whose placeholders name
 their context, ``{{CONTEXT:NAME}}``:
 
 - ``text``: HTML text (``<``, ``>``, ``&`` and quotes become entities);

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcue.core.atomic import Unit, write_bytes_atomic, write_text_atomic  # noqa: F401
-from matcue.core.durations import _hms, srt_time, vtt_time  # noqa: F401
+from matcue.core.atomic import Unit, write_text_atomic
+from matcue.core.durations import srt_time, vtt_time
 from matcue.plan.timeline import Timeline
 
 CAPTION_FORMATS = ("vtt", "srt", "lrc")

@@ -76,7 +76,7 @@ class GuardedVoice:
                 continue
             error = box.get("error")
             if error is None:
-                return box["clip"]  # type: ignore[no-any-return]
+                return box["clip"]
             if isinstance(error, (ToolMissingError, KeyboardInterrupt, SystemExit)):
                 raise error  # retrying cannot help
             if self.attempts == 1 and isinstance(error, VoiceError):
@@ -99,7 +99,7 @@ def guarded_voice(spec: VoiceSpec, timeout_s: float | None = None) -> Iterator[V
     key = f"{inner.name}~guarded-{next(_ids)}"
     # a backend that retries a failed phrase itself (pyttsx3) is not retried again
     guarded = GuardedVoice(inner, timeout_s, attempts=1 if getattr(inner, "retries_itself", False) else ATTEMPTS)
-    register_backend(key, lambda: guarded)  # type: ignore[arg-type,return-value]
+    register_backend(key, lambda: guarded)
     try:
         yield replace(spec, backend=key)
     finally:
