@@ -10,8 +10,8 @@ rule across keys. :mod:`matcue.routine.loader` reads a step through this table a
 
 Adding a step kind (docs/architecture.md): add its model class to
 :mod:`matcue.routine.model` and to ``Step``, add a :class:`StepKind` here (keys shared with
-other kinds are the ``Key`` constants below), then compile it in
-:mod:`matcue.plan.compile`. ``section`` and ``include`` are the two structural kinds: the
+other kinds are the ``Key`` constants below), then expand it into segments in
+:mod:`matcue.plan.expand`. ``section`` and ``include`` are the two structural kinds: the
 loader reads their nested steps and included files itself.
 
 Also here: the converters of values that steps use (holds, breath patterns, cue times,
