@@ -23,7 +23,7 @@ from matcue.core.limits import Limits
 from matcue.plan.budget import estimate_events
 from matcue.plan.compile import Options, compile_routine
 from matcue.plan.layout import layout
-from matcue.routine import loader
+from matcue.routine import yamlread, yamlschema
 from matcue.routine.loader import load_routine, loads_routine
 from matcue.routine.profile import load_roster, loads_profile
 from matcue.settings import Output, Settings
@@ -151,7 +151,7 @@ def test_a_flow_list_of_5_mb_is_refused_fast_with_bounded_memory(tmp_path):
     """It took two minutes and 1.5 GB; now a second or so of CPU and little memory."""
     routine = tmp_path / "flow.yaml"
     routine.write_text("title: F\nsteps: [" + ", ".join(["{say: a}"] * 450_000) + "]\n")
-    assert 4_000_000 < routine.stat().st_size < loader.MAX_FILE_BYTES
+    assert 4_000_000 < routine.stat().st_size < yamlread.MAX_FILE_BYTES
 
     def limits() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
@@ -174,8 +174,8 @@ def test_includes_of_a_large_file_stop_at_the_bytes_read_limit(tmp_path, monkeyp
     routine = tmp_path / "fan.yaml"
     routine.write_text("title: Fan\nsteps:\n" + "  - include: big.yaml\n" * 500)
     reads = []
-    compose = loader._compose_text
-    monkeypatch.setattr(loader, "_compose_text", lambda ctx, data: reads.append(ctx.path) or compose(ctx, data))
+    compose = yamlread.compose_text
+    monkeypatch.setattr(yamlread, "compose_text", lambda ctx, data: reads.append(ctx.path) or compose(ctx, data))
     with pytest.raises(RoutineError) as e:
         load_routine(routine)
     assert _problems(e)[-1] == (
@@ -208,7 +208,7 @@ def test_a_roster_of_aliases_shares_one_budget(tmp_path):
     tracemalloc.stop()
     (msg,) = _problems(e)
     assert msg.startswith(f"{roster}:")
-    assert msg.endswith(f"the routine expands to more than {loader.MAX_NODES} YAML values (YAML aliases (*name) "
+    assert msg.endswith(f"the routine expands to more than {yamlschema.MAX_NODES} YAML values (YAML aliases (*name) "
                         "repeat what they refer to; write the steps out or use fewer aliases)")  # fmt: skip
     assert peak < 100_000_000
 

@@ -18,9 +18,8 @@ from click.testing import CliRunner
 
 from matcue.api import VoiceOverrides, build_timeline, slugify
 from matcue.cli.main import cli
-from matcue.core.errors import RoutineError, ToolMissingError, VoiceError
+from matcue.core.errors import MAX_PROBLEMS, RoutineError, ToolMissingError, VoiceError
 from matcue.plan.compile import Options
-from matcue.routine import loader
 from matcue.routine.loader import load_routine, loads_routine
 from matcue.settings import Output, Settings
 from matcue.voice.backends.fake import FakeVoice
@@ -63,7 +62,7 @@ def test_alias_bomb_of_bad_steps_stops_after_200_problems():
     with pytest.raises(RoutineError) as e:
         loads_routine("\n".join(lines) + "\n", name="bad.yaml")
     assert time.perf_counter() - start < 2.0
-    assert len(e.value.problems) == loader.MAX_PROBLEMS + 1
+    assert len(e.value.problems) == MAX_PROBLEMS + 1
     assert str(e.value.problems[-1]).endswith("more than 200 problems; stopped looking")
 
 

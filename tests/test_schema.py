@@ -13,7 +13,7 @@ import jsonschema  # noqa: E402
 
 import schemacheck  # noqa: E402
 from matcue.api import check_routine  # noqa: E402
-from matcue.routine import loader, profile  # noqa: E402
+from matcue.routine import loader, profile, steps, yamlschema  # noqa: E402
 from matcue.schema import SCHEMA_FILES, SchemaGapError, build_schema, modeline  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -69,21 +69,33 @@ def test_every_key_has_a_description_and_an_example_that_validates():
 def test_the_schema_has_every_key_the_loader_accepts():
     schema = build_schema("routine")
     defs = schema["$defs"]
-    assert set(defs["routine"]["properties"]) == set(loader._ROUTINE_SCHEMA)
+    assert set(defs["routine"]["properties"]) == set(loader.ROUTINE_KEYS)
     branches = [b["$ref"].rsplit("-", 1)[1] for b in defs["step"]["oneOf"]]
-    assert branches == list(loader.STEP_KINDS)  # one oneOf branch per step kind
-    for kind, (table, required) in loader._STEP_SCHEMAS.items():
-        branch = defs[f"step-{kind}"]
-        assert set(branch["properties"]) == set(table) | set(loader._COMMON)
-        assert branch["required"] == [kind, *required]
+    assert branches == list(steps.STEP_KINDS)  # one oneOf branch per step kind
+    for name, kind in steps.STEP_TABLE.items():
+        branch = defs[f"step-{name}"]
+        assert list(branch["properties"]) == [k.name for k in kind.keys] + ["levels"]
+        assert branch["required"] == [name, *kind.required]
         assert branch["additionalProperties"] is False
-    assert set(defs["voice"]["properties"]) == set(loader._VOICE_KEYS)
-    assert set(build_schema("profile")["properties"]) == set(profile._PROFILE_SCHEMA)
+        assert branch["description"] == kind.keys[0].doc  # the kind key's description
+        for key in (*kind.keys, *steps.COMMON_KEYS):
+            assert branch["properties"][key.name]["description"] == key.doc
+            assert branch["properties"][key.name]["examples"] == [key.example]
+    assert set(defs["voice"]["properties"]) == set(loader.VOICE_KEYS)
+    assert set(build_schema("profile")["properties"]) == set(profile.PROFILE_KEYS)
 
 
 def test_a_key_added_to_the_loader_without_a_description_is_caught(monkeypatch):
-    monkeypatch.setitem(loader._ROUTINE_SCHEMA, "tempo", loader._plain)
+    monkeypatch.setitem(loader.ROUTINE_KEYS, "tempo", yamlschema.plain)
     with pytest.raises(SchemaGapError, match="routine key 'tempo'"):
+        build_schema("routine")
+
+
+def test_a_step_key_with_a_converter_the_schema_cannot_describe_is_caught(monkeypatch):
+    odd = steps.Key("tempo", lambda ctx, node, where: node, "How fast.", "fast")
+    kind = steps.STEP_TABLE["rest"]
+    monkeypatch.setitem(steps.STEP_TABLE, "rest", steps.StepKind(kind.name, kind.model, (*kind.keys, odd)))
+    with pytest.raises(SchemaGapError, match="step.rest key 'tempo'"):
         build_schema("routine")
 
 

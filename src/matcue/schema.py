@@ -1,15 +1,17 @@
 """JSON Schema (draft 2020-12) for routine and profile files, for editors.
 
-Generated from the loader's own key tables (``matcue.routine.loader._ROUTINE_SCHEMA``,
-``_STEP_SCHEMAS``, ``_VOICE_KEYS``... and ``matcue.routine.profile._PROFILE_SCHEMA``): every key
-the loader accepts is walked, its converter is turned into a schema fragment, and its
-description and example are taken from :data:`KEY_DOCS`. A key the loader accepts with no
-entry in :data:`KEY_DOCS` (or a converter this module does not know) raises
+Generated from the loader's own key tables (``matcue.routine.loader.ROUTINE_KEYS``,
+``VOICE_KEYS``, the step table ``matcue.routine.steps.STEP_TABLE``... and
+``matcue.routine.profile.PROFILE_KEYS``): every key the loader accepts is walked, its
+converter is turned into a schema fragment, and its description and example are taken from
+the step table (a step kind's keys carry their own) or from :data:`KEY_DOCS`. A key the
+loader accepts with no description (or a converter this module does not know) raises
 :class:`SchemaGapError`, and a test builds both schemas, so the schema cannot drift from
 the loader. The schema is an editor's aid: the loader stays the judge (it also checks
 what a schema cannot, such as placeholders, cue timing and included files).
 
-To add a key: add it to the loader's table, then describe it here in ``KEY_DOCS``.
+To add a key: add it to the loader's table, then describe it here in ``KEY_DOCS`` (a step
+kind's key: in its ``Key`` in :mod:`matcue.routine.steps`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import Any
 from matcue.core.errors import MatcueError
 from matcue.routine import loader as L
 from matcue.routine import profile as P
+from matcue.routine import steps as S
+from matcue.routine import yamlschema as Y
 from matcue.routine.model import BREATH_PRESETS, LEVELS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -97,51 +101,6 @@ KEY_DOCS: dict[str, dict[str, D]] = {
         "normal": ("The cue at verbosity normal (the default).", "Fold forward from the hips."),
         "full": ("The cue at verbosity full.", "Fold forward from the hips, keeping the spine long."),
     },
-    # keys of steps, shared by every kind; "step.KIND" entries below override them
-    "step": {
-        "levels": ("Play this step only at these levels.", ["intermediate", "advanced"]),
-        "say": ("Kind 'say': this text is spoken.", "Find a comfortable seat on your mat."),
-        "pause": ("Kind 'pause': silence for this long.", "5s"),
-        "section": ("Kind 'section': a chapter named this, holding its own steps.", "Warm-up"),
-        "pose": ("Kind 'pose': a held pose with this name, bells, breath tones and a countdown.", "Pigeon"),
-        "timer": ("Kind 'timer': a timed hold with this name, no breath tones; optional interval bells.", "Plank"),
-        "reps": ("Kind 'reps': this many breath cycles, with a cue on each inhale and exhale.", 5),
-        "breathe": ("Kind 'breathe': a breathing exercise with this name.", "Box breathing"),
-        "rest": ("Kind 'rest': the cue, then silence for this long, then a soft bell.", "2m"),
-        "include": ("Kind 'include': the steps of another routine file, relative to this one.", "poses/pigeon.yaml"),
-        "optional": ("Left out at verbosity brief.", False),
-        "fit": ("How far --duration may stretch or shrink this step.", {"min": "20s", "max": "2m"}),
-        "sanskrit": ("The pose's Sanskrit name, spoken after its name.", "Janu Sirsasana"),
-        "cue": ("Spoken after the name, before the hold starts.", "Extend your {side} leg."),
-        "hold": ("How long the pose is held: a duration or 'N breaths'.", "5 breaths"),
-        "duration": ("How long the timer runs.", "1m"),
-        "bell_every": ("An interval bell this often during the timer (at least 1s).", "30s"),
-        "sides": ("both: the whole step for each side in turn; left or right: one side.", "both"),
-        "during": (
-            "Cues spoken during the hold, each at an offset.",
-            [{"at": "15s", "say": "Relax your shoulders."}],
-        ),
-        "countdown": ("Seconds counted aloud at the end of the hold (0 = off).", 3),
-        "release": ("Spoken after the end bell.", "Slowly roll back up."),
-        "transition": ("Silence after the step (and before the second side).", "10s"),
-        "breath": ("This step's breath pattern, seconds per phase, or a preset name.", {"inhale": 4, "exhale": 6}),
-        "tones": ("Breath-pacing tones during this hold.", True),
-        "inhale": ("Spoken as each inhale tone starts.", "Inhale, reach the arms up."),
-        "exhale": ("Spoken as each exhale tone starts.", "Exhale, sink a little deeper."),
-        "speak": ("every: the texts on every cycle; first: only on the first.", "every"),
-        "name": ("The chapter title of the reps (default 'N breaths with movement').", "Sun breaths"),
-        "pattern": ("The breathing pattern: inline phases or a preset name.", "box"),
-        "rounds": ("How many cycles of the pattern (give rounds or duration).", 6),
-        "count": ("Speak the seconds of each phase.", False),
-        "steps": ("The section's steps.", [{"say": "Warm up slowly."}]),
-        "announce": ("Speak the section's name at its start (default true).", True),
-    },
-    "step.say": {"pause": ("Silence after the text (default a short gap).", "2s")},
-    "step.timer": {"cue": ("Spoken after the name, before the timer starts.", "Circle your hips slowly.")},
-    "step.reps": {"breath": ("The breath pattern of the cycles.", {"inhale": 3, "exhale": 3})},
-    "step.breathe": {"duration": ("How long the exercise lasts (give rounds or duration).", "3m")},
-    "step.rest": {"cue": ("Spoken before the silence.", "Lie back and let the breath be natural.")},
-    "step.section": {"sides": ("Play the whole section for both sides, or one.", "both")},
     "profile": {
         "name": ("The person's name; added to the track's title and file name.", "Anna"),
         "level": ("The level rendered for this person.", "beginner"),
@@ -160,10 +119,9 @@ KEY_DOCS: dict[str, dict[str, D]] = {
 
 
 def doc(context: str, key: str) -> D:
-    for ctx in (context, context.split(".")[0]):
-        entry = KEY_DOCS.get(ctx, {}).get(key)
-        if entry is not None:
-            return entry
+    entry = KEY_DOCS.get(context, {}).get(key)
+    if entry is not None:
+        return entry
     raise SchemaGapError(f"the loader accepts {context} key {key!r} but matcue.schema has no description for it")
 
 
@@ -182,7 +140,7 @@ RATIO_PATTERN = rf"^\s*{_NUM}\s*:\s*{_NUM}(?:\s*:\s*{_NUM}\s*:\s*{_NUM})?\s*$"
 BOOL_WORDS = [w for word in ("true", "false", "yes", "no", "on", "off") for w in (word, word.title(), word.upper())]
 
 
-_FIT_KEYS = {"min": L._hold, "max": L._hold}  # as matcue.routine.loader._fit reads them
+_FIT_KEYS = {"min": S.hold, "max": S.hold}  # as matcue.routine.steps.fit reads them
 
 
 def _ref(name: str) -> Fragment:
@@ -234,7 +192,7 @@ def _defs() -> dict[str, Fragment]:
         },
         "side": {"description": "Which side first.", "enum": ["right", "left"]},
         "sides": {"description": "both, left or right.", "enum": ["both", "left", "right"]},
-        "verbosity": {"description": "Cue wording.", "enum": list(L.VERBOSITIES)},
+        "verbosity": {"description": "Cue wording.", "enum": list(S.VERBOSITIES)},
         "backend": {
             "description": "A voice backend: auto, or one of the registered backends.",
             "enum": [AUTO, *backend_names()],
@@ -249,16 +207,16 @@ def _defs() -> dict[str, Fragment]:
         "path": {"description": "A file path, relative to this file.", "type": "string", "minLength": 1},
         "spoken": {
             "description": "Text, or the same cue at several lengths {brief: ..., normal: ..., full: ...}.",
-            "anyOf": [_ref("text"), _mapping("spoken", {v: L._text for v in L.VERBOSITIES}, (), min_properties=1)],
+            "anyOf": [_ref("text"), _mapping("spoken", {v: Y.text for v in S.VERBOSITIES}, (), min_properties=1)],
         },
         "breathPreset": {"description": "A named breath pattern.", "enum": list(BREATH_PRESETS)},
         "breath": {
             "description": "A breath pattern: seconds per phase, or a preset name.",
-            "anyOf": [_ref("breathPreset"), _mapping("breath", L._BREATH_KEYS, ())],
+            "anyOf": [_ref("breathPreset"), _mapping("breath", S.BREATH_KEYS, ())],
         },
         "fullBreath": {
             "description": "A breathing pattern: a preset, or inline with both inhale and exhale.",
-            "anyOf": [_ref("breathPreset"), _mapping("breath", L._BREATH_KEYS, ("inhale", "exhale"))],
+            "anyOf": [_ref("breathPreset"), _mapping("breath", S.BREATH_KEYS, ("inhale", "exhale"))],
         },
         "vars": {
             "description": "Names (letters, digits, _) and their text.",
@@ -292,11 +250,11 @@ def _defs() -> dict[str, Fragment]:
         "during": {
             "description": "Cues like '- at: 15s' / 'say: ...'.",
             "type": "array",
-            "items": _mapping("during", L._DURING_KEYS, ("at", "say")),
+            "items": _mapping("during", S.DURING_KEYS, ("at", "say")),
         },
         "voice": {
             "description": "Voice settings like {backend: auto, rate: 150}.",
-            **_mapping("voice", L._VOICE_KEYS, ()),
+            **_mapping("voice", L.VOICE_KEYS, ()),
         },
         "names": {
             "description": "A name, or a list of names.",
@@ -305,11 +263,19 @@ def _defs() -> dict[str, Fragment]:
     }
 
 
-def _mapping(context: str, table: dict[str, Any], required: tuple[str, ...], *, min_properties: int = 0) -> Fragment:
-    """A closed object: one property per key of the loader's ``table``, each described."""
+def _mapping(
+    context: str,
+    table: dict[str, Any],
+    required: tuple[str, ...],
+    *,
+    min_properties: int = 0,
+    docs: dict[str, D] | None = None,
+) -> Fragment:
+    """A closed object: one property per key of the loader's ``table``, each described
+    (by ``docs`` when given, else by :data:`KEY_DOCS`)."""
     props: dict[str, Fragment] = {}
     for key, conv in table.items():
-        desc, example = doc(context, key)
+        desc, example = docs[key] if docs is not None and key in docs else doc(context, key)
         props[key] = {**_fragment(conv, context, key), "description": desc, "examples": [example]}
     out: Fragment = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
@@ -326,29 +292,29 @@ def _steps_array() -> Fragment:
 def _known() -> dict[int, Callable[[], Fragment]]:
     """Converters of the loader (and profile loader) -> their fragment, by identity."""
     return {
-        id(L._plain): lambda: _ref("text"),
-        id(L._text): lambda: _ref("text"),
-        id(L._spoken): lambda: _ref("spoken"),
-        id(L._hold): lambda: _ref("hold"),
-        id(L._at): lambda: _ref("at"),
-        id(L._bool): lambda: _ref("bool"),
-        id(L._level): lambda: _ref("level"),
-        id(L._levels_list): lambda: _ref("levels"),
-        id(L._breath): lambda: _ref("breath"),
-        id(L._full_breath): lambda: _ref("fullBreath"),
-        id(L._fit): lambda: _ref("fit"),
-        id(L._during): lambda: _ref("during"),
-        id(L._vars): lambda: _ref("vars"),
-        id(L._lexicon): lambda: _ref("lexicon"),
-        id(L._voice): lambda: _ref("voice"),
-        id(L._cover): lambda: _ref("path"),
-        id(L._music): lambda: _ref("path"),
-        id(L._ROUTINE_SCHEMA["steps"]): _steps_array,
-        id(L._STEP_SCHEMAS["section"][0]["steps"]): _steps_array,
-        id(L._STEP_SCHEMAS["include"][0]["include"]): lambda: _ref("path"),
-        id(P._pace): lambda: _ref("pace"),
-        id(P._breath_ratio): lambda: _ref("breathRatio"),
-        id(P._skip): lambda: _ref("names"),
+        id(Y.plain): lambda: _ref("text"),
+        id(Y.text): lambda: _ref("text"),
+        id(S.spoken): lambda: _ref("spoken"),
+        id(S.hold): lambda: _ref("hold"),
+        id(S.at): lambda: _ref("at"),
+        id(Y.boolean): lambda: _ref("bool"),
+        id(Y.level): lambda: _ref("level"),
+        id(Y.levels_list): lambda: _ref("levels"),
+        id(S.breath): lambda: _ref("breath"),
+        id(S.full_breath): lambda: _ref("fullBreath"),
+        id(S.fit): lambda: _ref("fit"),
+        id(S.during): lambda: _ref("during"),
+        id(L.variables): lambda: _ref("vars"),
+        id(L.lexicon): lambda: _ref("lexicon"),
+        id(L.voice_settings): lambda: _ref("voice"),
+        id(L.cover_file): lambda: _ref("path"),
+        id(L.music_file): lambda: _ref("path"),
+        id(L.nonempty_steps): _steps_array,
+        id(S.nested_steps): _steps_array,
+        id(S.included_path): lambda: _ref("path"),
+        id(P.pace_number): lambda: _ref("pace"),
+        id(P.breath_ratio): lambda: _ref("breathRatio"),
+        id(P.skip_names): lambda: _ref("names"),
     }
 
 
@@ -390,14 +356,16 @@ def _fragment(conv: Any, context: str, key: str) -> Fragment:
 
 def _defs_enums() -> dict[str, list[str]]:
     return {"level": list(LEVELS), "side": ["right", "left"], "sides": ["both", "left", "right"],
-            "verbosity": list(L.VERBOSITIES)}  # fmt: skip
+            "verbosity": list(S.VERBOSITIES)}  # fmt: skip
 
 
-def _step_branch(kind: str) -> Fragment:
-    table, required = L._STEP_SCHEMAS[kind]
-    body = _mapping(f"step.{kind}", {**table, **L._COMMON}, (kind, *required))
-    desc, _ = doc(f"step.{kind}", kind)
-    return {"title": kind, "description": desc, **body}
+def _step_branch(name: str) -> Fragment:
+    """A step kind's object, described by its own row of the step table."""
+    kind = S.STEP_TABLE[name]
+    keys = (*kind.keys, *S.COMMON_KEYS)
+    docs = {k.name: (k.doc, k.example) for k in keys}
+    body = _mapping(f"step.{name}", kind.table, (name, *kind.required), docs=docs)
+    return {"title": name, "description": docs[name][0], **body}
 
 
 def build_schema(document: str = "routine") -> Fragment:
@@ -406,7 +374,7 @@ def build_schema(document: str = "routine") -> Fragment:
         raise UnknownDocumentError(document)
     defs = _defs()
     if document == "profile":
-        body = _mapping("profile", P._PROFILE_SCHEMA, ("name",))
+        body = _mapping("profile", P.PROFILE_KEYS, ("name",))
         return {
             "$schema": DIALECT,
             "title": "matcue profile",
@@ -414,12 +382,12 @@ def build_schema(document: str = "routine") -> Fragment:
             **body,
             "$defs": defs,
         }
-    routine = _mapping("routine", L._ROUTINE_SCHEMA, ("title", "steps"))
+    routine = _mapping("routine", L.ROUTINE_KEYS, ("title", "steps"))
     defs["step"] = {
-        "description": "A step: exactly one of the kind keys " + ", ".join(L.STEP_KINDS) + ".",
-        "oneOf": [_ref(f"step-{kind}") for kind in L.STEP_KINDS],
+        "description": "A step: exactly one of the kind keys " + ", ".join(S.STEP_KINDS) + ".",
+        "oneOf": [_ref(f"step-{kind}") for kind in S.STEP_KINDS],
     }
-    for kind in L.STEP_KINDS:
+    for kind in S.STEP_KINDS:
         defs[f"step-{kind}"] = _step_branch(kind)
     defs["routine"] = routine
     return {

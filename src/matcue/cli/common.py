@@ -74,7 +74,7 @@ class Progress(StatusLine):
 
 def refuse_control(value: str, option: str, shown: str = "") -> None:
     """A usage error for an option value holding a control character (the loader's rule)."""
-    from matcue.routine.loader import unsafe_char
+    from matcue.routine.yamlschema import unsafe_char
 
     bad = unsafe_char(value)
     if bad is not None:

@@ -1,7 +1,10 @@
 """Compile a Routine into a Script: an ordered list of segments, before speech has lengths.
 
-Pure: no I/O, no voices. :func:`matcue.plan.layout.layout` places the segments in time once the
-length of every spoken text is known.
+The :class:`Compiler` holds what one compile knows (level, variables, options, the
+segments so far, the stretches ``--duration`` may scale, problems) and its helpers;
+:mod:`matcue.plan.expand` expands each step kind; the segment types are in
+:mod:`matcue.plan.script`. Pure: no I/O, no voices. :func:`matcue.plan.layout.layout`
+places the segments in time once the length of every spoken text is known.
 """
 
 from __future__ import annotations
@@ -9,175 +12,39 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from matcue.core.limits import LIMITS, allows
+from matcue.plan.expand import expand
 from matcue.plan.phrases import Phrases, phrases_for
+from matcue.plan.script import Block, ChapterStart, Gap, Origin, Script, SectionStart, Segment, Stretch
+from matcue.plan.script import Cue as Cue  # the script's types are compile's public face too
+from matcue.plan.script import Ring as Ring
+from matcue.plan.script import Speak as Speak
 from matcue.routine.model import (
     DEFAULT_BREATH,
     LEVELS,
     LV,
-    MIN_HOLD_MS,
     SIDES,
     Breath,
-    Breathe,
     BreathSpec,
     Fit,
     Hold,
     Leveled,
-    Pause,
-    Pose,
-    Reps,
     Rest,
     Routine,
-    Say,
     Section,
     Step,
     Text,
-    Timer,
     pick,
 )
 
-# Pacing between segments (ms). Stated times (holds, pauses, rests, transitions) are exact;
-# these are the small breaths of silence a teacher leaves between sentences.
-GAP_AFTER_NAME_MS = 500
-GAP_BEFORE_HOLD_MS = 800
-GAP_AFTER_SAY_MS = 700
-GAP_AFTER_SECTION_MS = 800
-GAP_AFTER_RELEASE_MS = 600
-DEFAULT_TRANSITION_MS = 3000
-GAP_AFTER_REPS_MS = 1000
+# The closing silence (ms) and the track's limits; the pacing between segments is in matcue.plan.expand.
 TAIL_MS = 1500
 TAIL_KEY = "tail"  # Options.fit: extra closing silence, where whole breaths cannot reach a --duration
 DEFAULT_MAX_LENGTH_MS = 6 * 3_600_000  # longest track rendered unless --max-length says otherwise
 MAX_CHAPTERS = 255  # an ID3 table of contents lists at most 255 chapters (a one-byte count)
-
-
-# ----------------------------------------------------------------------------- the script
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a spoken text came from, for located errors."""
-
-    mark: Mark | None
-    where: str
-
-
-@dataclass(frozen=True, slots=True)
-class Speak:
-    """Speech placed after the previous segment; takes as long as the clip."""
-
-    text: str
-    side: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """Stated or pacing silence."""
-
-    dur_ms: int
-    fit_key: str | None = None  # set when --duration may scale it (see Stretch)
-
-
-@dataclass(frozen=True, slots=True)
-class Ring:
-    """A bell placed after the previous segment; takes the bell's length."""
-
-    sound: str
-    side: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Cue:
-    """Speech inside a hold, starting ``offset_ms`` after the hold starts."""
-
-    offset_ms: int
-    text: str
-    origin: Origin
-    what: str = "cue"  # how an overrun is described: "cue", "inhale text"...
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """A fixed-length hold: start bell, breath tones, timed cues, countdown ending at its end."""
-
-    dur_ms: int
-    title: str
-    origin: Origin
-    breath: Breath | None = None  # tones follow this pattern when set
-    cues: tuple[Cue, ...] = ()
-    countdown: tuple[str, ...] = ()  # words, first spoken first; the last ends with the hold
-    bell_every_ms: int | None = None
-    start_bell: bool = True
-    side: str | None = None
-    fit_key: str | None = None  # set when --duration may scale it (see Stretch)
-    kind: str = "pose"  # the step it holds: pose, timer, reps or breathe (the session picture)
-    step: str = ""  # the step's name (``title`` is the chapter's, the side included)
-
-
-@dataclass(frozen=True, slots=True)
-class Stretch:
-    """A step whose length ``--duration`` may change, in whole units of ``unit_ms``.
-
-    ``written``, ``lo`` and ``hi`` count units: milliseconds (``unit_ms`` 1), breaths or
-    rounds (``unit_ms`` one breath cycle). Every occurrence (both sides, sided sections)
-    shares the key, so both sides keep the same hold.
-    """
-
-    key: str
-    title: str
-    unit_ms: int
-    written: int
-    lo: int
-    hi: int
-    unit: str = "ms"  # "ms", "breaths" or "rounds"
-
-
-@dataclass(frozen=True, slots=True)
-class ChapterStart:
-    title: str
-    kind: str = ""  # "rest" for a rest (the session picture); "" otherwise
-    step: str | None = None  # the step or section it plays, without the side
-    side: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SectionStart:
-    """The next chapter begins here (so a section's announcement belongs to it)."""
-
-    title: str
-
-
-Segment = Speak | Gap | Ring | Block | ChapterStart | SectionStart
-
-
-@dataclass(frozen=True, slots=True)
-class Script:
-    title: str
-    segments: tuple[Segment, ...]
-    artist: str | None = None
-    album: str | None = None
-    level: str = "beginner"
-    language: str = "en"
-    max_total_ms: int | None = None  # layout refuses a longer track
-    origin: Origin | None = None  # the routine, for problems that belong to no one step
-    stretches: tuple[Stretch, ...] = ()  # one per occurrence of a step --duration may scale
-
-    def texts(self) -> list[str]:
-        """Every distinct text to be spoken, in order of first use."""
-        seen: dict[str, None] = {}
-        for seg in self.segments:
-            if isinstance(seg, Speak):
-                seen.setdefault(seg.text)
-            elif isinstance(seg, Block):
-                for cue in seg.cues:
-                    seen.setdefault(cue.text)
-                for word in seg.countdown:
-                    seen.setdefault(word)
-        return list(seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +80,7 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 
 @dataclass
-class _Compiler:
+class Compiler:
     routine: Routine
     options: Options
     phrases: Phrases
@@ -348,7 +215,7 @@ class _Compiler:
         self, step: Step, title: str, written: int, unit_ms: int, unit: str, fit: LV[Fit] | None, min_ms: int = 0
     ) -> str:
         """Record a step --duration may scale; return its key. ``min_ms``: the shortest it
-        may become (a hold's :data:`~matcue.routine.loader.MIN_HOLD_MS`)."""
+        may become (a hold's :data:`~matcue.routine.model.MIN_HOLD_MS`)."""
         key = f"{step.mark}|{step.where}"
         bounds = self.pick(fit)
         lo = _units(bounds.min, unit_ms, up=True) if bounds and bounds.min else None
@@ -444,249 +311,7 @@ class _Compiler:
             raise _TooLong()
 
     def step(self, step: Step) -> None:
-        if isinstance(step, Say):
-            if self.brief_drops(step.optional):
-                return
-            text = self.text(step.text, None)
-            assert text is not None
-            self.out.append(Speak(text))
-            pause = self.pick(step.pause_ms)
-            if pause is None or pause == 0:
-                self.out.append(Gap(GAP_AFTER_SAY_MS if pause is None else 0))
-            else:
-                key = self.stretch(step, text[:40], pause, 1, "ms", step.fit)
-                self.out.append(Gap(self.fitted(key, pause), key))
-        elif isinstance(step, Pause):
-            dur = self.pick(step.dur_ms)
-            key = self.stretch(step, "Pause", dur, 1, "ms", step.fit)
-            self.out.append(Gap(self.fitted(key, dur), key))
-        elif isinstance(step, Section):
-            self.section(step)
-        elif isinstance(step, (Pose, Timer)):
-            self.held(step)
-        elif isinstance(step, Reps):
-            self.reps(step)
-        elif isinstance(step, Breathe):
-            self.breathe(step)
-        elif isinstance(step, Rest):
-            self.out.append(ChapterStart(self.titled("Rest"), "rest", "Rest", self.side_ctx))
-            cue = self.text(step.cue, None)
-            if cue:
-                self.out.append(Speak(cue))
-            dur = self.pick(step.dur_ms)
-            key = self.stretch(step, "Rest", dur, 1, "ms", step.fit)
-            self.out.append(Gap(self.fitted(key, dur), key))
-            self.out.append(Ring("soft"))
-        else:  # pragma: no cover - the loader builds only the kinds above
-            raise TypeError(step)
-
-    def section(self, step: Section) -> None:
-        outer = self.side_ctx
-        sides = self.sides(step.sides) if step.sides is not None else (None,)
-        for i, side in enumerate(sides):
-            self.side_ctx = side if side is not None else outer
-            name = self.text(step.name, None)
-            assert name is not None
-            title = self.titled(name) if step.sides is not None else name
-            if _makes_chapters(step.steps, self.level):
-                self.out.append(SectionStart(title))
-            else:
-                self.out.append(ChapterStart(title, step=name, side=self.side_ctx))
-            if i > 0:
-                self.out.append(Speak(self.phrases.switch_sides, side))
-                self.out.append(Ring("switch", side))
-                self.out.append(Gap(DEFAULT_TRANSITION_MS))
-            if self.pick(step.announce, True):
-                intro = name.rstrip(".") + "."
-                if side is not None and step.sides is not None:
-                    intro = f"{intro} {self.phrases.side_intro(side)}"
-                self.out.append(Speak(intro, side))
-                self.out.append(Gap(GAP_AFTER_SECTION_MS))
-            self.steps(step.steps)
-        self.side_ctx = outer
-
-    def held(self, step: Pose | Timer) -> None:
-        name_t = self.pick(step.name)
-        sides = self.sides(step.sides)
-        origin = Origin(step.mark, step.where)
-        transition = self.pick(step.transition_ms, DEFAULT_TRANSITION_MS)
-        if isinstance(step, Pose):
-            hold = self.pick(step.hold)
-            breath: Breath | None = self.breath(step.breath)
-            assert breath is not None
-            if hold.breaths is not None:
-                key = self.stretch(step, name_t.value, hold.breaths, breath.cycle_ms, "breaths", step.fit)
-                hold_ms = self.fitted(key, hold.breaths) * breath.cycle_ms
-            else:
-                key = self.stretch(step, name_t.value, hold.ms, 1, "ms", step.fit, MIN_HOLD_MS)
-                hold_ms = self.fitted(key, hold.ms)
-            tone_breath = breath if self.tones_on(step.tones) else None
-            bell_every = None
-        else:
-            written = self.pick(step.duration_ms)
-            key = self.stretch(step, name_t.value, written, 1, "ms", step.fit, MIN_HOLD_MS)
-            hold_ms = self.fitted(key, written)
-            breath = None
-            tone_breath = None
-            bell_every = self.pick(step.bell_every_ms)
-        for i, side in enumerate(sides):
-            name = self.fill(name_t, side)
-            title = f"{name} ({self.phrases.side_names[side]})" if side else name
-            if i > 0:
-                self.out.append(ChapterStart(title, step=name, side=side))
-                self.out.append(Speak(self.phrases.switch_sides, side))
-                self.out.append(Ring("switch", side))
-                self.out.append(Gap(transition))
-            else:
-                self.out.append(ChapterStart(title, step=name, side=side))
-            intro = name.rstrip(".") + "."
-            if isinstance(step, Pose) and step.sanskrit is not None:
-                sanskrit = self.text(step.sanskrit, side)
-                intro = f"{name.rstrip('.')}, {sanskrit}."
-            if side and step.sides is not None:  # a sided section has announced its side
-                intro = f"{intro} {self.phrases.side_intro(side)}"
-            self.out.append(Speak(intro, side))
-            cue = self.text(step.cue, side)
-            if cue:
-                self.out.append(Gap(GAP_AFTER_NAME_MS))
-                self.out.append(Speak(cue, side))
-            self.out.append(Gap(GAP_BEFORE_HOLD_MS))
-            cues = tuple(self.during(step, side, hold_ms, breath))
-            self.out.append(
-                Block(
-                    dur_ms=hold_ms,
-                    title=title,
-                    origin=origin,
-                    breath=tone_breath,
-                    cues=cues,
-                    countdown=self.countdown_words(step.countdown, hold_ms),
-                    bell_every_ms=bell_every,
-                    start_bell=True,
-                    side=side,
-                    fit_key=key,
-                    kind="pose" if isinstance(step, Pose) else "timer",
-                    step=name,
-                )
-            )
-            self.out.append(Ring("end", side))
-            release = self.text(step.release, side)
-            if release:
-                self.out.append(Speak(release, side))
-            if i + 1 < len(sides):
-                self.out.append(Gap(GAP_AFTER_RELEASE_MS))
-        self.out.append(Gap(transition))
-
-    def during(self, step: Pose | Timer, side: str | None, hold_ms: int, breath: Breath | None) -> Iterator[Cue]:
-        for d in step.during:
-            if self.brief_drops(d.optional):
-                continue
-            at = self.pick(d.at)
-            say_t = self.pick(d.say)
-            text = self.fill(say_t, side)
-            if at.breath is not None:
-                if breath is None:
-                    self.error(
-                        at.mark,
-                        f"{d.where}.at",
-                        "'at: breath N' needs a breath pattern; a timer has none",
-                        "use a time like 'at: 15s'",
-                    )
-                    continue
-                offset = (at.breath - 1) * breath.cycle_ms
-                shown = f"breath {at.breath}"
-            else:
-                assert at.ms is not None
-                offset = at.ms
-                shown = _secs(at.ms)
-            if offset >= hold_ms:
-                self.error(
-                    at.mark,
-                    f"{d.where}.at",
-                    f"the cue at {shown} starts after the hold ends (the hold is {_secs(hold_ms)})",
-                )
-                continue
-            yield Cue(offset, text, Origin(say_t.mark, say_t.where))
-
-    def reps(self, step: Reps) -> None:
-        count = self.pick(step.count)
-        breath = self.breath(step.breath)
-        inhale = self.text(step.inhale, None)
-        exhale = self.text(step.exhale, None)
-        every = self.pick(step.speak, "every") == "every"
-        name = self.text(step.name, None) or f"{count} breaths with movement"
-        title = self.titled(name)
-        self.out.append(ChapterStart(title, step=name, side=self.side_ctx))
-        cues: list[Cue] = []
-        origin_in = _origin(self.pick(step.inhale))
-        origin_out = _origin(self.pick(step.exhale))
-        for i in range(count if every else 1):
-            start = i * breath.cycle_ms
-            if inhale:
-                cues.append(Cue(start, inhale, origin_in, "inhale text"))
-            if exhale:
-                cues.append(Cue(start + breath.inhale_ms + breath.hold_in_ms, exhale, origin_out, "exhale text"))
-        self.out.append(
-            Block(
-                dur_ms=count * breath.cycle_ms,
-                title=title,
-                origin=Origin(step.mark, step.where),
-                breath=breath if self.options.tones is not False else None,
-                cues=tuple(cues),
-                start_bell=False,
-                side=self.side_ctx,
-                kind="reps",
-                step=name,
-            )
-        )
-        self.out.append(Gap(GAP_AFTER_REPS_MS))
-
-    def breathe(self, step: Breathe) -> None:
-        name = self.text(step.name, None)
-        assert name is not None
-        pattern = self.breath(step.pattern, exercise=True)
-        self.out.append(ChapterStart(self.titled(name), step=name, side=self.side_ctx))
-        self.out.append(
-            Speak(
-                f"{name.rstrip('.')}. "
-                + self.phrases.pattern(pattern.inhale_ms, pattern.hold_in_ms, pattern.exhale_ms, pattern.hold_out_ms)
-            )
-        )
-        self.out.append(Gap(GAP_BEFORE_HOLD_MS))
-        rounds = self.pick(step.rounds)
-        if rounds is not None:
-            key = self.stretch(step, name, rounds, pattern.cycle_ms, "rounds", step.fit)
-            dur_ms = self.fitted(key, rounds) * pattern.cycle_ms
-        else:
-            written = self.pick(step.duration_ms)
-            key = self.stretch(step, name, written, 1, "ms", step.fit, MIN_HOLD_MS)
-            dur_ms = self.fitted(key, written)
-        cues: list[Cue] = []
-        if self.pick(step.count, False):
-            origin = Origin(step.mark, step.where)
-            t = 0
-            while t < dur_ms:
-                for _, phase_ms in pattern.phases():
-                    for k in range(1, phase_ms // 1000 + 1):
-                        at = t + (k - 1) * 1000
-                        if at < dur_ms:
-                            cues.append(Cue(at, self.phrases.count_word(k), origin, "count"))
-                    t += phase_ms
-        self.out.append(
-            Block(
-                dur_ms=dur_ms,
-                title=name,
-                origin=Origin(step.mark, step.where),
-                breath=pattern if self.options.tones is not False else None,
-                cues=tuple(cues),
-                start_bell=True,
-                side=self.side_ctx,
-                fit_key=key,
-                kind="breathe",
-                step=name,
-            )
-        )
-        self.out.append(Ring("soft"))
-        self.out.append(Gap(GAP_AFTER_REPS_MS))
+        expand(self, step)
 
 
 def paced(b: Breath, pace: float) -> Breath:
@@ -734,31 +359,12 @@ def step_names(steps: tuple[Step, ...]) -> list[str]:
     return out
 
 
-def _origin(t: Text | None) -> Origin:
-    return Origin(t.mark, t.where) if t is not None else Origin(None, "")
-
-
 def _hms(ms: int) -> str:
     """``21600000`` -> ``"6h"``, ``5430000`` -> ``"1h30m30s"`` (the duration syntax)."""
     h, rest = divmod(ms // 1000, 3600)
     m, sec = divmod(rest, 60)
     out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if sec or not (h or m) else "")
     return out
-
-
-def _secs(ms: int) -> str:
-    return f"{ms / 1000:g}s"
-
-
-def _makes_chapters(steps: tuple[Step, ...], level: str) -> bool:
-    for s in steps:
-        if s.levels is not None and level not in s.levels:
-            continue
-        if isinstance(s, (Pose, Timer, Reps, Breathe, Rest)):
-            return True
-        if isinstance(s, Section):  # a nested section always makes a chapter
-            return True
-    return False
 
 
 def placeholder_names(routine: Routine) -> set[str]:
@@ -801,7 +407,7 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
         )
     variables = {k: v.value for k, v in routine.vars}
     variables.update(dict(options.vars))
-    c = _Compiler(routine, options, phrases, resolve_level(routine, options), variables)
+    c = Compiler(routine, options, phrases, resolve_level(routine, options), variables)
     try:
         c.steps(routine.steps)
     except _TooLong:

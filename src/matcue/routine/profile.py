@@ -13,8 +13,8 @@ vars: {teacher: Maya}
 voice: {rate: 140}
 ```
 
-Validated with the routine loader's machinery, so every problem is located
-(``PATH:LINE:COL: where: what (hint)``). Precedence when rendering: the routine's values,
+Validated with the YAML schema toolkit (:mod:`matcue.routine.yamlschema`), so every
+problem is located (``PATH:LINE:COL: where: what (hint)``). Precedence when rendering: the routine's values,
 then the profile's, then options given on the command line (:func:`matcue.settings.tailor`).
 """
 
@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -30,31 +32,27 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError
 from matcue.core.paths import inside, not_found, outside_hint
-from matcue.routine.loader import (
-    MAX_NODES,
-    MIN_BREATH_PHASE_MS,
-    VERBOSITIES,
-    _Abort,
-    _bool,
-    _choice,
-    _compose,
-    _compose_text,
-    _Ctx,
-    _describe,
-    _duration,
-    _each,
-    _Fail,
-    _fields,
-    _int,
-    _named,
-    _plain,
-    _scalar,
-    _shape,
-    _text,
-    _vars,
-    _voice,
-)
+from matcue.routine.loader import variables, voice_settings
 from matcue.routine.model import LEVELS, Breath, Text, VoiceSettings
+from matcue.routine.steps import MIN_BREATH_PHASE_MS, VERBOSITIES
+from matcue.routine.yamlread import compose_file, compose_text, named_file
+from matcue.routine.yamlschema import (
+    MAX_NODES,
+    Abort,
+    Context,
+    Fail,
+    boolean,
+    choice,
+    describe,
+    duration,
+    each,
+    fields,
+    integer,
+    plain,
+    scalar,
+    shape,
+    text,
+)
 
 PACE_MIN, PACE_MAX = 0.8, 1.5
 PROFILE_SUFFIXES = (".yaml", ".yml")
@@ -120,50 +118,50 @@ class Profile:
 # ----------------------------------------------------------------------------- loading
 
 
-def _pace(ctx: _Ctx, node: Node, where: str) -> float:
-    raw = _scalar(ctx, node, where, f"a number from {PACE_MIN} to {PACE_MAX}")
+def pace_number(ctx: Context, node: Node, where: str) -> float:
+    raw = scalar(ctx, node, where, f"a number from {PACE_MIN} to {PACE_MAX}")
     try:
         return parse_pace(raw)
     except ValueError as e:
         raise ctx.error(node, where, str(e), "1.2 makes every breath 20% longer") from None
 
 
-def _breath_ratio(ctx: _Ctx, node: Node, where: str) -> Breath:
-    raw = _scalar(ctx, node, where, "a breath pattern like '5:7'")
+def breath_ratio(ctx: Context, node: Node, where: str) -> Breath:
+    raw = scalar(ctx, node, where, "a breath pattern like '5:7'")
     try:
         return parse_breath(raw)
     except BreathFormatError as e:
         raise ctx.error(node, where, str(e)) from None
 
 
-def _skip(ctx: _Ctx, node: Node, where: str) -> tuple[Text, ...]:
-    items = [node] if isinstance(node, ScalarNode) and _describe(node) != "nothing" else None
+def skip_names(ctx: Context, node: Node, where: str) -> tuple[Text, ...]:
+    items = [node] if isinstance(node, ScalarNode) and describe(node) != "nothing" else None
     if items is None:
         if not isinstance(node, SequenceNode):
-            raise ctx.error(node, where, f"expected a list of step or section names, got {_describe(node)}")
+            raise ctx.error(node, where, f"expected a list of step or section names, got {describe(node)}")
         items = list(node.value)
     named = ((item, f"{where}[{i}]") for i, item in enumerate(items))
-    return tuple(_each(ctx, named, lambda n, w: _text(ctx, n, w)))
+    return tuple(each(ctx, named, lambda n, w: text(ctx, n, w)))
 
 
-_PROFILE_SCHEMA = {
-    "name": _plain,
-    "level": _choice(LEVELS),
-    "duration": _duration(False),
-    "pace": _pace,
-    "breath": _breath_ratio,
-    "first_side": _choice(("right", "left")),
-    "verbosity": _choice(VERBOSITIES),
-    "skip": _skip,
-    "vars": _vars,
-    "voice": _voice,
-    "tones": _bool,
-    "countdown": _int(0, 60),
+PROFILE_KEYS = {
+    "name": plain,
+    "level": choice(LEVELS),
+    "duration": duration(False),
+    "pace": pace_number,
+    "breath": breath_ratio,
+    "first_side": choice(("right", "left")),
+    "verbosity": choice(VERBOSITIES),
+    "skip": skip_names,
+    "vars": variables,
+    "voice": voice_settings,
+    "tones": boolean,
+    "countdown": integer(0, 60),
 }
 
 
-def _profile(ctx: _Ctx, node: Node, where: str) -> Profile:
-    f = _fields(ctx, node, where, _PROFILE_SCHEMA, ("name",), what="a profile (a mapping with 'name')")
+def _profile(ctx: Context, node: Node, where: str) -> Profile:
+    f = fields(ctx, node, where, PROFILE_KEYS, ("name",), what="a profile (a mapping with 'name')")
     return Profile(
         name=f["name"],
         path=ctx.path,
@@ -182,16 +180,16 @@ def _profile(ctx: _Ctx, node: Node, where: str) -> Profile:
     )
 
 
-def _ctx(path: str) -> _Ctx:
-    return _Ctx(path, [], (os.path.realpath(path),))
+def _ctx(path: str) -> Context:
+    return Context(path, [], (os.path.realpath(path),))
 
 
-def _finish(ctx: _Ctx, root: Node | None, where: str = "") -> Profile:
+def _finish(ctx: Context, root: Node | None, where: str = "") -> Profile:
     profile = None
     if root is not None:
         try:
             profile = _profile(ctx, root, where)
-        except (_Fail, _Abort):
+        except (Fail, Abort):
             pass
     if ctx.problems or profile is None:
         raise RoutineError(ctx.problems)
@@ -201,12 +199,12 @@ def _finish(ctx: _Ctx, root: Node | None, where: str = "") -> Profile:
 def load_profile(path: str | os.PathLike[str]) -> Profile:
     """Load and validate a profile file. Raises RoutineError with every problem found."""
     ctx = _ctx(str(path))
-    return _finish(ctx, _compose(ctx, Path(path), "a profile file"))
+    return _finish(ctx, compose_file(ctx, Path(path), "a profile file"))
 
 
 def loads_profile(text: str, name: str = "<string>") -> Profile:
     ctx = _ctx(name)
-    return _finish(ctx, _compose_text(ctx, text))
+    return _finish(ctx, compose_text(ctx, text))
 
 
 def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) -> list[Profile | RoutineError]:
@@ -232,20 +230,20 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
                 problem = Problem(None, str(f), f"{not_found('roster', folder)} ({outside_hint('roster')})")
                 out_dir.append(RoutineError([problem]))
                 continue
-            root = _compose(ctx, f, "a profile file")
+            root = compose_file(ctx, f, "a profile file")
             if isinstance(root, SequenceNode):
                 continue  # a roster kept next to its profiles
-            out_dir.append(_try(lambda ctx=ctx, root=root: _finish(ctx, root)))
+            out_dir.append(_try(partial(_finish, ctx, root)))
         if not out_dir:
             raise RoutineError([Problem(None, str(p), "the folder has no profile files (*.yaml)")])
         return out_dir
     ctx = _ctx(str(p))
-    root = _compose(ctx, p, "a roster file")
+    root = compose_file(ctx, p, "a roster file")
     if root is None:
         raise RoutineError(ctx.problems)
     if not isinstance(root, SequenceNode) or not root.value:
         where_hint = "a list of profiles: '- name: Anna' or '- anna.yaml'"
-        raise RoutineError([Problem(ctx.mark(root), "", f"expected {where_hint}, got {_shape(root)}")])
+        raise RoutineError([Problem(ctx.mark(root), "", f"expected {where_hint}, got {shape(root)}")])
     if len(root.value) > limits.profiles:
         raise RoutineError([Problem(ctx.mark(root), "", _too_many(len(root.value), limits))])
     ctx.budget.root_dir = os.path.dirname(os.path.realpath(p))  # entries are confined to the roster's folder
@@ -253,23 +251,23 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
     out: list[Profile | RoutineError] = []
     for i, item in enumerate(root.value):
         if isinstance(item, MappingNode):
-            inner = _Ctx(str(p), [], ctx.stack, ctx.budget)  # one budget for the roster: aliases count each time
-            out.append(_try(lambda inner=inner, item=item, i=i: _finish(inner, item, f"[{i}]")))
+            inner = Context(str(p), [], ctx.stack, ctx.budget)  # one budget for the roster: aliases count each time
+            out.append(_try(partial(_finish, inner, item, f"[{i}]")))
             if ctx.budget.nodes > MAX_NODES:  # the roster as a whole is too big: stop here
                 raise RoutineError(inner.problems)
-        elif isinstance(item, ScalarNode) and _describe(item) != "nothing":
-            entry = _Ctx(str(p), [], ctx.stack, ctx.budget)
+        elif isinstance(item, ScalarNode) and describe(item) != "nothing":
+            entry = Context(str(p), [], ctx.stack, ctx.budget)
             try:
-                target = _named(entry, item, f"[{i}]", item.value.strip(), "profile file", "a profile file", "roster")
-            except _Fail:
+                target = named_file(
+                    entry, item, f"[{i}]", item.value.strip(), "profile file", "a profile file", "roster"
+                )
+            except Fail:
                 out.append(RoutineError(entry.problems))
                 continue
-            out.append(_try(lambda target=target: load_profile(target)))
+            out.append(_try(partial(load_profile, target)))
         else:
             out.append(
-                RoutineError(
-                    [Problem(ctx.mark(item), f"[{i}]", f"expected a profile or a path, got {_describe(item)}")]
-                )
+                RoutineError([Problem(ctx.mark(item), f"[{i}]", f"expected a profile or a path, got {describe(item)}")])
             )
     return out
 
@@ -278,7 +276,7 @@ def _too_many(n: int, limits: budget.Limits) -> str:
     return f"the roster has {n} people; {budget.allows('profiles', limits)}"
 
 
-def _try(load) -> Profile | RoutineError:  # type: ignore[no-untyped-def]
+def _try(load: Callable[[], Profile]) -> Profile | RoutineError:
     try:
         return load()
     except RoutineError as e:

@@ -1,0 +1,263 @@
+"""Reading YAML files into nodes: bounded, decoded, composed, and confined.
+
+:func:`compose_file` and :func:`compose_text` turn a file (or a string) into a YAML node
+tree with marks (``yaml.compose``, never Python values), counting every value against the
+load's limits and turning every failure (not UTF-8, a binary file, a YAML syntax error, a
+character YAML does not allow) into a located problem on the :class:`Context`.
+:func:`named_file` resolves a file a document names (``include:``, ``cover:``, a roster's
+entry) through the one confinement rule (:func:`matcue.core.paths.confine`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import Node
+
+from matcue.core import limits as budget
+from matcue.core.errors import Mark, Problem, RoutineError
+from matcue.routine.yamlschema import Context
+
+MAX_FILE_BYTES = 5_000_000
+
+
+def compose_file(ctx: Context, path: Path, what: str = "a routine file") -> Node | None:
+    """Read (a regular file, at most MAX_FILE_BYTES) and compose one YAML file; record a
+    located problem and return None on failure."""
+    from matcue.core.paths import Unreadable, read_bounded
+
+    try:
+        data = read_bounded(path, MAX_FILE_BYTES, what)
+    except Unreadable as e:
+        if e.missing:
+            ctx.problems.append(Problem(None, ctx.path, "no such file"))
+        elif e.size is not None:
+            ctx.problems.append(
+                Problem(
+                    Mark(ctx.path, 1, 1),
+                    "",
+                    f"the file is {e.size // 1_000_000} MB; a routine may be at most {MAX_FILE_BYTES // 1_000_000} MB",
+                )
+            )
+        else:
+            ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", str(e)))
+        return None
+    return compose_text(ctx, data)
+
+
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _decode(ctx: Context, data: bytes) -> str | None:
+    """The text of a file: UTF-8 (a BOM allowed), or UTF-16/32 with a BOM (what Windows
+    Notepad saves as "Unicode"); None with a located problem when it is neither."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                name = codec.upper()
+                ctx.problems.append(
+                    Problem(Mark(ctx.path, 1, 1), "", f"the file starts as {name} text but is not valid {name}",
+                            "save it as UTF-8")
+                )  # fmt: skip
+                return None
+    head = data[:8192]
+    if b"\0" in head and _looks_binary(head):
+        hint = ""
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            hint = "it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine", hint))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        ctx.problems.append(Problem(Mark(ctx.path, line, col), "", "the file is not UTF-8 text", "save it as UTF-8"))
+        return None
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Whether the start of a file that holds a NUL byte is binary data rather than text
+    with a stray control character (reported where it is)."""
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if controls * 20 > len(head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start < len(head) - 3  # not just a character cut at the end of the sample
+    return False
+
+
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
+def _text_mark(path: str, text: str, pos: int) -> Mark:
+    """The line and column of character ``pos`` of ``text``, counted as YAML counts them."""
+    line, start = 1, 0
+    for m in _LINE_BREAK.finditer(text, 0, pos):
+        line, start = line + 1, m.end()
+    return Mark(path, line, pos - start + 1)
+
+
+def compose_text(ctx: Context, data: bytes | str) -> Node | None:
+    if isinstance(data, bytes):
+        try:
+            ctx.budget.work.read(len(data), Mark(ctx.path, 1, 1))
+        except RoutineError as e:
+            ctx.problems.extend(e.problems)
+            return None
+        decoded = _decode(ctx, data)
+        if decoded is None:
+            return None
+        text = decoded.removeprefix("\ufeff")
+    else:
+        text = data.removeprefix("\ufeff")
+        if len(text) > MAX_FILE_BYTES:
+            ctx.problems.append(
+                Problem(Mark(ctx.path, 1, 1), "", f"the text is longer than {MAX_FILE_BYTES} characters")
+            )
+            return None
+    try:
+        root = _compose_bounded(ctx, text)
+    except _TooManyValues as e:
+        ctx.problems.append(Problem(Mark(ctx.path, e.line, e.column), "", e.what, e.hint))
+        return None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = " ".join(str(e.problem or "invalid YAML").split())
+        context = " ".join(str(e.context or "").split())
+        start = e.context_mark
+        hint = ""
+        if "\t" in text and ("tab" in what or "found character" in what):
+            hint = "indent with spaces, not tabs"
+        elif "end of stream" in what and start is not None and context:
+            # point at what was opened and never closed, not at the end of the file
+            mark = start
+            inside = context.removeprefix("while scanning ").removeprefix("while parsing ").replace("scalar", "text")
+            what = f"the file ends inside {inside} that starts here"
+            hint = "close the quote or bracket"
+        elif "mapping values are not allowed here" in what:
+            hint = "check this line's indentation, or quote a text that contains ': '"
+        elif (
+            context
+            and start is not None
+            and mark is not None
+            and (start.line, start.column)
+            != (
+                mark.line,
+                mark.column,
+            )
+        ):
+            hint = f"{context} that starts at {start.line + 1}:{start.column + 1}"
+        elif context:
+            hint = context
+        loc = Mark(ctx.path, mark.line + 1, mark.column + 1) if mark else None
+        ctx.problems.append(Problem(loc, "", f"YAML syntax error: {what}", hint))
+        return None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow: say where it is
+        name = unicodedata.name(chr(e.character), "") if isinstance(e.character, int) else ""
+        code = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        char = f"{code} {name}".strip() if name else f"{code} (a control character)"
+        ctx.problems.append(
+            Problem(_text_mark(ctx.path, text, e.position), "", f"the character {char} cannot be in a routine",
+                    "a routine is plain text: delete it")
+        )  # fmt: skip
+        return None
+    except yaml.YAMLError as e:
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"YAML syntax error: {e}"))
+        return None
+    except RecursionError:
+        ctx.problems.append(
+            Problem(Mark(ctx.path, 1, 1), "", "the YAML nests too deeply", "nest lists and mappings less deeply")
+        )
+        return None
+    if root is None:
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "the routine is empty", "it needs a 'title' and 'steps'"))
+        return None
+    return root
+
+
+class _TooManyValues(Exception):
+    def __init__(self, mark: Any, limits: budget.Limits) -> None:
+        self.line: int = mark.line + 1 if mark is not None else 1
+        self.column: int = mark.column + 1 if mark is not None else 1
+        self.what = (
+            f"the file has more YAML values than one routine may have, with its includes; "
+            f"{budget.allows('yaml_values', limits)}"
+        )
+        self.hint = "split it into smaller routines"
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """The pure-Python composer (marks and messages as always), stopping at the limit."""
+
+    count_left = 0
+    limits = budget.LIMITS
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self.count_left -= 1
+        if self.count_left < 0:
+            raise _TooManyValues(self.peek_event().start_mark, self.limits)
+        return super().compose_node(parent, index)
+
+
+def _compose_bounded(ctx: Context, text: str) -> Node | None:
+    """``yaml.compose`` that counts every value against the load's yaml_values limit, so a
+    5 MB flow list is refused after the limit's worth of values, not composed whole. The
+    fast C parser (when PyYAML has it) counts first, so the refusal costs about a second."""
+    b = ctx.budget
+    limits = b.work.limits
+    left = limits.yaml_values - b.composed
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        n = 0
+        try:
+            for event in yaml.parse(text, Loader=fast):
+                if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.AliasEvent)):
+                    n += 1
+                    if n > left:
+                        raise _TooManyValues(event.start_mark, limits)
+        except yaml.YAMLError:
+            pass  # the composer below reports it, with its own wording
+    loader = _CountingLoader(text)
+    loader.count_left, loader.limits = left, limits
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+        b.composed += left - max(loader.count_left, 0)
+    return root
+
+
+def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: str, owner: str = "routine") -> Path:
+    """The file a routine names (``include:``, ``cover:``, ``music:``), relative to the
+    routine that names it: confined to the top routine's folder (:func:`matcue.core.paths.confine`)
+    and a regular file. Otherwise a located problem; a path outside the folder reads
+    exactly like a missing one."""
+    from matcue.core.paths import Unreadable, confine, not_found, open_regular, outside_hint
+
+    budget = ctx.budget
+    target = Path(ctx.path).parent / raw
+    try:
+        confine(raw, Path(ctx.path).parent, budget.root_dir, allow_outside=budget.allow_outside, owner=owner)
+        os.close(open_regular(target, what))
+    except Unreadable as e:
+        if e.missing and not budget.allow_outside:
+            raise ctx.error(
+                node, where, f"{kind} {str(target)!r} {not_found(owner, budget.root_dir)}", outside_hint(owner)
+            ) from None
+        raise ctx.error(node, where, f"{kind} {str(target)!r} {e}") from None
+    return target
