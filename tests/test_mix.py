@@ -340,7 +340,8 @@ def test_room_countdown_is_louder_by_the_presets_amount(tmp_path: Path, fake_voi
     routine.write_text(COUNTDOWN_ROUTINE, encoding="utf-8")
     lift: dict[str, float] = {}
     for preset in ("headphones", "room"):
-        result = render_routine(routine, tmp_path / preset, voice=FAKE, cover=False, mix=MixSettings(preset=preset))
+        settings = Settings(voice=FAKE, mix=MixSettings(preset=preset), output=Output(tmp_path / preset, cover=False))
+        result = render_routine(routine, settings)
         levels = _role_levels(result.path, result.built.timeline)
         assert set(levels) == {"cue", "countdown"}, levels
         lift[preset] = levels["countdown"] - levels["cue"]
