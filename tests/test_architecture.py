@@ -156,3 +156,28 @@ def test_every_string_reference_resolves() -> None:
     for target in parsers:
         module, _, attr = target.partition(":")
         assert callable(getattr(importlib.import_module(module), attr)), target
+
+
+MAX_PARAMETERS = 8  # self and cls not counted
+MAX_LINES = 500
+
+
+def _parameters(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    a = fn.args
+    names = [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs) if x.arg not in ("self", "cls")]
+    return names + (["*" + a.vararg.arg] if a.vararg else []) + (["**" + a.kwarg.arg] if a.kwarg else [])
+
+
+def test_no_function_takes_more_than_eight_parameters() -> None:
+    """Options travel as settings values (matcue.settings), not as long keyword lists."""
+    wide = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and len(_parameters(node)) > MAX_PARAMETERS:
+                wide.append(f"{module}.{node.name}: {len(_parameters(node))}")
+    assert wide == []
+
+
+def test_no_module_is_over_500_lines() -> None:
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
