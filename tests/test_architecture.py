@@ -181,3 +181,44 @@ def test_no_function_takes_more_than_eight_parameters() -> None:
 def test_no_module_is_over_500_lines() -> None:
     long = {m: n for m, p in MODULES.items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+TESTS = Path(__file__).resolve().parent
+# Modules tested only through another's interface: the command line's modules through the
+# CLI runner (tests/test_cli.py and the rest invoke `matcue ...`), engines that need their
+# program installed through the registry (tests/voice/test_voice.py), the step
+# expansions through compile (tests/plan/test_layout.py and the golden scripts).
+TESTED_THROUGH = {
+    "matcue.__main__": "python -m matcue (tests/test_e2e.py)",
+    "matcue.cli.authoring": "matcue new / schema / render --only (tests/test_authoring.py)",
+    "matcue.cli.boundary": "exit codes (tests/test_cli.py)",
+    "matcue.cli.common": "every command",
+    "matcue.cli.options": "every command's flags (tests/test_cli.py, tests/test_settings.py)",
+    "matcue.cli.pack": "matcue pack (tests/test_pack.py)",
+    "matcue.cli.voices": "matcue voices (tests/voice/test_voice.py)",
+    "matcue.plan.expand": "compile (tests/plan/test_layout.py, tests/test_golden.py)",
+    "matcue.plan.script": "compile and layout (tests/plan/test_layout.py)",
+    "matcue.audio.ambience": "--music (tests/audio/test_mix.py)",
+    "matcue.voice.backends._pyttsx3_worker": "the pyttsx3 backend's subprocess",
+    "matcue.voice.backends.mbrola": "the registry (tests/voice/test_voice.py)",
+    "matcue.voice.backends.pico": "the registry (tests/voice/test_voice.py)",
+    "matcue.voice.backends.rhvoice": "the registry (tests/voice/test_voice.py)",
+}
+
+
+def test_every_module_with_logic_has_tests() -> None:
+    """A test module imports each module that has functions or classes, or the module is
+    listed above with the interface its tests go through."""
+    import re
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in TESTS.rglob("test_*.py"))
+    untested = []
+    for module, path in sorted(MODULES.items()):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) for n in tree.body) or module in TESTED_THROUGH:
+            continue
+        parent, _, leaf = module.rpartition(".")
+        if module not in text and not re.search(rf"from {re.escape(parent)} import [^\n]*\b{leaf}\b", text):
+            untested.append(module)
+    assert untested == []
+    assert set(TESTED_THROUGH) <= set(MODULES)

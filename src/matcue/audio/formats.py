@@ -2,7 +2,7 @@
 
 To add a format: add an :class:`AudioFormat` to ``FORMATS`` (its ffmpeg encoder, the
 container ffmpeg writes, its bitrates), then a ``_tag_<name>`` writer and a
-``read_<name>`` reader below, and a read-back test in ``tests/test_formats.py``.
+``read_<name>`` reader below, and a read-back test in ``tests/audio/test_formats.py``.
 
 - ``mp3``: LAME (:mod:`matcue.audio.encode`), ID3v2.4 tags, CHAP/CTOC chapters, APIC cover.
 - ``m4a``: AAC-LC (ffmpeg's native ``aac`` encoder) in an MPEG-4 audio file (ffmpeg's

@@ -220,7 +220,7 @@ class LoudnessMeter:
     segment's spectrum (one batched FFT per block) weighted by the filter's |H(f)|^2
     (Parseval). That leaves out only the filter's memory across segment edges — a few
     milliseconds of a 100 ms segment — and agrees with ffmpeg's ebur128 to within 0.1 LU
-    on speech, tones and noise (tests/test_mix.py), in pure numpy. Keeps one energy per
+    on speech, tones and noise (tests/audio/test_mix.py), in pure numpy. Keeps one energy per
     100 ms segment (36 000 floats an hour), so memory does not grow with the audio.
     Blocks must start on 100 ms boundaries (all but the last block a multiple of
     ``SEGMENT`` long); ``warmup`` samples at the start are skipped.

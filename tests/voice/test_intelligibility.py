@@ -24,7 +24,7 @@ from matcue.voice.intelligibility import (
     words_for_scoring,
 )
 
-CUES = Path(__file__).parent / "data" / "cues.txt"
+CUES = Path(__file__).parents[1] / "data" / "cues.txt"
 # the default voice (hibari, installed with matcue), judged by Whisper base: clean, 10 dB, 5 dB
 DEFAULT_VOICE_WHISPER_MAX_WER = {None: 0.02, 10.0: 0.05, 5.0: 0.10}
 DEFAULT_VOICE_POCKETSPHINX_MAX_WER = 0.25  # the former default's bar, until hibari's own is recorded
@@ -112,7 +112,7 @@ def test_voicecheck_script_prints_the_word_error_rate(tmp_path: Path) -> None:
         pytest.skip("flite is not installed (scripts/setup installs it)")
     cues = tmp_path / "cues.txt"
     cues.write_text("# two cues\nLie on your back and rest.\nBreathe into your left hip.\n")
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     r = subprocess.run(
         [sys.executable, str(root / "scripts" / "voicecheck.py"), "--backend", "flite", "--voice", "rms",
          "--cues", str(cues)],

@@ -27,7 +27,7 @@ from matcue.routine.loader import load_routine, loads_routine
 from matcue.routine.profile import load_profile, load_roster
 from matcue.voice.base import VoiceSpec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HANG_S = 20  # a read that takes longer than this is a hang
 SECRET = "root:x:0:0:secret-line:/root:/bin/bash"
 

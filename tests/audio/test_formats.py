@@ -16,7 +16,7 @@ from matcue.audio.formats import FORMATS, ffmetadata, parse_bitrate, parse_vorbi
 from matcue.cli.main import cli
 from matcue.plan.timeline import Chapter
 
-DATA = Path(__file__).parent / "data" / "ok"
+DATA = Path(__file__).parents[1] / "data" / "ok"
 ROUTINE = DATA / "e2e.yaml"
 
 pytestmark = [pytest.mark.ffmpeg, pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")]

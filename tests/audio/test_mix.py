@@ -23,7 +23,7 @@ from matcue.routine.loader import load_routine
 from matcue.settings import Output, Settings
 from matcue.voice.base import Clip
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "routines").glob("*.yaml"))
 FAKE = VoiceOverrides(backend="fake")
 needs_ffmpeg = pytest.mark.skipif(not ac.have_ffmpeg(), reason="needs ffmpeg")

@@ -16,7 +16,7 @@ from matcue.cli.main import cli
 from matcue.share.svg import WIDTH_PX
 from test_browser import browser  # noqa: F401 - the shared Chromium fixture
 
-DATA = Path(__file__).parent / "data" / "ok"
+DATA = Path(__file__).parents[1] / "data" / "ok"
 ROUTINES = [DATA / "e2e.yaml", DATA / "all-kinds.yaml"]
 URL = "https://studio.example/class/"
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 import audiocheck as ac
 from matcue.cli.main import cli
 
-DATA = Path(__file__).parent / "data" / "ok"
+DATA = Path(__file__).parents[1] / "data" / "ok"
 ROUTINES = [DATA / "all-kinds.yaml", DATA / "e2e.yaml"]
 CHROME_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

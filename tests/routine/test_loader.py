@@ -28,7 +28,7 @@ def expected_problems(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", ERROR_FILES, ids=lambda p: p.stem)
 def test_error_corpus_messages_are_exact(path, monkeypatch):
-    monkeypatch.chdir(Path(__file__).parent.parent)
+    monkeypatch.chdir(Path(__file__).parents[2])
     got = [str(p) for p in check_routine(path)]
     assert got == expected_problems(path)
 

@@ -25,7 +25,7 @@ from matcue.share.feed import (
     podcast_guid,
 )
 
-DATA = Path(__file__).parent / "data" / "ok"
+DATA = Path(__file__).parents[1] / "data" / "ok"
 E2E, ALL_KINDS = DATA / "e2e.yaml", DATA / "all-kinds.yaml"
 URL = "https://studio.example/class/"
 

@@ -22,8 +22,8 @@ from matcue.plan.timeline import Chapter, Event, Timeline
 from matcue.share import sidecars
 from matcue.share.sidecars import lrc_time, ms_to_cs, speech_cues, to_lrc, to_podcast_chapters, to_srt, to_vtt
 
-GOLDEN = Path(__file__).parent / "data" / "golden" / "sidecars"
-ROUTINE = Path(__file__).parent / "data" / "ok" / "all-kinds.yaml"
+GOLDEN = Path(__file__).parents[1] / "data" / "golden" / "sidecars"
+ROUTINE = Path(__file__).parents[1] / "data" / "ok" / "all-kinds.yaml"
 
 TIMELINE = Timeline(
     title="Evening [hips] & hamstrings",

@@ -12,7 +12,7 @@ import pytest
 from matcue.plan.timeline import Chapter, Event, Hold, Timeline
 from matcue.share.svg import LEFT_PX, PLOT_PX, WIDTH_PX, to_svg
 
-DATA = Path(__file__).parent / "data" / "ok"
+DATA = Path(__file__).parents[1] / "data" / "ok"
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
 

@@ -28,7 +28,7 @@ from matcue.routine.loader import load_routine, loads_routine
 from matcue.routine.profile import load_roster, loads_profile
 from matcue.settings import Output, Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FAKE = VoiceOverrides(backend="fake")
 
 

@@ -21,7 +21,7 @@ from matcue.plan.timeline import Chapter
 from matcue.routine.loader import loads_routine
 from matcue.settings import Output, Settings
 
-ROUTINE = Path(__file__).parent / "data" / "ok" / "all-kinds.yaml"
+ROUTINE = Path(__file__).parents[1] / "data" / "ok" / "all-kinds.yaml"
 
 
 def test_generated_cover_is_a_deterministic_square_png():
@@ -49,7 +49,7 @@ def test_the_cover_lists_the_steps_of_an_example_not_its_chapter_titles(fake_voi
     """Sided chapters are titled "Name (right)"; the cover reads each chapter's step."""
     from matcue.api import VoiceOverrides, build_timeline
 
-    routine = Path(__file__).resolve().parent.parent / "routines" / "hamstring-stretch.yaml"
+    routine = Path(__file__).resolve().parents[2] / "routines" / "hamstring-stretch.yaml"
     tl = build_timeline(routine, voice=VoiceOverrides(backend="fake")).timeline
     sided = [c for c in tl.chapters if c.side]
     assert sided and all(c.step and c.title == f"{c.step} ({c.side})" for c in sided)

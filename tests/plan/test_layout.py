@@ -18,7 +18,7 @@ from matcue.plan.layout import DEFAULT_BELL_MS, layout
 from matcue.plan.timeline import EVENT_KINDS, Timeline
 from matcue.routine.loader import load_routine, loads_routine
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def fake_ms(text: str) -> int:
