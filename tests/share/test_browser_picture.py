@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 import audiocheck as ac
 from matcue.cli.main import cli
 from matcue.share.svg import WIDTH_PX
-from test_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 DATA = Path(__file__).parents[1] / "data" / "ok"
 ROUTINES = [DATA / "e2e.yaml", DATA / "all-kinds.yaml"]
