@@ -105,6 +105,12 @@ def check_routine(
     except RoutineError as e:
         return list(e.problems)
     problems: list[Problem] = []
+    try:  # a voice name the backend does not list, as render would refuse it
+        check_voice(routine, voice_spec(routine))
+    except RoutineError as e:
+        problems.extend(e.problems)
+    except MatcueError:
+        pass  # the engine is not installed here, so its voices cannot be listed: render says so
     rate = routine.voice.rate or DEFAULT_RATE_WPM
     levels = [routine.level] if routine.level else []
     levels += [lv for lv in LEVELS if lv not in levels]

@@ -352,6 +352,20 @@ def test_a_voice_name_the_backend_does_not_list_is_a_located_error(tmp_path, fak
     assert fake_voice.calls == 0  # type: ignore[attr-defined]
 
 
+def test_check_reports_a_voice_name_the_backend_does_not_list(run, tmp_path, fake_voice):
+    path = tmp_path / "r.yaml"
+    path.write_text("title: T\nvoice:\n  backend: fake\n  name: fak\nsteps:\n  - say: Hi.\n")
+    r = run("check", str(path))
+    assert r.exit_code == 1
+    assert (
+        f"{path}:4:9: voice.name: backend 'fake' has no voice 'fak' "
+        "(did you mean 'fake'? voices: fake; see 'matcue voices')"
+    ) in r.stderr
+    assert fake_voice.calls == 0  # type: ignore[attr-defined]
+    path.write_text("title: T\nvoice:\n  backend: fake\n  name: fake\nsteps:\n  - say: Hi.\n")
+    assert run("check", str(path)).exit_code == 0
+
+
 def test_a_voice_typo_on_the_command_line_has_a_did_you_mean(run, tmp_path, fake_voice):
     r = run("script", str(routine(tmp_path, "")), "--backend", "fake", "--voice", "fak")
     assert r.exit_code == 1

@@ -401,7 +401,10 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
         raise RoutineError(
             [
                 Problem(
-                    routine.mark, "language", f"no built-in phrases for language {routine.language!r}", "supported: en"
+                    routine.language_mark or routine.mark,
+                    "language",
+                    f"no built-in phrases for language {routine.language!r}",
+                    "supported: en",
                 )
             ]
         )

@@ -17,7 +17,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from matcue.core import limits as budget
-from matcue.core.errors import Problem, RoutineError, shown
+from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.paths import shown_folder
 from matcue.routine.model import LEVELS, Routine, Step, Text, VoiceSettings
 from matcue.routine.steps import STEP_KINDS, STEP_TABLE, StepKind, breath
@@ -292,7 +292,7 @@ VOICE_KEYS = {"backend": backend, "name": plain, "rate": integer(60, 500)}
 
 def voice_settings(ctx: Context, node: Node, where: str) -> VoiceSettings:
     f = fields(ctx, node, where, VOICE_KEYS, what="voice settings like {backend: auto, rate: 150}")
-    name_mark = next((ctx.mark(v) for k, v in node.value if isinstance(k, ScalarNode) and k.value == "name"), None)
+    name_mark = _value_mark(ctx, node, "name")
     return VoiceSettings(backend=f.get("backend"), name=f.get("name"), rate=f.get("rate"), name_mark=name_mark)
 
 
@@ -355,6 +355,13 @@ ROUTINE_KEYS: dict[str, Converter] = {
 }
 
 
+def _value_mark(ctx: Context, node: Node, key: str) -> Mark | None:
+    """Where the value of ``key`` is written in the mapping ``node`` (None: not written)."""
+    if not isinstance(node, MappingNode):
+        return None
+    return next((ctx.mark(v) for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
+
+
 def _build(ctx: Context, root: Node) -> Routine:
     f = fields(ctx, root, "", ROUTINE_KEYS, ("title", "steps"), what="a routine (a mapping with 'title' and 'steps')")
     steps = f["steps"]
@@ -378,6 +385,7 @@ def _build(ctx: Context, root: Node) -> Routine:
         mark=ctx.mark(root),
         cover=f.get("cover"),
         music=f.get("music"),
+        language_mark=_value_mark(ctx, root, "language"),
     )
 
 

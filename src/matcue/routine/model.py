@@ -288,3 +288,4 @@ class Routine:
     lexicon: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     cover: str | None = None  # path of the cover image (resolved against the routine's folder)
     music: str | None = None  # ambience looped under the session (resolved like cover)
+    language_mark: Mark | None = field(default=None, compare=False)  # where ``language`` is written
