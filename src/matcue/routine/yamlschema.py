@@ -344,6 +344,10 @@ def levels_list(ctx: Context, node: Node, where: str) -> tuple[str, ...]:
         items = [node]
     elif isinstance(node, SequenceNode) and node.value:
         items = list(node.value)
+    elif isinstance(node, SequenceNode):
+        raise ctx.error(
+            node, where, "an empty list of levels", "name at least one of beginner, intermediate, advanced, or leave it out"
+        )
     else:
         raise ctx.error(node, where, f"expected a list of levels, got {describe(node)}")
     sub = (lambda i: f"{where}[{i}]") if isinstance(node, SequenceNode) else (lambda i: where)
