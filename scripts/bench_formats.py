@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from matcue.audio.formats import FORMATS, TrackEncoding, render_track
+from matcue.audio.codec import FORMATS
+from matcue.audio.formats import TrackEncoding, render_track
 from matcue.audio.render import mix
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
 from matcue.plan.timeline import Event, Timeline

@@ -225,7 +225,7 @@ def test_a_bitrate_the_format_does_not_take_is_a_usage_error_everywhere(run, tmp
 
 def test_the_library_refuses_a_bad_bitrate_before_any_speech(tmp_path, fake_voice):
     from matcue.api import render_routine
-    from matcue.audio.formats import FormatError
+    from matcue.audio.codec import FormatError
     from matcue.settings import Output, Settings
     from matcue.voice.base import VoiceOverrides
 

@@ -119,7 +119,7 @@ def replace_max(o: Options) -> Options:
 
 
 def test_settings_output_default_is_the_format_default():
-    from matcue.audio.formats import DEFAULT_FORMAT
+    from matcue.audio.codec import DEFAULT_FORMAT
 
     out = Settings().output
     assert out.fmt == DEFAULT_FORMAT and out.bitrate is None and out.folder == Path("audio_out")

@@ -19,8 +19,9 @@ from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
 from matcue.core.limits import Work, current
 from matcue.core.naming import slugify  # noqa: F401  (public: matcue.api.slugify)
 from matcue.plan.budget import check_script
-from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, Script, compile_routine
+from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, compile_routine
 from matcue.plan.layout import layout
+from matcue.plan.script import Script
 from matcue.plan.timeline import Timeline
 from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
@@ -290,7 +291,8 @@ def render_routine(
     ``name`` replaces the slug. ``person``: a profile's name, added to the title tag
     ("Title — Anna"). ``select``: render only part of the routine (:func:`matcue.preview.select`).
     """
-    from matcue.audio.formats import TrackEncoding, get_format, parse_bitrate, render_track, require_encoder
+    from matcue.audio.codec import get_format, parse_bitrate
+    from matcue.audio.formats import TrackEncoding, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
     from matcue.core.atomic import Unit, sweep
     from matcue.share.sidecars import sidecar_path, write_sidecars

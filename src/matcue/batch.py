@@ -18,8 +18,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from matcue.api import render_routine, slugify
+from matcue.api import render_routine
 from matcue.core.errors import MatcueError, Problem, RoutineError
+from matcue.core.naming import person_stem, slugify
 from matcue.plan.compile import Options
 from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
@@ -308,17 +309,3 @@ def preflight(routine: Routine, tracks: Sequence[tuple[str, Options]]) -> None:
         except RoutineError:
             if work.events > work.limits.events or work.speech_chars > work.limits.speech_chars:
                 raise
-
-
-def person_stem(base: str, person: Profile, seen: dict[str, Profile]) -> str:
-    """``<base>--<person slug>``, recorded in ``seen``; ValueError with the located message
-    when another person of ``seen`` already has that file name."""
-    name = f"{base}--{person.slug}"
-    other = seen.get(name)
-    if other is not None:
-        raise ValueError(
-            f"{person.mark}: name: {person.name!r} gives the same file name as {other.name!r} at {other.mark} "
-            "(give each person a distinct name)"
-        )
-    seen[name] = person
-    return name

@@ -67,15 +67,6 @@ class Pack:
     failures: tuple[str, ...] = ()  # located problems of roster entries left out
 
 
-# ----------------------------------------------------------------------------- card
-
-
-# ----------------------------------------------------------------------------- playlist
-
-
-# ----------------------------------------------------------------------------- page
-
-
 # ----------------------------------------------------------------------------- the pack
 
 
@@ -122,7 +113,8 @@ def pack_routines(
     the default cache, ``$MATCUE_CACHE_DIR``). ``share.feed_url``: the address the folder
     will be served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.share.feed`).
     The URL, the manifest, the folder and the encoder are checked before anything is rendered."""
-    from matcue.audio.formats import get_format, parse_bitrate, require_encoder
+    from matcue.audio.codec import get_format, parse_bitrate
+    from matcue.audio.formats import require_encoder
     from matcue.share import feed as podcast
 
     out = Path(settings.output.folder)
@@ -293,19 +285,24 @@ def _write_feed(
     url, manifest, folder = feed
     from datetime import UTC, datetime
 
-    from matcue.audio.formats import format_of
+    from matcue.audio.codec import format_of
     from matcue.share import feed as podcast
 
     items = []  # GUID and date are the manifest's to give (or keep): placeholders here
     for t in tracks:
         tl, path = t.timeline, t.rendered.path
+        captions = {Path(x).name for x in t.rendered.sidecars}  # the transcripts this pack wrote
         items.append(
             podcast.Item(
                 stem=path.stem, guid="", pub_date=datetime.now(UTC), title=tl.title,
                 author=tl.artist, file=path.name, mime=format_of(path).mime, length=path.stat().st_size,
                 duration_ms=tl.total_ms, description=card_text(tl, t.description), image=t.cover_file,
                 chapters=sidecar_path(path, "chapters").name,
-                transcripts=tuple((sidecar_path(path, f).name, mime) for f, mime in podcast.TRANSCRIPT_TYPES),
+                transcripts=tuple(
+                    (sidecar_path(path, f).name, mime)
+                    for f, mime in podcast.TRANSCRIPT_TYPES
+                    if sidecar_path(path, f).name in captions
+                ),
                 chapter_list=tuple((c.start_ms, c.title) for c in tl.chapters),
             )
         )  # fmt: skip

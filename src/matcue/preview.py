@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from matcue.core.errors import Problem, RoutineError
-from matcue.plan.compile import _same_name, _step_name
+from matcue.plan.compile import same_name, step_name
 from matcue.routine.model import SIDES, Pose, Routine, Section, Step, Timer
 
 POLL_S = 0.5
@@ -47,7 +47,7 @@ def names_in(steps: Iterable[Step], level: str, sided: bool = False) -> list[str
     for step in steps:
         if step.levels is not None and level not in step.levels:
             continue
-        name = _step_name(step, level)
+        name = step_name(step, level)
         has_sides = sided or getattr(step, "sides", None) is not None
         if name is not None:
             out.append(name)
@@ -69,7 +69,7 @@ def select(routine: Routine, level: str, only: tuple[str, ...] = (), start: str 
     known = names_in(routine.steps, level)
     problems = []
     for w in wanted:
-        if not any(_same_name(w.given, n) for n in known):
+        if not any(same_name(w.given, n) for n in known):
             close = difflib.get_close_matches(w.given, known, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(known[:12])
             what = f"no section, step or chapter of {routine.title!r} is named {w.given!r}"
@@ -88,10 +88,10 @@ def select(routine: Routine, level: str, only: tuple[str, ...] = (), start: str 
 def _hit(step: Step, wanted: list[Wanted], level: str) -> Wanted | None:
     if step.levels is not None and level not in step.levels:
         return None
-    name = _step_name(step, level)
+    name = step_name(step, level)
     if name is None:
         return None
-    return next((w for w in wanted if _same_name(w.name, name)), None)
+    return next((w for w in wanted if same_name(w.name, name)), None)
 
 
 def _on_side(step: Step, side: str | None) -> tuple[Step, str | None]:

@@ -15,7 +15,7 @@ held together by :class:`Settings`, the one value a library entry point
 values are the layer below the profile: a value left None here falls through to the
 routine's (compile and :func:`matcue.api.voice_spec` read it), then to the default. To add a
 tailoring field: add it to ``Options`` (and to ``Profile`` when a profile may set it); the
-rule here and its test (tests/test_tailoring.py) take every field of ``Options`` as it is.
+rule here and its test (tests/test_settings.py) take every field of ``Options`` as it is.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from matcue.audio.codec import DEFAULT_FORMAT
 from matcue.plan.compile import Options
 from matcue.voice.base import VoiceOverrides
 
@@ -77,7 +78,7 @@ class Output:
     """Where and how a track is written."""
 
     folder: Path = Path("audio_out")
-    fmt: str = "mp3"  # --format (matcue.audio.formats)
+    fmt: str = DEFAULT_FORMAT  # --format (matcue.audio.codec)
     bitrate: str | None = None  # None: the format's default (matcue.audio.formats.FORMATS)
     captions: tuple[str, ...] = ()  # vtt, srt, lrc
     chapters_json: bool = False

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import audiocheck as ac
-from matcue.audio.formats import FORMATS, ffmetadata, parse_bitrate, parse_vorbis_time, read_tags, vorbis_time
+from matcue.audio.codec import FORMATS, parse_bitrate
+from matcue.audio.formats import ffmetadata, parse_vorbis_time, read_tags, vorbis_time
 from matcue.cli.main import cli
 from matcue.plan.timeline import Chapter
 

@@ -154,6 +154,21 @@ def test_a_changed_track_keeps_its_guid_and_gets_its_new_length(packs, tmp_path,
         assert int(e.enclosures[0]["length"]) == audio.stat().st_size < int(before[title].enclosures[0]["length"])
 
 
+def test_the_feed_lists_only_the_transcripts_written(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``--captions lrc``: no SRT or VTT beside the tracks, so the feed names none."""
+    monkeypatch.setenv("MATCUE_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "class"
+    r = _pack(folder, E2E, extra=("--captions", "lrc"))
+    assert r.exit_code == 0, r.output
+    assert not list(folder.glob("*.vtt")) and not list(folder.glob("*.srt")) and list(folder.glob("*.lrc"))
+    xml = (folder / "feed.xml").read_text(encoding="utf-8")
+    assert "podcast:transcript" not in xml
+    assert "podcast:chapters" in xml  # the chapters file is always written
+    r = _pack(tmp_path / "vtt", E2E, extra=("--captions", "vtt"))
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "vtt" / "feed.xml").read_text(encoding="utf-8").count("<podcast:transcript ") == 1
+
+
 def test_without_feed_url_no_feed_is_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
     r = CliRunner().invoke(cli, ["pack", str(E2E), "-o", str(tmp_path / "p"), "--backend", "fake"])
     assert r.exit_code == 0, r.output

@@ -76,3 +76,6 @@ def parse_bitrate(fmt: AudioFormat, bitrate: str | None) -> str:
 
 
 AUDIO_EXTENSIONS = tuple(f.extension for f in FORMATS.values())
+
+
+DEFAULT_FORMAT = "mp3"

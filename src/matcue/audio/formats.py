@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,17 +31,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from matcue.audio.codec import (  # noqa: F401
-    AUDIO_EXTENSIONS,  # noqa: F401
-    FORMATS,
+from matcue.audio.codec import (
     AudioFormat,
     FormatError,
     format_of,
-    get_format,
-    parse_bitrate,
 )
 from matcue.core.durations import vtt_time
-from matcue.core.errors import RenderError, ToolMissingError
+from matcue.core.errors import RenderError
+from matcue.core.tools import ffmpeg_path
 from matcue.plan.timeline import Chapter, Timeline
 
 if TYPE_CHECKING:
@@ -52,7 +48,6 @@ if TYPE_CHECKING:
     from matcue.voice.base import AnyClip
 
 
-DEFAULT_FORMAT = "mp3"
 CHAPTER_KEY = "CHAPTER{:03d}"  # Vorbis chapter extension, numbered from 001
 
 
@@ -76,9 +71,7 @@ def require_encoder(fmt: AudioFormat) -> str:
     """The ffmpeg executable when it has ``fmt``'s encoder; FormatError (or ToolMissingError) if not.
 
     MP3 is encoded by LAME in this process when lameenc is installed, so it needs no check."""
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        raise ToolMissingError("ffmpeg", "ffmpeg")
+    exe = ffmpeg_path()
     if fmt.encoder not in _ffmpeg_encoders(exe):
         raise FormatError(
             f"--format {fmt.name}: this ffmpeg ({exe}) has no {fmt.encoder} encoder"

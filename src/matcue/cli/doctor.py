@@ -16,6 +16,7 @@ import click
 
 from matcue.cli.boundary import EXIT_ERROR
 from matcue.core.errors import MatcueError
+from matcue.core.tools import have_ffmpeg
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ def check_tools() -> list[Check]:
         out.append(Check("encoder", False, bad_env, "fix or unset MATCUE_ENCODER", required=True))
         return out
     detail = "LAME in this process (lameenc)" if encoder == "lame" else "ffmpeg (libmp3lame)"
-    out.append(Check("encoder", encoder == "lame" or bool(shutil.which("ffmpeg")), detail, "pip install lameenc"))
+    out.append(Check("encoder", encoder == "lame" or have_ffmpeg(), detail, "pip install lameenc"))
     return out
 
 

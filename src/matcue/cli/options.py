@@ -50,10 +50,10 @@ def mix_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--format`` and ``--bitrate``: checked here (a bad bitrate is a usage error), handed on as they are."""
-    from matcue.audio.formats import DEFAULT_FORMAT, FORMATS
+    from matcue.audio.codec import DEFAULT_FORMAT, FORMATS
 
     def check_bitrate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-        from matcue.audio.formats import FormatError, get_format, parse_bitrate
+        from matcue.audio.codec import FormatError, get_format, parse_bitrate
 
         if value is None:
             return None

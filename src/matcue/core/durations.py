@@ -105,3 +105,11 @@ def format_length(ms: int) -> str:
     h, rest = divmod(s, 3600)
     m, sec = divmod(rest, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def duration_text(ms: int) -> str:
+    """``21600000`` -> ``"6h"``, ``5430000`` -> ``"1h30m30s"`` (the duration syntax)."""
+    h, rest = divmod(ms // 1000, 3600)
+    m, sec = divmod(rest, 60)
+    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if sec or not (h or m) else "")
+    return out

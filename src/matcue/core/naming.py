@@ -14,6 +14,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Protocol, TypeVar
+
+from matcue.core.errors import Mark
+
+
+class Person(Protocol):
+    """What a track name needs of a person (a profile)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def mark(self) -> Mark | None: ...
+
+
+P = TypeVar("P", bound=Person)
 
 
 def unique_stem(stem: str, used: set[str]) -> str:
@@ -46,3 +63,17 @@ def slugify(title: str, max_len: int = 80) -> str:
 
         slug = "routine-" + hashlib.sha256(" ".join(title.split()).encode("utf-8")).hexdigest()[:8]
     return slug or "routine"
+
+
+def person_stem(base: str, person: P, seen: dict[str, P]) -> str:
+    """``<base>--<person slug>``, recorded in ``seen``; ValueError with the located message
+    when another person of ``seen`` already has that file name."""
+    name = f"{base}--{person.slug}"
+    other = seen.get(name)
+    if other is not None:
+        raise ValueError(
+            f"{person.mark}: name: {person.name!r} gives the same file name as {other.name!r} at {other.mark} "
+            "(give each person a distinct name)"
+        )
+    seen[name] = person
+    return name

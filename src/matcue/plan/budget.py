@@ -9,7 +9,7 @@ from matcue.core.errors import Problem, RoutineError
 from matcue.core.limits import Work, allows, current
 
 if TYPE_CHECKING:
-    from matcue.plan.compile import Script
+    from matcue.plan.script import Script
     from matcue.voice.lexicon import Lexicon
 
 
@@ -17,7 +17,7 @@ def estimate_events(script: Script) -> int:
     """An upper bound of the events :func:`matcue.plan.layout.layout` makes from ``script``,
     counted without laying it out: every segment, every breath phase and interval bell of
     every hold, twice over for the silences between them."""
-    from matcue.plan.compile import Block, Gap, Ring, Speak
+    from matcue.plan.script import Block, Gap, Ring, Speak
 
     n = 0
     for seg in script.segments:

@@ -14,14 +14,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from matcue.core.limits import LIMITS, allows
 from matcue.plan.expand import expand
 from matcue.plan.phrases import Phrases, phrases_for
 from matcue.plan.script import Block, ChapterStart, Gap, Origin, Script, SectionStart, Segment, Stretch
-from matcue.plan.script import Cue as Cue  # the script's types are compile's public face too
-from matcue.plan.script import Ring as Ring
-from matcue.plan.script import Speak as Speak
 from matcue.routine.model import (
     DEFAULT_BREATH,
     LEVELS,
@@ -267,12 +265,12 @@ class Compiler:
     def is_skipped(self, step: Step) -> bool:
         if not self.options.skip:
             return False
-        name = _step_name(step, self.level)
+        name = step_name(step, self.level)
         if name is None:
             return False
         hit = False
         for i, wanted in enumerate(self.options.skip):
-            if _same_name(wanted.value, name):
+            if same_name(wanted.value, name):
                 self.skipped.add(i)
                 hit = True
         return hit
@@ -305,7 +303,8 @@ class Compiler:
             self.error(
                 step.mark,
                 step.where,
-                f"the routine is longer than the limit of {_hms(limit)} here (at least {_hms(self.fixed_ms)})",
+                f"the routine is longer than the limit of {duration_text(limit)} here"
+                f" (at least {duration_text(self.fixed_ms)})",
                 "shorten it, or raise the limit with --max-length",
             )
             raise _TooLong()
@@ -333,7 +332,7 @@ def _units(h: Hold, unit_ms: int, up: bool) -> int:
     return -(-ms // unit_ms) if up else ms // unit_ms
 
 
-def _step_name(step: Step, level: str) -> str | None:
+def step_name(step: Step, level: str) -> str | None:
     """The name a profile's ``skip:`` matches: a section's, pose's, timer's, exercise's or reps' name."""
     value = getattr(step, "name", None)
     if value is None:
@@ -342,7 +341,7 @@ def _step_name(step: Step, level: str) -> str | None:
     return t.value if isinstance(t, Text) else None
 
 
-def _same_name(a: str, b: str) -> bool:
+def same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
@@ -351,19 +350,11 @@ def step_names(steps: tuple[Step, ...]) -> list[str]:
     out: list[str] = []
     for step in steps:
         for level in LEVELS:
-            name = _step_name(step, level)
+            name = step_name(step, level)
             if name is not None and name not in out:
                 out.append(name)
         if isinstance(step, Section):
             out.extend(n for n in step_names(step.steps) if n not in out)
-    return out
-
-
-def _hms(ms: int) -> str:
-    """``21600000`` -> ``"6h"``, ``5430000`` -> ``"1h30m30s"`` (the duration syntax)."""
-    h, rest = divmod(ms // 1000, 3600)
-    m, sec = divmod(rest, 60)
-    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if sec or not (h or m) else "")
     return out
 
 
@@ -420,7 +411,7 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     names = step_names(routine.steps) if options.skip else []
     try:
         for i, wanted in enumerate(options.skip):
-            if i not in c.skipped and not any(_same_name(wanted.value, n) for n in names):
+            if i not in c.skipped and not any(same_name(wanted.value, n) for n in names):
                 close = difflib.get_close_matches(wanted.value, names, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
                 what = f"no step or section of {routine.title!r} is named {wanted.value!r}"

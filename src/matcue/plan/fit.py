@@ -20,8 +20,9 @@ from dataclasses import dataclass, replace
 
 from matcue.core.durations import format_ms
 from matcue.core.errors import MatcueError
-from matcue.plan.compile import TAIL_KEY, Block, Options, Script, Stretch, compile_routine
+from matcue.plan.compile import TAIL_KEY, Options, compile_routine
 from matcue.plan.layout import COUNT_STEP_MS, layout
+from matcue.plan.script import Block, Script, Stretch
 from matcue.plan.timeline import BELL_MS as DEFAULT_BELL_MS
 from matcue.routine.model import Routine
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from matcue.core.durations import duration_text
 from matcue.core.errors import Problem, RoutineError
-from matcue.plan.compile import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak, _hms
+from matcue.plan.script import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak
 from matcue.plan.timeline import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
 from matcue.plan.timeline import Chapter, Event, Hold, Rest, Timeline
 
@@ -42,7 +43,8 @@ def layout(
                 Problem(
                     where.mark if where else None,
                     where.where if where else "",
-                    f"the routine is longer than the limit of {_hms(limit)} here (at least {_hms(t)} with speech)",
+                    f"the routine is longer than the limit of {duration_text(limit)} here"
+                    f" (at least {duration_text(t)} with speech)",
                     "shorten it, or raise the limit with --max-length",
                 )
             )
@@ -86,7 +88,8 @@ def layout(
                 Problem(
                     where.mark if where else None,
                     where.where if where else "",
-                    f"the routine is longer than the limit of {_hms(limit)} (it lasts {_hms(total)} with speech)",
+                    f"the routine is longer than the limit of {duration_text(limit)}"
+                    f" (it lasts {duration_text(total)} with speech)",
                     "shorten it, or raise the limit with --max-length",
                 )
             ]

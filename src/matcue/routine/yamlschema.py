@@ -346,7 +346,10 @@ def levels_list(ctx: Context, node: Node, where: str) -> tuple[str, ...]:
         items = list(node.value)
     elif isinstance(node, SequenceNode):
         raise ctx.error(
-            node, where, "an empty list of levels", "name at least one of beginner, intermediate, advanced, or leave it out"
+            node,
+            where,
+            "an empty list of levels",
+            "name at least one of beginner, intermediate, advanced, or leave it out",
         )
     else:
         raise ctx.error(node, where, f"expected a list of levels, got {describe(node)}")

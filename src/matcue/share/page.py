@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from matcue.core.durations import format_length
 from matcue.plan.timeline import Timeline
 from matcue.share import escape
-from matcue.share.sidecars import sidecar_path, speech_cues
+from matcue.share.sidecars import CAPTION_FORMATS, SIDECAR_LABELS, sidecar_path, speech_cues
 
 if TYPE_CHECKING:
     from matcue.pack import PackTrack
@@ -135,7 +135,7 @@ def content_security_policy(template: str) -> str:
 
 
 def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
-    from matcue.audio.formats import format_of
+    from matcue.audio.codec import format_of
     from matcue.share.svg import to_svg
 
     tl = t.timeline
@@ -144,8 +144,8 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
     anchor = f"t{i + 1}"
     written = {Path(x).name for x in t.rendered.sidecars}
     files = [(mp3, audio_label)] + [
-        (sidecar_path(t.rendered.path, f).name, label)
-        for f, label in (("vtt", "WebVTT"), ("srt", "SRT"), ("lrc", "LRC"), ("chapters", "Chapters JSON"))
+        (sidecar_path(t.rendered.path, f).name, SIDECAR_LABELS[f])
+        for f in (*CAPTION_FORMATS, "chapters")
         if sidecar_path(t.rendered.path, f).name in written
     ]
     cover = (

@@ -30,6 +30,8 @@ from matcue.core.durations import srt_time, vtt_time
 from matcue.plan.timeline import Timeline
 
 CAPTION_FORMATS = ("vtt", "srt", "lrc")
+# what a page calls each sidecar file
+SIDECAR_LABELS = {"vtt": "WebVTT", "srt": "SRT", "lrc": "LRC", "chapters": "Chapters JSON"}
 PODCAST_CHAPTERS_VERSION = "1.2.0"
 CHAPTERS_JSON_SUFFIX = ".chapters.json"
 LRC_CREATOR = "matcue"

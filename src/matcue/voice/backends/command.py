@@ -10,7 +10,6 @@ sentences are short, and a clear gap measurably helps a listener (see docs/voice
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ import numpy as np
 
 from matcue.core.errors import ToolMissingError, VoiceError
 from matcue.core.pcm import SAMPLE_RATE
+from matcue.core.tools import find_tool
 from matcue.voice.registry import quote_phrase
 from matcue.voice.wav import WavFormatError, finish_clip_samples, read_audio_bytes, read_audio_file
 
@@ -70,14 +70,6 @@ def speak_by_sentence(text: str, speak_one: Callable[[str], np.ndarray], gap_ms:
     sentences = split_sentences(text) or [text]
     pieces = [speak_one(s) for s in sentences]
     return join_with_gaps([p for p in pieces if len(p)], gap_ms)
-
-
-def find_tool(program: str, package: str) -> str:
-    """The full path of ``program``, or ToolMissingError naming the Debian package."""
-    exe = shutil.which(program)
-    if exe is None:
-        raise ToolMissingError(program, package)
-    return exe
 
 
 def run_to_wav(
