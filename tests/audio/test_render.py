@@ -11,6 +11,7 @@ import pytest
 
 import audiocheck as ac
 from matcue.audio import encode, mixdown, mixer, render, sounds
+from matcue.audio.codec import FormatError
 from matcue.audio.mixdown import MixSettings
 from matcue.core.errors import RenderError, ToolMissingError
 from matcue.core.pcm import ms_to_samples
@@ -380,7 +381,7 @@ def test_failed_render_keeps_the_existing_file(tmp_path: Path, timeline: Timelin
     partial = {k: v for k, v in clips.items() if k != WELCOME}
     with pytest.raises(RenderError, match="no speech clip"):
         render.render_mp3(timeline, partial, out)
-    with pytest.raises(RenderError, match="unsupported MP3 bitrate 'lots'"):
+    with pytest.raises(FormatError, match="unsupported MP3 bitrate 'lots'"):  # the one bitrate parser
         render.render_mp3(timeline, clips, out, encoding=render.Mp3Encoding("lots"))
     assert _listing(tmp_path) == ["routine.mp3"]
     assert out.read_bytes() == b"previous render"
