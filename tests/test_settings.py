@@ -123,3 +123,23 @@ def test_settings_output_default_is_the_format_default():
 
     out = Settings().output
     assert out.fmt == DEFAULT_FORMAT and out.bitrate is None and out.folder == Path("audio_out")
+
+
+def test_every_flag_of_a_settings_concern_becomes_a_setting() -> None:
+    """A flag added to a concern's decorator but not to SETTING_FLAGS would reach the
+    command as an unexpected keyword (exit 3); and no name there is stale."""
+    import click
+
+    from matcue.cli import options
+
+    @options.mix_options
+    @options.format_options
+    @options.tailoring_options
+    @options.safety_options
+    @options.output_options()
+    @click.command()
+    def every(**kw: object) -> None: ...
+
+    names = {p.name for p in every.params}
+    assert names - {"out_dir"} <= set(options.SETTING_FLAGS)
+    assert set(options.SETTING_FLAGS) - names <= {"out_dir"}  # -o is each command's own (its default differs)

@@ -234,6 +234,16 @@ def profile_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def roster_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--roster``: a class, one track per person (``render`` and ``pack`` alike; a missing
+    roster is a located error, as a missing routine is)."""
+    return click.option(
+        "--roster",
+        type=click.Path(path_type=Path),
+        help="A class: a YAML list of profiles (or paths), or a folder of them; one track per person.",
+    )(f)
+
+
 def workers_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--workers``: tracks of a roster rendered at once."""
     return click.option(

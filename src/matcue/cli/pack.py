@@ -16,6 +16,7 @@ from matcue.cli.options import (
     output_options,
     parse_feed_url_option,
     profile_option,
+    roster_option,
     safety_options,
     tailoring_options,
     workers_option,
@@ -47,11 +48,7 @@ from matcue.settings import Settings
 )  # fmt: skip
 @click.option("--zip", "make_zip", is_flag=True, help="Also write the pack as one OUTPUT.zip next to the folder.")
 @profile_option
-@click.option(
-    "--roster",
-    type=click.Path(exists=True, path_type=Path),
-    help="A class (a list of profiles, or a folder of them): one track of ROUTINE per person.",
-)
+@roster_option
 @workers_option
 @gathers_settings
 def pack(

@@ -19,6 +19,7 @@ from matcue.cli.options import (
     output_options,
     parse_scheduler,
     profile_option,
+    roster_option,
     safety_options,
     tailoring_options,
     workers_option,
@@ -45,11 +46,7 @@ from matcue.settings import Settings
 @format_options
 @output_options()
 @profile_option
-@click.option(
-    "--roster",
-    type=click.Path(path_type=Path),
-    help="Render a track per profile of a class: a YAML list of profiles (or paths), or a folder of them.",
-)
+@roster_option
 @workers_option
 @click.option(
     "--scheduler",
