@@ -123,10 +123,7 @@ def render_mp3(
         else:
             encode_lame(job, kbps, parts, tmp_path, out_path)
         mp3.write_tags(tmp_path, timeline)
-        if unit is not None:
-            atomic.fsync_file(tmp_path)
-            return out_path
-        return atomic.publish(tmp_path, out_path)
+        return _finish(tmp_path, out_path, unit)
     except OSError as exc:
         raise RenderError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
     finally:
@@ -171,10 +168,7 @@ def render_with_ffmpeg(
         sink = FfmpegSink(output.exe, tmp_path, "", plan.channels, command=cmd)
         run_parts(job, [(0, plan.total)], [sink])
         output.tag(tmp_path)
-        if unit is not None:
-            atomic.fsync_file(tmp_path)
-            return out_path
-        return atomic.publish(tmp_path, out_path)
+        return _finish(tmp_path, out_path, unit)
     except OSError as exc:
         raise RenderError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
     finally:
@@ -185,3 +179,12 @@ def render_with_ffmpeg(
             atomic.discard(tmp_path)
         if meta_path is not None:
             atomic.discard(meta_path)
+
+
+def _finish(tmp_path: Path, out_path: Path, unit: atomic.Unit | None) -> Path:
+    """The written track made durable: staged in ``unit`` (which moves it into place with
+    its sidecars), or published to ``out_path`` now."""
+    if unit is not None:
+        atomic.fsync_file(tmp_path)
+        return out_path
+    return atomic.publish(tmp_path, out_path)
