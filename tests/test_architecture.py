@@ -27,6 +27,7 @@ LAYERS = (
     "preview",
     "batch",
     "pack",
+    "cues",
     "schema",
     "cli",
     "__main__",

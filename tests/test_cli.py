@@ -58,7 +58,9 @@ def test_script_json_follows_the_contract(run, fake_voice):
         "end_ms": fake_length_ms("Welcome. I am Maya.", 150),
         "kind": "speech",
         "text": "Welcome. I am Maya.",
+        "source": "synthesized",
     }
+    assert {e["source"] for e in doc["events"] if e["kind"] == "speech"} == {"synthesized"}
 
 
 def test_script_text_and_options(run, fake_voice):
@@ -155,6 +157,7 @@ def test_help_is_pinned(run):
         "\n"
         "Commands:\n"
         "  check   Validate routines and print every problem found.\n"
+        "  cues    List every phrase ROUTINE speaks, to record in your own voice.\n"
         "  doctor  Check tools, voices, speech cache and output folder.\n"
         "  new     Start a routine from a template.\n"
         "  pack    Write a class pack: MP3s, captions, a playlist and a share page.\n"
@@ -165,7 +168,7 @@ def test_help_is_pinned(run):
     )
 
 
-@pytest.mark.parametrize("command", ["check", "render", "script"])
+@pytest.mark.parametrize("command", ["check", "render", "script", "cues"])
 def test_safety_options_documented(run, command):
     out = run(command, "--help").stdout
     for opt in ("--max-length", "--allow-outside"):

@@ -18,7 +18,9 @@ from matcue.schema import SCHEMA_FILES, SchemaGapError, build_schema, modeline  
 
 ROOT = Path(__file__).parent.parent
 DATA = ROOT / "tests" / "data"
-ROUTINES = sorted(p for p in (ROOT / "routines").rglob("*.yaml") if "profiles" not in p.parts)
+ROUTINES = sorted(  # every routine: not the profiles, not a recordings folder's index.yaml
+    p for p in (ROOT / "routines").rglob("*.yaml") if "profiles" not in p.parts and p.name != "index.yaml"
+)
 PROFILES = sorted(p for p in (ROOT / "routines" / "profiles").glob("*.yaml") if p.name != "class.yaml")
 
 # the shape errors of the corpus: unknown keys and kinds, wrong types, two kinds, bad durations

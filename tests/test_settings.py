@@ -137,6 +137,7 @@ def test_every_flag_of_a_settings_concern_becomes_a_setting() -> None:
     @options.tailoring_options
     @options.safety_options
     @options.output_options()
+    @options.recordings_option
     @click.command()
     def every(**kw: object) -> None: ...
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from matcue.core.media import Cover
     from matcue.voice.base import AnyClip, VoiceSpec
     from matcue.voice.lexicon import Lexicon
+    from matcue.voice.recordings import Recordings
 
 DEFAULT_RATE_WPM = 150
 
@@ -94,13 +95,22 @@ def estimate_speech_ms(text: str, rate_wpm: int = DEFAULT_RATE_WPM) -> int:
 
 
 def check_routine(
-    path: str | Path, *, allow_outside: bool = False, max_total_ms: int = DEFAULT_MAX_LENGTH_MS
+    path: str | Path,
+    *,
+    allow_outside: bool = False,
+    max_total_ms: int = DEFAULT_MAX_LENGTH_MS,
+    recordings: Path | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Problem]:
     """Every problem in a routine, for every level; [] when it is fine.
 
     ``allow_outside``: includes may leave the routine's folder. ``max_total_ms``: the
-    longest track allowed (``--max-length``).
+    longest track allowed (``--max-length``). The teacher's recordings (``recordings``, else
+    the routine's ``recordings:``) are read and checked too, each clip at its real length;
+    a clip that matches no phrase at any level is added to ``warnings``.
     """
+    from matcue.voice.recordings import RecordingError
+
     try:
         routine = load_routine(path, allow_outside=allow_outside)
     except RoutineError as e:
@@ -115,16 +125,31 @@ def check_routine(
     rate = routine.voice.rate or DEFAULT_RATE_WPM
     levels = [routine.level] if routine.level else []
     levels += [lv for lv in LEVELS if lv not in levels]
+    unmatched: list[set[str]] = []  # per level: the warnings about clips it does not use
     for level in levels:
         try:
             script = compile_routine(routine, Options(level=level, max_total_ms=max_total_ms))
             check_script(script, routine_lexicon(routine), level, Work(current().limits))
-            layout(script, {t: estimate_speech_ms(t, rate) for t in script.texts()})
+            lengths = {t: estimate_speech_ms(t, rate) for t in script.texts()}
+            names: dict[str, str] = {}
+            try:
+                rec = recordings_for(routine, script.texts(), recordings, allow_outside=allow_outside)
+            except RecordingError as e:
+                problems.extend(Problem(None, "", line) for line in e.problems)
+                rec = None
+            if rec is not None:
+                lengths.update({t: r.clip.length_ms for t, r in rec.clips.items()})
+                names = rec.names()
+                unmatched.append(set(rec.warnings))
+            layout(script, lengths, recorded=names)
         except NothingToRender as e:
             if level == levels[0]:  # a routine may be written for higher levels only
                 problems.extend(e.problems)
         except RoutineError as e:
             problems.extend(e.problems)
+    if warnings is not None and unmatched:
+        every = set.intersection(*unmatched)
+        warnings.extend(w for w in dict.fromkeys(w for ws in unmatched for w in sorted(ws)) if w in every)
     return list(dict.fromkeys(problems))
 
 
@@ -200,6 +225,28 @@ class Built:
     timeline: Timeline
     clips: dict[str, AnyClip]
     synthesized: int  # phrases synthesized (not found in the cache)
+    recordings: Recordings | None = field(default=None, compare=False)  # the teacher's clips used
+
+
+def recordings_for(
+    routine: Routine,
+    texts: Sequence[str],
+    recordings: Path | None = None,
+    *,
+    allow_outside: bool = False,
+    cache_dir: Path | None = None,
+) -> Recordings | None:
+    """The teacher's clips for ``texts``: from ``recordings`` (``--recordings``), else the
+    routine's ``recordings:`` (whose clips stay inside the routine's folder); None when
+    neither names any. RecordingError says what is wrong with them."""
+    from matcue.voice.recordings import find_recordings
+
+    if recordings is not None:
+        return find_recordings(recordings, texts, allow_outside=True, cache_dir=cache_dir)
+    if routine.recordings is None:
+        return None
+    root = os.path.dirname(os.path.realpath(routine.path))
+    return find_recordings(Path(routine.recordings), texts, root=root, allow_outside=allow_outside, cache_dir=cache_dir)
 
 
 def build_timeline(
@@ -211,10 +258,13 @@ def build_timeline(
     progress: Callable[[int, int], None] | None = None,
     allow_outside: bool = False,
     select: Callable[[Routine], Routine] | None = None,
+    recordings: Path | None = None,
 ) -> Built:
     """Load, compile, speak (through the cache) and lay out one routine.
 
     Each phrase is spoken under a timeout and retried once (:mod:`matcue.voice.guard`).
+    A phrase the teacher recorded (``recordings``, else the routine's ``recordings:``:
+    :func:`recordings_for`) is taken from her clip instead, whose real length lays it out.
     """
     from matcue.voice.cache import speak_all
     from matcue.voice.guard import guarded_voice
@@ -223,21 +273,36 @@ def build_timeline(
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
     spec = voice_spec(routine, voice)
     check_voice(routine, spec, voice)
+
+    def recorded(texts: list[str]) -> Recordings | None:
+        return recordings_for(routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir)
+
+    rec = recorded(script.texts())
+    own = rec.clips if rec is not None else {}
     with guarded_voice(spec) as guarded:
         speech = speak_all(
-            script.texts(), guarded, cache_dir=cache_dir, progress=progress, lexicon=routine_lexicon(routine)
-        )
+            [t for t in script.texts() if t not in own],
+            guarded, cache_dir=cache_dir, progress=progress, lexicon=routine_lexicon(routine),
+        )  # fmt: skip
+        clips = {**speech.clips, **{t: r.clip for t, r in own.items()}}
         synthesized = speech.synthesized
         if options.duration_ms is not None:  # --duration: fit with the real lengths, compile again
             from matcue.plan.fit import fitted_script
 
-            script = fitted_script(routine, script, options, {t: c.length_ms for t, c in speech.clips.items()})
-            if not set(script.texts()) <= set(speech.clips):  # a longer hold may count from higher
-                speech = speak_all(script.texts(), guarded, cache_dir=cache_dir, lexicon=routine_lexicon(routine))
+            script = fitted_script(routine, script, options, {t: c.length_ms for t, c in clips.items()})
+            if not set(script.texts()) <= set(clips):  # a longer hold may count from higher
+                rec = recorded(script.texts())
+                own = rec.clips if rec is not None else {}
+                speech = speak_all(
+                    [t for t in script.texts() if t not in own],
+                    guarded, cache_dir=cache_dir, lexicon=routine_lexicon(routine),
+                )  # fmt: skip
+                clips = {**speech.clips, **{t: r.clip for t, r in own.items()}}
                 synthesized += speech.synthesized
-    timeline = layout(script, {t: c.length_ms for t, c in speech.clips.items()})
+    names = rec.names() if rec is not None else {}
+    timeline = layout(script, {t: c.length_ms for t, c in clips.items()}, recorded=names)
     timeline = replace(timeline, voice=speech.backend)
-    return Built(routine, script, timeline, speech.clips, synthesized)
+    return Built(routine, script, timeline, clips, synthesized, rec)
 
 
 # ----------------------------------------------------------------------------- render
@@ -307,7 +372,7 @@ def render_routine(
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,
-        allow_outside=settings.allow_outside, select=select,
+        allow_outside=settings.allow_outside, select=select, recordings=settings.recordings,
     )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))

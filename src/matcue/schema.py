@@ -56,6 +56,11 @@ KEY_DOCS: dict[str, dict[str, D]] = {
         "title": ("The routine's title; becomes the MP3 title tag and the file name.", "Hamstring release"),
         "cover": ("Cover art: a JPEG or PNG file, relative to this file.", "cover.jpg"),
         "music": ("An audio file looped quietly under the session, relative to this file.", "music/rain.mp3"),
+        "recordings": (
+            "A folder (or .zip) of the teacher's recorded cues, relative to this file; "
+            "clips named by their ids ('matcue cues' lists them) replace the synthesized voice.",
+            "recordings",
+        ),
         "description": ("A sentence or two about the routine (not spoken).", "Seated and supine hamstring work."),
         "author": ("Who wrote it; the MP3 artist tag.", "Studio Name"),
         "collection": ("A series it belongs to; the MP3 album tag.", "Evening classes"),
@@ -309,6 +314,7 @@ def _known() -> dict[int, Callable[[], Fragment]]:
         id(L.voice_settings): lambda: _ref("voice"),
         id(L.cover_file): lambda: _ref("path"),
         id(L.music_file): lambda: _ref("path"),
+        id(L.recordings_source): lambda: _ref("path"),
         id(L.nonempty_steps): _steps_array,
         id(S.nested_steps): _steps_array,
         id(S.included_path): lambda: _ref("path"),

@@ -102,6 +102,7 @@ class Settings:
     mix: MixSettings = field(default_factory=_mix)
     output: Output = field(default_factory=Output)
     allow_outside: bool = False  # --allow-outside: files outside the routine's folder may be read
+    recordings: Path | None = None  # --recordings: the teacher's clips (else the routine's recordings:)
 
     def for_person(self, profile: Profile | None) -> Settings:
         """These settings with ``profile`` under the flags: the flags win where given."""

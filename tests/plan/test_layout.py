@@ -338,3 +338,54 @@ def test_each_spoken_event_says_what_it_is_by_role():
     # the cue that says "Three" is still a cue: roles come from structure, not words
     assert next(e for e in speech if e.text.startswith("Three breaths")).role == "cue"
     assert "role" not in tl.to_json()  # the script JSON carries no roles
+
+
+# ----------------------------------------------------------------------------- recorded phrases
+
+HOLD = (
+    "title: T\ncountdown: 3\nsteps:\n  - pose: Fold\n    cue: Fold forward.\n    hold: 20s\n"
+    "    during:\n      - at: 2s\n        say: Soften the knees.\n      - at: 8s\n        say: Breathe.\n"
+)
+
+
+def recorded_timeline(src: str, lengths: dict[str, int], recorded: dict[str, str]) -> Timeline:
+    script = compile_routine(loads_routine(src), Options())
+    ms = {t: lengths.get(t, fake_ms(t)) for t in script.texts()}
+    return layout(script, ms, recorded=recorded)
+
+
+def test_a_recorded_clip_lays_out_at_its_own_length_and_its_events_name_it():
+    plain = recorded_timeline(HOLD, {}, {})
+    tl = recorded_timeline(HOLD, {"Fold forward.": 4321}, {"Fold forward.": "fold.m4a"})
+    (cue,) = [e for e in tl.events if e.text == "Fold forward."]
+    assert (cue.dur_ms, cue.recording) == (4321, "fold.m4a")
+    assert tl.total_ms == plain.total_ms + 4321 - fake_ms("Fold forward.")
+    assert {e.recording for e in tl.events if e.kind == "speech" and e.text != "Fold forward."} == {None}
+    d = cue.to_dict()
+    assert (d["source"], d["recording"]) == ("recorded", "fold.m4a")
+    assert {e.to_dict()["source"] for e in tl.events if e.kind == "speech" and e.recording is None} == {"synthesized"}
+    assert Timeline.from_dict(tl.to_dict()).to_dict() == tl.to_dict()  # provenance round-trips
+    assert "recorded: fold.m4a" in tl.to_text()
+
+
+def test_a_recorded_cue_that_overruns_its_place_is_refused_naming_the_clip_and_by_how_much():
+    with pytest.raises(RoutineError) as e:
+        recorded_timeline(HOLD, {"Soften the knees.": 6800}, {"Soften the knees.": "soften.wav"})
+    assert str(e.value) == (
+        "<string>:9:14: steps[0].during[0].say: the cue 'Soften the knees.' at 2.0s, recorded in 'soften.wav', "
+        "takes 6.8s and runs 0.8s into the next cue at 8.0s (record it again, at most 6.0s, or start it earlier)"
+    )
+    with pytest.raises(RoutineError) as e:  # the last cue: up to where the countdown starts
+        recorded_timeline(HOLD, {"Breathe.": 10_500, "Three.": 600}, {"Breathe.": "b.wav"})
+    assert "takes 10.5s and runs 1.1s into the countdown at 17.4s (record it again, at most 9.4s" in str(e.value)
+
+
+def test_a_recorded_countdown_word_longer_than_its_second_is_refused_not_dropped():
+    synthesized = recorded_timeline(HOLD, {"Three.": 1300}, {})  # a slow voice: laid out as it comes
+    assert [e.text for e in synthesized.events if e.role == "countdown"] == ["Three.", "Two.", "One."]
+    with pytest.raises(RoutineError) as e:
+        recorded_timeline(HOLD, {"Three.": 1300}, {"Three.": "3.m4a"})
+    assert str(e.value) == (
+        "<string>:4:5: steps[0]: the countdown word 'Three.', recorded in '3.m4a', takes 1.3s and runs 0.3s "
+        "into the next word (each has 1.0s) (record it again, at most 1.0s)"
+    )

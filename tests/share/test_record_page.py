@@ -407,3 +407,63 @@ def test_hostile_texts_show_literally_and_run_nothing_in_the_browser(
     injected = "return document.querySelectorAll('img, main script, [onmouseover], [onfocus], [onerror]').length"
     assert driver.execute_script(injected) == 0
     assert _js_errors(driver) == []
+
+
+ROUTINE = """\
+title: Two to record
+steps:
+  - say: Welcome to your practice.
+  - pose: Fold
+    cue: Fold forward slowly.
+    hold: 20s
+  - say: Thank you.
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.ffmpeg
+def test_the_zip_the_page_saves_renders_as_it_is(
+    recorder: tuple[Any, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``matcue cues --page`` -> record two phrases in the browser -> save the zip ->
+    ``matcue render --recordings ZIP``: those two phrases are the takes, the rest synthesized."""
+    import json
+
+    from click.testing import CliRunner
+    from selenium.webdriver.common.by import By
+
+    from matcue.cli.main import cli
+    from matcue.core.naming import phrase_id
+
+    monkeypatch.setenv("MATCUE_CACHE_DIR", str(tmp_path / "cache"))
+    driver, downloads = recorder
+    routine = tmp_path / "two.yaml"
+    routine.write_text(ROUTINE)
+    r = CliRunner().invoke(cli, ["cues", str(routine), "--page", str(tmp_path / "page")])
+    assert r.exit_code == 0, r.output
+    driver.get((tmp_path / "page" / "two-to-record-recording.html").as_uri())
+    assert _wait(driver, "return document.body.dataset.ready === '1'")
+    welcome, fold = phrase_id("Welcome to your practice."), phrase_id("Fold forward slowly.")
+    _take(driver, welcome, 1.5)
+    _take(driver, fold, 1.2)
+    taken = {welcome: _take_ms(driver, welcome), fold: _take_ms(driver, fold)}
+    driver.find_element(By.ID, "save").click()
+    zip_path = downloads / "two-to-record-recordings.zip"
+    deadline = time.monotonic() + 15
+    while not (zip_path.exists() and not list(downloads.glob("*.crdownload"))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert zip_path.exists(), list(downloads.iterdir())
+
+    args = [str(routine), "--recordings", str(zip_path), "--backend", "fake"]
+    r = CliRunner().invoke(cli, ["render", *args, "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert "2 of 7 phrases from recordings, 5 synthesized" in r.stderr  # + "Fold.", the countdown
+    s = CliRunner().invoke(cli, ["script", *args, "--json"])
+    events = {e["text"]: e for e in json.loads(s.stdout)["events"] if e["kind"] == "speech"}
+    for text, pid in (("Welcome to your practice.", welcome), ("Fold forward slowly.", fold)):
+        e = events[text]
+        assert (e["source"], e["recording"]) == ("recorded", f"{pid}.webm")
+        # the take, its silent edges trimmed (the fake microphone's bursts start and end in gaps)
+        assert taken[pid] - 1000 <= e["end_ms"] - e["start_ms"] <= taken[pid] + 100, (e, taken[pid])
+    assert events["Thank you."]["source"] == "synthesized"
+    assert _js_errors(driver) == []

@@ -115,10 +115,10 @@ def speech_gain(samples: np.ndarray) -> float:
     return db_to_gain(SPEECH_ACTIVE_DBFS) / rms
 
 
-def level_speech(x: np.ndarray) -> np.ndarray:
+def level_speech(x: np.ndarray, headroom_db: float = 0.0) -> np.ndarray:
     """A clip (float32, already at the anchor's active level) with its true peaks limited
-    to ``SPEECH_PEAK_DBFS`` (the limiter below, run over the clip alone)."""
-    g = limiter_gain(x[None, :], 0, 0, len(x), 1.0, db_to_gain(SPEECH_PEAK_DBFS))
+    to ``SPEECH_PEAK_DBFS`` (plus ``headroom_db``; the limiter below, run over the clip alone)."""
+    g = limiter_gain(x[None, :], 0, 0, len(x), 1.0, db_to_gain(SPEECH_PEAK_DBFS + headroom_db))
     return x if g is None else x * g
 
 

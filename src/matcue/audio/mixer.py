@@ -52,6 +52,7 @@ class Source:
     gain: float = 1.0  # the preset's level for the kind (speech: on top of the clip's own)
     pan: tuple[float, ...] = (1.0,)  # per output channel
     duck: bool = False  # dips under speech (breath tones)
+    match: float = 1.0  # speech: a recording's loudness match, before its peak levelling
 
 
 def place_events(
@@ -63,6 +64,7 @@ def place_events(
     tone_gain = mixdown.db_to_gain(mixdown.SPEECH_ACTIVE_DBFS + levels.tone_db - mixdown.TONE_SYNTH_DBFS)
     bell_gain = mixdown.db_to_gain(levels.bell_db)
     count_gain = mixdown.db_to_gain(levels.countdown_db)
+    matched = recorded_gains(timeline, clips)
     out: list[Source] = []
     for ev in timeline.events:
         if ev.start_ms < 0:
@@ -76,13 +78,72 @@ def place_events(
         end = min(total, ms_to_samples(ev.end_ms))
         if end > start:
             kind = ev.kind
+            match = 1.0
             if kind == "speech":
                 gain = count_gain if ev.role in COUNTED_ROLES else 1.0
+                if ev.recording and ev.text in matched:
+                    match = matched[ev.text]
             else:
                 gain = bell_gain if kind == "bell" else tone_gain
             pan = mixdown.pan_gains(ev.side, settings.channels)
-            out.append(Source(start, end, ev, gain, pan, kind in sounds.BREATH_KINDS))
+            out.append(Source(start, end, ev, gain, pan, kind in sounds.BREATH_KINDS, match))
     out.sort(key=lambda s: s.start)  # stable: ties keep timeline order
+    return out
+
+
+MAX_MATCH_DB = 12.0  # a recording is moved at most this far to meet the synthesized voice
+MATCH_HEADROOM_DB = 3.0  # a recording's peaks may stand this much above the synthesized voice's
+
+
+def recorded_gains(timeline: Timeline, clips: Mapping[str, AnyClip]) -> dict[str, float]:
+    """The gain that brings each recorded phrase (an event with ``recording``) to the
+    loudness of the synthesized ones, measured as they are placed (levelled to the anchor,
+    peak-limited): gated integrated loudness per clip (BS.1770), the recording moved to
+    the median of the synthesized clips (within +-12 dB), before its own peak levelling,
+    whose ceiling it may pass by ``MATCH_HEADROOM_DB`` (so a voice with strong peaks is
+    neither flattened back down nor left to the master limiter); measured again after the
+    levelling until it meets the target. Levelling to the anchor alone
+    leaves a natural voice, with pauses between its words, a few LU under a synthesized
+    one. With nothing synthesized the recordings meet their own median; a clip too
+    short to measure (under 400 ms) keeps the anchor level. {} without recordings."""
+    spoken = [(e.text, e.recording) for e in timeline.events if e.kind == "speech" and e.text in clips]
+    recorded = {t for t, rec in spoken if t is not None and rec}
+    if not recorded:
+        return {}
+    synthesized = {  # the voice's cues: counting words are short, and raised by the preset
+        e.text
+        for e in timeline.events
+        if e.kind == "speech"
+        and e.text is not None
+        and e.text in clips
+        and not e.recording
+        and e.role not in COUNTED_ROLES
+    }
+
+    def lufs(text: str, match: float = 1.0) -> float | None:
+        x = _leveled(np.asarray(clips[text].samples), match)
+        meter = mixdown.LoudnessMeter(1)
+        meter.feed(x[None, :].astype(np.float64))
+        return mixdown.integrated_lufs(meter.segments())
+
+    own = {t: lufs(t) for t in sorted(recorded)}
+    ref = [v for v in (lufs(t) for t in sorted(synthesized)) if v is not None] or [
+        v for v in own.values() if v is not None
+    ]
+    if not ref:
+        return {}
+    target = float(np.median(ref))
+    out: dict[str, float] = {}
+    for t, v in own.items():
+        if v is None:
+            continue
+        db = 0.0
+        for _ in range(4):  # the clip's peak levelling takes back part of a raise: measure again
+            db = max(-MAX_MATCH_DB, min(MAX_MATCH_DB, db + target - v))
+            v = lufs(t, mixdown.db_to_gain(db)) or v
+            if abs(target - v) < 0.05:
+                break
+        out[t] = mixdown.db_to_gain(db)
     return out
 
 
@@ -103,7 +164,7 @@ def synthesize(src: Source, clips: Mapping[str, AnyClip]) -> np.ndarray:
     ev = src.event
     if ev.kind == "speech":
         assert ev.text is not None
-        return _speech(clips[ev.text], n, src.gain)
+        return _speech(clips[ev.text], n, src.gain, src.match)
     if ev.kind == "bell":
         assert ev.sound is not None
         return _scaled_bell(ev.sound, n, src.gain)
@@ -121,17 +182,23 @@ def _scaled_bell(sound: str, n: int, gain: float) -> np.ndarray:
     return sounds.bell_samples(sound, n) * np.float32(gain)
 
 
-def _speech(clip: AnyClip, n: int, gain: float = 1.0) -> np.ndarray:
-    """A clip as float32 at the anchor level, peak-levelled, then times ``gain`` (after the
-    levelling, which would otherwise flatten it), cut (or padded with silence) to n
-    samples, edges faded."""
+def _leveled(pcm: np.ndarray, match: float = 1.0) -> np.ndarray:
+    """A clip as float32 at the anchor level, its peaks limited; a recording (``match`` not
+    1) is moved by ``match`` first, its peaks allowed ``MATCH_HEADROOM_DB`` more."""
+    scale = np.float32(mixdown.speech_gain(pcm) / INT16_SCALE * match)
+    return mixdown.level_speech(pcm.astype(np.float32) * scale, 0.0 if match == 1.0 else MATCH_HEADROOM_DB)
+
+
+def _speech(clip: AnyClip, n: int, gain: float = 1.0, match: float = 1.0) -> np.ndarray:
+    """A clip as float32 at the anchor level (a recording moved by ``match``), peak-levelled,
+    then times ``gain`` (after the levelling, which would otherwise flatten it: the
+    countdown's raise), cut (or padded with silence) to n samples, edges faded."""
     pcm = np.asarray(clip.samples)
     if pcm.ndim != 1:
         raise RenderError(f"speech clips must be mono, got shape {pcm.shape}")
     m = min(n, len(pcm))
     out = np.zeros(n, dtype=np.float32)
-    scale = np.float32(mixdown.speech_gain(pcm) / INT16_SCALE)
-    out[:m] = mixdown.level_speech(pcm.astype(np.float32) * scale)[:m]
+    out[:m] = _leveled(pcm, match)[:m]
     if gain != 1.0:
         out[:m] *= np.float32(gain)
     fade = min(ms_to_samples(SPEECH_EDGE_FADE_MS), m // 2)

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from matcue.cli.boundary import fail
-from matcue.cli.common import check_set
-from matcue.cli.options import gathers_settings, mix_options, safety_options, tailoring_options
+from matcue.cli.common import check_set, echo_recordings
+from matcue.cli.options import gathers_settings, mix_options, recordings_option, safety_options, tailoring_options
 from matcue.core.errors import printable
 from matcue.settings import Settings
 
@@ -18,13 +18,22 @@ from matcue.settings import Settings
 @click.command()
 @click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
 @safety_options
-def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool) -> None:
-    """Validate routines and print every problem found."""
+@recordings_option
+def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, recordings: Path | None) -> None:
+    """Validate routines and print every problem found.
+
+    The teacher's recordings (--recordings, else a routine's 'recordings:') are checked too:
+    each clip read, and refused where it does not fit its place."""
     from matcue.api import check_routine
 
     total = 0
     for r in routines:
-        problems = check_routine(r, allow_outside=allow_outside, max_total_ms=max_total_ms)
+        warnings: list[str] = []
+        problems = check_routine(
+            r, allow_outside=allow_outside, max_total_ms=max_total_ms, recordings=recordings, warnings=warnings
+        )
+        for w in warnings:
+            click.echo(f"warning: {printable(w)}", err=True)
         for p in problems:
             click.echo(str(p), err=True)
         if not problems:
@@ -39,6 +48,7 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool) ->
 @tailoring_options
 @safety_options
 @mix_options
+@recordings_option
 @click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
 @click.option(
     "--svg", "svg_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -60,7 +70,10 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
 
     check_set((routine,), settings)
     settings = settings.for_person(load_profile(profile_path) if profile_path else None)
-    built = build_timeline(routine, settings.session, settings.voice, allow_outside=settings.allow_outside)
+    built = build_timeline(
+        routine, settings.session, settings.voice, allow_outside=settings.allow_outside, recordings=settings.recordings
+    )
+    echo_recordings(built)
     tl = built.timeline
     if as_json:
         d: dict[str, Any] = tl.to_dict()

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from matcue.core.errors import RoutineError
+from matcue.core.errors import RoutineError, printable
 from matcue.settings import Settings
 
 
@@ -91,3 +91,19 @@ def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         refuse_control(v, "--set", repr(v))
         out.append((key.strip(), val))
     return tuple(out)
+
+
+def echo_recordings(built: Any) -> None:
+    """On stderr: the warnings about the teacher's recordings, and how many phrases they
+    spoke (``render``, ``script``)."""
+    rec = built.recordings
+    if rec is None:
+        return
+    for w in rec.warnings:
+        click.echo(f"warning: {printable(w)}", err=True)
+    total = len(built.script.texts())
+    click.echo(
+        f"{len(rec.clips)} of {total} phrase{'s' if total != 1 else ''} from recordings, "
+        f"{total - len(rec.clips)} synthesized",
+        err=True,
+    )

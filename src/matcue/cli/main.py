@@ -18,6 +18,7 @@ from matcue import __version__
 from matcue.cli.authoring import register
 from matcue.cli.boundary import EXIT_ERROR, MatcueGroup
 from matcue.cli.check import check, script
+from matcue.cli.cues import cues
 from matcue.cli.doctor import doctor
 from matcue.cli.pack import pack
 from matcue.cli.render import render
@@ -35,7 +36,7 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.obj["traceback"] = traceback
 
 
-for _command in (check, script, render, pack, voices, doctor):
+for _command in (check, script, render, pack, voices, doctor, cues):
     cli.add_command(_command)
 register(cli)  # schema, new (matcue.cli.authoring)
 

@@ -179,12 +179,24 @@ def safety_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--allow-outside",
             is_flag=True,
-            help="Let includes, cover, music and roster entries name files outside the routine's or roster's folder.",
+            help="Let includes, cover, music, recordings and roster entries name files outside the routine's "
+            "or roster's folder.",
         ),
     ]
     for d in reversed(decorators):
         f = d(f)
     return f
+
+
+def recordings_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--recordings DIR``: the teacher's recorded cues, over the routine's ``recordings:``."""
+    return click.option(
+        "--recordings",
+        type=click.Path(path_type=Path),
+        metavar="DIR",
+        help="A folder (or .zip) of recorded cues named by their ids (see 'matcue cues'); "
+        "they replace the synthesized voice for those phrases (over the routine's 'recordings:').",
+    )(f)
 
 
 def output_options(pack: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -266,7 +278,7 @@ def gathers_settings(f: Callable[..., Any]) -> Callable[..., Any]:
 SETTING_FLAGS = (
     "level", "first_side", "set_vars", "no_tones", "duration", "pace", "breath", "verbosity", "countdown",
     "skip_names", "max_total_ms", "allow_outside", "backend", "voice_name", "rate", "mix_preset", "pan_sides",
-    "music", "out_dir", "fmt", "bitrate", "captions", "chapters_json", "no_cover",
+    "music", "out_dir", "fmt", "bitrate", "captions", "chapters_json", "no_cover", "recordings",
 )  # fmt: skip
 
 
@@ -284,6 +296,9 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     music = get("music")
     if music is not None and not music.is_file():
         raise click.BadParameter(f"file {str(music)!r} not found", param_hint="'--music'")
+    recordings = get("recordings")
+    if recordings is not None and not (recordings.is_dir() or recordings.is_file()):
+        raise click.BadParameter(f"folder {str(recordings)!r} not found", param_hint="'--recordings'")
     session = Options(
         level=get("level"),
         first_side=get("first_side"),
@@ -313,6 +328,7 @@ def settings_from(flags: dict[str, Any]) -> Settings:
         ),
         output=output,
         allow_outside=bool(get("allow_outside")),
+        recordings=recordings,
     )
 
 

@@ -11,7 +11,7 @@ import click
 
 from matcue.cli.authoring import preview_options
 from matcue.cli.boundary import fail
-from matcue.cli.common import Progress, StatusLine, check_set, load_people
+from matcue.cli.common import Progress, StatusLine, check_set, echo_recordings, load_people
 from matcue.cli.options import (
     format_options,
     gathers_settings,
@@ -19,6 +19,7 @@ from matcue.cli.options import (
     output_options,
     parse_scheduler,
     profile_option,
+    recordings_option,
     roster_option,
     safety_options,
     tailoring_options,
@@ -27,6 +28,7 @@ from matcue.cli.options import (
 from matcue.core.durations import format_ms
 from matcue.core.errors import RoutineError
 from matcue.settings import Settings
+from matcue.voice.recordings import RecordingError
 
 
 @click.command()
@@ -45,6 +47,7 @@ from matcue.settings import Settings
 @mix_options
 @format_options
 @output_options()
+@recordings_option
 @profile_option
 @roster_option
 @workers_option
@@ -85,7 +88,7 @@ def render(
         show = Progress(str(r)) if sys.stderr.isatty() else None
         try:
             result = render_routine(r, settings, progress=show, name=stem)
-        except RoutineError as e:
+        except (RoutineError, RecordingError) as e:
             if show:
                 show.clear()
             for p in e.problems:
@@ -95,6 +98,8 @@ def render(
         finally:
             if show:
                 show.clear()
+        if result.built is not None:
+            echo_recordings(result.built)
         click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
     if failed:
         raise click.exceptions.Exit(fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))

@@ -108,9 +108,10 @@ class MusicError(RenderError):
         self.hint = hint
 
 
-def ffmpeg_decode(path: Path, seconds: float, output: list[str]) -> None:
+def ffmpeg_decode(path: Path, seconds: float, output: list[str]) -> bytes:
     """Decode the first ``seconds`` of the regular file ``path`` with ffmpeg, given the file
-    on its standard input (opened here: never a device or a pipe), audio demuxers only."""
+    on its standard input (opened here: never a device or a pipe), audio demuxers only.
+    Returns what ffmpeg wrote to its standard output (``pipe:1`` in ``output``)."""
     from matcue.core.paths import Unreadable, open_regular, size_text
     from matcue.core.tools import ffmpeg_path
 
@@ -134,6 +135,7 @@ def ffmpeg_decode(path: Path, seconds: float, output: list[str]) -> None:
         os.close(fd)
     if res.returncode != 0:
         raise MusicError("cannot be decoded as audio", MUSIC_HINT)
+    return res.stdout
 
 
 def probe_music(path: Path) -> None:

@@ -77,3 +77,24 @@ def person_stem(base: str, person: P, seen: dict[str, P]) -> str:
         )
     seen[name] = person
     return name
+
+
+PHRASE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-f]{6}")
+
+
+def phrase_id(text: str) -> str:
+    """The stable id of a spoken phrase (a recording's file name, ``matcue cues``): the
+    first words of ``text`` as a slug, then 6 hex digits of the sha256 of the text
+    (Unicode NFC, spaces collapsed). It depends on nothing but the text, so it survives
+    reordering and does not change when another cue does: ``"Welcome to your practice."``
+    -> ``welcome-to-your-practice-<hash>``."""
+    import hashlib
+
+    norm = " ".join(unicodedata.normalize("NFC", text).split())
+    ascii_ = unicodedata.normalize("NFKD", norm).encode("ascii", "ignore").decode("ascii").lower()
+    head = ""
+    for w in re.findall(r"[a-z0-9]+", ascii_):  # whole words, at most 32 characters
+        if head and len(head) + len(w) + 1 > 32:
+            break
+        head = f"{head}-{w}" if head else w[:32]
+    return f"{head or 'phrase'}-{hashlib.sha256(norm.encode('utf-8')).hexdigest()[:6]}"

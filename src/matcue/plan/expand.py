@@ -66,7 +66,7 @@ def say(c: Compiler, step: Say) -> None:
         return
     text = c.text(step.text, None)
     assert text is not None
-    c.out.append(Speak(text))
+    c.out.append(Speak(text, origin=_origin(c.pick(step.text))))
     pause = c.pick(step.pause_ms)
     if pause is None or pause == 0:
         c.out.append(Gap(GAP_AFTER_SAY_MS if pause is None else 0))
@@ -85,7 +85,7 @@ def rest(c: Compiler, step: Rest) -> None:
     c.out.append(ChapterStart(c.titled("Rest"), "rest", "Rest", c.side_ctx))
     cue = c.text(step.cue, None)
     if cue:
-        c.out.append(Speak(cue))
+        c.out.append(Speak(cue, origin=_origin(c.pick(step.cue))))
     dur = c.pick(step.dur_ms)
     key = c.stretch(step, "Rest", dur, 1, "ms", step.fit)
     c.out.append(Gap(c.fitted(key, dur), key))
@@ -105,14 +105,14 @@ def section(c: Compiler, step: Section) -> None:
         else:
             c.out.append(ChapterStart(title, step=name, side=c.side_ctx))
         if i > 0:
-            c.out.append(Speak(c.phrases.switch_sides, side))
+            c.out.append(Speak(c.phrases.switch_sides, side, Origin(step.mark, step.where)))
             c.out.append(Ring("switch", side))
             c.out.append(Gap(DEFAULT_TRANSITION_MS))
         if c.pick(step.announce, True):
             intro = name.rstrip(".") + "."
             if side is not None and step.sides is not None:
                 intro = f"{intro} {c.phrases.side_intro(side)}"
-            c.out.append(Speak(intro, side))
+            c.out.append(Speak(intro, side, _origin(c.pick(step.name))))
             c.out.append(Gap(GAP_AFTER_SECTION_MS))
         c.steps(step.steps)
     c.side_ctx = outer
@@ -147,7 +147,7 @@ def held(c: Compiler, step: Pose | Timer) -> None:
         title = f"{name} ({c.phrases.side_names[side]})" if side else name
         if i > 0:
             c.out.append(ChapterStart(title, step=name, side=side))
-            c.out.append(Speak(c.phrases.switch_sides, side))
+            c.out.append(Speak(c.phrases.switch_sides, side, origin))
             c.out.append(Ring("switch", side))
             c.out.append(Gap(transition))
         else:
@@ -158,11 +158,11 @@ def held(c: Compiler, step: Pose | Timer) -> None:
             intro = f"{name.rstrip('.')}, {sanskrit}."
         if side and step.sides is not None:  # a sided section has announced its side
             intro = f"{intro} {c.phrases.side_intro(side)}"
-        c.out.append(Speak(intro, side))
+        c.out.append(Speak(intro, side, _origin(name_t)))
         cue = c.text(step.cue, side)
         if cue:
             c.out.append(Gap(GAP_AFTER_NAME_MS))
-            c.out.append(Speak(cue, side))
+            c.out.append(Speak(cue, side, _origin(c.pick(step.cue))))
         c.out.append(Gap(GAP_BEFORE_HOLD_MS))
         cues = tuple(during(c, step, side, hold_ms, breath))
         c.out.append(
@@ -184,7 +184,7 @@ def held(c: Compiler, step: Pose | Timer) -> None:
         c.out.append(Ring("end", side))
         release = c.text(step.release, side)
         if release:
-            c.out.append(Speak(release, side))
+            c.out.append(Speak(release, side, _origin(c.pick(step.release))))
         if i + 1 < len(sides):
             c.out.append(Gap(GAP_AFTER_RELEASE_MS))
     c.out.append(Gap(transition))
@@ -264,7 +264,8 @@ def breathe(c: Compiler, step: Breathe) -> None:
     c.out.append(
         Speak(
             f"{name.rstrip('.')}. "
-            + c.phrases.pattern(pattern.inhale_ms, pattern.hold_in_ms, pattern.exhale_ms, pattern.hold_out_ms)
+            + c.phrases.pattern(pattern.inhale_ms, pattern.hold_in_ms, pattern.exhale_ms, pattern.hold_out_ms),
+            origin=Origin(step.mark, step.where),
         )
     )
     c.out.append(Gap(GAP_BEFORE_HOLD_MS))

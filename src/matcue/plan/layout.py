@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from matcue.core.durations import duration_text
-from matcue.core.errors import Problem, RoutineError
+from matcue.core.errors import Problem, RoutineError, shown
 from matcue.plan.script import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak
 from matcue.plan.timeline import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
 from matcue.plan.timeline import Chapter, Event, Hold, Rest, Timeline
@@ -23,8 +23,14 @@ def layout(
     script: Script,
     speech_ms: Mapping[str, int],
     bell_ms: Mapping[str, int] = DEFAULT_BELL_MS,
+    recorded: Mapping[str, str] | None = None,
 ) -> Timeline:
-    """Script + speech lengths -> Timeline. Raises RoutineError for cues that do not fit."""
+    """Script + speech lengths -> Timeline. Raises RoutineError for cues that do not fit.
+
+    ``recorded``: the texts the teacher recorded, each with its clip's file name: their
+    events name it, and a clip that does not fit its place is refused with that name and
+    by how much it overruns (a recorded countdown word too, which would push the next)."""
+    rec: Mapping[str, str] = recorded or {}
     events: list[Event] = []
     explicit_silence: list[Event] = []
     chapters: list[tuple[int, ChapterStart]] = []
@@ -51,7 +57,9 @@ def layout(
             break
         if isinstance(seg, Speak):
             dur = speech_ms[seg.text]
-            events.append(Event(t, t + dur, "speech", text=seg.text, side=seg.side, role="cue"))
+            events.append(
+                Event(t, t + dur, "speech", text=seg.text, side=seg.side, role="cue", recording=rec.get(seg.text))
+            )
             t += dur
         elif isinstance(seg, Gap):
             if seg.dur_ms > 0:
@@ -69,7 +77,7 @@ def layout(
             pending = None
         elif isinstance(seg, Block):
             where = seg.origin
-            events.extend(_block(seg, t, speech_ms, bell_ms, problems))
+            events.extend(_block(seg, t, speech_ms, bell_ms, problems, rec))
             holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.step, seg.side, seg.kind))
             t += seg.dur_ms
         else:  # pragma: no cover
@@ -119,7 +127,12 @@ def _order(e: Event) -> tuple[int, int, int]:
 
 
 def _block(
-    b: Block, t0: int, speech_ms: Mapping[str, int], bell_ms: Mapping[str, int], problems: list[Problem]
+    b: Block,
+    t0: int,
+    speech_ms: Mapping[str, int],
+    bell_ms: Mapping[str, int],
+    problems: list[Problem],
+    rec: Mapping[str, str],
 ) -> list[Event]:
     end = t0 + b.dur_ms
     out: list[Event] = []
@@ -146,10 +159,22 @@ def _block(
     # Words too slow to fit inside the hold are dropped from the front ("three, two, one"
     # becomes "two, one"), so the countdown never starts before the hold.
     words = b.countdown
-    count_events = _countdown(words, end, speech_ms, b.side)
+    for word in dict.fromkeys(words):  # a recorded word is never dropped: it must fit its second
+        if word in rec and speech_ms[word] > COUNT_STEP_MS:
+            problems.append(
+                Problem(
+                    b.origin.mark,
+                    b.origin.where,
+                    f"the countdown word {shown(word)}, recorded in {shown(rec[word])}, takes "
+                    f"{_s(speech_ms[word])} and runs {_s(speech_ms[word] - COUNT_STEP_MS)} into the next "
+                    f"word (each has {_s(COUNT_STEP_MS)})",
+                    f"record it again, at most {_s(COUNT_STEP_MS)}",
+                )
+            )
+    count_events = _countdown(words, end, speech_ms, b.side, rec)
     while count_events and (count_events[0].start_ms < t0 or count_events[-1].end_ms > end):
         words = words[1:]
-        count_events = _countdown(words, end, speech_ms, b.side)
+        count_events = _countdown(words, end, speech_ms, b.side, rec)
     free_until = count_events[0].start_ms if count_events else end
     limit_what = "the countdown" if count_events else "the end of the hold"
 
@@ -157,7 +182,20 @@ def _block(
     for i, cue in enumerate(cues):
         start = t0 + cue.offset_ms
         stop = start + speech_ms[cue.text]
-        if i + 1 < len(cues) and stop > t0 + cues[i + 1].offset_ms:
+        clip = rec.get(cue.text)
+        if clip is not None and (stop > free_until or i + 1 < len(cues) and stop > t0 + cues[i + 1].offset_ms):
+            room_end = min(free_until, t0 + cues[i + 1].offset_ms) if i + 1 < len(cues) else free_until
+            into = "the next cue" if room_end < free_until else limit_what
+            problems.append(
+                Problem(
+                    cue.origin.mark,
+                    cue.origin.where,
+                    f"the {cue.what} {shown(cue.text)} at {_s(cue.offset_ms)}, recorded in {shown(clip)}, takes "
+                    f"{_s(stop - start)} and runs {_s(stop - room_end)} into {into} at {_s(room_end - t0)}",
+                    f"record it again, at most {_s(room_end - start)}, or start it earlier",
+                )
+            )
+        elif i + 1 < len(cues) and stop > t0 + cues[i + 1].offset_ms:
             nxt = cues[i + 1]
             problems.append(
                 Problem(
@@ -179,12 +217,14 @@ def _block(
                 )
             )
         role = "count" if cue.what == "count" else "cue"
-        out.append(Event(start, stop, "speech", text=cue.text, side=b.side, role=role))
+        out.append(Event(start, stop, "speech", text=cue.text, side=b.side, role=role, recording=clip))
     out.extend(count_events)
     return out
 
 
-def _countdown(words: tuple[str, ...], end: int, speech_ms: Mapping[str, int], side: str | None) -> list[Event]:
+def _countdown(
+    words: tuple[str, ...], end: int, speech_ms: Mapping[str, int], side: str | None, rec: Mapping[str, str]
+) -> list[Event]:
     """Each word ends on a whole second before ``end``, the last at ``end`` (later if crowded)."""
     out: list[Event] = []
     prev_end = None
@@ -194,7 +234,7 @@ def _countdown(words: tuple[str, ...], end: int, speech_ms: Mapping[str, int], s
         start = stop - speech_ms[word]
         if prev_end is not None and start < prev_end:
             start, stop = prev_end, prev_end + speech_ms[word]
-        out.append(Event(start, stop, "speech", text=word, side=side, role="countdown"))
+        out.append(Event(start, stop, "speech", text=word, side=side, role="countdown", recording=rec.get(word)))
         prev_end = stop
     return out
 

@@ -5,7 +5,7 @@ places it in time).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from matcue.core.errors import Mark
 from matcue.routine.model import Breath
@@ -25,6 +25,7 @@ class Speak:
 
     text: str
     side: str | None = None
+    origin: Origin | None = field(default=None, compare=False)  # where it is written (``matcue cues``)
 
 
 @dataclass(frozen=True, slots=True)

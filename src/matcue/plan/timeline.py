@@ -14,6 +14,9 @@ Kinds of event:
   The mixer raises ``countdown`` and ``count`` words by the preset's countdown level.
   Roles are not part of the script JSON: an event read back with ``from_dict`` has
   ``role`` None, which the audio stage treats as ``cue``. Other kinds have no role.
+  ``recording`` names the teacher's clip that says it (its file in the recordings
+  folder; None: the voice synthesized it); the JSON says ``"source": "recorded"`` with
+  ``"recording"``, or ``"source": "synthesized"``.
 - ``inhale`` / ``exhale``: a rising / falling breath tone spanning the event.
 - ``hold``: a breath retention (after the inhale or the exhale); silent.
 - ``bell``: a synthesized bell; ``sound`` says which (see ``BELL_SOUNDS``).
@@ -59,6 +62,7 @@ class Event:
     sound: str | None = None  # bell: which bell
     side: str | None = None  # "left"/"right" inside a sided step
     role: str | None = None  # speech: one of SPEECH_ROLES (not in the JSON)
+    recording: str | None = None  # speech: the teacher's clip that says it (None: synthesized)
 
     @property
     def dur_ms(self) -> int:
@@ -72,6 +76,10 @@ class Event:
             d["sound"] = self.sound
         if self.side is not None:
             d["side"] = self.side
+        if self.kind == "speech":
+            d["source"] = "recorded" if self.recording else "synthesized"
+            if self.recording:
+                d["recording"] = self.recording
         return d
 
 
@@ -156,6 +164,7 @@ class Timeline:
                     e.get("text"),
                     e.get("sound"),
                     e.get("side"),
+                    recording=e.get("recording"),
                 )
                 for e in d["events"]
             ),
@@ -222,7 +231,8 @@ def _last_tone_end(events: list[Event], i: int) -> int:
 def _event_line(e: Event) -> str:
     at = f"  {format_ms(e.start_ms):>9}"
     if e.kind == "speech":
-        return f"{at}  \u201c{e.text}\u201d ({e.dur_ms / 1000:.1f}s)"
+        recorded = f", recorded: {e.recording}" if e.recording else ""
+        return f"{at}  \u201c{e.text}\u201d ({e.dur_ms / 1000:.1f}s{recorded})"
     if e.kind == "bell":
         return f"{at}  bell ({e.sound})"
     return f"{at}  {e.kind} {e.dur_ms / 1000:g}s"

@@ -328,6 +328,33 @@ def music_file(ctx: Context, node: Node, where: str) -> str:
     return str(target)
 
 
+def recordings_source(ctx: Context, node: Node, where: str) -> str:
+    """``recordings: PATH``: a folder (or a .zip) of the teacher's recorded cues, relative to
+    the routine file, inside the routine's folder (unless --allow-outside); its clips are
+    matched and read when the routine renders (:mod:`matcue.voice.recordings`)."""
+    from matcue.core.paths import Unreadable, confine, not_found, outside_hint
+
+    raw = scalar(ctx, node, where, "a path to a folder of recordings").strip()
+    if not raw or "\0" in raw:
+        raise ctx.error(node, where, f"expected a path to a folder of recordings, got {describe(node)}")
+    budget = ctx.budget
+    target = Path(ctx.path).parent / raw
+    try:
+        confine(raw, Path(ctx.path).parent, budget.root_dir, allow_outside=budget.allow_outside)
+    except Unreadable:
+        raise ctx.error(
+            node, where, f"recordings {str(target)!r} {not_found('routine', budget.root_dir)}", outside_hint()
+        ) from None
+    if target.is_dir() or (target.is_file() and target.suffix.lower() == ".zip"):
+        return str(target)
+    if not target.exists():
+        raise ctx.error(
+            node, where, f"recordings {str(target)!r} {not_found('routine', budget.root_dir)}",
+            "a folder of clips named by their ids ('matcue cues' lists them), relative to the routine",
+        )  # fmt: skip
+    raise ctx.error(node, where, f"recordings {str(target)!r} is not a folder or a .zip of recordings")
+
+
 def nonempty_steps(ctx: Context, node: Node, where: str) -> list[Step]:
     steps = _steps(ctx, node, where)
     if not steps:
@@ -339,6 +366,7 @@ ROUTINE_KEYS: dict[str, Converter] = {
     "title": plain,
     "cover": cover_file,
     "music": music_file,
+    "recordings": recordings_source,
     "description": plain,
     "author": plain,
     "collection": plain,
@@ -385,6 +413,8 @@ def _build(ctx: Context, root: Node) -> Routine:
         mark=ctx.mark(root),
         cover=f.get("cover"),
         music=f.get("music"),
+        recordings=f.get("recordings"),
+        recordings_mark=_value_mark(ctx, root, "recordings"),
         language_mark=_value_mark(ctx, root, "language"),
     )
 

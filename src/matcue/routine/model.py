@@ -288,4 +288,6 @@ class Routine:
     lexicon: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     cover: str | None = None  # path of the cover image (resolved against the routine's folder)
     music: str | None = None  # ambience looped under the session (resolved like cover)
+    recordings: str | None = None  # the teacher's recorded cues: a folder or a zip (resolved like cover)
+    recordings_mark: Mark | None = field(default=None, compare=False)  # where ``recordings`` is written
     language_mark: Mark | None = field(default=None, compare=False)  # where ``language`` is written

@@ -1,0 +1,241 @@
+"""matcue.voice.recordings: the teacher's clips matched to phrases, read within bounds,
+cleaned (trimmed, gated, at full scale) and cached by content; every bad input a clear
+message naming the clip."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import wave
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import audiocheck as ac
+from matcue.core.naming import phrase_id
+from matcue.core.pcm import SAMPLE_RATE
+from matcue.voice import recordings as R
+from matcue.voice.recordings import RecordingError, clean, find_recordings
+
+pytestmark = [pytest.mark.ffmpeg, pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")]
+
+WELCOME = "Welcome to your practice."
+FOLD = "Fold forward slowly."
+TEXTS = [WELCOME, FOLD, "Three."]
+
+
+def speechy(seconds: float, rate: int = 48_000, lead_s: float = 0.5, tail_s: float = 0.8, noise_db: float = -60):
+    """Syllable-like bursts of a voiced tone between quiet room noise, float32."""
+    rng = np.random.default_rng(1)
+    t = np.arange(int(seconds * rate)) / rate
+    voiced = sum(np.sin(2 * np.pi * 160 * k * t) / k for k in range(1, 6))
+    env = (np.sin(2 * np.pi * 3 * t) > -0.3).astype(np.float64)
+    words = 0.3 * voiced * env
+    x = np.concatenate([np.zeros(int(lead_s * rate)), words, np.zeros(int(tail_s * rate))])
+    return (x + rng.normal(0, 10 ** (noise_db / 20), len(x))).astype(np.float32)
+
+
+def write_wav(path: Path, x: np.ndarray, rate: int = 48_000) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.clip(np.rint(x * 32767), -32768, 32767).astype("<i2").tobytes())
+    return path
+
+
+def encode(src: Path, dst: Path, *args: str) -> Path:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), *args, str(dst)], check=True)
+    return dst
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    d = tmp_path / "recordings"
+    d.mkdir()
+    return d
+
+
+def find(folder: Path, tmp_path: Path, texts=TEXTS, **kw):
+    return find_recordings(folder, texts, cache_dir=tmp_path / "cache", **kw)
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+def test_a_clip_named_by_its_phrase_id_stands_for_it_in_any_format(folder: Path, tmp_path: Path) -> None:
+    wav = write_wav(tmp_path / "w.wav", speechy(1.2))
+    encode(wav, folder / f"{phrase_id(WELCOME)}.m4a", "-c:a", "aac", "-b:a", "48k")
+    encode(wav, folder / f"{phrase_id(FOLD).upper()}.opus", "-c:a", "libopus")  # a name typed in capitals
+    rec = find(folder, tmp_path)
+    assert set(rec.clips) == {WELCOME, FOLD}
+    assert rec.names() == {WELCOME: f"{phrase_id(WELCOME)}.m4a", FOLD: f"{phrase_id(FOLD).upper()}.opus"}
+    for r in rec.clips.values():  # 1.2 s of words, the room's 0.5 s + 0.8 s trimmed to 60 + 150 ms
+        assert 1350 <= r.clip.length_ms <= 1500, r.clip.length_ms
+    assert rec.warnings == ()
+
+
+def test_the_index_maps_an_id_or_an_exact_text_to_a_file(folder: Path, tmp_path: Path) -> None:
+    write_wav(folder / "take3.wav", speechy(1.0))
+    write_wav(folder / "hello.wav", speechy(1.0))
+    (folder / "index.yaml").write_text(
+        f"{phrase_id(FOLD)}: take3.wav\n'Welcome   to your practice.': hello.wav\nNot a phrase at all: hello.wav\n"
+    )
+    rec = find(folder, tmp_path)
+    assert rec.names() == {WELCOME: "hello.wav", FOLD: "take3.wav"}
+    (warning,) = rec.warnings
+    assert (
+        warning
+        == f"{folder}/index.yaml:3:1: 'Not a phrase at all' matches no phrase this routine speaks with these settings"
+    )
+
+
+def test_a_file_that_matches_no_phrase_is_a_warning_with_a_did_you_mean(folder: Path, tmp_path: Path) -> None:
+    typo = phrase_id(WELCOME).replace("welcome", "welcom")
+    write_wav(folder / f"{typo}.wav", speechy(1.0))
+    (folder / "notes.txt").write_text("not audio, not a clip: left alone")
+    (folder / ".DS_Store").write_bytes(b"\0\0")
+    rec = find(folder, tmp_path)
+    assert rec.clips == {}
+    assert rec.warnings == (
+        f"{folder}/{typo}.wav: matches no phrase this routine speaks with these settings "
+        f"(did you mean {phrase_id(WELCOME)!r}?)",
+    )
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_every_bad_clip_is_reported_at_once_each_naming_its_file(folder: Path, tmp_path: Path) -> None:
+    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    good = encode(wav, tmp_path / "good.m4a", "-c:a", "aac")
+    (folder / f"{phrase_id(WELCOME)}.m4a").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])  # corrupt
+    (folder / f"{phrase_id(FOLD)}.wav").write_bytes(b"")  # 0 bytes
+    (folder / f"{phrase_id('Three.')}.mp3").write_text("this is a text file, not audio\n")
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert sorted(e.value.problems) == sorted([
+        f"{folder}/{phrase_id(WELCOME)}.m4a: cannot be decoded as audio ({R.CLIP_HINT})",
+        f"{folder}/{phrase_id(FOLD)}.wav: is empty (0 bytes)",
+        f"{folder}/{phrase_id('Three.')}.mp3: cannot be decoded as audio ({R.CLIP_HINT})",
+    ])  # fmt: skip
+
+
+def test_a_silent_clip_is_refused(folder: Path, tmp_path: Path) -> None:
+    write_wav(folder / f"{phrase_id(WELCOME)}.wav", np.zeros(48_000, np.float32))
+    with pytest.raises(RecordingError, match=r"is silent \(its loudest moment is -120 dBFS\)"):
+        find(folder, tmp_path)
+
+
+def test_a_clip_ten_minutes_long_is_refused_after_reading_two(folder: Path, tmp_path: Path) -> None:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=300:d=600:sample_rate=8000", "-c:a", "libopus",
+         "-b:a", "8k", str(folder / f"{phrase_id(WELCOME)}.opus")],
+        check=True,
+    )  # fmt: skip
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert e.value.problems == (
+        f"{folder}/{phrase_id(WELCOME)}.opus: lasts more than 120 s; a recording is one phrase, at most 120 s",
+    )
+
+
+def test_two_clips_for_one_phrase_are_refused_naming_both(folder: Path, tmp_path: Path) -> None:
+    write_wav(folder / f"{phrase_id(WELCOME)}.wav", speechy(1.0))
+    write_wav(folder / "other.wav", speechy(1.0))
+    (folder / "index.yaml").write_text(f"'{WELCOME}': other.wav\n")
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert e.value.problems == (
+        f"{folder}: 2 recordings for the phrase {WELCOME!r} ({phrase_id(WELCOME)}): other.wav, "
+        f"{phrase_id(WELCOME)}.wav (keep one)",
+    )
+
+
+def test_a_link_leading_outside_the_folder_is_refused_and_never_read(folder: Path, tmp_path: Path) -> None:
+    outside = write_wav(tmp_path / "outside.wav", speechy(1.0))
+    os.symlink(outside, folder / f"{phrase_id(WELCOME)}.wav")
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert e.value.problems == (
+        f"{folder}/{phrase_id(WELCOME)}.wav: leads outside the folder {os.path.relpath(folder)!r} "
+        "(a recording must be a file inside it; pass --allow-outside to read files outside)",
+    )
+    assert find(folder, tmp_path, allow_outside=True).names() == {WELCOME: f"{phrase_id(WELCOME)}.wav"}
+
+
+def test_a_pipe_in_the_folder_is_never_opened(folder: Path, tmp_path: Path) -> None:
+    os.mkfifo(folder / f"{phrase_id(WELCOME)}.wav")  # opening it would block forever
+    with pytest.raises(RecordingError, match="is a device, a pipe or a socket, not a recording"):
+        find(folder, tmp_path)
+
+
+def test_a_missing_folder_and_a_file_that_is_no_folder(tmp_path: Path) -> None:
+    with pytest.raises(RecordingError, match="the recordings folder was not found"):
+        find(tmp_path / "nowhere", tmp_path)
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(RecordingError, match=r"is not a folder or a \.zip of recordings"):
+        find(tmp_path / "notes.txt", tmp_path)
+
+
+def test_an_index_that_is_not_a_mapping_or_names_a_missing_file(folder: Path, tmp_path: Path) -> None:
+    (folder / "index.yaml").write_text("- a list\n")
+    with pytest.raises(RecordingError, match="expected a mapping of phrase ids"):
+        find(folder, tmp_path)
+    (folder / "index.yaml").write_text(f"{phrase_id(FOLD)}: gone.m4a\n")
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert e.value.problems == (
+        f"{folder}/index.yaml:1:1: 'gone.m4a' is not in the recordings (the index names a file beside it)",
+    )
+
+
+# ----------------------------------------------------------------------------- a zip
+
+
+def test_a_zip_is_read_as_the_folder_it_holds(tmp_path: Path) -> None:
+    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    archive = tmp_path / "class-recordings.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(wav, f"{phrase_id(WELCOME)}.wav")
+        z.write(wav, f"recordings/{phrase_id(FOLD)}.wav")  # zipped with its folder
+        z.write(wav, "__MACOSX/._x.wav")
+        z.write(wav, "../passwd.wav")  # a hostile name is only a name: never a path written
+        z.write(wav, "a/b/c/deeper.wav")  # nested deeper than one folder: not looked at
+    rec = find(archive, tmp_path)
+    assert rec.names() == {WELCOME: f"{phrase_id(WELCOME)}.wav", FOLD: f"{phrase_id(FOLD)}.wav"}
+    assert [w.split(": ")[0] for w in rec.warnings] == [f"{archive}:passwd.wav"]
+
+
+def test_a_zip_that_is_not_one(tmp_path: Path) -> None:
+    (tmp_path / "r.zip").write_text("no zip")
+    with pytest.raises(RecordingError, match=r"r\.zip: is not a readable zip"):
+        find(tmp_path / "r.zip", tmp_path)
+
+
+# ----------------------------------------------------------------------------- cleaning and the cache
+
+
+def test_cleaning_trims_the_room_gates_it_and_brings_the_words_to_full_scale() -> None:
+    rate = SAMPLE_RATE
+    x = speechy(2.0, rate, lead_s=1.0, tail_s=1.5, noise_db=-50)
+    y = ac.as_float(clean(x))
+    assert abs(len(y) / rate - (2.0 + 0.06 + 0.15)) < 0.03  # trimmed to the words and their margins
+    assert -1.2 < ac.peak_dbfs(y) <= -0.9
+    # the noise in a pause between words, before and after: 12 dB lower, relative to the words
+    words_gain = ac.rms_dbfs(y, 60, 2060) - ac.rms_dbfs(x, 1000, 3000)
+    lead_gain = ac.rms_dbfs(y, 0, 40) - ac.rms_dbfs(x, 940, 980)
+    assert lead_gain - words_gain < -8, (lead_gain, words_gain)
+
+
+def test_a_clip_is_cleaned_once_then_read_from_the_cache(folder: Path, tmp_path: Path, monkeypatch) -> None:
+    write_wav(folder / f"{phrase_id(WELCOME)}.wav", speechy(1.0))
+    first = find(folder, tmp_path).clips[WELCOME].clip
+    monkeypatch.setattr(R, "_decode", lambda path: pytest.fail("decoded again"))
+    again = find(folder, tmp_path).clips[WELCOME].clip
+    assert np.array_equal(first.samples, again.samples)
+    write_wav(folder / f"{phrase_id(WELCOME)}.wav", speechy(1.5))  # a new take: new content, cleaned anew
+    monkeypatch.undo()
+    assert find(folder, tmp_path).clips[WELCOME].clip.length_ms > first.length_ms + 400
