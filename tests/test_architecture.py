@@ -17,6 +17,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "matcue"
 # bottom first; a module may import from its own layer and the layers before it
 LAYERS = (
     "core",
+    "languages",
     "voice",
     "routine",
     "plan",

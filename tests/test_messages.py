@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcue.core.errors import RoutineError
+from matcue.languages.en import English as Phrases
 from matcue.plan.compile import Options, compile_routine
-from matcue.plan.phrases import Phrases
 from matcue.routine.loader import loads_routine
 from matcue.routine.yamlschema import unsafe_char
 from matcue.voice.backends.command import split_sentences

@@ -170,12 +170,13 @@ def unused_set_names(
         except RoutineError:
             continue
     out = []
-    used -= {"side", "other_side"}  # set by sided steps, never by --set
+    sided = {n for n in used if n.removeprefix("other_") == "side" or n.removeprefix("other_").startswith("side_")}
+    used -= sided | {"side", "other_side"}  # set by sided steps, never by --set
     for name in dict.fromkeys(names):
         if name in used:
             continue
         close = difflib.get_close_matches(name, sorted(used), n=1, cutoff=0.6)
-        if name in ("side", "other_side"):
+        if name in ("side", "other_side") or name in sided:
             hint = "set by sided steps, never by --set"
         elif close:
             hint = f"did you mean {close[0]!r}?"

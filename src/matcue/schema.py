@@ -153,7 +153,7 @@ def _ref(name: str) -> Fragment:
 
 
 def _defs() -> dict[str, Fragment]:
-    from matcue.plan.phrases import LANGUAGES
+    from matcue.languages import CODES as LANGUAGES
     from matcue.voice.registry import AUTO, backend_names
 
     levels = list(LEVELS)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from matcue.core.limits import LIMITS, allows
+from matcue.languages import Language, language_for
 from matcue.plan.expand import expand
-from matcue.plan.phrases import Phrases, phrases_for
 from matcue.plan.script import Block, ChapterStart, Gap, Origin, Script, SectionStart, Segment, Stretch
 from matcue.routine.model import (
     DEFAULT_BREATH,
@@ -81,7 +81,7 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 class Compiler:
     routine: Routine
     options: Options
-    phrases: Phrases
+    phrases: Language
     level: str
     vars: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
@@ -123,7 +123,9 @@ class Compiler:
             if token in ("{{", "}}"):
                 return token[0]
             name = m.group(1).strip()
-            if name in ("side", "other_side"):
+            forms = self.phrases.side_placeholders()
+            own = name[len("other_") :] if name.startswith("other_") else name
+            if own in forms:
                 if side is None:
                     self.error(
                         text.mark,
@@ -133,7 +135,7 @@ class Compiler:
                     )
                     return name
                 other = SIDES[1 - SIDES.index(side)]
-                return self.phrases.side_names[side if name == "side" else other]
+                return forms[own][side if own == name else other]
             if name in self.vars:
                 value = self.vars[name]
                 if "{" in value or "}" in value:  # a value is not filled in again: its braces would be spoken
@@ -144,7 +146,8 @@ class Compiler:
                     )  # fmt: skip
                     return value.replace("{", "").replace("}", "")
                 return value
-            close = difflib.get_close_matches(name, [*self.vars, "side", "other_side"], n=1, cutoff=0.6)
+            sided = [n for f in self.phrases.side_placeholders() for n in (f, f"other_{f}")]
+            close = difflib.get_close_matches(name, [*self.vars, *sided], n=1, cutoff=0.6)
             hint = f"did you mean {{{close[0]}}}?" if close else "define it under 'vars' or pass --set NAME=VALUE"
             self.error(text.mark, text.where, f"unknown placeholder {{{name}}}", hint)
             return name
@@ -336,7 +339,7 @@ def step_name(step: Step, level: str) -> str | None:
     """The name a profile's ``skip:`` matches: a section's, pose's, timer's, exercise's or reps' name."""
     value = getattr(step, "name", None)
     if value is None:
-        return "Rest" if isinstance(step, Rest) else None
+        return "Rest" if isinstance(step, Rest) else None  # in every language: skip: [Rest]
     t = pick(value, level)
     return t.value if isinstance(t, Text) else None
 
@@ -387,7 +390,7 @@ def resolve_level(routine: Routine, options: Options) -> str:
 
 def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     """Routine -> Script for one level. Raises RoutineError with every problem found."""
-    phrases = phrases_for(routine.language)
+    phrases = language_for(routine.language)
     if phrases is None:
         raise RoutineError(
             [

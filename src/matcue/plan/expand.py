@@ -82,12 +82,13 @@ def pause(c: Compiler, step: Pause) -> None:
 
 
 def rest(c: Compiler, step: Rest) -> None:
-    c.out.append(ChapterStart(c.titled("Rest"), "rest", "Rest", c.side_ctx))
+    rest_title = c.phrases.rest_title
+    c.out.append(ChapterStart(c.titled(rest_title), "rest", rest_title, c.side_ctx))
     cue = c.text(step.cue, None)
     if cue:
         c.out.append(Speak(cue, origin=_origin(c.pick(step.cue))))
     dur = c.pick(step.dur_ms)
-    key = c.stretch(step, "Rest", dur, 1, "ms", step.fit)
+    key = c.stretch(step, rest_title, dur, 1, "ms", step.fit)
     c.out.append(Gap(c.fitted(key, dur), key))
     c.out.append(Ring("soft"))
 
@@ -228,7 +229,7 @@ def reps(c: Compiler, step: Reps) -> None:
     inhale = c.text(step.inhale, None)
     exhale = c.text(step.exhale, None)
     every = c.pick(step.speak, "every") == "every"
-    name = c.text(step.name, None) or f"{count} breaths with movement"
+    name = c.text(step.name, None) or c.phrases.reps_title(count)
     title = c.titled(name)
     c.out.append(ChapterStart(title, step=name, side=c.side_ctx))
     cues: list[Cue] = []

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from matcue.core.durations import duration_text
 from matcue.core.errors import Problem, RoutineError, shown
+from matcue.languages import language_for
 from matcue.plan.script import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak
 from matcue.plan.timeline import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
 from matcue.plan.timeline import Chapter, Event, Hold, Rest, Timeline
@@ -105,7 +106,8 @@ def layout(
     events.extend(explicit_silence)
     events.extend(_fill_silence(events, total))
     events.sort(key=_order)
-    laid, rests = _chapters(chapters, total, script.title)
+    lang = language_for(script.language)
+    laid, rests = _chapters(chapters, total, script.title, lang.intro_title if lang else INTRO_TITLE)
     return Timeline(
         title=script.title,
         total_ms=total,
@@ -258,7 +260,7 @@ def _fill_silence(events: list[Event], total: int) -> list[Event]:
 
 
 def _chapters(
-    starts: list[tuple[int, ChapterStart]], total: int, title: str
+    starts: list[tuple[int, ChapterStart]], total: int, title: str, intro: str = INTRO_TITLE
 ) -> tuple[tuple[Chapter, ...], tuple[Rest, ...]]:
     """The chapters (an introduction before the first when it starts late; the routine's
     title as the one chapter when there is none), and the rests among them."""
@@ -266,7 +268,7 @@ def _chapters(
     if not starts:
         starts = [(0, ChapterStart(title, step=title))]
     elif starts[0][0] > 0:
-        starts.insert(0, (0, ChapterStart(INTRO_TITLE)))
+        starts.insert(0, (0, ChapterStart(intro)))
     out: list[Chapter] = []
     rests: list[Rest] = []
     for i, (s, c) in enumerate(starts):

@@ -1,6 +1,8 @@
-"""Built-in spoken phrases, per language."""
+"""English: the built-in phrases and the number reader (the reference language)."""
 
 from __future__ import annotations
+
+from matcue.languages.base import Language
 
 _EN_NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -37,24 +39,18 @@ def _en_seconds(ms: int) -> str:
     return f"{_en_number(whole)} and a half" if half else _en_number(whole)
 
 
-class Phrases:
-    """English phrases; other languages can subclass and register below."""
+class English(Language):
+    """English phrases (accented Latin letters are spelled out: matcue.voice.normalize)."""
 
+    code = "en"
+    name = "English"
     switch_sides = "Switch sides."
     side_names = {"right": "right", "left": "left"}
-    # Unicode scripts (the first word of a letter's name) this language's voices read;
-    # accented Latin letters are spelled out (matcue.voice.normalize)
-    scripts: tuple[str, ...] = ("LATIN",)
+    rest_title = "Rest"
+    intro_title = "Introduction"
 
-    def foreign_letters(self, text: str) -> str:
-        """The letters of ``text`` in a script this language's voices cannot read, in order."""
-        import unicodedata
-
-        out = []
-        for ch in text:
-            if unicodedata.category(ch)[0] == "L" and unicodedata.name(ch, "?").split(" ")[0] not in self.scripts:
-                out.append(ch)
-        return "".join(out)
+    def reps_title(self, count: int) -> str:
+        return f"{count} breaths with movement"
 
     def number(self, n: int) -> str:
         return _en_number(n)
@@ -75,9 +71,4 @@ class Phrases:
         return ", ".join(parts) + "."
 
 
-LANGUAGES: dict[str, Phrases] = {"en": Phrases()}
-
-
-def phrases_for(language: str) -> Phrases | None:
-    """Phrases for ``en``, ``en-GB``, ``en_us`` ...; None when the language has none."""
-    return LANGUAGES.get(language.replace("_", "-").split("-")[0].lower())
+LANGUAGE = English()

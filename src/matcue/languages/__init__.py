@@ -1,0 +1,44 @@
+"""Languages as data: one module per language, each a :class:`~matcue.languages.base.Language`
+with the phrases matcue speaks itself (breath and side words, "Switch sides.", the
+countdown, breathing-exercise announcements, chapter names), a number and duration
+reader, and the words of the pages it writes.
+
+``language:`` in a routine is a BCP 47 tag (``en``, ``en-GB``, ``de``, ``es-MX``, ``fr``);
+its primary subtag chooses the module. To add a language: a module here with a
+``Language`` subclass named ``LANGUAGE``, its code in :data:`CODES`, and its tests
+(``tests/languages/``); docs/languages.md says the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import cache
+
+from matcue.languages.base import Language
+
+CODES = ("en",)  # every language with a module
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def primary(tag: str) -> str | None:
+    """The primary subtag of a BCP 47 tag, lower case ("en-GB" -> "en"); None when ``tag`` is
+    not a tag."""
+    tag = tag.strip()
+    if not _TAG.fullmatch(tag):
+        return None
+    return re.split(r"[-_]", tag)[0].lower()
+
+
+@cache
+def language_for(tag: str) -> Language | None:
+    """The language of ``tag`` (``en``, ``en-GB``, ``en_us``...); None when matcue has none."""
+    code = primary(tag)
+    if code not in CODES:
+        return None
+    module = importlib.import_module(f"matcue.languages.{code}")
+    lang: Language = module.LANGUAGE
+    return lang
+
+
+__all__ = ["CODES", "Language", "language_for", "primary"]
