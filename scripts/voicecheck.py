@@ -14,16 +14,20 @@ from matcue.voice.intelligibility import JUDGES, read_cues, require_judge, score
 from matcue.voice.registry import get_backend, survey_voices
 
 
-def english_voices() -> list[tuple[str, str | None]]:
-    """(backend, voice) for every installed English voice (one for the espeak-ng family)."""
+def voices_speaking(language: str = "en") -> list[tuple[str, str | None]]:
+    """(backend, voice) for every installed voice of ``language`` (one for the espeak-ng
+    family: its default voice for the language)."""
     runs: list[tuple[str, str | None]] = []
+    code = language.lower().split("-")[0]
     for entry in survey_voices():
         if not entry.available:
             continue
         for v in entry.voices:
-            if any(lang == "en" or lang.startswith("en-") for lang in v.languages) or not v.languages:
-                if entry.name in ("espeak-ng", "pyttsx3") and v.id not in ("en-us", "gmw/en-us"):
-                    continue  # one representative voice for the espeak-ng family
+            if any(lang == code or lang.startswith(code + "-") for lang in v.languages) or not v.languages:
+                if entry.name in ("espeak-ng", "pyttsx3"):
+                    pick = {"en": ("en-us", "gmw/en-us")}.get(code, (code,))
+                    if v.id not in pick and v.id.split("/")[-1] not in pick:
+                        continue  # one representative voice for the espeak-ng family
                 runs.append((entry.name, v.id))
     return runs
 
@@ -50,7 +54,14 @@ def main() -> None:
         default=[],
         help="words per minute (repeatable; default: the backend's tuned rate)",
     )
-    parser.add_argument("--all", action="store_true", help="every installed English voice of every backend")
+    parser.add_argument("--all", action="store_true", help="every installed voice of the language, every backend")
+    parser.add_argument(
+        "--language",
+        default="en",
+        metavar="TAG",
+        help="the language of the cues and voices (en, de, es, fr; default en): cues from "
+        "tests/data/cues-<lang>.txt, heard by whisper",
+    )
     parser.add_argument(
         "--judge",
         action="append",
@@ -68,24 +79,26 @@ def main() -> None:
         "runs first unless --no-clean)",
     )
     parser.add_argument("--no-clean", action="store_true", help="with --noise-snr: skip the clean run")
-    parser.add_argument("--cues", type=Path, default=Path("tests/data/cues.txt"), help="cue file (one per line)")
+    parser.add_argument("--cues", type=Path, default=None, help="cue file (one per line; default by --language)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print what the recognizer heard for each cue")
     args = parser.parse_args(sys.argv[1:])
 
-    judges = args.judge or ["pocketsphinx"]
+    code = args.language.lower().split("-")[0]
+    judges = args.judge or (["pocketsphinx"] if code == "en" else ["whisper"])
+    cue_file = args.cues or Path("tests/data/cues.txt" if code == "en" else f"tests/data/cues-{code}.txt")
     levels: list[float | None] = ([] if args.no_clean and args.noise_snr else [None]) + list(args.noise_snr)
     try:
-        cues = read_cues(args.cues)
+        cues = read_cues(cue_file)
         if args.all:
-            runs = english_voices()
+            runs = voices_speaking(args.language)
         else:
             names = [get_backend(b).name for b in args.backend or ["auto"]]
             runs = [(backend, v) for backend in names for v in (args.voice or [None])]
         for judge in judges:
-            require_judge(judge)  # fails here, with the install hint, when it is missing
+            require_judge(judge, args.language)  # fails here, with the install hint, when it is missing
         columns = [(j, snr) for j in judges for snr in levels]
         heads = [f"{j[:7]}{'' if snr is None else f'@{snr:g}dB'}" for j, snr in columns]
-        specs = [VoiceSpec(backend=b, name=v, rate=rate) for b, v in runs
+        specs = [VoiceSpec(backend=b, name=v, rate=rate, language=args.language) for b, v in runs
                  for rate in args.rate or [getattr(get_backend(b), "default_rate_wpm", 150)]]  # fmt: skip
         wers: dict[tuple[int, int], float] = {}
         names: dict[int, str] = {}

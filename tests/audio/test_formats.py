@@ -123,6 +123,21 @@ def test_file_is_the_format_with_chapters_tags_and_cover(rendered, fmt: str) -> 
     # the chapters JSON names this file
     sidecar = json.loads((path.parent / (path.stem + ".chapters.json")).read_text())
     assert sidecar["fileName"] == path.name
+    # the routine's language: Opus's LANGUAGE comment, M4A's audio track (ISO 639-2)
+    if fmt == "opus":
+        assert back.language == lower["language"] == "en"
+    else:
+        assert audio[0]["tags"]["language"] == "eng"
+
+
+def test_the_mp3_names_its_language(rendered) -> None:  # type: ignore[no-untyped-def]
+    files, _ = rendered
+    assert read_tags(files["mp3"]).language == "eng"  # ID3 TLAN, ISO 639-2
+    probed = json.loads(
+        subprocess.run(["ffprobe", "-v", "error", "-show_format", "-of", "json", str(files["mp3"])],
+                       capture_output=True, text=True, check=True).stdout
+    )  # fmt: skip
+    assert probed["format"]["tags"]["language"] == "eng"
 
 
 @pytest.mark.parametrize("fmt", ["m4a", "opus"])

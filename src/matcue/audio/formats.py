@@ -39,6 +39,7 @@ from matcue.audio.codec import (
 from matcue.core.durations import vtt_time
 from matcue.core.errors import RenderError
 from matcue.core.tools import ffmpeg_path
+from matcue.languages import iso639_2
 from matcue.plan.timeline import Chapter, Timeline
 
 if TYPE_CHECKING:
@@ -96,9 +97,17 @@ def ffmetadata(chapters: tuple[Chapter, ...]) -> str:
 
 
 def ffmpeg_command(
-    exe: str, fmt: AudioFormat, out_path: Path, bitrate: str, channels: int, rate_hz: int, meta: Path | None
+    exe: str,
+    fmt: AudioFormat,
+    out_path: Path,
+    bitrate: str,
+    channels: int,
+    rate_hz: int,
+    meta: Path | None,
+    language: str | None = None,
 ) -> list[str]:
-    """ffmpeg reading s16le PCM on stdin (and chapters from ``meta``), writing ``out_path``."""
+    """ffmpeg reading s16le PCM on stdin (and chapters from ``meta``), writing ``out_path``;
+    ``language`` (ISO 639-2) is the audio track's language (M4A's track header)."""
     cmd = [exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
            "-f", "s16le", "-ar", str(rate_hz), "-ac", str(channels), "-i", "pipe:0"]  # fmt: skip
     if meta is not None:
@@ -106,6 +115,8 @@ def ffmpeg_command(
     else:
         cmd += ["-map_metadata", "-1", "-map_chapters", "-1"]
     cmd += ["-c:a", fmt.encoder, "-b:a", bitrate, "-ac", str(channels)]
+    if language and fmt.name == "m4a":
+        cmd += ["-metadata:s:a:0", f"language={language}"]
     if fmt.name == "m4a":
         cmd += ["-movflags", "+faststart"]  # the index first: a podcast app can play while it downloads
     cmd += ["-f", fmt.muxer, str(out_path)]
@@ -147,7 +158,9 @@ def render_track(
         )
     output = render.FfmpegOutput(
         exe=require_encoder(fmt),
-        command=lambda exe, tmp, meta, channels, rate: ffmpeg_command(exe, fmt, tmp, bitrate, channels, rate, meta),
+        command=lambda exe, tmp, meta, channels, rate: ffmpeg_command(
+            exe, fmt, tmp, bitrate, channels, rate, meta, iso639_2(timeline.language)
+        ),
         tag=lambda tmp: write_tags(tmp, fmt, timeline),
         chapters_file=ffmetadata(timeline.chapters) if fmt.name == "m4a" else None,
     )
@@ -228,6 +241,7 @@ def _tag_opus(path: Path, timeline: Timeline, cover: Cover | None) -> None:
     if timeline.album:
         f.tags["ALBUM"] = [timeline.album]
     f.tags["ENCODER"] = ["matcue"]
+    f.tags["LANGUAGE"] = [timeline.language]
     for i, c in enumerate(sorted(timeline.chapters, key=lambda c: (c.start_ms, c.end_ms)), 1):
         key = CHAPTER_KEY.format(i)
         f.tags[key] = [vorbis_time(c.start_ms)]
@@ -247,6 +261,7 @@ class ReadTags:
     chapters: tuple[tuple[int, str], ...]  # (start ms, title), in order
     has_cover: bool
     cover: bytes | None = None
+    language: str | None = None  # MP3: TLAN (ISO 639-2); Opus: LANGUAGE (the routine's tag); M4A: None
 
 
 def read_tags(path: Path, fmt: AudioFormat | None = None) -> ReadTags:
@@ -284,7 +299,9 @@ def read_tags(path: Path, fmt: AudioFormat | None = None) -> ReadTags:
             i += 1
         pics = tags.get("METADATA_BLOCK_PICTURE", [])
         data = Picture(base64.b64decode(pics[0])).data if pics else None
-        return ReadTags(first("TITLE"), first("ARTIST"), first("ALBUM"), tuple(found), bool(pics), data)
+        return ReadTags(
+            first("TITLE"), first("ARTIST"), first("ALBUM"), tuple(found), bool(pics), data, first("LANGUAGE")
+        )
     from mutagen.id3 import ID3
 
     id3 = ID3(path)
@@ -298,7 +315,7 @@ def read_tags(path: Path, fmt: AudioFormat | None = None) -> ReadTags:
     return ReadTags(
         text("TIT2"), text("TPE1"), text("TALB"),
         tuple((int(c.start_time), str(c.sub_frames["TIT2"].text[0])) for c in chaps), bool(pics),
-        pics[0].data if pics else None,
+        pics[0].data if pics else None, text("TLAN"),
     )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """ID3v2.4 tags and chapters for a rendered MP3 (mutagen).
 
-Tags: TIT2 title, TPE1 artist, TALB album (each skipped when None), TLEN length in ms.
+Tags: TIT2 title, TPE1 artist, TALB album (each skipped when None), TLEN length in ms,
+TLAN the routine's language (ISO 639-2).
 Chapters: one CHAP frame per chapter (element ids ``ch0``, ``ch1``... in start order,
 times in ms, a TIT2 sub-frame with the title) under one top-level, ordered CTOC
 (``toc``) that lists them in start order.
@@ -22,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TIT2, TLEN, TPE1, CTOCFlags, Encoding, PictureType
+from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TIT2, TLAN, TLEN, TPE1, CTOCFlags, Encoding, PictureType
 from mutagen.id3 import error as ID3Error
 
 from matcue.core.errors import RenderError
+from matcue.languages import iso639_2
 from matcue.plan.timeline import Chapter, Timeline
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ def write_tags(path: Path, timeline: Timeline) -> None:
         length_ms=timeline.total_ms,
         chapters=timeline.chapters,
         cover=timeline.cover,
+        language=iso639_2(timeline.language),
     )
 
 
@@ -61,8 +64,10 @@ def tag_file(
     length_ms: int | None = None,
     chapters: Iterable[Chapter] = (),
     cover: Cover | None = None,
+    language: str | None = None,
 ) -> None:
-    """Replace any ID3v2 tag of ``path`` with these tags and chapters (ID3v2.4)."""
+    """Replace any ID3v2 tag of ``path`` with these tags and chapters (ID3v2.4); ``language``
+    (ISO 639-2, "eng") is the TLAN frame."""
     ordered = sorted(chapters, key=lambda c: (c.start_ms, c.end_ms))
     tags = ID3()
     tags.add(TIT2(encoding=Encoding.UTF8, text=[title]))
@@ -72,6 +77,8 @@ def tag_file(
         tags.add(TALB(encoding=Encoding.UTF8, text=[album]))
     if length_ms is not None:
         tags.add(TLEN(encoding=Encoding.UTF8, text=[str(int(length_ms))]))
+    if language:
+        tags.add(TLAN(encoding=Encoding.UTF8, text=[language]))
     if cover is not None:
         tags.add(APIC(encoding=Encoding.UTF8, mime=cover.mime, type=PictureType.COVER_FRONT, desc="", data=cover.data))
     for frame in _chapter_frames(ordered):

@@ -41,4 +41,10 @@ def language_for(tag: str) -> Language | None:
     return lang
 
 
-__all__ = ["CODES", "Language", "language_for", "primary"]
+def iso639_2(tag: str) -> str | None:
+    """The three-letter code of ``tag``'s language ("de-AT" -> "deu"); None when unknown."""
+    lang = language_for(tag)
+    return lang.iso639_2 or None if lang else None
+
+
+__all__ = ["CODES", "Language", "iso639_2", "language_for", "primary"]

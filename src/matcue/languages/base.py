@@ -13,6 +13,7 @@ class Language:
     methods; every method returns text as it is spoken (or shown), never None."""
 
     code = ""  # the primary BCP 47 subtag: "en", "de"
+    iso639_2 = ""  # the three-letter code (ID3's TLAN, MP4's track language): "eng", "deu"
     name = ""  # in the language itself: "English", "Deutsch"
     # Unicode scripts (the first word of a letter's name) this language's voices read
     scripts: tuple[str, ...] = ("LATIN",)

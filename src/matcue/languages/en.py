@@ -43,6 +43,7 @@ class English(Language):
     """English phrases (accented Latin letters are spelled out: matcue.voice.normalize)."""
 
     code = "en"
+    iso639_2 = "eng"
     name = "English"
     switch_sides = "Switch sides."
     side_names = {"right": "right", "left": "left"}

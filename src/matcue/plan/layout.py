@@ -118,6 +118,7 @@ def layout(
         holds=tuple(holds),
         rests=rests,
         level=script.level,
+        language=script.language,
     )
 
 

@@ -31,7 +31,7 @@ parses a display title:
   the introduction and for chapters read back from JSON) and ``side`` its side.
 - ``Hold``: a fixed-length hold (its ``title`` as the chapter shows it, ``step``, ``side``
   and ``kind``: pose, timer, reps or breathe); ``Rest``: where a rest's chapter lies.
-- ``level``, ``voice`` (the backend that spoke) and ``cover`` (the embedded image, set
+- ``level``, ``language`` (the routine's tag), ``voice`` (the backend that spoke) and ``cover`` (the embedded image, set
   by the render).
 """
 
@@ -137,6 +137,7 @@ class Timeline:
     rests: tuple[Rest, ...] = ()
     level: str | None = None
     voice: str | None = None  # the voice backend that spoke the cues
+    language: str = "en"  # the routine's BCP 47 tag (tags, captions, the page: not in the JSON)
     cover: Cover | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:

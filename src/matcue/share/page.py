@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matcue.core.durations import format_length
+from matcue.languages.pagewords import Words, words_for
 from matcue.plan.timeline import Timeline
 from matcue.share import escape
 from matcue.share.sidecars import CAPTION_FORMATS, SIDECAR_LABELS, sidecar_path, speech_cues
@@ -38,14 +39,9 @@ _e = escape.text
 _url = escape.url
 
 
-# words that mark a cue as a safety cue on the routine card (matched as whole words)
-SAFETY_WORDS = (
-    "stop", "pain", "painful", "never", "force", "forcing", "hurt", "hurts", "injury", "injured",
-    "sharp", "numb", "numbness", "tingling", "dizzy", "strain", "careful", "avoid",
-)  # fmt: skip
-
-
-_SAFETY_RE = re.compile(r"\b(" + "|".join(SAFETY_WORDS) + r")\b", re.IGNORECASE)
+# words that mark a cue as a safety cue on the routine card (matched as whole words), per
+# language: matcue.languages.pagewords
+SAFETY_WORDS = words_for("en").safety
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +68,8 @@ def card_rows(timeline: Timeline) -> tuple[CardRow, ...]:
 
 def safety_cues(timeline: Timeline) -> tuple[str, ...]:
     """Spoken texts that contain a safety word (stop, pain, never, force...), each once."""
-    return tuple(dict.fromkeys(c.text for c in speech_cues(timeline) if _SAFETY_RE.search(c.text)))
+    found = words_for(timeline.language).safety_re
+    return tuple(dict.fromkeys(c.text for c in speech_cues(timeline) if found.search(c.text)))
 
 
 def format_hold(ms: int) -> str:
@@ -85,15 +82,16 @@ def format_hold(ms: int) -> str:
 def card_text(timeline: Timeline, description: str | None = None) -> str:
     """The routine card as plain text (a feed item's description): the description, one line
     per hold, the total and the safety cues."""
+    w = words_for(timeline.language)
     lines = [description.strip(), ""] if description and description.strip() else []
     for r in card_rows(timeline):
-        sides = f" ({', '.join(r.sides)})" if r.sides else ""
-        each = " each side" if len(r.sides) > 1 else ""
+        sides = f" ({', '.join(map(w.side, r.sides))})" if r.sides else ""
+        each = f" {w['each_side']}" if len(r.sides) > 1 else ""
         lines.append(f"- {r.name}{sides}: {format_hold(r.hold_ms)}{each}")
-    lines.append(f"Total {format_length(timeline.total_ms)}")
+    lines.append(w.fill("total", length=format_length(timeline.total_ms)))
     safety = safety_cues(timeline)
     if safety:
-        lines += ["", "Safety: " + " ".join(safety)]
+        lines += ["", f"{w['safety']}: " + " ".join(safety)]
     return "\n".join(lines)
 
 
@@ -139,6 +137,7 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
     from matcue.share.svg import to_svg
 
     tl = t.timeline
+    w = words_for(tl.language)
     mp3 = t.rendered.path.name
     audio_label = format_of(t.rendered.path).label
     anchor = f"t{i + 1}"
@@ -149,7 +148,7 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
         if sidecar_path(t.rendered.path, f).name in written
     ]
     cover = (
-        f'<img class="cover" src="{_url(t.cover_file)}" alt="Cover of {escape.attr(tl.title)}"'
+        f'<img class="cover" src="{_url(t.cover_file)}" alt="{escape.attr(w.fill("cover_of", title=tl.title))}"'
         ' width="160" height="160">'
         if t.cover_file
         else ""
@@ -161,76 +160,79 @@ def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:
         for k, c in enumerate(tl.chapters)
     )
     rows = "\n".join(
-        f"<tr><td>{_e(r.name)}</td><td>{_e(', '.join(r.sides) or '—')}</td><td>{_e(format_hold(r.hold_ms))}"
-        f"{' each side' if len(r.sides) > 1 else ''}</td></tr>"
+        f"<tr><td>{_e(r.name)}</td><td>{_e(', '.join(map(w.side, r.sides)) or '—')}</td>"
+        f"<td>{_e(format_hold(r.hold_ms))}{_e(' ' + w['each_side']) if len(r.sides) > 1 else ''}</td></tr>"
         for r in card_rows(tl)
     )
     safety = safety_cues(tl)
     safety_html = (
-        '<h4>Safety</h4><ul class="safety">' + "".join(f"<li>{_e(s)}</li>" for s in safety) + "</ul>" if safety else ""
+        f'<h4>{_e(w["safety"])}</h4><ul class="safety">' + "".join(f"<li>{_e(s)}</li>" for s in safety) + "</ul>"
+        if safety
+        else ""
     )
     desc = f'<p class="desc">{_e(t.description)}</p>' if t.description else ""
     vtt = sidecar_path(t.rendered.path, "vtt").name
+    label = escape.attr(w["cues"])
     track = (
-        f'<track kind="captions" src="{_url(vtt)}" srclang="{escape.attr(t.language)}" label="Cues" default>'
+        f'<track kind="captions" src="{_url(vtt)}" srclang="{escape.attr(t.language)}" label="{label}" default>'
         if vtt in written
         else ""
     )
+    links = " · ".join(f'<a href="{_url(href)}" download>{_e(name)}</a>' for href, name in files)
     return f"""
-<article class="track" id="{anchor}" data-index="{i}">
+<article class="track" id="{anchor}" data-index="{i}" lang="{escape.attr(tl.language)}">
   <header class="track-head">
     {cover}
     <div>
       <h2>{_e(tl.title)}</h2>
       {f'<p class="byline">{_e(byline)}</p>' if byline else ""}
-      <p class="length">Length <span class="len" data-ms="{tl.total_ms}">{format_length(tl.total_ms)}</span>
-        · {len(tl.chapters)} chapters</p>
+      <p class="length">{_e(w["length"])} <span class="len" data-ms="{tl.total_ms}">{format_length(tl.total_ms)}</span>
+        · {_e(w.fill("chapters_count", n=len(tl.chapters)))}</p>
       {desc}
     </div>
   </header>
   <div class="player">
     <audio controls preload="metadata" src="{_url(mp3)}">
       {track}
-      Your browser cannot play this file: <a href="{_url(mp3)}">download the {_e(audio_label)}</a>.
+      {_e(w["cannot_play"])} <a href="{_url(mp3)}">{_e(w.fill("download_the", label=audio_label))}</a>.
     </audio>
-    <p class="cue" aria-live="polite" data-empty="Press play: the spoken cues show here.">Press play: the spoken
-      cues show here.</p>
+    <p class="cue" aria-live="polite" data-empty="{escape.attr(w["press_play"])}">{_e(w["press_play"])}</p>
   </div>
   <div class="cols">
     <section class="chapters-box">
-      <h3>Chapters</h3>
+      <h3>{_e(w["chapters"])}</h3>
       <ol class="chapters">
 {chapters}
       </ol>
     </section>
     <section class="card">
-      <h3>Routine card: {_e(tl.title)}</h3>
+      <h3>{_e(w.fill("card_title", title=tl.title))}</h3>
       <table>
-        <thead><tr><th>Pose</th><th>Sides</th><th>Hold</th></tr></thead>
+        <thead><tr><th>{_e(w["pose"])}</th><th>{_e(w["sides"])}</th><th>{_e(w["hold"])}</th></tr></thead>
         <tbody>
 {rows}
         </tbody>
       </table>
-      <p class="total">Total {format_length(tl.total_ms)}</p>
+      <p class="total">{_e(w.fill("total", length=format_length(tl.total_ms)))}</p>
       {safety_html}
     </section>
   </div>
   <figure class="session">
     {to_svg(tl, standalone=False)}
   </figure>
-  {_qr_html(feed_url, anchor) if feed_url else ""}
-  <p class="files">Files: {" · ".join(f'<a href="{_url(href)}" download>{_e(label)}</a>' for href, label in files)}</p>
+  {_qr_html(feed_url, anchor, w) if feed_url else ""}
+  <p class="files">{_e(w["files"])} {links}</p>
 </article>"""
 
 
-def _qr_html(feed_url: str, anchor: str) -> str:
+def _qr_html(feed_url: str, anchor: str, w: Words) -> str:
     """The card's QR code (the track on the page, at its address) and the addresses written out."""
     from matcue.share.svg import qr_svg
 
     page = f"{feed_url}{INDEX_NAME}#{anchor}"
     return (
-        f'<div class="qr">{qr_svg(page)}<p>Scan to open this page: {_e(page)}<br>'
-        f"Podcast feed: {_e(feed_url + 'feed.xml')}</p></div>"
+        f'<div class="qr">{qr_svg(page)}<p>{_e(w.fill("scan", url=page))}<br>'
+        f"{_e(w.fill('feed', url=feed_url + 'feed.xml'))}</p></div>"
     )
 
 
@@ -261,14 +263,20 @@ def to_index_html(title: str, tracks: Sequence[PackTrack], feed_url: str | None 
     )
     body = "\n".join(_track_html(i, t, feed_url) for i, t in enumerate(tracks))
     template = _template()
+    language = tracks[0].timeline.language if tracks else "en"  # the page's own words: the first track's
+    w = words_for(language)
     return escape.fill(
         template,
         {
             "CSP": content_security_policy(template),
+            "LANG": language,
             "TITLE": title,
-            "SUMMARY": f"{len(tracks)} track{'s' if len(tracks) != 1 else ''} · {format_length(total)} in all",
+            "SUMMARY": f"{w.count('tracks', len(tracks))} · {w.fill('in_all', length=format_length(total))}",
             "TOC": toc,
             "PLAYLIST": PLAYLIST_NAME,
+            "PLAYLIST_LABEL": w["playlist"],
+            "PRINT": w["print_cards"],
+            "FOOTER": w["footer"],
             "TRACKS": body,
             "DATA": _page_data(tracks),
         },

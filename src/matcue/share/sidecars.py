@@ -87,8 +87,9 @@ def _vtt_text(text: str) -> str:
 
 
 def to_vtt(timeline: Timeline) -> str:
-    """WebVTT captions: one cue per spoken text, numbered from 1, exact milliseconds."""
-    out = ["WEBVTT", ""]
+    """WebVTT captions: one cue per spoken text, numbered from 1, exact milliseconds; the
+    header names the language (``Language: de``, as players read it)."""
+    out = ["WEBVTT", f"Language: {timeline.language}", ""]
     for i, c in enumerate(speech_cues(timeline), 1):
         out += [str(i), f"{vtt_time(c.start_ms)} --> {vtt_time(c.end_ms)}", _vtt_text(c.text), ""]
     return "\n".join(out)

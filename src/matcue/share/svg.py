@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from matcue.core.durations import format_length as _clock  # m:ss, as the page and the card write lengths
+from matcue.languages.pagewords import words_for
 from matcue.plan.timeline import Timeline
 from matcue.share import escape
 
@@ -61,6 +62,7 @@ def x_of(ms: int, total_ms: int) -> float:
 def blocks(timeline: Timeline) -> tuple[Block, ...]:
     """The chapter blocks, then the hold blocks, each in time order."""
     holds = timeline.holds
+    w = words_for(timeline.language)
     rests = {(r.start_ms, r.end_ms) for r in timeline.rests}
     out: list[Block] = []
     for c in timeline.chapters:
@@ -71,8 +73,8 @@ def blocks(timeline: Timeline) -> tuple[Block, ...]:
     for h in holds:
         start, end, side = h.start_ms, h.end_ms, h.side
         breaths = sum(1 for t in inhales if start <= t < end)
-        amount = f"{breaths} breath{'s' if breaths != 1 else ''}" if breaths else _secs(end - start)
-        mark = {"left": "L ", "right": "R "}.get(str(side), "")
+        amount = w.count("breaths", breaths) if breaths else _secs(end - start)
+        mark = f"{w[f'{side}_mark']} " if side in ("left", "right") else ""
         out.append(Block("hold", start, end, h.kind, h.title, mark + amount, side))
     return tuple(out)
 

@@ -60,10 +60,14 @@ def read_cues(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def words_for_scoring(text: str) -> list[str]:
-    """``"Hold 30s, then switch!"`` -> ``["hold", "thirty", "seconds", "then", "switch"]``."""
-    spoken = normalize_text(text, "en").lower().replace("-", " ")
-    return re.findall(r"[a-z']+", spoken)
+def words_for_scoring(text: str, language: str = "en") -> list[str]:
+    """``"Hold 30s, then switch!"`` -> ``["hold", "thirty", "seconds", "then", "switch"]``;
+    in another language its own letters count ("Halte 30 s" -> ``["halte", "dreißig",
+    "sekunden"]``), each word case-folded, accents kept."""
+    spoken = normalize_text(text, language).replace("-", " ")
+    if language.lower().split("-")[0].split("_")[0] == "en":
+        return re.findall(r"[a-z']+", spoken.lower())
+    return [w.strip("'’").casefold() for w in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)*", spoken)]
 
 
 def edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
@@ -165,9 +169,11 @@ def require_whisper() -> Any:
 
 
 class WhisperRecognizer:
-    """faster-whisper with Whisper base (int8, greedy decoding, English) on ``threads`` cores."""
+    """faster-whisper with Whisper base (multilingual; int8, greedy decoding) on ``threads``
+    cores, told the language it hears (``language``: a BCP 47 tag's primary subtag)."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, language: str = "en") -> None:
+        self.language = language.lower().replace("_", "-").split("-")[0]
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: nothing to fetch, ever
         model_cls = require_whisper()
         self._model = model_cls(str(whisper_model_dir()), device="cpu", compute_type="int8", cpu_threads=threads,
@@ -175,7 +181,7 @@ class WhisperRecognizer:
 
     def transcribe_samples(self, samples: np.ndarray, rate_hz: int) -> str:
         audio = (resample(samples, rate_hz, RECOGNIZER_RATE_HZ) / 32768.0).astype(np.float32)
-        segments, _ = self._model.transcribe(audio, language="en", beam_size=1, without_timestamps=True,
+        segments, _ = self._model.transcribe(audio, language=self.language, beam_size=1, without_timestamps=True,
                                              condition_on_previous_text=False, vad_filter=False)  # fmt: skip
         return " ".join(seg.text.strip() for seg in segments).strip()
 
@@ -266,8 +272,11 @@ def make_recognizer(judge: str = "pocketsphinx") -> AnyRecognizer:
     raise MatcueError(f"unknown judge {judge!r} (known: {', '.join(JUDGES)})")
 
 
-def require_judge(judge: str) -> None:
-    """MatcueError with the install hint when ``judge`` cannot run here."""
+def require_judge(judge: str, language: str = "en") -> None:
+    """MatcueError with the install hint when ``judge`` cannot run here (or cannot hear
+    ``language``: pocketsphinx ships an English model only)."""
+    if judge == "pocketsphinx" and not language.lower().startswith("en"):
+        raise MatcueError(f"pocketsphinx hears English only, not {language!r} (use --judge whisper)")
     if judge == "pocketsphinx":
         require_pocketsphinx()
     elif judge == "whisper":
@@ -346,6 +355,7 @@ def score_voice(
     from matcue.voice.cache import speak_all
     from matcue.voice.lexicon import builtin_lexicon
 
+    require_judge(judge, spec.language)
     # the built-in lexicon, as every render speaks: what is scored is what a listener hears
     # (a project's voice/lexicon.yaml is left out, so the figure is the same on every machine)
     speech = speak_all(cues, spec, cache_dir=cache_dir, lexicon=builtin_lexicon())
@@ -355,6 +365,7 @@ def score_voice(
     passages = list(cues)
     if judge == "whisper" and recognizer is None:
         recognizer = shared_whisper()
+        recognizer.language = spec.language.lower().replace("_", "-").split("-")[0]
     if isinstance(recognizer, WhisperRecognizer):
         if snr_db is None:
             clips = [with_margins(c, SAMPLE_RATE) for c in clips]
@@ -367,7 +378,7 @@ def score_voice(
         heard_all = transcribe_all(clips, SAMPLE_RATE, workers, judge)
     scored = []
     for cue, heard in zip(passages, heard_all):
-        ref, hyp = words_for_scoring(cue), words_for_scoring(heard)
+        ref, hyp = words_for_scoring(cue, spec.language), words_for_scoring(heard, spec.language)
         scored.append(CueScore(cue, heard, edit_distance(ref, hyp), len(ref)))
     return VoiceScore(speech.backend, spec.name or "(default)", spec.rate, tuple(scored), judge, snr_db)
 
