@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from matcue.languages import language_for
@@ -40,6 +40,8 @@ def test_ordinal_stems() -> None:
 
 
 @given(st.integers(0, 10**9 - 1))
+@example(0)
+@example(10**9 - 1)
 @settings(max_examples=300, deadline=None)
 def test_every_number_is_words(n: int) -> None:
     words = german_number(n)
@@ -93,6 +95,7 @@ def test_side_forms() -> None:
         ("2. Runde", "Zweite Runde"),
         ("Runde 2. Dann", "Runde zwei. Dann"),
         ("3x wiederholen", "dreimal wiederholen"),
+        ("Knie auf 90°", "Knie auf neunzig Grad"),
         ("20 % weniger", "zwanzig Prozent weniger"),
         ("1.000 Schritte", "tausend Schritte"),
         ("Fuß und Gesäß", "Fuß und Gesäß"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from matcue.languages import language_for
@@ -40,6 +40,8 @@ def test_ordinals() -> None:
 
 
 @given(st.integers(0, 10**9 - 1))
+@example(0)
+@example(10**9 - 1)
 @settings(max_examples=300, deadline=None)
 def test_every_number_is_words(n: int) -> None:
     words = spanish_number(n)
@@ -94,6 +96,7 @@ def test_side_forms() -> None:
         ("el 1.º", "el primero"),
         ("3x", "tres veces"),
         ("1x", "una vez"),
+        ("la rodilla a 90°", "la rodilla a noventa grados"),
         ("20 %", "veinte por ciento"),
         ("1.000 pasos", "mil pasos"),
         ("Inclínate, rodilla", "Inclínate, rodilla"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from matcue.languages import language_for
@@ -40,6 +40,8 @@ def test_ordinals() -> None:
 
 
 @given(st.integers(0, 10**9 - 1))
+@example(0)
+@example(10**9 - 1)
 @settings(max_examples=300, deadline=None)
 def test_every_number_is_words(n: int) -> None:
     words = french_number(n)
@@ -96,6 +98,7 @@ def test_side_forms() -> None:
         ("la 2nde jambe", "la seconde jambe"),
         ("3x", "trois fois"),
         ("1x", "une fois"),
+        ("le genou à 90°", "le genou à quatre-vingt-dix degrés"),
         ("20 %", "vingt pour cent"),
         ("1\u00a0000 pas", "mille pas"),
         ("Étire-toi, genou", "Étire-toi, genou"),

@@ -144,6 +144,7 @@ _READING = Reading(
     and_="und",
     times=lambda words: ("ein" if words == "eins" else words) + "mal",
     percent="Prozent",
+    degrees=("Grad", "Grad"),
     plural=lambda value: value != 1,
     thousands=r"\.",
     ordinals=(_ORDINALS,),

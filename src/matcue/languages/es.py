@@ -139,9 +139,10 @@ _READING = Reading(
     and_="y",
     times=lambda words: "una vez" if words == "uno" else f"{_agree(words, 'veces')} veces",
     percent="por ciento",
+    degrees=("grado", "grados"),
     plural=lambda value: value != 1,
     thousands=r"\.",
-    ordinals=((re.compile(r"\b(\d+)\.?(º|°|ª|er)(?!\w)(?=(\s+[^\W\d_]+)?)"), _ordinal),),
+    ordinals=((re.compile(r"\b(\d+)\.?(º|ª|er)(?!\w)(?=(\s+[^\W\d_]+)?)"), _ordinal),),
 )
 _RULES = rules(_READING)
 

@@ -139,6 +139,7 @@ _READING = Reading(
     and_="et",
     times=lambda words: f"{_agree(words, 'fois')} fois",
     percent="pour cent",
+    degrees=("degré", "degrés"),
     plural=lambda value: value >= 2,
     thousands="[\u00a0\u202f]",
     ordinals=((re.compile(r"\b(\d+)(ers|er|res|re|ères|ère|èmes|ème|es|e|ndes|nde|nds|nd)(?!\w)"), _ordinal),),

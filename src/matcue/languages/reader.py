@@ -3,7 +3,7 @@ French): one set of rules, filled by each language with its words (a :class:`Rea
 
 What it reads, in order: the language's own ordinals ("2." / "1.º" / "1er", rules the
 language gives), thousands groups ("1.000"), durations ("1m30s", "30s", "30 s", "2 min",
-"1 h"), sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"), "3x", "20 %",
+"1 h"), sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"), "3x", "20 %", "90°",
 decimals with a comma ("5,5"), and every other whole number, made to agree with the noun
 after it where the language needs it ("1 Minute" -> "eine Minute", "21 respiraciones" ->
 "veintiuna respiraciones"). Words are never touched: "5 Atemzüge" -> "fünf Atemzüge".
@@ -37,6 +37,7 @@ class Reading:
     and_: str  # between the parts of a duration: "und"
     times: Callable[[str], str]  # "3x" -> words for 3 -> "dreimal"
     percent: str  # "Prozent"
+    degrees: tuple[str, str]  # "90°": ("Grad", "Grad")
     plural: Callable[[float], bool]
     thousands: str  # a regex of the thousands separators: r"\." or "[\u00a0\u202f]"
     ordinals: tuple[Rule, ...] = ()
@@ -84,6 +85,10 @@ def rules(reading: Reading) -> list[Rule]:
     def unit(m: re.Match[str]) -> str:
         return _amount(reading, m.group(1), m.group(2).lower()) + _keeps_dot(m)
 
+    def degrees(m: re.Match[str]) -> str:
+        noun = reading.degrees[1 if reading.plural(_value(m.group(1))) else 0]
+        return f"{reading.agree(read_number(reading, m.group(1)), noun)} {noun}"
+
     def plain(m: re.Match[str]) -> str:
         return reading.agree(read_number(reading, m.group(1)), (m.group(2) or "").strip())
 
@@ -102,6 +107,7 @@ def rules(reading: Reading) -> list[Rule]:
         ),
         (re.compile(r"\b(\d+)\s?[x×](?!\w)"), lambda m: reading.times(reading.number(int(m.group(1))))),
         (re.compile(rf"\b({num})\s?%"), lambda m: f"{read_number(reading, m.group(1))} {reading.percent}"),
+        (re.compile(rf"\b({num})\s?°"), degrees),
         (re.compile(rf"\b({num})\b(?=(\s+[^\W\d_]+)?)"), plain),
     ]
 
