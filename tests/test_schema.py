@@ -109,7 +109,7 @@ def test_enums_come_from_the_registries():
     assert defs["sides"]["enum"] == ["both", "left", "right"]
     assert defs["verbosity"]["enum"] == ["brief", "normal", "full"]
     assert defs["backend"]["enum"] == ["auto", *backend_names()]
-    assert defs["language"]["anyOf"][0]["enum"] == ["en"]
+    assert defs["language"]["anyOf"][0]["enum"] == ["de", "en", "es", "fr"]  # matcue.languages.CODES, sorted
     hold = defs["step-pose"]["properties"]["hold"]
     assert hold["anyOf"][0] == {"$ref": "#/$defs/hold"}
     assert set(hold["anyOf"][1]["properties"]) == {"beginner", "intermediate", "advanced"}  # by level

@@ -49,8 +49,11 @@ def test_english_normalization(text: str, spoken: str) -> None:
     assert normalize_text(text, "en") == spoken
 
 
-def test_other_languages_pass_through() -> None:
-    assert normalize_text("3 Runden, 30s", "de") == "3 Runden, 30s"
+def test_other_languages_read_with_their_own_rules() -> None:
+    # German reads its own numbers (matcue.languages.de) and keeps accents; a language
+    # matcue has no module for passes through unchanged
+    assert normalize_text("3 Runden, 30s, Fuß", "de") == "drei Runden, dreißig Sekunden, Fuß"
+    assert normalize_text("3 rondes, 30s", "nl") == "3 rondes, 30s"
 
 
 def test_number_words() -> None:

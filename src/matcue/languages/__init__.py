@@ -17,7 +17,7 @@ from functools import cache
 
 from matcue.languages.base import Language
 
-CODES = ("en",)  # every language with a module
+CODES = ("en", "de", "es", "fr")  # every language with a module
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 
 

@@ -1,8 +1,10 @@
 """Text as a voice should read it: numbers, durations and abbreviations spelled out.
 
 Applied in the voice layer just before synthesis (after the routine's text is final,
-before the lexicon), per language. English is the only language with rules so far; other
-languages pass through unchanged. Examples (English):
+before the lexicon), per language. English's rules are here; every other language of
+:mod:`matcue.languages` reads its cues with its own ``normalize`` (German, Spanish and
+French: :mod:`matcue.languages.reader`), and keeps its accented letters, which its voices
+read. A language matcue has no module for passes through unchanged. Examples (English):
 
     "3 rounds"        -> "three rounds"
     "hold 30s"        -> "hold thirty seconds"
@@ -14,7 +16,9 @@ languages pass through unchanged. Examples (English):
     "5.5 seconds"     -> "five point five seconds"
     "e.g. a strap"    -> "for example a strap"
     "Warrior II"      -> "Warrior two"   (pose numerals; "Virabhadrasana III" -> "... three")
-    "Śīrṣāsana"       -> "Sirsasana"   (English voices spell out accented letters)
+    "Śīrṣāsana"       -> "Sirsasana"   (English voices spell out accented letters; English only)
+
+and German: "Halte 30s, 4-7-8" -> "Halte dreißig Sekunden, vier sieben acht" (accents kept).
 
 Text inside ``[[...]]`` (espeak-ng phonemes from the lexicon) is never touched.
 """
@@ -24,6 +28,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+
+from matcue.languages import language_for
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
          "sixteen seventeen eighteen nineteen").split()  # fmt: skip
@@ -168,12 +174,18 @@ NORMALIZERS: dict[str, Callable[[str], str]] = {"en": _normalize_en}
 def normalize_text(text: str, language: str = "en") -> str:
     """``text`` with numbers, durations and abbreviations written out for ``language``.
 
-    Languages without rules (anything but English for now) are returned unchanged.
+    English has the rules here (accents dropped: its voices spell them out); another
+    language uses its :class:`~matcue.languages.Language`'s ``normalize`` and keeps its
+    accents; a language matcue has no module for is returned unchanged.
     Segments in ``[[...]]`` (espeak-ng phonemes) are kept exactly as written.
     """
-    rule = NORMALIZERS.get(language.lower().replace("_", "-").split("-")[0])
+    code = language.lower().replace("_", "-").split("-")[0]
+    rule = NORMALIZERS.get(code)
     if rule is None:
-        return text
+        lang = language_for(code)
+        if lang is None:
+            return text
+        rule = lang.normalize
     parts = _PHONEMES.split(text)
     out = "".join(p if i % 2 else re.sub(r"\s+", " ", rule(p)) for i, p in enumerate(parts))
     return out.strip()

@@ -1,0 +1,131 @@
+"""The digits of a cue read as words, for the languages other than English (German, Spanish,
+French): one set of rules, filled by each language with its words (a :class:`Reading`).
+
+What it reads, in order: the language's own ordinals ("2." / "1.º" / "1er", rules the
+language gives), thousands groups ("1.000"), durations ("1m30s", "30s", "30 s", "2 min",
+"1 h"), sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"), "3x", "20 %", "90°",
+decimals with a comma ("5,5"), and every other whole number, made to agree with the noun
+after it where the language needs it ("1 Minute" -> "eine Minute", "21 respiraciones" ->
+"veintiuna respiraciones"). Words are never touched: "5 Atemzüge" -> "fünf Atemzüge".
+Accented letters are kept (these languages' voices read them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+_DIGITS = "0123456789"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a language gives the reader.
+
+    ``units`` maps an abbreviation (lower case, no dot) to (singular, plural) nouns;
+    ``agree(words, noun)`` turns a number's words into the form used before ``noun`` (the
+    next word, "" when none); ``plural(value)`` says whether a unit takes its plural."""
+
+    number: Callable[[int], str]
+    agree: Callable[[str, str], str]
+    units: Mapping[str, tuple[str, str]]
+    digit_words: Sequence[str]  # "null".."neun": the digits after a decimal comma
+    comma: str  # "Komma"
+    to: str  # a range: "bis"
+    and_: str  # between the parts of a duration: "und"
+    times: Callable[[str], str]  # "3x" -> words for 3 -> "dreimal"
+    percent: str  # "Prozent"
+    degrees: tuple[str, str]  # "90°": ("Grad", "Grad")
+    plural: Callable[[float], bool]
+    thousands: str  # a regex of the thousands separators: r"\." or "[\u00a0\u202f]"
+    ordinals: tuple[Rule, ...] = ()
+
+
+def read_number(reading: Reading, digits: str) -> str:
+    """ "7" -> "sieben"; "5,5" -> "fünf Komma fünf"; "07" -> "sieben"."""
+    whole, comma, frac = digits.partition(",")
+    words = reading.number(int(whole or "0"))
+    if not comma:
+        return words
+    return f"{words} {reading.comma} " + " ".join(reading.digit_words[int(d)] for d in frac)
+
+
+def _value(digits: str) -> float:
+    return float(digits.replace(",", "."))
+
+
+def _amount(reading: Reading, digits: str, unit: str) -> str:
+    """A number of a unit: ("1", "min") -> "eine Minute", ("2,5", "s") -> "zwei Komma fünf Sekunden"."""
+    one, many = reading.units[unit]
+    noun = many if reading.plural(_value(digits)) else one
+    return f"{reading.agree(read_number(reading, digits), noun)} {noun}"
+
+
+def _keeps_dot(m: re.Match[str]) -> str:
+    """The dot after an abbreviated unit, kept when it ends a sentence ("Halte 30 Sek. Dann")."""
+    if not m.group(0).endswith("."):
+        return ""
+    rest = m.string[m.end() :]
+    return "." if not rest.strip() or re.match(r"\s+[A-ZÄÖÜÁÉÍÓÚÑÀÂÇÈÊÎÔÛ¿¡]", rest) else ""
+
+
+def rules(reading: Reading) -> list[Rule]:
+    """The reader's rules for ``reading``, in the order they apply."""
+    units = "|".join(sorted(map(re.escape, reading.units), key=len, reverse=True))
+    num = r"\d+(?:,\d+)?"
+
+    def compound(m: re.Match[str]) -> str:
+        parts = [_amount(reading, n, u) for n, u in zip(m.groups(), ("h", "min", "s"), strict=True) if n]
+        if len(parts) < 2:
+            return parts[0] if parts else m.group(0)
+        return ", ".join(parts[:-1]) + f" {reading.and_} {parts[-1]}"
+
+    def unit(m: re.Match[str]) -> str:
+        return _amount(reading, m.group(1), m.group(2).lower()) + _keeps_dot(m)
+
+    def degrees(m: re.Match[str]) -> str:
+        noun = reading.degrees[1 if reading.plural(_value(m.group(1))) else 0]
+        return f"{reading.agree(read_number(reading, m.group(1)), noun)} {noun}"
+
+    def plain(m: re.Match[str]) -> str:
+        return reading.agree(read_number(reading, m.group(1)), (m.group(2) or "").strip())
+
+    return [
+        *reading.ordinals,
+        (re.compile(rf"\b\d{{1,3}}(?:{reading.thousands}\d{{3}})+\b"), lambda m: re.sub(r"\D", "", m.group(0))),
+        (
+            re.compile(r"\b(?:(\d+)h\s?)?(?:(\d+)m\s?)?(?:(\d+(?:,\d+)?)s)?\b(?<=[hms])"),
+            compound,
+        ),
+        (re.compile(rf"\b({num})\s?({units})\b\.?", re.I), unit),
+        (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(reading.number(int(p)) for p in m.group(0).split("-"))),
+        (
+            re.compile(rf"\b({num})\s?[-\u2013]\s?({num})\b"),
+            lambda m: f"{read_number(reading, m.group(1))} {reading.to} {read_number(reading, m.group(2))}",
+        ),
+        (re.compile(r"\b(\d+)\s?[x×](?!\w)"), lambda m: reading.times(reading.number(int(m.group(1))))),
+        (re.compile(rf"\b({num})\s?%"), lambda m: f"{read_number(reading, m.group(1))} {reading.percent}"),
+        (re.compile(rf"\b({num})\s?°"), degrees),
+        (re.compile(rf"\b({num})\b(?=(\s+[^\W\d_]+)?)"), plain),
+    ]
+
+
+def read(text: str, table: Sequence[Rule]) -> str:
+    """``text`` with its numbers read by ``table`` (from :func:`rules`)."""
+    if not any(ch in _DIGITS for ch in text):
+        return text
+    for pattern, repl in table:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def halves(ms: int) -> tuple[int, bool]:
+    """A count as a teacher says it, to the nearest half second and at least one:
+    4000 -> (4, False), 4600 -> (4, True)."""
+    whole, half = divmod(max(2, round(ms / 500)), 2)
+    return whole, bool(half)
+
+
+__all__ = ["Reading", "halves", "read", "read_number", "rules"]

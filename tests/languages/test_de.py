@@ -1,0 +1,152 @@
+"""matcue.languages.de: German numbers, phrases, side forms, the cue reader, and a German
+routine compiled end to end (no English word of matcue's own in it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from matcue.languages import language_for
+from matcue.languages.de import LANGUAGE, german_number, german_ordinal
+from matcue.voice.normalize import normalize_text
+
+NUMBERS = {
+    0: "null", 1: "eins", 2: "zwei", 7: "sieben", 11: "elf", 12: "zwölf", 13: "dreizehn",
+    16: "sechzehn", 17: "siebzehn", 20: "zwanzig", 21: "einundzwanzig", 30: "dreißig",
+    33: "dreiunddreißig", 45: "fünfundvierzig", 57: "siebenundfünfzig", 66: "sechsundsechzig",
+    71: "einundsiebzig", 80: "achtzig", 99: "neunundneunzig", 100: "hundert",
+    101: "hunderteins", 111: "hundertelf", 121: "hunderteinundzwanzig", 200: "zweihundert",
+    999: "neunhundertneunundneunzig", 1000: "tausend", 1001: "tausendeins",
+    2345: "zweitausenddreihundertfünfundvierzig", 21000: "einundzwanzigtausend",
+    101000: "hunderteintausend", 1_000_000: "eine Million", 2_000_000: "zwei Millionen",
+    1_200_000: "eine Million zweihunderttausend", 21_000_000: "einundzwanzig Millionen",
+    101_000_000: "hunderteine Millionen", 10**9: "eine Milliarde", -3: "minus drei",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("n", "words"), NUMBERS.items())
+def test_numbers(n: int, words: str) -> None:
+    assert LANGUAGE.number(n) == words
+
+
+def test_ordinal_stems() -> None:
+    assert [german_ordinal(n) for n in (1, 2, 3, 7, 8, 19, 20, 21, 100, 101)] == [
+        "erst", "zweit", "dritt", "siebt", "acht", "neunzehnt", "zwanzigst", "einundzwanzigst",
+        "hundertst", "hunderterst",
+    ]  # fmt: skip
+
+
+@given(st.integers(0, 10**9 - 1))
+@example(0)
+@example(10**9 - 1)
+@settings(max_examples=300, deadline=None)
+def test_every_number_is_words(n: int) -> None:
+    words = german_number(n)
+    assert words and not any(ch.isdigit() for ch in words)
+
+
+def test_phrases() -> None:
+    assert language_for("de-AT") is LANGUAGE
+    assert LANGUAGE.switch_sides == "Seitenwechsel."
+    assert [LANGUAGE.count_word(n) for n in (3, 2, 1)] == ["Drei.", "Zwei.", "Eins."]
+    assert LANGUAGE.side_intro("right") == "Rechte Seite." and LANGUAGE.side_intro("left") == "Linke Seite."
+    assert LANGUAGE.reps_title(5) == "5 Atemzüge mit Bewegung" and LANGUAGE.reps_title(1) == "1 Atemzug mit Bewegung"
+    assert (LANGUAGE.rest_title, LANGUAGE.intro_title) == ("Ruhe", "Einführung")
+
+
+def test_patterns_to_the_half_second() -> None:
+    assert LANGUAGE.pattern(4000, 7000, 8000, 0) == "Atme ein auf vier, halte auf sieben, atme aus auf acht."
+    assert (
+        LANGUAGE.pattern(4500, 0, 6000, 1500) == "Atme ein auf viereinhalb, atme aus auf sechs, halte auf eineinhalb."
+    )
+    assert LANGUAGE.pattern(300, 0, 5200, 0) == "Atme ein auf eins, atme aus auf fünf."
+
+
+def test_side_forms() -> None:
+    forms = LANGUAGE.side_placeholders()
+    assert forms["side"] == {"right": "rechts", "left": "links"}
+    assert forms["side_es"] == {"right": "rechtes", "left": "linkes"}
+    assert forms["side_en"] == {"right": "rechten", "left": "linken"}
+    assert set(forms) == {"side", "side_e", "side_en", "side_er", "side_es", "side_em"}
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("Halte 30s.", "Halte dreißig Sekunden."),
+        ("Halte 30 s, dann lösen", "Halte dreißig Sekunden, dann lösen"),
+        ("Halte 30 Sek. Dann lösen", "Halte dreißig Sekunden. Dann lösen"),
+        ("1m30s halten", "eine Minute und dreißig Sekunden halten"),
+        ("2 min ruhen", "zwei Minuten ruhen"),
+        ("1 Minute", "eine Minute"),
+        ("1 h", "eine Stunde"),
+        ("4-7-8 Atmung", "vier sieben acht Atmung"),
+        ("5-10 Atemzüge", "fünf bis zehn Atemzüge"),
+        ("5 Atemzüge", "fünf Atemzüge"),
+        ("1 Atemzug", "ein Atemzug"),
+        ("eins von 3", "eins von drei"),
+        ("5,5 Sekunden", "fünf Komma fünf Sekunden"),
+        ("die 2. Runde", "die zweite Runde"),
+        ("In der 3. Runde", "In der dritten Runde"),
+        ("im 1. Durchgang", "im ersten Durchgang"),
+        ("2. Runde", "Zweite Runde"),
+        ("Runde 2. Dann", "Runde zwei. Dann"),
+        ("3x wiederholen", "dreimal wiederholen"),
+        ("Knie auf 90°", "Knie auf neunzig Grad"),
+        ("20 % weniger", "zwanzig Prozent weniger"),
+        ("1.000 Schritte", "tausend Schritte"),
+        ("Fuß und Gesäß", "Fuß und Gesäß"),
+    ],
+)
+def test_normalize(text: str, spoken: str) -> None:
+    assert LANGUAGE.normalize(text) == spoken
+
+
+def test_normalize_text_uses_german_and_keeps_accents() -> None:
+    assert normalize_text("Streck den Fuß, 30s", "de") == "Streck den Fuß, dreißig Sekunden"
+    assert normalize_text("Zähl [[tsE:l]] bis 4", "de-CH") == "Zähl [[tsE:l]] bis vier"
+
+
+ROUTINE = """
+title: Probe
+language: de
+countdown: 3
+breath: {inhale: 4, exhale: 6}
+steps:
+  - say: Willkommen.
+  - breathe: Ankommen
+    pattern: {inhale: 4, hold_in: 7, exhale: 8}
+    rounds: 1
+  - pose: Vorbeuge
+    sides: both
+    cue: Streck dein {side_es} Bein, beug das {other_side_e} Knie. Schau nach {side}.
+    hold: 10s
+  - reps: 3
+    inhale: Arme hoch.
+    exhale: Arme runter.
+  - rest: 5s
+    cue: Ruh dich aus.
+"""
+
+
+def test_a_german_routine(
+    compiled: Callable[[str], tuple[list[str], list[str]]], english_in: Callable[[list[str]], set[str]]
+) -> None:
+    texts, titles = compiled(ROUTINE)
+    assert "Streck dein rechtes Bein, beug das linke Knie. Schau nach rechts." in texts
+    assert "Streck dein linkes Bein, beug das rechte Knie. Schau nach links." in texts
+    assert {"Seitenwechsel.", "Drei.", "Zwei.", "Eins.", "Vorbeuge. Linke Seite."} <= set(texts)
+    assert "Ankommen. Atme ein auf vier, halte auf sieben, atme aus auf acht." in texts
+    assert titles == [
+        "Einführung",
+        "Ankommen",
+        "Vorbeuge (rechts)",
+        "Vorbeuge (links)",
+        "3 Atemzüge mit Bewegung",
+        "Ruhe",
+    ]
+    assert not english_in(texts + titles)
+    assert english_in(["Switch sides.", "Rest (left)"]) == {"switch", "sides", "rest", "left"}  # the check sees English
