@@ -13,6 +13,7 @@ from matcue.api import (
     estimate_speech_ms,
     render_routine,
 )
+from matcue.languages import language_for
 from matcue.plan.compile import Options, compile_routine
 from matcue.plan.layout import layout
 from matcue.routine.loader import load_routine
@@ -57,4 +58,5 @@ def test_routine_renders_in_agreement_with_its_script(path, tmp_path, fake_voice
     sides = [h for h in built.timeline.holds if h.side]
     for h in sides:
         assert any(c.start_ms <= h.start_ms < c.end_ms and c.side == h.side for c in built.timeline.chapters)
-        assert any(c.step == h.step and h.side in c.title for c in built.timeline.chapters)
+        side_word = language_for(built.routine.language).side_names[h.side]  # "left", "links", "izquierda"
+        assert any(c.step == h.step and side_word in c.title for c in built.timeline.chapters)

@@ -33,13 +33,19 @@ def test_a_tag_with_a_region_and_an_unknown_language() -> None:
 TL = Timeline(
     title="Hüften",
     total_ms=60_000,
-    chapters=(Chapter(0, 30_000, "Taube (rechts)", "Taube", "right"), Chapter(30_000, 60_000, "Taube (links)", "Taube", "left")),  # noqa: E501
+    chapters=(
+        Chapter(0, 30_000, "Taube (rechts)", "Taube", "right"),
+        Chapter(30_000, 60_000, "Taube (links)", "Taube", "left"),
+    ),  # noqa: E501
     events=(
         Event(0, 2000, "speech", text="Hör auf, wenn es schmerzt oder du Schmerzen spürst."),
         Event(2000, 6000, "inhale"),
         Event(6000, 10_000, "exhale"),
     ),
-    holds=(Hold(2000, 10_000, "Taube (rechts)", "Taube", "right"), Hold(32_000, 40_000, "Taube (links)", "Taube", "left")),  # noqa: E501
+    holds=(
+        Hold(2000, 10_000, "Taube (rechts)", "Taube", "right"),
+        Hold(32_000, 40_000, "Taube (links)", "Taube", "left"),
+    ),  # noqa: E501
     language="de",
 )
 

@@ -164,6 +164,7 @@ class German(Language):
     """German phrases, "du" form."""
 
     code = "de"
+    iso639_2 = "deu"
     name = "Deutsch"
     switch_sides = "Seitenwechsel."
     side_names = {"right": "rechts", "left": "links"}

@@ -157,6 +157,7 @@ class Spanish(Language):
     """Spanish phrases, "tú" form."""
 
     code = "es"
+    iso639_2 = "spa"
     name = "español"
     switch_sides = "Cambia de lado."
     side_names = {"right": "derecha", "left": "izquierda"}

@@ -157,6 +157,7 @@ class French(Language):
     """French phrases, "tu" form."""
 
     code = "fr"
+    iso639_2 = "fra"
     name = "français"
     switch_sides = "Change de côté."
     side_names = {"right": "droite", "left": "gauche"}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from matcue.core.limits import LIMITS, allows
+from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import Language, language_for
 from matcue.plan.expand import expand
 from matcue.plan.script import Block, ChapterStart, Gap, Origin, Script, SectionStart, Segment, Stretch
@@ -398,7 +399,7 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
                     routine.language_mark or routine.mark,
                     "language",
                     f"no built-in phrases for language {routine.language!r}",
-                    "supported: en",
+                    "supported: " + ", ".join(LANGUAGE_CODES),
                 )
             ]
         )
