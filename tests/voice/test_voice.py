@@ -167,11 +167,16 @@ def test_list_voices_names_the_resolved_backend(fake_voice: FakeVoice) -> None:
     assert [v.id for v in voices] == ["fake"]
 
 
-def _only_available(monkeypatch: pytest.MonkeyPatch, names: set[str]) -> None:
-    """Make exactly ``names`` report available (the others report missing)."""
+def _only_available(monkeypatch: pytest.MonkeyPatch, names: set[str], languages: tuple[str, ...] = ("en",)) -> None:
+    """Make exactly ``names`` report available (the others report missing), each listing a
+    voice for each of ``languages`` (an engine with its own ``languages``, like hibari and
+    flite, keeps them: its voices are its own)."""
     for name in registry.AUTO_RANKING:
         voice = registry.get_backend(name)
         monkeypatch.setattr(voice, "available", lambda ok=name in names: ok)
+        if getattr(voice, "languages", None) is None:
+            listed = [VoiceInfo(f"{name}-{lang}", f"{name} {lang}", (lang,)) for lang in languages]
+            monkeypatch.setattr(voice, "voices", lambda listed=listed: listed)
 
 
 @pytest.mark.parametrize(
