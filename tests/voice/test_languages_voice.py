@@ -6,6 +6,8 @@ language), so the picks hold on any machine."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -262,3 +264,38 @@ def test_speech_default_lexicon_follows_the_language(
     speak_all(["Hund asana."], VoiceSpec(backend="fake", language="en"))
     assert fake_voice.texts == ["Hunnd asana.", "Hund ah-sah-nah."]
     assert isinstance(default_lexicon(), Lexicon)
+
+
+# ------------------------------------------------------------------ scripts/setup-voices
+
+SETUP_VOICES = Path(__file__).resolve().parents[2] / "scripts" / "setup-voices"
+
+
+def _setup_voices(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(SETUP_VOICES), *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_setup_voices_knows_de_es_fr_and_refuses_the_rest() -> None:
+    assert "--language de" in _setup_voices("--help").stdout
+    r = _setup_voices("--language", "it")
+    assert r.returncode == 2
+    assert r.stderr == (
+        "setup-voices: no voice list for language 'it' (it knows de, es, fr and en);"
+        " espeak-ng speaks most languages: sudo apt-get install espeak-ng\n"
+    )
+    assert _setup_voices("--language").returncode == 2
+
+
+@pytest.mark.skipif(not Path("/etc/debian_version").exists() or shutil.which("apt-get") is None, reason="Debian only")
+@pytest.mark.parametrize(("tag", "voice"), [("de", "mbrola-de6"), ("es-MX", "mbrola-es2"), ("fr", "mbrola-fr4")])
+def test_setup_voices_dry_run_says_what_it_would_install(tag: str, voice: str) -> None:
+    r = _setup_voices("--language", tag, "--dry-run")
+    if r.returncode == 1 and "root or sudo" in r.stderr:
+        pytest.skip("needs root or sudo")
+    assert r.returncode == 0, r.stderr
+    code = tag[:2]
+    assert f"setup-voices: language: {code}\n" in r.stdout
+    assert f"install whichever of these exist: espeak-ng libttspico-utils mbrola {voice}\n" in r.stdout
+    assert "libttspico-utils: SVOX pico" in r.stdout and "(non-free)" in r.stdout
+    assert f"{voice}: the MBROLA voice {voice[7:]} (contrib)" in r.stdout
+    assert r.stdout.endswith("setup-voices: --dry-run: nothing changed\n")
