@@ -10,12 +10,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from matcue.api import VoiceOverrides, check_voice, routine_lexicon, voice_spec
 from matcue.cli.main import cli
-from matcue.core.errors import MatcueError, RoutineError
+from matcue.core.errors import MatcueError, RoutineError, VoiceError
 from matcue.routine.loader import load_routine
 from matcue.voice import registry
 from matcue.voice.backends.fake import FakeVoice
@@ -297,5 +298,37 @@ def test_setup_voices_dry_run_says_what_it_would_install(tag: str, voice: str) -
     assert f"setup-voices: language: {code}\n" in r.stdout
     assert f"install whichever of these exist: espeak-ng libttspico-utils mbrola {voice}\n" in r.stdout
     assert "libttspico-utils: SVOX pico" in r.stdout and "(non-free)" in r.stdout
-    assert f"{voice}: the MBROLA voice {voice[7:]} (contrib)" in r.stdout
+    assert f"{voice}: the MBROLA voice {voice[7:]} (non-free)" in r.stdout
     assert r.stdout.endswith("setup-voices: --dry-run: nothing changed\n")
+
+
+# ------------------------------------------------------------------ real voices per language
+
+
+def test_mbrola_defaults_to_a_voice_of_the_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matcue.voice.backends.mbrola import MbrolaBackend
+
+    mbrola = MbrolaBackend()
+    here = {"mb-de6", "mb-de2", "mb-fr1"}
+    monkeypatch.setattr(mbrola, "_installed", lambda vid: vid in here)
+    listed = [VoiceInfo("mb-de2", "german-mbrola-2", ("de",)), VoiceInfo("mb-fr1", "french-mbrola-1", ("fr",))]
+    monkeypatch.setattr(mbrola, "voices", lambda: listed)
+    assert mbrola.default_voice("de-AT") == "mb-de6"  # the one setup-voices installs
+    assert mbrola.default_voice("fr") == "mb-fr1"  # else another for the language
+    with pytest.raises(
+        VoiceError, match=r"no MBROLA voice for language 'es' is installed \(e.g. apt-get install mbrola-es2\)"
+    ):
+        mbrola.default_voice("es")
+
+
+@pytest.mark.realvoice
+@pytest.mark.parametrize("language", ["de", "es", "fr"])
+@pytest.mark.parametrize("name", ["pico2wave", "mbrola", "espeak-ng"])
+def test_the_voices_for_a_language_speak_it(name: str, language: str) -> None:
+    backend = registry.get_backend(name)
+    if not backend.available() or not registry.speaks(backend, language):
+        pytest.skip(f"{name} has no {language} voice here (scripts/setup-voices --language {language})")
+    text = {"de": "Atme tief ein.", "es": "Inhala profundamente.", "fr": "Inspirez profondément."}[language]
+    clip = backend.synthesize(text, VoiceSpec(backend=name, language=language))
+    assert clip.length_ms > 400
+    assert np.abs(clip.samples).max() > 1000
