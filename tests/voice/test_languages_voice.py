@@ -223,6 +223,9 @@ def test_voices_language_without_a_voice_exits_1(monkeypatch: pytest.MonkeyPatch
     assert r.exit_code == 1
     assert r.stdout == ""
     assert r.stderr == "no installed voice speaks 'fr' (run scripts/setup-voices --language fr)\n"
+    r = CliRunner().invoke(cli, ["voices", "--language", "fr", "--backend", "flite"])
+    assert r.exit_code == 1
+    assert r.stderr == "backend 'flite' has no installed voice for 'fr' (run scripts/setup-voices --language fr)\n"
 
 
 # ------------------------------------------------------------------ lexicon per language

@@ -26,10 +26,9 @@ def voices(backend: str | None, language: str | None) -> None:
 
     survey = survey_voices(backend, language)
     if language is not None and not survey:
-        click.echo(
-            f"no installed voice speaks {language!r} (run scripts/setup-voices --language {primary_subtag(language)})",
-            err=True,
-        )
+        named = backend is not None and backend != "auto"
+        who = f"backend {backend!r} has no installed voice for" if named else "no installed voice speaks"
+        click.echo(f"{who} {language!r} (run scripts/setup-voices --language {primary_subtag(language)})", err=True)
         raise click.exceptions.Exit(EXIT_ERROR)
     for i, entry in enumerate(survey):
         if i:
