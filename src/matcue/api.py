@@ -39,7 +39,8 @@ DEFAULT_RATE_WPM = 150
 
 
 def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -> VoiceSpec:
-    """The voice to speak ``routine`` with: command line, else routine, else defaults.
+    """The voice to speak ``routine`` with: command line, else routine, else defaults; in
+    the routine's language (``auto`` picks a backend that speaks it).
 
     With no rate given, the backend's own tuned ``default_rate_wpm`` (docs/voices.md).
     """
@@ -47,41 +48,73 @@ def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -
 
     v = routine.voice
     backend = overrides.backend or v.backend or "auto"
-    rate = overrides.rate or v.rate or backend_default_rate(backend)
+    rate = overrides.rate or v.rate or backend_default_rate(backend, routine.language)
     return VoiceSpec(backend=backend, name=overrides.name or v.name, rate=rate, language=routine.language)
 
 
 def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = VoiceOverrides()) -> None:
-    """Refuse a voice name ``spec``'s backend does not list, before anything is spoken: a
-    located problem when the routine names it, else a MatcueError (``--voice``, a profile)."""
-    from matcue.voice.registry import UnknownVoiceError, check_voice_name, get_backend
+    """Before anything is spoken: refuse a backend that does not speak the routine's
+    language, ``auto`` when no installed backend speaks it, and a voice name ``spec``'s
+    backend does not list. A located problem when the routine asks (``voice:``,
+    ``language:``), else a MatcueError (``--backend``, ``--voice``, a profile)."""
+    from matcue.voice.registry import (
+        AUTO,
+        NoVoiceForLanguage,
+        UnknownVoiceError,
+        check_voice_name,
+        get_backend,
+        primary_subtag,
+        speaking_backends,
+        speaks,
+    )
 
+    where = routine.language_mark or routine.mark
+    try:
+        backend = get_backend(spec.backend, spec.language)
+    except NoVoiceForLanguage as e:
+        if where is None:
+            raise
+        raise RoutineError([Problem(where, "language", e.what, e.hint)]) from None
+    knows = getattr(backend, "languages", None) is not None or backend.available()
+    if spec.backend != AUTO and knows and not speaks(backend, spec.language):
+        others = speaking_backends(spec.language)
+        hint = (
+            f"backends installed here that speak it: {', '.join(others)}"
+            if others
+            else f"no installed backend speaks it: run scripts/setup-voices --language {primary_subtag(spec.language)}"
+        )
+        what = f"voice backend {spec.backend!r} does not speak {spec.language!r}"
+        if overrides.backend is None and routine.voice.backend is not None and where is not None:
+            raise RoutineError([Problem(where, "voice.backend", what, hint)])
+        raise MatcueError(f"--backend {spec.backend}: {what} ({hint})")
     if spec.name is None:
         return
     try:
-        check_voice_name(get_backend(spec.backend), spec.name)
+        check_voice_name(backend, spec.name)
     except UnknownVoiceError as e:
         if overrides.name is None and routine.voice.name_mark is not None:
             raise RoutineError([Problem(routine.voice.name_mark, "voice.name", e.what, e.hint)]) from None
         raise
 
 
-def backend_default_rate(backend: str) -> int:
-    """The speaking rate tuned for clarity for ``backend`` (``auto`` resolved)."""
+def backend_default_rate(backend: str, language: str = "en") -> int:
+    """The speaking rate tuned for clarity for ``backend`` (``auto`` resolved for ``language``)."""
     from matcue.core.errors import MatcueError
     from matcue.voice.registry import get_backend
 
     try:
-        return int(getattr(get_backend(backend), "default_rate_wpm", DEFAULT_RATE_WPM))
+        return int(getattr(get_backend(backend, language), "default_rate_wpm", DEFAULT_RATE_WPM))
     except MatcueError:
         return DEFAULT_RATE_WPM  # speak_all reports the missing or unknown backend
 
 
 def routine_lexicon(routine: Routine, project_dir: Path | None = None) -> Lexicon:
-    """The built-in lexicon, extended by the project's voice/lexicon.yaml, then the routine's."""
+    """The lexicon of the routine's language (English: the built-in one extended by the
+    project's voice/lexicon.yaml; another: the project's voice/lexicon.<code>.yaml), then the
+    routine's own ``lexicon:``."""
     from matcue.voice.lexicon import default_lexicon
 
-    return default_lexicon(project_dir).extended_by(routine.lexicon)
+    return default_lexicon(project_dir, routine.language).extended_by(routine.lexicon)
 
 
 def estimate_speech_ms(text: str, rate_wpm: int = DEFAULT_RATE_WPM) -> int:

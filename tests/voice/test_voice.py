@@ -53,8 +53,16 @@ def backend(request: pytest.FixtureRequest) -> registry.VoiceBackend:
     return voice
 
 
+def _language(backend: registry.VoiceBackend) -> str:
+    """English when ``backend`` has an English voice here, else a language it has (MBROLA
+    with only the German, Spanish and French voices installed)."""
+    if registry.speaks(backend, "en"):
+        return "en"
+    return sorted(registry.spoken_languages(backend))[0]
+
+
 def test_backend_contract(backend: registry.VoiceBackend) -> None:
-    spec = VoiceSpec(backend=backend.name)
+    spec = VoiceSpec(backend=backend.name, language=_language(backend))
     short = backend.synthesize("Inhale.", spec)
     long = backend.synthesize("Inhale slowly and reach both arms up to the sky.", spec)
     for clip in (short, long):
@@ -67,13 +75,13 @@ def test_backend_contract(backend: registry.VoiceBackend) -> None:
 
 
 def test_backend_speaks_unicode(backend: registry.VoiceBackend) -> None:
-    clip = backend.synthesize(UNICODE_TEXT, VoiceSpec(backend=backend.name))
+    clip = backend.synthesize(UNICODE_TEXT, VoiceSpec(backend=backend.name, language=_language(backend)))
     assert clip.samples.dtype == np.int16
     assert clip.length_ms > 500
 
 
 def test_backend_trims_edges(backend: registry.VoiceBackend) -> None:
-    clip = backend.synthesize("Find a comfortable seat on your mat.", VoiceSpec())
+    clip = backend.synthesize("Find a comfortable seat on your mat.", VoiceSpec(language=_language(backend)))
     s = clip.samples.astype(np.int32)
     peak = np.abs(s).max()
     for edge in (s[:MS5], s[-MS5:]):
@@ -167,11 +175,16 @@ def test_list_voices_names_the_resolved_backend(fake_voice: FakeVoice) -> None:
     assert [v.id for v in voices] == ["fake"]
 
 
-def _only_available(monkeypatch: pytest.MonkeyPatch, names: set[str]) -> None:
-    """Make exactly ``names`` report available (the others report missing)."""
+def _only_available(monkeypatch: pytest.MonkeyPatch, names: set[str], languages: tuple[str, ...] = ("en",)) -> None:
+    """Make exactly ``names`` report available (the others report missing), each listing a
+    voice for each of ``languages`` (an engine with its own ``languages``, like hibari and
+    flite, keeps them: its voices are its own)."""
     for name in registry.AUTO_RANKING:
         voice = registry.get_backend(name)
         monkeypatch.setattr(voice, "available", lambda ok=name in names: ok)
+        if getattr(voice, "languages", None) is None:
+            listed = [VoiceInfo(f"{name}-{lang}", f"{name} {lang}", (lang,)) for lang in languages]
+            monkeypatch.setattr(voice, "voices", lambda listed=listed: listed)
 
 
 @pytest.mark.parametrize(

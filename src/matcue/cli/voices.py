@@ -11,14 +11,26 @@ from matcue.cli.boundary import EXIT_ERROR
 @click.option(
     "--backend", metavar="NAME", help="Show only this backend ('auto': the one auto picks). Default: every backend."
 )
-def voices(backend: str | None) -> None:
+@click.option(
+    "--language",
+    metavar="TAG",
+    help="Show only the installed voices that speak this language (a BCP 47 tag: de, en-GB...) and auto's pick for it.",
+)
+def voices(backend: str | None, language: str | None) -> None:
     """List every backend's voices and auto's pick.
 
     Shows each voice backend, clearest first, whether it is installed here (with what to
-    install when it is not), its voices, and which one 'auto' picks."""
-    from matcue.voice.registry import survey_voices
+    install when it is not), its voices, and which one 'auto' picks. With --language, only
+    the installed backends and voices that speak that language, and auto's pick for it."""
+    from matcue.voice.registry import primary_subtag, survey_voices
 
-    for i, entry in enumerate(survey_voices(backend)):
+    survey = survey_voices(backend, language)
+    if language is not None and not survey:
+        named = backend is not None and backend != "auto"
+        who = f"backend {backend!r} has no installed voice for" if named else "no installed voice speaks"
+        click.echo(f"{who} {language!r} (run scripts/setup-voices --language {primary_subtag(language)})", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR)
+    for i, entry in enumerate(survey):
         if i:
             click.echo("")
         state = "available" if entry.available else "not available"
@@ -31,5 +43,5 @@ def voices(backend: str | None) -> None:
         for v in entry.voices:
             langs = ",".join(v.languages)
             click.echo(f"  {v.id}\t{v.name}\t{langs}")
-    if backend and not any(e.available for e in survey_voices(backend)):
+    if backend and not any(e.available for e in survey):
         raise click.exceptions.Exit(EXIT_ERROR)

@@ -142,10 +142,10 @@ def speak_all(
     """Speak every distinct text once, reusing cached clips.
 
     Each text is normalized for ``spec.language`` (numbers, durations, abbreviations) and
-    respelled with ``lexicon`` (default: the built-in lexicon extended by the project's
-    ``voice/lexicon.yaml``) just before synthesis. The cache is keyed by what is actually
-    spoken, so a lexicon change re-synthesizes only the phrases it changes; the returned
-    clips stay keyed by the original texts.
+    respelled with ``lexicon`` (default: the lexicon of ``spec.language``, English: the
+    built-in one extended by the project's ``voice/lexicon.yaml``) just before synthesis.
+    The cache is keyed by what is actually spoken, so a lexicon change re-synthesizes only
+    the phrases it changes; the returned clips stay keyed by the original texts.
 
     ``spec.backend`` may be ``auto``; the result says which backend was used. Cache misses
     are synthesized concurrently for subprocess backends. ``progress(done, total)`` is
@@ -156,7 +156,7 @@ def speak_all(
     for text in unique:
         if not text.strip():
             raise VoiceError(f"cannot speak an empty phrase ({quote_phrase(text)})")
-    backend = get_backend(spec.backend)
+    backend = get_backend(spec.backend, spec.language)  # auto: a backend that speaks the language
     check_voice_name(backend, spec.name)  # no unlisted name reaches an engine
     resolved = replace(spec, backend=backend.name)
     keyed = replace(resolved, name=_voice_name(backend, spec))  # the voice that will speak
@@ -169,7 +169,7 @@ def speak_all(
     tag_of = getattr(backend, "cache_tag", None)
     tag = str(tag_of(keyed)) if callable(tag_of) else ""
 
-    lex = default_lexicon() if lexicon is None else lexicon
+    lex = default_lexicon(language=spec.language) if lexicon is None else lexicon
     spoken = {text: speech_text(text, lex, spec.language, backend.name) for text in unique}
 
     clips: dict[str, AnyClip] = {}

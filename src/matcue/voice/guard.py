@@ -95,7 +95,7 @@ def guarded_voice(spec: VoiceSpec, timeout_s: float | None = None) -> Iterator[V
     """
     from matcue.voice.registry import get_backend, register_backend, unregister_backend
 
-    inner = get_backend(spec.backend)
+    inner = get_backend(spec.backend, spec.language)
     key = f"{inner.name}~guarded-{next(_ids)}"
     # a backend that retries a failed phrase itself (pyttsx3) is not retried again
     guarded = GuardedVoice(inner, timeout_s, attempts=1 if getattr(inner, "retries_itself", False) else ATTEMPTS)

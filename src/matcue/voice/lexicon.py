@@ -2,6 +2,10 @@
 
 Three layers, later ones winning: the built-in ``lexicon.yaml`` shipped in this package,
 the project's ``voice/lexicon.yaml`` in the working folder, and a routine's ``lexicon:``.
+Each is for one language: the built-in lexicon and ``voice/lexicon.yaml`` are English and
+apply to English routines only; a project's words for another language are in
+``voice/lexicon.<code>.yaml`` (``voice/lexicon.de.yaml``: by the primary subtag of the
+routine's ``language:``); a routine's own ``lexicon:`` is in the routine's language.
 An entry maps a word or phrase to a respelling for every backend, optionally with a
 backend's own phonemes (``espeak-ng: "[[...]]"``, ``hibari: /.../``: misaki/Kokoro
 phonemes between slashes, handed to hibari as ``[word](/.../)``). Matching is whole-word, ignoring case
@@ -23,6 +27,7 @@ from matcue.core.errors import MatcueError
 from matcue.voice.normalize import normalize_text, strip_latin_accents
 
 PROJECT_LEXICON = Path("voice") / "lexicon.yaml"
+LEXICON_LANGUAGE = "en"  # the language of the built-in lexicon and of voice/lexicon.yaml
 ANY_BACKEND = ""  # the key of a respelling used by every backend
 
 # One entry: (word or phrase, ((backend or "", spoken form), ...)).
@@ -171,14 +176,26 @@ def builtin_lexicon() -> Lexicon:
     return Lexicon.from_mapping(yaml.safe_load(text) or {}, "matcue/voice/lexicon.yaml")
 
 
-def project_lexicon_path(folder: Path | None = None) -> Path:
-    return (Path.cwd() if folder is None else Path(folder)) / PROJECT_LEXICON
+def _code(language: str) -> str:
+    """The primary subtag of a language tag, lower case (``en-GB`` -> ``en``)."""
+    return re.split(r"[-_]", language.strip(), maxsplit=1)[0].lower()
 
 
-def default_lexicon(folder: Path | None = None) -> Lexicon:
-    """The built-in lexicon extended by the project's ``voice/lexicon.yaml`` (if any)."""
-    lex = builtin_lexicon()
-    path = project_lexicon_path(folder)
+def project_lexicon_path(folder: Path | None = None, language: str = LEXICON_LANGUAGE) -> Path:
+    """The project's lexicon file for ``language``: ``voice/lexicon.yaml`` for English,
+    ``voice/lexicon.<code>.yaml`` for another language (``voice/lexicon.de.yaml``)."""
+    code = _code(language)
+    name = PROJECT_LEXICON if code == LEXICON_LANGUAGE else PROJECT_LEXICON.with_name(f"lexicon.{code}.yaml")
+    return (Path.cwd() if folder is None else Path(folder)) / name
+
+
+def default_lexicon(folder: Path | None = None, language: str = LEXICON_LANGUAGE) -> Lexicon:
+    """The lexicon for a routine in ``language`` before its own ``lexicon:``: for English the
+    built-in lexicon extended by the project's ``voice/lexicon.yaml`` (if any); for another
+    language only the project's ``voice/lexicon.<code>.yaml`` (if any)."""
+    english = _code(language) == LEXICON_LANGUAGE
+    lex = builtin_lexicon() if english else Lexicon()
+    path = project_lexicon_path(folder, language)
     if path.is_file():
         lex = lex.extended_by(load_lexicon(path))
     return lex
@@ -191,6 +208,7 @@ def speech_text(text: str, lexicon: Lexicon, language: str = "en", backend: str 
 
 __all__ = [
     "ANY_BACKEND",
+    "LEXICON_LANGUAGE",
     "Lexicon",
     "LexiconError",
     "builtin_lexicon",

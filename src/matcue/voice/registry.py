@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from matcue.core.errors import MatcueError, ToolMissingError, VoiceError
 from matcue.voice.base import VoiceBackend, VoiceInfo
@@ -37,6 +38,16 @@ BACKENDS: dict[str, str | Factory] = {
 # pocketsphinx: RHVoice bdl 0.117, flite rms 0.189, pico2wave 0.295, MBROLA us2 0.299,
 # then espeak-ng (0.77-0.83 in the issue's figures); pyttsx3 last.
 AUTO_RANKING: tuple[str, ...] = ("hibari", "rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3")
+# Other languages: the measured starting points of issue 16 first (Whisper base, raw engine
+# output; de/es/fr: pico2wave 0.11/0.21/0.43, MBROLA 0.40/0.84/0.64, espeak-ng 0.60/0.72/1.11),
+# then the rest of AUTO_RANKING. A backend that does not speak the language is skipped.
+LANGUAGE_RANKINGS: dict[str, tuple[str, ...]] = {
+    "de": ("pico2wave", "mbrola", "espeak-ng"),
+    "es": ("pico2wave", "mbrola", "espeak-ng"),
+    "fr": ("pico2wave", "mbrola", "espeak-ng"),
+}
+# What a backend that speaks every language (the test voice) has as its ``languages``.
+EVERY_LANGUAGE = "*"
 # Elsewhere (macOS, Windows): hibari, else the platform's voices.
 OTHER_PLATFORMS_RANKING: tuple[str, ...] = ("hibari", "pyttsx3")
 # The voice the set-up installs from Debian's main section, named when nothing is installed.
@@ -82,13 +93,15 @@ def unregister_backend(name: str) -> None:
         _listed.pop(name, None)
 
 
-def get_backend(name: str = AUTO) -> VoiceBackend:
-    """The backend registered as ``name`` (one shared instance per name); ``auto`` resolves.
+def get_backend(name: str = AUTO, language: str = "en") -> VoiceBackend:
+    """The backend registered as ``name`` (one shared instance per name); ``auto`` resolves
+    to the clearest installed backend that speaks ``language`` (a BCP 47 tag).
 
-    Raises MatcueError for an unknown name, with a did-you-mean hint.
+    Raises MatcueError for an unknown name, with a did-you-mean hint. A backend asked for
+    by name is returned whatever it speaks (:func:`speaks` tells).
     """
     if name == AUTO:
-        return resolve_auto()
+        return resolve_auto(language)
     with _lock:
         if name in _instances:
             return _instances[name]
@@ -107,43 +120,52 @@ def list_voices(name: str = AUTO) -> tuple[str, list[VoiceInfo]]:
     return backend.name, backend.voices()
 
 
-def survey_voices(name: str | None = None) -> list[BackendVoices]:
+def survey_voices(name: str | None = None, language: str | None = None) -> list[BackendVoices]:
     """Every registered backend (or just ``name``; ``auto`` = the one auto picks) with its
     availability and voices, and which one ``auto`` picks. The test-only ``fake`` backend
-    is left out unless asked for by name."""
+    is left out unless asked for by name.
+
+    With ``language``: only the installed backends that speak it, each with only its voices
+    for it, and ``auto``'s pick for that language."""
+    lang = language or "en"
     try:
-        auto_name: str | None = resolve_auto().name
+        auto_name: str | None = resolve_auto(lang).name
     except MatcueError:
         auto_name = None
     if name is None:
         names = [n for n in BACKENDS if n != "fake"]
-        ranked = [n for n in AUTO_RANKING if n in names]
+        ranked = [n for n in auto_ranking(lang) if n in names]
         names = ranked + [n for n in names if n not in ranked]
     elif name == AUTO:
         if auto_name is None:
-            resolve_auto()  # raises the helpful error
+            resolve_auto(lang)  # raises the helpful error
         names = [auto_name] if auto_name else []
     else:
         get_backend(name)  # unknown names raise with a did-you-mean hint
         names = [name]
-    out: list[BackendVoices] = []
-    for n in names:
-        backend = get_backend(n)
-        try:
-            ok = backend.available()
-        except MatcueError as exc:
-            out.append(BackendVoices(n, False, auto=n == auto_name, problem=str(exc)))
-            continue
-        if not ok:
-            out.append(BackendVoices(n, False, auto=False, problem=unavailable_reason(backend, n)))
-            continue
-        try:
-            found = tuple(backend.voices())
-        except MatcueError as exc:
-            out.append(BackendVoices(n, True, auto=n == auto_name, problem=str(exc)))
-            continue
-        out.append(BackendVoices(n, True, found, auto=n == auto_name, details=tuple(load_report(backend))))
-    return out
+    out = [_survey_one(n, n == auto_name) for n in names]
+    if language is None:
+        return out
+    return [
+        replace(e, voices=tuple(v for v in e.voices if voice_speaks(v, language)))
+        for e in out
+        if e.available and not e.problem and speaks(get_backend(e.name), language)
+    ]
+
+
+def _survey_one(n: str, auto: bool) -> BackendVoices:
+    backend = get_backend(n)
+    try:
+        ok = backend.available()
+    except MatcueError as exc:
+        return BackendVoices(n, False, auto=auto, problem=str(exc))
+    if not ok:
+        return BackendVoices(n, False, auto=False, problem=unavailable_reason(backend, n))
+    try:
+        found = tuple(backend.voices())
+    except MatcueError as exc:
+        return BackendVoices(n, True, auto=auto, problem=str(exc))
+    return BackendVoices(n, True, found, auto=auto, details=tuple(load_report(backend)))
 
 
 def unavailable_reason(backend: VoiceBackend, name: str) -> str:
@@ -238,27 +260,96 @@ def check_voice_name(backend: VoiceBackend, name: str | None) -> None:
     raise UnknownVoiceError(f"backend {backend.name!r} has no voice {quote_phrase(name)}", hint)
 
 
-def resolve_auto() -> VoiceBackend:
-    """The clearest backend installed here.
+def primary_subtag(tag: str) -> str:
+    """The primary subtag of a language tag, lower case: ``en-GB`` -> ``en``, ``de_DE`` -> ``de``."""
+    return re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
 
-    Linux: the first available backend of :data:`AUTO_RANKING` (hibari, RHVoice, flite,
-    pico2wave, MBROLA, espeak-ng, pyttsx3). macOS and Windows: hibari, else ``pyttsx3``.
+
+def spoken_languages(backend: VoiceBackend) -> frozenset[str]:
+    """The languages (primary subtags) ``backend`` speaks, from the backend itself: its
+    ``languages`` attribute when it has one (an engine with one language, like hibari and
+    flite, or :data:`EVERY_LANGUAGE` for the test voice), else the ``languages`` of the
+    voices it lists. Empty when it cannot list its voices (not installed here)."""
+    own: tuple[str, ...] | None = getattr(backend, "languages", None)
+    if own is not None:
+        return frozenset(lang if lang == EVERY_LANGUAGE else primary_subtag(lang) for lang in own)
+    try:
+        listed = backend.voices()
+    except MatcueError:
+        return frozenset()
+    return frozenset(primary_subtag(lang) for v in listed for lang in v.languages if lang.strip())
+
+
+def speaks(backend: VoiceBackend, language: str) -> bool:
+    """True when ``backend`` has a voice for ``language`` (a BCP 47 tag; its primary subtag counts)."""
+    langs = spoken_languages(backend)
+    return EVERY_LANGUAGE in langs or primary_subtag(language) in langs
+
+
+def voice_speaks(voice: VoiceInfo, language: str) -> bool:
+    """True when ``voice`` lists ``language`` (by primary subtag) or every language."""
+    langs = {lang if lang == EVERY_LANGUAGE else primary_subtag(lang) for lang in voice.languages}
+    return EVERY_LANGUAGE in langs or primary_subtag(language) in langs
+
+
+def auto_ranking(language: str = "en") -> tuple[str, ...]:
+    """The order ``auto`` tries the backends in for ``language`` on Linux: the language's
+    measured ranking (:data:`LANGUAGE_RANKINGS`) first, then :data:`AUTO_RANKING`."""
+    first = LANGUAGE_RANKINGS.get(primary_subtag(language), ())
+    return first + tuple(n for n in AUTO_RANKING if n not in first)
+
+
+def speaking_backends(language: str) -> list[str]:
+    """The installed backends that speak ``language``, in ``auto``'s order for it (``fake``,
+    the test voice, left out)."""
+    ranked = auto_ranking(language)
+    names = [n for n in ranked if n in BACKENDS] + [n for n in BACKENDS if n not in ranked and n != "fake"]
+    out = []
+    for name in names:
+        backend = get_backend(name)
+        try:
+            if backend.available() and speaks(backend, language):
+                out.append(name)
+        except MatcueError:
+            continue
+    return out
+
+
+class NoVoiceForLanguage(VoiceError):
+    """No installed backend speaks the routine's language; ``what`` and ``hint`` make a
+    located problem at ``language:``."""
+
+    def __init__(self, language: str):
+        self.what = f"no installed voice speaks {language!r}"
+        self.hint = f"run scripts/setup-voices --language {primary_subtag(language)}; see 'matcue voices'"
+        super().__init__(f"{self.what} ({self.hint})")
+
+
+def resolve_auto(language: str = "en") -> VoiceBackend:
+    """The clearest backend installed here that speaks ``language``.
+
+    Linux: the first available backend of :func:`auto_ranking` that speaks it (English:
+    hibari, RHVoice, flite, pico2wave, MBROLA, espeak-ng, pyttsx3; German, Spanish, French:
+    pico2wave, MBROLA, espeak-ng first). macOS and Windows: hibari, else ``pyttsx3``.
     A backend that is installed but cannot work here (hibari without a working onnxruntime
-    or with a damaged model file) is not available, so ``auto`` falls to the next one.
+    or with a damaged model file) is not available, so ``auto`` falls to the next one; one
+    that does not speak the language is never picked (:class:`NoVoiceForLanguage` when
+    none does).
     """
-    if sys.platform.startswith("linux"):
-        for name in AUTO_RANKING:
-            if name not in BACKENDS:
-                continue
-            candidate = get_backend(name)
-            if candidate.available():
+    linux = sys.platform.startswith("linux")
+    installed = False
+    for name in auto_ranking(language) if linux else OTHER_PLATFORMS_RANKING:
+        if name not in BACKENDS:
+            continue
+        candidate = get_backend(name)
+        if candidate.available():
+            installed = True
+            if speaks(candidate, language):
                 return candidate
+    if installed or primary_subtag(language) != "en":
+        raise NoVoiceForLanguage(language)
+    if linux:
         raise ToolMissingError(*SETUP_VOICE)
-    for name in OTHER_PLATFORMS_RANKING:
-        if name in BACKENDS:
-            candidate = get_backend(name)
-            if candidate.available():
-                return candidate
     raise VoiceError(
         "no voice backend is available: install pyttsx3 (pip install pyttsx3)"
         " or espeak-ng and choose it with --backend espeak-ng"
@@ -278,19 +369,28 @@ __all__ = [
     "AUTO",
     "AUTO_RANKING",
     "BACKENDS",
+    "EVERY_LANGUAGE",
+    "LANGUAGE_RANKINGS",
     "BackendVoices",
+    "NoVoiceForLanguage",
     "UnknownVoiceError",
+    "auto_ranking",
     "backend_names",
     "check_voice_name",
     "get_backend",
     "list_voices",
     "listed_voice_ids",
     "load_report",
+    "primary_subtag",
     "quote_phrase",
     "register_backend",
     "resolve_auto",
+    "speaking_backends",
+    "speaks",
+    "spoken_languages",
     "survey_voices",
     "unavailable_reason",
     "unknown_backend_message",
     "unregister_backend",
+    "voice_speaks",
 ]

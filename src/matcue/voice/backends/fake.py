@@ -17,7 +17,7 @@ import numpy as np
 from matcue.core.errors import VoiceError
 from matcue.core.pcm import SAMPLE_RATE
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
-from matcue.voice.registry import quote_phrase
+from matcue.voice.registry import EVERY_LANGUAGE, quote_phrase
 from matcue.voice.wav import fade_edges
 
 MS_PER_CHAR = 40
@@ -57,6 +57,7 @@ class FakeVoice:
     """
 
     name = "fake"
+    languages = (EVERY_LANGUAGE,)  # speaks every language: tests of any language use it
     parallel = False  # cheap: speak_all runs it inline
 
     def __init__(self, fail_on: Iterable[str] = ()):
@@ -69,7 +70,7 @@ class FakeVoice:
         return True
 
     def voices(self) -> list[VoiceInfo]:
-        return [VoiceInfo(id="fake", name="Fake test voice", languages=("en",))]
+        return [VoiceInfo(id="fake", name="Fake test voice", languages=(EVERY_LANGUAGE,))]
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
         with self._lock:

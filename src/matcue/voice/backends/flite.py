@@ -40,6 +40,7 @@ class FliteBackend(CommandBackend):
     program = "flite"
     package = PACKAGE
     name = "flite"
+    languages = ("en",)  # flite's voices are English only: auto never picks it for another language
     parallel = True
     default_rate_wpm = 150  # rms: WER 0.198 at 130, 0.189 at 150, 0.186 at 170 (docs/voices.md)
     sentence_gap_ms = 350

@@ -144,6 +144,7 @@ class HibariBackend:
     """The hibari neural voice; one model per process, shared by the synthesis threads."""
 
     name = "hibari"
+    languages = ("en",)  # English only (its phonemizer is English): auto never picks it for another language
     parallel = True  # onnxruntime releases the GIL; one intra-op thread per synthesis thread
     default_rate_wpm = 150  # a calm teacher's pace (docs/voices.md)
     sentence_gap_ms = 400

@@ -17,7 +17,10 @@ from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
 from matcue.voice.registry import quote_phrase
 
 MBROLA_DIRS = (Path("/usr/share/mbrola"), Path("/usr/local/share/mbrola"))
-DEFAULT_VOICES = {"en": "mb-us2"}  # us2: the clearest English MBROLA voice (docs/voices.md)
+# us2: the clearest English MBROLA voice (docs/voices.md); de6, es2, fr4: what
+# scripts/setup-voices --language installs (issue 16). Another installed voice for the
+# language is used when these are not.
+DEFAULT_VOICES = {"en": "mb-us2", "de": "mb-de6", "es": "mb-es2", "fr": "mb-fr4"}
 
 
 class MbrolaBackend(EspeakBackend):
@@ -59,11 +62,15 @@ class MbrolaBackend(EspeakBackend):
         return cmd
 
     def default_voice(self, language: str) -> str:
-        lang = language.lower().split("-")[0]
+        lang = language.lower().replace("_", "-").split("-")[0]
         want = DEFAULT_VOICES.get(lang)
         if want and self._installed(want):
             return want
-        raise VoiceError(f"no MBROLA voice for language {language!r} is installed (e.g. apt-get install mbrola-us2)")
+        for v in self.voices():  # installed ones only
+            if lang in v.languages:
+                return v.id
+        package = "mbrola-" + DEFAULT_VOICES.get(lang, "mb-us2").removeprefix("mb-")
+        raise VoiceError(f"no MBROLA voice for language {language!r} is installed (e.g. apt-get install {package})")
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
         if shutil.which("mbrola") is None:
@@ -88,7 +95,8 @@ def parse_mbrola_voices(listing: str) -> list[VoiceInfo]:
         if not file_col:
             continue
         vid = file_col.removeprefix("mb/")
-        voices.append(VoiceInfo(id=vid, name=parts[3].replace("_", " "), languages=(parts[1], parts[1][:2])))
+        langs = tuple(dict.fromkeys((parts[1], parts[1].split("-")[0])))  # "pt-br" -> pt-br, pt
+        voices.append(VoiceInfo(id=vid, name=parts[3].replace("_", " "), languages=langs))
     return voices
 
 
