@@ -103,3 +103,19 @@ def test_the_page_carries_the_list_and_names_the_zip(tmp_path: Path) -> None:
         (x["id"], x["text"], x["max_ms"]) for x in listed
     ]
     assert data["zip_name"] == "leg-up-the-strap-in-the-teacher-s-voice-recordings.zip"
+
+
+def test_recordings_given_on_the_command_line_stay_inside_their_folder(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    outside = tmp_path / "outside.m4a"
+    shutil.copy(next((EXAMPLE.parent / "teacher-voice").glob("welcome-*.m4a")), outside)
+    os.symlink(outside, folder / "welcome-today-we-stretch-the-541811.m4a")
+    r = CliRunner().invoke(cli, ["cues", str(EXAMPLE), "--recordings", str(folder)])
+    assert r.exit_code == 1 and "leads outside the folder" in r.stderr, r.output
+    r = CliRunner().invoke(cli, ["cues", str(EXAMPLE), "--csv", "--recordings", str(folder), "--allow-outside"])
+    assert r.exit_code == 0 and "welcome-today-we-stretch-the-541811.m4a" in r.stdout
+    r = CliRunner().invoke(cli, ["cues", str(EXAMPLE), "--recordings", ""])
+    assert r.exit_code == 2 and "Invalid value for '--recordings'" in r.output

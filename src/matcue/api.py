@@ -275,8 +275,8 @@ def recordings_for(
     neither names any. RecordingError says what is wrong with them."""
     from matcue.voice.recordings import find_recordings
 
-    if recordings is not None:
-        return find_recordings(recordings, texts, allow_outside=True, cache_dir=cache_dir)
+    if recordings is not None:  # its clips stay inside it (links resolved), unless --allow-outside
+        return find_recordings(recordings, texts, allow_outside=allow_outside, cache_dir=cache_dir)
     if routine.recordings is None:
         return None
     root = os.path.dirname(os.path.realpath(routine.path))

@@ -94,3 +94,9 @@ def test_every_id_is_a_safe_file_name_and_spacing_does_not_change_it(text: str) 
     pid = phrase_id(text)
     assert PHRASE_ID.fullmatch(pid) and len(pid) <= 40
     assert phrase_id(f"  {text}  ".replace(" ", "  ")) == pid
+
+
+def test_two_spellings_of_one_text_are_one_phrase() -> None:
+    src = "title: T\nsteps:\n  - say: Caf\u00e9 time.\n  - say: Cafe\u0301 time.\n"
+    (p,) = phrase_list(compile_routine(loads_routine(src, "t.yaml"), Options()))
+    assert [u.mark.line for u in p.uses] == [3, 4]

@@ -389,3 +389,16 @@ def test_a_recorded_countdown_word_longer_than_its_second_is_refused_not_dropped
         "<string>:4:5: steps[0]: the countdown word 'Three.', recorded in '3.m4a', takes 1.3s and runs 0.3s "
         "into the next word (each has 1.0s) (record it again, at most 1.0s)"
     )
+
+
+def test_every_recorded_countdown_word_too_long_is_reported_and_a_near_miss_to_the_millisecond():
+    with pytest.raises(RoutineError) as e:
+        recorded_timeline(HOLD, {"Three.": 1001, "Two.": 1500}, {"Three.": "3.m4a", "Two.": "2.m4a"})
+    assert [p.what.split(",")[0] for p in e.value.problems] == [
+        "the countdown word 'Three.'",
+        "the countdown word 'Two.'",
+    ]
+    assert "takes 1.001s and runs 1 ms into the next word" in str(e.value)
+    with pytest.raises(RoutineError) as e:
+        recorded_timeline(HOLD, {"Soften the knees.": 6049}, {"Soften the knees.": "s.wav"})
+    assert "takes 6.049s and runs 49 ms into the next cue at 8.0s (record it again, at most 6.000s" in str(e.value)

@@ -239,3 +239,110 @@ def test_a_clip_is_cleaned_once_then_read_from_the_cache(folder: Path, tmp_path:
     write_wav(folder / f"{phrase_id(WELCOME)}.wav", speechy(1.5))  # a new take: new content, cleaned anew
     monkeypatch.undo()
     assert find(folder, tmp_path).clips[WELCOME].clip.length_ms > first.length_ms + 400
+
+
+# ----------------------------------------------------------------------------- a hostile batch, mended
+
+
+def test_an_index_that_links_outside_is_refused_unread(folder: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("secret_key: hunter2\n")
+    os.symlink(secret, folder / "index.yaml")
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert e.value.problems == (
+        f"{folder}/index.yaml: leads outside the folder {os.path.relpath(folder)!r} "
+        "(a recording must be a file inside it; pass --allow-outside to read files outside)",
+    )
+    assert "hunter2" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: 0.3 * np.sin(2 * np.pi * 300 * np.arange(96_000) / 48_000), "holds no speech"),  # a steady tone
+        (lambda: np.random.default_rng(3).normal(0, 0.05, 96_000), "holds no speech"),  # only the room
+        (lambda: np.full(96_000, 0.5), "is silent"),  # an offset, no signal
+    ],
+)
+def test_a_take_with_no_speech_in_it_is_refused(folder: Path, tmp_path: Path, make, message: str) -> None:
+    write_wav(folder / f"{phrase_id(WELCOME)}.wav", make().astype(np.float32))
+    with pytest.raises(RecordingError, match=message):
+        find(folder, tmp_path)
+
+
+def test_a_float_wav_full_of_nan_and_inf_is_no_crash(folder: Path, tmp_path: Path) -> None:
+    x = speechy(1.0, rate=44_100)  # at the mix rate: no resampler spreads the NaNs
+    x[::7] = np.nan
+    x[::11] = np.inf
+    path = folder / f"{phrase_id(WELCOME)}.wav"
+    raw = tmp_path / "f.f32"
+    raw.write_bytes(x.astype("<f4").tobytes())
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "f32le", "-ar", "44100", "-ac", "1", "-i", str(raw),
+                    "-c:a", "pcm_f32le", str(path)], check=True)  # fmt: skip
+    clip = find(folder, tmp_path).clips[WELCOME].clip  # the NaN and Inf samples taken as silence
+    assert np.isfinite(ac.as_float(np.asarray(clip.samples))).all()
+
+
+def test_a_damaged_or_encrypted_zip_member_is_named(tmp_path: Path) -> None:
+    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    archive = tmp_path / "r.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(wav, f"{phrase_id(WELCOME)}.wav")
+    data = bytearray(archive.read_bytes())
+    data[200] ^= 0xFF  # inside the member's data: its CRC no longer matches
+    archive.write_bytes(bytes(data))
+    with pytest.raises(
+        RecordingError, match=r"r\.zip:welcome-to-your-practice-543c8d\.wav: cannot be read from the zip"
+    ):
+        find(archive, tmp_path)
+    data = bytearray(archive.read_bytes())
+    data[6] |= 0x1  # the local header says "encrypted"
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 8] |= 0x1  # and so does the central directory
+    archive.write_bytes(bytes(data))
+    with pytest.raises(RecordingError, match=r"cannot be read from the zip \(it is encrypted\)"):
+        find(archive, tmp_path)
+
+
+def test_too_many_files_are_refused_before_they_are_read(tmp_path: Path, folder: Path, monkeypatch) -> None:
+    monkeypatch.setattr(R, "MAX_FILES", 3)
+    archive = tmp_path / "r.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for i in range(5):
+            z.writestr(f"{i}.txt", "")
+    monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: pytest.fail("the central directory was parsed"))
+    with pytest.raises(RecordingError, match=r"r\.zip: holds 5 files; at most 3 are read"):
+        find(archive, tmp_path)
+    for i in range(4):
+        (folder / f"{i}.txt").write_text("")
+    with pytest.raises(RecordingError, match="holds more than 3 files; at most 3 are read"):
+        find(folder, tmp_path)
+
+
+def test_a_file_name_with_control_characters_is_never_read_or_shown_raw(folder: Path, tmp_path: Path) -> None:
+    write_wav(folder / "evil\x1b]0;PWNED\x07\nline.wav", speechy(1.0))
+    rec = find(folder, tmp_path)
+    assert rec.warnings == (
+        f"{folder}/evil\\x1b]0;PWNED\\x07\\x0aline.wav: a file name with control characters is not read",
+    )  # noqa: E501
+
+
+def test_two_spellings_of_one_text_share_one_clip(folder: Path, tmp_path: Path) -> None:
+    nfc, nfd = "Caf\u00e9 time.", "Cafe\u0301 time."
+    assert phrase_id(nfc) == phrase_id(nfd)
+    write_wav(folder / f"{phrase_id(nfc)}.wav", speechy(1.0))
+    rec = find(folder, tmp_path, texts=[nfc, nfd])
+    assert rec.names() == {nfc: f"{phrase_id(nfc)}.wav", nfd: f"{phrase_id(nfc)}.wav"}
+
+
+def test_one_file_named_twice_in_the_index_is_one_clip(folder: Path, tmp_path: Path) -> None:
+    write_wav(folder / "take.wav", speechy(1.0))
+    (folder / "index.yaml").write_text(f"{phrase_id(WELCOME)}: take.wav\n'{WELCOME}': take.wav\n")
+    assert find(folder, tmp_path).names() == {WELCOME: "take.wav"}
+
+
+def test_a_link_to_nothing_named_by_an_id_is_said(folder: Path, tmp_path: Path) -> None:
+    os.symlink(folder / "gone.wav", folder / f"{phrase_id(WELCOME)}.wav")
+    with pytest.raises(RecordingError, match=r"is a link to nothing \(its target is gone\)"):
+        find(folder, tmp_path)

@@ -205,8 +205,11 @@ def _render_part(
     finally:
         if show:
             show.clear()
-    click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
     assert result.built is not None
+    from matcue.cli.common import echo_recordings
+
+    echo_recordings(result.built)
+    click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
     return files_of(path, result.built.routine)
 
 

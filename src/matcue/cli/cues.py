@@ -44,10 +44,11 @@ def cues(routine: Path, as_csv: bool, as_json: bool, page_dir: Path | None, sett
         click.echo(f"warning: {printable(w)}", err=True)
     click.echo(to_json(cl) if as_json else to_csv(cl) if as_csv else to_table(cl), nl=False)
     if page_dir is not None:
-        from matcue.api import output_error
+        from matcue.core.errors import MatcueError
 
         try:
             path = write_page(cl, page_dir)
         except OSError as exc:
-            raise output_error(exc, page_dir) from exc
+            why = exc.strerror or str(exc)
+            raise MatcueError(printable(f"cannot write the recording page into '{page_dir}': {why}")) from exc
         click.echo(printable(f"recording page: {path}"), err=True)

@@ -190,9 +190,14 @@ def safety_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def recordings_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--recordings DIR``: the teacher's recorded cues, over the routine's ``recordings:``."""
+    def to_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+        if value is not None and not value.strip():
+            raise click.BadParameter("expected a folder or a .zip of recordings, got an empty path")
+        return None if value is None else Path(value)
+
     return click.option(
         "--recordings",
-        type=click.Path(path_type=Path),
+        callback=to_path,
         metavar="DIR",
         help="A folder (or .zip) of recorded cues named by their ids (see 'matcue cues'); "
         "they replace the synthesized voice for those phrases (over the routine's 'recordings:').",

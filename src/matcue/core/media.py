@@ -94,7 +94,7 @@ MAX_MUSIC_BYTES = 1_000_000_000  # a music file larger than this is refused unre
 
 # Demuxers ffmpeg may use for a music file: audio files only, never a playlist (HLS, concat,
 # ...) that would make it open other files or the network.
-MUSIC_FORMATS = "mp3,ogg,flac,wav,mov,matroska,aac,aiff,w64,caf,wv,ape,asf,opus"
+MUSIC_FORMATS = "mp3,ogg,flac,wav,mov,matroska,aac,aiff,w64,caf,wv,ape,asf,opus,amr"
 
 
 MUSIC_HINT = "an audio file such as MP3, OGG, FLAC, WAV or M4A"
@@ -108,10 +108,11 @@ class MusicError(RenderError):
         self.hint = hint
 
 
-def ffmpeg_decode(path: Path, seconds: float, output: list[str]) -> bytes:
+def ffmpeg_decode(path: Path, seconds: float, output: list[str], timeout_s: float | None = None) -> bytes:
     """Decode the first ``seconds`` of the regular file ``path`` with ffmpeg, given the file
     on its standard input (opened here: never a device or a pipe), audio demuxers only.
-    Returns what ffmpeg wrote to its standard output (``pipe:1`` in ``output``)."""
+    Returns what ffmpeg wrote to its standard output (``pipe:1`` in ``output``);
+    ``timeout_s``: how long it may take (MusicError past it)."""
     from matcue.core.paths import Unreadable, open_regular, size_text
     from matcue.core.tools import ffmpeg_path
 
@@ -130,7 +131,10 @@ def ffmpeg_decode(path: Path, seconds: float, output: list[str]) -> bytes:
             "-protocol_whitelist", "file,pipe", "-format_whitelist", MUSIC_FORMATS, "-i", source,
             "-vn", "-t", f"{seconds:.3f}", *output,
         ]  # fmt: skip
-        res = subprocess.run(cmd, stdin=fd, capture_output=True)
+        try:
+            res = subprocess.run(cmd, stdin=fd, capture_output=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise MusicError(f"took more than {timeout_s:g} s to decode", MUSIC_HINT) from None
     finally:
         os.close(fd)
     if res.returncode != 0:

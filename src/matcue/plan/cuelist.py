@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matcue.core.errors import Mark
+from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.naming import phrase_id
 from matcue.plan.layout import COUNT_STEP_MS
 from matcue.plan.script import Block, ChapterStart, Origin, Script, Speak
@@ -105,8 +105,26 @@ def phrase_list(script: Script) -> list[Phrase]:
                 add(cue.text, cue.origin, seg.step or step, seg.side, role, max(0, until - cue.offset_ms))
             for word in seg.countdown:
                 add(word, seg.origin, seg.step or step, seg.side, "countdown", COUNT_STEP_MS)
-    out = [Phrase(phrase_id(t), t, tuple(u), room[t]) for t, u in uses.items()]
-    ids: dict[str, str] = {}
-    for p in out:  # 6 hex digits and the words: two texts never share one in practice
-        assert ids.setdefault(p.id, p.text) == p.text, (p.id, p.text, ids[p.id])
-    return out
+    merged: dict[str, Phrase] = {}  # by id: spellings of one text (NFC, spacing) are one phrase
+    problems: list[Problem] = []
+    for t, u in uses.items():
+        pid = phrase_id(t)
+        have = merged.get(pid)
+        if have is None:
+            merged[pid] = Phrase(pid, t, tuple(u), room[t])
+        elif _same(have.text) == _same(t):
+            rooms = [r for r in (have.max_ms, room[t]) if r is not None]
+            merged[pid] = Phrase(pid, have.text, (*have.uses, *u), min(rooms) if rooms else None)
+        else:  # 6 hex digits and the first words alike: only a text made to collide
+            problems.append(
+                Problem(u[0].mark, u[0].where, f"this phrase has the id {pid} of {shown(have.text, 50)}", "reword one")
+            )
+    if problems:
+        raise RoutineError(problems)
+    return list(merged.values())
+
+
+def _same(text: str) -> str:
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFC", text).split())

@@ -85,10 +85,11 @@ def layout(
             raise TypeError(seg)
 
     if problems:
-        # one problem per source text: a repeated rep cue that overruns is reported once
-        first: dict[tuple[object, str], Problem] = {}
+        # one problem per source text: a repeated rep cue that overruns is reported once (each
+        # recorded countdown word of a hold is its own)
+        first: dict[tuple[object, str, str], Problem] = {}
         for p in problems:
-            first.setdefault((p.mark, p.where), p)
+            first.setdefault((p.mark, p.where, p.what.split(" at ")[0]), p)
         raise RoutineError(list(first.values()))
     total = t
     if limit is not None and total > limit:
@@ -169,8 +170,8 @@ def _block(
                     b.origin.mark,
                     b.origin.where,
                     f"the countdown word {shown(word)}, recorded in {shown(rec[word])}, takes "
-                    f"{_s(speech_ms[word])} and runs {_s(speech_ms[word] - COUNT_STEP_MS)} into the next "
-                    f"word (each has {_s(COUNT_STEP_MS)})",
+                    f"{_fine(speech_ms[word], speech_ms[word] - COUNT_STEP_MS)} and runs "
+                    f"{_over(speech_ms[word] - COUNT_STEP_MS)} into the next word (each has {_s(COUNT_STEP_MS)})",
                     f"record it again, at most {_s(COUNT_STEP_MS)}",
                 )
             )
@@ -194,8 +195,9 @@ def _block(
                     cue.origin.mark,
                     cue.origin.where,
                     f"the {cue.what} {shown(cue.text)} at {_s(cue.offset_ms)}, recorded in {shown(clip)}, takes "
-                    f"{_s(stop - start)} and runs {_s(stop - room_end)} into {into} at {_s(room_end - t0)}",
-                    f"record it again, at most {_s(room_end - start)}, or start it earlier",
+                    f"{_fine(stop - start, stop - room_end)} and runs {_over(stop - room_end)} into {into} at "
+                    f"{_s(room_end - t0)}",
+                    f"record it again, at most {_fine(room_end - start, stop - room_end)}, or start it earlier",
                 )
             )
         elif i + 1 < len(cues) and stop > t0 + cues[i + 1].offset_ms:
@@ -244,6 +246,16 @@ def _countdown(
 
 def _s(ms: int) -> str:
     return f"{ms / 1000:.1f}s"
+
+
+def _over(ms: int) -> str:
+    """An overrun: ``2.3s``, or ``49 ms`` when a tenth of a second would round it away."""
+    return _s(ms) if ms >= 100 else f"{ms} ms"
+
+
+def _fine(ms: int, over_ms: int) -> str:
+    """A length beside an overrun: to the millisecond when the overrun is under 100 ms."""
+    return _s(ms) if over_ms >= 100 else f"{ms / 1000:.3f}s"
 
 
 def _fill_silence(events: list[Event], total: int) -> list[Event]:

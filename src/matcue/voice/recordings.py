@@ -29,15 +29,18 @@ import contextlib
 import hashlib
 import os
 import stat
+import struct
 import tempfile
+import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from matcue.core.errors import MatcueError, printable, shown
+from matcue.core.errors import MatcueError, shown
 from matcue.core.naming import phrase_id
 from matcue.core.paths import Unreadable, inside, open_regular, read_bounded, shown_folder, size_text
 from matcue.core.pcm import SAMPLE_RATE, samples_to_ms
@@ -53,6 +56,8 @@ MAX_FILES = 2000  # files looked at in a folder or a zip
 MAX_ZIP_BYTES = 500_000_000
 SILENT_DBFS = -50.0  # a clip whose loudest 10 ms stay below this is silent
 GATE_DB = -12.0  # how far the gate lowers the room between words
+HIGH_PASS_HZ = (40.0, 100.0)  # nothing below the first, all above the second (-6 dB near 70 Hz)
+DECODE_TIMEOUT_S = 60.0  # ffmpeg's time for one clip (at most two minutes of audio)
 PROCESS_VERSION = 1  # bump when the cleaning changes: cached clips are made again
 CLIP_HINT = "a recording is an audio file ffmpeg reads: m4a, mp3, wav, ogg, opus, webm, flac"
 _FRAME = SAMPLE_RATE // 100  # 10 ms
@@ -93,16 +98,17 @@ class _Source:
 
     def __init__(self, path: Path, root: str, allow_outside: bool):
         self.path = path
-        self.shown = printable(str(path))
+        self.shown = name_shown(str(path))
         self.root = root  # every clip's real path lies in this folder (unless allow_outside)
         self.allow_outside = allow_outside
         self.names: list[str] = []
         self.refused: dict[str, str] = {}  # name -> why it cannot be read
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
+        self.odd: list[str] = []  # names with control characters: never read, never shown raw
 
     def where(self, name: str) -> str:
-        return printable(f"{self.path}/{name}" if self.zip is None else f"{self.path}:{name}")
+        return name_shown(f"{self.path}/{name}" if self.zip is None else f"{self.path}:{name}")
 
     @contextlib.contextmanager
     def file(self, name: str) -> Iterator[Path]:
@@ -112,15 +118,39 @@ class _Source:
             return
         info = self.members[name]
         if info.file_size > MAX_CLIP_BYTES:
-            raise Unreadable(f"is {size_text(info.file_size)}; a recording may be at most {size_text(MAX_CLIP_BYTES)}")
+            raise Unreadable(f"is {size_text(info.file_size)}; at most {size_text(MAX_CLIP_BYTES)} is read")
         with tempfile.TemporaryDirectory(prefix="matcue-rec-") as tmp:
             out = Path(tmp) / "clip"
-            with self.zip.open(info) as src, open(out, "wb") as dst:
-                left = MAX_CLIP_BYTES + 1
-                while left > 0 and (chunk := src.read(min(left, 1 << 20))):
-                    dst.write(chunk)
-                    left -= len(chunk)
+            try:
+                with self.zip.open(info) as src, open(out, "wb") as dst:
+                    left = MAX_CLIP_BYTES + 1
+                    while left > 0 and (chunk := src.read(min(left, 1 << 20))):
+                        dst.write(chunk)
+                        left -= len(chunk)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, ValueError) as e:
+                why = (
+                    "it is encrypted"
+                    if info.flag_bits & 0x1
+                    else str(e).splitlines()[0]
+                    if str(e)
+                    else type(e).__name__
+                )
+                raise Unreadable(f"cannot be read from the zip ({why})") from None
             yield out
+
+
+def name_shown(name: str) -> str:
+    """A file name as a message shows it: control and format characters (a terminal escape,
+    a line break, a bidirectional override) written as ``\\x1b``-style escapes."""
+    return "".join(
+        ch if unicodedata.category(ch) not in ("Cc", "Cf") else f"\\x{ord(ch):02x}" if ord(ch) < 0x100
+        else f"\\u{ord(ch):04x}"
+        for ch in name
+    )  # fmt: skip
+
+
+def _odd_name(name: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name)
 
 
 def _open_source(path: Path, root: str, allow_outside: bool) -> _Source:
@@ -140,9 +170,16 @@ def _open_source(path: Path, root: str, allow_outside: bool) -> _Source:
 
 def _list_folder(src: _Source) -> None:
     with os.scandir(src.path) as it:
-        entries = sorted(it, key=lambda e: e.name)
-    for entry in entries[:MAX_FILES]:
-        if entry.name.startswith("."):
+        entries = []
+        for entry in it:
+            if entry.name.startswith("."):
+                continue
+            entries.append(entry)
+            if len(entries) > MAX_FILES:
+                raise RecordingError([f"{src.shown}: holds more than {MAX_FILES} files; at most {MAX_FILES} are read"])
+    for entry in sorted(entries, key=lambda e: e.name):
+        if _odd_name(entry.name):
+            src.odd.append(entry.name)
             continue
         real = os.path.realpath(entry.path)
         if not src.allow_outside and not inside(real, src.root):
@@ -155,12 +192,33 @@ def _list_folder(src: _Source) -> None:
         try:
             mode = os.stat(entry.path).st_mode
         except OSError:
-            continue  # a dangling link: nothing to read
+            src.names.append(entry.name)
+            src.refused[entry.name] = "is a link to nothing (its target is gone)"
+            continue
         if stat.S_ISDIR(mode):
             continue
         src.names.append(entry.name)
         if not stat.S_ISREG(mode):
             src.refused[entry.name] = "is a device, a pipe or a socket, not a recording"
+
+
+def _zip_entries(f: object) -> int | None:
+    """The number of entries the zip's end record declares (ZIP64 too), read from its last
+    64 kB before anything else is parsed; None when no end record is found."""
+    assert hasattr(f, "seek") and hasattr(f, "read")
+    size = f.seek(0, os.SEEK_END)
+    tail_at = max(0, size - (1 << 16) - 22)
+    f.seek(tail_at)
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
+    zip64 = tail.rfind(b"PK\x06\x06", 0, at)
+    if count == 0xFFFF and zip64 >= 0 and len(tail) >= zip64 + 40:
+        (count,) = struct.unpack("<Q", tail[zip64 + 32 : zip64 + 40])
+    f.seek(0)
+    return int(count)
 
 
 def _list_zip(src: _Source) -> None:
@@ -170,8 +228,13 @@ def _list_zip(src: _Source) -> None:
         if size > MAX_ZIP_BYTES:
             os.close(fd)
             raise RecordingError([f"{src.shown}: is {size_text(size)}; at most {size_text(MAX_ZIP_BYTES)} is read"])
-        src.zip = zipfile.ZipFile(os.fdopen(fd, "rb"))
-    except (zipfile.BadZipFile, OSError, Unreadable) as e:
+        f = os.fdopen(fd, "rb")
+        declared = _zip_entries(f)
+        if declared is not None and declared > MAX_FILES:
+            f.close()
+            raise RecordingError([f"{src.shown}: holds {declared} files; at most {MAX_FILES} are read"])
+        src.zip = zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, OSError, Unreadable, ValueError, NotImplementedError) as e:
         raise RecordingError([f"{src.shown}: is not a readable zip ({e})"]) from None
     infos = src.zip.infolist()
     if len(infos) > MAX_FILES:
@@ -181,8 +244,12 @@ def _list_zip(src: _Source) -> None:
         name = parts[-1]
         if info.is_dir() or not name or name.startswith(".") or "__MACOSX" in parts or len(parts) > 2:
             continue  # folders, hidden files, macOS's resource forks, anything nested deeper
+        if _odd_name(name):
+            src.odd.append(name)
+            continue
         if name in src.members:
-            src.refused[name] = f"is in the zip twice ({src.members[name].filename} and {info.filename})"
+            twice = f"{name_shown(src.members[name].filename)} and {name_shown(info.filename)}"
+            src.refused[name] = f"is in the zip twice ({twice})"
             continue
         src.members[name] = info
         src.names.append(name)
@@ -203,42 +270,66 @@ def find_recordings(
 
     ``root``: the real folder every clip must lie in (the routine's folder for a routine's
     ``recordings:``; by default the recordings folder itself). Raises RecordingError with
-    every problem found; files that match no phrase come back as warnings."""
+    every problem found; files that match no phrase come back as warnings. Texts that are
+    the same words (Unicode NFC, spacing aside) share one id and one clip."""
     root = root or os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
     src = _open_source(Path(path), root, allow_outside)
-    ids = {phrase_id(t): t for t in texts}
-    by_text = {" ".join(t.split()): t for t in texts}
+    try:
+        return _match(src, texts, cache_dir)
+    finally:
+        if src.zip is not None:
+            src.zip.close()
+
+
+def _same(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None) -> Recordings:
+    ids: dict[str, list[str]] = {}  # id -> the texts it stands for (one, or spellings of it)
+    for t in texts:
+        ids.setdefault(phrase_id(t), []).append(t)
+    by_text = {_same(t): phrase_id(t) for t in texts}
     problems: list[str] = []
-    warnings: list[str] = []
-    chosen: dict[str, list[str]] = {}  # text -> clip names
+    warnings = [f"{src.where(n)}: a file name with control characters is not read" for n in src.odd]
+    chosen: dict[str, list[str]] = {}  # id -> clip names
     indexed: set[str] = set()
-    if INDEX_NAME in src.names:
+    if INDEX_NAME in src.refused:
+        problems.append(f"{src.where(INDEX_NAME)}: {src.refused[INDEX_NAME]}")
+    elif INDEX_NAME in src.names:
         for key, name, mark in _read_index(src, problems):
-            text = ids.get(key) or by_text.get(" ".join(key.split()))
+            pid = key if key in ids else by_text.get(_same(key))
             if name not in src.names:
                 problems.append(f"{mark}: {name!r} is not in the recordings (the index names a file beside it)")
-            elif text is None:
+            elif pid is None:
                 warnings.append(f"{mark}: {shown(key)} matches no phrase this routine speaks with these settings")
-            else:
-                chosen.setdefault(text, []).append(name)
+            elif name not in chosen.get(pid, []):
+                chosen.setdefault(pid, []).append(name)
             indexed.add(name)
     for name in src.names:
         if name == INDEX_NAME or name in indexed:
             continue
         stem, ext = os.path.splitext(name)
-        text = ids.get(stem.lower())
-        if text is not None:
-            chosen.setdefault(text, []).append(name)
+        if stem.lower() in ids:
+            chosen.setdefault(stem.lower(), []).append(name)
         elif ext.lower() in AUDIO_EXTENSIONS or name in src.refused:
             warnings.append(
                 f"{src.where(name)}: matches no phrase this routine speaks with these settings{_guess(stem, ids)}"
             )
     clips: dict[str, Recording] = {}
-    for text, names in chosen.items():
+    for pid, names in chosen.items():
+        spellings = ids[pid]
+        if len({_same(t) for t in spellings}) > 1:
+            problems.append(
+                f"{src.where(names[0])}: the id {pid} stands for two phrases, "
+                + " and ".join(shown(t, 50) for t in dict.fromkeys(spellings))
+                + " (reword one of them)"
+            )  # fmt: skip
+            continue
         if len(names) > 1:
             problems.append(
-                f"{src.shown}: {len(names)} recordings for the phrase {shown(text, 50)} ({phrase_id(text)}): "
-                + ", ".join(names) + " (keep one)"
+                f"{src.shown}: {len(names)} recordings for the phrase {shown(spellings[0], 50)} ({pid}): "
+                + ", ".join(map(name_shown, names)) + " (keep one)"
             )  # fmt: skip
             continue
         name = names[0]
@@ -246,17 +337,18 @@ def find_recordings(
             problems.append(f"{src.where(name)}: {src.refused[name]}")
             continue
         try:
-            clips[text] = Recording(text, name, _clip(src, name, cache_dir))
+            clip = _clip(src, name, cache_dir)
         except Unreadable as e:
             problems.append(f"{src.where(name)}: {e}")
-    if src.zip is not None:
-        src.zip.close()
+            continue
+        for t in spellings:
+            clips[t] = Recording(t, name, clip)
     if problems:
         raise RecordingError(problems)
     return Recordings({t: clips[t] for t in texts if t in clips}, tuple(warnings))
 
 
-def _guess(stem: str, ids: dict[str, str]) -> str:
+def _guess(stem: str, ids: dict[str, list[str]]) -> str:
     import difflib
 
     close = difflib.get_close_matches(stem.lower(), list(ids), n=1, cutoff=0.75)
@@ -322,18 +414,31 @@ def _decode(path: Path) -> np.ndarray:
     limit_s = MAX_CLIP_MS / 1000 + 0.5
     try:
         raw = ffmpeg_decode(
-            path, limit_s, ["-af", "highpass=f=80", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1"]
+            path, limit_s, ["-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1"], timeout_s=DECODE_TIMEOUT_S
         )
-    except MusicError:
-        raise Unreadable(f"cannot be decoded as audio ({CLIP_HINT})") from None
-    x = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    except MusicError as e:
+        what = str(e)
+        raise Unreadable(f"cannot be decoded as audio ({CLIP_HINT})" if what.startswith("cannot") else what) from None
+    x = np.frombuffer(raw, dtype="<f4").astype(np.float64)
     if len(x) == 0:
         raise Unreadable(f"holds no audio ({CLIP_HINT})")
     if samples_to_ms(len(x)) > MAX_CLIP_MS:
         raise Unreadable(
             f"lasts more than {MAX_CLIP_MS // 1000} s; a recording is one phrase, at most {MAX_CLIP_MS // 1000} s"
         )
-    return x
+    return high_pass(np.clip(np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0), -16.0, 16.0)).astype(np.float32)
+
+
+def high_pass(x: np.ndarray, rate_hz: int = SAMPLE_RATE) -> np.ndarray:
+    """``x`` without what lies under 80 Hz (handling noise, rumble, a DC offset): its mean
+    taken away, then, in the frequency domain, nothing under 40 Hz and a raised-cosine
+    slope to full level at 100 Hz. Zero phase and no start-up transient, so a clip that is
+    only an offset comes out silent."""
+    y = x - float(np.mean(x))
+    spectrum = np.fft.rfft(y)
+    f = np.fft.rfftfreq(len(y), 1 / rate_hz)
+    ramp = np.clip((f - HIGH_PASS_HZ[0]) / (HIGH_PASS_HZ[1] - HIGH_PASS_HZ[0]), 0.0, 1.0)
+    return np.fft.irfft(spectrum * (0.5 - 0.5 * np.cos(np.pi * ramp)), len(y))
 
 
 def clean(x: np.ndarray) -> np.ndarray:
@@ -342,9 +447,9 @@ def clean(x: np.ndarray) -> np.ndarray:
     Trim: 10 ms frames; speech is what comes within 40 dB of the loudest frame, 10 dB
     above the room (the quietest tenth of the frames) and above -60 dBFS; 60 ms are kept
     before the first such frame and 150 ms after the last, so a soft onset or a trailing
-    breath is not cut. Gate: frames below the room's level plus
-    8 dB (at most 30 dB under the loudest) are lowered by 12 dB, with 50 ms ramps.
-    Unreadable when the clip is silent."""
+    breath is not cut. Gate: frames below the room's level plus 8 dB (at most 30 dB under
+    the loudest) are lowered by 12 dB, with 50 ms ramps. Unreadable when the clip is silent
+    or holds no speech (never 10 dB above its quietest tenth)."""
     n = len(x) // _FRAME
     if n == 0:
         raise Unreadable("is silent (shorter than 10 ms)")
@@ -355,6 +460,11 @@ def clean(x: np.ndarray) -> np.ndarray:
         raise Unreadable(f"is silent (its loudest moment is {peak:.0f} dBFS)")
     room = float(np.percentile(db, 10))  # the quiet between words, or the room before them
     loud = np.flatnonzero(db >= max(peak - 40.0, room + 10.0, -60.0))
+    if len(loud) == 0:  # never 10 dB above its quietest moments: a hum, a tone or the room alone
+        raise Unreadable(
+            f"holds no speech: its level stays within {peak - room:.0f} dB of its quietest moments "
+            "(a steady tone, a hum or only the room)"
+        )
     start = max(0, loud[0] * _FRAME - SAMPLE_RATE * 60 // 1000)
     stop = min(len(x), (loud[-1] + 1) * _FRAME + SAMPLE_RATE * 150 // 1000)
     y = x[start:stop].astype(np.float32)
