@@ -92,7 +92,7 @@ def main() -> None:
         if args.all:
             runs = voices_speaking(args.language)
         else:
-            names = [get_backend(b).name for b in args.backend or ["auto"]]
+            names = [get_backend(b, args.language).name for b in args.backend or ["auto"]]
             runs = [(backend, v) for backend in names for v in (args.voice or [None])]
         for judge in judges:
             require_judge(judge, args.language)  # fails here, with the install hint, when it is missing
