@@ -40,11 +40,11 @@ def _messages(exc: pytest.ExceptionInfo[RoutineError]) -> list[str]:
 def test_billion_laughs_fails_fast_with_little_memory():
     path = DATA / "errors" / "billion-laughs.yaml"  # 10^9 steps if the aliases were expanded
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU time: a busy machine does not count
     try:
         with pytest.raises(RoutineError) as e:
             load_routine(path)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
