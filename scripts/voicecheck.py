@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from matcue.api import backend_default_rate
 from matcue.core.errors import MatcueError
 from matcue.voice.base import VoiceSpec
 from matcue.voice.intelligibility import JUDGES, read_cues, require_judge, score_voice
@@ -25,7 +26,7 @@ def voices_speaking(language: str = "en") -> list[tuple[str, str | None]]:
         for v in entry.voices:
             if any(lang == code or lang.startswith(code + "-") for lang in v.languages) or not v.languages:
                 if entry.name in ("espeak-ng", "pyttsx3"):
-                    pick = {"en": ("en-us", "gmw/en-us")}.get(code, (code,))
+                    pick = {"en": ("en-us", "gmw/en-us")}.get(code, (code, f"{code}-{code}"))
                     if v.id not in pick and v.id.split("/")[-1] not in pick:
                         continue  # one representative voice for the espeak-ng family
                 runs.append((entry.name, v.id))
@@ -99,7 +100,7 @@ def main() -> None:
         columns = [(j, snr) for j in judges for snr in levels]
         heads = [f"{j[:7]}{'' if snr is None else f'@{snr:g}dB'}" for j, snr in columns]
         specs = [VoiceSpec(backend=b, name=v, rate=rate, language=args.language) for b, v in runs
-                 for rate in args.rate or [getattr(get_backend(b), "default_rate_wpm", 150)]]  # fmt: skip
+                 for rate in args.rate or [backend_default_rate(b, args.language)]]  # fmt: skip
         wers: dict[tuple[int, int], float] = {}
         names: dict[int, str] = {}
         # column by column (every voice clean by the first judge first), each figure on

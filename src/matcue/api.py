@@ -103,9 +103,12 @@ def backend_default_rate(backend: str, language: str = "en") -> int:
     from matcue.voice.registry import get_backend
 
     try:
-        return int(getattr(get_backend(backend, language), "default_rate_wpm", DEFAULT_RATE_WPM))
+        engine = get_backend(backend, language)
     except MatcueError:
         return DEFAULT_RATE_WPM  # speak_all reports the missing or unknown backend
+    code = language.lower().replace("_", "-").split("-")[0]
+    by_language = getattr(engine, "default_rates", {})  # tuned per language where it differs
+    return int(by_language.get(code, getattr(engine, "default_rate_wpm", DEFAULT_RATE_WPM)))
 
 
 def routine_lexicon(routine: Routine, project_dir: Path | None = None) -> Lexicon:

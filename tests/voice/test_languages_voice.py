@@ -335,3 +335,14 @@ def test_the_voices_for_a_language_speak_it(name: str, language: str) -> None:
     clip = backend.synthesize(text, VoiceSpec(backend=name, language=language))
     assert clip.length_ms > 400
     assert np.abs(clip.samples).max() > 1000
+
+
+def test_a_backend_may_tune_its_rate_per_language() -> None:
+    """pico2wave speaks German, Spanish and French clearest at 150 wpm, English at 170
+    (docs/voices.md); a language it has no figure for takes its own default."""
+    from matcue.api import backend_default_rate
+
+    assert backend_default_rate("pico2wave", "de-AT") == 150
+    assert backend_default_rate("pico2wave", "fr") == 150
+    assert backend_default_rate("pico2wave", "en") == 170
+    assert backend_default_rate("pico2wave", "it") == 170

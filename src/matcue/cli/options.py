@@ -190,6 +190,7 @@ def safety_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def recordings_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--recordings DIR``: the teacher's recorded cues, over the routine's ``recordings:``."""
+
     def to_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
         if value is not None and not value.strip():
             raise click.BadParameter("expected a folder or a .zip of recordings, got an empty path")

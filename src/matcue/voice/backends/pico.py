@@ -47,6 +47,9 @@ class PicoBackend(CommandBackend):
     name = "pico2wave"
     parallel = True
     default_rate_wpm = 170  # WER 0.376 at 130, 0.339 at 150, 0.327 at 170 (docs/voices.md)
+    # German, Spanish, French, Whisper base on tests/data/cues-<lang>.txt (docs/voices.md):
+    # de 0.126 at 150 (0.184 at 170), es 0.102 (0.092), fr 0.214 (0.245)
+    default_rates = {"de": 150, "es": 150, "fr": 150}
     sentence_gap_ms = 300
 
     def voices(self) -> list[VoiceInfo]:
