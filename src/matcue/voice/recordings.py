@@ -58,7 +58,7 @@ SILENT_DBFS = -50.0  # a clip whose loudest 10 ms stay below this is silent
 GATE_DB = -12.0  # how far the gate lowers the room between words
 HIGH_PASS_HZ = (40.0, 100.0)  # nothing below the first, all above the second (-6 dB near 70 Hz)
 DECODE_TIMEOUT_S = 60.0  # ffmpeg's time for one clip (at most two minutes of audio)
-PROCESS_VERSION = 1  # bump when the cleaning changes: cached clips are made again
+PROCESS_VERSION = 2  # bump when the cleaning changes: cached clips are made again (2: zero-phase high-pass)
 CLIP_HINT = "a recording is an audio file ffmpeg reads: m4a, mp3, wav, ogg, opus, webm, flac"
 _FRAME = SAMPLE_RATE // 100  # 10 ms
 
