@@ -57,6 +57,7 @@ def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = V
     language, ``auto`` when no installed backend speaks it, and a voice name ``spec``'s
     backend does not list. A located problem when the routine asks (``voice:``,
     ``language:``), else a MatcueError (``--backend``, ``--voice``, a profile)."""
+    from matcue.languages import language_for
     from matcue.voice.registry import (
         AUTO,
         NoVoiceForLanguage,
@@ -68,6 +69,8 @@ def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = V
         speaks,
     )
 
+    if language_for(spec.language) is None:
+        return  # a language matcue has no words for: compile reports it, located, and nothing is spoken
     where = routine.language_mark or routine.mark
     try:
         backend = get_backend(spec.backend, spec.language)
