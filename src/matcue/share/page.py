@@ -10,7 +10,6 @@ its own script and style run (by hash): no inline event handler, nothing from an
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -110,26 +109,11 @@ def _template() -> str:
     return resources.files("matcue.share").joinpath("templates/share.html").read_text(encoding="utf-8")
 
 
-# the template's own script and style, allowed by hash
-_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
-
-
 def content_security_policy(template: str) -> str:
-    """The page's policy: nothing by default; its own inline script and style by hash;
-    images and media from its folder only (``'self'``; ``file:`` pages are their own
-    folder's origin in no browser, hence ``file:`` too). Inline event handlers, other
-    scripts, plugins, frames, forms and every remote load are refused."""
-    inline = _INLINE.findall(template)
-    hashes = {kind: [escape.csp_hash(body) for k, body in inline if k == kind] for kind in ("script", "style")}
-    return "; ".join((
-        "default-src 'none'",
-        "script-src " + " ".join(hashes["script"]),
-        "style-src " + " ".join(hashes["style"]),
-        "img-src 'self' file:",
-        "media-src 'self' file:",
-        "base-uri 'none'",
-        "form-action 'none'",
-    ))  # fmt: skip
+    """The page's policy (:func:`matcue.share.escape.page_policy`): images and media from
+    its folder only (``'self'``; ``file:`` pages are their own folder's origin in no
+    browser, hence ``file:`` too); plugins and frames refused."""
+    return escape.page_policy(template, "img-src 'self' file:", "media-src 'self' file:")
 
 
 def _track_html(i: int, t: PackTrack, feed_url: str | None = None) -> str:

@@ -26,7 +26,6 @@ _ID = re.compile(r"[a-z0-9-]+")
 
 # the template's own script and style, allowed by hash (the JSON data block has a type, so it
 # is not matched: it is never run)
-_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
 
 
 def template() -> str:
@@ -35,19 +34,9 @@ def template() -> str:
 
 
 def content_security_policy(template: str) -> str:
-    """The page's policy: nothing by default; its own inline script and style by hash; media
-    from ``blob:`` only (the takes it plays back). Inline event handlers, other scripts,
-    pictures, frames, forms and every remote load are refused."""
-    inline = _INLINE.findall(template)
-    hashes = {kind: [escape.csp_hash(body) for k, body in inline if k == kind] for kind in ("script", "style")}
-    return "; ".join((
-        "default-src 'none'",
-        "script-src " + " ".join(hashes["script"]),
-        "style-src " + " ".join(hashes["style"]),
-        "media-src blob:",
-        "base-uri 'none'",
-        "form-action 'none'",
-    ))  # fmt: skip
+    """The page's policy (:func:`matcue.share.escape.page_policy`): media from ``blob:``
+    only (the takes it plays back); no pictures, frames or forms."""
+    return escape.page_policy(template, "media-src blob:")
 
 
 def _phrase(p: Mapping[str, object]) -> dict[str, object]:
