@@ -152,7 +152,7 @@ def test_full_disk_on_a_sidecar_leaves_no_part_of_the_track_and_names_the_sideca
     r = run(*args, "--bitrate", "64k", "--captions", "vtt,srt,lrc", "--chapters-json")
     assert r.exit_code == 1, (r.output, r.stderr)
     assert r.stderr == (
-        f"Error: the disk is full: could not write {out}/every-step-kind.srt "
+        f"Error: the disk is full: could not write '{out}/every-step-kind.srt' "
         f"(free some space in the output folder '{out}')\n"
     )
     assert _files(out) == before  # the earlier track and captions, untouched; nothing new

@@ -234,7 +234,7 @@ def test_a_symlink_that_escapes_counts_as_outside(tmp_path, run):
         ("CON", "con-routine"),
         ("nul", "nul-routine"),
         ("COM1", "com1-routine"),
-        ("x" * 10_000, "x" * 80),
+        ("x" * 10_000, "x" * 73 + "-" + __import__("hashlib").sha256(b"x" * 10_000).hexdigest()[:6]),
         ("Утренняя йога", "routine-" + __import__("hashlib").sha256("Утренняя йога".encode()).hexdigest()[:8]),
     ],
 )
@@ -281,7 +281,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(run, tmp_path, fake_voice
     r = _render_cli(run, tmp_path, out)
     assert r.exit_code == 1
     assert r.stderr == (
-        f"Error: the disk is full: could not write {out}/every-step-kind.mp3 "
+        f"Error: the disk is full: could not write '{out}/every-step-kind.mp3' "
         f"(free some space in the output folder '{out}')\n"
     )
     assert list(out.iterdir()) == []
@@ -313,7 +313,7 @@ def test_full_disk_while_caching_speech_is_a_clear_error(run, tmp_path, fake_voi
     r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake")
     assert r.exit_code == 1
     assert r.stderr.startswith(f"Error: could not write the voice cache entry {voice_cache_dir}/")
-    assert r.stderr.endswith(".npy: [Errno 28] No space left on device\n")
+    assert r.stderr.endswith(".npy: the disk is full (free some space, or set MATCUE_CACHE_DIR to another folder)\n")
     assert not list(voice_cache_dir.glob("*"))  # no entry, no temporary file
 
 
@@ -323,8 +323,91 @@ def test_output_folder_under_a_file_is_a_clear_error(run, tmp_path, fake_voice):
     r = _render_cli(run, tmp_path, out)
     assert r.exit_code == 1
     assert r.stderr == (
-        f"Error: the output folder '{out}' is not a folder (a file has that name; choose another folder with -o)\n"
+        f"Error: cannot use the output folder: '{tmp_path / 'file'}' is a file, not a folder"
+        " (choose another folder with -o)\n"
     )
+
+
+def _in_the_way(tmp_path: Path, kind: str) -> tuple[Path, Path, str]:
+    """(the -o given, what is in its way, how that is named) for each kind of obstacle."""
+    if kind == "named pipe":
+        os.mkfifo(tmp_path / "pipe")
+        return tmp_path / "pipe", tmp_path / "pipe", "is a named pipe, not a folder"
+    if kind == "device":
+        return Path("/dev/null"), Path("/dev/null"), "is a device, not a folder"
+    if kind == "dangling link":
+        (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+        return tmp_path / "gone", tmp_path / "gone", f"is a link to '{tmp_path / 'nowhere'}', which does not exist"
+    (tmp_path / "file").write_text("")
+    return tmp_path / "file" / "a" / "b", tmp_path / "file", "is a file, not a folder"
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "device", "dangling link", "file above"])
+def test_render_and_doctor_name_what_is_in_the_output_folders_way(run, tmp_path, fake_voice, kind):
+    out, obstacle, phrase = _in_the_way(tmp_path, kind)
+    r = _render_cli(run, tmp_path, out)
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: cannot use the output folder: '{obstacle}' {phrase} (choose another folder with -o)\n"
+    r = run("doctor", "-o", str(out))
+    assert r.exit_code == 1
+    assert f"problem  output folder: '{obstacle}' {phrase} (choose another folder with -o) [required]\n" in r.stdout
+
+
+def test_doctor_shows_an_output_folder_with_a_line_break_escaped(run, tmp_path):
+    odd = str(tmp_path / "new\nline\x1b[31m")
+    r = run("doctor", "-o", odd)
+    line = next(x for x in r.stdout.splitlines() if "output folder" in x)
+    assert line == f"ok       output folder: {odd!r} can be created"
+
+
+def _under_a_file_size_limit(args: list[str], tmp_path: Path, limit_bytes: int):  # type: ignore[no-untyped-def]
+    """``python -m matcue ARGS`` in a real process whose files may not grow past
+    ``limit_bytes`` (RLIMIT_FSIZE: what a quota or a small filesystem does to a writer)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def limit():  # pragma: no cover - runs in the child
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(tmp_path / "cache")}
+    return subprocess.run([sys.executable, "-m", "matcue", *args], capture_output=True, text=True,
+                          preexec_fn=limit, env=env, timeout=120, cwd=ROOT)  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["render", "pack"])
+def test_a_file_too_large_for_the_system_is_named_as_the_user_knows_it(tmp_path, command):
+    """The message names the track in the folder asked for, never a temporary name or a
+    pack's staging folder, and nothing is left."""
+    routine = "tests/data/ok/all-kinds.yaml"
+    warm = _under_a_file_size_limit(["script", routine, "--backend", "fake"], tmp_path, 10**9)
+    assert warm.returncode == 0, warm.stderr  # the speech is cached; only the 5 MB track is too large
+    out = tmp_path / "out"
+    out.mkdir()
+    r = _under_a_file_size_limit(
+        [command, routine, "-o", str(out), "--backend", "fake", "--no-cover"], tmp_path, 1_000_000
+    )
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.endswith(
+        f"Error: could not write '{out}/every-step-kind.mp3': larger than this system lets a file grow"
+        " (choose another folder with -o)\n"
+    ), r.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_a_speech_cache_entry_too_large_for_the_system_is_said_in_words(tmp_path):
+    r = _under_a_file_size_limit(["script", "tests/data/ok/all-kinds.yaml", "--backend", "fake"], tmp_path, 100_000)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith(f"Error: could not write the voice cache entry {tmp_path / 'cache'}/")
+    assert r.stderr.endswith(
+        ".npy: larger than this system lets a file grow (free some space, or set MATCUE_CACHE_DIR to another folder)\n"
+    ), r.stderr
+    entries = list((tmp_path / "cache").iterdir())
+    assert [p.name for p in entries if p.name.startswith(".")] == []  # no temporary file left
+    for p in entries:  # the entries that fit are whole; none was cut short (numpy's fwrite stops silently)
+        assert len(np.load(p, allow_pickle=False)) > 0
 
 
 # ----------------------------------------------------------------------------- faults: tools

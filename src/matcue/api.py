@@ -358,18 +358,32 @@ class Rendered:
     cover: Cover | None = field(default=None, repr=False, compare=False)  # the embedded cover
 
 
-def output_error(exc: OSError, folder: Path, target: Path | None = None) -> MatcueError:
-    """A clear message for a failure to write into the output folder."""
+def output_error(
+    exc: OSError, folder: Path, target: Path | None = None, hint: str = "choose another folder with -o"
+) -> MatcueError:
+    """A clear message for a failure to write ``target`` (or, unknown, anything) into the
+    output ``folder``: what went wrong with which file, and what to do about it. A temporary
+    name is never shown (``.NAME.XXXX.partial`` is reported as ``NAME``)."""
     import errno
 
-    where = f"the output folder '{folder}'"
+    from matcue.core.atomic import public_path, why_not_written
+    from matcue.core.paths import quoted
+
+    folder = public_path(folder)
+    where = f"the output folder {quoted(folder)}"
+    what = quoted(public_path(target)) if target is not None else f"into {where}"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return RenderError(f"the disk is full: could not write {target or folder} (free some space in {where})")
+        return RenderError(f"the disk is full: could not write {what} (free some space in {where})")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return RenderError(f"cannot write into {where}: {exc.strerror} (choose another folder with -o)")
+        return RenderError(f"cannot write into {where}: {exc.strerror} ({hint})")
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        return RenderError(f"{where} is not a folder (a file has that name; choose another folder with -o)")
-    return RenderError(f"could not write into {where}: {exc.strerror or exc} (choose another folder with -o)")
+        from matcue.core.paths import folder_problem
+
+        why = folder_problem(folder) or f"{quoted(folder)} is not a folder"
+        return RenderError(f"cannot use the output folder: {why} ({hint})")
+    if exc.errno == errno.ENOENT and not folder.is_dir():
+        return RenderError(f"{where} does not exist (create it, or {hint})")
+    return RenderError(f"could not write {what}: {why_not_written(exc)} ({hint})")
 
 
 def render_routine(

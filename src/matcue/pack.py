@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from matcue.api import Rendered, render_routine, track_stems
-from matcue.core.atomic import write_bytes_atomic, write_text_atomic
+from matcue.core.atomic import STAGE_PREFIX, write_bytes_atomic, write_text_atomic
 from matcue.core.errors import Problem, RoutineError
 from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
@@ -223,7 +223,6 @@ def _pack_into(
 
 
 STAGE_LOCK = ".lock"
-STAGE_PREFIX = ".pack.partial-"
 
 
 @contextmanager

@@ -458,3 +458,26 @@ def test_a_music_playlist_is_not_followed_and_a_bad_file_shows_no_decoder_output
         with pytest.raises(MusicError) as e:
             probe_music(path)
         assert str(e.value) == "cannot be decoded as audio"
+
+
+def test_what_stands_in_a_folders_way_is_named(tmp_path: Path) -> None:
+    import os
+
+    from matcue.core.paths import folder_problem
+
+    assert folder_problem(tmp_path) == ""
+    assert folder_problem(tmp_path / "new" / "deeper") == ""  # can be made
+    (tmp_path / "file").write_text("")
+    assert folder_problem(tmp_path / "file" / "sub") == f"'{tmp_path / 'file'}' is a file, not a folder"
+    os.mkfifo(tmp_path / "pipe")
+    assert folder_problem(tmp_path / "pipe") == f"'{tmp_path / 'pipe'}' is a named pipe, not a folder"
+    assert folder_problem("/dev/null") == "'/dev/null' is a device, not a folder"
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    assert folder_problem(tmp_path / "gone") == (
+        f"'{tmp_path / 'gone'}' is a link to '{tmp_path / 'nowhere'}', which does not exist"
+    )
+    (tmp_path / "to-dir").symlink_to(tmp_path)
+    assert folder_problem(tmp_path / "to-dir") == ""
+    odd = tmp_path / "line\nbreak"
+    odd.write_text("")
+    assert folder_problem(odd) == f"{str(odd)!r} is a file, not a folder"

@@ -125,4 +125,6 @@ def test_scale_is_exact_for_made_up_timelines() -> None:
 def test_svg_into_a_missing_folder_is_a_clear_error(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
     r = run("script", str(DATA / "e2e.yaml"), "--backend", "fake", "--svg", str(tmp_path / "no" / "s.svg"))
     assert r.exit_code == 1
-    assert r.output.splitlines()[-1].startswith(f"Error: could not write into the output folder '{tmp_path / 'no'}'")
+    assert r.output.splitlines()[-1] == (
+        f"Error: the output folder '{tmp_path / 'no'}' does not exist (create it, or choose another path for --svg)"
+    )

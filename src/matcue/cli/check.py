@@ -90,4 +90,4 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
         try:
             write_text_atomic(svg_path, to_svg(tl))
         except OSError as exc:
-            raise output_error(exc, svg_path.parent, svg_path) from exc
+            raise output_error(exc, svg_path.parent, svg_path, "choose another path for --svg") from exc

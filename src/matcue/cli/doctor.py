@@ -94,21 +94,28 @@ def check_voices() -> list[Check]:
     return out
 
 
+def _q(path: Path) -> str:
+    from matcue.core.paths import path_text
+
+    return path_text(path)  # an ok line shows the path bare, as typed
+
+
 def _writable(folder: Path) -> str:
     """'' when a file can be created in ``folder`` (or in the parent that would hold it), else why not."""
-    probe = folder
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if not probe.is_dir():
-        return f"'{probe}' is a file, not a folder"
+    from matcue.core.paths import folder_problem, nearest_existing
+
+    why = folder_problem(folder)
+    if why:
+        return why
+    probe = nearest_existing(folder)
     try:
         fd, name = tempfile.mkstemp(prefix=".matcue-doctor-", dir=probe)
         os.close(fd)
         os.unlink(name)
     except OSError as exc:
-        return f"cannot write into '{probe}': {exc.strerror or exc}"
+        from matcue.core.paths import quoted
+
+        return f"cannot write into {quoted(probe)}: {exc.strerror or exc}"
     return ""
 
 
@@ -119,7 +126,7 @@ def check_cache(cache_dir: Path | None = None, fix: bool = False) -> list[Check]
 
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     why = _writable(folder)
-    out = [Check("speech cache folder", not why, why or f"{folder} is writable", "set MATCUE_CACHE_DIR", True)]
+    out = [Check("speech cache folder", not why, why or f"{_q(folder)} is writable", "set MATCUE_CACHE_DIR", True)]
     if not folder.is_dir():
         return out
     entries = sorted(folder.glob("*.npy"))
@@ -175,12 +182,11 @@ def check_output(out_dir: Path, fix: bool = False) -> list[Check]:
     """The output folder can be written; no temporary file of a killed render is left in
     it (``fix`` deletes them)."""
     why = _writable(Path(out_dir))
-    detail = why or (f"{out_dir} is writable" if Path(out_dir).is_dir() else f"{out_dir} can be created")
+    detail = why or (f"{_q(out_dir)} is writable" if Path(out_dir).is_dir() else f"{_q(out_dir)} can be created")
     out = [Check("output folder", not why, detail, "choose another folder with -o", True)]
     if not Path(out_dir).is_dir():
         return out
-    from matcue.core.atomic import remove_folders, stale_folders
-    from matcue.pack import STAGE_PREFIX
+    from matcue.core.atomic import STAGE_PREFIX, remove_folders, stale_folders
 
     stages = stale_folders(Path(out_dir), STAGE_PREFIX)  # a killed pack's staging folder
     left = [*atomic_leftovers(Path(out_dir)), *stages]

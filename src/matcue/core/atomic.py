@@ -67,6 +67,38 @@ def create_temp(target: Path, kind: str = "partial") -> Path:
     raise FileExistsError(f"cannot create a temporary file in {folder}")
 
 
+STAGE_PREFIX = ".pack.partial-"  # a folder built whole, then moved into its parent (a pack)
+
+
+def why_not_written(exc: OSError) -> str:
+    """Why a write failed, in words: "the disk is full", "larger than this system lets a
+    file grow" (File too large), or the system's own reason."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if exc.errno == errno.EFBIG:
+        return "larger than this system lets a file grow"
+    return exc.strerror or str(exc)
+
+
+def target_of(path: Path) -> Path | None:
+    """The file a temporary name made by :func:`create_temp` stands in for
+    (``.NAME.partial-XXXXXXXX`` or ``.NAME.XXXXXXXX.tmp`` -> ``NAME``), else None."""
+    import re
+
+    m = re.fullmatch(r"\.(.+)\.(?:partial-[0-9a-f]{8}|[0-9a-f]{8}\.tmp)", Path(path).name)
+    return Path(path).with_name(m.group(1)) if m else None
+
+
+def public_path(path: Path) -> Path:
+    """``path`` as the user knows it: a temporary file is the file it stands in for, and
+    a file in a staging folder (``STAGE_PREFIX`` + ``XXXX``) is where it is moved to. A
+    message never shows our temporary names."""
+    p = target_of(Path(path)) or Path(path)
+    return Path(*[part for part in p.parts if not part.startswith(STAGE_PREFIX)])
+
+
 def lock_fd(fd: int) -> None:
     """Hold an exclusive lock on the open file ``fd`` until it is closed (a no-op where
     ``flock`` does not exist)."""

@@ -51,11 +51,18 @@ def slugify(title: str, max_len: int = 80) -> str:
 
     Never empty, never a path (no slashes or dots), never a name Windows reserves (``con``,
     ``nul``, ``com1``...), at most ``max_len`` characters. A title with no Latin letters or
-    digits gets ``routine-`` and a hash of the title, so two such titles do not collide.
+    digits gets ``routine-`` and a hash of the title, so two such titles do not collide;
+    so does a slug cut to ``max_len``: its end is 6 hex of a hash of the whole slug, so two
+    long titles that differ only after the cut (two long pose names in a preview's title)
+    do not share a file.
     """
     norm = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
-    slug = slug[:max_len].rstrip("-")
+    if len(slug) > max_len:
+        import hashlib
+
+        tag = hashlib.sha256(slug.encode("ascii")).hexdigest()[:6]
+        slug = f"{slug[: max_len - 7].rstrip('-')}-{tag}"
     if slug in _WINDOWS_RESERVED:
         slug = f"{slug}-routine"
     if not slug and title.strip():  # a title in another script: keep titles apart

@@ -81,6 +81,63 @@ def outside_hint(owner: str = "routine") -> str:
 _NOT_REGULAR = "is a device, a pipe or a socket"
 
 
+def kind_name(mode: int) -> str:
+    """What a file of ``mode`` (``st_mode``) is, for a message: "a file", "a folder", "a
+    named pipe", "a device", "a socket", "a link"."""
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a link" if stat.S_ISLNK(mode) else "not a file"
+
+
+def path_text(path: str | Path) -> str:
+    """A path as a message shows it: as written, or quoted with escapes when it holds a
+    line break or another character a terminal would act on."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
+def quoted(path: str | Path) -> str:
+    """A path in quotes for a message: ``'out'``; with escapes when it holds a line break
+    or another character a terminal would act on (``'new\\nline'``)."""
+    text = str(path)
+    return f"'{text}'" if text.isprintable() else repr(text)
+
+
+def nearest_existing(path: str | Path) -> Path:
+    """``path`` or its nearest ancestor that exists (a link that leads nowhere exists)."""
+    probe = Path(path)
+    while probe.parent != probe and not os.path.lexists(probe):
+        probe = probe.parent
+    return probe
+
+
+def folder_problem(folder: str | Path) -> str:
+    """'' when ``folder`` is a folder or could be made one (what stands in its way is
+    absent); else a phrase naming what is in the way: "'out' is a named pipe, not a
+    folder", "'out' is a link to '/gone', which does not exist"."""
+    probe = nearest_existing(folder)
+    try:
+        st = os.lstat(probe)
+    except OSError as exc:
+        return f"{quoted(probe)} cannot be used: {exc.strerror or exc}"
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            st = os.stat(probe)
+        except OSError:
+            return f"{quoted(probe)} is a link to {quoted(os.readlink(probe))}, which does not exist"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"{quoted(probe)} is {kind_name(st.st_mode)}, not a folder"
+    return ""
+
+
 def _kind_problem(mode: int, what: str) -> str | None:
     if stat.S_ISREG(mode):
         return None
@@ -149,7 +206,12 @@ __all__ = [
     "Outside",
     "Unreadable",
     "confine",
+    "folder_problem",
+    "nearest_existing",
+    "path_text",
+    "quoted",
     "inside",
+    "kind_name",
     "not_found",
     "open_regular",
     "outside_hint",

@@ -10,7 +10,9 @@ interrupted one never leaves a half-written entry; an unreadable entry is a miss
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -120,10 +122,15 @@ def store(path: Path, clip: Clip) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = create_temp(path, "tmp")  # locked: 'doctor --fix' tells a live writer from a killed one
     try:
+        buf = io.BytesIO()  # numpy writes to a file with fwrite, which can stop short silently
+        np.save(buf, np.ascontiguousarray(clip.samples, dtype=np.int16), allow_pickle=False)
+        data = buf.getvalue()
         with open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(clip.samples, dtype=np.int16), allow_pickle=False)
+            fh.write(data)  # Python's own write: every byte, or an OSError (EFBIG, ENOSPC...)
             fh.flush()
             os.fsync(fh.fileno())
+        if os.path.getsize(tmp) != len(data):  # never move a short entry into the cache
+            raise OSError(errno.EIO, f"only {os.path.getsize(tmp)} of {len(data)} bytes were written")
         os.replace(tmp, path)
         release(tmp)
     except BaseException:
@@ -213,7 +220,12 @@ def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Pat
     try:
         store(path, clip)
     except OSError as exc:
-        raise VoiceError(f"could not write the voice cache entry {path}: {exc}") from exc
+        from matcue.core.atomic import why_not_written
+
+        raise VoiceError(
+            f"could not write the voice cache entry {path}: {why_not_written(exc)}"
+            " (free some space, or set MATCUE_CACHE_DIR to another folder)"
+        ) from exc
     return CachedClip(path, len(clip.samples))  # memory stays flat however many phrases
 
 
