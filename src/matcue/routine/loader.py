@@ -45,6 +45,7 @@ from matcue.routine.yamlschema import (
     plain,
     scalar,
     text,
+    unsafe_char,
 )
 
 MAX_INCLUDE_DEPTH = 16
@@ -248,6 +249,8 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
             failed = True
             continue
         try:
+            if unsafe_char(key.value) is not None:  # "\e[31m" as a YAML escape: refused as in any text
+                text(ctx, key, here)
             if isinstance(value, MappingNode):
                 from matcue.voice.registry import backend_names
 
@@ -266,6 +269,8 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
                 value_text = scalar(ctx, value, here, "a respelling")
                 if not value_text.strip():
                     raise ctx.error(value, here, "expected a respelling, got an empty string")
+                if unsafe_char(value_text) is not None:
+                    text(ctx, value, here)  # its message, at the value
                 forms = [("", " ".join(value_text.split()))]
             out.append((" ".join(key.value.split()), tuple(forms)))
         except Fail:
