@@ -192,6 +192,36 @@ def test_an_index_that_is_not_a_mapping_or_names_a_missing_file(folder: Path, tm
     )
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # nested 20 000 deep: exit 3 (RecursionError), in a folder and in a zip alike
+        (
+            b"a: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
+            ":1:1: the YAML nests too deeply (an index is 'id or text: file name' lines)",
+        ),
+        # these had no line and column, and said only "while parsing a flow sequence"
+        (b"ok: a.wav\nx: [b\n", ":3:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
+        (b"Hello there.: \xff.wav\n", ":1:15: is not UTF-8 text (save it as UTF-8)"),
+        (
+            b"k: v.wav\n" * 120_000,
+            ": cannot be read: it is 1.1 MB; at most 1 MB is read",
+        ),  # it said "is 1 MB; at most 1 MB"
+    ],
+)
+def test_an_index_that_does_not_read_is_located(folder: Path, tmp_path: Path, content: bytes, message: str) -> None:
+    (folder / "index.yaml").write_bytes(content)
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert e.value.problems == (f"{folder}/index.yaml{message}",)
+    archive = tmp_path / "takes.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("index.yaml", content)
+    with pytest.raises(RecordingError) as e:
+        find(archive, tmp_path)
+    assert e.value.problems == (f"{archive}:index.yaml{message}",)
+
+
 # ----------------------------------------------------------------------------- a zip
 
 

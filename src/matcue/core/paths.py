@@ -120,8 +120,12 @@ def open_regular(path: str | Path, what: str = "a file") -> int:
 
 
 def size_text(n: int) -> str:
-    """Bytes as a message shows a limit: "5 MB", "20 MB", "800 kB"."""
-    return f"{n // 1_000_000} MB" if n >= 1_000_000 else f"{n // 1000} kB"
+    """Bytes as a message shows a limit: "5 MB", "20 MB", "800 kB"; a size between whole
+    megabytes to the tenth, rounded up ("1.1 MB"), so a file just over a limit never reads
+    as the limit itself ("is 1 MB; at most 1 MB")."""
+    if n >= 1_000_000:
+        return f"{n // 1_000_000} MB" if n % 1_000_000 == 0 else f"{-(-n // 100_000) / 10:g} MB"
+    return f"{-(-n // 1000)} kB"
 
 
 def read_bounded(path: str | Path, limit: int, what: str = "a file") -> bytes:

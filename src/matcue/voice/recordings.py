@@ -54,6 +54,7 @@ MAX_CLIP_BYTES = 50_000_000  # a phone's two minutes of WAV fit several times ov
 MAX_CLIP_MS = 120_000  # a phrase may be a long welcome, not a whole session
 MAX_FILES = 2000  # files looked at in a folder or a zip
 MAX_ZIP_BYTES = 500_000_000
+MAX_INDEX_BYTES = 1_000_000  # index.yaml: 2000 lines of 'id or text: file name' fit many times
 SILENT_DBFS = -50.0  # a clip whose loudest 10 ms stay below this is silent
 GATE_DB = -12.0  # how far the gate lowers the room between words
 HIGH_PASS_HZ = (40.0, 100.0)  # nothing below the first, all above the second (-6 dB near 70 Hz)
@@ -362,10 +363,28 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
     where = src.where(INDEX_NAME)
     try:
         with src.file(INDEX_NAME) as p:
-            raw = read_bounded(p, 1_000_000, "an index of recordings")
-        node = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
-    except (Unreadable, UnicodeDecodeError, yaml.YAMLError) as e:
-        problems.append(f"{where}: cannot be read as YAML ({str(e).splitlines()[0]})")
+            raw = read_bounded(p, MAX_INDEX_BYTES, "an index of recordings")
+    except Unreadable as e:
+        problems.append(f"{where}: cannot be read: it {e}")
+        return []
+    try:
+        node = yaml.compose(raw.decode("utf-8").removeprefix("\ufeff"), Loader=yaml.SafeLoader)
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        problems.append(f"{where}:{line}:{column}: is not UTF-8 text (save it as UTF-8)")
+        return []
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
+        what = " ".join(str(e.problem or e.context or "invalid YAML").split())
+        problems.append(f"{at}: YAML syntax error: {what}")
+        return []
+    except yaml.YAMLError as e:  # a character YAML does not allow, among others
+        problems.append(f"{where}: cannot be read as YAML ({' '.join(str(e).split())[:200]})")
+        return []
+    except RecursionError:
+        problems.append(f"{where}:1:1: the YAML nests too deeply (an index is 'id or text: file name' lines)")
         return []
     if node is None:
         return []
