@@ -119,6 +119,25 @@ def test_new_when_the_folder_refuses_writing(run, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_new_on_a_full_disk_says_so_and_leaves_nothing(tmp_path):
+    """RLIMIT_FSIZE stands for a full disk: writing the template was exit 3
+    ("Unexpected error: OSError: [Errno 27] File too large")."""
+    import resource
+
+    def small() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (50, 50))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    r = subprocess.run(
+        [sys.executable, "-m", "matcue", "new", "stretch", "-o", "r.yaml"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, preexec_fn=small, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert r.stderr == "Error: cannot write 'r.yaml': File too large\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_new_unknown_template_is_a_usage_error(run, tmp_path):
     r = run("new", "strech", "-o", str(tmp_path / "x.yaml"))
     assert r.exit_code == 2
