@@ -73,6 +73,31 @@ def test_side_forms() -> None:
     assert set(forms) == {"side", "side_e", "side_en", "side_er", "side_es", "side_em"}
 
 
+def test_a_variable_named_like_a_side_form_is_located() -> None:
+    """``vars: {side_e: blau}`` in a German routine was accepted and never used: inside a
+    sided step the form won unseen, outside one "{side_e} is used in a step without sides"
+    blamed the cue. Each such variable is located; in English, without forms, it is a
+    variable like any other."""
+    from matcue.core.errors import RoutineError
+    from matcue.plan.compile import compile_routine
+    from matcue.routine.loader import loads_routine
+
+    text = (
+        "title: T\nlanguage: de\nvars:\n  side_e: blau\n  other_side_en: x\n  farbe: rot\n"
+        "steps:\n  - say: Hallo {farbe}.\n"
+    )
+    with pytest.raises(RoutineError) as e:
+        compile_routine(loads_routine(text, "r.yaml"))
+    assert [str(p) for p in e.value.problems] == [
+        "r.yaml:4:11: vars.side_e: {side_e} is set by sided steps in a routine in 'de' and cannot be a variable "
+        "(give the variable another name)",
+        "r.yaml:5:18: vars.other_side_en: {other_side_en} is set by sided steps in a routine in 'de' and cannot be "
+        "a variable (give the variable another name)",
+    ]
+    english = text.replace("language: de", "language: en").replace("Hallo {farbe}", "Hello {side_e}")
+    assert compile_routine(loads_routine(english, "r.yaml")).texts()[0] == "Hello blau."
+
+
 @pytest.mark.parametrize(
     ("text", "spoken"),
     [

@@ -406,6 +406,17 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     variables = {k: v.value for k, v in routine.vars}
     variables.update(dict(options.vars))
     c = Compiler(routine, options, phrases, resolve_level(routine, options), variables)
+    forms = phrases.side_placeholders()
+    for name, value in routine.vars:  # a side form of this language would win over the variable unseen
+        if name.removeprefix("other_") in forms:
+            c.problems.append(
+                Problem(
+                    value.mark,
+                    f"vars.{name}",
+                    f"{{{name}}} is set by sided steps in a routine in {routine.language!r} and cannot be a variable",
+                    "give the variable another name",
+                )
+            )
     try:
         c.steps(routine.steps)
     except _TooLong:
