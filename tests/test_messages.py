@@ -200,6 +200,45 @@ def test_a_file_name_with_terminal_escape_codes_is_printed_escaped(run, tmp_path
     assert f"{tmp_path}/\\x1b]0;PWNED\\x07\\x1b[31mred.yaml:3:5: steps[0]: missing required key 'hold'" in r.stderr
 
 
+def test_a_file_name_with_escape_codes_is_printed_escaped_in_every_line_a_command_prints(run, tmp_path):
+    """Not only the error boundary: the lines of output that name a file (check's "no such
+    file" and "ok", render's and pack's paths, the progress line, schema --write, new,
+    doctor's output folder, cues' "used at") printed the name raw. OSC (``\\x1b]0;...\\x07``,
+    which retitles the terminal) is not stripped by click, so it shows here."""
+    evil = "\x1b]0;PWNED\x07"
+    shown = "\\x1b]0;PWNED\\x07"
+    routine = tmp_path / f"r{evil}.yaml"
+    routine.write_text("title: T\nsteps:\n  - say: Hello.\n")
+    out = tmp_path / f"o{evil}"
+    runs = [
+        run("check", str(routine), str(tmp_path / f"gone{evil}.yaml")),
+        run("render", str(routine), "--backend", "fake", "-o", str(out)),
+        run("pack", str(routine), "--backend", "fake", "-o", str(tmp_path / f"p{evil}")),
+        run("schema", "--write", "-o", str(out)),
+        run("new", "-o", str(tmp_path / f"n{evil}.yaml")),
+        run("doctor", "-o", str(out)),
+        run("cues", str(routine)),
+        run("cues", str(routine), "--csv"),
+    ]
+    for r in runs:
+        assert "\x1b" not in r.stdout + r.stderr and "\x07" not in r.stdout + r.stderr, r.stdout + r.stderr
+    assert f"gone{shown}.yaml: no such file" in runs[0].stderr
+    assert f"r{shown}.yaml: ok" in runs[0].stdout
+    assert f"o{shown}/t.mp3" in runs[1].stdout
+    assert f"p{shown}/index.html" in runs[2].stdout
+    assert f"o{shown}/matcue-routine.schema.json" in runs[3].stdout
+    assert f"n{shown}.yaml" in runs[4].stdout
+    assert f"output folder: {out}".replace(evil, shown) in runs[5].stdout
+    assert f"r{shown}.yaml:3" in runs[6].stdout and f"r{shown}.yaml:3" in runs[7].stdout
+
+
+def test_the_progress_line_escapes_the_file_name(capsys):
+    from matcue.cli.common import Progress
+
+    Progress("r\x1b[2Jx.yaml")("speech", 1, 2)
+    assert capsys.readouterr().err == "\rr\\x1b[2Jx.yaml: speaking cues  50%\x1b[K"
+
+
 @pytest.mark.parametrize(
     "vars_yaml, args",
     [("vars: {a: '{b}{b}', b: hip}\n", ()), ("vars: {a: calm}\n", ("--set", "a={a}{a}"))],

@@ -65,7 +65,7 @@ class Problem:
         head = f"{self.mark}: " if self.mark is not None else ""
         where = f"{self.where}: " if self.where else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{head}{where}{self.what}{hint}"
+        return printable(f"{head}{where}{self.what}{hint}")  # a path or a value may hold escape codes
 
 
 class RoutineError(MatcueError):
