@@ -22,6 +22,20 @@ ROOT = Path(__file__).parent.parent
 STRAP = ROOT / "routines" / "supine-strap.yaml"
 
 
+def test_a_long_or_repeated_only_name_is_shortened_in_the_message_and_the_title():
+    """--only with a 100 000-character name printed it whole; --only given 120 times made a
+    title of 120 names (hostile round three)."""
+    routine = loads_routine("title: T\nsteps:\n  - pose: Fold\n    sides: both\n    hold: 5s\n", "r.yaml")
+    with pytest.raises(RoutineError) as e:
+        select(routine, "beginner", ("Fold" * 25_000,))
+    (problem,) = e.value.problems
+    assert len(str(problem)) < 200 and " ... " in str(problem)
+    names = ("Fold", "Fold (left)", "Fold (right)") * 40 + tuple(f"Fold{' ' * i}(left)" for i in range(1, 20))
+    title = select(routine, "beginner", names).title
+    assert title.startswith("T (preview Fold, Fold (left), Fold (right), Fold  (left), ") and title.endswith(", ...)")
+    assert title.count(",") == 12  # the 3 names given 40 times once each, 9 more, then "..."
+
+
 # ----------------------------------------------------------------- matcue new
 
 

@@ -427,9 +427,9 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     try:
         for i, wanted in enumerate(options.skip):
             if i not in c.skipped and not any(same_name(wanted.value, n) for n in names):
-                close = difflib.get_close_matches(wanted.value, names, n=1, cutoff=0.6)
+                close = difflib.get_close_matches(wanted.value[:200], names, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
-                what = f"no step or section of {routine.title!r} is named {wanted.value!r}"
+                what = f"no step or section of {shown(routine.title)} is named {shown(wanted.value)}"
                 c.error(wanted.mark, wanted.where, what, hint)
     except _TooLong:  # the problem limit was reached here
         pass
