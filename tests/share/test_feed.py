@@ -201,6 +201,9 @@ def test_without_feed_url_no_feed_is_written(tmp_path) -> None:  # type: ignore[
         ),
         ("https://studio.example/cl\u00e4ss/", "the address may not contain '\u00e4' (write it percent-encoded"),
         ("https://studio.example:0/class/", "port 0 is no port a server listens on"),
+        # hostile round three: a 5000-character host rendered the pack, then its QR code was exit 3
+        ("https://" + "a" * 5000 + ".example/", "the address is 5017 characters; at most 2000"),
+        ("https://studio.example/100%/", "a '%' starts an escape of two hex digits (write a '%' itself as %25)"),
     ],
 )
 def test_bad_feed_urls_are_usage_errors(tmp_path, url: str, message: str) -> None:  # type: ignore[no-untyped-def]

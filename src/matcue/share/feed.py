@@ -35,7 +35,8 @@ from matcue.core.errors import MatcueError
 FEED_NAME = "feed.xml"
 MANIFEST_NAME = "feed.manifest.json"
 MANIFEST_VERSION = 1
-MAX_MANIFEST_BYTES = 20_000_000  # a manifest of thousands of episodes is well under 10 MB
+MAX_MANIFEST_BYTES = 20_000_000
+MAX_URL_CHARS = 2000  # a manifest of thousands of episodes is well under 10 MB
 CATEGORY = "Health & Fitness"
 # Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (scheme and trailing slashes
 # removed) in this namespace
@@ -70,6 +71,8 @@ _URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 def parse_feed_url(url: str) -> str:
     """The folder's address, checked, ending in ``/``: http(s), a host, no query or fragment."""
     text = url.strip()
+    if len(text) > MAX_URL_CHARS:  # the share page draws each track's address as a QR code, which holds ~2300 bytes
+        raise FeedError(f"--feed-url {url!r}: the address is {len(text)} characters; at most {MAX_URL_CHARS}")
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -93,6 +96,8 @@ def parse_feed_url(url: str) -> str:
             f"--feed-url {url!r}: the address may not contain {''.join(bad)!r} "
             "(write it percent-encoded, e.g. %22 for a double quote)"
         )
+    if re.search(r"%(?![0-9A-Fa-f]{2})", text):
+        raise FeedError(f"--feed-url {url!r}: a '%' starts an escape of two hex digits (write a '%' itself as %25)")
     if parts.port == 0:
         raise FeedError(f"--feed-url {url!r}: port 0 is no port a server listens on")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
