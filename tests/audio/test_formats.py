@@ -40,6 +40,18 @@ def test_ffmetadata_escapes_titles_and_orders_chapters() -> None:
     ]  # fmt: skip
 
 
+def test_a_long_chapter_title_in_another_script_is_cut_at_a_character(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ffmpeg cut an M4A chapter title at 255 bytes, inside a two-byte 'ü', and the chapter
+    list could not be read back: a 300-character pose name was exit 3 (hostile round three)."""
+    title = ffmetadata((Chapter(0, 1000, "ü" * 300 + "="),)).splitlines()[-1]
+    assert title == "title=" + "ü" * 127
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - pose: " + "ü" * 300 + "\n    hold: 5s\n", encoding="utf-8")
+    r = run("render", str(routine), "--backend", "fake", "--format", "m4a", "-o", str(tmp_path / "out"))
+    assert r.exit_code == 0, r.output
+    assert [t for _, t in read_tags(tmp_path / "out" / "t.m4a").chapters] == ["ü" * 127]
+
+
 @pytest.mark.parametrize(
     ("fmt", "given", "expected"),
     [("opus", None, "32k"), ("m4a", None, "96k"), ("mp3", None, "96k"), ("opus", "16k", "16k"), ("m4a", "064k", "64k")],
