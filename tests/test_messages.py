@@ -232,6 +232,22 @@ def test_a_file_name_with_escape_codes_is_printed_escaped_in_every_line_a_comman
     assert f"r{shown}.yaml:3" in runs[6].stdout and f"r{shown}.yaml:3" in runs[7].stdout
 
 
+def test_a_line_break_in_a_file_name_cannot_make_a_message_line_of_its_own(run, tmp_path):
+    """``x\\nr.yaml:1:1: ...``: the name's line break was printed as one, so a file name could
+    forge a second, located message line."""
+    forged = tmp_path / "a\nr.yaml:1:1: all good\n"
+    forged.mkdir()
+    routine = forged / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - pose: Fold\n")
+    r = run("check", str(routine), str(tmp_path / "gone\n.yaml"))
+    assert r.exit_code == 1
+    assert r.stderr.splitlines() == [
+        f"{tmp_path}/a\\x0ar.yaml:1:1: all good\\x0a/r.yaml:3:5: steps[0]: missing required key 'hold'",
+        f"{tmp_path}/gone\\x0a.yaml: no such file",
+        "2 problems found",
+    ]
+
+
 def test_the_progress_line_escapes_the_file_name(capsys):
     from matcue.cli.common import Progress
 
