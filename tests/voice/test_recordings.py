@@ -239,6 +239,34 @@ def test_a_zip_is_read_as_the_folder_it_holds(tmp_path: Path) -> None:
     assert [w.split(": ")[0] for w in rec.warnings] == [f"{archive}:passwd.wav"]
 
 
+def test_a_zip_of_bombs_is_refused_from_its_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten members of 49 MB of zeros each, 48 kB in the zip: each was unpacked, written to a
+    temporary file and decoded (490 MB for a 478 kB zip, 13 s; a routine of 2000 phrases
+    would unpack 98 GB). A member packed more than 100 to 1 is refused unread, and all the
+    clips read out of one zip stop at MAX_ZIP_UNPACKED (hostile round three)."""
+    archive = tmp_path / "takes.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{phrase_id(WELCOME)}.wav", b"\0" * 20_000_000)
+    with pytest.raises(RecordingError) as e:
+        find(archive, tmp_path)
+    assert e.value.problems == (
+        f"{archive}:{phrase_id(WELCOME)}.wav: unpacks to 1028 times its size in the zip; a recording packs at most "
+        "100 to 1",
+    )
+    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    with zipfile.ZipFile(archive, "w") as z:
+        for t in TEXTS:
+            z.write(wav, f"{phrase_id(t)}.wav")
+    monkeypatch.setattr(R, "MAX_ZIP_UNPACKED", 2 * wav.stat().st_size)
+    with pytest.raises(RecordingError) as e:
+        find(archive, tmp_path)
+    (problem,) = e.value.problems  # two clips read, the third would pass the limit
+    assert problem == (
+        f"{archive}:{phrase_id('Three.')}.wav: would take the clips read from the zip past "
+        f"{R.size_text(2 * wav.stat().st_size)}; at most that is unpacked"
+    )
+
+
 def test_a_zip_that_is_not_one(tmp_path: Path) -> None:
     (tmp_path / "r.zip").write_text("no zip")
     with pytest.raises(RecordingError, match=r"r\.zip: is not a readable zip"):

@@ -54,6 +54,8 @@ MAX_CLIP_BYTES = 50_000_000  # a phone's two minutes of WAV fit several times ov
 MAX_CLIP_MS = 120_000  # a phrase may be a long welcome, not a whole session
 MAX_FILES = 2000  # files looked at in a folder or a zip
 MAX_ZIP_BYTES = 500_000_000
+MAX_ZIP_UNPACKED = 2_000_000_000  # all the clips read out of one zip: 2000 phrases of 10 s as WAV fit
+MAX_ZIP_RATIO = 100  # unpacked / packed size of one member: speech packs about 1 to 3, silence 10
 MAX_INDEX_BYTES = 1_000_000  # index.yaml: 2000 lines of 'id or text: file name' fit many times
 SILENT_DBFS = -50.0  # a clip whose loudest 10 ms stay below this is silent
 GATE_DB = -12.0  # how far the gate lowers the room between words
@@ -107,6 +109,7 @@ class _Source:
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
         self.odd: list[str] = []  # names with control characters: never read, never shown raw
+        self.unpacked = 0  # bytes copied out of the zip so far (at most MAX_ZIP_UNPACKED)
 
     def where(self, name: str) -> str:
         return name_shown(f"{self.path}/{name}" if self.zip is None else f"{self.path}:{name}")
@@ -120,6 +123,16 @@ class _Source:
         info = self.members[name]
         if info.file_size > MAX_CLIP_BYTES:
             raise Unreadable(f"is {size_text(info.file_size)}; at most {size_text(MAX_CLIP_BYTES)} is read")
+        if info.file_size > 1_000_000 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            # recorded audio hardly packs; a member of zeros packs 1000 to 1 (a zip bomb, one per phrase)
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise Unreadable(
+                f"unpacks to {ratio} times its size in the zip; a recording packs at most {MAX_ZIP_RATIO} to 1"
+            )
+        if self.unpacked + info.file_size > MAX_ZIP_UNPACKED:
+            raise Unreadable(
+                f"would take the clips read from the zip past {size_text(MAX_ZIP_UNPACKED)}; at most that is unpacked"
+            )
         with tempfile.TemporaryDirectory(prefix="matcue-rec-") as tmp:
             out = Path(tmp) / "clip"
             try:
@@ -128,6 +141,7 @@ class _Source:
                     while left > 0 and (chunk := src.read(min(left, 1 << 20))):
                         dst.write(chunk)
                         left -= len(chunk)
+                        self.unpacked += len(chunk)
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, ValueError) as e:
                 why = (
                     "it is encrypted"
