@@ -73,6 +73,22 @@ def test_side_forms() -> None:
     assert set(forms) == {"side", "side_e", "side_en", "side_er", "side_es", "side_em"}
 
 
+@pytest.mark.parametrize(
+    ("written", "carried"),
+    [(" DE_at ", "de-AT"), ("de_ch", "de-CH"), ("DE", "de"), ("de-latn-de-1996", "de-Latn-DE-1996"),
+     ("de-AT-u-co-phonebk", "de-AT-u-co-phonebk"), ("es-419", "es-419"), ("zh_hant_tw", "zh-Hant-TW")],
+)  # fmt: skip
+def test_the_language_tag_is_carried_as_bcp_47_writes_it(written: str, carried: str) -> None:
+    """``language: DE_at`` reached the page's lang="DE_at", the feed's <language>, the WebVTT
+    header and the Opus LANGUAGE tag as written: '_' is no BCP 47 separator."""
+    from matcue.languages import canonical
+    from matcue.routine.loader import loads_routine
+
+    assert canonical(written) == carried
+    if carried.startswith("de"):
+        assert loads_routine(f"title: T\nlanguage: '{written}'\nsteps:\n  - say: Hallo.\n").language == carried
+
+
 def test_a_variable_named_like_a_side_form_is_located() -> None:
     """``vars: {side_e: blau}`` in a German routine was accepted and never used: inside a
     sided step the form won unseen, outside one "{side_e} is used in a step without sides"

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.paths import shown_folder
+from matcue.languages import canonical as canonical_tag
 from matcue.routine.model import LEVELS, Routine, Step, Text, VoiceSettings
 from matcue.routine.steps import STEP_KINDS, STEP_TABLE, StepKind, breath
 from matcue.routine.yamlread import compose_file, compose_text, named_file
@@ -333,6 +334,12 @@ def music_file(ctx: Context, node: Node, where: str) -> str:
     return str(target)
 
 
+def language_tag(ctx: Context, node: Node, where: str) -> str:
+    """``language:`` as BCP 47 writes it (``" DE_at "`` -> ``"de-AT"``): it reaches the page's
+    ``lang``, the feed, the captions and the tags as written here."""
+    return canonical_tag(plain(ctx, node, where))
+
+
 def recordings_source(ctx: Context, node: Node, where: str) -> str:
     """``recordings: PATH``: a folder (or a .zip) of the teacher's recorded cues, relative to
     the routine file, inside the routine's folder (unless --allow-outside); its clips are
@@ -375,7 +382,7 @@ ROUTINE_KEYS: dict[str, Converter] = {
     "description": plain,
     "author": plain,
     "collection": plain,
-    "language": plain,
+    "language": language_tag,
     "level": level,
     "first_side": choice(("right", "left")),
     "voice": voice_settings,
