@@ -248,6 +248,29 @@ def test_a_line_break_in_a_file_name_cannot_make_a_message_line_of_its_own(run, 
     ]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("render", "{ok}", "--backend", "fake", "--roster", "{long}.yaml", "-o", "{tmp}/out"),
+        ("render", "{ok}", "--backend", "fake", "--music", "{long}.mp3", "-o", "{tmp}/out"),
+        ("cues", "{ok}", "--recordings", "{long}"),
+        ("pack", "{ok}", "--backend", "fake", "-o", "{tmp}/{long}"),
+        ("new", "-o", "{tmp}/{long}.yaml"),
+        ("schema", "--write", "-o", "{tmp}/{long}"),
+        ("doctor", "-o", "{tmp}/{long}"),
+    ],
+)
+def test_a_name_longer_than_the_system_takes_is_our_error_not_exit_3(run, tmp_path, args):
+    """A 300-character name (the system takes 255): Path.is_file and mkdir raised
+    ENAMETOOLONG, each one exit 3 "Unexpected error" (hostile round three). The boundary
+    says it, shortened, in every command that meets one (an ELOOP alike)."""
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("title: T\nsteps:\n  - say: Hi.\n")
+    r = run(*(a.format(ok=ok, long="a" * 300, tmp=tmp_path) for a in args))
+    assert r.exit_code in (1, 2), r.output
+    assert "Unexpected" not in r.output and "File name too long" in r.output and " ... " in r.output
+
+
 def test_the_progress_line_escapes_the_file_name(capsys):
     from matcue.cli.common import Progress
 

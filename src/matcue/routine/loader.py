@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -355,16 +356,20 @@ def recordings_source(ctx: Context, node: Node, where: str) -> str:
         confine(raw, Path(ctx.path).parent, budget.root_dir, allow_outside=budget.allow_outside)
     except Unreadable:
         raise ctx.error(
-            node, where, f"recordings {str(target)!r} {not_found('routine', budget.root_dir)}", outside_hint()
+            node, where, f"recordings {shown(str(target))} {not_found('routine', budget.root_dir)}", outside_hint()
         ) from None
-    if target.is_dir() or (target.is_file() and target.suffix.lower() == ".zip"):
-        return str(target)
-    if not target.exists():
+    try:  # os.stat, not Path.is_dir: a name too long for the system raises there (exit 3)
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
         raise ctx.error(
-            node, where, f"recordings {str(target)!r} {not_found('routine', budget.root_dir)}",
+            node, where, f"recordings {shown(str(target))} {not_found('routine', budget.root_dir)}",
             "a folder of clips named by their ids ('matcue cues' lists them), relative to the routine",
-        )  # fmt: skip
-    raise ctx.error(node, where, f"recordings {str(target)!r} is not a folder or a .zip of recordings")
+        ) from None  # fmt: skip
+    except OSError as e:
+        raise ctx.error(node, where, f"recordings {shown(str(target))} cannot be read: {e.strerror or e}") from None
+    if stat.S_ISDIR(mode) or (stat.S_ISREG(mode) and target.suffix.lower() == ".zip"):
+        return str(target)
+    raise ctx.error(node, where, f"recordings {shown(str(target))} is not a folder or a .zip of recordings")
 
 
 def nonempty_steps(ctx: Context, node: Node, where: str) -> list[Step]:
