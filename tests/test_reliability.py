@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -315,6 +317,30 @@ def test_full_disk_while_caching_speech_is_a_clear_error(run, tmp_path, fake_voi
     assert r.stderr.startswith(f"Error: could not write the voice cache entry {voice_cache_dir}/")
     assert r.stderr.endswith(".npy: [Errno 28] No space left on device\n")
     assert not list(voice_cache_dir.glob("*"))  # no entry, no temporary file
+
+
+def test_a_real_short_write_of_a_cache_entry_says_why(tmp_path):
+    """Not a patched os.replace: the file itself cut short by the system (RLIMIT_FSIZE stands
+    for a full disk). np.save said "93492 requested and 14936 written" (hostile round three)."""
+    import resource
+    import signal
+
+    def small() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    cache = tmp_path / "cache"
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - say: Hello there, a cue long enough to pass thirty kilobytes.\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "MATCUE_CACHE_DIR": str(cache)}
+    r = subprocess.run(
+        [sys.executable, "-m", "matcue", "script", str(routine), "--backend", "fake"],
+        env=env, capture_output=True, text=True, preexec_fn=small, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith(f"Error: could not write the voice cache entry {cache}/")
+    assert r.stderr.endswith(".npy: [Errno 27] File too large\n")
+    assert not list(cache.glob("*"))  # no entry, no temporary file
 
 
 def test_output_folder_under_a_file_is_a_clear_error(run, tmp_path, fake_voice):
