@@ -250,8 +250,7 @@ def test_a_zip_of_bombs_is_refused_from_its_directory(tmp_path: Path, monkeypatc
     with pytest.raises(RecordingError) as e:
         find(archive, tmp_path)
     assert e.value.problems == (
-        f"{archive}:{phrase_id(WELCOME)}.wav: unpacks to 1028 times its size in the zip; a recording packs at most "
-        "100 to 1",
+        f"{archive}:{phrase_id(WELCOME)}.wav: unpacks to 1028 times its size in the zip; at most 100 to 1 is read",
     )
     wav = write_wav(tmp_path / "w.wav", speechy(1.0))
     with zipfile.ZipFile(archive, "w") as z:
@@ -262,8 +261,8 @@ def test_a_zip_of_bombs_is_refused_from_its_directory(tmp_path: Path, monkeypatc
         find(archive, tmp_path)
     (problem,) = e.value.problems  # two clips read, the third would pass the limit
     assert problem == (
-        f"{archive}:{phrase_id('Three.')}.wav: would take the clips read from the zip past "
-        f"{R.size_text(2 * wav.stat().st_size)}; at most that is unpacked"
+        f"{archive}:{phrase_id('Three.')}.wav: would pass {R.size_text(2 * wav.stat().st_size)} unpacked from one "
+        "zip; at most that is read"
     )
 
 

@@ -119,6 +119,13 @@ def open_regular(path: str | Path, what: str = "a file") -> int:
     return fd
 
 
+def byte_place(data: bytes, pos: int) -> str:
+    """``LINE:COLUMN`` (1-based) of the byte ``pos`` of ``data``: where a decoding error is."""
+    line = data.count(b"\n", 0, pos) + 1
+    column = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+    return f"{line}:{column}"
+
+
 def size_text(n: int) -> str:
     """Bytes as a message shows a limit: "5 MB", "20 MB", "800 kB"; a size between whole
     megabytes to the tenth, rounded up ("1.1 MB"), so a file just over a limit never reads
@@ -152,6 +159,7 @@ def read_bounded(path: str | Path, limit: int, what: str = "a file") -> bytes:
 __all__ = [
     "Outside",
     "Unreadable",
+    "byte_place",
     "confine",
     "inside",
     "not_found",

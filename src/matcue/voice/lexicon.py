@@ -176,7 +176,7 @@ def load_lexicon(path: Path) -> Lexicon:
 
     Read as a routine is: a regular file of at most :data:`MAX_LEXICON_BYTES`, UTF-8, no
     control characters; every problem a LexiconError at ``PATH:LINE:COLUMN``."""
-    from matcue.core.paths import Unreadable, read_bounded
+    from matcue.core.paths import Unreadable, byte_place, read_bounded
 
     try:
         raw = read_bounded(path, MAX_LEXICON_BYTES, "a lexicon file")
@@ -185,9 +185,8 @@ def load_lexicon(path: Path) -> Lexicon:
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise LexiconError(f"{path}:{line}:{column}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
+        at = byte_place(raw, exc.start)
+        raise LexiconError(f"{path}:{at}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
     for i, ch in enumerate(text):  # a respelling reaches the voice's command line: no escape codes
         if ch not in "\n\r\t" and _control(ch):
             line = text.count("\n", 0, i) + 1

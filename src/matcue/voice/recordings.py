@@ -40,9 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-from matcue.core.errors import MatcueError, shown
+from matcue.core.errors import MatcueError, printable_name, shown
 from matcue.core.naming import phrase_id
-from matcue.core.paths import Unreadable, inside, open_regular, read_bounded, shown_folder, size_text
+from matcue.core.paths import Unreadable, byte_place, inside, open_regular, read_bounded, shown_folder, size_text
 from matcue.core.pcm import SAMPLE_RATE, samples_to_ms
 from matcue.voice.base import AnyClip, Clip
 
@@ -123,16 +123,11 @@ class _Source:
         info = self.members[name]
         if info.file_size > MAX_CLIP_BYTES:
             raise Unreadable(f"is {size_text(info.file_size)}; at most {size_text(MAX_CLIP_BYTES)} is read")
-        if info.file_size > 1_000_000 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-            # recorded audio hardly packs; a member of zeros packs 1000 to 1 (a zip bomb, one per phrase)
-            ratio = info.file_size // max(info.compress_size, 1)
-            raise Unreadable(
-                f"unpacks to {ratio} times its size in the zip; a recording packs at most {MAX_ZIP_RATIO} to 1"
-            )
+        ratio = info.file_size // max(info.compress_size, 1)  # audio hardly packs; zeros pack 1000 to 1
+        if info.file_size > 1_000_000 and ratio > MAX_ZIP_RATIO:
+            raise Unreadable(f"unpacks to {ratio} times its size in the zip; at most {MAX_ZIP_RATIO} to 1 is read")
         if self.unpacked + info.file_size > MAX_ZIP_UNPACKED:
-            raise Unreadable(
-                f"would take the clips read from the zip past {size_text(MAX_ZIP_UNPACKED)}; at most that is unpacked"
-            )
+            raise Unreadable(f"would pass {size_text(MAX_ZIP_UNPACKED)} unpacked from one zip; at most that is read")
         with tempfile.TemporaryDirectory(prefix="matcue-rec-") as tmp:
             out = Path(tmp) / "clip"
             try:
@@ -156,12 +151,8 @@ class _Source:
 
 def name_shown(name: str) -> str:
     """A file name as a message shows it: control and format characters (a terminal escape,
-    a line break, a bidirectional override) written as ``\\x1b``-style escapes."""
-    return "".join(
-        ch if unicodedata.category(ch) not in ("Cc", "Cf") else f"\\x{ord(ch):02x}" if ord(ch) < 0x100
-        else f"\\u{ord(ch):04x}"
-        for ch in name
-    )  # fmt: skip
+    a line break, a bidirectional override) escaped (:func:`matcue.core.errors.printable_name`)."""
+    return printable_name(name)
 
 
 def _odd_name(name: str) -> bool:
@@ -384,18 +375,13 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
     try:
         node = yaml.compose(raw.decode("utf-8").removeprefix("\ufeff"), Loader=yaml.SafeLoader)
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        problems.append(f"{where}:{line}:{column}: is not UTF-8 text (save it as UTF-8)")
+        problems.append(f"{where}:{byte_place(raw, e.start)}: is not UTF-8 text (save it as UTF-8)")
         return []
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
+    except yaml.YAMLError as e:  # a syntax error at its place; a character YAML does not allow
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
-        what = " ".join(str(e.problem or e.context or "invalid YAML").split())
-        problems.append(f"{at}: YAML syntax error: {what}")
-        return []
-    except yaml.YAMLError as e:  # a character YAML does not allow, among others
-        problems.append(f"{where}: cannot be read as YAML ({' '.join(str(e).split())[:200]})")
+        what = " ".join(str(getattr(e, "problem", None) or getattr(e, "context", None) or e).split())
+        problems.append(f"{at}: YAML syntax error: {what[:200]}")
         return []
     except RecursionError:
         problems.append(f"{where}:1:1: the YAML nests too deeply (an index is 'id or text: file name' lines)")
