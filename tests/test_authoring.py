@@ -22,6 +22,20 @@ ROOT = Path(__file__).parent.parent
 STRAP = ROOT / "routines" / "supine-strap.yaml"
 
 
+def test_a_long_or_repeated_only_name_is_shortened_in_the_message_and_the_title():
+    """--only with a 100 000-character name printed it whole; --only given 120 times made a
+    title of 120 names (hostile round three)."""
+    routine = loads_routine("title: T\nsteps:\n  - pose: Fold\n    sides: both\n    hold: 5s\n", "r.yaml")
+    with pytest.raises(RoutineError) as e:
+        select(routine, "beginner", ("Fold" * 25_000,))
+    (problem,) = e.value.problems
+    assert len(str(problem)) < 200 and " ... " in str(problem)
+    names = ("Fold", "Fold (left)", "Fold (right)") * 40 + tuple(f"Fold{' ' * i}(left)" for i in range(1, 20))
+    title = select(routine, "beginner", names).title
+    assert title.startswith("T (preview Fold, Fold (left), Fold (right), Fold  (left), ") and title.endswith(", ...)")
+    assert title.count(",") == 12  # the 3 names given 40 times once each, 9 more, then "..."
+
+
 # ----------------------------------------------------------------- matcue new
 
 
@@ -116,6 +130,25 @@ def test_new_when_the_folder_refuses_writing(run, tmp_path, monkeypatch):
     r = run("new", "-o", str(tmp_path / "x.yaml"))
     assert r.exit_code == 1
     assert r.stderr == f"Error: cannot write into the folder '{tmp_path}': Permission denied\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_on_a_full_disk_says_so_and_leaves_nothing(tmp_path):
+    """RLIMIT_FSIZE stands for a full disk: writing the template was exit 3
+    ("Unexpected error: OSError: [Errno 27] File too large")."""
+    import resource
+
+    def small() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (50, 50))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    r = subprocess.run(
+        [sys.executable, "-m", "matcue", "new", "stretch", "-o", "r.yaml"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, preexec_fn=small, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert r.stderr == "Error: cannot write 'r.yaml': File too large\n"
     assert list(tmp_path.iterdir()) == []
 
 

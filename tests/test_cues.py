@@ -57,6 +57,26 @@ def test_the_table_and_the_csv_say_the_same(tmp_path: Path) -> None:
     assert len(recorded) == 7
 
 
+def test_a_text_a_spreadsheet_would_run_as_a_formula_is_text_in_the_csv(tmp_path: Path) -> None:
+    """A routine from someone else with ``say: "=HYPERLINK(...)"``: opened in a spreadsheet,
+    the CSV ran it as a formula (hostile round three). The JSON keeps the text exactly."""
+    import json
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text(
+        'title: T\nsteps:\n  - say: \'=HYPERLINK("http://evil.example","Click")\'\n'
+        "  - say: '@SUM(1) and +breathe'\n  - say: Plain words.\n"
+    )
+    rows = list(csv.DictReader(io.StringIO(cues(str(routine), "--csv").output)))
+    assert [r["text"] for r in rows] == [
+        '\'=HYPERLINK("http://evil.example","Click")',
+        "'@SUM(1) and +breathe",
+        "Plain words.",
+    ]
+    data = json.loads(cues(str(routine), "--json").output)
+    assert data["phrases"][0]["text"] == '=HYPERLINK("http://evil.example","Click")'
+
+
 def test_recordings_given_on_the_command_line_are_shown_and_a_typo_warned(tmp_path: Path) -> None:
     folder = tmp_path / "takes"
     shutil.copytree(EXAMPLE.parent / "teacher-voice", folder)

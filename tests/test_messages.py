@@ -200,6 +200,84 @@ def test_a_file_name_with_terminal_escape_codes_is_printed_escaped(run, tmp_path
     assert f"{tmp_path}/\\x1b]0;PWNED\\x07\\x1b[31mred.yaml:3:5: steps[0]: missing required key 'hold'" in r.stderr
 
 
+def test_a_file_name_with_escape_codes_is_printed_escaped_in_every_line_a_command_prints(run, tmp_path):
+    """Not only the error boundary: the lines of output that name a file (check's "no such
+    file" and "ok", render's and pack's paths, the progress line, schema --write, new,
+    doctor's output folder, cues' "used at") printed the name raw. OSC (``\\x1b]0;...\\x07``,
+    which retitles the terminal) is not stripped by click, so it shows here."""
+    evil = "\x1b]0;PWNED\x07"
+    shown = "\\x1b]0;PWNED\\x07"
+    routine = tmp_path / f"r{evil}.yaml"
+    routine.write_text("title: T\nsteps:\n  - say: Hello.\n")
+    out = tmp_path / f"o{evil}"
+    runs = [
+        run("check", str(routine), str(tmp_path / f"gone{evil}.yaml")),
+        run("render", str(routine), "--backend", "fake", "-o", str(out)),
+        run("pack", str(routine), "--backend", "fake", "-o", str(tmp_path / f"p{evil}")),
+        run("schema", "--write", "-o", str(out)),
+        run("new", "-o", str(tmp_path / f"n{evil}.yaml")),
+        run("doctor", "-o", str(out)),
+        run("cues", str(routine)),
+        run("cues", str(routine), "--csv"),
+    ]
+    for r in runs:
+        assert "\x1b" not in r.stdout + r.stderr and "\x07" not in r.stdout + r.stderr, r.stdout + r.stderr
+    assert f"gone{shown}.yaml: no such file" in runs[0].stderr
+    assert f"r{shown}.yaml: ok" in runs[0].stdout
+    assert f"o{shown}/t.mp3" in runs[1].stdout
+    assert f"p{shown}/index.html" in runs[2].stdout
+    assert f"o{shown}/matcue-routine.schema.json" in runs[3].stdout
+    assert f"n{shown}.yaml" in runs[4].stdout
+    assert f"output folder: {out}".replace(evil, shown) in runs[5].stdout
+    assert f"r{shown}.yaml:3" in runs[6].stdout and f"r{shown}.yaml:3" in runs[7].stdout
+
+
+def test_a_line_break_in_a_file_name_cannot_make_a_message_line_of_its_own(run, tmp_path):
+    """``x\\nr.yaml:1:1: ...``: the name's line break was printed as one, so a file name could
+    forge a second, located message line."""
+    forged = tmp_path / "a\nr.yaml:1:1: all good\n"
+    forged.mkdir()
+    routine = forged / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - pose: Fold\n")
+    r = run("check", str(routine), str(tmp_path / "gone\n.yaml"))
+    assert r.exit_code == 1
+    assert r.stderr.splitlines() == [
+        f"{tmp_path}/a\\x0ar.yaml:1:1: all good\\x0a/r.yaml:3:5: steps[0]: missing required key 'hold'",
+        f"{tmp_path}/gone\\x0a.yaml: no such file",
+        "2 problems found",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("render", "{ok}", "--backend", "fake", "--roster", "{long}.yaml", "-o", "{tmp}/out"),
+        ("render", "{ok}", "--backend", "fake", "--music", "{long}.mp3", "-o", "{tmp}/out"),
+        ("cues", "{ok}", "--recordings", "{long}"),
+        ("pack", "{ok}", "--backend", "fake", "-o", "{tmp}/{long}"),
+        ("new", "-o", "{tmp}/{long}.yaml"),
+        ("schema", "--write", "-o", "{tmp}/{long}"),
+        ("doctor", "-o", "{tmp}/{long}"),
+    ],
+)
+def test_a_name_longer_than_the_system_takes_is_our_error_not_exit_3(run, tmp_path, args):
+    """A 300-character name (the system takes 255): Path.is_file and mkdir raised
+    ENAMETOOLONG, each one exit 3 "Unexpected error" (hostile round three). The boundary
+    says it, shortened, in every command that meets one (an ELOOP alike)."""
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("title: T\nsteps:\n  - say: Hi.\n")
+    r = run(*(a.format(ok=ok, long="a" * 300, tmp=tmp_path) for a in args))
+    assert r.exit_code in (1, 2), r.output
+    assert "Unexpected" not in r.output and "File name too long" in r.output and " ... " in r.output
+
+
+def test_the_progress_line_escapes_the_file_name(capsys):
+    from matcue.cli.common import Progress
+
+    Progress("r\x1b[2Jx.yaml")("speech", 1, 2)
+    assert capsys.readouterr().err == "\rr\\x1b[2Jx.yaml: speaking cues  50%\x1b[K"
+
+
 @pytest.mark.parametrize(
     "vars_yaml, args",
     [("vars: {a: '{b}{b}', b: hip}\n", ()), ("vars: {a: calm}\n", ("--set", "a={a}{a}"))],

@@ -228,6 +228,25 @@ def test_pack_for_a_roster_has_a_track_per_person_and_reports_a_bad_profile(tmp_
     assert playlist.count("#EXTINF") == 2
 
 
+def test_pack_for_a_roster_into_a_relative_folder(tmp_path, monkeypatch, fake_voice):
+    """`pack r.yaml --roster class.yaml -o out` (a relative folder, as a teacher types it)
+    was exit 3: the workers name their tracks by absolute path, the staging folder was
+    relative, and moving the tracks in failed (hostile round three)."""
+    monkeypatch.chdir(tmp_path)
+    Path("class.yaml").write_text("- name: Anna\n- name: Ben\n")
+    r = CliRunner().invoke(
+        cli, ["pack", str(DATA / "e2e.yaml"), "--roster", "class.yaml", "-o", "out", "--backend", "fake"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert [line.split("\t")[0] for line in r.stdout.splitlines()[:2]] == [
+        "out/end-to-end-check--anna.mp3",
+        "out/end-to-end-check--ben.mp3",
+    ]
+    assert [p.name for p in _mp3s(tmp_path / "out")] == ["end-to-end-check--anna.mp3", "end-to-end-check--ben.mp3"]
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
 def test_pack_roster_needs_one_routine(tmp_path):
     roster = tmp_path / "class.yaml"
     roster.write_text("- name: Anna\n")

@@ -65,8 +65,17 @@ def to_table(cl: CueList) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with ``=``, ``+``, ``-``, ``@``
+    (or a tab or carriage return) would be read as a formula (``=HYPERLINK(...)`` in a
+    routine from someone else), so it gets a leading ``'``, as spreadsheets write text."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def to_csv(cl: CueList) -> str:
-    """One row per phrase: id, text, max_ms (empty: any), longest, uses, recording."""
+    """One row per phrase: id, text, max_ms (empty: any), longest, uses, recording. A text
+    that a spreadsheet would take for a formula starts with ``'`` (:func:`_cell`); the JSON
+    has every text exactly."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["id", "text", "max_ms", "longest", "uses", "recording"])
@@ -74,11 +83,11 @@ def to_csv(cl: CueList) -> str:
         w.writerow(
             [
                 p.id,
-                p.text,
+                _cell(p.text),
                 "" if p.max_ms is None else p.max_ms,
                 longest(p.max_ms),
-                "; ".join(u.short() for u in p.uses),
-                cl.recorded.get(p.text, ""),
+                _cell("; ".join(u.short() for u in p.uses)),
+                _cell(cl.recorded.get(p.text, "")),
             ]
         )
     return out.getvalue()

@@ -249,8 +249,8 @@ def _move_into(stage: Path, out: Path, pack: Pack) -> Pack:
     in place."""
     from matcue.core.atomic import check_replaceable, fsync_dir
 
-    def moved(p: Path) -> Path:
-        return out / Path(p).relative_to(stage)
+    def moved(p: Path) -> Path:  # a roster's workers name their files by absolute path, the stage may be relative
+        return out / Path(os.path.abspath(p)).relative_to(os.path.abspath(stage))
 
     for f in pack.files:  # every target checked before anything moves: a folder in the way moves nothing
         check_replaceable(moved(f))

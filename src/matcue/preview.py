@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from matcue.core.errors import Problem, RoutineError
+from matcue.core.errors import Problem, RoutineError, shown
 from matcue.plan.compile import same_name, step_name
 from matcue.routine.model import SIDES, Pose, Routine, Section, Step, Timer
 
 POLL_S = 0.5
+MAX_NAMED = 12  # names a preview title lists; the rest are "..."
 _SIDED = re.compile(r"(?P<name>.*\S)\s*\((?P<side>right|left)\)\s*", re.IGNORECASE)
 
 
@@ -64,15 +65,15 @@ def select(routine: Routine, level: str, only: tuple[str, ...] = (), start: str 
     if not only and start is None:
         return routine
     option = "--only" if only else "--from"
-    names: tuple[str, ...] = only or ((start,) if start is not None else ())
+    names: tuple[str, ...] = tuple(dict.fromkeys(only)) or ((start,) if start is not None else ())
     wanted = [Wanted.parse(n) for n in names]
     known = names_in(routine.steps, level)
     problems = []
     for w in wanted:
         if not any(same_name(w.given, n) for n in known):
-            close = difflib.get_close_matches(w.given, known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(w.given[:200], known, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(known[:12])
-            what = f"no section, step or chapter of {routine.title!r} is named {w.given!r}"
+            what = f"no section, step or chapter of {shown(routine.title)} is named {shown(w.given)}"
             problems.append(Problem(None, option, what, hint))
     if problems:
         raise RoutineError(problems)
@@ -80,7 +81,7 @@ def select(routine: Routine, level: str, only: tuple[str, ...] = (), start: str 
         steps, _ = _keep_only(routine.steps, wanted, level)
     else:
         steps, _, _ = _keep_from(routine.steps, wanted[0], level)
-    label = ", ".join(w.given for w in wanted)
+    label = ", ".join(w.given for w in wanted[:MAX_NAMED]) + (", ..." if len(wanted) > MAX_NAMED else "")
     title = f"{routine.title} (preview {'from ' if start else ''}{label})"
     return replace(routine, title=title, steps=steps)
 

@@ -40,6 +40,49 @@ def test_ffmetadata_escapes_titles_and_orders_chapters() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("fmt", ["opus", "m4a"])
+def test_ffmpeg_stopped_by_the_file_size_limit_says_so_and_leaves_nothing(tmp_path, fmt: str) -> None:
+    """Past RLIMIT_FSIZE the kernel stops ffmpeg with SIGXFSZ: it said "ffmpeg failed (exit
+    status -25): (no output from ffmpeg)" (hostile round three)."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def small() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # matcue gets EFBIG; ffmpeg restores the default
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - say: Hi.\n  - pose: Fold\n    hold: 20s\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src"), "MATCUE_CACHE_DIR": str(tmp_path / "c")}
+    subprocess.run([sys.executable, "-m", "matcue", "script", str(routine), "--backend", "fake"], env=env, check=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = subprocess.run(
+        [sys.executable, "-m", "matcue", "render", str(routine), "--backend", "fake", "--format", fmt, "-o", str(out)],
+        env=env, capture_output=True, text=True, preexec_fn=small, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith(
+        "Error: ffmpeg was stopped by SIGXFSZ (the file it writes passed the system's file size limit):"
+    )
+    assert list(out.iterdir()) == []
+
+
+def test_a_long_chapter_title_in_another_script_is_cut_at_a_character(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ffmpeg cut an M4A chapter title at 255 bytes, inside a two-byte 'ü', and the chapter
+    list could not be read back: a 300-character pose name was exit 3 (hostile round three)."""
+    title = ffmetadata((Chapter(0, 1000, "ü" * 300 + "="),)).splitlines()[-1]
+    assert title == "title=" + "ü" * 127
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - pose: " + "ü" * 300 + "\n    hold: 5s\n", encoding="utf-8")
+    r = run("render", str(routine), "--backend", "fake", "--format", "m4a", "-o", str(tmp_path / "out"))
+    assert r.exit_code == 0, r.output
+    assert [t for _, t in read_tags(tmp_path / "out" / "t.m4a").chapters] == ["ü" * 127]
+
+
 @pytest.mark.parametrize(
     ("fmt", "given", "expected"),
     [("opus", None, "32k"), ("m4a", None, "96k"), ("mp3", None, "96k"), ("opus", "16k", "16k"), ("m4a", "064k", "64k")],

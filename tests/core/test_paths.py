@@ -480,4 +480,4 @@ def test_what_stands_in_a_folders_way_is_named(tmp_path: Path) -> None:
     assert folder_problem(tmp_path / "to-dir") == ""
     odd = tmp_path / "line\nbreak"
     odd.write_text("")
-    assert folder_problem(odd) == f"{str(odd)!r} is a file, not a folder"
+    assert folder_problem(odd) == f"'{tmp_path}/line\\x0abreak' is a file, not a folder"

@@ -74,6 +74,47 @@ def test_side_forms() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "carried"),
+    [(" DE_at ", "de-AT"), ("de_ch", "de-CH"), ("DE", "de"), ("de-latn-de-1996", "de-Latn-DE-1996"),
+     ("de-AT-u-co-phonebk", "de-AT-u-co-phonebk"), ("es-419", "es-419"), ("zh_hant_tw", "zh-Hant-TW")],
+)  # fmt: skip
+def test_the_language_tag_is_carried_as_bcp_47_writes_it(written: str, carried: str) -> None:
+    """``language: DE_at`` reached the page's lang="DE_at", the feed's <language>, the WebVTT
+    header and the Opus LANGUAGE tag as written: '_' is no BCP 47 separator."""
+    from matcue.languages import canonical
+    from matcue.routine.loader import loads_routine
+
+    assert canonical(written) == carried
+    if carried.startswith("de"):
+        assert loads_routine(f"title: T\nlanguage: '{written}'\nsteps:\n  - say: Hallo.\n").language == carried
+
+
+def test_a_variable_named_like_a_side_form_is_located() -> None:
+    """``vars: {side_e: blau}`` in a German routine was accepted and never used: inside a
+    sided step the form won unseen, outside one "{side_e} is used in a step without sides"
+    blamed the cue. Each such variable is located; in English, without forms, it is a
+    variable like any other."""
+    from matcue.core.errors import RoutineError
+    from matcue.plan.compile import compile_routine
+    from matcue.routine.loader import loads_routine
+
+    text = (
+        "title: T\nlanguage: de\nvars:\n  side_e: blau\n  other_side_en: x\n  farbe: rot\n"
+        "steps:\n  - say: Hallo {farbe}.\n"
+    )
+    with pytest.raises(RoutineError) as e:
+        compile_routine(loads_routine(text, "r.yaml"))
+    assert [str(p) for p in e.value.problems] == [
+        "r.yaml:4:11: vars.side_e: {side_e} is set by sided steps in a routine in 'de' and cannot be a variable "
+        "(give the variable another name)",
+        "r.yaml:5:18: vars.other_side_en: {other_side_en} is set by sided steps in a routine in 'de' and cannot be "
+        "a variable (give the variable another name)",
+    ]
+    english = text.replace("language: de", "language: en").replace("Hallo {farbe}", "Hello {side_e}")
+    assert compile_routine(loads_routine(english, "r.yaml")).texts()[0] == "Hello blau."
+
+
+@pytest.mark.parametrize(
     ("text", "spoken"),
     [
         ("Halte 30s.", "Halte dreißig Sekunden."),

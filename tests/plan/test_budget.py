@@ -74,6 +74,26 @@ def test_set_values_count_too():
 # ----------------------------------------------------------------------------- the lexicon
 
 
+@pytest.mark.parametrize("language", ["en", "de", "es", "fr"])
+def test_numbers_that_grow_past_spoken_chars_are_located_at_each_cue(language: str) -> None:
+    """A 1990-digit number spelled out in words passes spoken_chars: it was reported at the
+    routine's 1:1 with a hint about the lexicon, and only the first such cue (hostile round
+    three). Now each cue at its own place, with a hint about numbers."""
+    from matcue.plan.budget import check_script
+    from matcue.voice.lexicon import Lexicon
+
+    text = (
+        f"title: T\nlanguage: {language}\nsteps:\n  - say: Hello.\n  - say: x {'9' * 1990} y\n"
+        f"  - say: {' '.join(['1234567,89'] * 150)}\n"
+    )
+    script = compile_routine(loads_routine(text, "r.yaml"))
+    with pytest.raises(RoutineError) as e:
+        check_script(script, Lexicon(), "k", budget.Work(Limits()))
+    got = [(str(p.mark), p.where, p.hint) for p in e.value.problems]
+    hint = "write long numbers in words, or shorten the text"
+    assert got == [("r.yaml:5:10", "steps[1].say", hint), ("r.yaml:6:10", "steps[2].say", hint)]
+
+
 def test_a_lexicon_that_grows_each_word_is_refused_before_synthesis(tmp_path, fake_voice):
     routine = tmp_path / "lex.yaml"
     routine.write_text(
@@ -82,7 +102,7 @@ def test_a_lexicon_that_grows_each_word_is_refused_before_synthesis(tmp_path, fa
     with pytest.raises(RoutineError) as e:
         build_timeline(routine, voice=FAKE)
     (msg,) = _problems(e)
-    assert msg.startswith(f"{routine}:1:1: speech: 'a a a a a a a a a a a a a a a a a a  ...' becomes ")
+    assert msg.startswith(f"{routine}:5:10: steps[0].say: 'a a a a a a a a a a a a a a a a a a  ...' becomes ")
     assert msg.endswith("the limit spoken_chars allows at most 8000 (shorten the lexicon's respellings)")
     assert fake_voice.calls == 0  # the bomb hid in one backend's form; every backend's is checked
 

@@ -18,6 +18,7 @@ import audiocheck as ac
 from matcue.cli.main import cli
 from matcue.share.feed import (
     MANIFEST_NAME,
+    FeedError,
     Manifest,
     check_folder,
     load_manifest,
@@ -200,6 +201,9 @@ def test_without_feed_url_no_feed_is_written(tmp_path) -> None:  # type: ignore[
         ),
         ("https://studio.example/cl\u00e4ss/", "the address may not contain '\u00e4' (write it percent-encoded"),
         ("https://studio.example:0/class/", "port 0 is no port a server listens on"),
+        # hostile round three: a 5000-character host rendered the pack, then its QR code was exit 3
+        ("https://" + "a" * 5000 + ".example/", "the address is 5017 characters; at most 2000"),
+        ("https://studio.example/100%/", "a '%' starts an escape of two hex digits (write a '%' itself as %25)"),
     ],
 )
 def test_bad_feed_urls_are_usage_errors(tmp_path, url: str, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -226,6 +230,21 @@ def test_feed_url_gets_its_trailing_slash() -> None:
             '{"version": 1, "items": {}, "files": ["../../etc/passwd"]}',
             "{path}: files: expected a list of file names in the folder",
         ),
+        # hostile round three: each was exit 3 (an int of 5000 digits, arrays 100 000 deep,
+        # a lone surrogate, a date past the last one once moved to UTC)
+        (
+            '{"version": 1, "items": {}, "n": ' + "9" * 5000 + "}",
+            "{path}: not a manifest matcue wrote: it holds a number too long to read",
+        ),
+        ("[" * 100_000 + "]" * 100_000, "{path}: not a manifest matcue wrote: it nests too deeply"),
+        (
+            '{"version": 1, "items": {}, "files": ["\\ud800"]}',
+            "{path}: not a manifest matcue wrote: it holds a lone surrogate escape",
+        ),
+        (
+            '{"version": 1, "items": {"x": {"guid": "g", "pub_date": "9999-12-31T23:59:59-12:00"}}}',
+            "{path}: items.x.pub_date: not a date: '9999-12-31T23:59:59-12:00'",
+        ),
     ],
 )
 def test_a_manifest_edited_into_nonsense_stops_the_pack(packs, tmp_path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -239,6 +258,42 @@ def test_a_manifest_edited_into_nonsense_stops_the_pack(packs, tmp_path, text: s
     fix = "restore it, or delete it to start the feed afresh (earlier episodes then get new GUIDs)"
     assert r.output == f"Error: {message.format(path=copy / MANIFEST_NAME)} ({fix})\n"
     assert _snapshot(copy) == before  # nothing written, the earlier pack intact
+
+
+def test_a_manifest_that_is_a_pipe_a_device_or_a_folder_is_refused_unread(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A FIFO in the manifest's place blocked the pack for ever, a link to /dev/zero filled
+    memory: only a regular file of bounded size is read."""
+    import os
+
+    fix = "restore it, or delete it to start the feed afresh (earlier episodes then get new GUIDs)"
+    for kind, make in (
+        ("a device, a pipe or a socket", os.mkfifo),
+        ("a device, a pipe or a socket", lambda p: os.symlink("/dev/zero", p)),
+        ("a directory", os.mkdir),
+    ):
+        folder = tmp_path / f"p{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        make(folder / MANIFEST_NAME)
+        with pytest.raises(FeedError) as e:
+            load_manifest(folder)
+        assert (
+            str(e.value)
+            == f"{folder / MANIFEST_NAME}: cannot read the manifest: it is {kind}, not a feed manifest ({fix})"
+        )
+
+
+def test_a_kept_items_transcript_and_chapters_are_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An earlier item stays in the feed from the manifest alone: its transcript is a file
+    in the folder (not '../../etc/passwd') and its chapters start at 0 or later."""
+    item = {"guid": "g", "pub_date": "2026-01-01T00:00:00+00:00", "title": "T", "file": "a.mp3", "mime": "audio/mpeg",
+            "length": 1, "duration_ms": 1, "description": "", "chapters": "a.chapters.json"}  # fmt: skip
+    for extra, where in (
+        ({"transcripts": [["../../etc/passwd", "text/vtt"]]}, "transcripts"),
+        ({"transcripts": [], "chapter_list": [[-5000, "x"]]}, "chapter_list"),
+    ):
+        (tmp_path / MANIFEST_NAME).write_text(json.dumps({"version": 1, "items": {"a": {**item, **extra}}}))
+        with pytest.raises(FeedError, match=rf": items\.a\.{where}: expected"):
+            load_manifest(tmp_path)
 
 
 def test_a_folder_with_other_files_stops_the_pack(packs, tmp_path) -> None:  # type: ignore[no-untyped-def]

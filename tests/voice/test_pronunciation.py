@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from matcue.api import build_timeline, routine_lexicon
+from matcue.core.errors import RoutineError
 from matcue.routine.loader import loads_routine
 from matcue.voice.backends.fake import FakeVoice
 from matcue.voice.base import VoiceSpec
@@ -155,11 +156,62 @@ def test_routine_lexicon_reaches_the_voice(fake_voice: FakeVoice, tmp_path: Path
 def test_bad_lexicon_files_are_errors(tmp_path: Path) -> None:
     bad = tmp_path / "lexicon.yaml"
     bad.write_text("Janu: ''\n")
-    with pytest.raises(LexiconError, match=r"lexicon.yaml: 'Janu': expected a respelling, got an empty string"):
+    with pytest.raises(LexiconError, match=r"lexicon.yaml:1:1: 'Janu': expected a respelling, got an empty string"):
         load_lexicon(bad)
     bad.write_text("- a list\n")
     with pytest.raises(LexiconError, match="expected a mapping"):
         load_lexicon(bad)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # each of the first three was exit 3 (UnicodeDecodeError, RecursionError)
+        (b"Hallo: \xff\xfe\n", ":1:8: the lexicon is not UTF-8 text (save it as UTF-8)"),
+        (b"a: " + b"[" * 20_000 + b"]" * 20_000 + b"\n", ":1:1: not a lexicon: the YAML nests too deeply"),
+        (b"ok: fine\na: [\n", ":3:1: not valid YAML: expected the node content, but found '<stream end>'"),
+        # a YAML escape reaches the voice's command line and the terminal: refused
+        (
+            b'ok: fine\nHello: "He\\e[31mllo"\n',
+            ":2:1: 'Hello': the character U+001B (a control character) cannot be in a lexicon entry",
+        ),
+        (b"Hello: He\x1b[31mllo\n", ":1:10: the character U+001B cannot be in a lexicon (delete it)"),
+        (b"ok: fine\nJanu: ''\n", ":2:1: 'Janu': expected a respelling, got an empty string"),
+    ],
+)
+def test_a_project_lexicon_is_read_like_a_routine_and_located(tmp_path: Path, content: bytes, message: str) -> None:
+    """voice/lexicon.yaml and voice/lexicon.<code>.yaml (hostile round three): every problem
+    at PATH:LINE:COLUMN, never an unexpected error."""
+    bad = tmp_path / "lexicon.de.yaml"
+    bad.write_bytes(content)
+    with pytest.raises(LexiconError) as e:
+        load_lexicon(bad)
+    assert str(e.value) == f"{bad}{message}"
+
+
+def test_a_project_lexicon_that_is_a_pipe_or_too_big_is_refused_unread(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(LexiconError, match="it is a device, a pipe or a socket, not a lexicon file"):
+        load_lexicon(fifo)
+    big = tmp_path / "big.yaml"
+    with open(big, "wb") as f:
+        f.truncate(6_000_000)  # sparse
+    with pytest.raises(LexiconError, match="it is 6 MB; at most 5 MB is read"):
+        load_lexicon(big)
+
+
+def test_a_routine_lexicon_refuses_control_characters_written_as_yaml_escapes() -> None:
+    """``Hello: "He\\e[31mllo"`` passed the file's control-character check (the file holds
+    a backslash) and reached the voice: the key and a plain respelling are checked as the
+    mapping form's ``say:`` was."""
+    with pytest.raises(RoutineError) as e:
+        loads_routine('title: T\nlexicon:\n  Hello: "He\\e[31mllo"\n  "Wo\\erld": x\nsteps:\n  - say: Hello.\n')
+    got = [(p.mark.line, p.mark.column, p.where) for p in e.value.problems]
+    assert got == [(3, 10, "lexicon.Hello"), (4, 3, "lexicon.Wo\x1brld")]
+    assert all("control character U+001B" in p.what for p in e.value.problems)
 
 
 def test_builtin_lexicon_ships_as_package_data() -> None:

@@ -192,6 +192,36 @@ def test_an_index_that_is_not_a_mapping_or_names_a_missing_file(folder: Path, tm
     )
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # nested 20 000 deep: exit 3 (RecursionError), in a folder and in a zip alike
+        (
+            b"a: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
+            ":1:1: the YAML nests too deeply (an index is 'id or text: file name' lines)",
+        ),
+        # these had no line and column, and said only "while parsing a flow sequence"
+        (b"ok: a.wav\nx: [b\n", ":3:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
+        (b"Hello there.: \xff.wav\n", ":1:15: is not UTF-8 text (save it as UTF-8)"),
+        (
+            b"k: v.wav\n" * 120_000,
+            ": cannot be read: it is 1.1 MB; at most 1 MB is read",
+        ),  # it said "is 1 MB; at most 1 MB"
+    ],
+)
+def test_an_index_that_does_not_read_is_located(folder: Path, tmp_path: Path, content: bytes, message: str) -> None:
+    (folder / "index.yaml").write_bytes(content)
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert e.value.problems == (f"{folder}/index.yaml{message}",)
+    archive = tmp_path / "takes.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("index.yaml", content)
+    with pytest.raises(RecordingError) as e:
+        find(archive, tmp_path)
+    assert e.value.problems == (f"{archive}:index.yaml{message}",)
+
+
 # ----------------------------------------------------------------------------- a zip
 
 
@@ -207,6 +237,33 @@ def test_a_zip_is_read_as_the_folder_it_holds(tmp_path: Path) -> None:
     rec = find(archive, tmp_path)
     assert rec.names() == {WELCOME: f"{phrase_id(WELCOME)}.wav", FOLD: f"{phrase_id(FOLD)}.wav"}
     assert [w.split(": ")[0] for w in rec.warnings] == [f"{archive}:passwd.wav"]
+
+
+def test_a_zip_of_bombs_is_refused_from_its_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten members of 49 MB of zeros each, 48 kB in the zip: each was unpacked, written to a
+    temporary file and decoded (490 MB for a 478 kB zip, 13 s; a routine of 2000 phrases
+    would unpack 98 GB). A member packed more than 100 to 1 is refused unread, and all the
+    clips read out of one zip stop at MAX_ZIP_UNPACKED (hostile round three)."""
+    archive = tmp_path / "takes.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{phrase_id(WELCOME)}.wav", b"\0" * 20_000_000)
+    with pytest.raises(RecordingError) as e:
+        find(archive, tmp_path)
+    assert e.value.problems == (
+        f"{archive}:{phrase_id(WELCOME)}.wav: unpacks to 1028 times its size in the zip; at most 100 to 1 is read",
+    )
+    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    with zipfile.ZipFile(archive, "w") as z:
+        for t in TEXTS:
+            z.write(wav, f"{phrase_id(t)}.wav")
+    monkeypatch.setattr(R, "MAX_ZIP_UNPACKED", 2 * wav.stat().st_size)
+    with pytest.raises(RecordingError) as e:
+        find(archive, tmp_path)
+    (problem,) = e.value.problems  # two clips read, the third would pass the limit
+    assert problem == (
+        f"{archive}:{phrase_id('Three.')}.wav: would pass {R.size_text(2 * wav.stat().st_size)} unpacked from one "
+        "zip; at most that is read"
+    )
 
 
 def test_a_zip_that_is_not_one(tmp_path: Path) -> None:

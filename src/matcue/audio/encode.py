@@ -189,6 +189,15 @@ class FfmpegSink(Sink):
         self.stderr.close()
 
     def _check(self, code: int) -> None:
+        if code < 0:  # stopped by a signal: say which, and what SIGXFSZ (-25) means
+            import signal
+
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            why = " (the file it writes passed the system's file size limit)" if name == "SIGXFSZ" else ""
+            raise RenderError(f"ffmpeg was stopped by {name}{why}:\n{_tail(self.stderr)}")
         if code != 0:
             raise RenderError(f"ffmpeg failed (exit status {code}):\n{_tail(self.stderr)}")
 

@@ -84,11 +84,17 @@ def require_encoder(fmt: AudioFormat) -> str:
 # ----------------------------------------------------------------------------- encoding
 
 
+MAX_M4A_CHAPTER_TITLE_BYTES = 255  # the Nero chapter list ('chpl') gives each title a one-byte length
+
+
 def ffmetadata(chapters: tuple[Chapter, ...]) -> str:
-    """ffmpeg's metadata file with one ``[CHAPTER]`` per chapter, times in ms."""
+    """ffmpeg's metadata file with one ``[CHAPTER]`` per chapter, times in ms. A title longer
+    than 255 bytes of UTF-8 is cut at a character: ffmpeg cut it inside one, and the file's
+    chapter list could not be read back (a 2000-character title in another script)."""
 
     def esc(text: str) -> str:
-        return re.sub(r"([=;#\\\n])", r"\\\1", text)
+        cut = text.encode("utf-8")[:MAX_M4A_CHAPTER_TITLE_BYTES].decode("utf-8", "ignore")
+        return re.sub(r"([=;#\\\n])", r"\\\1", cut)
 
     out = [";FFMETADATA1"]
     for c in sorted(chapters, key=lambda c: (c.start_ms, c.end_ms)):

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from matcue.cli.common import echo
 from matcue.core.durations import format_ms
 from matcue.core.errors import MatcueError, RoutineError, printable
 from matcue.settings import Settings
@@ -67,7 +68,7 @@ def schema(document: str | None, write: bool, folder: Path) -> None:
     except OSError as e:
         raise output_error(e, folder) from e
     for path in written:
-        click.echo(str(path))
+        echo(str(path))
 
 
 @click.command(short_help="Start a routine from a template.")
@@ -101,13 +102,11 @@ def new(template: str | None, output: Path | None, list_templates: bool) -> None
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise click.BadParameter(f"no template {name!r}: the templates are {', '.join(names)}{hint}")
     path = new_routine(name, output or Path(f"{name}.yaml"))
-    click.echo(str(path))
+    echo(str(path))
     if not (path.parent / SCHEMA_FILES["routine"]).is_file():
         folder = str(path.parent)
-        click.echo(
-            f"note: for completion in your editor, write the schema beside it: matcue schema --write -o {folder}",
-            err=True,
-        )
+        note = "note: for completion in your editor, write the schema beside it: matcue schema --write -o"
+        echo(f"{note} {folder}", err=True)
 
 
 # ----------------------------------------------------------------------------- render
@@ -143,7 +142,7 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str, Any]) -> None:
-    from matcue.cli.common import check_set
+    from matcue.cli.common import check_set, echo
     from matcue.cli.options import settings_from
     from matcue.preview import watch as watch_files
 
@@ -161,7 +160,7 @@ def _preview(only: tuple[str, ...], start: str | None, watch: bool, kw: dict[str
     if not watch:
         run()
         return
-    watch_files(run, lambda line: click.echo(line, err=True))
+    watch_files(run, lambda line: echo(line, err=True))
 
 
 def _render_part(
@@ -191,7 +190,7 @@ def _render_part(
         if show:
             show.clear()
         for p in e.problems:
-            click.echo(str(p), err=True)
+            echo(str(p), err=True)
         n = len(e.problems)
         click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
         return files_of(path, None, e.problems)
@@ -209,7 +208,7 @@ def _render_part(
     from matcue.cli.common import echo_recordings
 
     echo_recordings(result.built)
-    click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
+    echo(f"{result.path}\t{format_ms(result.total_ms)}")
     return files_of(path, result.built.routine)
 
 

@@ -4,15 +4,17 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
 from typing import Any
 
 import click
 
-from matcue.core.errors import MatcueError, RoutineError, printable
+from matcue.core.errors import MatcueError, RoutineError, printable, shown
 
 EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
+NAME_REFUSED = frozenset({errno.ENAMETOOLONG, errno.ELOOP})  # the OS refuses the name itself
 
 
 def fail(msg: str) -> int:
@@ -49,6 +51,11 @@ class MatcueGroup(click.Group):
             click.echo(printable(f"Error: {e}"), err=True)
             ctx.exit(EXIT_ERROR)
         except Exception as e:
+            if isinstance(e, OSError) and e.errno in NAME_REFUSED and e.filename is not None:
+                # a name the system refuses wherever a command meets it (a folder, a profile,
+                # the cache): longer than it takes, or a loop of symbolic links; not a bug
+                click.echo(printable(f"Error: {shown(str(e.filename))}: {e.strerror}"), err=True)
+                ctx.exit(EXIT_ERROR)
             if ctx.obj and ctx.obj.get("traceback"):
                 click.echo(traceback.format_exc(), err=True, nl=False)
             else:

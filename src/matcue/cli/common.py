@@ -1,4 +1,4 @@
-"""What the commands share: the ``--set`` checks and the progress lines."""
+"""What the commands share: the ``--set`` checks, the progress lines and :func:`echo`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ import click
 
 from matcue.core.errors import RoutineError, printable
 from matcue.settings import Settings
+
+
+def echo(text: str = "", **kwargs: Any) -> None:
+    """``click.echo`` of a line made of file names and values: control and format characters
+    (a terminal escape code in a file name) written escaped, as the error boundary does
+    (:func:`matcue.core.errors.printable`). Every line a command prints goes through it,
+    except JSON, which escapes them itself."""
+    click.echo(printable(text), **kwargs)
 
 
 def check_set(routines: Sequence[Path], settings: Settings) -> None:
@@ -49,7 +57,7 @@ class StatusLine:
     shown = False
 
     def show(self, text: str) -> None:
-        sys.stderr.write(f"\r{text}\x1b[K")
+        sys.stderr.write(f"\r{printable(text)}\x1b[K")
         sys.stderr.flush()
         self.shown = True
 

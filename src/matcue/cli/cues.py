@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from matcue.cli.common import check_set
+from matcue.cli.common import check_set, echo
 from matcue.cli.options import gathers_settings, recordings_option, safety_options, tailoring_options
 from matcue.core.errors import printable
 from matcue.settings import Settings
@@ -42,7 +42,10 @@ def cues(routine: Path, as_csv: bool, as_json: bool, page_dir: Path | None, sett
     cl = cue_list(routine, settings)
     for w in cl.warnings:
         click.echo(f"warning: {printable(w)}", err=True)
-    click.echo(to_json(cl) if as_json else to_csv(cl) if as_csv else to_table(cl), nl=False)
+    if as_json:
+        click.echo(to_json(cl), nl=False)  # JSON escapes control characters itself
+    else:
+        echo(to_csv(cl) if as_csv else to_table(cl), nl=False)
     if page_dir is not None:
         from matcue.core.errors import MatcueError
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from matcue.cli.boundary import EXIT_ERROR
+from matcue.cli.common import echo
 from matcue.core.errors import MatcueError
 from matcue.core.tools import have_ffmpeg
 
@@ -227,7 +228,7 @@ def doctor(out_dir: Path, fix: bool) -> None:
     """Check tools, voices, speech cache and output folder."""
     checks = run_doctor(out_dir, fix=fix)
     for c in checks:
-        click.echo(str(c))
+        echo(str(c))
     failed = [c for c in checks if c.required and not c.ok]
     problems = [c for c in checks if not c.ok]
     if failed:

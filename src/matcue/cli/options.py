@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from matcue.core.errors import shown
 from matcue.routine.model import LEVELS
 from matcue.settings import Output, Settings
 
@@ -288,6 +291,19 @@ SETTING_FLAGS = (
 )  # fmt: skip
 
 
+def _mode(path: Path, option: str) -> int:
+    """The file kind of ``path`` (0: not there). A name the system refuses (longer than it
+    takes) is a usage error saying so: ``Path.is_file`` raised it, exit 3."""
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return 0
+    except OSError as e:
+        raise click.BadParameter(
+            f"{shown(str(path))} cannot be read: {e.strerror or e}", param_hint=f"'{option}'"
+        ) from None
+
+
 def settings_from(flags: dict[str, Any]) -> Settings:
     """The settings the flags give (removed from ``flags``); a flag a command does not take
     leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
@@ -300,10 +316,10 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     given = {k: flags.pop(k) for k in SETTING_FLAGS if k in flags}
     get = given.get
     music = get("music")
-    if music is not None and not music.is_file():
+    if music is not None and not stat.S_ISREG(_mode(music, "--music")):
         raise click.BadParameter(f"file {str(music)!r} not found", param_hint="'--music'")
     recordings = get("recordings")
-    if recordings is not None and not (recordings.is_dir() or recordings.is_file()):
+    if recordings is not None and not (stat.S_ISDIR(mode := _mode(recordings, "--recordings")) or stat.S_ISREG(mode)):
         raise click.BadParameter(f"folder {str(recordings)!r} not found", param_hint="'--recordings'")
     session = Options(
         level=get("level"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from matcue.cli.boundary import fail
-from matcue.cli.common import Progress, check_set, load_people, refuse_control
+from matcue.cli.common import Progress, check_set, echo, load_people, refuse_control
 from matcue.cli.options import (
     format_options,
     gathers_settings,
@@ -83,15 +83,15 @@ def pack(
         if show:
             show.clear()
     for t in result.tracks:
-        click.echo(f"{t.rendered.path}\t{format_ms(t.timeline.total_ms)}")
-    click.echo(f"{result.playlist}")
-    click.echo(f"{result.index}")
+        echo(f"{t.rendered.path}\t{format_ms(t.timeline.total_ms)}")
+    echo(f"{result.playlist}")
+    echo(f"{result.index}")
     if feed_url:
-        click.echo(f"{result.folder / 'feed.xml'}")
+        echo(f"{result.folder / 'feed.xml'}")
     if result.zip_path:
-        click.echo(f"{result.zip_path}")
+        echo(f"{result.zip_path}")
     for problem in result.failures:
-        click.echo(problem, err=True)
+        echo(problem, err=True)
     if result.failures:
         n = len(result.failures)
         raise click.exceptions.Exit(fail(f"{n} problem{'s' if n != 1 else ''}: those tracks are not in the pack"))

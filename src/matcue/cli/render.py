@@ -11,7 +11,7 @@ import click
 
 from matcue.cli.authoring import preview_options
 from matcue.cli.boundary import fail
-from matcue.cli.common import Progress, StatusLine, check_set, echo_recordings, load_people
+from matcue.cli.common import Progress, StatusLine, check_set, echo, echo_recordings, load_people
 from matcue.cli.options import (
     format_options,
     gathers_settings,
@@ -92,7 +92,7 @@ def render(
             if show:
                 show.clear()
             for p in e.problems:
-                click.echo(str(p), err=True)
+                echo(str(p), err=True)
             failed += 1
             continue
         finally:
@@ -100,7 +100,7 @@ def render(
                 show.clear()
         if result.built is not None:
             echo_recordings(result.built)
-        click.echo(f"{result.path}\t{format_ms(result.total_ms)}")
+        echo(f"{result.path}\t{format_ms(result.total_ms)}")
     if failed:
         raise click.exceptions.Exit(fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))
 
@@ -121,8 +121,8 @@ def _render_people(
                 show.clear()
     for res in results:
         for line in res.errors:
-            click.echo(line, err=True)
-    click.echo(format_roster_table(results), nl=False)
+            echo(line, err=True)
+    echo(format_roster_table(results), nl=False)
     failed = sum(1 for res in results if not res.ok)
     if failed:
         plural = "s" if len(results) != 1 else ""

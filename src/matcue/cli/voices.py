@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from matcue.cli.boundary import EXIT_ERROR
+from matcue.cli.common import echo
 
 
 @click.command()
@@ -35,13 +36,13 @@ def voices(backend: str | None, language: str | None) -> None:
             click.echo("")
         state = "available" if entry.available else "not available"
         auto = "  <- auto" if entry.auto else ""
-        click.echo(f"backend: {entry.name} ({state}){auto}")
+        echo(f"backend: {entry.name} ({state}){auto}")
         if entry.problem:
-            click.echo(f"  {entry.problem}")
+            echo(f"  {entry.problem}")
         for line in entry.details:
-            click.echo(f"  {line}")
+            echo(f"  {line}")
         for v in entry.voices:
             langs = ",".join(v.languages)
-            click.echo(f"  {v.id}\t{v.name}\t{langs}")
+            echo(f"  {v.id}\t{v.name}\t{langs}")
     if backend and not any(e.available for e in survey):
         raise click.exceptions.Exit(EXIT_ERROR)

@@ -28,6 +28,13 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+def printable_name(text: str) -> str:
+    """A file name or a key path as a message shows it: as :func:`printable`, and a line
+    break or a tab in it escaped too (``\\x0a``), so a name cannot start a line of its own
+    that reads like another message (``x\\nr.yaml:1:1: ok``)."""
+    return printable(text).replace("\n", "\\x0a").replace("\t", "\\x09")
+
+
 def shown(value: str, limit: int = 60) -> str:
     """``repr`` of a value for a message, shortened in the middle when long."""
     if len(value) <= limit:
@@ -49,7 +56,7 @@ class Mark:
     column: int
 
     def __str__(self) -> str:
-        return f"{printable(self.path)}:{self.line}:{self.column}"
+        return f"{printable_name(self.path)}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +70,9 @@ class Problem:
 
     def __str__(self) -> str:
         head = f"{self.mark}: " if self.mark is not None else ""
-        where = f"{self.where}: " if self.where else ""
+        where = f"{printable_name(self.where)}: " if self.where else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{head}{where}{self.what}{hint}"
+        return printable(f"{head}{where}{self.what}{hint}")  # a path or a value may hold escape codes
 
 
 class RoutineError(MatcueError):

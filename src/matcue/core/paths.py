@@ -98,17 +98,16 @@ def kind_name(mode: int) -> str:
 
 
 def path_text(path: str | Path) -> str:
-    """A path as a message shows it: as written, or quoted with escapes when it holds a
-    line break or another character a terminal would act on."""
-    text = str(path)
-    return text if text.isprintable() else repr(text)
+    """A path as a message shows it: a line break, a tab or a character a terminal would
+    act on written as an escape (``\\x0a``, ``\\x1b``: :func:`~matcue.core.errors.printable_name`)."""
+    from matcue.core.errors import printable_name
+
+    return printable_name(str(path))
 
 
 def quoted(path: str | Path) -> str:
-    """A path in quotes for a message: ``'out'``; with escapes when it holds a line break
-    or another character a terminal would act on (``'new\\nline'``)."""
-    text = str(path)
-    return f"'{text}'" if text.isprintable() else repr(text)
+    """:func:`path_text` in quotes: ``'out'``."""
+    return f"'{path_text(path)}'"
 
 
 def nearest_existing(path: str | Path) -> Path:
@@ -176,9 +175,20 @@ def open_regular(path: str | Path, what: str = "a file") -> int:
     return fd
 
 
+def byte_place(data: bytes, pos: int) -> str:
+    """``LINE:COLUMN`` (1-based) of the byte ``pos`` of ``data``: where a decoding error is."""
+    line = data.count(b"\n", 0, pos) + 1
+    column = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+    return f"{line}:{column}"
+
+
 def size_text(n: int) -> str:
-    """Bytes as a message shows a limit: "5 MB", "20 MB", "800 kB"."""
-    return f"{n // 1_000_000} MB" if n >= 1_000_000 else f"{n // 1000} kB"
+    """Bytes as a message shows a limit: "5 MB", "20 MB", "800 kB"; a size between whole
+    megabytes to the tenth, rounded up ("1.1 MB"), so a file just over a limit never reads
+    as the limit itself ("is 1 MB; at most 1 MB")."""
+    if n >= 1_000_000:
+        return f"{n // 1_000_000} MB" if n % 1_000_000 == 0 else f"{-(-n // 100_000) / 10:g} MB"
+    return f"{-(-n // 1000)} kB"
 
 
 def read_bounded(path: str | Path, limit: int, what: str = "a file") -> bytes:
@@ -205,6 +215,7 @@ def read_bounded(path: str | Path, limit: int, what: str = "a file") -> bytes:
 __all__ = [
     "Outside",
     "Unreadable",
+    "byte_place",
     "confine",
     "folder_problem",
     "nearest_existing",

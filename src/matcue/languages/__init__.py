@@ -30,6 +30,30 @@ def primary(tag: str) -> str | None:
     return re.split(r"[-_]", tag)[0].lower()
 
 
+def canonical(tag: str) -> str:
+    """``tag`` as BCP 47 writes it, for the files that carry it (the page's ``lang``, the
+    feed's ``<language>``, the captions' header, Opus and M4A tags): subtags joined by ``-``
+    (never ``_``), the language lower case, a script title case, a region upper case
+    (``" DE_at "`` -> ``"de-AT"``, ``"zh_hant_tw"`` -> ``"zh-Hant-TW"``). A text that is not
+    a tag comes back as given (stripped), for the located error that names it."""
+    tag = tag.strip()
+    if primary(tag) is None:
+        return tag
+    first, *rest = re.split(r"[-_]", tag)
+    out = [first.lower()]
+    for i, sub in enumerate(rest):
+        if len(sub) == 1:  # an extension or private-use singleton: the rest is lower case
+            out += [x.lower() for x in rest[i:]]
+            break
+        if len(sub) == 4 and sub.isalpha() and i == 0:
+            out.append(sub.title())
+        elif (len(sub) == 2 and sub.isalpha()) or (len(sub) == 3 and sub.isdigit()):
+            out.append(sub.upper())
+        else:
+            out.append(sub.lower())
+    return "-".join(out)
+
+
 @cache
 def language_for(tag: str) -> Language | None:
     """The language of ``tag`` (``en``, ``en-GB``, ``en_us``...); None when matcue has none."""
@@ -47,4 +71,4 @@ def iso639_2(tag: str) -> str | None:
     return lang.iso639_2 or None if lang else None
 
 
-__all__ = ["CODES", "Language", "iso639_2", "language_for", "primary"]
+__all__ = ["CODES", "Language", "canonical", "iso639_2", "language_for", "primary"]

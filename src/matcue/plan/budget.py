@@ -9,7 +9,7 @@ from matcue.core.errors import Problem, RoutineError
 from matcue.core.limits import Work, allows, current
 
 if TYPE_CHECKING:
-    from matcue.plan.script import Script
+    from matcue.plan.script import Origin, Script
     from matcue.voice.lexicon import Lexicon
 
 
@@ -43,19 +43,49 @@ def check_script(script: Script, lexicon: Lexicon, key: object, work: Work | Non
     limits = work.limits
     mark = script.origin.mark if script.origin is not None else None
     texts = script.texts()
+    written = _origins(script)
     backends = sorted({b for _, forms in lexicon.entries for b, _ in forms} | {""})
+    problems: list[Problem] = []
     for text in texts:
+        origin = written.get(text)
+        at, where = (origin.mark, origin.where) if origin is not None and origin.mark is not None else (mark, "speech")
         if len(text) > limits.text_chars:  # not from a routine's own text: compile checks those
             what = f"{_shown(text)} is {len(text)} characters long; {allows('text_chars', limits)}"
-            raise RoutineError([Problem(mark, "speech", what)])
-        longest = max(len(speech_text(text, lexicon, script.language, b)) for b in backends)
+            problems.append(Problem(at, where, what))
+            continue
+        spoken = [speech_text(text, lexicon, script.language, b) for b in backends]
+        longest = max(len(t) for t in spoken)
         if longest > limits.spoken_chars:
+            plain = len(speech_text(text, type(lexicon)(), script.language))
+            hint = (
+                "write long numbers in words, or shorten the text"
+                if plain > limits.spoken_chars
+                else "shorten the lexicon's respellings"
+            )
             what = (
                 f"{_shown(text)} becomes {longest} characters once the lexicon respells it and numbers are "
                 f"spelled out; {allows('spoken_chars', limits)}"
             )
-            raise RoutineError([Problem(mark, "speech", what, "shorten the lexicon's respellings")])
+            problems.append(Problem(at, where, what, hint))
+    if problems:
+        raise RoutineError(problems)
     work.track(key, estimate_events(script), texts, mark)
+
+
+def _origins(script: Script) -> dict[str, Origin]:
+    """Each spoken text -> where it is first written (a countdown word: its hold)."""
+    from matcue.plan.script import Block, Speak
+
+    out: dict[str, Origin] = {}
+    for seg in script.segments:
+        if isinstance(seg, Speak) and seg.origin is not None:
+            out.setdefault(seg.text, seg.origin)
+        elif isinstance(seg, Block):
+            for cue in seg.cues:
+                out.setdefault(cue.text, cue.origin)
+            for word in seg.countdown:
+                out.setdefault(word, seg.origin)
+    return out
 
 
 def _shown(text: str, limit: int = 40) -> str:

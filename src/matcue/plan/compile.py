@@ -406,6 +406,17 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     variables = {k: v.value for k, v in routine.vars}
     variables.update(dict(options.vars))
     c = Compiler(routine, options, phrases, resolve_level(routine, options), variables)
+    forms = phrases.side_placeholders()
+    for name, value in routine.vars:  # a side form of this language would win over the variable unseen
+        if name.removeprefix("other_") in forms:
+            c.problems.append(
+                Problem(
+                    value.mark,
+                    f"vars.{name}",
+                    f"{{{name}}} is set by sided steps in a routine in {routine.language!r} and cannot be a variable",
+                    "give the variable another name",
+                )
+            )
     try:
         c.steps(routine.steps)
     except _TooLong:
@@ -416,9 +427,9 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     try:
         for i, wanted in enumerate(options.skip):
             if i not in c.skipped and not any(same_name(wanted.value, n) for n in names):
-                close = difflib.get_close_matches(wanted.value, names, n=1, cutoff=0.6)
+                close = difflib.get_close_matches(wanted.value[:200], names, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
-                what = f"no step or section of {routine.title!r} is named {wanted.value!r}"
+                what = f"no step or section of {shown(routine.title)} is named {shown(wanted.value)}"
                 c.error(wanted.mark, wanted.where, what, hint)
     except _TooLong:  # the problem limit was reached here
         pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.paths import shown_folder
+from matcue.languages import canonical as canonical_tag
 from matcue.routine.model import LEVELS, Routine, Step, Text, VoiceSettings
 from matcue.routine.steps import STEP_KINDS, STEP_TABLE, StepKind, breath
 from matcue.routine.yamlread import compose_file, compose_text, named_file
@@ -45,6 +47,7 @@ from matcue.routine.yamlschema import (
     plain,
     scalar,
     text,
+    unsafe_char,
 )
 
 MAX_INCLUDE_DEPTH = 16
@@ -248,6 +251,8 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
             failed = True
             continue
         try:
+            if unsafe_char(key.value) is not None:  # "\e[31m" as a YAML escape: refused as in any text
+                text(ctx, key, here)
             if isinstance(value, MappingNode):
                 from matcue.voice.registry import backend_names
 
@@ -266,6 +271,8 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
                 value_text = scalar(ctx, value, here, "a respelling")
                 if not value_text.strip():
                     raise ctx.error(value, here, "expected a respelling, got an empty string")
+                if unsafe_char(value_text) is not None:
+                    text(ctx, value, here)  # its message, at the value
                 forms = [("", " ".join(value_text.split()))]
             out.append((" ".join(key.value.split()), tuple(forms)))
         except Fail:
@@ -328,6 +335,12 @@ def music_file(ctx: Context, node: Node, where: str) -> str:
     return str(target)
 
 
+def language_tag(ctx: Context, node: Node, where: str) -> str:
+    """``language:`` as BCP 47 writes it (``" DE_at "`` -> ``"de-AT"``): it reaches the page's
+    ``lang``, the feed, the captions and the tags as written here."""
+    return canonical_tag(plain(ctx, node, where))
+
+
 def recordings_source(ctx: Context, node: Node, where: str) -> str:
     """``recordings: PATH``: a folder (or a .zip) of the teacher's recorded cues, relative to
     the routine file, inside the routine's folder (unless --allow-outside); its clips are
@@ -343,16 +356,20 @@ def recordings_source(ctx: Context, node: Node, where: str) -> str:
         confine(raw, Path(ctx.path).parent, budget.root_dir, allow_outside=budget.allow_outside)
     except Unreadable:
         raise ctx.error(
-            node, where, f"recordings {str(target)!r} {not_found('routine', budget.root_dir)}", outside_hint()
+            node, where, f"recordings {shown(str(target))} {not_found('routine', budget.root_dir)}", outside_hint()
         ) from None
-    if target.is_dir() or (target.is_file() and target.suffix.lower() == ".zip"):
-        return str(target)
-    if not target.exists():
+    try:  # os.stat, not Path.is_dir: a name too long for the system raises there (exit 3)
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
         raise ctx.error(
-            node, where, f"recordings {str(target)!r} {not_found('routine', budget.root_dir)}",
+            node, where, f"recordings {shown(str(target))} {not_found('routine', budget.root_dir)}",
             "a folder of clips named by their ids ('matcue cues' lists them), relative to the routine",
-        )  # fmt: skip
-    raise ctx.error(node, where, f"recordings {str(target)!r} is not a folder or a .zip of recordings")
+        ) from None  # fmt: skip
+    except OSError as e:
+        raise ctx.error(node, where, f"recordings {shown(str(target))} cannot be read: {e.strerror or e}") from None
+    if stat.S_ISDIR(mode) or (stat.S_ISREG(mode) and target.suffix.lower() == ".zip"):
+        return str(target)
+    raise ctx.error(node, where, f"recordings {shown(str(target))} is not a folder or a .zip of recordings")
 
 
 def nonempty_steps(ctx: Context, node: Node, where: str) -> list[Step]:
@@ -370,7 +387,7 @@ ROUTINE_KEYS: dict[str, Converter] = {
     "description": plain,
     "author": plain,
     "collection": plain,
-    "language": plain,
+    "language": language_tag,
     "level": level,
     "first_side": choice(("right", "left")),
     "voice": voice_settings,

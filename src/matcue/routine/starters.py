@@ -55,8 +55,9 @@ def new_routine(name: str, target: str | os.PathLike[str]) -> Path:
     t = template(name)
     path = Path(target)
     folder = path.parent
+    exists = f"{str(path)!r} already exists: not overwritten (choose another name with -o)"
     if path.exists() or path.is_symlink():
-        raise MatcueError(f"{str(path)!r} already exists: not overwritten (choose another name with -o)")
+        raise MatcueError(exists)
     if not folder.is_dir():
         raise MatcueError(f"the folder {str(folder)!r} does not exist (create it first, or choose another -o)")
     try:
@@ -64,21 +65,30 @@ def new_routine(name: str, target: str | os.PathLike[str]) -> Path:
     except OSError as e:
         raise MatcueError(f"cannot write into the folder {str(folder)!r}: {e.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(t.text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(t.text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+        except OSError as e:  # a full disk, a file size limit: nothing is left, the reason is said
+            raise MatcueError(f"cannot write {str(path)!r}: {e.strerror or e}") from None
         try:
             os.link(tmp, path)  # fails if the name was taken meanwhile: no overwrite, ever
         except FileExistsError:
-            raise MatcueError(f"{str(path)!r} already exists: not overwritten (choose another name with -o)") from None
+            raise MatcueError(exists) from None
         except OSError as e:
             if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
                 raise MatcueError(f"cannot write {str(path)!r}: {e.strerror}") from None
             # a filesystem without hard links: exclusive create, then the content
-            with open(path, "x", encoding="utf-8", newline="\n") as out:
-                out.write(t.text)
+            try:
+                with open(path, "x", encoding="utf-8", newline="\n") as out:
+                    out.write(t.text)
+            except FileExistsError:
+                raise MatcueError(exists) from None
+            except OSError as e2:
+                Path(path).unlink(missing_ok=True)
+                raise MatcueError(f"cannot write {str(path)!r}: {e2.strerror or e2}") from None
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path

@@ -35,6 +35,8 @@ from matcue.core.errors import MatcueError
 FEED_NAME = "feed.xml"
 MANIFEST_NAME = "feed.manifest.json"
 MANIFEST_VERSION = 1
+MAX_MANIFEST_BYTES = 20_000_000
+MAX_URL_CHARS = 2000  # a manifest of thousands of episodes is well under 10 MB
 CATEGORY = "Health & Fitness"
 # Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (scheme and trailing slashes
 # removed) in this namespace
@@ -69,6 +71,8 @@ _URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 def parse_feed_url(url: str) -> str:
     """The folder's address, checked, ending in ``/``: http(s), a host, no query or fragment."""
     text = url.strip()
+    if len(text) > MAX_URL_CHARS:  # the share page draws each track's address as a QR code, which holds ~2300 bytes
+        raise FeedError(f"--feed-url {url!r}: the address is {len(text)} characters; at most {MAX_URL_CHARS}")
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -92,6 +96,8 @@ def parse_feed_url(url: str) -> str:
             f"--feed-url {url!r}: the address may not contain {''.join(bad)!r} "
             "(write it percent-encoded, e.g. %22 for a double quote)"
         )
+    if re.search(r"%(?![0-9A-Fa-f]{2})", text):
+        raise FeedError(f"--feed-url {url!r}: a '%' starts an escape of two hex digits (write a '%' itself as %25)")
     if parts.port == 0:
         raise FeedError(f"--feed-url {url!r}: port 0 is no port a server listens on")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
@@ -168,19 +174,29 @@ class Manifest:
 def load_manifest(folder: Path) -> Manifest:
     """The manifest in ``folder`` (an empty one when there is none); FeedError, with the
     place, when it is not one matcue wrote."""
+    from matcue.core.paths import Unreadable, read_bounded
+
     path = folder / MANIFEST_NAME
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return Manifest(None, (), ())
     fix = "restore it, or delete it to start the feed afresh (earlier episodes then get new GUIDs)"
-    try:
-        text = path.read_text(encoding="utf-8")
+    try:  # a regular file of bounded size: a pipe or /dev/zero in its place never blocks or fills memory
+        text = read_bounded(path, MAX_MANIFEST_BYTES, "a feed manifest").decode("utf-8")
         raw = json.loads(text)
+    except Unreadable as e:
+        raise FeedError(f"{path}: cannot read the manifest: it {e} ({fix})") from None
     except UnicodeDecodeError:
         raise FeedError(f"{path}: not UTF-8 text ({fix})") from None
     except json.JSONDecodeError as e:
         raise FeedError(f"{path}:{e.lineno}:{e.colno}: not JSON: {e.msg} ({fix})") from None
-    except OSError as e:
-        raise FeedError(f"{path}: cannot read the manifest: {e.strerror}") from None
+    except (ValueError, RecursionError) as e:  # a number of thousands of digits; arrays nested thousands deep
+        why = "it nests too deeply" if isinstance(e, RecursionError) else "it holds a number too long to read"
+        raise FeedError(f"{path}: not a manifest matcue wrote: {why} ({fix})") from None
+
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800": an escape of half a character, which no file can hold
+        raise FeedError(f"{path}: not a manifest matcue wrote: it holds a lone surrogate escape ({fix})") from None
 
     def bad(where: str, what: str) -> FeedError:
         return FeedError(f"{path}: {where}: {what} ({fix})")
@@ -231,10 +247,11 @@ def _item(stem: str, v: Any, bad: Any) -> Item:
         raise bad(f"{where}.guid", "empty")
     try:
         pub = datetime.fromisoformat(get("pub_date", str))
-    except ValueError:
-        raise bad(f"{where}.pub_date", f"not a date: {v.get('pub_date')!r}") from None
-    if pub.tzinfo is None:
-        raise bad(f"{where}.pub_date", "a date without a time zone")
+        if pub.tzinfo is None:
+            raise bad(f"{where}.pub_date", "a date without a time zone")
+        pub = pub.astimezone(UTC)  # 9999-12-31 in a zone west of UTC is past the last date
+    except (ValueError, OverflowError):
+        raise bad(f"{where}.pub_date", f"not a date: {v.get('pub_date')!r}"[:200]) from None
     length = get("length", int)
     duration = get("duration_ms", int)
     if length < 0 or duration < 0:
@@ -246,15 +263,19 @@ def _item(stem: str, v: Any, bad: Any) -> Item:
     if image is not None and not _plain_name(image):
         raise bad(f"{where}.image", "not a file name in the folder")
     transcripts = get("transcripts", list)
-    if not all(isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in transcripts):
-        raise bad(f"{where}.transcripts", "expected [file, type] pairs")
+    if not all(
+        isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) and _plain_name(t[0])
+        for t in transcripts
+    ):
+        raise bad(f"{where}.transcripts", "expected [file, type] pairs, each file a name in the folder")
     chapter_list = v.get("chapter_list", [])
     if not isinstance(chapter_list, list) or not all(
-        isinstance(c, list) and len(c) == 2 and isinstance(c[0], int) and isinstance(c[1], str) for c in chapter_list
+        isinstance(c, list) and len(c) == 2 and isinstance(c[0], int) and c[0] >= 0 and isinstance(c[1], str)
+        for c in chapter_list
     ):
         raise bad(f"{where}.chapter_list", "expected [start ms, title] pairs")
     return Item(
-        stem, guid, pub.astimezone(UTC), get("title", str), get("author", str, optional=True), v["file"],
+        stem, guid, pub, get("title", str), get("author", str, optional=True), v["file"],
         get("mime", str), length, duration, get("description", str), image, v["chapters"],
         tuple((a, b) for a, b in transcripts), tuple((a, b) for a, b in chapter_list),
     )  # fmt: skip

@@ -130,10 +130,20 @@ def parse_entries(data: Mapping[str, object], source: str) -> list[RawEntry]:
     return out
 
 
+def _control(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.category(ch) in ("Cc", "Cf")
+
+
 def entry_problem(word: object, value: object) -> str | None:
     """Why ``word: value`` is not a lexicon entry, or None."""
     if not isinstance(word, str) or not word.strip() or not re.search(r"\w", word):
         return "a lexicon key must be a word or phrase"
+    texts = [word, value] if isinstance(value, str) else [word, *value.values()] if isinstance(value, Mapping) else []
+    odd = next((ch for t in texts if isinstance(t, str) for ch in t if _control(ch)), None)
+    if odd is not None:  # "\e[31m" written as a YAML escape: it would reach the voice and the terminal
+        return f"the character U+{ord(odd):04X} (a control character) cannot be in a lexicon entry"
     if isinstance(value, str):
         return None if value.strip() else "expected a respelling, got an empty string"
     if isinstance(value, Mapping):
@@ -158,14 +168,56 @@ def entry_forms(value: object) -> tuple[tuple[str, str], ...]:
     return tuple((ANY_BACKEND if k == "say" else str(k), " ".join(str(v).split())) for k, v in value.items())
 
 
+MAX_LEXICON_BYTES = 5_000_000  # as a routine file
+
+
 def load_lexicon(path: Path) -> Lexicon:
-    """A lexicon YAML file (an empty file is an empty lexicon)."""
+    """A lexicon YAML file (an empty file is an empty lexicon).
+
+    Read as a routine is: a regular file of at most :data:`MAX_LEXICON_BYTES`, UTF-8, no
+    control characters; every problem a LexiconError at ``PATH:LINE:COLUMN``."""
+    from matcue.core.paths import Unreadable, byte_place, read_bounded
+
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LexiconError(f"cannot read the lexicon {path}: {exc}") from exc
+        raw = read_bounded(path, MAX_LEXICON_BYTES, "a lexicon file")
+    except Unreadable as exc:
+        raise LexiconError(f"{path}: cannot read the lexicon: it {exc}") from None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        at = byte_place(raw, exc.start)
+        raise LexiconError(f"{path}:{at}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
+    for i, ch in enumerate(text):  # a respelling reaches the voice's command line: no escape codes
+        if ch not in "\n\r\t" and _control(ch):
+            line = text.count("\n", 0, i) + 1
+            column = i - (text.rfind("\n", 0, i) + 1) + 1
+            raise LexiconError(
+                f"{path}:{line}:{column}: the character U+{ord(ch):04X} cannot be in a lexicon (delete it)"
+            )
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise LexiconError(f"{where}: not valid YAML: {what}") from None
     except yaml.YAMLError as exc:
-        raise LexiconError(f"{path}: not valid YAML: {exc}") from exc
+        raise LexiconError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise LexiconError(f"{path}:1:1: not a lexicon: the YAML nests too deeply") from None
+    finally:
+        loader.dispose()
+    if isinstance(node, yaml.MappingNode) and isinstance(data, Mapping):
+        for key, _ in node.value:  # each entry's problem at its word
+            if isinstance(key, yaml.ScalarNode) and key.value in data:
+                problem = entry_problem(key.value, data[key.value])
+                if problem:
+                    at = f"{path}:{key.start_mark.line + 1}:{key.start_mark.column + 1}"
+                    raise LexiconError(f"{at}: {key.value!r}: {problem}")
+    elif data is not None and not isinstance(data, Mapping):
+        raise LexiconError(f"{path}:1:1: expected a mapping of words to respellings")
     return Lexicon.from_mapping(data or {}, str(path))
 
 

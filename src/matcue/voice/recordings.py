@@ -40,9 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-from matcue.core.errors import MatcueError, shown
+from matcue.core.errors import MatcueError, printable_name, shown
 from matcue.core.naming import phrase_id
-from matcue.core.paths import Unreadable, inside, open_regular, read_bounded, shown_folder, size_text
+from matcue.core.paths import Unreadable, byte_place, inside, open_regular, read_bounded, shown_folder, size_text
 from matcue.core.pcm import SAMPLE_RATE, samples_to_ms
 from matcue.voice.base import AnyClip, Clip
 
@@ -54,6 +54,9 @@ MAX_CLIP_BYTES = 50_000_000  # a phone's two minutes of WAV fit several times ov
 MAX_CLIP_MS = 120_000  # a phrase may be a long welcome, not a whole session
 MAX_FILES = 2000  # files looked at in a folder or a zip
 MAX_ZIP_BYTES = 500_000_000
+MAX_ZIP_UNPACKED = 2_000_000_000  # all the clips read out of one zip: 2000 phrases of 10 s as WAV fit
+MAX_ZIP_RATIO = 100  # unpacked / packed size of one member: speech packs about 1 to 3, silence 10
+MAX_INDEX_BYTES = 1_000_000  # index.yaml: 2000 lines of 'id or text: file name' fit many times
 SILENT_DBFS = -50.0  # a clip whose loudest 10 ms stay below this is silent
 GATE_DB = -12.0  # how far the gate lowers the room between words
 HIGH_PASS_HZ = (40.0, 100.0)  # nothing below the first, all above the second (-6 dB near 70 Hz)
@@ -106,6 +109,7 @@ class _Source:
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
         self.odd: list[str] = []  # names with control characters: never read, never shown raw
+        self.unpacked = 0  # bytes copied out of the zip so far (at most MAX_ZIP_UNPACKED)
 
     def where(self, name: str) -> str:
         return name_shown(f"{self.path}/{name}" if self.zip is None else f"{self.path}:{name}")
@@ -119,6 +123,11 @@ class _Source:
         info = self.members[name]
         if info.file_size > MAX_CLIP_BYTES:
             raise Unreadable(f"is {size_text(info.file_size)}; at most {size_text(MAX_CLIP_BYTES)} is read")
+        ratio = info.file_size // max(info.compress_size, 1)  # audio hardly packs; zeros pack 1000 to 1
+        if info.file_size > 1_000_000 and ratio > MAX_ZIP_RATIO:
+            raise Unreadable(f"unpacks to {ratio} times its size in the zip; at most {MAX_ZIP_RATIO} to 1 is read")
+        if self.unpacked + info.file_size > MAX_ZIP_UNPACKED:
+            raise Unreadable(f"would pass {size_text(MAX_ZIP_UNPACKED)} unpacked from one zip; at most that is read")
         with tempfile.TemporaryDirectory(prefix="matcue-rec-") as tmp:
             out = Path(tmp) / "clip"
             try:
@@ -127,6 +136,7 @@ class _Source:
                     while left > 0 and (chunk := src.read(min(left, 1 << 20))):
                         dst.write(chunk)
                         left -= len(chunk)
+                        self.unpacked += len(chunk)
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, ValueError) as e:
                 why = (
                     "it is encrypted"
@@ -141,12 +151,8 @@ class _Source:
 
 def name_shown(name: str) -> str:
     """A file name as a message shows it: control and format characters (a terminal escape,
-    a line break, a bidirectional override) written as ``\\x1b``-style escapes."""
-    return "".join(
-        ch if unicodedata.category(ch) not in ("Cc", "Cf") else f"\\x{ord(ch):02x}" if ord(ch) < 0x100
-        else f"\\u{ord(ch):04x}"
-        for ch in name
-    )  # fmt: skip
+    a line break, a bidirectional override) escaped (:func:`matcue.core.errors.printable_name`)."""
+    return printable_name(name)
 
 
 def _odd_name(name: str) -> bool:
@@ -362,10 +368,23 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
     where = src.where(INDEX_NAME)
     try:
         with src.file(INDEX_NAME) as p:
-            raw = read_bounded(p, 1_000_000, "an index of recordings")
-        node = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
-    except (Unreadable, UnicodeDecodeError, yaml.YAMLError) as e:
-        problems.append(f"{where}: cannot be read as YAML ({str(e).splitlines()[0]})")
+            raw = read_bounded(p, MAX_INDEX_BYTES, "an index of recordings")
+    except Unreadable as e:
+        problems.append(f"{where}: cannot be read: it {e}")
+        return []
+    try:
+        node = yaml.compose(raw.decode("utf-8").removeprefix("\ufeff"), Loader=yaml.SafeLoader)
+    except UnicodeDecodeError as e:
+        problems.append(f"{where}:{byte_place(raw, e.start)}: is not UTF-8 text (save it as UTF-8)")
+        return []
+    except yaml.YAMLError as e:  # a syntax error at its place; a character YAML does not allow
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
+        what = " ".join(str(getattr(e, "problem", None) or getattr(e, "context", None) or e).split())
+        problems.append(f"{at}: YAML syntax error: {what[:200]}")
+        return []
+    except RecursionError:
+        problems.append(f"{where}:1:1: the YAML nests too deeply (an index is 'id or text: file name' lines)")
         return []
     if node is None:
         return []
