@@ -8,8 +8,9 @@ scripts/voicecheck scores a voice: by each ``--judge`` (pocketsphinx, whisper; d
 whisper), clean and at each ``--noise-snr`` (white noise that far below the speech, the
 same noise for every setting). ffmpeg's ebur128 measures the file's integrated loudness and
 true peak. The reference is the same track, mixed but not encoded. A setting keeps the score
-when every word error rate is at most the reference's plus ``--wer-slack`` and its loudness
-is within ``--lufs-slack`` of the reference; the smallest setting that keeps it, with every
+when every word error rate is at most the reference's plus ``--wer-slack``, its loudness
+is within ``--lufs-slack`` of the reference and its true peak at most -1 dBTP (the mix's
+own promise after decoding); the smallest setting that keeps it, with every
 larger one keeping it too, is the format's pick (the settings below the first that loses
 are not scored).
 
@@ -30,7 +31,9 @@ import numpy as np
 
 from matcue.audio.codec import FORMATS
 from matcue.audio.formats import TrackEncoding, render_track
+from matcue.audio.mixdown import CEILING_DBTP
 from matcue.audio.render import mix
+from matcue.core.errors import MatcueError
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
 from matcue.plan.timeline import Event, Timeline
 from matcue.voice.base import VoiceSpec
@@ -43,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from audiocheck import loudness  # noqa: E402 - ffmpeg's ebur128, as the tests measure it
 
 GAP_MS = 600
+PEAK_LIMIT_DBTP = CEILING_DBTP + 1.0  # what the mix promises after decoding (-1 dBTP): a louder peak loses
 CANDIDATES = {  # the default first, then lower settings
     "mp3": ("96k", "64k", "48k"),
     "m4a": ("128k", "96k", "64k", "48k", "32k"),
@@ -138,7 +142,7 @@ def main() -> None:
                 lufs, peak = loudness(path)
                 per_min = path.stat().st_size / 1000 / (timeline.total_ms / 60_000)
                 keeps = all(w <= r + args.wer_slack for w, r in zip(got, ref_wers))
-                keeps = keeps and abs(lufs - ref_lufs) <= args.lufs_slack
+                keeps = keeps and abs(lufs - ref_lufs) <= args.lufs_slack and peak <= PEAK_LIMIT_DBTP
                 row = " ".join(f"{w:13.3f}" for w in got)
                 mark = "yes" if keeps else "no"
                 print(f"{name:<6} {bitrate:>7} {row} {lufs:6.1f} {peak:6.1f} {per_min:7.0f}  {mark}", flush=True)
@@ -165,7 +169,12 @@ def session(routine: Path, picks: dict[str, str], folder: Path, fit_ms: int | No
         bitrate = picks.get(name, fmt.default_bitrate)
         start = time.monotonic()
         output = Output(folder / "session", fmt=name, bitrate=bitrate, cover=False)
-        r = render_routine(routine, Settings(session=Options(duration_ms=fit_ms), output=output))
+        try:
+            r = render_routine(routine, Settings(session=Options(duration_ms=fit_ms), output=output))
+        except MatcueError as e:  # a routine that cannot be fitted: its own length, scaled
+            print(f"{routine.name}: {e}; its own length, scaled to an hour", flush=True)
+            fit_ms = None
+            r = render_routine(routine, Settings(output=output))
         size = r.path.stat().st_size
         hour = size * 3_600_000 / r.total_ms
         print(f"{routine.name} ({r.total_ms / 60_000:.1f} min) as {name} {bitrate}: {size / 1e6:.2f} MB, "
