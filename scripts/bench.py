@@ -171,7 +171,9 @@ COLD_WITH_SYNTHESIS_TIMED = r"""
 # A cold render that times its speech stage: synthesize the routine's phrases (what a
 # render speaks, through the same cache), then render (everything is cached by then).
 import sys, time
+from pathlib import Path
 from matcue.api import VoiceOverrides, build_script, render_routine, routine_lexicon, voice_spec
+from matcue.settings import Output, Settings
 from matcue.voice.cache import speak_all
 
 path, out, backend = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -180,7 +182,7 @@ spec = voice_spec(routine, VoiceOverrides(backend=backend))
 t0 = time.perf_counter()
 speech = speak_all(script.texts(), spec, lexicon=routine_lexicon(routine))
 synth = time.perf_counter() - t0
-rendered = render_routine(path, Settings(voice=VoiceOverrides(backend=backend), output=Output(out)))
+rendered = render_routine(path, Settings(voice=VoiceOverrides(backend=backend), output=Output(Path(out))))
 assert rendered.synthesized == 0, rendered.synthesized
 seconds = sum(c.length_ms for c in speech.clips.values()) / 1000
 print(f"{synth:.3f} {seconds:.3f} {speech.synthesized} {speech.backend}")
@@ -294,7 +296,9 @@ def naive_render(routine: Path, out: Path, cache: Path) -> tuple[float, float]:
 def changed_cue_synthesized(routine: Path, cache: Path, out: Path) -> int:
     """Warm render after changing one cue: phrases synthesized (expected: 1)."""
     code = (
-        "import sys; from matcue.api import render_routine; print(render_routine(sys.argv[1], sys.argv[2]).synthesized)"
+        "import sys; from pathlib import Path; from matcue.api import render_routine; "
+        "from matcue.settings import Output, Settings; "
+        "print(render_routine(sys.argv[1], Settings(output=Output(Path(sys.argv[2])))).synthesized)"
     )
     env = {**os.environ, "MATCUE_CACHE_DIR": str(cache)}
     res = subprocess.run([PY, "-c", code, str(routine), str(out)], env=env, capture_output=True, text=True, check=True)

@@ -206,15 +206,15 @@ MP3_RATES = "32k, 40k, 48k, 56k, 64k, 80k, 96k, 112k, 128k, 160k, 192k, 224k, 25
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (("--bitrate", "100k"), f"unsupported MP3 bitrate '100k': choose one of {MP3_RATES} (default 96k)"),
+        (("--bitrate", "100k"), f"unsupported MP3 bitrate '100k': choose one of {MP3_RATES} (default 48k)"),
         (
             ("--bitrate", "100k", "--format", "mp3"),
-            f"unsupported MP3 bitrate '100k': choose one of {MP3_RATES} (default 96k)",
+            f"unsupported MP3 bitrate '100k': choose one of {MP3_RATES} (default 48k)",
         ),
-        (("--bitrate", "4k", "--format", "opus"), "unsupported Opus bitrate '4k': expected 6k to 256k (default 32k)"),
+        (("--bitrate", "4k", "--format", "opus"), "unsupported Opus bitrate '4k': expected 6k to 256k (default 48k)"),
         (
             ("--format", "m4a", "--bitrate", "400k"),
-            "unsupported M4A bitrate '400k': expected 16k to 320k (default 96k)",
+            "unsupported M4A bitrate '400k': expected 16k to 320k (default 32k)",
         ),
     ],
 )
@@ -233,7 +233,7 @@ def test_the_library_refuses_a_bad_bitrate_before_any_speech(tmp_path, fake_voic
     from matcue.voice.base import VoiceOverrides
 
     settings = Settings(voice=VoiceOverrides("fake"), output=Output(tmp_path, bitrate="100k"))
-    with pytest.raises(FormatError, match=r"unsupported MP3 bitrate '100k': choose one of 32k, .* \(default 96k\)"):
+    with pytest.raises(FormatError, match=r"unsupported MP3 bitrate '100k': choose one of 32k, .* \(default 48k\)"):
         render_routine(GOOD, settings)
     assert fake_voice.calls == 0
 

@@ -22,7 +22,7 @@ def test_an_mp3_bitrate_lame_lacks_is_refused_with_the_choices(bad: str) -> None
         parse_bitrate(FORMATS["mp3"], bad)
     assert str(e.value) == (
         f"unsupported MP3 bitrate {bad!r}: choose one of "
-        "32k, 40k, 48k, 56k, 64k, 80k, 96k, 112k, 128k, 160k, 192k, 224k, 256k, 320k (default 96k)"
+        "32k, 40k, 48k, 56k, 64k, 80k, 96k, 112k, 128k, 160k, 192k, 224k, 256k, 320k (default 48k)"
     )
     with pytest.raises(FormatError):
         lame_kbps(bad)  # the encoder checks through the same parser

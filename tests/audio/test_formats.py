@@ -85,7 +85,7 @@ def test_a_long_chapter_title_in_another_script_is_cut_at_a_character(run, tmp_p
 
 @pytest.mark.parametrize(
     ("fmt", "given", "expected"),
-    [("opus", None, "32k"), ("m4a", None, "96k"), ("mp3", None, "96k"), ("opus", "16k", "16k"), ("m4a", "064k", "64k")],
+    [("opus", None, "48k"), ("m4a", None, "32k"), ("mp3", None, "48k"), ("opus", "16k", "16k"), ("m4a", "064k", "64k")],
 )
 def test_bitrate_defaults_and_parsing(fmt: str, given: str | None, expected: str) -> None:
     assert parse_bitrate(FORMATS[fmt], given) == expected
@@ -94,10 +94,10 @@ def test_bitrate_defaults_and_parsing(fmt: str, given: str | None, expected: str
 @pytest.mark.parametrize(
     ("fmt", "bitrate", "message"),
     [
-        ("opus", "4k", "unsupported Opus bitrate '4k': expected 6k to 256k (default 32k)"),
-        ("m4a", "96", "unsupported M4A bitrate '96': expected 16k to 320k (default 96k)"),
+        ("opus", "4k", "unsupported Opus bitrate '4k': expected 6k to 256k (default 48k)"),
+        ("m4a", "96", "unsupported M4A bitrate '96': expected 16k to 320k (default 32k)"),
         ("mp3", "100k", "unsupported MP3 bitrate '100k': choose one of 32k, 40k, 48k, 56k, 64k, 80k, 96k, 112k, "
-                        "128k, 160k, 192k, 224k, 256k, 320k (default 96k)"),
+                        "128k, 160k, 192k, 224k, 256k, 320k (default 48k)"),
     ],
 )  # fmt: skip
 def test_a_bitrate_the_format_does_not_take_is_a_usage_error(run, fmt: str, bitrate: str, message: str) -> None:  # type: ignore[no-untyped-def]  # noqa: E501

@@ -18,6 +18,7 @@ from matcue.voice.intelligibility import (
     add_noise,
     edit_distance,
     read_cues,
+    score_clips,
     score_voice,
     speech_level,
     whisper_model_dir,
@@ -27,7 +28,7 @@ from matcue.voice.intelligibility import (
 CUES = Path(__file__).parents[1] / "data" / "cues.txt"
 # the default voice (hibari, installed with matcue), judged by Whisper base: clean, 10 dB, 5 dB
 DEFAULT_VOICE_WHISPER_MAX_WER = {None: 0.02, 10.0: 0.05, 5.0: 0.10}
-DEFAULT_VOICE_POCKETSPHINX_MAX_WER = 0.25  # the former default's bar, until hibari's own is recorded
+DEFAULT_VOICE_POCKETSPHINX_MAX_WER = 0.20  # hibari measured 0.170 (docs/voices.md); a margin for onnxruntime builds
 FALLBACK_MAX_WER = 0.25  # flite, what auto falls to on a fresh machine when hibari cannot load
 OPTIONAL_VOICES_MAX_WER = 0.15  # with scripts/setup-voices (RHVoice, pico2wave, MBROLA)
 
@@ -55,6 +56,35 @@ def test_noise_sits_the_asked_level_below_each_clips_speech() -> None:
     ratio_db = 10 * np.log10(speech_level(speech, 44_100) / np.mean(noise**2))
     assert abs(ratio_db - 10.0) < 0.3
     assert np.array_equal(noisy, add_noise(speech.astype(np.int16), 44_100, 10.0, seed=7))  # fixed seed
+
+
+class _Heard:
+    """A recognizer that hears what it is told to, and keeps the clips it was given."""
+
+    def __init__(self, heard: list[str]) -> None:
+        self.heard, self.given = list(heard), []  # type: ignore[var-annotated]
+
+    def transcribe_samples(self, samples: np.ndarray, rate_hz: int) -> str:
+        self.given.append(np.array(samples))
+        return self.heard[len(self.given) - 1]
+
+
+def test_scoring_clips_counts_each_cues_errors_and_adds_the_same_noise_every_time() -> None:
+    """What scripts/bench-formats scores a decoded file with: one score per clip, the
+    same seeded noise for every call (so two encodings of one track hear one room)."""
+    rng = np.random.default_rng(2)
+    clips = [(4000 * rng.standard_normal(8000)).astype(np.int16) for _ in range(2)]
+    cues = ["Breathe in slowly.", "Switch sides."]
+    clean = _Heard(["breathe in slowly", "which sides now"])
+    scored = score_clips(clips, cues, recognizer=clean)  # type: ignore[arg-type]
+    assert [(c.errors, c.words) for c in scored] == [(0, 3), (2, 2)]
+    assert np.array_equal(clean.given[0], clips[0])  # clean: the clip as given
+    a, b = _Heard(["", ""]), _Heard(["", ""])
+    score_clips(clips, cues, recognizer=a, snr_db=10.0)  # type: ignore[arg-type]
+    score_clips(clips, cues, recognizer=b, snr_db=10.0)  # type: ignore[arg-type]
+    assert len(a.given[0]) == len(clips[0]) + 2 * (44_100 // 4)  # the room either side of the clip
+    assert all(np.array_equal(x, y) for x, y in zip(a.given, b.given))
+    assert not np.array_equal(a.given[0][: 44_100 // 4], a.given[1][: 44_100 // 4])  # a seed per position
 
 
 def test_whisper_model_is_joined_once_from_its_two_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

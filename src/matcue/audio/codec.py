@@ -31,9 +31,9 @@ class AudioFormat:
 
 
 FORMATS: dict[str, AudioFormat] = {
-    "mp3": AudioFormat("mp3", ".mp3", "audio/mpeg", "MP3", "libmp3lame", "mp3", "96k", 32, 320),
-    "m4a": AudioFormat("m4a", ".m4a", "audio/mp4", "M4A", "aac", "ipod", "96k", 16, 320),
-    "opus": AudioFormat("opus", ".opus", "audio/ogg", "Opus", "libopus", "ogg", "32k", 6, 256),
+    "mp3": AudioFormat("mp3", ".mp3", "audio/mpeg", "MP3", "libmp3lame", "mp3", "48k", 32, 320),
+    "m4a": AudioFormat("m4a", ".m4a", "audio/mp4", "M4A", "aac", "ipod", "32k", 16, 320),
+    "opus": AudioFormat("opus", ".opus", "audio/ogg", "Opus", "libopus", "ogg", "48k", 6, 256),
 }
 
 

@@ -349,9 +349,7 @@ def score_voice(
     With ``recognizer``, every clip is transcribed by it, in turn; otherwise by ``workers``
     processes (default one per core), each with its own recognizer ``judge`` (pocketsphinx
     holds the GIL while it decodes, so threads would not help). With ``snr_db``, white
-    noise that far below each clip's speech level is added first (:func:`add_noise`; the
-    seed depends on the cue's position only, so every voice hears the same noise)."""
-    from matcue.core.pcm import SAMPLE_RATE
+    noise that far below each clip's speech level is added first (:func:`score_clips`)."""
     from matcue.voice.cache import speak_all
     from matcue.voice.lexicon import builtin_lexicon
 
@@ -360,12 +358,38 @@ def score_voice(
     # (a project's voice/lexicon.yaml is left out, so the figure is the same on every machine)
     speech = speak_all(cues, spec, cache_dir=cache_dir, lexicon=builtin_lexicon())
     clips = [np.asarray(speech.clips[cue].samples) for cue in cues]
+    scored = score_clips(clips, cues, judge=judge, snr_db=snr_db, language=spec.language,
+                         recognizer=recognizer, workers=workers)  # fmt: skip
+    return VoiceScore(speech.backend, spec.name or "(default)", spec.rate, scored, judge, snr_db)
+
+
+def score_clips(
+    clips: Sequence[np.ndarray],
+    cues: Sequence[str],
+    *,
+    judge: str = "pocketsphinx",
+    snr_db: float | None = None,
+    language: str = "en",
+    recognizer: AnyRecognizer | None = None,
+    workers: int | None = None,
+) -> tuple[CueScore, ...]:
+    """Score ``clips`` (int16 at the mix rate, one per cue of ``cues``) as heard by ``judge``.
+
+    With ``snr_db``, white noise that far below each clip's speech level is added first
+    (:func:`add_noise`; the seed depends on the clip's position only, so every voice and
+    every encoding hears the same noise). Whisper hears consecutive clips together in
+    windows of up to :data:`WHISPER_WINDOW_S` (one score per window); pocketsphinx one clip
+    at a time, in ``workers`` processes unless ``recognizer`` is given."""
+    from matcue.core.pcm import SAMPLE_RATE
+
+    require_judge(judge, language)
+    clips = list(clips)
     if snr_db is not None:
         clips = [add_noise(c, SAMPLE_RATE, snr_db, NOISE_SEED + i) for i, c in enumerate(clips)]
     passages = list(cues)
     if judge == "whisper" and recognizer is None:
         recognizer = shared_whisper()
-        recognizer.language = spec.language.lower().replace("_", "-").split("-")[0]
+        recognizer.language = language.lower().replace("_", "-").split("-")[0]
     if isinstance(recognizer, WhisperRecognizer):
         if snr_db is None:
             clips = [with_margins(c, SAMPLE_RATE) for c in clips]
@@ -378,9 +402,9 @@ def score_voice(
         heard_all = transcribe_all(clips, SAMPLE_RATE, workers, judge)
     scored = []
     for cue, heard in zip(passages, heard_all):
-        ref, hyp = words_for_scoring(cue, spec.language), words_for_scoring(heard, spec.language)
+        ref, hyp = words_for_scoring(cue, language), words_for_scoring(heard, language)
         scored.append(CueScore(cue, heard, edit_distance(ref, hyp), len(ref)))
-    return VoiceScore(speech.backend, spec.name or "(default)", spec.rate, tuple(scored), judge, snr_db)
+    return tuple(scored)
 
 
 __all__ = [
@@ -398,6 +422,7 @@ __all__ = [
     "VoiceScore",
     "edit_distance",
     "read_cues",
+    "score_clips",
     "require_pocketsphinx",
     "score_voice",
     "transcribe_all",
