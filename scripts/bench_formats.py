@@ -38,7 +38,7 @@ from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
 from matcue.plan.timeline import Event, Timeline
 from matcue.voice.base import VoiceSpec
 from matcue.voice.cache import speak_all
-from matcue.voice.intelligibility import JUDGES, read_cues, require_judge, score_clips
+from matcue.voice.intelligibility import JUDGES, column_label, read_cues, require_judge, score_clips, words_for_scoring
 from matcue.voice.lexicon import builtin_lexicon
 from matcue.voice.registry import get_backend
 
@@ -112,11 +112,11 @@ def main() -> None:
     for judge in judges:
         require_judge(judge)
     columns: list[tuple[str, float | None]] = [(j, snr) for j in judges for snr in [None, *args.noise_snr]]
-    heads = [f"{j[:7]}{'' if snr is None else f'@{snr:g}dB'}" for j, snr in columns]
+    heads = [column_label(j, snr) for j, snr in columns]
     backend = get_backend("auto")
     spec = VoiceSpec(backend=backend.name, rate=getattr(backend, "default_rate_wpm", 150))
     timeline, clips = cue_track(cues, spec)
-    words = sum(len(c.split()) for c in cues)
+    words = sum(len(words_for_scoring(c)) for c in cues)  # what a word error rate divides by
     print(f"voice {backend.name} at {spec.rate} wpm; {len(cues)} cues ({words} words), "
           f"{timeline.total_ms / 1000:.0f} s of track", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,7 +11,7 @@ from pathlib import Path
 from matcue.api import backend_default_rate
 from matcue.core.errors import MatcueError
 from matcue.voice.base import VoiceSpec
-from matcue.voice.intelligibility import JUDGES, read_cues, require_judge, score_voice
+from matcue.voice.intelligibility import JUDGES, column_label, read_cues, require_judge, score_voice
 from matcue.voice.registry import get_backend, survey_voices
 
 
@@ -98,7 +98,7 @@ def main() -> None:
         for judge in judges:
             require_judge(judge, args.language)  # fails here, with the install hint, when it is missing
         columns = [(j, snr) for j in judges for snr in levels]
-        heads = [f"{j[:7]}{'' if snr is None else f'@{snr:g}dB'}" for j, snr in columns]
+        heads = [column_label(j, snr) for j, snr in columns]
         specs = [VoiceSpec(backend=b, name=v, rate=rate, language=args.language) for b, v in runs
                  for rate in args.rate or [backend_default_rate(b, args.language)]]  # fmt: skip
         wers: dict[tuple[int, int], float] = {}

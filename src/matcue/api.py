@@ -367,7 +367,7 @@ def output_error(
     import errno
 
     from matcue.core.atomic import public_path, why_not_written
-    from matcue.core.paths import quoted
+    from matcue.core.paths import folder_problem, quoted
 
     folder = public_path(folder)
     where = f"the output folder {quoted(folder)}"
@@ -377,8 +377,6 @@ def output_error(
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return RenderError(f"cannot write into {where}: {exc.strerror} ({hint})")
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        from matcue.core.paths import folder_problem
-
         why = folder_problem(folder) or f"{quoted(folder)} is not a folder"
         return RenderError(f"cannot use the output folder: {why} ({hint})")
     if exc.errno == errno.ENOENT and not folder.is_dir():

@@ -95,15 +95,9 @@ def check_voices() -> list[Check]:
     return out
 
 
-def _q(path: Path) -> str:
-    from matcue.core.paths import path_text
-
-    return path_text(path)  # an ok line shows the path bare, as typed
-
-
 def _writable(folder: Path) -> str:
     """'' when a file can be created in ``folder`` (or in the parent that would hold it), else why not."""
-    from matcue.core.paths import folder_problem, nearest_existing
+    from matcue.core.paths import folder_problem, nearest_existing, quoted
 
     why = folder_problem(folder)
     if why:
@@ -114,8 +108,6 @@ def _writable(folder: Path) -> str:
         os.close(fd)
         os.unlink(name)
     except OSError as exc:
-        from matcue.core.paths import quoted
-
         return f"cannot write into {quoted(probe)}: {exc.strerror or exc}"
     return ""
 
@@ -127,7 +119,11 @@ def check_cache(cache_dir: Path | None = None, fix: bool = False) -> list[Check]
 
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     why = _writable(folder)
-    out = [Check("speech cache folder", not why, why or f"{_q(folder)} is writable", "set MATCUE_CACHE_DIR", True)]
+    from matcue.core.paths import path_text
+
+    out = [
+        Check("speech cache folder", not why, why or f"{path_text(folder)} is writable", "set MATCUE_CACHE_DIR", True)
+    ]
     if not folder.is_dir():
         return out
     entries = sorted(folder.glob("*.npy"))
@@ -182,8 +178,11 @@ def atomic_leftovers(folder: Path) -> list[Path]:
 def check_output(out_dir: Path, fix: bool = False) -> list[Check]:
     """The output folder can be written; no temporary file of a killed render is left in
     it (``fix`` deletes them)."""
+    from matcue.core.paths import path_text
+
     why = _writable(Path(out_dir))
-    detail = why or (f"{_q(out_dir)} is writable" if Path(out_dir).is_dir() else f"{_q(out_dir)} can be created")
+    shown = path_text(out_dir)
+    detail = why or (f"{shown} is writable" if Path(out_dir).is_dir() else f"{shown} can be created")
     out = [Check("output folder", not why, detail, "choose another folder with -o", True)]
     if not Path(out_dir).is_dir():
         return out

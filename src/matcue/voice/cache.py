@@ -10,7 +10,6 @@ interrupted one never leaves a half-written entry; an unreadable entry is a miss
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import json
@@ -129,8 +128,6 @@ def store(path: Path, clip: Clip) -> None:
             fh.write(data)  # Python's own write: every byte, or an OSError (EFBIG, ENOSPC...)
             fh.flush()
             os.fsync(fh.fileno())
-        if os.path.getsize(tmp) != len(data):  # never move a short entry into the cache
-            raise OSError(errno.EIO, f"only {os.path.getsize(tmp)} of {len(data)} bytes were written")
         os.replace(tmp, path)
         release(tmp)
     except BaseException:

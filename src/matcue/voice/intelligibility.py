@@ -363,6 +363,11 @@ def score_voice(
     return VoiceScore(speech.backend, spec.name or "(default)", spec.rate, scored, judge, snr_db)
 
 
+def column_label(judge: str, snr_db: float | None) -> str:
+    """A results column's heading: the judge, and the noise when there is some ("whisper@10dB")."""
+    return f"{judge[:7]}{'' if snr_db is None else f'@{snr_db:g}dB'}"
+
+
 def score_clips(
     clips: Sequence[np.ndarray],
     cues: Sequence[str],
@@ -413,6 +418,7 @@ __all__ = [
     "Recognizer",
     "WhisperRecognizer",
     "add_noise",
+    "column_label",
     "make_recognizer",
     "require_judge",
     "speech_level",
