@@ -134,6 +134,41 @@ def test_vtt_escapes_markup():
     assert "-->" not in to_srt(TIMELINE).split("\n")[-6]  # SRT has no escapes: the arrow is shortened
 
 
+def _one_cue(text: str) -> Timeline:
+    return Timeline(
+        title=text, total_ms=5_000, chapters=(Chapter(0, 5_000, "Intro"),),
+        events=(Event(0, 2_000, "speech", text=text), Event(2_000, 5_000, "silence")),
+    )
+
+
+LRC_TAG = re.compile(r"\[[^\]]*\]|<\d+:\d+(\.\d+)?>")
+SRT_MARKUP = re.compile(r"<[^>]*>|\{[^}]*\}")
+
+
+def test_srt_shows_markup_in_a_cue_instead_of_letting_a_player_read_it():
+    srt = to_srt(_one_cue("Relax <b>now</b> {\\an8}<font color=red>x</font>"))
+    cue = srt.split("\n")[2]
+    assert cue == "Relax \u2039b\u203anow\u2039/b\u203a (\\an8)\u2039font color=red\u203ax\u2039/font\u203a"
+
+
+def test_lrc_cue_lines_cannot_forge_tags_or_time_stamps():
+    lrc = to_lrc(_one_cue("[ti:Forged] and [00:59.00] then <00:03.00>word"))
+    lines = lrc.splitlines()
+    assert lines[0] == "[ti:(ti:Forged) and (00:59.00) then \u203900:03.00\u203aword]"
+    assert lines[-1] == "[00:00.00](ti:Forged) and (00:59.00) then \u203900:03.00\u203aword"
+
+
+@given(st.text(alphabet=st.sampled_from("[]<>{}:.0123456789ab ti-"), min_size=1, max_size=40))
+def test_no_cue_text_adds_markup_to_srt_or_a_tag_to_lrc(text):
+    tl = _one_cue(text)
+    if not text.strip():
+        return
+    srt_cue = to_srt(tl).split("\n")[2]
+    assert not SRT_MARKUP.search(srt_cue) and "-->" not in srt_cue
+    lrc_lines = to_lrc(tl).splitlines()
+    assert all(len(LRC_TAG.findall(line)) == 1 and line.startswith("[") for line in lrc_lines)
+
+
 def test_podcast_chapters_follow_the_spec_fields():
     d = json.loads(to_podcast_chapters(TIMELINE))
     assert d["version"] == "1.2.0"

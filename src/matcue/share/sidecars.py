@@ -95,17 +95,35 @@ def to_vtt(timeline: Timeline) -> str:
     return "\n".join(out)
 
 
+# SubRip has no escapes, and players read HTML-like tags (<b>, <font color=...>) and ASS
+# overrides ({\an8}) in its cue text: a cue's own angle and curly brackets become look-alikes
+# that no player reads as markup
+_SRT_LOOKALIKES = str.maketrans({"<": "\u2039", ">": "\u203a", "{": "(", "}": ")"})
+
+
+def _srt_text(text: str) -> str:
+    # "-->" first: a cue line may not look like a timing line
+    return text.replace("-->", "->").translate(_SRT_LOOKALIKES)
+
+
 def to_srt(timeline: Timeline) -> str:
-    """SubRip captions: one cue per spoken text, numbered from 1, exact milliseconds."""
+    """SubRip captions: one cue per spoken text, numbered from 1, exact milliseconds; markup
+    characters in a cue are shown, never read (``<`` and ``>`` as ``\u2039 \u203a``, braces as
+    parentheses)."""
     out: list[str] = []
     for i, c in enumerate(speech_cues(timeline), 1):
-        text = c.text.replace("-->", "->")  # SRT has no escapes; a cue line may not look like a timing line
-        out += [str(i), f"{srt_time(c.start_ms)} --> {srt_time(c.end_ms)}", text, ""]
+        out += [str(i), f"{srt_time(c.start_ms)} --> {srt_time(c.end_ms)}", _srt_text(c.text), ""]
     return "\n".join(out)
 
 
-def _lrc_header(value: str) -> str:
-    return " ".join(value.replace("[", "(").replace("]", ")").split())
+# LRC reads [..] as a tag or a time stamp anywhere on a line and <mm:ss.xx> as a word time
+# (enhanced LRC): in headers and cue text alike, square brackets become parentheses and angle
+# brackets look-alikes
+_LRC_BRACKETS = str.maketrans({"[": "(", "]": ")", "<": "\u2039", ">": "\u203a"})
+
+
+def _lrc_text(value: str) -> str:
+    return " ".join(value.translate(_LRC_BRACKETS).split())
 
 
 def to_lrc(timeline: Timeline) -> str:
@@ -114,16 +132,16 @@ def to_lrc(timeline: Timeline) -> str:
     ``[ar:]`` and ``[al:]`` are left out when the routine has no author / collection;
     ``[length:]`` is ``mm:ss`` (the total, rounded to the nearest second).
     """
-    out = [f"[ti:{_lrc_header(timeline.title)}]"]
+    out = [f"[ti:{_lrc_text(timeline.title)}]"]
     if timeline.artist:
-        out.append(f"[ar:{_lrc_header(timeline.artist)}]")
+        out.append(f"[ar:{_lrc_text(timeline.artist)}]")
     if timeline.album:
-        out.append(f"[al:{_lrc_header(timeline.album)}]")
+        out.append(f"[al:{_lrc_text(timeline.album)}]")
     total_s = (timeline.total_ms + 500) // 1000
     out.append(f"[length:{total_s // 60:02d}:{total_s % 60:02d}]")
     out.append(f"[re:{LRC_CREATOR}]")
     for c in speech_cues(timeline):
-        out.append(f"[{lrc_time(c.start_ms)}]{c.text}")
+        out.append(f"[{lrc_time(c.start_ms)}]{_lrc_text(c.text)}")
     return "\n".join(out) + "\n"
 
 
