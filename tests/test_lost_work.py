@@ -306,6 +306,23 @@ def test_a_pack_whose_page_name_is_a_folder_moves_nothing_in(run, tmp_path, fake
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "keep.txt"]  # nothing moved in, no staging left
 
 
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_pack_whose_zip_name_is_taken_renders_and_moves_nothing(run, tmp_path, fake_voice, kind):
+    out = tmp_path / "pack"
+    zip_target = tmp_path / "pack.zip"
+    if kind == "folder":
+        zip_target.mkdir()
+    else:
+        os.mkfifo(zip_target)
+    (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))
+    r = run("pack", str(tmp_path / "a.yaml"), "-o", str(out), "--backend", "fake", "--zip")
+    assert r.exit_code == 1
+    what = "a folder" if kind == "folder" else "a device, a pipe or a socket"
+    assert f"Error: {zip_target} is {what}, not a file matcue may replace" in r.stderr
+    assert not fake_voice.calls  # said before anything is spoken
+    assert not out.exists() or list(out.iterdir()) == []  # no pack moved in, no staging left
+
+
 @pytest.mark.parametrize("kind", ["file", "fifo"])
 def test_a_cache_folder_that_is_not_a_folder_is_said_before_anything_is_spoken(run, tmp_path, monkeypatch, kind):
     cache = tmp_path / "cache"

@@ -112,9 +112,11 @@ def pack_routines(
     ``cache_dir``: the speech cache of the routines rendered here (a roster's workers use
     the default cache, ``$MATCUE_CACHE_DIR``). ``share.feed_url``: the address the folder
     will be served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.share.feed`).
-    The URL, the manifest, the folder and the encoder are checked before anything is rendered."""
+    The URL, the manifest, the folder, the zip's place and the encoder are checked before
+    anything is rendered."""
     from matcue.audio.codec import get_format, parse_bitrate
     from matcue.audio.formats import require_encoder
+    from matcue.core.atomic import check_replaceable
     from matcue.share import feed as podcast
 
     out = Path(settings.output.folder)
@@ -127,6 +129,9 @@ def pack_routines(
         feed_url = podcast.parse_feed_url(feed_url)
         manifest = podcast.load_manifest(out)
         podcast.check_folder(out, manifest, ignore_prefix=STAGE_PREFIX)
+    zip_target = zip_path_for(out) if share.make_zip else None
+    if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
+        check_replaceable(zip_target)
     out.mkdir(parents=True, exist_ok=True)
     feed = None if manifest is None or feed_url is None else (feed_url, manifest, out)
     with _staging(out) as stage:  # a failed pack leaves the folder as it was
@@ -136,6 +141,8 @@ def pack_routines(
         else:
             rendered, failures = _render_people(paths, people, staged, workers, progress)
         pack = _pack_into(stage, rendered, failures, share.title, feed)
+        if zip_target is not None:
+            check_replaceable(zip_target)  # again, just before the pack moves in
         moved = _move_into(stage, out, pack)
     zip_path = write_zip(out, moved.files) if share.make_zip else None
     return replace(moved, zip_path=zip_path)
@@ -321,12 +328,18 @@ def _write_feed(
     return written
 
 
+def zip_path_for(folder: Path) -> Path:
+    """Where :func:`write_zip` writes the zip of ``folder``: ``<folder>.zip`` beside it."""
+    folder = Path(folder).resolve()
+    return folder.with_name(folder.name + ".zip")
+
+
 def write_zip(folder: Path, files: Sequence[Path]) -> Path:
     """``<folder>.zip`` next to the folder, the files under ``<folder name>/``, atomically."""
     from matcue.core.atomic import Unit
 
     folder = Path(folder).resolve()
-    target = folder.with_name(folder.name + ".zip")
+    target = zip_path_for(folder)
     unit = Unit()  # a locked temporary file beside the zip, moved into place when complete
     try:
         with zipfile.ZipFile(unit.stage(target), "w") as zf:
