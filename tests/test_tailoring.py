@@ -197,6 +197,25 @@ def test_roster_of_8_renders_every_track_with_a_summary(run, fake_voice, tmp_pat
     assert str(ID3(out / "seated-hamstring-stretch--anna.mp3")["TIT2"]) == "Seated hamstring stretch — Anna"
 
 
+def test_a_roster_folders_summary_names_each_bad_profile_file(run, fake_voice, tmp_path):
+    import os
+
+    roster = tmp_path / "class"
+    roster.mkdir()
+    (roster / "anna.yaml").write_text("name: Anna\n")
+    (roster / "bad.yaml").write_text("name: [\n")
+    (roster / "dir.yaml").mkdir()  # named like a profile: said, not skipped
+    os.symlink(tmp_path / "nowhere.yaml", roster / "gone.yaml")
+    os.symlink("/dev/zero", roster / "zero.yaml")
+    r = run("render", "routines/hamstring-stretch.yaml", "--roster", str(roster),
+            "--backend", "fake", "-o", str(tmp_path / "out"))  # fmt: skip
+    assert r.exit_code == 1
+    rows = [line.split()[0] for line in r.stdout.splitlines()[1:]]
+    assert rows == ["Anna", "bad.yaml", "dir.yaml", "gone.yaml", "zero.yaml"]  # never the routine's path
+    assert f"{roster / 'dir.yaml'}: is a folder, not a profile file" in r.stderr
+    assert "4 of 5 tracks not rendered" in r.stderr
+
+
 def test_a_parallel_roster_is_planned_longest_first_with_each_phrase_spoken_once(fake_voice, tmp_path):
     from matcue.batch import TrackJob, longest_first, plan_track
 

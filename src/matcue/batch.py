@@ -236,7 +236,10 @@ def _on_dask(
 def failed_profile(error: RoutineError, source: str) -> TrackResult:
     """A profile that did not load, as a failed track (the roster goes on)."""
     first: Problem | None = error.problems[0] if error.problems else None
-    person = os.path.basename(first.mark.path) if first and first.mark else source
+    if error.source is not None:  # a profile file of a roster, whatever its problems say
+        person = os.path.basename(error.source)
+    else:
+        person = os.path.basename(first.mark.path) if first and first.mark else source
     if first and first.where.startswith("["):  # written inline in a roster: name its item
         person += first.where.split(".")[0]
     return TrackResult(person, "", errors=tuple(str(p) for p in error.problems))

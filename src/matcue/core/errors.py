@@ -76,10 +76,13 @@ class Problem:
 
 
 class RoutineError(MatcueError):
-    """One or more problems in a routine; ``str()`` gives one line per problem."""
+    """One or more problems in a routine; ``str()`` gives one line per problem. ``source``:
+    the file the problems are about when a list of files is loaded (a roster's profiles),
+    so a summary can name it even when no problem has a line and column."""
 
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...], source: str | None = None):
         self.problems: tuple[Problem, ...] = tuple(problems)
+        self.source = source
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

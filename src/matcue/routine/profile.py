@@ -220,7 +220,7 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
     limits = budget.current().limits
     if p.is_dir():
         folder = os.path.realpath(p)
-        files = sorted(f for f in p.iterdir() if f.suffix in PROFILE_SUFFIXES and not f.is_dir())
+        files = sorted(f for f in p.iterdir() if f.suffix in PROFILE_SUFFIXES)
         if len(files) > limits.profiles:
             raise RoutineError([Problem(None, str(p), _too_many(len(files), limits))])
         out_dir: list[Profile | RoutineError] = []
@@ -228,12 +228,15 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
             ctx = _ctx(str(f))
             if not allow_outside and not inside(os.path.realpath(f), folder):
                 problem = Problem(None, str(f), f"{not_found('roster', folder)} ({outside_hint('roster')})")
-                out_dir.append(RoutineError([problem]))
+                out_dir.append(RoutineError([problem], source=str(f)))
+                continue
+            if f.is_dir():  # named like a profile, so meant as one: said, not skipped
+                out_dir.append(RoutineError([Problem(None, str(f), "is a folder, not a profile file")], source=str(f)))
                 continue
             root = compose_file(ctx, f, "a profile file")
             if isinstance(root, SequenceNode):
                 continue  # a roster kept next to its profiles
-            out_dir.append(_try(partial(_finish, ctx, root)))
+            out_dir.append(_try(partial(_finish, ctx, root), source=str(f)))
         if not out_dir:
             raise RoutineError([Problem(None, str(p), "the folder has no profile files (*.yaml)")])
         return out_dir
@@ -264,7 +267,7 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
             except Fail:
                 out.append(RoutineError(entry.problems))
                 continue
-            out.append(_try(partial(load_profile, target)))
+            out.append(_try(partial(load_profile, target), source=str(target)))
         else:
             out.append(
                 RoutineError([Problem(ctx.mark(item), f"[{i}]", f"expected a profile or a path, got {describe(item)}")])
@@ -276,8 +279,10 @@ def _too_many(n: int, limits: budget.Limits) -> str:
     return f"the roster has {n} people; {budget.allows('profiles', limits)}"
 
 
-def _try(load: Callable[[], Profile]) -> Profile | RoutineError:
+def _try(load: Callable[[], Profile], source: str | None = None) -> Profile | RoutineError:
     try:
         return load()
     except RoutineError as e:
+        if source is not None and e.source is None:
+            e.source = source
         return e
