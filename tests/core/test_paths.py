@@ -22,7 +22,7 @@ import pytest
 
 from matcue.core.errors import RoutineError, VoiceError
 from matcue.core.media import MAX_COVER_BYTES, CoverError, read_cover
-from matcue.core.paths import Unreadable, read_bounded
+from matcue.core.paths import MAX_QUOTED_PATH, Unreadable, read_bounded
 from matcue.routine.loader import load_routine, loads_routine
 from matcue.routine.profile import load_profile, load_roster
 from matcue.voice.base import VoiceSpec
@@ -481,3 +481,16 @@ def test_what_stands_in_a_folders_way_is_named(tmp_path: Path) -> None:
     odd = tmp_path / "line\nbreak"
     odd.write_text("")
     assert folder_problem(odd) == f"'{tmp_path}/line\\x0abreak' is a file, not a folder"
+
+
+@pytest.mark.parametrize("key", ["include", "cover", "music"])
+def test_a_long_named_path_is_shown_cut_in_the_middle(run, tmp_path, key):
+    name = "d/" * 60 + "x" * 3000 + ".end"
+    step = f"  - include: {name}\n" if key == "include" else ""
+    top = f"{key}: {name}\n" if key != "include" else ""
+    (tmp_path / "r.yaml").write_text(f"title: T\n{top}steps:\n{step}  - pose: M\n    hold: 5s\n")
+    r = run("check", str(tmp_path / "r.yaml"))
+    assert r.exit_code == 1
+    line = next(x for x in r.stderr.splitlines() if f"{key}:" in x)
+    assert len(line) < 2 * MAX_QUOTED_PATH + 200  # not 3000 characters
+    assert f"'{tmp_path}/d/d/" in line and "xxx.end'" in line and " ... " in line

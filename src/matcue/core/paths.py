@@ -71,7 +71,7 @@ def confine(raw: str, base: str | Path, root: str, *, allow_outside: bool, owner
 
 def not_found(owner: str, root: str) -> str:
     """What a missing or refused named file is: one wording for both."""
-    return f"was not found in the {owner}'s folder {shown_folder(root)!r}"
+    return f"was not found in the {owner}'s folder {quoted(shown_folder(root))}"
 
 
 def outside_hint(owner: str = "routine") -> str:
@@ -105,9 +105,18 @@ def path_text(path: str | Path) -> str:
     return printable_name(str(path))
 
 
+MAX_QUOTED_PATH = 160  # characters of a path a message shows; a longer one keeps its two ends
+
+
 def quoted(path: str | Path) -> str:
-    """:func:`path_text` in quotes: ``'out'``."""
-    return f"'{path_text(path)}'"
+    """:func:`path_text` in quotes, for a message: ``'out'``. A path longer than
+    MAX_QUOTED_PATH characters is cut in the middle (``'/home/... ...x/cover.png'``): its
+    start says where, its end which file (a path may be 4096 characters long)."""
+    text = path_text(path)
+    if len(text) > MAX_QUOTED_PATH:
+        keep = (MAX_QUOTED_PATH - 5) // 2
+        text = f"{text[:keep]} ... {text[-keep:]}"
+    return f"'{text}'"
 
 
 def nearest_existing(path: str | Path) -> Path:

@@ -247,7 +247,7 @@ def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: 
     routine that names it: confined to the top routine's folder (:func:`matcue.core.paths.confine`)
     and a regular file. Otherwise a located problem; a path outside the folder reads
     exactly like a missing one."""
-    from matcue.core.paths import Unreadable, confine, not_found, open_regular, outside_hint
+    from matcue.core.paths import Unreadable, confine, not_found, open_regular, outside_hint, quoted
 
     budget = ctx.budget
     target = Path(ctx.path).parent / raw
@@ -257,7 +257,7 @@ def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: 
     except Unreadable as e:
         if e.missing and not budget.allow_outside:
             raise ctx.error(
-                node, where, f"{kind} {str(target)!r} {not_found(owner, budget.root_dir)}", outside_hint(owner)
+                node, where, f"{kind} {quoted(target)} {not_found(owner, budget.root_dir)}", outside_hint(owner)
             ) from None
-        raise ctx.error(node, where, f"{kind} {str(target)!r} {e}") from None
+        raise ctx.error(node, where, f"{kind} {quoted(target)} {e}") from None
     return target
