@@ -136,7 +136,9 @@ def test_vtt_escapes_markup():
 
 def _one_cue(text: str) -> Timeline:
     return Timeline(
-        title=text, total_ms=5_000, chapters=(Chapter(0, 5_000, "Intro"),),
+        title=text,
+        total_ms=5_000,
+        chapters=(Chapter(0, 5_000, "Intro"),),
         events=(Event(0, 2_000, "speech", text=text), Event(2_000, 5_000, "silence")),
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matcue.api import build_timeline, routine_lexicon
 from matcue.core.errors import RoutineError
@@ -216,3 +218,25 @@ def test_a_routine_lexicon_refuses_control_characters_written_as_yaml_escapes() 
 
 def test_builtin_lexicon_ships_as_package_data() -> None:
     assert len(builtin_lexicon()) > 40
+
+
+def _every_entry_tried(lexicon, text: str, backend: str = "") -> str:
+    """What apply did before it looked up the text's words: one alternation of every entry."""
+    from matcue.voice import lexicon as lx
+
+    table = lexicon._table(backend)
+    return lx._pattern(tuple(table)).sub(lambda m: lx._spoken(m.group(0), table.get(lx._fold(m.group(0)))), text)
+
+
+WORDS = st.text(alphabet="abC -'.3", min_size=1, max_size=8).filter(lambda w: any(c.isalnum() for c in w))
+
+
+@given(
+    st.dictionaries(WORDS, st.text(alphabet="xyz", min_size=1, max_size=4), max_size=6),
+    st.text(alphabet="abcC -'.3,", max_size=40),
+)
+def test_looking_up_the_texts_words_respells_as_trying_every_entry(entries, text):
+    from matcue.voice.lexicon import Lexicon
+
+    lexicon = Lexicon.from_mapping(entries)
+    assert lexicon.apply(text) == _every_entry_tried(lexicon, text)

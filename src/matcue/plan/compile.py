@@ -13,6 +13,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
@@ -166,6 +167,11 @@ class Compiler:
         self.check_speakable(text, out)
         return out
 
+    @cached_property
+    def foreign_lexicon_words(self) -> tuple[str, ...]:
+        """The routine's lexicon words with letters of a script the language's voices cannot read."""
+        return tuple(word for word, _ in self.routine.lexicon if self.phrases.foreign_letters(word))
+
     def check_speakable(self, text: Text, filled: str) -> None:
         """A text (placeholders filled) must hold something the voice can say: letters of
         the language's script (words the routine's lexicon respells excepted)."""
@@ -175,10 +181,13 @@ class Compiler:
                 "write the words to speak, or use a 'pause:' step for silence",
             )  # fmt: skip
             return
-        rest = filled
-        for word, _ in self.routine.lexicon:
-            rest = re.sub(re.escape(word), " ", rest, flags=re.IGNORECASE)
-        foreign = self.phrases.foreign_letters(rest)
+        foreign = self.phrases.foreign_letters(filled)
+        if foreign:  # a respelled word accounts for its letters; only a word with such letters can
+            rest = filled
+            for word in self.foreign_lexicon_words:
+                if word.casefold() in rest.casefold():
+                    rest = re.sub(re.escape(word), " ", rest, flags=re.IGNORECASE)
+            foreign = self.phrases.foreign_letters(rest)
         if foreign:
             script = unicodedata.name(foreign[0], "?").split(" ")[0].lower()
             self.error(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -47,6 +47,11 @@ class Lexicon:
     """Words and their spoken forms; immutable. ``extended_by`` gives a new lexicon."""
 
     entries: tuple[RawEntry, ...] = ()
+    # per backend: the table and its index, made once (hashing 90 000 entries for a cache
+    # lookup on every cue cost more than the lookup saved)
+    _made: dict[str, tuple[dict[str, str], dict[str, tuple[str, ...]]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object], source: str = "lexicon") -> Lexicon:
@@ -60,6 +65,8 @@ class Lexicon:
         whole; an entry with only backend-specific forms (``espeak-ng: ...``) replaces
         those forms and keeps the rest of the earlier entry."""
         extra = other.entries if isinstance(other, Lexicon) else tuple(other)
+        if not extra:
+            return self  # the same lexicon, and the tables it has made
         merged: dict[str, RawEntry] = {_fold(w): (w, forms) for w, forms in self.entries}
         for w, forms in extra:
             key = _fold(w)
@@ -74,14 +81,28 @@ class Lexicon:
 
     def apply(self, text: str, backend: str = "") -> str:
         """``text`` with every lexicon word replaced by its spoken form for ``backend``."""
-        table = self._table(backend)
+        table, index = self._made_for(backend)
         if not table:
             return text
+        # only the entries whose first run of word characters is a whole word of the text can
+        # match (a match starts after a non-word character and its first run ends at one), so
+        # the pattern holds those, not every entry: a lexicon of 90 000 words costs a dictionary
+        # lookup per word of the text, not a 90 000-way alternation tried at every character
+        words = sorted({w for run in _RUN.findall(text) for w in index.get(run.casefold(), ())})
+        if not words:
+            return text
         # English text arrives accent-free from normalize_text, so "Śīrṣāsana" matches too
-        return _pattern(tuple(table)).sub(lambda m: _spoken(m.group(0), table.get(_fold(m.group(0)))), text)
+        return _pattern(tuple(words)).sub(lambda m: _spoken(m.group(0), table.get(_fold(m.group(0)))), text)
 
     def _table(self, backend: str) -> dict[str, str]:
-        return _table(self.entries, backend)
+        return self._made_for(backend)[0]
+
+    def _made_for(self, backend: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+        made = self._made.get(backend)
+        if made is None:
+            table = _table(self.entries, backend)
+            made = self._made[backend] = (table, _index(tuple(table)))
+        return made
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -99,7 +120,6 @@ def _spoken(word: str, form: str | None) -> str:
     return f"[{word}](/{m.group(1)}/)" if m else form
 
 
-@lru_cache(maxsize=64)
 def _table(entries: tuple[RawEntry, ...], backend: str) -> dict[str, str]:
     table: dict[str, str] = {}
     for word, forms in entries:
@@ -110,7 +130,20 @@ def _table(entries: tuple[RawEntry, ...], backend: str) -> dict[str, str]:
     return table
 
 
-@lru_cache(maxsize=64)
+_RUN = re.compile(r"\w+")
+
+
+def _index(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The lexicon's words by their first run of word characters, case-folded (every
+    entry has one: :func:`entry_problem`)."""
+    by: dict[str, list[str]] = {}
+    for w in words:
+        m = _RUN.search(w)
+        by.setdefault(m.group(0).casefold() if m else "", []).append(w)
+    return {k: tuple(v) for k, v in by.items()}
+
+
+@lru_cache(maxsize=1024)
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     ordered = sorted(words, key=len, reverse=True)
     alts = "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in ordered)
@@ -175,13 +208,24 @@ def load_lexicon(path: Path) -> Lexicon:
     """A lexicon YAML file (an empty file is an empty lexicon).
 
     Read as a routine is: a regular file of at most :data:`MAX_LEXICON_BYTES`, UTF-8, no
-    control characters; every problem a LexiconError at ``PATH:LINE:COLUMN``."""
-    from matcue.core.paths import Unreadable, byte_place, read_bounded
+    control characters; every problem a LexiconError at ``PATH:LINE:COLUMN``. One command
+    reads an unchanged file once (a project lexicon serves every routine of the command)."""
+    return _parse_lexicon(str(path), _read_lexicon(path))
+
+
+def _read_lexicon(path: Path) -> bytes:
+    from matcue.core.paths import Unreadable, read_bounded
 
     try:
-        raw = read_bounded(path, MAX_LEXICON_BYTES, "a lexicon file")
+        return read_bounded(path, MAX_LEXICON_BYTES, "a lexicon file")
     except Unreadable as exc:
         raise LexiconError(f"{path}: cannot read the lexicon: it {exc}") from None
+
+
+@lru_cache(maxsize=8)
+def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
+    from matcue.core.paths import byte_place
+
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -194,6 +238,17 @@ def load_lexicon(path: Path) -> Lexicon:
             raise LexiconError(
                 f"{path}:{line}:{column}: the character U+{ord(ch):04X} cannot be in a lexicon (delete it)"
             )
+    fast = getattr(yaml, "CSafeLoader", None)  # libyaml when PyYAML has it: ten times faster
+    if fast is not None:
+        c_loader = fast(text)
+        try:
+            node = c_loader.get_single_node()
+            data = c_loader.construct_document(node) if node is not None else None
+            return _checked(path, node, data)
+        except (yaml.YAMLError, RecursionError):
+            pass  # a broken file: read again below, so every problem has one wording
+        finally:
+            c_loader.dispose()
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -209,6 +264,10 @@ def load_lexicon(path: Path) -> Lexicon:
         raise LexiconError(f"{path}:1:1: not a lexicon: the YAML nests too deeply") from None
     finally:
         loader.dispose()
+    return _checked(path, node, data)
+
+
+def _checked(path: str, node: yaml.Node | None, data: object) -> Lexicon:
     if isinstance(node, yaml.MappingNode) and isinstance(data, Mapping):
         for key, _ in node.value:  # each entry's problem at its word
             if isinstance(key, yaml.ScalarNode) and key.value in data:
@@ -249,8 +308,15 @@ def default_lexicon(folder: Path | None = None, language: str = LEXICON_LANGUAGE
     lex = builtin_lexicon() if english else Lexicon()
     path = project_lexicon_path(folder, language)
     if path.is_file():
-        lex = lex.extended_by(load_lexicon(path))
+        lex = _extended(
+            lex, str(path), _read_lexicon(path)
+        )  # every routine of a command: one lexicon, its tables made once
     return lex
+
+
+@lru_cache(maxsize=8)
+def _extended(base: Lexicon, path: str, raw: bytes) -> Lexicon:
+    return base.extended_by(_parse_lexicon(path, raw))
 
 
 def speech_text(text: str, lexicon: Lexicon, language: str = "en", backend: str = "") -> str:
