@@ -251,3 +251,45 @@ def test_script_takes_every_flag_that_changes_the_timed_script(run):
         return {o for p in command.params for o in p.opts}
 
     assert timing <= flags(render) and timing <= flags(script)
+
+
+@pytest.mark.parametrize("command", ["check", "script", "cues", "render"])
+@pytest.mark.parametrize("kind", ["missing", "fifo", "device", "long"])
+def test_a_bad_recordings_option_is_the_same_usage_error_in_every_command(run, tmp_path, command, kind):
+    import os
+
+    target = {
+        "missing": tmp_path / "nowhere",
+        "fifo": tmp_path / "pipe",
+        "device": Path("/dev/zero"),
+        "long": tmp_path / ("a" * 300),
+    }[kind]
+    if kind == "fifo":
+        os.mkfifo(target)
+    extra = [] if command == "check" else ["--backend", "fake"]
+    r = run(
+        command, str(GOOD), "--recordings", str(target), *extra, *(["-o", str(tmp_path)] if command == "render" else [])
+    )
+    assert r.exit_code == 2, r.output
+    last = r.stderr.splitlines()[-1]
+    assert last.startswith("Error: Invalid value for '--recordings': ")
+    expected = {
+        "missing": f"folder '{target}' not found",
+        "fifo": f"'{target}' is a named pipe, not a folder or a .zip of recordings",
+        "device": "'/dev/zero' is a device, not a folder or a .zip of recordings",
+        "long": "cannot be read: File name too long",
+    }[kind]
+    assert expected in last and len(last) < 300
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_music_that_is_a_pipe_or_a_device_is_named_for_what_it_is(run, tmp_path, kind):
+    import os
+
+    target = tmp_path / "pipe" if kind == "fifo" else Path("/dev/zero")
+    if kind == "fifo":
+        os.mkfifo(target)
+    r = run("script", str(GOOD), "--backend", "fake", "--music", str(target))
+    assert r.exit_code == 2
+    what = "a named pipe" if kind == "fifo" else "a device"
+    assert r.stderr.splitlines()[-1] == f"Error: Invalid value for '--music': '{target}' is {what}, not an audio file"

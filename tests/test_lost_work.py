@@ -158,6 +158,24 @@ def test_full_disk_on_a_sidecar_leaves_no_part_of_the_track_and_names_the_sideca
     assert _files(out) == before  # the earlier track and captions, untouched; nothing new
 
 
+def test_a_pack_that_fails_leaves_no_folder_it_made(run, tmp_path, fake_voice):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))
+    (tmp_path / "keep").mkdir()
+    for args in (
+        [str(tmp_path / "missing.yaml")],
+        [str(tmp_path / "a.yaml"), "--profile", str(fifo)],
+    ):
+        out = tmp_path / "keep" / "new" / "pack"
+        r = run("pack", *args, "-o", str(out), "--backend", "fake")
+        assert r.exit_code == 1, r.output
+        assert list((tmp_path / "keep").iterdir()) == []  # neither pack/ nor new/ is left
+    out = tmp_path / "keep"  # a folder that was there stays
+    assert run("pack", str(tmp_path / "missing.yaml"), "-o", str(out), "--backend", "fake").exit_code == 1
+    assert out.is_dir()
+
+
 def test_a_failed_pack_leaves_the_earlier_pack_as_it_was(run, tmp_path, fake_voice):
     out = tmp_path / "pack"
     (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))

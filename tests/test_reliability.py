@@ -201,7 +201,7 @@ def test_include_outside_the_routine_folder_needs_allow_outside(tmp_path):
         load_routine(routine)
     assert _messages(e) == [
         f"{routine}:3:14: steps[0].include: included file '{folder}/../outside.yaml' was not found in the "
-        f"routine's folder '{os.path.relpath(folder)}' (a path relative to the routine file; pass --allow-outside "
+        f"routine's folder '{os.path.realpath(folder)}' (a path relative to the routine file; pass --allow-outside "
         "to read files outside its folder)"
     ]
     assert load_routine(routine, allow_outside=True).steps[0].text.value == "From outside."

@@ -132,20 +132,39 @@ def pack_routines(
     zip_target = zip_path_for(out) if share.make_zip else None
     if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
         check_replaceable(zip_target)
+    made = _folders_made(out)
     out.mkdir(parents=True, exist_ok=True)
     feed = None if manifest is None or feed_url is None else (feed_url, manifest, out)
-    with _staging(out) as stage:  # a failed pack leaves the folder as it was
-        staged = replace(settings, output=replace(pack_settings(settings).output, folder=stage))
-        if people is None:
-            rendered, failures = _render_routines(paths, staged, cache_dir, progress), list[str]()
-        else:
-            rendered, failures = _render_people(paths, people, staged, workers, progress)
-        pack = _pack_into(stage, rendered, failures, share.title, feed)
-        if zip_target is not None:
-            check_replaceable(zip_target)  # again, just before the pack moves in
-        moved = _move_into(stage, out, pack)
+    try:
+        with _staging(out) as stage:  # a failed pack leaves the folder as it was
+            staged = replace(settings, output=replace(pack_settings(settings).output, folder=stage))
+            if people is None:
+                rendered, failures = _render_routines(paths, staged, cache_dir, progress), list[str]()
+            else:
+                rendered, failures = _render_people(paths, people, staged, workers, progress)
+            pack = _pack_into(stage, rendered, failures, share.title, feed)
+            if zip_target is not None:
+                check_replaceable(zip_target)  # again, just before the pack moves in
+            moved = _move_into(stage, out, pack)
+    except BaseException:
+        for folder in made:  # ... and as it was means not there, when this pack made it
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                break
+        raise
     zip_path = write_zip(out, moved.files) if share.make_zip else None
     return replace(moved, zip_path=zip_path)
+
+
+def _folders_made(out: Path) -> list[Path]:
+    """The folders ``out.mkdir(parents=True)`` would make, deepest first."""
+    made = []
+    probe = Path(out)
+    while not os.path.lexists(probe) and probe.parent != probe:
+        made.append(probe)
+        probe = probe.parent
+    return made
 
 
 def _render_routines(

@@ -146,7 +146,7 @@ def test_roster_entries_are_confined_and_outside_files_are_never_quoted(tmp_path
     assert str(outside) == str(missing).replace("nowhere", "passwd").replace("3:3: [2]", "2:3: [1]")
     assert str(outside) == (
         f"{roster}:2:3: [1]: profile file '{home}/../passwd' was not found in the roster's folder "
-        f"'{os.path.relpath(home)}' (a path relative to the roster file; pass --allow-outside to read files "
+        f"'{os.path.realpath(home)}' (a path relative to the roster file; pass --allow-outside to read files "
         "outside its folder)"
     )
     # even when allowed to read it, a file that is not a profile is not quoted

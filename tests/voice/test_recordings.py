@@ -160,7 +160,7 @@ def test_a_link_leading_outside_the_folder_is_refused_and_never_read(folder: Pat
     with pytest.raises(RecordingError) as e:
         find(folder, tmp_path)
     assert e.value.problems == (
-        f"{folder}/{phrase_id(WELCOME)}.wav: leads outside the folder {os.path.relpath(folder)!r} "
+        f"{folder}/{phrase_id(WELCOME)}.wav: leads outside the folder {os.path.realpath(folder)!r} "
         "(a recording must be a file inside it; pass --allow-outside to read files outside)",
     )
     assert find(folder, tmp_path, allow_outside=True).names() == {WELCOME: f"{phrase_id(WELCOME)}.wav"}
@@ -170,6 +170,13 @@ def test_a_pipe_in_the_folder_is_never_opened(folder: Path, tmp_path: Path) -> N
     os.mkfifo(folder / f"{phrase_id(WELCOME)}.wav")  # opening it would block forever
     with pytest.raises(RecordingError, match="is a device, a pipe or a socket, not a recording"):
         find(folder, tmp_path)
+
+
+def test_an_index_that_is_a_pipe_is_called_an_index(folder: Path, tmp_path: Path) -> None:
+    os.mkfifo(folder / "index.yaml")
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert f"{folder}/index.yaml: is a device, a pipe or a socket, not an index of recordings" in e.value.problems
 
 
 def test_a_missing_folder_and_a_file_that_is_no_folder(tmp_path: Path) -> None:
@@ -308,7 +315,7 @@ def test_an_index_that_links_outside_is_refused_unread(folder: Path, tmp_path: P
     with pytest.raises(RecordingError) as e:
         find(folder, tmp_path)
     assert e.value.problems == (
-        f"{folder}/index.yaml: leads outside the folder {os.path.relpath(folder)!r} "
+        f"{folder}/index.yaml: leads outside the folder {os.path.realpath(folder)!r} "
         "(a recording must be a file inside it; pass --allow-outside to read files outside)",
     )
     assert "hunter2" not in str(e.value)

@@ -197,7 +197,10 @@ def recordings_option(f: Callable[..., Any]) -> Callable[..., Any]:
     def to_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
         if value is not None and not value.strip():
             raise click.BadParameter("expected a folder or a .zip of recordings, got an empty path")
-        return None if value is None else Path(value)
+        if value is None:
+            return None
+        # every command that has the option says the same of a bad one (check said it as a problem, exit 1)
+        return existing(Path(value), "--recordings", "folder", "a folder or a .zip of recordings")
 
     return click.option(
         "--recordings",
@@ -304,6 +307,20 @@ def _mode(path: Path, option: str) -> int:
         ) from None
 
 
+def existing(path: Path, option: str, noun: str, wanted: str) -> Path:
+    """``path`` when it is a regular file (or, for ``noun`` "folder", a folder or a file);
+    else a usage error naming what is there: "file 'x' not found", "'x' is a named pipe, not
+    an audio file" (a pipe or a device was "not found")."""
+    from matcue.core.paths import kind_name, quoted
+
+    mode = _mode(path, option)
+    if mode == 0:
+        raise click.BadParameter(f"{noun} {quoted(path)} not found", param_hint=f"'{option}'")
+    if not (stat.S_ISREG(mode) or (noun == "folder" and stat.S_ISDIR(mode))):
+        raise click.BadParameter(f"{quoted(path)} is {kind_name(mode)}, not {wanted}", param_hint=f"'{option}'")
+    return path
+
+
 def settings_from(flags: dict[str, Any]) -> Settings:
     """The settings the flags give (removed from ``flags``); a flag a command does not take
     leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
@@ -316,11 +333,9 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     given = {k: flags.pop(k) for k in SETTING_FLAGS if k in flags}
     get = given.get
     music = get("music")
-    if music is not None and not stat.S_ISREG(_mode(music, "--music")):
-        raise click.BadParameter(f"file {str(music)!r} not found", param_hint="'--music'")
-    recordings = get("recordings")
-    if recordings is not None and not (stat.S_ISDIR(mode := _mode(recordings, "--recordings")) or stat.S_ISREG(mode)):
-        raise click.BadParameter(f"folder {str(recordings)!r} not found", param_hint="'--recordings'")
+    if music is not None:
+        existing(music, "--music", "file", "an audio file")
+    recordings = get("recordings")  # checked by its option
     session = Options(
         level=get("level"),
         first_side=get("first_side"),

@@ -47,11 +47,13 @@ def inside(real: str, folder: str) -> bool:
 
 
 def shown_folder(real: str) -> str:
-    """A real path as messages show it: relative to the current folder (where possible)."""
+    """A real path as messages show it: relative to the current folder when it is inside
+    it, else whole (``'/tmp/class'``, not ``'../../../tmp/class'``)."""
     try:
-        return os.path.relpath(real)
+        rel = os.path.relpath(real)
     except ValueError:
         return real
+    return real if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
 def confine(raw: str, base: str | Path, root: str, *, allow_outside: bool, owner: str = "routine") -> Path:

@@ -205,7 +205,8 @@ def _list_folder(src: _Source) -> None:
             continue
         src.names.append(entry.name)
         if not stat.S_ISREG(mode):
-            src.refused[entry.name] = "is a device, a pipe or a socket, not a recording"
+            what = "an index of recordings" if entry.name == INDEX_NAME else "a recording"
+            src.refused[entry.name] = f"is a device, a pipe or a socket, not {what}"
 
 
 def _zip_entries(f: object) -> int | None:
