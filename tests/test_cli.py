@@ -293,3 +293,27 @@ def test_music_that_is_a_pipe_or_a_device_is_named_for_what_it_is(run, tmp_path,
     assert r.exit_code == 2
     what = "a named pipe" if kind == "fifo" else "a device"
     assert r.stderr.splitlines()[-1] == f"Error: Invalid value for '--music': '{target}' is {what}, not an audio file"
+
+
+def test_a_pipe_where_a_folder_goes_is_named_by_cues_page_and_schema_write(run, tmp_path):
+    import os
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    r = run("cues", str(GOOD), "--page", str(pipe))
+    assert r.exit_code == 1
+    assert (
+        r.stderr.splitlines()[-1] == f"Error: cannot write the recording page: '{pipe}' is a named pipe, not a folder"
+    )
+    r = run("schema", "--write", "-o", str(pipe))
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[-1] == (
+        f"Error: cannot write the schema files: '{pipe}' is a named pipe, not a folder (choose another folder with -o)"
+    )
+
+
+def test_a_feed_url_with_an_escape_code_is_refused_for_it(run, tmp_path):
+    r = run("pack", str(GOOD), "-o", str(tmp_path / "o"), "--backend", "fake", "--feed-url", "https://x.org/\x1b[31m")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1].endswith("the address may not contain control characters")
+    assert "\x1b" not in r.stderr

@@ -62,7 +62,12 @@ def schema(document: str | None, write: bool, folder: Path) -> None:
         click.echo(schema_text(document or "routine"), nl=False)
         return
     if not folder.is_dir():
-        raise MatcueError(f"the folder {str(folder)!r} does not exist (create it, or choose another with -o)")
+        from matcue.core.paths import folder_problem, quoted
+
+        problem = folder_problem(folder)  # a pipe or a file there "does not exist" otherwise
+        if problem:
+            raise MatcueError(f"cannot write the schema files: {problem} (choose another folder with -o)")
+        raise MatcueError(f"the folder {quoted(folder)} does not exist (create it, or choose another with -o)")
     try:
         written = write_schemas(folder, (document,) if document else DOCUMENT_TYPES)
     except OSError as e:

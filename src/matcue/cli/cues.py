@@ -48,7 +48,11 @@ def cues(routine: Path, as_csv: bool, as_json: bool, page_dir: Path | None, sett
         echo(to_csv(cl) if as_csv else to_table(cl), nl=False)
     if page_dir is not None:
         from matcue.core.errors import MatcueError
+        from matcue.core.paths import folder_problem
 
+        problem = folder_problem(page_dir)  # a pipe or a file where the folder goes was "File exists"
+        if problem:
+            raise MatcueError(f"cannot write the recording page: {problem}")
         try:
             path = write_page(cl, page_dir)
         except OSError as exc:

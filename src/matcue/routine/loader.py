@@ -108,7 +108,17 @@ def _step(ctx: Context, node: Node, where: str) -> list[Step]:
                 f"the routine has more than {MAX_STEPS} steps (counting included files and YAML aliases)",
                 "split it into several routines",
             )
-    f = fields(ctx, node, where, kind.table, kind.required)
+    try:
+        f = fields(ctx, node, where, kind.table, kind.required)
+    except Fail:
+        if kind.name == "section":  # its steps' problems too, not only its own (a bad name hid them)
+            inner = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == "steps"), None)
+            if inner is not None:
+                try:
+                    _section_steps(ctx, node, where, inner)
+                except Fail:
+                    pass
+        raise
     base: dict[str, Any] = dict(mark=ctx.mark(node), where=where, levels=f.get("levels"))
     if kind.name == "include":
         return _include(ctx, f["include"], f"{where}.include", base["levels"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -88,7 +89,9 @@ def parse_feed_url(url: str) -> str:
         raise FeedError(f"--feed-url {url!r}: the address may not have a fragment ('#...'): give the folder's address")
     if parts.username or parts.password:
         raise FeedError(f"--feed-url {url!r}: the address may not hold a user name or password")
-    if any(c.isspace() for c in text) or any(ord(c) < 32 for c in text):
+    if any(unicodedata.category(c) in ("Cc", "Cf") and not c.isspace() for c in text):
+        raise FeedError(f"--feed-url {url!r}: the address may not contain control characters")
+    if any(c.isspace() for c in text):
         raise FeedError(f"--feed-url {url!r}: the address may not contain spaces")
     bad = sorted({c for c in text if c not in _URL_CHARS})
     if bad:
