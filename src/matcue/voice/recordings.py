@@ -47,6 +47,7 @@ from matcue.core.pcm import SAMPLE_RATE, samples_to_ms
 from matcue.voice.base import AnyClip, Clip
 
 INDEX_NAME = "index.yaml"
+_NOT_A = {INDEX_NAME: "an index of recordings"}  # what a file that cannot be read is not
 AUDIO_EXTENSIONS = frozenset(
     ".m4a .aac .mp4 .mp3 .wav .wave .ogg .oga .opus .webm .weba .mka .flac .caf .aif .aiff .3gp .amr".split()
 )
@@ -201,12 +202,10 @@ def _list_folder(src: _Source) -> None:
             src.names.append(entry.name)
             src.refused[entry.name] = "is a link to nothing (its target is gone)"
             continue
-        if stat.S_ISDIR(mode):
-            continue
-        src.names.append(entry.name)
-        if not stat.S_ISREG(mode):
-            what = "an index of recordings" if entry.name == INDEX_NAME else "a recording"
-            src.refused[entry.name] = f"is a device, a pipe or a socket, not {what}"
+        if not stat.S_ISDIR(mode):
+            src.names.append(entry.name)
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            src.refused[entry.name] = f"is a device, a pipe or a socket, not {_NOT_A.get(entry.name, 'a recording')}"
 
 
 def _zip_entries(f: object) -> int | None:
