@@ -159,12 +159,10 @@ def pack_routines(
 
 def _folders_made(out: Path) -> list[Path]:
     """The folders ``out.mkdir(parents=True)`` would make, deepest first."""
-    made = []
-    probe = Path(out)
-    while not os.path.lexists(probe) and probe.parent != probe:
-        made.append(probe)
-        probe = probe.parent
-    return made
+    from matcue.core.paths import nearest_existing
+
+    there = nearest_existing(out)
+    return [p for p in (Path(out), *Path(out).parents) if p != there and there in p.parents]
 
 
 def _render_routines(

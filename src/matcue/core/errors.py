@@ -35,12 +35,17 @@ def printable_name(text: str) -> str:
     return printable(text).replace("\n", "\\x0a").replace("\t", "\\x09")
 
 
+def cut_middle(text: str, limit: int) -> str:
+    """``text``, or when longer than ``limit`` its two ends joined by `` ... ``."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"
+
+
 def shown(value: str, limit: int = 60) -> str:
     """``repr`` of a value for a message, shortened in the middle when long."""
-    if len(value) <= limit:
-        return repr(value)
-    keep = (limit - 5) // 2
-    return repr(f"{value[:keep]} ... {value[-keep:]}")
+    return repr(cut_middle(value, limit))
 
 
 class MatcueError(Exception):

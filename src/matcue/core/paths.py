@@ -21,7 +21,7 @@ import os
 import stat
 from pathlib import Path
 
-from matcue.core.errors import MatcueError
+from matcue.core.errors import MatcueError, cut_middle
 
 
 class Unreadable(MatcueError):
@@ -114,11 +114,7 @@ def quoted(path: str | Path) -> str:
     """:func:`path_text` in quotes, for a message: ``'out'``. A path longer than
     MAX_QUOTED_PATH characters is cut in the middle (``'/home/... ...x/cover.png'``): its
     start says where, its end which file (a path may be 4096 characters long)."""
-    text = path_text(path)
-    if len(text) > MAX_QUOTED_PATH:
-        keep = (MAX_QUOTED_PATH - 5) // 2
-        text = f"{text[:keep]} ... {text[-keep:]}"
-    return f"'{text}'"
+    return f"'{cut_middle(path_text(path), MAX_QUOTED_PATH)}'"
 
 
 def nearest_existing(path: str | Path) -> Path:

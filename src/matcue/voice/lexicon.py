@@ -308,9 +308,8 @@ def default_lexicon(folder: Path | None = None, language: str = LEXICON_LANGUAGE
     lex = builtin_lexicon() if english else Lexicon()
     path = project_lexicon_path(folder, language)
     if path.is_file():
-        lex = _extended(
-            lex, str(path), _read_lexicon(path)
-        )  # every routine of a command: one lexicon, its tables made once
+        # every routine of a command: one lexicon, its tables made once
+        lex = _extended(lex, str(path), _read_lexicon(path))
     return lex
 
 
