@@ -362,3 +362,14 @@ def decode_stereo(path: str | Path) -> np.ndarray:
     ]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, check=True).stdout
     return np.frombuffer(out, dtype="<f4").reshape(-1, 2).copy()
+
+
+def speechy(seconds: float, rate: int = 48_000, lead_s: float = 0.5, tail_s: float = 0.8, noise_db: float = -60):
+    """Syllable-like bursts of a voiced tone between quiet room noise, float32."""
+    rng = np.random.default_rng(1)
+    t = np.arange(int(seconds * rate)) / rate
+    voiced = sum(np.sin(2 * np.pi * 160 * k * t) / k for k in range(1, 6))
+    env = (np.sin(2 * np.pi * 3 * t) > -0.3).astype(np.float64)
+    words = 0.3 * voiced * env
+    x = np.concatenate([np.zeros(int(lead_s * rate)), words, np.zeros(int(tail_s * rate))])
+    return (x + rng.normal(0, 10 ** (noise_db / 20), len(x))).astype(np.float32)

@@ -15,26 +15,15 @@ import pytest
 
 import audiocheck as ac
 from matcue.core.naming import phrase_id
-from matcue.core.pcm import SAMPLE_RATE
 from matcue.voice import recordings as R
-from matcue.voice.recordings import RecordingError, clean, find_recordings
+from matcue.voice.cleaning import CLIP_HINT
+from matcue.voice.recordings import RecordingError, find_recordings
 
 pytestmark = [pytest.mark.ffmpeg, pytest.mark.skipif(not ac.have_ffmpeg(), reason="ffmpeg/ffprobe not installed")]
 
 WELCOME = "Welcome to your practice."
 FOLD = "Fold forward slowly."
 TEXTS = [WELCOME, FOLD, "Three."]
-
-
-def speechy(seconds: float, rate: int = 48_000, lead_s: float = 0.5, tail_s: float = 0.8, noise_db: float = -60):
-    """Syllable-like bursts of a voiced tone between quiet room noise, float32."""
-    rng = np.random.default_rng(1)
-    t = np.arange(int(seconds * rate)) / rate
-    voiced = sum(np.sin(2 * np.pi * 160 * k * t) / k for k in range(1, 6))
-    env = (np.sin(2 * np.pi * 3 * t) > -0.3).astype(np.float64)
-    words = 0.3 * voiced * env
-    x = np.concatenate([np.zeros(int(lead_s * rate)), words, np.zeros(int(tail_s * rate))])
-    return (x + rng.normal(0, 10 ** (noise_db / 20), len(x))).astype(np.float32)
 
 
 def write_wav(path: Path, x: np.ndarray, rate: int = 48_000) -> Path:
@@ -66,7 +55,7 @@ def find(folder: Path, tmp_path: Path, texts=TEXTS, **kw):
 
 
 def test_a_clip_named_by_its_phrase_id_stands_for_it_in_any_format(folder: Path, tmp_path: Path) -> None:
-    wav = write_wav(tmp_path / "w.wav", speechy(1.2))
+    wav = write_wav(tmp_path / "w.wav", ac.speechy(1.2))
     encode(wav, folder / f"{phrase_id(WELCOME)}.m4a", "-c:a", "aac", "-b:a", "48k")
     encode(wav, folder / f"{phrase_id(FOLD).upper()}.opus", "-c:a", "libopus")  # a name typed in capitals
     rec = find(folder, tmp_path)
@@ -78,8 +67,8 @@ def test_a_clip_named_by_its_phrase_id_stands_for_it_in_any_format(folder: Path,
 
 
 def test_the_index_maps_an_id_or_an_exact_text_to_a_file(folder: Path, tmp_path: Path) -> None:
-    write_wav(folder / "take3.wav", speechy(1.0))
-    write_wav(folder / "hello.wav", speechy(1.0))
+    write_wav(folder / "take3.wav", ac.speechy(1.0))
+    write_wav(folder / "hello.wav", ac.speechy(1.0))
     (folder / "index.yaml").write_text(
         f"{phrase_id(FOLD)}: take3.wav\n'Welcome   to your practice.': hello.wav\nNot a phrase at all: hello.wav\n"
     )
@@ -94,7 +83,7 @@ def test_the_index_maps_an_id_or_an_exact_text_to_a_file(folder: Path, tmp_path:
 
 def test_a_file_that_matches_no_phrase_is_a_warning_with_a_did_you_mean(folder: Path, tmp_path: Path) -> None:
     typo = phrase_id(WELCOME).replace("welcome", "welcom")
-    write_wav(folder / f"{typo}.wav", speechy(1.0))
+    write_wav(folder / f"{typo}.wav", ac.speechy(1.0))
     (folder / "notes.txt").write_text("not audio, not a clip: left alone")
     (folder / ".DS_Store").write_bytes(b"\0\0")
     rec = find(folder, tmp_path)
@@ -109,7 +98,7 @@ def test_a_file_that_matches_no_phrase_is_a_warning_with_a_did_you_mean(folder: 
 
 
 def test_every_bad_clip_is_reported_at_once_each_naming_its_file(folder: Path, tmp_path: Path) -> None:
-    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    wav = write_wav(tmp_path / "w.wav", ac.speechy(1.0))
     good = encode(wav, tmp_path / "good.m4a", "-c:a", "aac")
     (folder / f"{phrase_id(WELCOME)}.m4a").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])  # corrupt
     (folder / f"{phrase_id(FOLD)}.wav").write_bytes(b"")  # 0 bytes
@@ -117,9 +106,9 @@ def test_every_bad_clip_is_reported_at_once_each_naming_its_file(folder: Path, t
     with pytest.raises(RecordingError) as e:
         find(folder, tmp_path)
     assert sorted(e.value.problems) == sorted([
-        f"{folder}/{phrase_id(WELCOME)}.m4a: cannot be decoded as audio ({R.CLIP_HINT})",
+        f"{folder}/{phrase_id(WELCOME)}.m4a: cannot be decoded as audio ({CLIP_HINT})",
         f"{folder}/{phrase_id(FOLD)}.wav: is empty (0 bytes)",
-        f"{folder}/{phrase_id('Three.')}.mp3: cannot be decoded as audio ({R.CLIP_HINT})",
+        f"{folder}/{phrase_id('Three.')}.mp3: cannot be decoded as audio ({CLIP_HINT})",
     ])  # fmt: skip
 
 
@@ -143,8 +132,8 @@ def test_a_clip_ten_minutes_long_is_refused_after_reading_two(folder: Path, tmp_
 
 
 def test_two_clips_for_one_phrase_are_refused_naming_both(folder: Path, tmp_path: Path) -> None:
-    write_wav(folder / f"{phrase_id(WELCOME)}.wav", speechy(1.0))
-    write_wav(folder / "other.wav", speechy(1.0))
+    write_wav(folder / f"{phrase_id(WELCOME)}.wav", ac.speechy(1.0))
+    write_wav(folder / "other.wav", ac.speechy(1.0))
     (folder / "index.yaml").write_text(f"'{WELCOME}': other.wav\n")
     with pytest.raises(RecordingError) as e:
         find(folder, tmp_path)
@@ -155,7 +144,7 @@ def test_two_clips_for_one_phrase_are_refused_naming_both(folder: Path, tmp_path
 
 
 def test_a_link_leading_outside_the_folder_is_refused_and_never_read(folder: Path, tmp_path: Path) -> None:
-    outside = write_wav(tmp_path / "outside.wav", speechy(1.0))
+    outside = write_wav(tmp_path / "outside.wav", ac.speechy(1.0))
     os.symlink(outside, folder / f"{phrase_id(WELCOME)}.wav")
     with pytest.raises(RecordingError) as e:
         find(folder, tmp_path)
@@ -233,7 +222,7 @@ def test_an_index_that_does_not_read_is_located(folder: Path, tmp_path: Path, co
 
 
 def test_a_zip_is_read_as_the_folder_it_holds(tmp_path: Path) -> None:
-    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    wav = write_wav(tmp_path / "w.wav", ac.speechy(1.0))
     archive = tmp_path / "class-recordings.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(wav, f"{phrase_id(WELCOME)}.wav")
@@ -259,7 +248,7 @@ def test_a_zip_of_bombs_is_refused_from_its_directory(tmp_path: Path, monkeypatc
     assert e.value.problems == (
         f"{archive}:{phrase_id(WELCOME)}.wav: unpacks to 1028 times its size in the zip; at most 100 to 1 is read",
     )
-    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    wav = write_wav(tmp_path / "w.wav", ac.speechy(1.0))
     with zipfile.ZipFile(archive, "w") as z:
         for t in TEXTS:
             z.write(wav, f"{phrase_id(t)}.wav")
@@ -279,28 +268,16 @@ def test_a_zip_that_is_not_one(tmp_path: Path) -> None:
         find(tmp_path / "r.zip", tmp_path)
 
 
-# ----------------------------------------------------------------------------- cleaning and the cache
-
-
-def test_cleaning_trims_the_room_gates_it_and_brings_the_words_to_full_scale() -> None:
-    rate = SAMPLE_RATE
-    x = speechy(2.0, rate, lead_s=1.0, tail_s=1.5, noise_db=-50)
-    y = ac.as_float(clean(x))
-    assert abs(len(y) / rate - (2.0 + 0.06 + 0.15)) < 0.03  # trimmed to the words and their margins
-    assert -1.2 < ac.peak_dbfs(y) <= -0.9
-    # the noise in a pause between words, before and after: 12 dB lower, relative to the words
-    words_gain = ac.rms_dbfs(y, 60, 2060) - ac.rms_dbfs(x, 1000, 3000)
-    lead_gain = ac.rms_dbfs(y, 0, 40) - ac.rms_dbfs(x, 940, 980)
-    assert lead_gain - words_gain < -8, (lead_gain, words_gain)
+# ----------------------------------------------------------------------------- the cache
 
 
 def test_a_clip_is_cleaned_once_then_read_from_the_cache(folder: Path, tmp_path: Path, monkeypatch) -> None:
-    write_wav(folder / f"{phrase_id(WELCOME)}.wav", speechy(1.0))
+    write_wav(folder / f"{phrase_id(WELCOME)}.wav", ac.speechy(1.0))
     first = find(folder, tmp_path).clips[WELCOME].clip
-    monkeypatch.setattr(R, "_decode", lambda path: pytest.fail("decoded again"))
+    monkeypatch.setattr(R, "decode", lambda path: pytest.fail("decoded again"))
     again = find(folder, tmp_path).clips[WELCOME].clip
     assert np.array_equal(first.samples, again.samples)
-    write_wav(folder / f"{phrase_id(WELCOME)}.wav", speechy(1.5))  # a new take: new content, cleaned anew
+    write_wav(folder / f"{phrase_id(WELCOME)}.wav", ac.speechy(1.5))  # a new take: new content, cleaned anew
     monkeypatch.undo()
     assert find(folder, tmp_path).clips[WELCOME].clip.length_ms > first.length_ms + 400
 
@@ -336,7 +313,7 @@ def test_a_take_with_no_speech_in_it_is_refused(folder: Path, tmp_path: Path, ma
 
 
 def test_a_float_wav_full_of_nan_and_inf_is_no_crash(folder: Path, tmp_path: Path) -> None:
-    x = speechy(1.0, rate=44_100)  # at the mix rate: no resampler spreads the NaNs
+    x = ac.speechy(1.0, rate=44_100)  # at the mix rate: no resampler spreads the NaNs
     x[::7] = np.nan
     x[::11] = np.inf
     path = folder / f"{phrase_id(WELCOME)}.wav"
@@ -349,7 +326,7 @@ def test_a_float_wav_full_of_nan_and_inf_is_no_crash(folder: Path, tmp_path: Pat
 
 
 def test_a_damaged_or_encrypted_zip_member_is_named(tmp_path: Path) -> None:
-    wav = write_wav(tmp_path / "w.wav", speechy(1.0))
+    wav = write_wav(tmp_path / "w.wav", ac.speechy(1.0))
     archive = tmp_path / "r.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(wav, f"{phrase_id(WELCOME)}.wav")
@@ -385,7 +362,7 @@ def test_too_many_files_are_refused_before_they_are_read(tmp_path: Path, folder:
 
 
 def test_a_file_name_with_control_characters_is_never_read_or_shown_raw(folder: Path, tmp_path: Path) -> None:
-    write_wav(folder / "evil\x1b]0;PWNED\x07\nline.wav", speechy(1.0))
+    write_wav(folder / "evil\x1b]0;PWNED\x07\nline.wav", ac.speechy(1.0))
     rec = find(folder, tmp_path)
     assert rec.warnings == (
         f"{folder}/evil\\x1b]0;PWNED\\x07\\x0aline.wav: a file name with control characters is not read",
@@ -395,13 +372,13 @@ def test_a_file_name_with_control_characters_is_never_read_or_shown_raw(folder: 
 def test_two_spellings_of_one_text_share_one_clip(folder: Path, tmp_path: Path) -> None:
     nfc, nfd = "Caf\u00e9 time.", "Cafe\u0301 time."
     assert phrase_id(nfc) == phrase_id(nfd)
-    write_wav(folder / f"{phrase_id(nfc)}.wav", speechy(1.0))
+    write_wav(folder / f"{phrase_id(nfc)}.wav", ac.speechy(1.0))
     rec = find(folder, tmp_path, texts=[nfc, nfd])
     assert rec.names() == {nfc: f"{phrase_id(nfc)}.wav", nfd: f"{phrase_id(nfc)}.wav"}
 
 
 def test_one_file_named_twice_in_the_index_is_one_clip(folder: Path, tmp_path: Path) -> None:
-    write_wav(folder / "take.wav", speechy(1.0))
+    write_wav(folder / "take.wav", ac.speechy(1.0))
     (folder / "index.yaml").write_text(f"{phrase_id(WELCOME)}: take.wav\n'{WELCOME}': take.wav\n")
     assert find(folder, tmp_path).names() == {WELCOME: "take.wav"}
 

@@ -200,7 +200,7 @@ def recordings_option(f: Callable[..., Any]) -> Callable[..., Any]:
         if value is None:
             return None
         # every command that has the option says the same of a bad one (check said it as a problem, exit 1)
-        return existing(Path(value), "--recordings", "folder", "a folder or a .zip of recordings")
+        return existing(Path(value), "--recordings", "folder", "a folder or a .zip of recordings", folder_too=True)
 
     return click.option(
         "--recordings",
@@ -307,16 +307,16 @@ def _mode(path: Path, option: str) -> int:
         ) from None
 
 
-def existing(path: Path, option: str, noun: str, wanted: str) -> Path:
-    """``path`` when it is a regular file (or, for ``noun`` "folder", a folder or a file);
-    else a usage error naming what is there: "file 'x' not found", "'x' is a named pipe, not
-    an audio file" (a pipe or a device was "not found")."""
+def existing(path: Path, option: str, noun: str, wanted: str, *, folder_too: bool = False) -> Path:
+    """``path`` when it is a regular file (or, with ``folder_too``, a folder); else a usage
+    error naming what is there: "NOUN 'x' not found", "'x' is a named pipe, not WANTED" (a
+    pipe or a device was "not found")."""
     from matcue.core.paths import kind_name, quoted
 
     mode = _mode(path, option)
     if mode == 0:
         raise click.BadParameter(f"{noun} {quoted(path)} not found", param_hint=f"'{option}'")
-    if not (stat.S_ISREG(mode) or (noun == "folder" and stat.S_ISDIR(mode))):
+    if not (stat.S_ISREG(mode) or (folder_too and stat.S_ISDIR(mode))):
         raise click.BadParameter(f"{quoted(path)} is {kind_name(mode)}, not {wanted}", param_hint=f"'{option}'")
     return path
 

@@ -12,6 +12,12 @@ from dataclasses import dataclass
 MAX_PROBLEMS = 200  # loading and compiling stop collecting problems after this many
 
 
+def is_control(ch: str) -> bool:
+    """Whether ``ch`` is a control character (C0, DEL, C1: terminal escape codes start
+    with one) or a format character (a bidirectional override, a zero-width joiner)."""
+    return unicodedata.category(ch) in ("Cc", "Cf")
+
+
 def printable(text: str) -> str:
     """``text`` safe to print on a terminal: control characters (terminal escape codes
     start with one) and format characters such as bidirectional overrides are written as
@@ -21,7 +27,7 @@ def printable(text: str) -> str:
         return text
     out = []
     for ch in text:
-        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"):
+        if ch in "\n\t" or not is_control(ch):
             out.append(ch)
         else:
             out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")

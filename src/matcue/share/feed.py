@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from matcue.core.durations import vtt_time  # HH:MM:SS.mmm, Podlove Simple Chapters' normal play time too
-from matcue.core.errors import MatcueError
+from matcue.core.errors import MatcueError, is_control
 
 FEED_NAME = "feed.xml"
 MANIFEST_NAME = "feed.manifest.json"
@@ -89,7 +88,7 @@ def parse_feed_url(url: str) -> str:
         raise FeedError(f"--feed-url {url!r}: the address may not have a fragment ('#...'): give the folder's address")
     if parts.username or parts.password:
         raise FeedError(f"--feed-url {url!r}: the address may not hold a user name or password")
-    if any(unicodedata.category(c) in ("Cc", "Cf") and not c.isspace() for c in text):
+    if any(is_control(c) and not c.isspace() for c in text):
         raise FeedError(f"--feed-url {url!r}: the address may not contain control characters")
     if any(c.isspace() for c in text):
         raise FeedError(f"--feed-url {url!r}: the address may not contain spaces")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from matcue.core.errors import MatcueError
+from matcue.core.errors import MatcueError, is_control
 from matcue.voice.normalize import normalize_text, strip_latin_accents
 
 PROJECT_LEXICON = Path("voice") / "lexicon.yaml"
@@ -163,18 +163,12 @@ def parse_entries(data: Mapping[str, object], source: str) -> list[RawEntry]:
     return out
 
 
-def _control(ch: str) -> bool:
-    import unicodedata
-
-    return unicodedata.category(ch) in ("Cc", "Cf")
-
-
 def entry_problem(word: object, value: object) -> str | None:
     """Why ``word: value`` is not a lexicon entry, or None."""
     if not isinstance(word, str) or not word.strip() or not re.search(r"\w", word):
         return "a lexicon key must be a word or phrase"
     texts = [word, value] if isinstance(value, str) else [word, *value.values()] if isinstance(value, Mapping) else []
-    odd = next((ch for t in texts if isinstance(t, str) for ch in t if _control(ch)), None)
+    odd = next((ch for t in texts if isinstance(t, str) for ch in t if is_control(ch)), None)
     if odd is not None:  # "\e[31m" written as a YAML escape: it would reach the voice and the terminal
         return f"the character U+{ord(odd):04X} (a control character) cannot be in a lexicon entry"
     if isinstance(value, str):
@@ -232,7 +226,7 @@ def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
         at = byte_place(raw, exc.start)
         raise LexiconError(f"{path}:{at}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
     for i, ch in enumerate(text):  # a respelling reaches the voice's command line: no escape codes
-        if ch not in "\n\r\t" and _control(ch):
+        if ch not in "\n\r\t" and is_control(ch):
             line = text.count("\n", 0, i) + 1
             column = i - (text.rfind("\n", 0, i) + 1) + 1
             raise LexiconError(

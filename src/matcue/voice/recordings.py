@@ -10,7 +10,8 @@ format ffmpeg reads. A clip stands for a phrase when
   (``welcome-to-your-practice-543c8d: take3.m4a`` or ``"Welcome to your practice.": hello.m4a``).
 
 Each clip is read within bounds (a regular file inside the folder it must stay in,
-symbolic links resolved; at most :data:`MAX_CLIP_BYTES`, :data:`MAX_CLIP_MS` of audio),
+symbolic links resolved; at most :data:`MAX_CLIP_BYTES`,
+:data:`matcue.voice.cleaning.MAX_CLIP_MS` of audio),
 decoded by ffmpeg with a high-pass filter (80 Hz: handling noise and rumble), resampled to
 the mix rate and mono, trimmed of its leading and trailing silence, gently gated (the
 room between words lowered by 12 dB) and brought to full scale; the mixer then levels it
@@ -38,13 +39,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from matcue.core.errors import MatcueError, printable_name, shown
+from matcue.core.errors import MatcueError, is_control, printable_name, shown
 from matcue.core.naming import phrase_id
 from matcue.core.paths import Unreadable, byte_place, inside, open_regular, read_bounded, shown_folder, size_text
-from matcue.core.pcm import SAMPLE_RATE, samples_to_ms
 from matcue.voice.base import AnyClip, Clip
+from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
 
 INDEX_NAME = "index.yaml"
 _NOT_A = {INDEX_NAME: "an index of recordings"}  # what a file that cannot be read is not
@@ -52,19 +51,11 @@ AUDIO_EXTENSIONS = frozenset(
     ".m4a .aac .mp4 .mp3 .wav .wave .ogg .oga .opus .webm .weba .mka .flac .caf .aif .aiff .3gp .amr".split()
 )
 MAX_CLIP_BYTES = 50_000_000  # a phone's two minutes of WAV fit several times over
-MAX_CLIP_MS = 120_000  # a phrase may be a long welcome, not a whole session
 MAX_FILES = 2000  # files looked at in a folder or a zip
 MAX_ZIP_BYTES = 500_000_000
 MAX_ZIP_UNPACKED = 2_000_000_000  # all the clips read out of one zip: 2000 phrases of 10 s as WAV fit
 MAX_ZIP_RATIO = 100  # unpacked / packed size of one member: speech packs about 1 to 3, silence 10
 MAX_INDEX_BYTES = 1_000_000  # index.yaml: 2000 lines of 'id or text: file name' fit many times
-SILENT_DBFS = -50.0  # a clip whose loudest 10 ms stay below this is silent
-GATE_DB = -12.0  # how far the gate lowers the room between words
-HIGH_PASS_HZ = (40.0, 100.0)  # nothing below the first, all above the second (-6 dB near 70 Hz)
-DECODE_TIMEOUT_S = 60.0  # ffmpeg's time for one clip (at most two minutes of audio)
-PROCESS_VERSION = 2  # bump when the cleaning changes: cached clips are made again (2: zero-phase high-pass)
-CLIP_HINT = "a recording is an audio file ffmpeg reads: m4a, mp3, wav, ogg, opus, webm, flac"
-_FRAME = SAMPLE_RATE // 100  # 10 ms
 
 
 class RecordingError(MatcueError):
@@ -157,7 +148,7 @@ def name_shown(name: str) -> str:
 
 
 def _odd_name(name: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name)
+    return any(is_control(ch) for ch in name)
 
 
 def _open_source(path: Path, root: str, allow_outside: bool) -> _Source:
@@ -202,9 +193,10 @@ def _list_folder(src: _Source) -> None:
             src.names.append(entry.name)
             src.refused[entry.name] = "is a link to nothing (its target is gone)"
             continue
-        if not stat.S_ISDIR(mode):
-            src.names.append(entry.name)
-        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        if stat.S_ISDIR(mode):
+            continue  # a folder inside is not looked into
+        src.names.append(entry.name)
+        if not stat.S_ISREG(mode):
             src.refused[entry.name] = f"is a device, a pipe or a socket, not {_NOT_A.get(entry.name, 'a recording')}"
 
 
@@ -401,7 +393,7 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
     return out
 
 
-# ----------------------------------------------------------------------------- cleaning
+# ----------------------------------------------------------------------------- clips
 
 
 def _clip(src: _Source, name: str, cache_dir: Path | None) -> AnyClip:
@@ -417,84 +409,10 @@ def _clip(src: _Source, name: str, cache_dir: Path | None) -> AnyClip:
         cached = load_cached(entry)
         if cached is not None:
             return cached
-        samples = clean(_decode(path))
+        samples = clean(decode(path))
     clip = Clip(samples)
     try:
         store(entry, clip)
     except OSError:
         return clip  # an unwritable cache costs time, not the render
     return load_cached(entry) or clip
-
-
-def _decode(path: Path) -> np.ndarray:
-    """Mono float32 at the mix rate, high-passed; Unreadable when it is not audio or too long."""
-    from matcue.core.media import MusicError, ffmpeg_decode
-
-    limit_s = MAX_CLIP_MS / 1000 + 0.5
-    try:
-        raw = ffmpeg_decode(
-            path, limit_s, ["-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1"], timeout_s=DECODE_TIMEOUT_S
-        )
-    except MusicError as e:
-        what = str(e)
-        raise Unreadable(f"cannot be decoded as audio ({CLIP_HINT})" if what.startswith("cannot") else what) from None
-    x = np.frombuffer(raw, dtype="<f4").astype(np.float64)
-    if len(x) == 0:
-        raise Unreadable(f"holds no audio ({CLIP_HINT})")
-    if samples_to_ms(len(x)) > MAX_CLIP_MS:
-        raise Unreadable(
-            f"lasts more than {MAX_CLIP_MS // 1000} s; a recording is one phrase, at most {MAX_CLIP_MS // 1000} s"
-        )
-    return high_pass(np.clip(np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0), -16.0, 16.0)).astype(np.float32)
-
-
-def high_pass(x: np.ndarray, rate_hz: int = SAMPLE_RATE) -> np.ndarray:
-    """``x`` without what lies under 80 Hz (handling noise, rumble, a DC offset): its mean
-    taken away, then, in the frequency domain, nothing under 40 Hz and a raised-cosine
-    slope to full level at 100 Hz. Zero phase and no start-up transient, so a clip that is
-    only an offset comes out silent."""
-    y = x - float(np.mean(x))
-    spectrum = np.fft.rfft(y)
-    f = np.fft.rfftfreq(len(y), 1 / rate_hz)
-    ramp = np.clip((f - HIGH_PASS_HZ[0]) / (HIGH_PASS_HZ[1] - HIGH_PASS_HZ[0]), 0.0, 1.0)
-    return np.fft.irfft(spectrum * (0.5 - 0.5 * np.cos(np.pi * ramp)), len(y))
-
-
-def clean(x: np.ndarray) -> np.ndarray:
-    """A decoded clip (float32 mono) trimmed, gated and at full scale, as int16.
-
-    Trim: 10 ms frames; speech is what comes within 40 dB of the loudest frame, 10 dB
-    above the room (the quietest tenth of the frames) and above -60 dBFS; 60 ms are kept
-    before the first such frame and 150 ms after the last, so a soft onset or a trailing
-    breath is not cut. Gate: frames below the room's level plus 8 dB (at most 30 dB under
-    the loudest) are lowered by 12 dB, with 50 ms ramps. Unreadable when the clip is silent
-    or holds no speech (never 10 dB above its quietest tenth)."""
-    n = len(x) // _FRAME
-    if n == 0:
-        raise Unreadable("is silent (shorter than 10 ms)")
-    frames = x[: n * _FRAME].reshape(n, _FRAME).astype(np.float64)
-    db = 10 * np.log10(np.maximum((frames**2).mean(axis=1), 1e-12))
-    peak = float(db.max())
-    if peak < SILENT_DBFS:
-        raise Unreadable(f"is silent (its loudest moment is {peak:.0f} dBFS)")
-    room = float(np.percentile(db, 10))  # the quiet between words, or the room before them
-    loud = np.flatnonzero(db >= max(peak - 40.0, room + 10.0, -60.0))
-    if len(loud) == 0:  # never 10 dB above its quietest moments: a hum, a tone or the room alone
-        raise Unreadable(
-            f"holds no speech: its level stays within {peak - room:.0f} dB of its quietest moments "
-            "(a steady tone, a hum or only the room)"
-        )
-    start = max(0, loud[0] * _FRAME - SAMPLE_RATE * 60 // 1000)
-    stop = min(len(x), (loud[-1] + 1) * _FRAME + SAMPLE_RATE * 150 // 1000)
-    y = x[start:stop].astype(np.float32)
-    first, last = start // _FRAME, min(n, -(-stop // _FRAME))
-    part = db[first:last]
-    floor = float(np.percentile(part, 10))
-    gate = min(floor + 8.0, peak - 30.0)
-    gain = np.where(part >= gate, 1.0, 10 ** (GATE_DB / 20))
-    gain = np.convolve(gain, np.ones(5) / 5, mode="same")  # 50 ms ramps
-    centres = (np.arange(first, last) * _FRAME + _FRAME / 2) - start
-    y *= np.interp(np.arange(len(y)), centres, gain).astype(np.float32)
-    top = float(np.abs(y).max())
-    y *= np.float32(10 ** (-1 / 20) / top)  # -1 dBFS
-    return np.clip(np.rint(y * 32767), -32768, 32767).astype(np.int16)
