@@ -121,16 +121,36 @@ def test_new_into_a_missing_or_unwritable_folder(run, tmp_path):
 
 
 def test_new_when_the_folder_refuses_writing(run, tmp_path, monkeypatch):
-    import tempfile
+    from matcue.core import atomic
 
     def refused(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    monkeypatch.setattr(atomic, "create_temp", refused)
     r = run("new", "-o", str(tmp_path / "x.yaml"))
     assert r.exit_code == 1
     assert r.stderr == f"Error: cannot write into the folder '{tmp_path}': Permission denied\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_new_writes_through_a_temporary_file_doctor_knows(run, tmp_path, monkeypatch):
+    """While the template is written, the only new file is a locked temporary that
+    names its target, so a killed 'matcue new' leaves what 'doctor --fix' sweeps (its
+    own mkstemp name was unknown to the sweep, and unlocked)."""
+    from matcue.core import atomic
+
+    seen: list[tuple[str, Path | None, bool]] = []
+    real_fsync = os.fsync
+
+    def watch(fd: int) -> None:
+        seen.extend((p.name, atomic.target_of(p), atomic.is_stale(p)) for p in tmp_path.iterdir())
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", watch)
+    r = run("new", "stretch", "-o", str(tmp_path / "r.yaml"))
+    assert r.exit_code == 0, r.stderr
+    assert seen and all(target == tmp_path / "r.yaml" and not stale for _, target, stale in seen), seen
+    assert [p.name for p in tmp_path.iterdir()] == ["r.yaml"]
 
 
 def test_new_on_a_full_disk_says_so_and_leaves_nothing(tmp_path):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from matcue.core import atomic
 from matcue.core.errors import MatcueError
 
 DEFAULT_TEMPLATE = "blank"
@@ -60,17 +60,16 @@ def new_routine(name: str, target: str | os.PathLike[str]) -> Path:
         raise MatcueError(exists)
     if not folder.is_dir():
         raise MatcueError(f"the folder {str(folder)!r} does not exist (create it first, or choose another -o)")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:  # locked and named as every temporary file is, so 'doctor --fix' knows a leftover
+        tmp = atomic.create_temp(path, "tmp")
     except OSError as e:
         raise MatcueError(f"cannot write into the folder {str(folder)!r}: {e.strerror}") from None
     try:
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
                 f.write(t.text)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
         except OSError as e:  # a full disk, a file size limit: nothing is left, the reason is said
             raise MatcueError(f"cannot write {str(path)!r}: {e.strerror or e}") from None
         try:
@@ -90,5 +89,5 @@ def new_routine(name: str, target: str | os.PathLike[str]) -> Path:
                 Path(path).unlink(missing_ok=True)
                 raise MatcueError(f"cannot write {str(path)!r}: {e2.strerror or e2}") from None
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        atomic.discard(tmp)
     return path
