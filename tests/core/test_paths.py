@@ -206,7 +206,7 @@ def test_a_system_file_given_as_a_routine_is_not_quoted(run):
 
 
 def test_read_bounded_refuses_devices_pipes_and_folders(tmp_path, fifo):
-    for path, what in [("/dev/zero", "a device"), (str(fifo), "a pipe"), (str(tmp_path), "directory")]:
+    for path, what in [("/dev/zero", "is a device"), (str(fifo), "is a named pipe"), (str(tmp_path), "is a folder")]:
         with pytest.raises(Unreadable) as e:
             within(HANG_S, lambda path=path: read_bounded(path, 1000, "a routine file"))
         assert what in str(e.value) and "not a routine file" in str(e.value)
@@ -245,17 +245,17 @@ def test_no_named_file_blocks_or_reads_a_device(tmp_path, kind, special):
     with pytest.raises(RoutineError) as e:
         within(HANG_S, load)
     text = "\n".join(messages(e))
-    assert "is a device, a pipe or a socket, not a" in text, text
+    assert ("is a named pipe, not a" if special == "fifo" else "is a device, not a") in text, text
 
 
 def test_the_cli_refuses_a_fifo_and_dev_zero_without_hanging(tmp_path, fifo):
     env = {**os.environ, "MATCUE_CACHE_DIR": str(tmp_path / "cache")}
-    for path in (str(fifo), "/dev/zero"):
+    for path, what in ((str(fifo), "a named pipe"), ("/dev/zero", "a device")):
         res = subprocess.run(
             [sys.executable, "-m", "matcue", "check", path], capture_output=True, text=True, timeout=60, env=env
         )
         assert res.returncode == 1
-        assert res.stderr == f"{path}:1:1: is a device, a pipe or a socket, not a routine file\n1 problem found\n"
+        assert res.stderr == f"{path}:1:1: is {what}, not a routine file\n1 problem found\n"
 
 
 def test_a_cache_entry_that_is_a_pipe_or_a_folder_is_a_miss(tmp_path, fake_voice, voice_cache_dir):

@@ -107,7 +107,7 @@ def test_non_utf8_is_a_located_error():
 def test_directory_is_a_located_error():
     with pytest.raises(RoutineError) as e:
         load_routine(DATA / "errors")
-    assert str(e.value) == "tests/data/errors:1:1: is a directory, not a routine file"
+    assert str(e.value) == "tests/data/errors:1:1: is a folder, not a routine file"
 
 
 def test_missing_file():

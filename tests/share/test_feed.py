@@ -267,9 +267,9 @@ def test_a_manifest_that_is_a_pipe_a_device_or_a_folder_is_refused_unread(tmp_pa
 
     fix = "restore it, or delete it to start the feed afresh (earlier episodes then get new GUIDs)"
     for kind, make in (
-        ("a device, a pipe or a socket", os.mkfifo),
-        ("a device, a pipe or a socket", lambda p: os.symlink("/dev/zero", p)),
-        ("a directory", os.mkdir),
+        ("a named pipe", os.mkfifo),
+        ("a device", lambda p: os.symlink("/dev/zero", p)),
+        ("a folder", os.mkdir),
     ):
         folder = tmp_path / f"p{len(list(tmp_path.iterdir()))}"
         folder.mkdir()

@@ -196,7 +196,7 @@ def test_a_project_lexicon_that_is_a_pipe_or_too_big_is_refused_unread(tmp_path:
 
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
-    with pytest.raises(LexiconError, match="it is a device, a pipe or a socket, not a lexicon file"):
+    with pytest.raises(LexiconError, match="it is a named pipe, not a lexicon file"):
         load_lexicon(fifo)
     big = tmp_path / "big.yaml"
     with open(big, "wb") as f:

@@ -157,7 +157,7 @@ def test_a_link_leading_outside_the_folder_is_refused_and_never_read(folder: Pat
 
 def test_a_pipe_in_the_folder_is_never_opened(folder: Path, tmp_path: Path) -> None:
     os.mkfifo(folder / f"{phrase_id(WELCOME)}.wav")  # opening it would block forever
-    with pytest.raises(RecordingError, match="is a device, a pipe or a socket, not a recording"):
+    with pytest.raises(RecordingError, match="is a named pipe, not a recording"):
         find(folder, tmp_path)
 
 
@@ -165,7 +165,7 @@ def test_an_index_that_is_a_pipe_is_called_an_index(folder: Path, tmp_path: Path
     os.mkfifo(folder / "index.yaml")
     with pytest.raises(RecordingError) as e:
         find(folder, tmp_path)
-    assert f"{folder}/index.yaml: is a device, a pipe or a socket, not an index of recordings" in e.value.problems
+    assert f"{folder}/index.yaml: is a named pipe, not an index of recordings" in e.value.problems
 
 
 def test_a_missing_folder_and_a_file_that_is_no_folder(tmp_path: Path) -> None:

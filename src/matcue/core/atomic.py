@@ -43,7 +43,9 @@ def check_replaceable(target: Path) -> None:
         return  # absent (or unreadable: the write itself will say so)
     if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
         return
-    what = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, a pipe or a socket"
+    from matcue.core.paths import kind_name
+
+    what = kind_name(st.st_mode)
     raise RenderError(f"{target} is {what}, not a file matcue may replace (move it away, or write elsewhere)")
 
 

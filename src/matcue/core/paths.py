@@ -26,7 +26,7 @@ from matcue.core.errors import MatcueError, cut_middle
 
 class Unreadable(MatcueError):
     """A named file that cannot be used; ``str()`` is a phrase that follows its path
-    ("does not exist", "is a directory, not a routine file", ...)."""
+    ("does not exist", "is a folder, not a routine file", ...)."""
 
     def __init__(self, reason: str, *, missing: bool = False, size: int | None = None):
         super().__init__(reason)
@@ -78,9 +78,6 @@ def not_found(owner: str, root: str) -> str:
 
 def outside_hint(owner: str = "routine") -> str:
     return f"a path relative to the {owner} file; pass --allow-outside to read files outside its folder"
-
-
-_NOT_REGULAR = "is a device, a pipe or a socket"
 
 
 def kind_name(mode: int) -> str:
@@ -147,9 +144,7 @@ def folder_problem(folder: str | Path) -> str:
 def _kind_problem(mode: int, what: str) -> str | None:
     if stat.S_ISREG(mode):
         return None
-    if stat.S_ISDIR(mode):
-        return f"is a directory, not {what}"
-    return f"{_NOT_REGULAR}, not {what}"
+    return f"is {kind_name(mode)}, not {what}"
 
 
 def open_regular(path: str | Path, what: str = "a file") -> int:

@@ -41,7 +41,16 @@ from pathlib import Path
 
 from matcue.core.errors import MatcueError, is_control, printable_name, shown
 from matcue.core.naming import phrase_id
-from matcue.core.paths import Unreadable, byte_place, inside, open_regular, read_bounded, shown_folder, size_text
+from matcue.core.paths import (
+    Unreadable,
+    byte_place,
+    inside,
+    kind_name,
+    open_regular,
+    read_bounded,
+    shown_folder,
+    size_text,
+)
 from matcue.voice.base import AnyClip, Clip
 from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
 
@@ -197,7 +206,7 @@ def _list_folder(src: _Source) -> None:
             continue  # a folder inside is not looked into
         src.names.append(entry.name)
         if not stat.S_ISREG(mode):
-            src.refused[entry.name] = f"is a device, a pipe or a socket, not {_NOT_A.get(entry.name, 'a recording')}"
+            src.refused[entry.name] = f"is {kind_name(mode)}, not {_NOT_A.get(entry.name, 'a recording')}"
 
 
 def _zip_entries(f: object) -> int | None:
