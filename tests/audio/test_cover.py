@@ -84,7 +84,7 @@ def test_unreadable_covers_say_why(tmp_path):
         read_cover(tmp_path / "nope.png")
     with pytest.raises(CoverError, match=r"^not an image \(JPEG or PNG expected\)$"):
         read_cover(tmp_path / "notes.txt")
-    with pytest.raises(CoverError, match="^is a directory"):
+    with pytest.raises(CoverError, match="^is a folder, not an image file$"):
         read_cover(tmp_path)
 
 
