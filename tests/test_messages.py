@@ -251,6 +251,26 @@ def test_a_line_break_in_a_file_name_cannot_make_a_message_line_of_its_own(run, 
 @pytest.mark.parametrize(
     "args",
     [
+        ["script", "routines/hamstring-stretch.yaml", "--level", "y" * 5000],
+        ["script", "routines/hamstring-stretch.yaml", "--breath", "y" * 5000],
+        ["render", "routines/hamstring-stretch.yaml", "--format", "y" * 5000],
+        ["new", "y" * 5000],
+        ["--" + "y" * 5000],
+        ["voices", "--language", "y" * 5000],
+    ],
+)
+def test_a_usage_error_cuts_a_long_value_in_the_middle(run, args):
+    """click quotes the value it refuses whole: 5000 characters of it were printed."""
+    r = run(*args)
+    assert r.exit_code == 2
+    message = r.stderr.splitlines()[-1]
+    assert message.startswith("Error: ") and " ... " in message, message
+    assert len(message) < 500, len(message)  # the message, its option and its 400 characters of text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
         ("render", "{ok}", "--backend", "fake", "--roster", "{long}.yaml", "-o", "{tmp}/out"),
         ("render", "{ok}", "--backend", "fake", "--music", "{long}.mp3", "-o", "{tmp}/out"),
         ("cues", "{ok}", "--recordings", "{long}"),

@@ -217,6 +217,13 @@ def test_voices_language_lists_only_its_voices_and_autos_pick(monkeypatch: pytes
     assert "pico2wave-en-US" in r.stdout and "de-DE" not in r.stdout
 
 
+@pytest.mark.parametrize("tag", ["", "en-", "en US", "de-", "en_US.UTF-8"])
+def test_voices_language_that_is_not_a_tag_is_a_usage_error(tag: str) -> None:
+    r = CliRunner().invoke(cli, ["voices", "--language", tag])
+    assert r.exit_code == 2
+    assert f"Invalid value for '--language': {tag!r} is not a language tag (a BCP 47 tag is a language" in r.stderr
+
+
 def test_voices_language_without_a_voice_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
     _installed(monkeypatch, {"hibari", "flite"})
     r = CliRunner().invoke(cli, ["voices", "--language", "fr"])

@@ -11,10 +11,19 @@ from typing import Any
 
 import click
 
-from matcue.core.errors import MatcueError, RoutineError, printable, shown
+from matcue.core.errors import MatcueError, RoutineError, cut_middle, printable, shown
 
 EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
 NAME_REFUSED = frozenset({errno.ENAMETOOLONG, errno.ELOOP})  # the OS refuses the name itself
+MAX_USAGE_MESSAGE = 400  # a usage error quotes the value given: 5000 characters of it helped no one
+
+
+def _shortened(e: click.ClickException) -> click.ClickException:
+    """``e`` with its message cut in the middle when it is longer than
+    :data:`MAX_USAGE_MESSAGE`: click quotes the value it refuses, whole."""
+    if len(e.message) > MAX_USAGE_MESSAGE:
+        e.message = cut_middle(e.message, MAX_USAGE_MESSAGE)  # type: ignore[misc]  # click formats its message later
+    return e
 
 
 def fail(msg: str) -> int:
@@ -26,14 +35,24 @@ def fail(msg: str) -> int:
 class MatcueGroup(click.Group):
     """The one error boundary: every command runs inside :meth:`invoke`."""
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as e:  # the group's own options: 'matcue --<5000 characters>'
+            raise _shortened(e) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         from matcue.core.limits import command
 
         try:
             with command():  # one budget for the work of the whole command (matcue.core.limits)
                 return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise  # click prints usage errors and exits 2
+        except click.ClickException as e:
+            raise _shortened(e) from None  # click prints usage errors and exits 2
+        except (click.exceptions.Exit, click.Abort):
+            raise
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)

@@ -21,6 +21,9 @@ CODES = ("en", "de", "es", "fr")  # every language with a module
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
+TAG_HINT = "a BCP 47 tag is a language, then subtags joined by '-': en, en-GB, de, es-MX, fr"
+
+
 def primary(tag: str) -> str | None:
     """The primary subtag of a BCP 47 tag, lower case ("en-GB" -> "en"); None when ``tag`` is
     not a tag."""

@@ -19,7 +19,8 @@ from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from matcue.core.limits import LIMITS, allows
 from matcue.languages import CODES as LANGUAGE_CODES
-from matcue.languages import Language, language_for
+from matcue.languages import TAG_HINT, Language, language_for
+from matcue.languages import primary as primary_language
 from matcue.plan.expand import expand
 from matcue.plan.script import Block, ChapterStart, Gap, Origin, Script, SectionStart, Segment, Stretch
 from matcue.routine.model import (
@@ -402,16 +403,13 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     """Routine -> Script for one level. Raises RoutineError with every problem found."""
     phrases = language_for(routine.language)
     if phrases is None:
-        raise RoutineError(
-            [
-                Problem(
-                    routine.language_mark or routine.mark,
-                    "language",
-                    f"no built-in phrases for language {routine.language!r}",
-                    "supported: " + ", ".join(LANGUAGE_CODES),
-                )
-            ]
-        )
+        where = routine.language_mark or routine.mark
+        if primary_language(routine.language) is None:  # 'en-', 'en US', 'en_US.UTF-8'
+            problem = Problem(where, "language", f"{shown(routine.language)} is not a language tag", TAG_HINT)
+        else:
+            what = f"no built-in phrases for language {shown(routine.language)}"
+            problem = Problem(where, "language", what, "supported: " + ", ".join(LANGUAGE_CODES))
+        raise RoutineError([problem])
     variables = {k: v.value for k, v in routine.vars}
     variables.update(dict(options.vars))
     c = Compiler(routine, options, phrases, resolve_level(routine, options), variables)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from matcue.core.errors import MatcueError, ToolMissingError, VoiceError
+from matcue.core.errors import MatcueError, ToolMissingError, VoiceError, shown
 from matcue.voice.base import VoiceBackend, VoiceInfo
 
 AUTO = "auto"
@@ -214,7 +214,7 @@ def unknown_backend_message(name: str) -> str:
     known = [AUTO, *BACKENDS]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"unknown voice backend {name!r} ({hint}known: {', '.join(known)})"
+    return f"unknown voice backend {shown(name)} ({hint}known: {', '.join(known)})"
 
 
 class UnknownVoiceError(VoiceError):
@@ -320,7 +320,7 @@ class NoVoiceForLanguage(VoiceError):
     located problem at ``language:``."""
 
     def __init__(self, language: str):
-        self.what = f"no installed voice speaks {language!r}"
+        self.what = f"no installed voice speaks {shown(language)}"
         self.hint = f"run scripts/setup-voices --language {primary_subtag(language)}; see 'matcue voices'"
         super().__init__(f"{self.what} ({self.hint})")
 
