@@ -88,6 +88,20 @@ def test_unreadable_covers_say_why(tmp_path):
         read_cover(tmp_path)
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_cut_off_image_is_a_damaged_one(tmp_path, fmt):
+    """A JPEG cut short passed as it was and went into the tags (a PNG was refused)."""
+    buf = io.BytesIO()
+    noise = Image.effect_noise((600, 600), 60).convert("RGB")
+    noise.save(buf, fmt)
+    whole, cut = tmp_path / f"whole.{fmt.lower()}", tmp_path / f"cut.{fmt.lower()}"
+    whole.write_bytes(buf.getvalue())
+    cut.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    assert read_cover(whole).data == buf.getvalue()  # kept byte for byte
+    with pytest.raises(CoverError, match="^a damaged image: "):
+        read_cover(cut)
+
+
 def test_cover_path_is_relative_to_the_routine_file(tmp_path):
     (tmp_path / "art").mkdir()
     _image(tmp_path / "art" / "cover.png", "PNG")

@@ -65,9 +65,13 @@ def read_cover(path: str | Path) -> Cover:
                 size = im.size
                 if size[0] * size[1] > MAX_COVER_PIXELS:
                     raise _too_many_pixels(size)
-                if fmt in ("JPEG", "PNG") and max(size) <= MAX_KEEP_PX:
-                    im.verify()
-                    return Cover(data, "image/jpeg" if fmt == "JPEG" else "image/png")
+                if fmt == "PNG" and max(size) <= MAX_KEEP_PX:
+                    im.verify()  # every chunk's checksum, and the end of the image
+                    return Cover(data, "image/png")
+                if fmt == "JPEG" and max(size) <= MAX_KEEP_PX:
+                    im.draft("RGB", (COVER_PX // 4, COVER_PX // 4))  # decoded at 1/8 scale: a cut-off file fails
+                    im.load()  # (a JPEG's verify() reads nothing)
+                    return Cover(data, "image/jpeg")
                 im.draft("RGB", (COVER_PX, COVER_PX))  # a JPEG decodes at a reduced scale
                 im.load()
                 rgb = im.convert("RGB")
