@@ -282,6 +282,28 @@ def test_only_an_unknown_name_says_did_you_mean():
     )
 
 
+def test_only_thousands_of_unknown_names_stop_at_the_problem_limit():
+    """5000 names a routine does not have printed 5000 lines."""
+    from matcue.core.errors import MAX_PROBLEMS
+
+    routine = load_routine(STRAP)
+    with pytest.raises(RoutineError) as e:
+        select(routine, "beginner", tuple(f"zz{i}" for i in range(5000)))
+    assert len(e.value.problems) == MAX_PROBLEMS + 1
+    assert str(e.value.problems[-1]) == f"--only: more than {MAX_PROBLEMS} problems; stopped looking"
+
+
+def test_a_name_asked_of_a_routine_that_names_nothing_says_so():
+    """The hint was '(names are: )'."""
+    routine = loads_routine("title: T\nsteps:\n  - say: Hello.\n  - say: Goodbye.\n", "r.yaml")
+    with pytest.raises(RoutineError) as e:
+        select(routine, "beginner", ("Fold",))
+    assert str(e.value) == (
+        "--only: no section, step or chapter of 'T' is named 'Fold' "
+        "(this routine has no section, pose or other named step)"
+    )
+
+
 def test_render_only_writes_a_preview_file(run, tmp_path, fake_voice):
     out = tmp_path / "out"
     r = run("render", str(STRAP), "--backend", "fake", "--only", "Leg up (right)", "-o", str(out))

@@ -10,7 +10,6 @@ every file it includes (no dependency, works on every filesystem).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import time
@@ -18,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from matcue.core.errors import Problem, RoutineError, shown
-from matcue.plan.compile import same_name, step_name
+from matcue.core.errors import MAX_PROBLEMS, Problem, RoutineError, shown
+from matcue.plan.compile import name_hint, same_name, step_name
 from matcue.routine.model import SIDES, Pose, Routine, Section, Step, Timer
 
 POLL_S = 0.5
@@ -68,13 +67,14 @@ def select(routine: Routine, level: str, only: tuple[str, ...] = (), start: str 
     names: tuple[str, ...] = tuple(dict.fromkeys(only)) or ((start,) if start is not None else ())
     wanted = [Wanted.parse(n) for n in names]
     known = names_in(routine.steps, level)
-    problems = []
+    problems: list[Problem] = []
     for w in wanted:
         if not any(same_name(w.given, n) for n in known):
-            close = difflib.get_close_matches(w.given[:200], known, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(known[:12])
+            if len(problems) == MAX_PROBLEMS:  # 5000 names a routine does not have: 5000 lines
+                problems.append(Problem(None, option, f"more than {MAX_PROBLEMS} problems; stopped looking"))
+                break
             what = f"no section, step or chapter of {shown(routine.title)} is named {shown(w.given)}"
-            problems.append(Problem(None, option, what, hint))
+            problems.append(Problem(None, option, what, name_hint(w.given, known)))
     if problems:
         raise RoutineError(problems)
     if only:

@@ -359,6 +359,17 @@ def same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
+def name_hint(given: str, known: list[str]) -> str:
+    """The hint for a name a routine does not have: the closest name, else the names (the
+    first twelve), else that it names none."""
+    close = difflib.get_close_matches(given[:200], known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    if not known:
+        return "this routine has no section, pose or other named step"
+    return "names are: " + ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+
+
 def step_names(steps: tuple[Step, ...]) -> list[str]:
     """Every step and section name, at every level, in order (for ``skip:`` and its hints)."""
     out: list[str] = []
@@ -434,10 +445,8 @@ def compile_routine(routine: Routine, options: Options = Options()) -> Script:
     try:
         for i, wanted in enumerate(options.skip):
             if i not in c.skipped and not any(same_name(wanted.value, n) for n in names):
-                close = difflib.get_close_matches(wanted.value[:200], names, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}?" if close else "names are: " + ", ".join(names[:12])
                 what = f"no step or section of {shown(routine.title)} is named {shown(wanted.value)}"
-                c.error(wanted.mark, wanted.where, what, hint)
+                c.error(wanted.mark, wanted.where, what, name_hint(wanted.value, names))
     except _TooLong:  # the problem limit was reached here
         pass
     if c.problems:
