@@ -340,6 +340,17 @@ def test_a_name_collision_in_a_pack_roster_is_the_render_message(run, tmp_path, 
     assert [p.name for p in (tmp_path / "pack").glob("*.mp3")] == ["tiny--anna.mp3"]
 
 
+def test_one_roster_entry_repeated_by_an_alias_is_said_to_be_in_twice(run, tmp_path, fake_voice):
+    """It said "'Dup' gives the same file name as 'Dup' at r.yaml:1:3", one place named twice."""
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- &p {name: Dup}\n- name: Other\n- *p\n")
+    r = run("render", str(routine), "--roster", str(roster), "-o", str(tmp_path / "r"), "--backend", "fake")
+    assert r.exit_code == 1
+    assert f"{roster}:1:3: name: 'Dup' is in the roster twice (an alias repeats this entry)" in r.stderr
+
+
 def test_pack_profile_is_a_track_for_that_person_as_render_profile_gives(run, tmp_path, fake_voice):
     routine = tmp_path / "tiny.yaml"
     routine.write_text(TINY)

@@ -77,6 +77,8 @@ def person_stem(base: str, person: P, seen: dict[str, P]) -> str:
     when another person of ``seen`` already has that file name."""
     name = f"{base}--{person.slug}"
     other = seen.get(name)
+    if other is not None and str(other.mark) == str(person.mark):  # one entry twice: a YAML alias ('*p')
+        raise ValueError(f"{person.mark}: name: {person.name!r} is in the roster twice (an alias repeats this entry)")
     if other is not None:
         raise ValueError(
             f"{person.mark}: name: {person.name!r} gives the same file name as {other.name!r} at {other.mark} "
