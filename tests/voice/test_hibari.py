@@ -311,3 +311,40 @@ def test_a_20000_character_cue_is_a_located_error_before_any_voice(run, tmp_path
     assert r.exit_code == 1
     assert f"{routine}:4:10: steps[0].say: text is 20000 characters long" in r.output
     assert "Traceback" not in r.output and not (tmp_path / "out").exists()
+
+
+def _run_with_home(home: Path, code: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), PYTHONPATH=str(Path(__file__).parents[2] / "src"))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_onnxruntime_telemetry_is_off_before_it_loads(tmp_path: Path) -> None:
+    """onnxruntime 1.29+ on Linux wrote a device id and an upload queue into
+    ~/.cache/Microsoft and sent usage events to Microsoft when it was imported; matcue
+    reaches no network, so importing matcue turns that off first (a socket block in Python
+    cannot see the runtime's own uploader)."""
+    pytest.importorskip("onnxruntime")
+    bare, ours = tmp_path / "bare", tmp_path / "ours"
+    bare.mkdir()
+    ours.mkdir()
+    _run_with_home(bare, "import onnxruntime")
+    r = _run_with_home(ours, "import matcue, os, onnxruntime; print(os.environ['ORT_DISABLE_TELEMETRY'])")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "1\n"
+    assert sorted(p.relative_to(ours).as_posix() for p in ours.rglob("*")) == []
+    assert "telemetry" not in r.stderr
+    telemetry = sorted(p.name for p in bare.rglob("*") if p.is_file())
+    if telemetry:  # this onnxruntime collects telemetry: what importing it alone leaves behind
+        assert "deviceid" in telemetry, telemetry
+
+
+@needs_hibari
+def test_matcue_voices_writes_nothing_into_home(tmp_path: Path) -> None:
+    r = _run_with_home(tmp_path, "import sys; from matcue.cli.main import main; sys.exit(main(['voices']))")
+    assert r.returncode == 0, r.stderr
+    assert "backend: hibari" in r.stdout
+    assert not (tmp_path / ".cache" / "Microsoft").exists()
+    assert "telemetry" not in r.stderr
