@@ -200,3 +200,30 @@ def test_other_text_options_follow_the_same_rule(run, tmp_path: Path, option: st
     r = run("script", str(tmp_path / "r.yaml"), "--backend", "fake", option, value)
     assert r.exit_code == 2
     assert f"Error: Invalid value for '{option}': {message}\n" in r.stderr
+
+
+def test_argv_bytes_that_are_not_utf8_are_a_usage_error_in_text_and_fine_in_a_file_name(tmp_path: Path) -> None:
+    """``pack base.yaml -o pk1 --title $'Class \\xff'`` and ``--set $'name=fr\\xffiend'``
+    exited 3 (Python reads the byte as U+DCFF). A routine whose FILE NAME holds the byte is
+    a real file and is read."""
+    import os
+    import subprocess
+    import sys
+
+    named = tmp_path / os.fsdecode(b"r\xff.yaml")
+    named.write_text('title: T\nvars: {name: friend}\nsteps: [say: "Hello {name}.", {pose: Fold, hold: 5s}]\n')
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src"), "MATCUE_CACHE_DIR": str(tmp_path / "c")}
+
+    def matcue(*args: str | bytes) -> subprocess.CompletedProcess[bytes]:
+        cmd = [os.fsencode(sys.executable), b"-m", b"matcue", *(os.fsencode(a) for a in args)]
+        return subprocess.run(cmd, capture_output=True, env=env, timeout=120, cwd=tmp_path)
+
+    r = matcue("script", named, "--backend", "fake", "--set", b"name=fr\xffiend")
+    assert r.returncode == 2
+    assert b"'name=fr\\udcffiend' contains a byte that is not UTF-8 (\\xff) (remove it)" in r.stderr
+    r = matcue("pack", named, "-o", "pk1", "--backend", "fake", "--title", b"Class \xff")
+    assert r.returncode == 2
+    assert b"Invalid value for '--title': contains a byte that is not UTF-8 (\\xff) (remove it)" in r.stderr
+    assert not (tmp_path / "pk1").exists()
+    r = matcue("check", named)
+    assert (r.returncode, r.stdout) == (0, f"{tmp_path}/r\\udcff.yaml: ok\n".encode())
