@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from matcue.api import build_script, recordings_for
+from matcue.core.text import to_json as to_json_text
 from matcue.plan.cuelist import Phrase, phrase_list
 from matcue.settings import Settings
 
@@ -100,7 +100,7 @@ def to_json(cl: CueList) -> str:
         "level": cl.level,
         "phrases": [{**p.to_dict(), "recording": cl.recorded.get(p.text)} for p in cl.phrases],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return to_json_text(data) + "\n"
 
 
 def page_name(cl: CueList) -> tuple[str, str]:

@@ -16,13 +16,13 @@ kind's key: in its ``Key`` in :mod:`matcue.routine.steps`).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from matcue.core.errors import MatcueError
+from matcue.core.text import to_json as to_json_text
 from matcue.routine import loader as L
 from matcue.routine import profile as P
 from matcue.routine import steps as S
@@ -415,7 +415,7 @@ class UnknownDocumentError(MatcueError):
 
 
 def schema_text(document: str = "routine") -> str:
-    return json.dumps(build_schema(document), indent=2, ensure_ascii=False) + "\n"
+    return to_json_text(build_schema(document)) + "\n"
 
 
 def write_schemas(folder: str | os.PathLike[str], documents: tuple[str, ...] = DOCUMENT_TYPES) -> list[Path]:

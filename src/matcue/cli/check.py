@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from matcue.cli.boundary import fail
-from matcue.cli.common import check_set, echo_recordings
+from matcue.cli.common import check_set, echo, echo_recordings
 from matcue.cli.options import gathers_settings, mix_options, recordings_option, safety_options, tailoring_options
 from matcue.core.errors import printable
+from matcue.core.text import to_json as to_json_text
 from matcue.settings import Settings
 
 
@@ -79,9 +79,9 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
         d: dict[str, Any] = tl.to_dict()
         d["holds"] = [h.to_dict() for h in tl.holds]
         d["rests"] = [r.to_dict() for r in tl.rests]
-        click.echo(json.dumps(d, indent=2, ensure_ascii=False))
+        click.echo(to_json_text(d))  # escapes control and format characters itself
     else:
-        click.echo(tl.to_text(), nl=False)
+        echo(tl.to_text(), nl=False)
     if svg_path is not None:
         from matcue.api import output_error
         from matcue.core.atomic import write_text_atomic

@@ -81,13 +81,35 @@ class Progress(StatusLine):
 
 
 def refuse_control(value: str, option: str, shown: str = "") -> None:
-    """A usage error for an option value holding a control character (the loader's rule)."""
-    from matcue.routine.yamlschema import unsafe_char
+    """A usage error for an option value holding a character no text may hold (the
+    loader's rule, :func:`matcue.core.text.unsafe_char`): a control character, half of a
+    character, a byte that is not UTF-8 (Python reads one as U+DC80-U+DCFF), a noncharacter."""
+    from matcue.core.text import unsafe_char, unsafe_what
 
     bad = unsafe_char(value)
     if bad is not None:
-        what = f"{shown + ' ' if shown else ''}contains the control character U+{ord(bad):04X} (remove it)"
+        what = unsafe_what(bad)[0]
+        raise click.BadParameter(f"{shown + ' ' if shown else ''}contains {what} (remove it)", param_hint=f"'{option}'")
+
+
+def check_title(value: str, option: str) -> str:
+    """``value`` if it may be a title, the rules a routine's ``title:`` follows: some
+    visible text, no control character, one line, at most the length of one text."""
+    from matcue.core.limits import LIMITS
+    from matcue.core.text import invisible, nothing_visible
+
+    refuse_control(value, option)
+    if "\n" in value or "\r" in value:
+        raise click.BadParameter("a title is one line: remove the line break", param_hint=f"'{option}'")
+    if not value.strip():
+        raise click.BadParameter("expected text, got an empty string", param_hint=f"'{option}'")
+    if nothing_visible(value):
+        what = f"expected text, got only invisible characters ({invisible(value)})"
         raise click.BadParameter(what, param_hint=f"'{option}'")
+    if len(value) > LIMITS.text_chars:
+        what = f"the title is {len(value)} characters long; at most {LIMITS.text_chars} are allowed"
+        raise click.BadParameter(what, param_hint=f"'{option}'")
+    return " ".join(value.split())
 
 
 def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -321,17 +321,25 @@ def existing(path: Path, option: str, noun: str, wanted: str, *, folder_too: boo
     return path
 
 
+_TEXT_FLAGS = {"backend": "--backend", "voice_name": "--voice", "skip_names": "--skip"}
+
+
 def settings_from(flags: dict[str, Any]) -> Settings:
     """The settings the flags give (removed from ``flags``); a flag a command does not take
     leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
     from matcue.audio.mixdown import MixSettings
-    from matcue.cli.common import parse_set
+    from matcue.cli.common import parse_set, refuse_control
     from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, Options
     from matcue.routine.model import Text
     from matcue.voice.base import VoiceOverrides
 
     given = {k: flags.pop(k) for k in SETTING_FLAGS if k in flags}
     get = given.get
+    for key, option in _TEXT_FLAGS.items():  # text reaching a voice or a message: the loader's rule
+        values = get(key)
+        for value in values if isinstance(values, tuple) else (values,):
+            if isinstance(value, str):
+                refuse_control(value, option, shown(value))
     music = get("music")
     if music is not None:
         existing(music, "--music", "file", "an audio file")

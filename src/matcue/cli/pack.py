@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from matcue.cli.boundary import fail
-from matcue.cli.common import Progress, check_set, echo, load_people, refuse_control
+from matcue.cli.common import Progress, check_set, check_title, echo, load_people
 from matcue.cli.options import (
     format_options,
     gathers_settings,
@@ -68,7 +68,7 @@ def pack(
 
     check_set(routines, settings)
     if pack_title is not None:
-        refuse_control(pack_title, "--title")
+        pack_title = check_title(pack_title, "--title")
     people = None
     if profile_paths or roster is not None:
         if len(routines) != 1:

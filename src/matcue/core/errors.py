@@ -20,17 +20,19 @@ def is_control(ch: str) -> bool:
 
 def printable(text: str) -> str:
     """``text`` safe to print on a terminal: control characters (terminal escape codes
-    start with one) and format characters such as bidirectional overrides are written as
-    ``\\x1b`` / ``\\u202e``; line breaks and tabs stay. File names reach messages as
+    start with one), format characters such as bidirectional overrides and lone
+    surrogates (which no terminal can be sent) are written as ``\\x1b`` / ``\\u202e`` /
+    ``\\U000e0041``; line breaks and tabs stay. File names reach messages as
     given, so every message passes through this on its way out."""
     if text.isprintable():
         return text
     out = []
     for ch in text:
-        if ch in "\n\t" or not is_control(ch):
+        cp = ord(ch)
+        if ch in "\n\t" or not (is_control(ch) or 0xD800 <= cp <= 0xDFFF):
             out.append(ch)
-        else:
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:  # a tag character U+E0041 as \U000e0041, never as \ue004 followed by "1"
+            out.append(f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}")
     return "".join(out)
 
 

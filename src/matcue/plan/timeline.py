@@ -43,6 +43,7 @@ from typing import Any
 
 from matcue.core.durations import format_ms
 from matcue.core.media import Cover
+from matcue.core.text import to_json as to_json_text
 
 EVENT_KINDS = ("speech", "inhale", "exhale", "hold", "bell", "silence")
 SPEECH_ROLES = ("cue", "countdown", "count")
@@ -149,7 +150,7 @@ class Timeline:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+        return to_json_text(self.to_dict(), indent=indent) + "\n"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Timeline:

@@ -47,7 +47,6 @@ from matcue.routine.yamlschema import (
     plain,
     scalar,
     text,
-    unsafe_char,
 )
 
 MAX_INCLUDE_DEPTH = 16
@@ -261,8 +260,7 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
             failed = True
             continue
         try:
-            if unsafe_char(key.value) is not None:  # "\e[31m" as a YAML escape: refused as in any text
-                text(ctx, key, here)
+            _lexicon_chars(ctx, key, here)  # "\e[31m" as a YAML escape: the project lexicon's rule
             if isinstance(value, MappingNode):
                 from matcue.voice.registry import backend_names
 
@@ -274,6 +272,7 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
                             k, f"{here}.{k.value}", f"unknown voice backend {k.value!r} in a lexicon entry",
                             did_you_mean(k.value, known) or "keys are 'say' or a backend: " + ", ".join(known[1:]),
                         )  # fmt: skip
+                    _lexicon_chars(ctx, v, f"{here}.{k.value}")
                     forms.append(("" if k.value == "say" else k.value, plain(ctx, v, f"{here}.{k.value}")))
                 if not forms:
                     raise ctx.error(value, here, "expected a respelling or a mapping like {say: ..., espeak-ng: ...}")
@@ -281,8 +280,7 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
                 value_text = scalar(ctx, value, here, "a respelling")
                 if not value_text.strip():
                     raise ctx.error(value, here, "expected a respelling, got an empty string")
-                if unsafe_char(value_text) is not None:
-                    text(ctx, value, here)  # its message, at the value
+                _lexicon_chars(ctx, value, here)
                 forms = [("", " ".join(value_text.split()))]
             out.append((" ".join(key.value.split()), tuple(forms)))
         except Fail:
@@ -290,6 +288,16 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
     if failed:
         raise Fail()
     return tuple(out)
+
+
+def _lexicon_chars(ctx: Context, node: Node, where: str) -> None:
+    """A lexicon word or respelling holds no character a project lexicon refuses
+    (:func:`matcue.voice.lexicon.char_problem`): one rule for both."""
+    from matcue.voice.lexicon import char_problem
+
+    problem = char_problem(node.value) if isinstance(node, ScalarNode) else None
+    if problem is not None:
+        raise ctx.error(node, where, problem)
 
 
 def backend(ctx: Context, node: Node, where: str) -> str:

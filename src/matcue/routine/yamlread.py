@@ -3,7 +3,7 @@
 :func:`compose_file` and :func:`compose_text` turn a file (or a string) into a YAML node
 tree with marks (``yaml.compose``, never Python values), counting every value against the
 load's limits and turning every failure (not UTF-8, a binary file, a YAML syntax error, a
-character YAML does not allow) into a located problem on the :class:`Context`.
+character YAML does not allow, a lone surrogate written as an escape) into a located problem on the :class:`Context`.
 :func:`named_file` resolves a file a document names (``include:``, ``cover:``, a roster's
 entry) through the one confinement rule (:func:`matcue.core.paths.confine`).
 """
@@ -21,6 +21,7 @@ from yaml.nodes import Node
 
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError
+from matcue.core.text import surrogate_in_nodes, surrogate_what
 from matcue.routine.yamlschema import Context
 
 MAX_FILE_BYTES = 5_000_000
@@ -186,6 +187,12 @@ def compose_text(ctx: Context, data: bytes | str) -> Node | None:
         return None
     if root is None:
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "the routine is empty", "it needs a 'title' and 'steps'"))
+        return None
+    half = surrogate_in_nodes(root)
+    if half is not None:  # "\ud800": no string of the file is used, none can be written out
+        node, where, i = half
+        what, hint = surrogate_what(str(node.value), i)
+        ctx.problems.append(Problem(ctx.mark(node), where, what, hint))
         return None
     return root
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -44,6 +43,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, shown
+from matcue.core.text import invisible, nothing_visible, unsafe_char, unsafe_what
 from matcue.routine.model import LEVELS, Leveled, Text
 
 T = TypeVar("T")
@@ -158,12 +158,8 @@ def text(ctx: Context, node: Node, where: str) -> Text:
         raise ctx.error(node, where, "expected text, got an empty string")
     bad = unsafe_char(raw)
     if bad is not None:
-        raise ctx.error(
-            node,
-            where,
-            f"the text contains the control character U+{ord(bad):04X} at character {raw.index(bad) + 1}",
-            "titles and cues may not hold terminal escape codes or other control characters; remove it",
-        )
+        what, hint = unsafe_what(bad)
+        raise ctx.error(node, where, f"the text contains {what} at character {raw.index(bad) + 1}", hint)
     if len(raw) > MAX_TEXT_CHARS:
         raise ctx.error(
             node,
@@ -174,24 +170,13 @@ def text(ctx: Context, node: Node, where: str) -> Text:
     return Text(" ".join(raw.split()), ctx.mark(node), where)
 
 
-# Bidirectional overrides and isolates: they reorder what a terminal or a page shows.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def unsafe_char(text: str) -> str | None:
-    """The first character of ``text`` that no title or cue may hold, else None: a control
-    character (C0, DEL, C1: terminal escape codes start with one) other than tab, line feed
-    and carriage return (which are whitespace), or a bidirectional override."""
-    for ch in text:
-        if ch in "\t\n\r":
-            continue
-        if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS:
-            return ch
-    return None
-
-
 def plain(ctx: Context, node: Node, where: str) -> str:
-    return " ".join(text(ctx, node, where).value.split())
+    """A name or a title: :func:`text` on one line, and something visible (a cue of only
+    invisible characters is "nothing to say" when the script is compiled)."""
+    value = " ".join(text(ctx, node, where).value.split())
+    if nothing_visible(value):
+        raise ctx.error(node, where, f"expected text, got only invisible characters ({invisible(value)})")
+    return value
 
 
 def duration(allow_zero: bool, min_ms: int = 0) -> Converter:

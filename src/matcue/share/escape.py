@@ -11,6 +11,9 @@ their context, ``{{CONTEXT:NAME}}``:
   and U+2029 as ``\\uXXXX`` escapes, so no ``</script>`` or ``<!--`` can end the block;
 - ``html``: markup this module's callers built from escaped parts (never raw input).
 
+:func:`xml` is the same escaping for XML (the feed and the SVG timeline), without the
+characters XML 1.0 cannot hold.
+
 :func:`fill` replaces every placeholder in ONE pass over the template: a value is never
 scanned for placeholders again, so a title containing ``{{json:DATA}}`` shows literally.
 """
@@ -20,10 +23,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import re
 from collections.abc import Mapping
 from urllib.parse import quote
+
+from matcue.core.text import to_json as to_json_text
 
 CONTEXTS = ("text", "attr", "url", "json", "html")
 PLACEHOLDER = re.compile(r"\{\{(" + "|".join(CONTEXTS) + r"):([A-Z_]+)\}\}")
@@ -41,6 +45,17 @@ def attr(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+# Characters XML 1.0 cannot carry: C0 controls but tab and line breaks, surrogates, U+FFFE, U+FFFF
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml(value: object) -> str:
+    """``value`` as XML text or a double-quoted attribute value (the feed, the SVG
+    timeline): escaped as :func:`attr` escapes, characters XML cannot hold dropped, so
+    what is written is always well-formed."""
+    return html.escape(_NOT_XML.sub("", str(value)), quote=True)
+
+
 def url(name: str) -> str:
     """A relative URL to the file ``name`` next to the page, for an ``href`` or ``src``.
 
@@ -51,7 +66,7 @@ def url(name: str) -> str:
 
 def script_json(value: object) -> str:
     """``value`` as JSON that is safe inside a ``<script>`` element."""
-    data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    data = to_json_text(value, indent=None, separators=(",", ":"))
     return _JSON_UNSAFE_RE.sub(lambda m: _JSON_UNSAFE[m.group(0)], data)
 
 

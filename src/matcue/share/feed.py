@@ -27,10 +27,11 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
-from xml.sax.saxutils import escape, quoteattr
 
 from matcue.core.durations import vtt_time  # HH:MM:SS.mmm, Podlove Simple Chapters' normal play time too
 from matcue.core.errors import MatcueError, is_control
+from matcue.core.text import to_json as to_json_text
+from matcue.share.escape import xml
 
 FEED_NAME = "feed.xml"
 MANIFEST_NAME = "feed.manifest.json"
@@ -170,7 +171,7 @@ class Manifest:
             "items": {i.stem: i.to_dict() for i in self.items},
             "files": sorted(self.files),
         }
-        return json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+        return to_json_text(d) + "\n"
 
 
 def load_manifest(folder: Path) -> Manifest:
@@ -356,17 +357,14 @@ def _with_identity(t: Item, guid: str, pub: datetime) -> Item:
     return replace(t, guid=guid, pub_date=pub)
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
-
-
 def _x(text: object) -> str:
-    """Text content of an element: escaped, characters XML cannot hold dropped."""
-    return escape(_NOT_XML.sub("", str(text)))
+    """Text content of an element: :func:`matcue.share.escape.xml`, as the SVG writes text."""
+    return xml(text)
 
 
 def _a(text: object) -> str:
-    """A quoted attribute value, the same way."""
-    return quoteattr(_NOT_XML.sub("", str(text)))
+    """A double-quoted attribute value, the same way."""
+    return f'"{xml(text)}"'
 
 
 def to_feed_xml(channel: Channel, manifest: Manifest, now: datetime | None = None) -> str:

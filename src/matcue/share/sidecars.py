@@ -19,7 +19,6 @@ version 1.2.0) carry ``startTime``/``endTime`` in seconds with millisecond fract
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 
 from matcue.core.atomic import Unit, write_text_atomic
 from matcue.core.durations import srt_time, vtt_time
+from matcue.core.text import to_json as to_json_text
 from matcue.plan.timeline import Timeline
 
 CAPTION_FORMATS = ("vtt", "srt", "lrc")
@@ -163,7 +163,7 @@ def podcast_chapters(timeline: Timeline, file_name: str | None = None) -> dict[s
 
 def to_podcast_chapters(timeline: Timeline, file_name: str | None = None) -> str:
     """:func:`podcast_chapters` as JSON text (UTF-8, indented)."""
-    return json.dumps(podcast_chapters(timeline, file_name), indent=2, ensure_ascii=False) + "\n"
+    return to_json_text(podcast_chapters(timeline, file_name)) + "\n"
 
 
 # ----------------------------------------------------------------------------- files

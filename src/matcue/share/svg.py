@@ -86,9 +86,9 @@ def _secs(ms: int) -> str:
 
 
 def _esc(text: str) -> str:
-    """Text for SVG/HTML content and quoted attributes: the page's escaping rule
-    (:func:`matcue.share.escape.attr`, which is also right for text)."""
-    return escape.attr(text)
+    """Text for SVG content and quoted attributes: the feed's rule (:func:`matcue.share.escape.xml`),
+    so a character XML cannot hold never makes the SVG not well-formed."""
+    return escape.xml(text)
 
 
 def _n(x: float) -> str:

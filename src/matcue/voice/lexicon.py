@@ -24,6 +24,8 @@ from pathlib import Path
 import yaml
 
 from matcue.core.errors import MatcueError, is_control
+from matcue.core.text import code, kind, surrogate_in_nodes, surrogate_what
+from matcue.core.text import is_noncharacter as not_text
 from matcue.voice.normalize import normalize_text, strip_latin_accents
 
 PROJECT_LEXICON = Path("voice") / "lexicon.yaml"
@@ -163,14 +165,29 @@ def parse_entries(data: Mapping[str, object], source: str) -> list[RawEntry]:
     return out
 
 
+def odd_char(text: str) -> str | None:
+    """The first character of ``text`` no lexicon entry may hold: a control or format
+    character (a respelling reaches the voice's command line: no escape codes, no
+    invisible characters), half of a character or a noncharacter; tab and line breaks
+    (whitespace) aside."""
+    return next((ch for ch in text if ch not in "\n\r\t" and (is_control(ch) or not_text(ch))), None)
+
+
+def char_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a word or a respelling of a lexicon, a routine's
+    ``lexicon:`` and a project's lexicon file alike: the character, named by kind."""
+    odd = odd_char(text)  # "\e[31m" written as a YAML escape: it would reach the voice and the terminal
+    return None if odd is None else f"the character {code(odd)} ({kind(odd)}) cannot be in a lexicon entry"
+
+
 def entry_problem(word: object, value: object) -> str | None:
     """Why ``word: value`` is not a lexicon entry, or None."""
     if not isinstance(word, str) or not word.strip() or not re.search(r"\w", word):
         return "a lexicon key must be a word or phrase"
     texts = [word, value] if isinstance(value, str) else [word, *value.values()] if isinstance(value, Mapping) else []
-    odd = next((ch for t in texts if isinstance(t, str) for ch in t if is_control(ch)), None)
-    if odd is not None:  # "\e[31m" written as a YAML escape: it would reach the voice and the terminal
-        return f"the character U+{ord(odd):04X} (a control character) cannot be in a lexicon entry"
+    problem = next((p for t in texts if isinstance(t, str) for p in [char_problem(t)] if p), None)
+    if problem is not None:
+        return problem
     if isinstance(value, str):
         return None if value.strip() else "expected a respelling, got an empty string"
     if isinstance(value, Mapping):
@@ -225,13 +242,14 @@ def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
     except UnicodeDecodeError as exc:
         at = byte_place(raw, exc.start)
         raise LexiconError(f"{path}:{at}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
-    for i, ch in enumerate(text):  # a respelling reaches the voice's command line: no escape codes
-        if ch not in "\n\r\t" and is_control(ch):
-            line = text.count("\n", 0, i) + 1
-            column = i - (text.rfind("\n", 0, i) + 1) + 1
-            raise LexiconError(
-                f"{path}:{line}:{column}: the character U+{ord(ch):04X} cannot be in a lexicon (delete it)"
-            )
+    odd = odd_char(text)  # a respelling reaches the voice's command line: no escape codes
+    if odd is not None:
+        i = text.index(odd)
+        line = text.count("\n", 0, i) + 1
+        column = i - (text.rfind("\n", 0, i) + 1) + 1
+        raise LexiconError(
+            f"{path}:{line}:{column}: the character {code(odd)} ({kind(odd)}) cannot be in a lexicon (delete it)"
+        )
     fast = getattr(yaml, "CSafeLoader", None)  # libyaml when PyYAML has it: ten times faster
     if fast is not None:
         c_loader = fast(text)
@@ -262,6 +280,12 @@ def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
 
 
 def _checked(path: str, node: yaml.Node | None, data: object) -> Lexicon:
+    half = None if node is None else surrogate_in_nodes(node)
+    if half is not None:  # "\ud800" written as a YAML escape: not text, cannot reach a voice
+        bad, key_path, i = half
+        what, hint = surrogate_what(str(bad.value), i)
+        line, column = bad.start_mark.line + 1, bad.start_mark.column + 1
+        raise LexiconError(f"{path}:{line}:{column}: {key_path}: {what} ({hint})")
     if isinstance(node, yaml.MappingNode) and isinstance(data, Mapping):
         for key, _ in node.value:  # each entry's problem at its word
             if isinstance(key, yaml.ScalarNode) and key.value in data:

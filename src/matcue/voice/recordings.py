@@ -51,6 +51,7 @@ from matcue.core.paths import (
     shown_folder,
     size_text,
 )
+from matcue.core.text import surrogate_in_nodes, surrogate_what
 from matcue.voice.base import AnyClip, Clip
 from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
 
@@ -388,6 +389,13 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
         problems.append(f"{where}:1:1: the YAML nests too deeply (an index is 'id or text: file name' lines)")
         return []
     if node is None:
+        return []
+    half = surrogate_in_nodes(node)
+    if half is not None:  # "take\udcff.m4a": no file name, no text; nothing of the index is used
+        bad, key_path, i = half
+        what, hint = surrogate_what(str(bad.value), i)
+        line, column = bad.start_mark.line + 1, bad.start_mark.column + 1
+        problems.append(f"{where}:{line}:{column}: {key_path}: {what} ({hint})")
         return []
     if not isinstance(node, yaml.MappingNode):
         problems.append(f"{where}: expected a mapping of phrase ids (or exact texts) to file names")
