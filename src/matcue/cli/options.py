@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from matcue.core.errors import shown
+from matcue.core.numbers import NumberError, whole_number
 from matcue.routine.model import LEVELS
 from matcue.settings import Output, Settings
 
@@ -91,7 +92,7 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto).",
         ),  # fmt: skip
         click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
-        click.option("--rate", type=click.IntRange(60, 500), help="Speaking rate in words per minute."),
+        click.option("--rate", type=WholeNumber(60, 500), help="Speaking rate in words per minute."),
         click.option(
             "--set", "set_vars", multiple=True, metavar="KEY=VALUE", help="Set a {placeholder} value (repeatable)."
         ),
@@ -122,7 +123,7 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--countdown",
-            type=click.IntRange(0, 60),
+            type=WholeNumber(0, 60),
             metavar="N",
             help="Count the last N seconds of each hold (0 = off).",
         ),  # fmt: skip
@@ -137,6 +138,27 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for d in reversed(decorators):
         f = d(f)
     return f
+
+
+class WholeNumber(click.ParamType):
+    """A whole-number option from ``lo`` to ``hi``, read by :func:`matcue.core.numbers.whole_number`
+    (so a 5000-digit value is a short usage error, as click's own IntRange would quote it whole)."""
+
+    name = "integer"
+
+    def __init__(self, lo: int, hi: int):
+        self.lo, self.hi = lo, hi
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return f"{self.lo}..{self.hi}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return whole_number(str(value), self.lo, self.hi)
+        except NumberError as e:
+            self.fail(str(e), param, ctx)
 
 
 def _click_parser(parser: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:
@@ -271,7 +293,7 @@ def roster_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def workers_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--workers``: tracks of a roster rendered at once."""
     return click.option(
-        "--workers", type=click.IntRange(1, 256), metavar="N", help="Tracks rendered at once (default: one per core)."
+        "--workers", type=WholeNumber(1, 256), metavar="N", help="Tracks rendered at once (default: one per core)."
     )(f)
 
 
@@ -349,6 +371,12 @@ def settings_from(flags: dict[str, Any]) -> Settings:
         skip=tuple(Text(n, None, "--skip") for n in get("skip_names", ())),
         duration_ms=get("duration"),
     )
+    if session.breath is not None and session.pace is not None:  # both flags: the floor holds as paced
+        from matcue.routine.model import pace_floor
+
+        why = pace_floor(session.breath, session.pace)
+        if why is not None:
+            raise click.BadParameter(f"{why} (the --breath given)", param_hint="'--pace'")
     output = Output(
         folder=get("out_dir") or Output().folder,
         fmt=get("fmt") or Output().fmt,
