@@ -93,7 +93,7 @@ def test_pace_cannot_take_a_routines_breath_under_the_floor(run, tmp_path, fake_
 def test_pace_and_breath_flags_under_the_floor_are_a_usage_error(run):
     r = run("script", "tests/data/ok/e2e.yaml", "--backend", "fake", "--breath", "0.25:0.25", "--pace", "0.8")
     assert r.exit_code == 2
-    assert f"Invalid value for '--pace': {FLOOR} (the --breath given)" in r.stderr
+    assert f"Invalid value for '--pace': with --breath 0.25:0.25, {FLOOR}\n" in r.stderr
 
 
 def test_a_profiles_pace_under_the_floor_is_located_at_the_profile(run, tmp_path, fake_voice):
@@ -177,4 +177,12 @@ def test_a_deleted_working_folder_is_a_clear_error(run, tmp_path, monkeypatch):
     assert r.stderr == (
         "Error: the working folder no longer exists (it was deleted or moved away); "
         "cd to a folder that exists and run matcue again\n"
+    )
+
+
+def test_a_duration_flag_over_the_limit_is_a_usage_error(run):
+    r = run("script", "tests/data/ok/e2e.yaml", "--backend", "fake", "--duration", "7h")
+    assert r.exit_code == 2
+    assert "Invalid value for '--duration': 7h is longer than the limit of 6h (raise the limit with --max-length)" in (
+        r.stderr
     )

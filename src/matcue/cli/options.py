@@ -21,6 +21,7 @@ import click
 
 from matcue.core.errors import shown
 from matcue.core.numbers import NumberError, whole_number
+from matcue.plan.compile import Options
 from matcue.routine.model import LEVELS
 from matcue.settings import Output, Settings
 
@@ -348,7 +349,7 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
     from matcue.audio.mixdown import MixSettings
     from matcue.cli.common import parse_set
-    from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, Options
+    from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS
     from matcue.routine.model import Text
     from matcue.voice.base import VoiceOverrides
 
@@ -371,12 +372,7 @@ def settings_from(flags: dict[str, Any]) -> Settings:
         skip=tuple(Text(n, None, "--skip") for n in get("skip_names", ())),
         duration_ms=get("duration"),
     )
-    if session.breath is not None and session.pace is not None:  # both flags: the floor holds as paced
-        from matcue.routine.model import pace_floor
-
-        why = pace_floor(session.breath, session.pace)
-        if why is not None:
-            raise click.BadParameter(f"{why} (the --breath given)", param_hint="'--pace'")
+    _check_session(session)
     output = Output(
         folder=get("out_dir") or Output().folder,
         fmt=get("fmt") or Output().fmt,
@@ -395,6 +391,29 @@ def settings_from(flags: dict[str, Any]) -> Settings:
         allow_outside=bool(get("allow_outside")),
         recordings=recordings,
     )
+
+
+def _check_session(session: Options) -> None:
+    """What the flags ask of the session together: a --duration within --max-length (the
+    limit holds for the track as fitted), a --breath that --pace keeps above the floor."""
+    if session.duration_ms is not None and session.duration_ms > session.max_total_ms:  # the track as fitted
+        from matcue.core.durations import duration_text
+
+        raise click.BadParameter(
+            f"{duration_text(session.duration_ms)} is longer than the limit of {duration_text(session.max_total_ms)}"
+            " (raise the limit with --max-length)",
+            param_hint="'--duration'",
+        )
+    if session.breath is not None and session.pace is not None:  # both flags: the floor holds as paced
+        from matcue.routine.model import pace_floor
+
+        b = session.breath
+        why = pace_floor(b, session.pace)
+        if why is not None:
+            phases = (b.inhale_ms, b.hold_in_ms, b.exhale_ms, b.hold_out_ms) if b.hold_in_ms or b.hold_out_ms else (
+                b.inhale_ms, b.exhale_ms)  # fmt: skip
+            pattern = ":".join(f"{ms / 1000:g}" for ms in phases)
+            raise click.BadParameter(f"with --breath {pattern}, {why}", param_hint="'--pace'")
 
 
 def parse_scheduler(value: str | None) -> str | None:
