@@ -14,7 +14,7 @@ from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import MatcueError, RoutineError
 from matcue.core.numbers import NumberError, decimal_number, whole, whole_number
 from matcue.routine.loader import loads_routine
-from matcue.routine.profile import BreathFormatError, parse_breath, parse_pace
+from matcue.routine.profile import BreathFormatError, loads_profile, parse_breath, parse_pace
 
 _DIGITS = st.integers(1, 6000).map(lambda n: "9" * n)
 NUMBERS = st.one_of(
@@ -60,6 +60,28 @@ def test_any_number_in_a_routine_is_a_value_or_a_located_error(text):
         loads_routine(yaml, "r.yaml")
     except RoutineError as e:
         assert all(len(str(p)) < 400 for p in e.problems)
+
+
+@given(NUMBERS)
+@settings(max_examples=60, deadline=None)
+def test_any_number_in_a_profile_or_matcue_jobs_is_a_value_or_our_error(text):
+    import os
+
+    try:
+        loads_profile(
+            f"name: P\nduration: '{text}'\npace: '{text}'\nbreath: '{text}:{text}'\ncountdown: '{text}'\n", "p.yaml"
+        )
+    except RoutineError as e:
+        assert all(len(str(p)) < 400 for p in e.problems)
+    saved = os.environ.get("MATCUE_JOBS")
+    os.environ["MATCUE_JOBS"] = text
+    try:
+        _refused_or(lambda t: default_jobs(), MatcueError, text)
+    finally:
+        if saved is None:
+            del os.environ["MATCUE_JOBS"]
+        else:
+            os.environ["MATCUE_JOBS"] = saved
 
 
 @given(st.one_of(st.integers(-(10**4000), 10**4000), st.floats()))
