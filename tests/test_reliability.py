@@ -127,7 +127,7 @@ def test_huge_file_is_refused_unread(tmp_path):
     big.write_text("title: Big\nsteps:\n  - say: hi\n" + "#" * 6_000_000 + "\n")
     with pytest.raises(RoutineError) as e:
         load_routine(big)
-    assert _messages(e) == [f"{big}:1:1: the file is 6 MB; a routine may be at most 5 MB"]
+    assert _messages(e) == [f"{big}:1:1: the file is 6.1 MB; a routine may be at most 5 MB"]
 
 
 def test_long_values_are_shortened_in_messages():

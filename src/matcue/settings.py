@@ -63,7 +63,9 @@ def tailor(profile: Profile | None, given: Options) -> Options:
     (else the routine's, else the default: compile decides those)."""
     if profile is None:
         return given
-    return overlay(overlay(Options(max_total_ms=given.max_total_ms), profile), given)
+    out = overlay(overlay(Options(max_total_ms=given.max_total_ms), profile), given)
+    # where the profile set what the command line did not: its problems are located there
+    return replace(out, marks=tuple((k, m) for k, m in profile.marks if getattr(given, k, None) is None))
 
 
 def tailor_voice(profile: Profile | None, given: VoiceOverrides) -> VoiceOverrides:

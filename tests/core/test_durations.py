@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcue.core.durations import DurationError, format_ms, parse_duration_ms
+from matcue.core.durations import DurationError, duration_text, format_ms, parse_duration_ms
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,11 @@ def test_parses(text, ms):
         ("0", "a duration must be more than zero here, got '0'"),
         ("0s", "a duration must be more than zero here, got '0s'"),
         ("nan", "expected a duration like '30s' or '1m30s', got 'nan'"),
-        ("1e400", "expected a duration like '30s' or '1m30s', got '1e400'"),
+        ("1e400", "a duration must be under 100 hours, got '1e400'"),
+        ("9" * 400 + "s", "a duration must be under 100 hours, got '" + "9" * 27 + " ... " + "9" * 26 + "s'"),
+        (10**400, "a duration must be under 100 hours, got a number of more than 15 digits"),
+        (-(10**400), "a duration cannot be negative, got a number of more than 15 digits"),
+        (float("inf"), "expected a duration like '30s' or '1m30s', got inf"),
         ("200h", "a duration must be under 100 hours, got '200h'"),
         (True, "expected a duration like '30s' or '1m30s', got True"),
     ],
@@ -77,3 +81,13 @@ def test_format_ms():
     assert format_ms(83_500) == "1:23.5"
     assert format_ms(3_723_000) == "1:02:03"
     assert format_ms(0) == "0:00"
+
+
+@pytest.mark.parametrize(
+    "ms, text",
+    [(0, "0s"), (400, "0.4s"), (16_500, "16.5s"), (20_050, "20.05s"), (64_000, "1m4s"), (60_000, "1m"),
+     (21_600_000, "6h"), (5_430_000, "1h30m30s"), (25_204_500, "7h4.5s")],
+)  # fmt: skip
+def test_duration_text_never_rounds_to_another_duration(ms, text):
+    assert duration_text(ms) == text
+    assert parse_duration_ms(text, allow_zero=True) == ms

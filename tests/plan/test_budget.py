@@ -128,7 +128,7 @@ def test_too_many_events_are_refused_before_any_speech(run, tmp_path, fake_voice
     )
     r = run("script", str(routine), "--backend", "fake", "--max-length", "99h")
     assert r.exit_code == 1
-    assert r.stderr.startswith(f"{routine}:1:1: the routine makes about ")
+    assert r.stderr.startswith(f"{routine}:4:5: steps[0]: the routine makes about ")  # the hold that passes it
     assert "the limit events allows at most 1000000 (shorten the holds, or slow the breath pattern)" in r.stderr
     assert fake_voice.calls == 0
 
@@ -195,7 +195,9 @@ def test_includes_of_a_large_file_stop_at_the_bytes_read_limit(tmp_path, monkeyp
     routine.write_text("title: Fan\nsteps:\n" + "  - include: big.yaml\n" * 500)
     reads = []
     compose = yamlread.compose_text
-    monkeypatch.setattr(yamlread, "compose_text", lambda ctx, data: reads.append(ctx.path) or compose(ctx, data))
+    monkeypatch.setattr(
+        yamlread, "compose_text", lambda ctx, data, *a: reads.append(ctx.path) or compose(ctx, data, *a)
+    )
     with pytest.raises(RoutineError) as e:
         load_routine(routine)
     assert _problems(e)[-1] == (

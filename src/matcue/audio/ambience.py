@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from matcue.core.errors import RenderError
-from matcue.core.media import MusicError, ffmpeg_decode
+from matcue.core.media import MIN_LOOP_MS, MusicError, ffmpeg_decode
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
 
 LOOP_XFADE_MS = 1500  # the crossfade at each loop point (shorter for a short file)
-MIN_LOOP_MS = 500  # a file shorter than this cannot be looped smoothly
 FADE_IN_MS = 4000
 FADE_OUT_MS = 6000
 RMS_CHUNK = 1 << 20  # samples per step when measuring the loop's level

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from matcue.core.errors import MatcueError
+from matcue.core.errors import MatcueError, shown
+from matcue.core.numbers import whole
 
 # the MPEG-1 Layer III bitrates, in kbps: all LAME takes at 44.1 kHz
 LAME_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -61,18 +62,19 @@ def parse_bitrate(fmt: AudioFormat, bitrate: str | None) -> str:
     if bitrate is None:
         return fmt.default_bitrate
     m = re.fullmatch(r"(\d+)k", bitrate.strip())
+    kbps = whole(m.group(1)) if m else None  # None for a digit run too long to be a bitrate
     if fmt.name == "mp3":  # LAME takes the MPEG-1 Layer III bitrates only
-        if not m or int(m.group(1)) not in LAME_KBPS:
+        if kbps not in LAME_KBPS:
             raise FormatError(
-                f"unsupported MP3 bitrate {bitrate!r}: choose one of {', '.join(f'{k}k' for k in LAME_KBPS)}"
+                f"unsupported MP3 bitrate {shown(bitrate)}: choose one of {', '.join(f'{k}k' for k in LAME_KBPS)}"
                 f" (default {fmt.default_bitrate})"
             )
-    elif not m or not fmt.min_kbps <= int(m.group(1)) <= fmt.max_kbps:
+    elif kbps is None or not fmt.min_kbps <= kbps <= fmt.max_kbps:
         raise FormatError(
-            f"unsupported {fmt.label} bitrate {bitrate!r}: expected {fmt.min_kbps}k to {fmt.max_kbps}k"
+            f"unsupported {fmt.label} bitrate {shown(bitrate)}: expected {fmt.min_kbps}k to {fmt.max_kbps}k"
             f" (default {fmt.default_bitrate})"
         )
-    return f"{int(m.group(1))}k"
+    return f"{kbps}k"
 
 
 AUDIO_EXTENSIONS = tuple(f.extension for f in FORMATS.values())

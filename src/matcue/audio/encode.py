@@ -25,7 +25,8 @@ from matcue.audio.codec import FORMATS, LAME_KBPS, parse_bitrate
 from matcue.audio.mixer import BLOCK_MS, MixPlan, mix_bounds, range_bounds
 from matcue.audio.parts import SAMPLES_PER_FRAME, joinable
 from matcue.core import atomic
-from matcue.core.errors import MatcueError, RenderError, ToolMissingError
+from matcue.core.errors import MatcueError, RenderError, ToolMissingError, shown
+from matcue.core.numbers import NumberError, whole_number
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples, samples_to_ms
 
 LAME_QUALITY = 2  # LAME's -q: 2 = high quality (the same setting for both encoders)
@@ -62,11 +63,13 @@ def default_jobs() -> int:
     env = os.environ.get("MATCUE_JOBS", "").strip()
     if not env:
         return os.cpu_count() or 1
-    if not (env.isascii() and env.isdigit() and 1 <= int(env) <= MAX_JOBS):
+    try:
+        return whole_number(env, 1, MAX_JOBS)
+    except NumberError:
         raise MatcueError(
-            f"MATCUE_JOBS must be a whole number from 1 to {MAX_JOBS}, got {env[:40]!r} (unset it to use one per core)"
-        )
-    return int(env)
+            f"MATCUE_JOBS must be a whole number from 1 to {MAX_JOBS}, got {shown(env, 40)}"
+            " (unset it to use one per core)"
+        ) from None
 
 
 def default_encoder() -> str:
@@ -81,7 +84,8 @@ def default_encoder() -> str:
         return "lame" if has_lame else "ffmpeg"
     if env not in ENCODERS:
         raise MatcueError(
-            f"MATCUE_ENCODER must be one of {', '.join(ENCODERS)}, got {env[:40]!r} (unset it to choose automatically)"
+            f"MATCUE_ENCODER must be one of {', '.join(ENCODERS)}, got {shown(env, 40)}"
+            " (unset it to choose automatically)"
         )
     if env == "lame" and not has_lame:
         raise MatcueError("MATCUE_ENCODER=lame needs lameenc, which is not installed (pip install lameenc)")

@@ -32,6 +32,21 @@ def fail(msg: str) -> int:
     return EXIT_ERROR
 
 
+def _working_folder() -> None:
+    """Every command may read or write relative to the working folder (its paths, the
+    project lexicon, the speech cache, audio_out): one that was deleted under the shell is
+    a clear error before any of them, not a FileNotFoundError wherever one is first met."""
+    import os
+
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise MatcueError(
+            "the working folder no longer exists (it was deleted or moved away); "
+            "cd to a folder that exists and run matcue again"
+        ) from None
+
+
 class MatcueGroup(click.Group):
     """The one error boundary: every command runs inside :meth:`invoke`."""
 
@@ -47,6 +62,7 @@ class MatcueGroup(click.Group):
         from matcue.core.limits import command
 
         try:
+            _working_folder()
             with command():  # one budget for the work of the whole command (matcue.core.limits)
                 return super().invoke(ctx)
         except click.ClickException as e:

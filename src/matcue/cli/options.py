@@ -20,6 +20,8 @@ from typing import Any
 import click
 
 from matcue.core.errors import shown
+from matcue.core.numbers import NumberError, whole_number
+from matcue.plan.compile import Options
 from matcue.routine.model import LEVELS
 from matcue.settings import Output, Settings
 
@@ -91,7 +93,7 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto).",
         ),  # fmt: skip
         click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
-        click.option("--rate", type=click.IntRange(60, 500), help="Speaking rate in words per minute."),
+        click.option("--rate", type=WholeNumber(60, 500), help="Speaking rate in words per minute."),
         click.option(
             "--set", "set_vars", multiple=True, metavar="KEY=VALUE", help="Set a {placeholder} value (repeatable)."
         ),
@@ -122,7 +124,7 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--countdown",
-            type=click.IntRange(0, 60),
+            type=WholeNumber(0, 60),
             metavar="N",
             help="Count the last N seconds of each hold (0 = off).",
         ),  # fmt: skip
@@ -137,6 +139,27 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for d in reversed(decorators):
         f = d(f)
     return f
+
+
+class WholeNumber(click.ParamType):
+    """A whole-number option from ``lo`` to ``hi``, read by :func:`matcue.core.numbers.whole_number`
+    (so a 5000-digit value is a short usage error, as click's own IntRange would quote it whole)."""
+
+    name = "integer"
+
+    def __init__(self, lo: int, hi: int):
+        self.lo, self.hi = lo, hi
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return f"{self.lo}..{self.hi}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return whole_number(str(value), self.lo, self.hi)
+        except NumberError as e:
+            self.fail(str(e), param, ctx)
 
 
 def _click_parser(parser: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:
@@ -271,7 +294,7 @@ def roster_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def workers_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--workers``: tracks of a roster rendered at once."""
     return click.option(
-        "--workers", type=click.IntRange(1, 256), metavar="N", help="Tracks rendered at once (default: one per core)."
+        "--workers", type=WholeNumber(1, 256), metavar="N", help="Tracks rendered at once (default: one per core)."
     )(f)
 
 
@@ -329,7 +352,7 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
     from matcue.audio.mixdown import MixSettings
     from matcue.cli.common import parse_set, refuse_control
-    from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, Options
+    from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS
     from matcue.routine.model import Text
     from matcue.voice.base import VoiceOverrides
 
@@ -357,6 +380,7 @@ def settings_from(flags: dict[str, Any]) -> Settings:
         skip=tuple(Text(n, None, "--skip") for n in get("skip_names", ())),
         duration_ms=get("duration"),
     )
+    _check_session(session)
     output = Output(
         folder=get("out_dir") or Output().folder,
         fmt=get("fmt") or Output().fmt,
@@ -375,6 +399,29 @@ def settings_from(flags: dict[str, Any]) -> Settings:
         allow_outside=bool(get("allow_outside")),
         recordings=recordings,
     )
+
+
+def _check_session(session: Options) -> None:
+    """What the flags ask of the session together: a --duration within --max-length (the
+    limit holds for the track as fitted), a --breath that --pace keeps above the floor."""
+    if session.duration_ms is not None and session.duration_ms > session.max_total_ms:  # the track as fitted
+        from matcue.core.durations import duration_text
+
+        raise click.BadParameter(
+            f"{duration_text(session.duration_ms)} is longer than the limit of {duration_text(session.max_total_ms)}"
+            " (raise the limit with --max-length)",
+            param_hint="'--duration'",
+        )
+    if session.breath is not None and session.pace is not None:  # both flags: the floor holds as paced
+        from matcue.routine.model import pace_floor
+
+        b = session.breath
+        why = pace_floor(b, session.pace)
+        if why is not None:
+            phases = (b.inhale_ms, b.hold_in_ms, b.exhale_ms, b.hold_out_ms) if b.hold_in_ms or b.hold_out_ms else (
+                b.inhale_ms, b.exhale_ms)  # fmt: skip
+            pattern = ":".join(f"{ms / 1000:g}" for ms in phases)
+            raise click.BadParameter(f"with --breath {pattern}, {why}", param_hint="'--pace'")
 
 
 def parse_scheduler(value: str | None) -> str | None:

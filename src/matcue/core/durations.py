@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 import re
 
+from matcue.core.errors import shown as quoted
+
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1_000}
 _PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([hms])")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+MAX_SECONDS = 100 * 3600  # every duration is under 100 hours
 DURATION_HINT = "expected a duration like '30s' or '1m30s'"
 
 
@@ -25,22 +28,25 @@ def parse_duration_ms(text: str | float, *, allow_zero: bool = False) -> int:
     if isinstance(text, bool):
         raise DurationError(f"{DURATION_HINT}, got {text!r}")
     if isinstance(text, (int, float)):
-        seconds = float(text)
-        shown = repr(text)
+        # a huge int is refused before float() (which would overflow) or repr() (which
+        # stops at 4300 digits) sees it
+        big = isinstance(text, int) and abs(text) >= 10**15
+        shown = "a number of more than 15 digits" if big else repr(text)
+        seconds = float(MAX_SECONDS + 1 if text > 0 else -1) if big else float(text)
+        if not math.isfinite(seconds):
+            raise DurationError(f"{DURATION_HINT}, got {shown}")
     else:
         raw = text.strip()
-        shown = repr(text) if len(text) <= 60 else repr(f"{text[:27]} ... {text[-27:]}")
+        shown = quoted(text)
         if not raw:
             raise DurationError(f"{DURATION_HINT}, got an empty value")
         if _NUMBER.fullmatch(raw):
             seconds = float(raw)
         else:
             seconds = _parse_units(raw, shown)
-    if not math.isfinite(seconds):
-        raise DurationError(f"{DURATION_HINT}, got {shown}")
-    if seconds < 0:
+    if seconds < 0:  # a digit run too long for a float is -inf or inf here
         raise DurationError(f"a duration cannot be negative, got {shown}")
-    if seconds > 100 * 3600:
+    if seconds > MAX_SECONDS:
         raise DurationError(f"a duration must be under 100 hours, got {shown}")
     ms = int(round(seconds * 1000))
     if ms == 0 and not allow_zero:
@@ -108,8 +114,10 @@ def format_length(ms: int) -> str:
 
 
 def duration_text(ms: int) -> str:
-    """``21600000`` -> ``"6h"``, ``5430000`` -> ``"1h30m30s"`` (the duration syntax)."""
-    h, rest = divmod(ms // 1000, 3600)
-    m, sec = divmod(rest, 60)
-    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if sec or not (h or m) else "")
-    return out
+    """``21600000`` -> ``"6h"``, ``5430000`` -> ``"1h30m30s"``, ``16500`` -> ``"16.5s"`` (the
+    duration syntax, to the millisecond: a limit or length in a message never rounds to
+    another, and ``0.4s`` is never shown as ``0s``)."""
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    sec = f"{rest // 1000}.{rest % 1000:03d}".rstrip("0").rstrip(".")
+    return (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if rest or not (h or m) else "")

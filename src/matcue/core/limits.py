@@ -63,8 +63,16 @@ class Work:
                          f"{allows('bytes_read', self.limits)}", "include fewer or smaller files")]
             )  # fmt: skip
 
-    def track(self, key: object, events: int, texts: Iterable[str], mark: Mark | None) -> None:
-        """Charge one track's events and its texts not charged before; each track once."""
+    def track(
+        self,
+        key: object,
+        events: int,
+        texts: Iterable[str],
+        mark: Mark | None,
+        events_at: tuple[Mark | None, str] | None = None,
+    ) -> None:
+        """Charge one track's events and its texts not charged before; each track once.
+        ``events_at``: where the events pass the limit (the step), else ``mark``."""
         problems: list[Problem] = []
         if key not in self.tracks:
             self.tracks.add(key)
@@ -74,7 +82,8 @@ class Work:
                     f"the routine makes about {events} timeline events, {self.events} for this command; "
                     f"{allows('events', self.limits)}"
                 )
-                problems.append(Problem(mark, "", what, "shorten the holds, or slow the breath pattern"))
+                at, where = events_at or (mark, "")
+                problems.append(Problem(at, where, what, "shorten the holds, or slow the breath pattern"))
         new = [t for t in dict.fromkeys(texts) if t not in self.texts]
         self.texts.update(new)
         added = sum(len(t) for t in new)

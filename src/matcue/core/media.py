@@ -101,6 +101,7 @@ MAX_MUSIC_BYTES = 1_000_000_000  # a music file larger than this is refused unre
 MUSIC_FORMATS = "mp3,ogg,flac,wav,mov,matroska,aac,aiff,w64,caf,wv,ape,asf,opus,amr"
 
 
+MIN_LOOP_MS = 500  # a music file shorter than this cannot be looped smoothly
 MUSIC_HINT = "an audio file such as MP3, OGG, FLAC, WAV or M4A"
 
 
@@ -151,7 +152,10 @@ def probe_music(path: Path) -> None:
     machine without ffmpeg is not checked here (rendering reports the missing tool)."""
     from matcue.core.errors import ToolMissingError
 
+    rate = 8000  # enough to count samples: 16-bit mono at 8 kHz
     try:
-        ffmpeg_decode(Path(path), 1.0, ["-f", "null", "-"])
+        pcm = ffmpeg_decode(Path(path), 1.0, ["-f", "s16le", "-ac", "1", "-ar", str(rate), "pipe:1"])
     except ToolMissingError:
         return
+    if len(pcm) < 2 * rate * MIN_LOOP_MS // 1000:  # rendering would refuse it: say so at its line
+        raise MusicError(f"is too short to loop (under {MIN_LOOP_MS} ms)", "use a longer recording")

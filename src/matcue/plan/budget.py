@@ -9,6 +9,7 @@ from matcue.core.errors import Problem, RoutineError
 from matcue.core.limits import Work, allows, current
 
 if TYPE_CHECKING:
+    from matcue.core.errors import Mark
     from matcue.plan.script import Origin, Script
     from matcue.voice.lexicon import Lexicon
 
@@ -17,20 +18,41 @@ def estimate_events(script: Script) -> int:
     """An upper bound of the events :func:`matcue.plan.layout.layout` makes from ``script``,
     counted without laying it out: every segment, every breath phase and interval bell of
     every hold, twice over for the silences between them."""
+    return sum(n for n, _ in _events_by_segment(script)) + 1
+
+
+def _events_by_segment(script: Script) -> list[tuple[int, Origin | None]]:
+    """Each segment's share of :func:`estimate_events`, with the step it comes from (the
+    last one written before it, for a segment of its own without one)."""
     from matcue.plan.script import Block, Gap, Ring, Speak
 
-    n = 0
+    out: list[tuple[int, Origin | None]] = []
+    origin = script.origin
     for seg in script.segments:
+        n = 0
         if isinstance(seg, (Speak, Gap, Ring)):
-            n += 1
+            n = 1
         elif isinstance(seg, Block):
-            n += 1 + len(seg.cues) + len(seg.countdown)
+            n = 1 + len(seg.cues) + len(seg.countdown)
             if seg.bell_every_ms:
                 n += seg.dur_ms // seg.bell_every_ms
             if seg.breath is not None:
                 cycles = -(-seg.dur_ms // seg.breath.cycle_ms)
                 n += cycles * len(seg.breath.phases())
-    return 2 * n + 1
+        if isinstance(seg, (Speak, Gap, Block)) and seg.origin is not None:
+            origin = seg.origin
+        out.append((2 * n, origin))
+    return out
+
+
+def _where_events_pass(script: Script, room: int) -> tuple[Mark | None, str]:
+    """The step at which the script's events pass ``room`` (what the command has left)."""
+    total = 0
+    for n, origin in _events_by_segment(script):
+        total += n
+        if total > room and origin is not None:
+            return origin.mark, origin.where
+    return (script.origin.mark if script.origin is not None else None), ""
 
 
 def check_script(script: Script, lexicon: Lexicon, key: object, work: Work | None = None) -> None:
@@ -69,7 +91,10 @@ def check_script(script: Script, lexicon: Lexicon, key: object, work: Work | Non
             problems.append(Problem(at, where, what, hint))
     if problems:
         raise RoutineError(problems)
-    work.track(key, estimate_events(script), texts, mark)
+    events = estimate_events(script)
+    room = limits.events - work.events
+    passed = _where_events_pass(script, room) if events > room else None
+    work.track(key, events, texts, mark, events_at=passed)
 
 
 def _origins(script: Script) -> dict[str, Origin]:

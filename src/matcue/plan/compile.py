@@ -38,6 +38,8 @@ from matcue.routine.model import (
     Section,
     Step,
     Text,
+    pace_floor,
+    paced,
     pick,
 )
 
@@ -64,6 +66,11 @@ class Options:
     skip: tuple[Text, ...] = ()  # names of steps or sections to leave out (profiles' skip:)
     duration_ms: int | None = None  # --duration: fitted by matcue.plan.fit, not by compile
     fit: tuple[tuple[str, int], ...] = ()  # Stretch key -> units to use instead of the written value
+    marks: tuple[tuple[str, Mark], ...] = ()  # field -> where a file (a profile) set it, for located errors
+
+    def mark(self, name: str) -> Mark | None:
+        """Where a profile set the field ``name``; None when a flag (or nothing) set it."""
+        return dict(self.marks).get(name)
 
 
 class NothingToRender(RoutineError):
@@ -206,7 +213,19 @@ class Compiler:
         """A chapter title, with the side when inside a sided section."""
         return f"{title} ({self.phrases.side_names[self.side_ctx]})" if self.side_ctx else title
 
-    def breath(self, spec: LV[BreathSpec] | None, exercise: bool = False) -> Breath:
+    def breath_source(self, spec: LV[BreathSpec] | None, exercise: bool, where: str) -> tuple[Mark | None, str]:
+        """Where the pattern a step uses is written: a profile's breath, the step's, the
+        routine's; else (the default pattern, or --breath) where a profile set the pace."""
+        if self.options.breath is not None and not exercise:
+            if self.options.mark("breath"):
+                return self.options.mark("breath"), "breath"
+        elif self.pick(spec) is not None:
+            return self.pick(spec).mark, where
+        elif self.pick(self.routine.breath) is not None:
+            return self.pick(self.routine.breath).mark, "breath"
+        return self.options.mark("pace"), "pace"
+
+    def breath(self, spec: LV[BreathSpec] | None, exercise: bool = False, where: str = "breath") -> Breath:
         """The pattern of a step; ``--breath`` replaces it (not a breathing exercise's), ``--pace`` scales it."""
         if self.options.breath is not None and not exercise:
             out = self.options.breath
@@ -217,8 +236,12 @@ class Compiler:
                 base = routine_spec.over(base)
             own = self.pick(spec)
             out = own.over(base) if own is not None else base
-        if self.options.pace is not None and self.options.pace != 1:
-            out = paced(out, self.options.pace)
+        pace = self.options.pace
+        if pace is not None and pace != 1:
+            why = pace_floor(out, pace)
+            if why is not None:
+                self.error(*self.breath_source(spec, exercise, where), why, "slow the pace, or lengthen the breath")
+            out = paced(out, pace)
         return out
 
     # --- --duration: what may stretch, and the lengths chosen by matcue.plan.fit
@@ -297,7 +320,7 @@ class Compiler:
         or the chapters pass what a track's chapter list holds (:data:`MAX_CHAPTERS`)."""
         for k, seg in enumerate(self.out[self.counted :], start=self.counted):
             if isinstance(seg, (Gap, Block)):
-                self.fixed_ms += seg.dur_ms
+                self.fixed_ms += self.shortest_ms(seg)
             elif isinstance(seg, ChapterStart):
                 self.chapters += 1
             if k == 0 and not isinstance(seg, (ChapterStart, SectionStart)):
@@ -323,17 +346,16 @@ class Compiler:
             )
             raise _TooLong()
 
+    def shortest_ms(self, seg: Gap | Block) -> int:
+        """A segment's stated length, or before ``--duration`` is fitted (no plan yet) the
+        shortest fitting may make it: the length limit holds for the track as it will be."""
+        if seg.fit_key is None or self.options.duration_ms is None or self.options.fit:
+            return seg.dur_ms
+        s = next(s for s in reversed(self.stretches) if s.key == seg.fit_key)
+        return seg.dur_ms * s.lo // max(1, s.written)
+
     def step(self, step: Step) -> None:
         expand(self, step)
-
-
-def paced(b: Breath, pace: float) -> Breath:
-    """``b`` with every phase multiplied by ``pace``, to the nearest 100 ms."""
-
-    def sc(ms: int) -> int:
-        return int(round(ms * pace / 100)) * 100 if ms else 0
-
-    return Breath(max(100, sc(b.inhale_ms)), max(100, sc(b.exhale_ms)), sc(b.hold_in_ms), sc(b.hold_out_ms))
 
 
 def _units(h: Hold, unit_ms: int, up: bool) -> int:

@@ -72,13 +72,13 @@ def say(c: Compiler, step: Say) -> None:
         c.out.append(Gap(GAP_AFTER_SAY_MS if pause is None else 0))
     else:
         key = c.stretch(step, text[:40], pause, 1, "ms", step.fit)
-        c.out.append(Gap(c.fitted(key, pause), key))
+        c.out.append(Gap(c.fitted(key, pause), key, Origin(step.mark, step.where)))
 
 
 def pause(c: Compiler, step: Pause) -> None:
     dur = c.pick(step.dur_ms)
     key = c.stretch(step, "Pause", dur, 1, "ms", step.fit)
-    c.out.append(Gap(c.fitted(key, dur), key))
+    c.out.append(Gap(c.fitted(key, dur), key, Origin(step.mark, step.where)))
 
 
 def rest(c: Compiler, step: Rest) -> None:
@@ -89,7 +89,7 @@ def rest(c: Compiler, step: Rest) -> None:
         c.out.append(Speak(cue, origin=_origin(c.pick(step.cue))))
     dur = c.pick(step.dur_ms)
     key = c.stretch(step, rest_title, dur, 1, "ms", step.fit)
-    c.out.append(Gap(c.fitted(key, dur), key))
+    c.out.append(Gap(c.fitted(key, dur), key, Origin(step.mark, step.where)))
     c.out.append(Ring("soft"))
 
 
@@ -126,7 +126,7 @@ def held(c: Compiler, step: Pose | Timer) -> None:
     transition = c.pick(step.transition_ms, DEFAULT_TRANSITION_MS)
     if isinstance(step, Pose):
         hold = c.pick(step.hold)
-        breath: Breath | None = c.breath(step.breath)
+        breath: Breath | None = c.breath(step.breath, where=f"{step.where}.breath")
         assert breath is not None
         if hold.breaths is not None:
             key = c.stretch(step, name_t.value, hold.breaths, breath.cycle_ms, "breaths", step.fit)
@@ -225,7 +225,7 @@ def during(c: Compiler, step: Pose | Timer, side: str | None, hold_ms: int, brea
 
 def reps(c: Compiler, step: Reps) -> None:
     count = c.pick(step.count)
-    breath = c.breath(step.breath)
+    breath = c.breath(step.breath, where=f"{step.where}.breath")
     inhale = c.text(step.inhale, None)
     exhale = c.text(step.exhale, None)
     every = c.pick(step.speak, "every") == "every"
@@ -260,7 +260,7 @@ def reps(c: Compiler, step: Reps) -> None:
 def breathe(c: Compiler, step: Breathe) -> None:
     name = c.text(step.name, None)
     assert name is not None
-    pattern = c.breath(step.pattern, exercise=True)
+    pattern = c.breath(step.pattern, exercise=True, where=f"{step.where}.pattern")
     c.out.append(ChapterStart(c.titled(name), step=name, side=c.side_ctx))
     c.out.append(
         Speak(

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from matcue.core.durations import format_ms
-from matcue.core.errors import MatcueError
+from matcue.core.errors import MatcueError, Problem, RoutineError
 from matcue.plan.compile import TAIL_KEY, Options, compile_routine
 from matcue.plan.layout import COUNT_STEP_MS, layout
 from matcue.plan.script import Block, Script, Stretch
@@ -121,7 +121,8 @@ def fit_plan(
 
 def _items(script: Script, speech_ms: Mapping[str, int], bell_ms: Mapping[str, int]) -> tuple[int, list[_Item]]:
     """(length of everything --duration leaves alone, the parts it may change)."""
-    total = layout(script, speech_ms, bell_ms).total_ms
+    # unfitted, the track may pass the length limit that the fitted one keeps to
+    total = layout(replace(script, max_total_ms=None), speech_ms, bell_ms).total_ms
     need_ms = _needed_ms(script, speech_ms)
     occurs: dict[str, int] = {}  # a pose with both sides holds twice
     for seg in script.segments:
@@ -167,5 +168,11 @@ def fitted_script(routine: Routine, script: Script, options: Options, speech_ms:
     """``script`` compiled again so that it lasts ``options.duration_ms`` (FitError if it cannot)."""
     if options.duration_ms is None:
         return script
-    plan = fit_plan(script, speech_ms, options.duration_ms)
+    try:
+        plan = fit_plan(script, speech_ms, options.duration_ms)
+    except FitError as e:
+        at = options.mark("duration_ms")  # a profile's duration: its line
+        if at is None:
+            raise
+        raise RoutineError([Problem(at, "duration", str(e))]) from None
     return compile_routine(routine, replace(options, fit=plan))

@@ -41,21 +41,8 @@ def layout(
     pending: int | None = None
     limit = script.max_total_ms
     where = script.origin  # the step being laid out, for a track that grows too long
-    too_long = False
 
     for seg in script.segments:
-        if limit is not None and t > limit and not too_long:
-            too_long = True
-            problems.append(
-                Problem(
-                    where.mark if where else None,
-                    where.where if where else "",
-                    f"the routine is longer than the limit of {duration_text(limit)} here"
-                    f" (at least {duration_text(t)} with speech)",
-                    "shorten it, or raise the limit with --max-length",
-                )
-            )
-            break
         if isinstance(seg, Speak):
             dur = speech_ms[seg.text]
             events.append(
@@ -77,12 +64,29 @@ def layout(
             chapters.append((t if pending is None else pending, seg))
             pending = None
         elif isinstance(seg, Block):
-            where = seg.origin
             events.extend(_block(seg, t, speech_ms, bell_ms, problems, rec))
             holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.step, seg.side, seg.kind))
             t += seg.dur_ms
         else:  # pragma: no cover
             raise TypeError(seg)
+        if isinstance(seg, (Speak, Gap, Block)) and seg.origin is not None:
+            where = seg.origin  # what made the track this long: a text, a rest or pause, a hold
+        if limit is not None and t > limit:
+            last = seg is script.segments[-1]
+            length = (
+                f"(it lasts {duration_text(t)} with speech)"
+                if last
+                else f"here (at least {duration_text(t)} with speech)"
+            )
+            problems.append(
+                Problem(
+                    where.mark if where else None,
+                    where.where if where else "",
+                    f"the routine is longer than the limit of {duration_text(limit)} {length}",
+                    "shorten it, or raise the limit with --max-length",
+                )
+            )
+            break
 
     if problems:
         # one problem per source text: a repeated rep cue that overruns is reported once (each
@@ -92,18 +96,6 @@ def layout(
             first.setdefault((p.mark, p.where, p.what.split(" at ")[0]), p)
         raise RoutineError(list(first.values()))
     total = t
-    if limit is not None and total > limit:
-        raise RoutineError(
-            [
-                Problem(
-                    where.mark if where else None,
-                    where.where if where else "",
-                    f"the routine is longer than the limit of {duration_text(limit)}"
-                    f" (it lasts {duration_text(total)} with speech)",
-                    "shorten it, or raise the limit with --max-length",
-                )
-            ]
-        )
     events.extend(explicit_silence)
     events.extend(_fill_silence(events, total))
     events.sort(key=_order)

@@ -34,6 +34,7 @@ class Gap:
 
     dur_ms: int
     fit_key: str | None = None  # set when --duration may scale it (see Stretch)
+    origin: Origin | None = field(default=None, compare=False)  # a rest's or pause's step (limit messages)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.paths import shown_folder
+from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import canonical as canonical_tag
 from matcue.routine.model import LEVELS, Routine, Step, Text, VoiceSettings
 from matcue.routine.steps import STEP_KINDS, STEP_TABLE, StepKind, breath
@@ -356,7 +357,16 @@ def music_file(ctx: Context, node: Node, where: str) -> str:
 def language_tag(ctx: Context, node: Node, where: str) -> str:
     """``language:`` as BCP 47 writes it (``" DE_at "`` -> ``"de-AT"``): it reaches the page's
     ``lang``, the feed, the captions and the tags as written here."""
+    raw = scalar(ctx, node, where, "a language code like 'en' or 'de-AT'")
+    if len(raw.strip()) > MAX_TAG_CHARS:  # no language tag is this long; not a text to split
+        raise ctx.error(
+            node, where, f"expected a language code like 'en' or 'de-AT', got {shown(raw.strip())}",
+            "supported: " + ", ".join(LANGUAGE_CODES),
+        )  # fmt: skip
     return canonical_tag(plain(ctx, node, where))
+
+
+MAX_TAG_CHARS = 35  # the longest language tag RFC 5646 asks every program to take
 
 
 def recordings_source(ctx: Context, node: Node, where: str) -> str:

@@ -12,6 +12,9 @@ from typing import Generic, TypeVar, Union
 from matcue.core.errors import Mark
 
 LEVELS = ("beginner", "intermediate", "advanced")
+MIN_BREATH_PHASE_MS = (
+    250  # an inhale or exhale, as used (after --pace): shorter ones would make millions of tone events
+)
 MIN_HOLD_MS = 1000  # the shortest hold, timer or timed exercise: shorter ones ring the start and end bells at once
 SIDES = ("right", "left")
 T = TypeVar("T")
@@ -97,6 +100,28 @@ class Breath:
             round(self.hold_in_ms * factor),
             round(self.hold_out_ms * factor),
         )
+
+
+def paced(b: Breath, pace: float) -> Breath:
+    """``b`` with every phase multiplied by ``pace``, to the nearest 100 ms."""
+
+    def sc(ms: int) -> int:
+        return int(round(ms * pace / 100)) * 100 if ms else 0
+
+    return Breath(max(100, sc(b.inhale_ms)), max(100, sc(b.exhale_ms)), sc(b.hold_in_ms), sc(b.hold_out_ms))
+
+
+def pace_floor(b: Breath, pace: float) -> str | None:
+    """Why ``b`` paced by ``pace`` breaks the breath floor (an inhale or exhale as used of at
+    least :data:`MIN_BREATH_PHASE_MS`), or None."""
+    p = paced(b, pace)
+    for name, ms in (("inhale", p.inhale_ms), ("exhale", p.exhale_ms)):
+        if ms < MIN_BREATH_PHASE_MS:
+            return (
+                f"pace {pace:g} makes the {name} {ms / 1000:g}s; inhale and exhale must be at least "
+                f"{MIN_BREATH_PHASE_MS / 1000:g}s each"
+            )
+    return None
 
 
 DEFAULT_BREATH = Breath(4000, 6000)

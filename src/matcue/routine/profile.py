@@ -30,11 +30,13 @@ from pathlib import Path
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from matcue.core import limits as budget
-from matcue.core.errors import Mark, Problem, RoutineError
+from matcue.core.durations import DurationError, parse_duration_ms
+from matcue.core.errors import Mark, Problem, RoutineError, shown
+from matcue.core.numbers import decimal_number
 from matcue.core.paths import inside, not_found, outside_hint
 from matcue.routine.loader import variables, voice_settings
-from matcue.routine.model import LEVELS, Breath, Text, VoiceSettings
-from matcue.routine.steps import MIN_BREATH_PHASE_MS, VERBOSITIES
+from matcue.routine.model import LEVELS, MIN_BREATH_PHASE_MS, Breath, Text, VoiceSettings
+from matcue.routine.steps import VERBOSITIES
 from matcue.routine.yamlread import compose_file, compose_text, named_file
 from matcue.routine.yamlschema import (
     MAX_NODES,
@@ -55,6 +57,7 @@ from matcue.routine.yamlschema import (
 )
 
 PACE_MIN, PACE_MAX = 0.8, 1.5
+MAX_BREATH_PHASE_MS = 60_000
 PROFILE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -67,26 +70,26 @@ def parse_breath(raw: str) -> Breath:
     parts = raw.strip().split(":")
     hint = "expected inhale:exhale like '5:7' or inhale:hold:exhale:hold like '4:2:6:2' (seconds)"
     if len(parts) not in (2, 4) or not all(re.fullmatch(r"\d+(\.\d+)?", p.strip()) for p in parts):
-        raise BreathFormatError(f"{hint}, got {raw!r}")
-    ms = [round(float(p) * 1000) for p in parts]
+        raise BreathFormatError(f"{hint}, got {shown(raw)}")
+    try:  # the one duration parser: a digit run too long for a float is refused there
+        ms = [parse_duration_ms(p, allow_zero=True) for p in parts]
+    except DurationError:
+        ms = []
+    if not ms or max(ms) > MAX_BREATH_PHASE_MS or 0 in (ms[0], ms[len(ms) // 2]):  # inhale, exhale
+        raise BreathFormatError(f"inhale and exhale must be more than 0 and every phase at most 60s, got {shown(raw)}")
     if len(ms) == 2:
         inhale, exhale, hold_in, hold_out = ms[0], ms[1], 0, 0
     else:
         inhale, hold_in, exhale, hold_out = ms
-    if inhale <= 0 or exhale <= 0 or max(ms) > 60_000:
-        raise BreathFormatError(f"inhale and exhale must be more than 0 and every phase at most 60s, got {raw!r}")
     if min(inhale, exhale) < MIN_BREATH_PHASE_MS:  # the routine's own rule: no millisecond breaths
-        raise BreathFormatError(f"inhale and exhale must be at least {MIN_BREATH_PHASE_MS / 1000:g}s each, got {raw!r}")
+        raise BreathFormatError(
+            f"inhale and exhale must be at least {MIN_BREATH_PHASE_MS / 1000:g}s each, got {shown(raw)}"
+        )
     return Breath(inhale, exhale, hold_in, hold_out)
 
 
 def parse_pace(raw: str) -> float:
-    if not re.fullmatch(r"\d+(\.\d+)?", raw.strip()):
-        raise ValueError(f"expected a number from {PACE_MIN} to {PACE_MAX}, got {raw!r}")
-    pace = float(raw)
-    if not PACE_MIN <= pace <= PACE_MAX:
-        raise ValueError(f"expected a number from {PACE_MIN} to {PACE_MAX}, got {raw.strip()}")
-    return pace
+    return decimal_number(raw, PACE_MIN, PACE_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ class Profile:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     tones: bool | None = None
     countdown: int | None = None
+    marks: tuple[tuple[str, Mark], ...] = ()  # field (duration_ms, pace, breath...) -> its value's place
 
     @property
     def slug(self) -> str:
@@ -177,7 +181,15 @@ def _profile(ctx: Context, node: Node, where: str) -> Profile:
         voice=f.get("voice", VoiceSettings()),
         tones=f.get("tones"),
         countdown=f.get("countdown"),
+        marks=tuple(
+            (_FIELDS.get(str(k.value), str(k.value)), mark)
+            for k, v in node.value
+            if isinstance(k, ScalarNode) and k.value in f and (mark := ctx.mark(v)) is not None
+        ),
     )
+
+
+_FIELDS = {"duration": "duration_ms"}  # a profile key -> its field of Profile and Options
 
 
 def _ctx(path: str) -> Context:
@@ -204,7 +216,7 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
 
 def loads_profile(text: str, name: str = "<string>") -> Profile:
     ctx = _ctx(name)
-    return _finish(ctx, compose_text(ctx, text))
+    return _finish(ctx, compose_text(ctx, text, "a profile file"))
 
 
 def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) -> list[Profile | RoutineError]:
@@ -246,7 +258,8 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
         raise RoutineError(ctx.problems)
     if not isinstance(root, SequenceNode) or not root.value:
         where_hint = "a list of profiles: '- name: Anna' or '- anna.yaml'"
-        raise RoutineError([Problem(ctx.mark(root), "", f"expected {where_hint}, got {shape(root)}")])
+        got = "an empty list" if isinstance(root, SequenceNode) else shape(root)
+        raise RoutineError([Problem(ctx.mark(root), "", f"expected {where_hint}, got {got}")])
     if len(root.value) > limits.profiles:
         raise RoutineError([Problem(ctx.mark(root), "", _too_many(len(root.value), limits))])
     ctx.budget.root_dir = os.path.dirname(os.path.realpath(p))  # entries are confined to the roster's folder

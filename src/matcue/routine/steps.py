@@ -29,8 +29,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import shown
+from matcue.core.numbers import whole
 from matcue.routine.model import (
     BREATH_PRESETS,
+    MIN_BREATH_PHASE_MS,
     MIN_HOLD_MS,
     At,
     Breathe,
@@ -64,7 +66,6 @@ from matcue.routine.yamlschema import (
     levels_list,
     scalar,
     text,
-    whole,
 )
 
 HOLD_HINT = "expected a duration like '30s' or '5 breaths'"
@@ -111,7 +112,6 @@ def _hold_or_bound(ctx: Context, node: Node, where: str, min_ms: int) -> Hold:
 hold.scalar = True  # type: ignore[attr-defined]
 
 
-MIN_BREATH_PHASE_MS = 250  # an inhale or exhale; shorter ones would make millions of tone events
 MIN_BELL_EVERY_MS = 1000
 
 BREATH_KEYS = {
@@ -129,7 +129,7 @@ def breath(ctx: Context, node: Node, where: str) -> BreathSpec:
             raise ctx.error(
                 node,
                 where,
-                f"unknown breath pattern {name!r}; presets are {', '.join(BREATH_PRESETS)}",
+                f"unknown breath pattern {shown(name)}; presets are {', '.join(BREATH_PRESETS)}",
                 did_you_mean(name, list(BREATH_PRESETS)),
             )
         return BreathSpec(preset=name, mark=ctx.mark(node))

@@ -30,7 +30,7 @@ MAX_FILE_BYTES = 5_000_000
 def compose_file(ctx: Context, path: Path, what: str = "a routine file") -> Node | None:
     """Read (a regular file, at most MAX_FILE_BYTES) and compose one YAML file; record a
     located problem and return None on failure."""
-    from matcue.core.paths import Unreadable, read_bounded
+    from matcue.core.paths import Unreadable, read_bounded, size_text
 
     try:
         data = read_bounded(path, MAX_FILE_BYTES, what)
@@ -42,13 +42,21 @@ def compose_file(ctx: Context, path: Path, what: str = "a routine file") -> Node
                 Problem(
                     Mark(ctx.path, 1, 1),
                     "",
-                    f"the file is {e.size // 1_000_000} MB; a routine may be at most {MAX_FILE_BYTES // 1_000_000} MB",
+                    f"the file is {size_text(e.size)}; a {file_kind(what)} may be at most {size_text(MAX_FILE_BYTES)}",
                 )
             )
         else:
             ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", str(e)))
         return None
-    return compose_text(ctx, data)
+    return compose_text(ctx, data, what)
+
+
+def file_kind(what: str) -> str:
+    """``"a profile file"`` -> ``"profile"``: the kind of file messages name."""
+    return what.removeprefix("a ").removesuffix(" file")
+
+
+_EMPTY_HINTS = {"routine": "it needs a 'title' and 'steps'", "profile": "it needs a 'name'"}
 
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
@@ -113,7 +121,7 @@ def _text_mark(path: str, text: str, pos: int) -> Mark:
     return Mark(path, line, pos - start + 1)
 
 
-def compose_text(ctx: Context, data: bytes | str) -> Node | None:
+def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") -> Node | None:
     if isinstance(data, bytes):
         try:
             ctx.budget.work.read(len(data), Mark(ctx.path, 1, 1))
@@ -134,7 +142,11 @@ def compose_text(ctx: Context, data: bytes | str) -> Node | None:
     try:
         root = _compose_bounded(ctx, text)
     except _TooManyValues as e:
-        ctx.problems.append(Problem(Mark(ctx.path, e.line, e.column), "", e.what, e.hint))
+        noun = file_kind(what)
+        more = f"than one {noun} may have, with its includes" if noun == "routine" else f"than one {noun} may have"
+        ctx.problems.append(
+            Problem(Mark(ctx.path, e.line, e.column), "", e.what.format(more=more), f"split it into smaller {noun}s")
+        )
         return None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -150,6 +162,9 @@ def compose_text(ctx: Context, data: bytes | str) -> Node | None:
             inside = context.removeprefix("while scanning ").removeprefix("while parsing ").replace("scalar", "text")
             what = f"the file ends inside {inside} that starts here"
             hint = "close the quote or bracket"
+        elif "mapping values are not allowed here" in what and mark is not None and _long_key(text, mark.index):
+            what = f"a key is longer than {MAX_KEY_CHARS} characters, the most YAML allows"
+            hint = "shorten the key"
         elif "mapping values are not allowed here" in what:
             hint = "check this line's indentation, or quote a text that contains ': '"
         elif (
@@ -172,9 +187,10 @@ def compose_text(ctx: Context, data: bytes | str) -> Node | None:
         name = unicodedata.name(chr(e.character), "") if isinstance(e.character, int) else ""
         code = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
         char = f"{code} {name}".strip() if name else f"{code} (a control character)"
+        noun = file_kind(what)
         ctx.problems.append(
-            Problem(_text_mark(ctx.path, text, e.position), "", f"the character {char} cannot be in a routine",
-                    "a routine is plain text: delete it")
+            Problem(_text_mark(ctx.path, text, e.position), "", f"the character {char} cannot be in a {noun}",
+                    f"a {noun} is plain text: delete it")
         )  # fmt: skip
         return None
     except yaml.YAMLError as e:
@@ -186,7 +202,8 @@ def compose_text(ctx: Context, data: bytes | str) -> Node | None:
         )
         return None
     if root is None:
-        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "the routine is empty", "it needs a 'title' and 'steps'"))
+        noun = file_kind(what)
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"the {noun} is empty", _EMPTY_HINTS.get(noun, "")))
         return None
     half = surrogate_in_nodes(root)
     if half is not None:  # "\ud800": no string of the file is used, none can be written out
@@ -197,15 +214,22 @@ def compose_text(ctx: Context, data: bytes | str) -> Node | None:
     return root
 
 
+MAX_KEY_CHARS = 1024  # PyYAML's limit for a key written without '?'
+
+
+def _long_key(text: str, colon: int) -> bool:
+    """Whether the ``:`` at ``colon`` ends a key longer than YAML allows: PyYAML then says
+    "mapping values are not allowed here", which reads as an indentation mistake."""
+    start = max(text.rfind(c, 0, colon) for c in "\n{,[")
+    key = text[start + 1 : colon].strip().removeprefix("- ").strip()
+    return len(key) > MAX_KEY_CHARS
+
+
 class _TooManyValues(Exception):
     def __init__(self, mark: Any, limits: budget.Limits) -> None:
         self.line: int = mark.line + 1 if mark is not None else 1
         self.column: int = mark.column + 1 if mark is not None else 1
-        self.what = (
-            f"the file has more YAML values than one routine may have, with its includes; "
-            f"{budget.allows('yaml_values', limits)}"
-        )
-        self.hint = "split it into smaller routines"
+        self.what = f"the file has more YAML values {{more}}; {budget.allows('yaml_values', limits)}"
 
 
 class _CountingLoader(yaml.SafeLoader):

@@ -43,6 +43,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, shown
+from matcue.core.numbers import NumberError, whole_number
 from matcue.core.text import invisible, nothing_visible, unsafe_char, unsafe_what
 from matcue.routine.model import LEVELS, Leveled, Text
 
@@ -50,7 +51,6 @@ T = TypeVar("T")
 
 MAX_TEXT_CHARS = budget.LIMITS.text_chars  # one text as written (after {vars}: compile checks it)
 MAX_NODES = 200_000  # YAML nodes visited while converting: aliases ("billion laughs") count each time
-MAX_DIGITS = 12  # whole numbers longer than this are out of every range
 
 
 class Fail(Exception):
@@ -140,12 +140,6 @@ def shape(node: Node) -> str:
     return "nothing" if describe(node) == "nothing" else "text"
 
 
-def whole(digits: str) -> int | None:
-    """``int(digits)``, or None when it has too many digits to be in any range."""
-    digits = digits.lstrip("+")
-    return int(digits) if len(digits.lstrip("-").lstrip("0")) <= MAX_DIGITS else None
-
-
 def scalar(ctx: Context, node: Node, where: str, expected: str) -> str:
     if not isinstance(node, ScalarNode) or describe(node) == "nothing":
         raise ctx.error(node, where, f"expected {expected}, got {describe(node)}")
@@ -200,11 +194,10 @@ def integer(lo: int, hi: int) -> Converter:
         raw = scalar(ctx, node, where, "a whole number").strip()
         if not re.fullmatch(r"[+-]?\d+", raw):
             raise ctx.error(node, where, f"expected a whole number, got {shown(raw)}")
-        n = whole(raw)
-        if n is None or not lo <= n <= hi:
-            got = n if n is not None else shown(raw, 30)[1:-1]
-            raise ctx.error(node, where, f"expected a whole number from {lo} to {hi}, got {got}")
-        return n
+        try:
+            return whole_number(raw, lo, hi)
+        except NumberError as e:
+            raise ctx.error(node, where, str(e)) from None
 
     conv.scalar = True  # type: ignore[attr-defined]
     conv.bounds = (lo, hi)  # type: ignore[attr-defined]  # read by matcue.schema
