@@ -85,8 +85,10 @@ def test_255_chapters_are_all_in_the_tag(tmp_path):
 
 
 def test_a_bad_scheduler_address_is_a_usage_error(run, tmp_path):
+    roster = tmp_path / "x.yaml"  # a roster that is there: a missing one is a usage error of its own
+    roster.write_text("- name: Ana\n")
     for bad in ("nonsense", "tcp://localhost", "tcp://host:99999", "foo://host:1"):
-        r = run("render", "tests/data/ok/all-kinds.yaml", "--roster", "x.yaml", "--scheduler", bad)
+        r = run("render", "tests/data/ok/all-kinds.yaml", "--roster", str(roster), "--scheduler", bad)
         assert r.exit_code == 2, (bad, r.output)
         assert f"expected a Dask scheduler address like tcp://host:8786, got {bad!r}" in r.stderr
 
@@ -163,13 +165,13 @@ def test_a_pack_that_fails_leaves_no_folder_it_made(run, tmp_path, fake_voice):
     os.mkfifo(fifo)
     (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))
     (tmp_path / "keep").mkdir()
-    for args in (
-        [str(tmp_path / "missing.yaml")],
-        [str(tmp_path / "a.yaml"), "--profile", str(fifo)],
+    for args, code in (
+        ([str(tmp_path / "missing.yaml")], 1),
+        ([str(tmp_path / "a.yaml"), "--profile", str(fifo)], 2),  # a pipe as --profile: a usage error
     ):
         out = tmp_path / "keep" / "new" / "pack"
         r = run("pack", *args, "-o", str(out), "--backend", "fake")
-        assert r.exit_code == 1, r.output
+        assert r.exit_code == code, r.output
         assert list((tmp_path / "keep").iterdir()) == []  # neither pack/ nor new/ is left
     out = tmp_path / "keep"  # a folder that was there stays
     assert run("pack", str(tmp_path / "missing.yaml"), "-o", str(out), "--backend", "fake").exit_code == 1
