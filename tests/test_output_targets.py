@@ -205,6 +205,23 @@ def test_pack_and_svg_never_replace_the_music_the_routine_uses(run, tmp_path, fa
     assert sorted(p.name for p in folder.iterdir()) == ["base.mp3", "base.yaml"]  # nothing moved in, no staging
 
 
+@pytest.mark.parametrize("option", ["--profile", "--roster"])
+def test_a_persons_captions_never_replace_the_profile_they_come_from(run, tmp_path, fake_voice, option):
+    (tmp_path / "base.yaml").write_text("title: Base\nsteps: [{say: hi}]\n")
+    people = tmp_path / "base--ana.vtt"  # a profile (or a roster) saved under the captions' name
+    people.write_text("name: Ana\n" if option == "--profile" else "- name: Ana\n")
+    before = people.read_text()
+    args = ["--backend", "fake", option, str(people), "--captions", "vtt", "-o", str(tmp_path)]
+    r = run("render", str(tmp_path / "base.yaml"), *args)
+    assert r.exit_code == 1, r.output
+    assert (
+        f"the vtt captions '{people}' would replace the profile file this routine uses; choose another -o" in r.stderr
+    )
+    assert people.read_text() == before
+    assert not fake_voice.calls
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base--ana.vtt", "base.yaml"]
+
+
 def test_outputs_inside_a_recordings_folder_are_refused():
     from matcue.core.clash import clash
 

@@ -432,8 +432,8 @@ def render_routine(
         sidecars = [(f"{kind} captions", sidecar_path(track_of(routine), kind)) for kind in output.captions]
         sidecars += [("chapters file", sidecar_path(track_of(routine), "chapters"))] if output.chapters_json else []
         music, recordings = mix_settings(routine, settings.mix).music, settings.recordings
-        check_outputs([("track", track_of(routine)), *sidecars],
-                      [*routine.files_read(), ("music file", music), ("recordings", recordings)])  # fmt: skip
+        reads = [*routine.files_read(), ("music file", music), ("recordings", recordings)]
+        check_outputs([("track", track_of(routine)), *sidecars], [*reads, ("profile file", settings.profile_file)])
         return select(routine) if select is not None else routine  # checked whole, before any speech
 
     built = build_timeline(
