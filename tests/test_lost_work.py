@@ -85,8 +85,10 @@ def test_255_chapters_are_all_in_the_tag(tmp_path):
 
 
 def test_a_bad_scheduler_address_is_a_usage_error(run, tmp_path):
+    roster = tmp_path / "x.yaml"  # a roster that is there: a missing one is a usage error of its own
+    roster.write_text("- name: Ana\n")
     for bad in ("nonsense", "tcp://localhost", "tcp://host:99999", "foo://host:1"):
-        r = run("render", "tests/data/ok/all-kinds.yaml", "--roster", "x.yaml", "--scheduler", bad)
+        r = run("render", "tests/data/ok/all-kinds.yaml", "--roster", str(roster), "--scheduler", bad)
         assert r.exit_code == 2, (bad, r.output)
         assert f"expected a Dask scheduler address like tcp://host:8786, got {bad!r}" in r.stderr
 
@@ -163,13 +165,13 @@ def test_a_pack_that_fails_leaves_no_folder_it_made(run, tmp_path, fake_voice):
     os.mkfifo(fifo)
     (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))
     (tmp_path / "keep").mkdir()
-    for args in (
-        [str(tmp_path / "missing.yaml")],
-        [str(tmp_path / "a.yaml"), "--profile", str(fifo)],
+    for args, code in (
+        ([str(tmp_path / "missing.yaml")], 1),
+        ([str(tmp_path / "a.yaml"), "--profile", str(fifo)], 2),  # a pipe as --profile: a usage error
     ):
         out = tmp_path / "keep" / "new" / "pack"
         r = run("pack", *args, "-o", str(out), "--backend", "fake")
-        assert r.exit_code == 1, r.output
+        assert r.exit_code == code, r.output
         assert list((tmp_path / "keep").iterdir()) == []  # neither pack/ nor new/ is left
     out = tmp_path / "keep"  # a folder that was there stays
     assert run("pack", str(tmp_path / "missing.yaml"), "-o", str(out), "--backend", "fake").exit_code == 1
@@ -343,17 +345,40 @@ def test_a_pack_whose_zip_name_is_taken_renders_and_moves_nothing(run, tmp_path,
     assert not out.exists() or list(out.iterdir()) == []  # no pack moved in, no staging left
 
 
-@pytest.mark.parametrize("kind", ["file", "fifo"])
-def test_a_cache_folder_that_is_not_a_folder_is_said_before_anything_is_spoken(run, tmp_path, monkeypatch, kind):
+@pytest.mark.parametrize("kind", ["file", "fifo", "file above", "link to nothing", "proc"])
+def test_a_cache_folder_that_is_not_a_folder_is_said_before_anything_is_spoken(
+    run, tmp_path, monkeypatch, fake_voice, kind
+):
     cache = tmp_path / "cache"
-    cache.write_text("x") if kind == "file" else os.mkfifo(cache)
+    if kind == "file":
+        cache.write_text("x")
+        why = f"'{cache}' is a file, not a folder"
+    elif kind == "fifo":
+        os.mkfifo(cache)
+        why = f"'{cache}' is a named pipe, not a folder"
+    elif kind == "file above":  # what stands in its way is higher up: doctor's words for it
+        (tmp_path / "afile").write_text("x")
+        cache = tmp_path / "afile" / "sub"
+        why = f"'{tmp_path / 'afile'}' is a file, not a folder"
+    elif kind == "link to nothing":
+        cache.symlink_to(tmp_path / "gone")
+        why = f"'{cache}' is a link to '{tmp_path / 'gone'}', which does not exist"
+    else:
+        if not os.path.isdir("/proc/self"):
+            pytest.skip("no /proc")
+        cache = Path("/proc/self")  # a folder that takes no new file
     monkeypatch.setenv("MATCUE_CACHE_DIR", str(cache))
     r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake")
     assert r.exit_code == 1
-    assert r.stderr == (
-        f"Error: the speech cache folder '{cache}' is not a folder "
-        "(set MATCUE_CACHE_DIR to a folder, or move that file away)\n"
-    )
+    if kind == "proc":
+        assert r.stderr.startswith("Error: cannot write into the speech cache folder '/proc/self': ")
+        assert r.stderr.endswith(" (set MATCUE_CACHE_DIR to another folder)\n")
+    else:
+        assert (
+            r.stderr
+            == f"Error: cannot use the speech cache folder '{cache}': {why} (set MATCUE_CACHE_DIR to another folder)\n"
+        )
+    assert not fake_voice.calls
 
 
 def test_doctor_fix_removes_a_killed_packs_staging_folder_and_keeps_a_live_one(run, tmp_path):

@@ -255,14 +255,24 @@ PARTS = ["..", ".", "", "a", "b", "x.png", "etc", "passwd", "home", "r.yaml"]
 path_parts = st.lists(st.sampled_from(PARTS), max_size=5)
 
 
+# where a named path may start: the routine's folder, the temporary folder above it, or a
+# place outside that cannot even be resolved (as root in a container, /proc/1/cwd raises
+# PermissionError) or leads into a process's files
+STARTS = ["", "TOP", "/proc/1/cwd", "/proc/1/root", "/proc/self/fd/0", "/proc/self/cwd", "/proc/1/root/etc"]
+
+
 @settings(SETTINGS, max_examples=SETTINGS.max_examples // 3 or 1)
-@given(path_parts, st.booleans(), st.sampled_from(["include", "cover", "music"]))
-@example(["..", "x.png"], False, "cover")  # a file beside the folder
-@example(["..", "a", "passwd"], False, "include")  # in a folder that does not exist yet
-@example(["a", "..", "..", "etc", "passwd"], False, "music")
-def test_a_named_path_never_tells_whether_a_file_outside_exists(parts, absolute, key):
+@given(path_parts, st.sampled_from(STARTS), st.sampled_from(["include", "cover", "music", "recordings"]))
+@example(["..", "x.png"], "", "cover")  # a file beside the folder
+@example(["..", "a", "passwd"], "", "include")  # in a folder that does not exist yet
+@example(["a", "..", "..", "etc", "passwd"], "", "music")
+@example([], "/proc/1/cwd", "cover")  # a link the system will not let us resolve
+@example(["x.png"], "/proc/1/root", "include")
+@example(["etc", "passwd"], "/proc/1/root", "recordings")
+def test_a_named_path_never_tells_whether_a_file_outside_exists(parts, start, key):
     """Whatever path a routine names, the message is the same before and after a file is
-    put there outside the routine's folder, and quotes nothing of that file."""
+    put there outside the routine's folder, and quotes nothing of that file; a path that
+    leaves the folder for a place that cannot be resolved is "not found", like any other."""
     from matcue.core.paths import inside
 
     secret = "root:x:0:0:secret-line"
@@ -270,8 +280,8 @@ def test_a_named_path_never_tells_whether_a_file_outside_exists(parts, absolute,
         home = Path(top) / "home"
         home.mkdir()
         raw = "/".join(parts) or "."
-        if absolute:
-            raw = f"{top}/{raw}"
+        if start:
+            raw = f"{top if start == 'TOP' else start}/{raw}"
         routine = home / "r.yaml"
         named = f"steps:\n  - include: {raw!r}\n" if key == "include" else f"{key}: {raw!r}\nsteps:\n  - say: Hi.\n"
         routine.write_text("title: T\n" + named)
@@ -286,6 +296,9 @@ def test_a_named_path_never_tells_whether_a_file_outside_exists(parts, absolute,
             return []
 
         before = messages()
+        if start.startswith("/proc"):
+            assert len(before) == 1 and "was not found in the routine's folder" in before[0], before
+            return
         target = os.path.realpath(home / raw)
         if inside(target, os.path.realpath(top)) and not inside(target, os.path.realpath(home)):
             if not os.path.lexists(target):

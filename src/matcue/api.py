@@ -412,6 +412,7 @@ def render_routine(
     from matcue.audio.formats import TrackEncoding, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
     from matcue.core.atomic import Unit, sweep
+    from matcue.core.clash import check_outputs
     from matcue.share.sidecars import sidecar_path, write_sidecars
 
     output = settings.output
@@ -422,9 +423,22 @@ def render_routine(
         require_encoder(audio)  # before any speech is synthesized
 
     speech_progress = (lambda d, t: progress("speech", d, t)) if progress else None
+    out = Path(output.folder)
+
+    def track_of(routine: Routine) -> Path:
+        return out / f"{name or slugify(routine.title)}{audio.extension}"
+
+    def check_targets(routine: Routine) -> Routine:  # no output replaces what this render reads
+        sidecars = [(f"{kind} captions", sidecar_path(track_of(routine), kind)) for kind in output.captions]
+        sidecars += [("chapters file", sidecar_path(track_of(routine), "chapters"))] if output.chapters_json else []
+        music, recordings = mix_settings(routine, settings.mix).music, settings.recordings
+        reads = [*routine.files_read(), ("music file", music), ("recordings", recordings)]
+        check_outputs([("track", track_of(routine)), *sidecars], [*reads, ("profile file", settings.profile_file)])
+        return select(routine) if select is not None else routine  # checked whole, before any speech
+
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,
-        allow_outside=settings.allow_outside, select=select, recordings=settings.recordings,
+        allow_outside=settings.allow_outside, select=check_targets, recordings=settings.recordings,
     )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))
@@ -435,8 +449,7 @@ def render_routine(
         tl = built.timeline
         art = cover_for(built.routine.cover, tl.title, tl.chapters)
         built = replace(built, timeline=replace(tl, cover=art))
-    out = Path(output.folder)
-    target = out / f"{name or slugify(built.routine.title)}{audio.extension}"
+    target = track_of(built.routine)
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
     unit = Unit()  # the track and its sidecars appear together or not at all
     try:

@@ -17,6 +17,7 @@ browsers refuse ``<track>`` files from ``file://`` URLs) and the routine card (h
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -29,7 +30,7 @@ from typing import Any
 
 from matcue.api import Rendered, render_routine, track_stems
 from matcue.core.atomic import STAGE_PREFIX, write_bytes_atomic, write_text_atomic
-from matcue.core.errors import Problem, RoutineError
+from matcue.core.errors import MatcueError, Problem, RoutineError
 from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
 from matcue.routine.profile import Profile
@@ -114,12 +115,17 @@ def pack_routines(
     will be served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.share.feed`).
     The URL, the manifest, the folder, the zip's place and the encoder are checked before
     anything is rendered."""
+    from matcue.api import output_error
     from matcue.audio.codec import get_format, parse_bitrate
     from matcue.audio.formats import require_encoder
     from matcue.core.atomic import check_replaceable
+    from matcue.core.clash import check_outputs
+    from matcue.core.paths import folder_problem
     from matcue.share import feed as podcast
 
     out = Path(settings.output.folder)
+    if folder_problem(out):  # a file where the folder goes: said before any work, as render says it
+        raise output_error(OSError(errno.ENOTDIR, "Not a directory"), out)
     audio = get_format(settings.output.fmt)
     settings = replace(settings, output=replace(settings.output, bitrate=parse_bitrate(audio, settings.output.bitrate)))
     if audio.name != "mp3":
@@ -130,8 +136,10 @@ def pack_routines(
         manifest = podcast.load_manifest(out)
         podcast.check_folder(out, manifest, ignore_prefix=STAGE_PREFIX)
     zip_target = zip_path_for(out) if share.make_zip else None
+    reads = _files_read(paths, settings)
     if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
         check_replaceable(zip_target)
+        check_outputs([("zip", zip_target)], reads)
     made = _folders_made(out)
     out.mkdir(parents=True, exist_ok=True)
     feed = None if manifest is None or feed_url is None else (feed_url, manifest, out)
@@ -145,7 +153,7 @@ def pack_routines(
             pack = _pack_into(stage, rendered, failures, share.title, feed)
             if zip_target is not None:
                 check_replaceable(zip_target)  # again, just before the pack moves in
-            moved = _move_into(stage, out, pack)
+            moved = _move_into(stage, out, pack, reads)
     except BaseException:
         for folder in made:  # ... and as it was means not there, when this pack made it
             try:
@@ -267,17 +275,36 @@ def _staging(out: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _move_into(stage: Path, out: Path, pack: Pack) -> Pack:
+def _files_read(paths: Sequence[str | Path], settings: Settings) -> list[tuple[str, str | Path | None]]:
+    """What packing ``paths`` reads (:meth:`matcue.routine.model.Routine.files_read`; a
+    routine that does not load is only its own file: its render says what is wrong)."""
+    from matcue.routine.loader import load_routine
+
+    reads: list[tuple[str, str | Path | None]] = [
+        ("music file", settings.mix.music),
+        ("recordings", settings.recordings),
+    ]
+    for p in paths:
+        try:
+            reads += load_routine(p, allow_outside=settings.allow_outside).files_read()
+        except MatcueError:
+            reads.append(("routine file", p))
+    return reads
+
+
+def _move_into(stage: Path, out: Path, pack: Pack, reads: Sequence[tuple[str, str | Path | None]] = ()) -> Pack:
     """Move every file of a pack built in ``stage`` into ``out``; the pack, with its paths
     in ``out``. The share page and the playlist move last, once the tracks they list are
-    in place."""
+    in place. No file moves in when one would replace a file the pack read (``reads``)."""
     from matcue.core.atomic import check_replaceable, fsync_dir
+    from matcue.core.clash import check_outputs
 
     def moved(p: Path) -> Path:  # a roster's workers name their files by absolute path, the stage may be relative
         return out / Path(os.path.abspath(p)).relative_to(os.path.abspath(stage))
 
     for f in pack.files:  # every target checked before anything moves: a folder in the way moves nothing
         check_replaceable(moved(f))
+    check_outputs([("pack file", moved(f)) for f in pack.files], reads)
     for f in pack.files:  # tracks, sidecars and covers first; playlist and index are last
         os.replace(f, moved(f))
     fsync_dir(out)

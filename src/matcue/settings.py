@@ -105,9 +105,15 @@ class Settings:
     output: Output = field(default_factory=Output)
     allow_outside: bool = False  # --allow-outside: files outside the routine's folder may be read
     recordings: Path | None = None  # --recordings: the teacher's clips (else the routine's recordings:)
+    profile_file: str | None = None  # the file the person's profile was read from (no output may replace it)
 
     def for_person(self, profile: Profile | None) -> Settings:
         """These settings with ``profile`` under the flags: the flags win where given."""
         if profile is None:
             return self
-        return replace(self, session=tailor(profile, self.session), voice=tailor_voice(profile, self.voice))
+        return replace(
+            self,
+            session=tailor(profile, self.session),
+            voice=tailor_voice(profile, self.voice),
+            profile_file=profile.path if profile.path != "<string>" else None,
+        )

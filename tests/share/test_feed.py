@@ -344,3 +344,36 @@ def test_hostile_text_stays_text_in_the_feed() -> None:
     assert d.feed.title == clean and d.entries[0].title == clean
     p = podcastparser.parse(URL + "feed.xml", io.BytesIO(xml.encode("utf-8")))
     assert p["episodes"][0]["chapters"] == [{"start": 0, "title": clean}]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("mime", 'text/html"><x', "mime: expected one of audio/mpeg, audio/mp4, audio/ogg, got 'text/html\"><x'"),
+        ("length", 10**29, f"length: {10**29} bytes; no track is larger than {2**40}"),
+        ("duration_ms", 10**23, f"duration_ms: {10**23} ms; no track lasts 100 hours"),
+        ("chapter_list", [[10**23, "Late"]], "chapter_list: a start outside the track (0 to {duration} ms)"),
+        (
+            "transcripts",
+            [["a.vtt", 'text/html"><x']],
+            "transcripts: a type that is not one of application/x-subrip, text/vtt",
+        ),
+    ],
+)
+def test_a_kept_items_values_are_checked_before_they_reach_the_feed(packs, tmp_path, key, value, message) -> None:  # type: ignore[no-untyped-def]
+    """Each was written into feed.xml as it stood: a type attribute closing early, a length
+    of 30 digits, a chapter at 27777777777777777:46:39.999."""
+    folder, _, _ = packs
+    copy = tmp_path / "class"
+    shutil.copytree(folder, copy)
+    raw = json.loads((copy / MANIFEST_NAME).read_text())
+    stem, item = next(iter(raw["items"].items()))
+    item[key] = value
+    (copy / MANIFEST_NAME).write_text(json.dumps(raw))
+    before = _snapshot(copy)
+    r = _pack(copy, E2E, ALL_KINDS)
+    assert r.exit_code == 1
+    fix = "restore it, or delete it to start the feed afresh (earlier episodes then get new GUIDs)"
+    said = message.format(duration=item["duration_ms"])
+    assert r.output == f"Error: {copy / MANIFEST_NAME}: items.{stem}.{said} ({fix})\n"
+    assert _snapshot(copy) == before

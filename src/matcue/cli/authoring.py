@@ -39,7 +39,7 @@ def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "-o",
     "--output",
     "folder",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file there: "cannot use the output folder" (exit 1)
     metavar="FOLDER",
     default=Path("routines"),
     show_default=True,

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from matcue.cli.boundary import fail
 from matcue.cli.common import check_set, echo, echo_recordings
-from matcue.cli.options import gathers_settings, mix_options, recordings_option, safety_options, tailoring_options
+from matcue.cli.options import (
+    gathers_settings,
+    mix_options,
+    must_exist,
+    recordings_option,
+    safety_options,
+    tailoring_options,
+)
 from matcue.core.errors import printable
 from matcue.core.text import to_json as to_json_text
 from matcue.settings import Settings
+
+if TYPE_CHECKING:
+    from matcue.routine.model import Routine
 
 
 @click.command()
@@ -57,7 +67,7 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
 @click.option(
     "--profile",
     "profile_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    callback=must_exist("--profile", "a profile file"),
     help="A person's settings (YAML); options given here override it.",
 )
 @gathers_settings
@@ -66,13 +76,22 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
 
     The mix options are accepted so a render's command line works here; they change no time."""
     from matcue.api import build_timeline
+    from matcue.core.clash import check_outputs
     from matcue.routine.profile import load_profile
 
     check_set((routine,), settings)
     settings = settings.for_person(load_profile(profile_path) if profile_path else None)
+
+    def check_svg(loaded: Routine) -> Routine:  # the picture never replaces what the script reads, said before speech
+        reads = [*loaded.files_read(), ("recordings", settings.recordings), ("profile file", profile_path)]
+        reads.append(("music file", settings.mix.music))
+        check_outputs([("picture", svg_path)] if svg_path else [], reads, "choose another path for --svg")
+        return loaded
+
     built = build_timeline(
-        routine, settings.session, settings.voice, allow_outside=settings.allow_outside, recordings=settings.recordings
-    )
+        routine, settings.session, settings.voice, allow_outside=settings.allow_outside, recordings=settings.recordings,
+        select=check_svg,
+    )  # fmt: skip
     echo_recordings(built)
     tl = built.timeline
     if as_json:

@@ -270,23 +270,37 @@ def output_options(pack: bool = False) -> Callable[[Callable[..., Any]], Callabl
     return decorate
 
 
+def must_exist(option: str, wanted: str, *, folder_too: bool = False) -> Callable[..., Any]:
+    """A click callback: each path given to ``option`` through :func:`existing` (a missing
+    file, a folder, a pipe are usage errors, as for --music and --recordings)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, tuple):
+            return tuple(existing(Path(v), option, "file", wanted, folder_too=folder_too) for v in value)
+        return existing(Path(value), option, "file", wanted, folder_too=folder_too)
+
+    return check
+
+
 def profile_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--profile FILE`` (repeatable): a track per person, tailored by the profile."""
     return click.option(
         "--profile",
         "profile_paths",
         multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
+        callback=must_exist("--profile", "a profile file"),
         help="Render a track for this person's settings (YAML; repeatable): OUTPUT/<routine>--<name>.mp3.",
     )(f)
 
 
 def roster_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--roster``: a class, one track per person (``render`` and ``pack`` alike; a missing
-    roster is a located error, as a missing routine is)."""
+    roster, or a pipe, is a usage error, as for --profile and --recordings)."""
     return click.option(
         "--roster",
-        type=click.Path(path_type=Path),
+        callback=must_exist("--roster", "a roster file or a folder of profiles", folder_too=True),
         help="A class: a YAML list of profiles (or paths), or a folder of them; one track per person.",
     )(f)
 

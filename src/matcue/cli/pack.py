@@ -31,7 +31,7 @@ from matcue.settings import Settings
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file there: "cannot use the output folder" (exit 1)
     required=True,
     help="Folder for the class pack (created if missing).",
 )

@@ -37,7 +37,7 @@ from matcue.voice.recordings import RecordingError
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file there: "cannot use the output folder" (exit 1)
     default=Path("audio_out"),
     show_default=True,
     help="Folder for the MP3 files.",

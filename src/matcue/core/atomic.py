@@ -31,21 +31,29 @@ _held: dict[str, int] = {}  # temporary path -> the descriptor that holds its lo
 
 
 def check_replaceable(target: Path) -> None:
-    """RenderError unless ``target`` is absent, a regular file or a symbolic link: matcue
-    replaces its outputs by renaming a finished file over them, and must never do that
-    to a folder, a device (``/dev/full``), a named pipe or a socket that happens to have
-    the output's name. Every atomic write checks its target here first."""
+    """RenderError unless ``target`` is absent, a regular file or a symbolic link that
+    leads to a regular file: matcue replaces its outputs by renaming a finished file over
+    them, and must never do that to a folder, a device (``/dev/full``), a named pipe or a
+    socket that happens to have the output's name, nor to a link that leads to one (or
+    nowhere, or round in a loop, or to a process's open file such as ``/dev/stdout``):
+    the rename would replace the link, and what it stands for, with a file. Every atomic
+    write checks its target here first."""
     from matcue.core.errors import RenderError
+    from matcue.core.paths import kind_name, link_end
 
     try:
         st = os.lstat(target)
     except OSError:
         return  # absent (or unreadable: the write itself will say so)
-    if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+    if stat.S_ISREG(st.st_mode):
         return
-    from matcue.core.paths import kind_name
-
-    what = kind_name(st.st_mode)
+    if stat.S_ISLNK(st.st_mode):
+        mode, problem = link_end(target)
+        if mode is not None and stat.S_ISREG(mode):
+            return
+        what = problem if mode is None else f"a link to {kind_name(mode)}"
+    else:
+        what = kind_name(st.st_mode)
     raise RenderError(f"{target} is {what}, not a file matcue may replace (move it away, or write elsewhere)")
 
 

@@ -46,6 +46,26 @@ def inside(real: str, folder: str) -> bool:
         return False
 
 
+def real_path(path: str | Path) -> str:
+    """``path`` with its symbolic links resolved; where it cannot be resolved (a link the
+    system will not let us read, such as ``/proc/1/cwd``: PermissionError), its absolute
+    path as written. Never raises."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return os.path.abspath(path)
+
+
+def lies_inside(path: str | Path, folder: str) -> bool:
+    """Whether ``path``, symbolic links resolved, lies inside the real folder ``folder``;
+    False when it cannot be resolved at all (what cannot be followed is not known to be
+    inside, and is refused like a file outside)."""
+    try:
+        return inside(os.path.realpath(path), folder)
+    except (OSError, ValueError):
+        return False
+
+
 def shown_folder(real: str) -> str:
     """A real path as messages show it: relative to the current folder when it is inside
     it, else whole (``'/tmp/class'``, not ``'../../../tmp/class'``)."""
@@ -66,7 +86,7 @@ def confine(raw: str, base: str | Path, root: str, *, allow_outside: bool, owner
     target = Path(base) / raw
     if "\0" in raw:
         raise Outside(not_found(owner, root), missing=True)
-    if not allow_outside and not inside(os.path.realpath(target), root):
+    if not allow_outside and not lies_inside(target, root):
         raise Outside(not_found(owner, root), missing=True)
     return target
 
@@ -122,6 +142,53 @@ def nearest_existing(path: str | Path) -> Path:
     return probe
 
 
+MAX_LINK_HOPS = 40  # links followed in a row, as the kernel does; more is a loop
+
+
+def _proc_device() -> int | None:
+    try:
+        return os.stat("/proc").st_dev if os.path.ismount("/proc") else None
+    except OSError:
+        return None
+
+
+def link_end(path: str | Path, *, proc_ok: bool = False) -> tuple[int | None, str]:
+    """Where the symbolic link ``path`` leads: ``(st_mode, "")`` of what is at its end, or
+    ``(None, phrase)`` when it leads nowhere a file could be: "a loop of links", "a link
+    to '/gone', which does not exist", "a link to a process's open file" (a link in
+    ``/proc``, such as ``/dev/stdout``, whose text does not say where it leads; followed
+    like any other when ``proc_ok``)."""
+    proc = None if proc_ok else _proc_device()
+    hop = str(path)
+    for _ in range(MAX_LINK_HOPS):
+        try:
+            st = os.lstat(hop)
+        except OSError:
+            break
+        if not stat.S_ISLNK(st.st_mode):
+            return st.st_mode, ""
+        if proc is not None and st.st_dev == proc:
+            return None, "a link to a process's open file"
+        try:
+            hop = os.path.join(os.path.dirname(hop), os.readlink(hop))
+        except OSError as exc:
+            return None, f"a link that cannot be followed ({exc.strerror or exc})"
+    else:
+        return None, "a loop of links"
+    try:
+        return os.stat(path).st_mode, ""
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.ELOOP:
+            return None, "a loop of links"
+        try:
+            text = os.readlink(path)
+        except OSError:
+            text = str(hop)
+        return None, f"a link to {quoted(text)}, which does not exist"
+
+
 def folder_problem(folder: str | Path) -> str:
     """'' when ``folder`` is a folder or could be made one (what stands in its way is
     absent); else a phrase naming what is in the way: "'out' is a named pipe, not a
@@ -131,13 +198,11 @@ def folder_problem(folder: str | Path) -> str:
         st = os.lstat(probe)
     except OSError as exc:
         return f"{quoted(probe)} cannot be used: {exc.strerror or exc}"
-    if stat.S_ISLNK(st.st_mode):
-        try:
-            st = os.stat(probe)
-        except OSError:
-            return f"{quoted(probe)} is a link to {quoted(os.readlink(probe))}, which does not exist"
-    if not stat.S_ISDIR(st.st_mode):
-        return f"{quoted(probe)} is {kind_name(st.st_mode)}, not a folder"
+    mode, problem = link_end(probe, proc_ok=True) if stat.S_ISLNK(st.st_mode) else (st.st_mode, "")
+    if mode is None:
+        return f"{quoted(probe)} is {problem}"
+    if not stat.S_ISDIR(mode):
+        return f"{quoted(probe)} is {kind_name(mode)}, not a folder"
     return ""
 
 
@@ -225,6 +290,9 @@ __all__ = [
     "quoted",
     "inside",
     "kind_name",
+    "lies_inside",
+    "real_path",
+    "link_end",
     "not_found",
     "open_regular",
     "outside_hint",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError, shown
-from matcue.core.paths import shown_folder
+from matcue.core.paths import real_path, shown_folder
 from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import canonical as canonical_tag
 from matcue.routine.model import LEVELS, Routine, Step, Text, VoiceSettings
@@ -150,7 +151,7 @@ def _include(ctx: Context, node: Node, where: str, levels: tuple[str, ...] | Non
     if not raw.strip() or "\0" in raw:
         raise ctx.error(node, where, f"expected a path to a routine file, got {describe(node)}")
     target = named_file(ctx, node, where, raw.strip(), "included file", "a routine file")
-    real = os.path.realpath(target)
+    real = real_path(target)
     budget = ctx.budget
     if real in ctx.stack:
         chain = " -> ".join([*(shown_folder(p) for p in ctx.stack[ctx.stack.index(real) :]), shown_folder(real)])
@@ -158,6 +159,7 @@ def _include(ctx: Context, node: Node, where: str, levels: tuple[str, ...] | Non
     if len(ctx.stack) > MAX_INCLUDE_DEPTH:
         raise ctx.error(node, where, f"includes nest deeper than {MAX_INCLUDE_DEPTH} files")
     budget.files += 1
+    budget.included.append(real)
     if budget.files > MAX_INCLUDED_FILES:
         ctx.abort(node, where, f"more than {MAX_INCLUDED_FILES} included files are read for this routine")
     _check_read(ctx, node, where, target)
@@ -221,8 +223,6 @@ def _has_kind(node: MappingNode) -> bool:
 
 
 def _restrict(step: Step, levels: tuple[str, ...]) -> Step:
-    from dataclasses import replace
-
     own = step.levels
     merged = tuple(lv for lv in LEVELS if lv in levels and (own is None or lv in own))
     return replace(step, levels=merged)
@@ -472,7 +472,7 @@ def load_routine(path: str | os.PathLike[str], *, allow_outside: bool = False) -
     """
     p = Path(path)
     problems: list[Problem] = []
-    real = os.path.realpath(p)
+    real = real_path(p)
     ctx = Context(str(path), problems, (real,), LoadBudget(os.path.dirname(real), allow_outside))
     root = compose_file(ctx, p)
     return _finish(ctx, root)
@@ -481,7 +481,7 @@ def load_routine(path: str | os.PathLike[str], *, allow_outside: bool = False) -
 def loads_routine(text: str, name: str = "<string>", *, allow_outside: bool = False) -> Routine:
     """Load a routine from a string; ``name`` is the path shown in errors and used for includes."""
     problems: list[Problem] = []
-    real = os.path.realpath(name)
+    real = real_path(name)
     ctx = Context(name, problems, (real,), LoadBudget(os.path.dirname(real), allow_outside))
     root = compose_text(ctx, text)
     return _finish(ctx, root)
@@ -496,4 +496,4 @@ def _finish(ctx: Context, root: Node | None) -> Routine:
             pass
     if ctx.problems or routine is None:
         raise RoutineError(ctx.problems)
-    return routine
+    return replace(routine, included=tuple(dict.fromkeys(ctx.budget.included)))

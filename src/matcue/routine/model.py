@@ -316,3 +316,13 @@ class Routine:
     recordings: str | None = None  # the teacher's recorded cues: a folder or a zip (resolved like cover)
     recordings_mark: Mark | None = field(default=None, compare=False)  # where ``recordings`` is written
     language_mark: Mark | None = field(default=None, compare=False)  # where ``language`` is written
+    included: tuple[str, ...] = field(default=(), compare=False)  # real paths of the files it includes
+
+    def files_read(self) -> list[tuple[str, str]]:
+        """What rendering this routine reads, as (what it is, path): the routine file, the
+        files it includes, its cover, music and recordings; no output may replace one
+        (:func:`matcue.core.clash.check_outputs`)."""
+        named: list[tuple[str, str | None]] = [("routine file", self.path)]
+        named += [("included file", p) for p in self.included]
+        named += [("cover image", self.cover), ("music file", self.music), ("recordings", self.recordings)]
+        return [(what, p) for what, p in named if p is not None and p and p != "<string>"]

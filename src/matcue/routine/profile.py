@@ -33,7 +33,7 @@ from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.numbers import decimal_number
-from matcue.core.paths import inside, not_found, outside_hint
+from matcue.core.paths import lies_inside, not_found, outside_hint
 from matcue.routine.loader import variables, voice_settings
 from matcue.routine.model import LEVELS, MIN_BREATH_PHASE_MS, Breath, Text, VoiceSettings
 from matcue.routine.steps import VERBOSITIES
@@ -238,7 +238,7 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
         out_dir: list[Profile | RoutineError] = []
         for f in files:
             ctx = _ctx(str(f))
-            if not allow_outside and not inside(os.path.realpath(f), folder):
+            if not allow_outside and not lies_inside(f, folder):
                 problem = Problem(None, str(f), f"{not_found('roster', folder)} ({outside_hint('roster')})")
                 out_dir.append(RoutineError([problem], source=str(f)))
                 continue

@@ -68,6 +68,7 @@ class LoadBudget:
         self.nodes = 0
         self.steps = 0
         self.files = 0
+        self.included: list[str] = []  # real paths of the files included (outputs may not replace them)
         self.composed = 0  # YAML values composed, every file counted (limit yaml_values)
         self.work = budget.current()  # the command's tally: bytes read (matcue.core.limits)
         self.root_dir = root_dir  # real path of the top-level routine's folder

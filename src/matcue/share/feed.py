@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from matcue.audio.codec import FORMATS
 from matcue.core.durations import vtt_time  # HH:MM:SS.mmm, Podlove Simple Chapters' normal play time too
 from matcue.core.errors import MatcueError, is_control
 from matcue.core.text import to_json as to_json_text
@@ -37,6 +38,8 @@ FEED_NAME = "feed.xml"
 MANIFEST_NAME = "feed.manifest.json"
 MANIFEST_VERSION = 1
 MAX_MANIFEST_BYTES = 20_000_000
+MAX_ITEM_BYTES = 2**40  # an episode's file: a terabyte is no track's size
+MAX_ITEM_MS = 100 * 3_600_000 - 1  # an episode's length and its chapters' starts: under 100 hours (HH:MM:SS)
 MAX_URL_CHARS = 2000  # a manifest of thousands of episodes is well under 10 MB
 CATEGORY = "Health & Fitness"
 # Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (scheme and trailing slashes
@@ -54,6 +57,7 @@ NAMESPACES = {
 # an app that keeps one transcript keeps the last: WebVTT
 TRANSCRIPT_TYPES = (("srt", "application/x-subrip"), ("vtt", "text/vtt"))
 CHAPTERS_TYPE = "application/json+chapters"
+AUDIO_TYPES = tuple(dict.fromkeys(f.mime for f in FORMATS.values()))  # what a pack's tracks are
 _STEM = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -259,6 +263,12 @@ def _item(stem: str, v: Any, bad: Any) -> Item:
     duration = get("duration_ms", int)
     if length < 0 or duration < 0:
         raise bad(where, "negative length or duration")
+    if length > MAX_ITEM_BYTES:
+        raise bad(f"{where}.length", f"{length} bytes; no track is larger than {MAX_ITEM_BYTES}"[:200])
+    if duration > MAX_ITEM_MS:
+        raise bad(f"{where}.duration_ms", f"{duration} ms; no track lasts {MAX_ITEM_MS // 3_600_000 + 1} hours"[:200])
+    if get("mime", str) not in AUDIO_TYPES:
+        raise bad(f"{where}.mime", f"expected one of {', '.join(AUDIO_TYPES)}, got {v['mime']!r}"[:200])
     for key in ("file", "chapters"):
         if not _plain_name(get(key, str)):
             raise bad(f"{where}.{key}", "not a file name in the folder")
@@ -271,12 +281,16 @@ def _item(stem: str, v: Any, bad: Any) -> Item:
         for t in transcripts
     ):
         raise bad(f"{where}.transcripts", "expected [file, type] pairs, each file a name in the folder")
+    if any(t[1] not in (m for _, m in TRANSCRIPT_TYPES) for t in transcripts):
+        raise bad(f"{where}.transcripts", f"a type that is not one of {', '.join(m for _, m in TRANSCRIPT_TYPES)}")
     chapter_list = v.get("chapter_list", [])
     if not isinstance(chapter_list, list) or not all(
         isinstance(c, list) and len(c) == 2 and isinstance(c[0], int) and c[0] >= 0 and isinstance(c[1], str)
         for c in chapter_list
     ):
         raise bad(f"{where}.chapter_list", "expected [start ms, title] pairs")
+    if any(c[0] > duration for c in chapter_list):
+        raise bad(f"{where}.chapter_list", f"a start outside the track (0 to {duration} ms)")
     return Item(
         stem, guid, pub, get("title", str), get("author", str, optional=True), v["file"],
         get("mime", str), length, duration, get("description", str), image, v["chapters"],

@@ -165,11 +165,7 @@ def speak_all(
     resolved = replace(spec, backend=backend.name)
     keyed = replace(resolved, name=_voice_name(backend, spec))  # the voice that will speak
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if folder.exists() and not folder.is_dir():  # before anything is spoken
-        raise VoiceError(
-            f"the speech cache folder '{folder}' is not a folder "
-            "(set MATCUE_CACHE_DIR to a folder, or move that file away)"
-        )
+    check_cache_folder(folder)  # before anything is spoken
     tag_of = getattr(backend, "cache_tag", None)
     tag = str(tag_of(keyed)) if callable(tag_of) else ""
 
@@ -205,9 +201,39 @@ def speak_all(
             progress(len(clips), total)
 
     if misses:
+        _check_writable(folder)  # a folder that takes no file is said before the first phrase is spoken
         _synthesize_misses(backend, resolved, misses, on_done)
     ordered = {text: clips[text] for text in unique}
     return SpeechResult(ordered, synthesized=len(misses), cached=cached, backend=backend.name, spoken=spoken)
+
+
+CACHE_HINT = "set MATCUE_CACHE_DIR to another folder"
+
+
+def check_cache_folder(folder: Path) -> None:
+    """VoiceError when ``folder`` cannot be the speech cache: what stands in its way (a
+    file, a pipe, a link to nothing, at its place or above it), as ``doctor`` says it
+    (:func:`matcue.core.paths.folder_problem`)."""
+    from matcue.core.paths import folder_problem, quoted
+
+    problem = folder_problem(folder)
+    if problem:
+        raise VoiceError(f"cannot use the speech cache folder {quoted(folder)}: {problem} ({CACHE_HINT})")
+
+
+def _check_writable(folder: Path) -> None:
+    """VoiceError unless a file can be made in ``folder`` (made when missing): a folder
+    the system refuses entries in (``/proc/self``) is said before anything is spoken."""
+    from matcue.core.atomic import discard, why_not_written
+    from matcue.core.paths import quoted
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        discard(create_temp(folder / "probe", "tmp"))
+    except OSError as exc:
+        raise VoiceError(
+            f"cannot write into the speech cache folder {quoted(folder)}: {why_not_written(exc)} ({CACHE_HINT})"
+        ) from exc
 
 
 def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Path) -> CachedClip:

@@ -44,10 +44,11 @@ from matcue.core.naming import phrase_id
 from matcue.core.paths import (
     Unreadable,
     byte_place,
-    inside,
     kind_name,
+    lies_inside,
     open_regular,
     read_bounded,
+    real_path,
     shown_folder,
     size_text,
 )
@@ -189,8 +190,7 @@ def _list_folder(src: _Source) -> None:
         if _odd_name(entry.name):
             src.odd.append(entry.name)
             continue
-        real = os.path.realpath(entry.path)
-        if not src.allow_outside and not inside(real, src.root):
+        if not src.allow_outside and not lies_inside(entry.path, src.root):
             src.names.append(entry.name)
             src.refused[entry.name] = (
                 f"leads outside the folder {shown_folder(src.root)!r} "
@@ -280,7 +280,7 @@ def find_recordings(
     ``recordings:``; by default the recordings folder itself). Raises RecordingError with
     every problem found; files that match no phrase come back as warnings. Texts that are
     the same words (Unicode NFC, spacing aside) share one id and one clip."""
-    root = root or os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+    root = root or real_path(path if os.path.isdir(path) else os.path.dirname(path) or ".")
     src = _open_source(Path(path), root, allow_outside)
     try:
         return _match(src, texts, cache_dir)

@@ -1,0 +1,329 @@
+"""An output whose name is a symbolic link (docs/reliability.md): matcue replaces its
+outputs by renaming a finished file over them, which replaces the link itself. That is
+done only when the link leads to a regular file; a link to a device, a named pipe, a
+folder, nothing, round in a loop, or to a process's open file (``/proc/self/fd/1``, what
+``/dev/stdout`` is) is refused by every atomic write, and stays as it was."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from matcue.core.atomic import check_replaceable, write_bytes_atomic
+from matcue.core.errors import RenderError
+
+ROUTINE = "tests/data/ok/all-kinds.yaml"
+SHORT = "title: Short\nsteps:\n  - say: Settle in.\n  - pose: Seated\n    hold: 3s\n"
+
+
+def _link(tmp_path: Path, link: Path, kind: str) -> str:
+    """Make ``link`` a link of ``kind``; what the refusal calls it."""
+    if kind == "device":
+        os.symlink("/dev/null", link)
+        return "a link to a device"
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        os.symlink(tmp_path / "fifo", link)
+        return "a link to a named pipe"
+    if kind == "folder":
+        (tmp_path / "folder").mkdir()
+        os.symlink(tmp_path / "folder", link)
+        return "a link to a folder"
+    if kind == "nothing":
+        os.symlink(tmp_path / "gone", link)
+        return f"a link to '{tmp_path / 'gone'}', which does not exist"
+    if kind == "loop":
+        os.symlink(tmp_path / "loop-b", link)
+        os.symlink(link, tmp_path / "loop-b")
+        return "a loop of links"
+    os.symlink("/proc/self/fd/1", link)  # where /dev/stdout leads
+    return "a link to a process's open file"
+
+
+KINDS = ["device", "fifo", "folder", "nothing", "loop", "stdout"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_atomic_write_replaces_a_link_that_leads_elsewhere_than_a_file(tmp_path, kind):
+    if kind == "stdout" and not os.path.ismount("/proc"):
+        pytest.skip("no /proc")
+    link = tmp_path / "out.svg"
+    what = _link(tmp_path, link, kind)
+    with pytest.raises(RenderError) as e:
+        write_bytes_atomic(link, b"<svg/>")
+    assert str(e.value) == f"{link} is {what}, not a file matcue may replace (move it away, or write elsewhere)"
+    assert link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+
+
+def test_a_link_to_a_regular_file_is_replaced_and_the_file_it_led_to_kept(tmp_path):
+    (tmp_path / "mine.svg").write_text("mine")
+    link = tmp_path / "out.svg"
+    link.symlink_to(tmp_path / "mine.svg")
+    check_replaceable(link)
+    write_bytes_atomic(link, b"<svg/>")
+    assert link.read_bytes() == b"<svg/>" and not link.is_symlink()
+    assert (tmp_path / "mine.svg").read_text() == "mine"
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "nothing", "loop", "stdout"])
+def test_script_svg_onto_a_link_is_refused_and_the_link_kept(run, tmp_path, fake_voice, kind):
+    if kind == "stdout" and not os.path.ismount("/proc"):
+        pytest.skip("no /proc")
+    link = tmp_path / "mystdout"
+    what = _link(tmp_path, link, kind)
+    r = run("script", ROUTINE, "--backend", "fake", "--svg", str(link))
+    assert r.exit_code == 1, r.output
+    assert f"Error: {link} is {what}, not a file matcue may replace" in r.stderr
+    assert link.is_symlink()
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "loop"])
+def test_render_onto_a_link_in_the_output_folder_is_refused(run, tmp_path, fake_voice, kind):
+    out = tmp_path / "out"
+    out.mkdir()
+    track = out / "every-step-kind.mp3"
+    what = _link(tmp_path, track, kind)
+    r = run("render", ROUTINE, "-o", str(out), "--backend", "fake", "--no-cover")
+    assert r.exit_code == 1, r.output
+    assert f"{track} is {what}, not a file matcue may replace" in r.stderr
+    assert track.is_symlink()
+
+
+def test_pack_zip_onto_a_link_to_a_pipe_is_refused_before_anything_is_spoken(run, tmp_path, fake_voice):
+    (tmp_path / "a.yaml").write_text(SHORT)
+    zip_target = tmp_path / "pack.zip"
+    what = _link(tmp_path, zip_target, "fifo")
+    r = run("pack", str(tmp_path / "a.yaml"), "-o", str(tmp_path / "pack"), "--backend", "fake", "--zip")
+    assert r.exit_code == 1, r.output
+    assert f"Error: {zip_target} is {what}, not a file matcue may replace" in r.stderr
+    assert not fake_voice.calls
+    assert zip_target.is_symlink()
+
+
+def test_schema_write_onto_a_link_to_a_device_is_refused(run, tmp_path):
+    target = tmp_path / "matcue-routine.schema.json"
+    what = _link(tmp_path, target, "device")
+    r = run("schema", "routine", "--write", "-o", str(tmp_path))
+    assert r.exit_code == 1, r.output
+    assert f"{target} is {what}, not a file matcue may replace" in r.stderr
+    assert target.is_symlink()
+
+
+# ----------------------------------------------------------------------------- outputs that would replace inputs
+
+
+def _bed(path: Path, seconds: float = 3.0) -> None:
+    """A quiet sine as a WAV file (whatever ``path``'s extension: it is read by content)."""
+    import wave
+
+    import numpy as np
+
+    t = np.arange(int(22050 * seconds)) / 22050
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(22050)
+        w.writeframes((np.sin(2 * np.pi * 440 * t) * 3000).astype("<i2").tobytes())
+
+
+def _music_routine(tmp_path: Path) -> tuple[Path, Path, bytes]:
+    folder = tmp_path / "selfm"
+    folder.mkdir()
+    _bed(folder / "base.mp3")
+    (folder / "base.yaml").write_text("title: Base\nmusic: base.mp3\nsteps: [{say: hi}, {rest: 5s}]\n")
+    return folder, folder / "base.mp3", (folder / "base.mp3").read_bytes()
+
+
+def test_render_never_replaces_the_music_the_routine_uses(run, tmp_path, fake_voice):
+    folder, music, before = _music_routine(tmp_path)
+    r = run("render", str(folder / "base.yaml"), "--backend", "fake", "-o", str(folder))
+    assert r.exit_code == 1, r.output
+    assert r.stderr == f"Error: the track '{music}' would replace the music file this routine uses; choose another -o\n"
+    assert music.read_bytes() == before
+    assert not fake_voice.calls  # said before anything is spoken
+    assert sorted(p.name for p in folder.iterdir()) == ["base.mp3", "base.yaml"]
+
+
+def test_render_captions_never_replace_the_routine_file(run, tmp_path, fake_voice):
+    routine = tmp_path / "base.srt"
+    routine.write_text("title: Base\nsteps: [{say: hi}, {rest: 5s}]\n")
+    r = run("render", str(routine), "--backend", "fake", "--captions", "srt", "-o", str(tmp_path))
+    assert r.exit_code == 1, r.output
+    assert r.stderr == (
+        f"Error: the srt captions '{routine}' would replace the routine file this routine uses; choose another -o\n"
+    )
+    assert routine.read_text().startswith("title: Base")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.srt"]
+
+
+def test_a_hard_link_to_an_included_file_is_the_same_file(run, tmp_path, fake_voice):
+    (tmp_path / "part.yaml").write_text("- say: Breathe.\n")
+    (tmp_path / "r.yaml").write_text("title: Part\nsteps:\n  - include: part.yaml\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.link(tmp_path / "part.yaml", out / "part.mp3")
+    r = run("render", str(tmp_path / "r.yaml"), "--backend", "fake", "-o", str(out))
+    assert r.exit_code == 1, r.output
+    assert f"Error: the track '{out / 'part.mp3'}' would replace the included file this routine uses" in r.stderr
+    assert (tmp_path / "part.yaml").read_text() == "- say: Breathe.\n"
+
+
+def test_pack_zip_never_replaces_the_recordings_zip(run, tmp_path, fake_voice):
+    import zipfile
+
+    folder = tmp_path / "zp"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "class.zip", "w") as z:
+        z.writestr("readme.txt", "the teacher's clips")
+    before = (folder / "class.zip").read_bytes()
+    (folder / "z.yaml").write_text("title: Z\nrecordings: class.zip\nsteps: [{say: hi}]\n")
+    r = run("pack", str(folder / "z.yaml"), "--backend", "fake", "-o", str(folder / "class"), "--zip")
+    assert r.exit_code == 1, r.output
+    zip_target = folder / "class.zip"
+    assert (
+        r.stderr == f"Error: the zip '{zip_target}' would replace the recordings this routine uses; choose another -o\n"
+    )
+    assert zip_target.read_bytes() == before
+    assert not fake_voice.calls
+    assert sorted(p.name for p in folder.iterdir()) == ["class.zip", "z.yaml"]
+
+
+@pytest.mark.parametrize(
+    "command, what",
+    [(["pack", "-o", "FOLDER"], "pack file"), (["script", "--svg", "MUSIC"], "picture")],
+)
+def test_pack_and_svg_never_replace_the_music_the_routine_uses(run, tmp_path, fake_voice, command, what):
+    folder, music, before = _music_routine(tmp_path)
+    args = [{"FOLDER": str(folder), "MUSIC": str(music)}.get(a, a) for a in command]
+    r = run(args[0], str(folder / "base.yaml"), "--backend", "fake", *args[1:])
+    assert r.exit_code == 1, r.output
+    assert f"Error: the {what} '{music}' would replace the music file this routine uses" in r.stderr
+    assert music.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["base.mp3", "base.yaml"]  # nothing moved in, no staging
+
+
+@pytest.mark.parametrize("option", ["--profile", "--roster"])
+def test_a_persons_captions_never_replace_the_profile_they_come_from(run, tmp_path, fake_voice, option):
+    (tmp_path / "base.yaml").write_text("title: Base\nsteps: [{say: hi}]\n")
+    people = tmp_path / "base--ana.vtt"  # a profile (or a roster) saved under the captions' name
+    people.write_text("name: Ana\n" if option == "--profile" else "- name: Ana\n")
+    before = people.read_text()
+    args = ["--backend", "fake", option, str(people), "--captions", "vtt", "-o", str(tmp_path)]
+    r = run("render", str(tmp_path / "base.yaml"), *args)
+    assert r.exit_code == 1, r.output
+    assert (
+        f"the vtt captions '{people}' would replace the profile file this routine uses; choose another -o" in r.stderr
+    )
+    assert people.read_text() == before
+    assert not fake_voice.calls
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base--ana.vtt", "base.yaml"]
+
+
+def test_outputs_inside_a_recordings_folder_are_refused():
+    from matcue.core.clash import clash
+
+    assert clash([("track", "a/rec/x.mp3")], [("recordings", ".")]).startswith("the track 'a/rec/x.mp3' would be")
+    assert clash([("track", "/elsewhere/x.mp3")], [("recordings", "."), ("music file", None)]) == ""
+
+
+# ----------------------------------------------------------------------------- a loop of links where a folder goes
+
+
+def _loop(tmp_path: Path) -> Path:
+    os.symlink(tmp_path / "loop-b", tmp_path / "loop-a")
+    os.symlink(tmp_path / "loop-a", tmp_path / "loop-b")
+    return tmp_path / "loop-a"
+
+
+def test_a_loop_of_links_is_called_a_loop_where_a_folder_goes(tmp_path):
+    from matcue.core.paths import folder_problem
+
+    loop = _loop(tmp_path)
+    assert folder_problem(loop) == f"'{loop}' is a loop of links"
+    assert folder_problem(loop / "sub") == f"'{loop}' is a loop of links"
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    assert (
+        folder_problem(tmp_path / "gone")
+        == f"'{tmp_path / 'gone'}' is a link to '{tmp_path / 'nowhere'}', which does not exist"
+    )
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (
+            ["cues", "tests/data/ok/all-kinds.yaml", "--page"],
+            "Error: cannot write the recording page: {loop} is a loop of links\n",
+        ),
+        (
+            ["schema", "--write", "-o"],
+            "Error: cannot write the schema files: {loop} is a loop of links (choose another folder with -o)\n",
+        ),
+    ],
+)
+def test_commands_say_a_loop_of_links_is_a_loop(run, tmp_path, args, said):
+    loop = _loop(tmp_path)
+    r = run(*args, str(loop))
+    assert r.exit_code == 1, r.output
+    assert r.stderr == said.format(loop=f"'{loop}'")
+
+
+def test_doctor_says_the_output_folder_is_a_loop_of_links(run, tmp_path):
+    loop = _loop(tmp_path)
+    r = run("doctor", "-o", str(loop))
+    assert f"problem  output folder: '{loop}' is a loop of links (choose another folder with -o) [required]" in r.stdout
+
+
+# ----------------------------------------------------------------------------- -o a file; --profile and --roster
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (
+            ["render", ROUTINE, "--backend", "fake", "-o"],
+            "cannot use the output folder: {f} (choose another folder with -o)",
+        ),
+        (
+            ["pack", ROUTINE, "--backend", "fake", "-o"],
+            "cannot use the output folder: {f} (choose another folder with -o)",
+        ),
+        (["schema", "--write", "-o"], "cannot write the schema files: {f} (choose another folder with -o)"),
+        (["cues", ROUTINE, "--page"], "cannot write the recording page: {f}"),
+    ],
+)
+def test_an_output_folder_that_is_a_file_is_one_error_of_ours(run, tmp_path, fake_voice, args, said):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    r = run(*args, str(afile))
+    assert r.exit_code == 1, r.output
+    assert r.stderr.endswith("Error: " + said.format(f=f"'{afile}' is a file, not a folder") + "\n"), r.stderr
+    assert afile.read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", ["render", "pack", "script"])
+@pytest.mark.parametrize("option", ["--profile", "--roster"])
+@pytest.mark.parametrize("kind", ["missing", "folder", "fifo"])
+def test_profile_and_roster_are_usage_errors_like_recordings(run, tmp_path, fake_voice, command, option, kind):
+    if command == "script" and option == "--roster":
+        pytest.skip("script takes one --profile")
+    given = tmp_path / "given"
+    wanted = "a profile file" if option == "--profile" else "a roster file or a folder of profiles"
+    if kind == "missing":
+        said = f"file '{given}' not found"
+    elif kind == "fifo":
+        os.mkfifo(given)
+        said = f"'{given}' is a named pipe, not {wanted}"
+    else:
+        given.mkdir()
+        if option == "--roster":
+            pytest.skip("a folder of profiles is a roster")
+        said = f"'{given}' is a folder, not {wanted}"
+    out = ["-o", str(tmp_path / "out")] if command != "script" else []
+    r = run(command, ROUTINE, "--backend", "fake", *out, option, str(given))
+    assert r.exit_code == 2, r.output
+    assert f"Error: Invalid value for '{option}': {said}\n" in r.stderr
+    assert not fake_voice.calls
