@@ -412,9 +412,11 @@ def render_routine(
     from matcue.audio.formats import TrackEncoding, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
     from matcue.core.atomic import Unit, sweep
+    from matcue.core.paths import require_folder
     from matcue.share.sidecars import sidecar_path, write_sidecars
 
     output = settings.output
+    require_folder(output.folder)  # before any work: a pipe or a file where the folder goes
     check_environment()
     audio = get_format(output.fmt)
     bitrate = parse_bitrate(audio, output.bitrate)

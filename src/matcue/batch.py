@@ -271,8 +271,12 @@ def plan_people(
     """The jobs of a track per person, and for each person in order either its job's index
     or its failure (a profile that did not load, a file name another person has). The
     whole roster is charged to the command's budget first (:func:`preflight`)."""
+    from matcue.core.paths import require_folder
     from matcue.routine.loader import load_routine
+    from matcue.routine.profile import check_people
 
+    check_people(len(people))  # one limit for the people of one command, however given
+    require_folder(settings.output.folder)  # before any track: every track goes there
     routine = load_routine(routine_path, allow_outside=settings.allow_outside)
     base = slugify(routine.title)
     absolute = replace(settings, output=replace(settings.output, folder=Path(os.path.abspath(settings.output.folder))))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from matcue.api import Rendered, render_routine, track_stems
+from matcue.api import Rendered, output_error, render_routine, track_stems
 from matcue.core.atomic import STAGE_PREFIX, write_bytes_atomic, write_text_atomic
 from matcue.core.errors import Problem, RoutineError
 from matcue.plan.timeline import Timeline
@@ -117,9 +117,11 @@ def pack_routines(
     from matcue.audio.codec import get_format, parse_bitrate
     from matcue.audio.formats import require_encoder
     from matcue.core.atomic import check_replaceable
+    from matcue.core.paths import require_folder
     from matcue.share import feed as podcast
 
     out = Path(settings.output.folder)
+    require_folder(out)  # before anything: a pipe, a file or a broken link where the folder goes
     audio = get_format(settings.output.fmt)
     settings = replace(settings, output=replace(settings.output, bitrate=parse_bitrate(audio, settings.output.bitrate)))
     if audio.name != "mp3":
@@ -133,7 +135,10 @@ def pack_routines(
     if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
         check_replaceable(zip_target)
     made = _folders_made(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # something put in the way since the check
+        raise output_error(exc, out) from exc
     feed = None if manifest is None or feed_url is None else (feed_url, manifest, out)
     try:
         with _staging(out) as stage:  # a failed pack leaves the folder as it was

@@ -17,6 +17,7 @@ Two rules, one function each, so that no reader has its own:
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -134,11 +135,28 @@ def folder_problem(folder: str | Path) -> str:
     if stat.S_ISLNK(st.st_mode):
         try:
             st = os.stat(probe)
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return f"{quoted(probe)} is a link that leads round in a loop, not a folder"
             return f"{quoted(probe)} is a link to {quoted(os.readlink(probe))}, which does not exist"
     if not stat.S_ISDIR(st.st_mode):
         return f"{quoted(probe)} is {kind_name(st.st_mode)}, not a folder"
     return ""
+
+
+OUTPUT_HINT = "choose another folder with -o"
+
+
+def require_folder(folder: str | Path, hint: str = OUTPUT_HINT) -> None:
+    """RenderError "cannot use the output folder: WHY (HINT)" unless ``folder`` is a folder
+    or could be made one (:func:`folder_problem`). Every command that writes into an output
+    folder calls this before it does any work, so a pipe, a file, a device or a broken link
+    where the folder goes is refused first, and in the same words."""
+    from matcue.core.errors import RenderError
+
+    why = folder_problem(folder)
+    if why:
+        raise RenderError(f"cannot use the output folder: {why} ({hint})")
 
 
 def _kind_problem(mode: int, what: str) -> str | None:
@@ -229,6 +247,7 @@ __all__ = [
     "open_regular",
     "outside_hint",
     "read_bounded",
+    "require_folder",
     "shown_folder",
     "size_text",
 ]

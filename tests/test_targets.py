@@ -1,0 +1,58 @@
+"""Output targets are checked before any work, in one wording whatever the command: an
+output folder (``-o``) with a pipe, a file, a device or a broken link in its way, an output
+file option naming ``-`` or nothing, files written as one unit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROUTINE = "tests/data/ok/all-kinds.yaml"
+
+
+def _obstacle(tmp_path: Path, kind: str) -> tuple[Path, Path, str]:
+    """(the -o given, what is in its way, how that is named)."""
+    if kind == "named pipe":
+        os.mkfifo(tmp_path / "pipe")
+        return tmp_path / "pipe", tmp_path / "pipe", "is a named pipe, not a folder"
+    if kind == "under a pipe":
+        os.mkfifo(tmp_path / "pipe")
+        return tmp_path / "pipe" / "sub", tmp_path / "pipe", "is a named pipe, not a folder"
+    if kind == "device":
+        return Path("/dev/null"), Path("/dev/null"), "is a device, not a folder"
+    if kind == "link loop":
+        (tmp_path / "loop").symlink_to(tmp_path / "loop")
+        return tmp_path / "loop", tmp_path / "loop", "is a link that leads round in a loop, not a folder"
+    if kind == "under a dangling link":
+        (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+        return (
+            tmp_path / "gone" / "sub",
+            tmp_path / "gone",
+            f"is a link to '{tmp_path / 'nowhere'}', which does not exist",
+        )
+    (tmp_path / "file").write_text("")
+    return tmp_path / "file" / "sub", tmp_path / "file", "is a file, not a folder"
+
+
+COMMANDS = {
+    "render": ["render", ROUTINE],
+    "render --profile": ["render", ROUTINE, "--profile", "tests/data/profiles/skip-unknown.yaml"],
+    "pack": ["pack", ROUTINE],
+    "pack --zip": ["pack", ROUTINE, "--zip"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(
+    "kind", ["named pipe", "under a pipe", "device", "link loop", "under a dangling link", "under a file"]
+)
+def test_every_command_refuses_what_is_in_the_output_folders_way_before_speaking(
+    run, tmp_path, fake_voice, command, kind
+):
+    out, obstacle, phrase = _obstacle(tmp_path, kind)
+    r = run(*COMMANDS[command], "-o", str(out), "--backend", "fake", "--no-cover")
+    assert r.exit_code == 1, r.output
+    assert r.stderr == f"Error: cannot use the output folder: '{obstacle}' {phrase} (choose another folder with -o)\n"
+    assert fake_voice.calls == 0  # nothing synthesized first
