@@ -321,6 +321,19 @@ def existing(path: Path, option: str, noun: str, wanted: str, *, folder_too: boo
     return path
 
 
+def decodable_music(path: Path) -> None:
+    """A usage error unless ffmpeg decodes ``path`` (:func:`matcue.core.media.probe_music`,
+    which the routine's ``music:`` goes through when it loads)."""
+    from matcue.core.media import MusicError, probe_music
+    from matcue.core.paths import quoted
+
+    try:
+        probe_music(path)
+    except MusicError as e:
+        hint = f" ({e.hint})" if e.hint else ""
+        raise click.BadParameter(f"music file {quoted(path)} {e}{hint}", param_hint="'--music'") from None
+
+
 def settings_from(flags: dict[str, Any]) -> Settings:
     """The settings the flags give (removed from ``flags``); a flag a command does not take
     leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
@@ -333,8 +346,8 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     given = {k: flags.pop(k) for k in SETTING_FLAGS if k in flags}
     get = given.get
     music = get("music")
-    if music is not None:
-        existing(music, "--music", "file", "an audio file")
+    if music is not None:  # checked as the routine's music: is checked, before any synthesis
+        decodable_music(existing(music, "--music", "file", "an audio file"))
     recordings = get("recordings")  # checked by its option
     session = Options(
         level=get("level"),
