@@ -56,3 +56,15 @@ def test_every_command_refuses_what_is_in_the_output_folders_way_before_speaking
     assert r.exit_code == 1, r.output
     assert r.stderr == f"Error: cannot use the output folder: '{obstacle}' {phrase} (choose another folder with -o)\n"
     assert fake_voice.calls == 0  # nothing synthesized first
+
+
+@pytest.mark.parametrize("blocked", ["matcue-routine.schema.json", "matcue-profile.schema.json"])
+def test_schema_write_writes_both_files_or_neither(run, tmp_path, blocked):
+    os.mkfifo(tmp_path / blocked)
+    r = run("schema", "--write", "-o", str(tmp_path))
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"Error: {tmp_path / blocked} is a named pipe, not a file matcue may replace"
+        " (move it away, or write elsewhere)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [blocked]  # the other one not written, no temporary file
