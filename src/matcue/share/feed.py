@@ -295,21 +295,27 @@ def check_folder(folder: Path, manifest: Manifest, ignore_prefix: str | None = N
     """FeedError when ``folder`` holds anything a pack would not write: the feed publishes
     the folder as it is, so a stray file would be served to the class. Names starting with
     ``ignore_prefix`` (a pack's own staging folder, removed by the pack) are left out."""
+    from matcue.core.atomic import check_replaceable
+    from matcue.core.paths import path_text, quoted
+
     if not folder.exists():
         return
     if not folder.is_dir():
-        raise FeedError(f"the pack folder '{folder}' is not a folder")
+        raise FeedError(f"the pack folder {quoted(folder)} is not a folder")
     known = set(manifest.files)
-    other = sorted(
-        p.name + ("/" if p.is_dir() else "")
-        for p in folder.iterdir()
-        if not (ignore_prefix and p.name.startswith(ignore_prefix))
-        and not (p.is_file() and (p.name in known or p.name in PACK_FILES or _TRACK_FILE.fullmatch(p.name)))
-    )
+    other = []
+    for p in sorted(folder.iterdir()):
+        if ignore_prefix and p.name.startswith(ignore_prefix):
+            continue
+        if p.name in known or p.name in PACK_FILES or _TRACK_FILE.fullmatch(p.name):
+            check_replaceable(p)  # a pack writes this name: a pipe or a folder there is said as for any write
+            if p.is_file():
+                continue
+        other.append(path_text(p.name) + ("/" if p.is_dir() else ""))
     if other:
         shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
         raise FeedError(
-            f"the pack folder '{folder}' holds files a pack does not write: {shown} "
+            f"the pack folder {quoted(folder)} holds files a pack does not write: {shown} "
             "(the feed publishes the whole folder: move them out, or pack into another folder)"
         )
 
