@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROUTINE = "tests/data/ok/all-kinds.yaml"
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _obstacle(tmp_path: Path, kind: str) -> tuple[Path, Path, str]:
@@ -68,3 +69,68 @@ def test_schema_write_writes_both_files_or_neither(run, tmp_path, blocked):
         " (move it away, or write elsewhere)\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [blocked]  # the other one not written, no temporary file
+
+
+FILE_OPTIONS = {
+    "script --svg": ("script", str(REPO / ROUTINE), "--backend", "fake", "--svg"),
+    "new -o": ("new", "stretch", "-o"),
+}
+
+
+@pytest.mark.parametrize("option", FILE_OPTIONS)
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("", "expected a file name, got an empty name"),
+        ("-", "matcue does not write to standard output here: write ./- for a file named '-'"),
+        ("{tmp}/new/", "'{tmp}/new/' names a folder (it ends in '/'), not a file"),
+        ("{tmp}", "'{tmp}' is a folder, not a file"),
+    ],
+)
+def test_an_output_file_option_refuses_an_empty_name_a_dash_and_a_folder_first(
+    run, tmp_path, monkeypatch, option, value, message
+):
+    monkeypatch.chdir(tmp_path)
+    r = run(*FILE_OPTIONS[option], value.format(tmp=tmp_path))
+    hint = "'-o' / '--output'" if option == "new -o" else "'--svg'"
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == f"Error: Invalid value for {hint}: {message.format(tmp=tmp_path)}"
+    assert r.stdout == ""
+    assert not (tmp_path / "-").exists() and not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("option", ["render -o", "pack -o", "schema --write -o", "cues --page", "doctor -o"])
+def test_an_empty_output_folder_is_a_usage_error_everywhere(run, tmp_path, monkeypatch, option):
+    routine = str(REPO / ROUTINE)
+    args = {
+        "render -o": ("render", routine, "--backend", "fake", "-o"),
+        "pack -o": ("pack", routine, "--backend", "fake", "-o"),
+        "schema --write -o": ("schema", "--write", "-o"),
+        "cues --page": ("cues", routine, "--page"),
+        "doctor -o": ("doctor", "-o"),
+    }[option]
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    r = run(*args, "")
+    assert os.listdir(".") == []  # the empty name was not the current folder
+    hint = "'--page'" if option == "cues --page" else "'-o' / '--output'"
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == f"Error: Invalid value for {hint}: expected a folder, got an empty name"
+
+
+def test_script_svg_onto_a_pipe_is_refused_before_the_script_is_printed(run, tmp_path, fake_voice):
+    os.mkfifo(tmp_path / "pipe.svg")
+    r = run("script", ROUTINE, "--backend", "fake", "--svg", str(tmp_path / "pipe.svg"))
+    assert r.exit_code == 1
+    assert r.stdout == "" and fake_voice.calls == 0
+    assert r.stderr == (
+        f"Error: {tmp_path / 'pipe.svg'} is a named pipe, not a file matcue may replace"
+        " (move it away, or write elsewhere)\n"
+    )
+
+
+def test_cues_page_onto_a_device_is_refused_before_the_list_is_printed(run):
+    r = run("cues", ROUTINE, "--page", "/dev/null")
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr == "Error: cannot write the recording page: '/dev/null' is a device, not a folder\n"

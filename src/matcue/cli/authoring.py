@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from matcue.cli.common import echo
+from matcue.cli.options import output_file, output_folder
 from matcue.core.durations import format_ms
 from matcue.core.errors import MatcueError, RoutineError, printable
 from matcue.settings import Settings
@@ -39,7 +40,8 @@ def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "-o",
     "--output",
     "folder",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=output_folder,
     metavar="FOLDER",
     default=Path("routines"),
     show_default=True,
@@ -81,7 +83,7 @@ def schema(document: str | None, write: bool, folder: Path) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    callback=output_file,
     help="The file to write (default: TEMPLATE.yaml here). An existing file is never overwritten.",
 )
 @click.option("--list", "list_templates", is_flag=True, help="List the templates and what each is.")

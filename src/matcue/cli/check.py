@@ -10,7 +10,14 @@ import click
 
 from matcue.cli.boundary import fail
 from matcue.cli.common import check_set, echo_recordings
-from matcue.cli.options import gathers_settings, mix_options, recordings_option, safety_options, tailoring_options
+from matcue.cli.options import (
+    gathers_settings,
+    mix_options,
+    output_file,
+    recordings_option,
+    safety_options,
+    tailoring_options,
+)
 from matcue.core.errors import printable
 from matcue.settings import Settings
 
@@ -51,7 +58,7 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
 @recordings_option
 @click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
 @click.option(
-    "--svg", "svg_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    "--svg", "svg_path", callback=output_file, metavar="FILE",
     help="Also draw the session on a time axis into FILE (SVG).",
 )  # fmt: skip
 @click.option(

@@ -16,6 +16,7 @@ import click
 
 from matcue.cli.boundary import EXIT_ERROR
 from matcue.cli.common import echo
+from matcue.cli.options import output_folder
 from matcue.core.errors import MatcueError
 from matcue.core.tools import have_ffmpeg
 
@@ -215,7 +216,8 @@ def run_doctor(out_dir: Path = Path("audio_out"), cache_dir: Path | None = None,
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
+    callback=output_folder,
     default=Path("audio_out"),
     show_default=True,
     help="The output folder to check.",

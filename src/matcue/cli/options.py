@@ -294,6 +294,43 @@ SETTING_FLAGS = (
 )  # fmt: skip
 
 
+def output_file(ctx: click.Context, param: click.Parameter, value: str | os.PathLike[str] | None) -> Path | None:
+    """The click callback of every option naming a file matcue writes (``script --svg``,
+    ``new -o``), so the target is checked before the command does any work. An empty name,
+    ``-`` (matcue never writes to standard output through a file option) and a folder are
+    usage errors; a named pipe, a device or a socket there is refused as every write
+    refuses it (:func:`matcue.core.atomic.check_replaceable`, exit 1)."""
+    from matcue.core.atomic import check_replaceable
+    from matcue.core.paths import quoted
+
+    if value is None:
+        return None
+    value = os.fspath(value)  # a default is a Path
+    if not value.strip():
+        raise click.BadParameter("expected a file name, got an empty name")
+    if value == "-":
+        raise click.BadParameter("matcue does not write to standard output here: write ./- for a file named '-'")
+    path = Path(value)
+    if stat.S_ISDIR(_mode(path, param.opts[-1])):
+        raise click.BadParameter(f"{quoted(value)} is a folder, not a file")
+    if value.endswith(("/", os.sep)):
+        raise click.BadParameter(f"{quoted(value)} names a folder (it ends in '/'), not a file")
+    check_replaceable(path)
+    return path
+
+
+def output_folder(ctx: click.Context, param: click.Parameter, value: str | os.PathLike[str] | None) -> Path | None:
+    """The click callback of every option naming a folder matcue writes into (``-o``,
+    ``cues --page``): an empty name is a usage error (it was the current folder); what is
+    in the folder's way is refused by the command before any work
+    (:func:`matcue.core.paths.require_folder`)."""
+    if value is None:
+        return None
+    if not os.fspath(value).strip():  # a default is a Path
+        raise click.BadParameter("expected a folder, got an empty name")
+    return Path(value)
+
+
 def _mode(path: Path, option: str) -> int:
     """The file kind of ``path`` (0: not there). A name the system refuses (longer than it
     takes) is a usage error saying so: ``Path.is_file`` raised it, exit 3."""

@@ -13,6 +13,7 @@ from matcue.cli.options import (
     format_options,
     gathers_settings,
     mix_options,
+    output_folder,
     output_options,
     parse_feed_url_option,
     profile_option,
@@ -31,7 +32,8 @@ from matcue.settings import Settings
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=output_folder,
     required=True,
     help="Folder for the class pack (created if missing).",
 )
