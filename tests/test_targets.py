@@ -134,3 +134,35 @@ def test_cues_page_onto_a_device_is_refused_before_the_list_is_printed(run):
     assert r.exit_code == 1
     assert r.stdout == ""
     assert r.stderr == "Error: cannot write the recording page: '/dev/null' is a device, not a folder\n"
+
+
+def _failing_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every tag writer fails, naming the file it was given (as mutagen does)."""
+    from matcue.audio import formats, mp3
+
+    def mp3_fails(self, path, *a, **k):  # type: ignore[no-untyped-def]
+        raise mp3.ID3Error(f"bad frame in {path}")
+
+    def other_fails(path, *a, **k):  # type: ignore[no-untyped-def]
+        raise ValueError(f"bad tag in {path}")
+
+    monkeypatch.setattr(mp3.ID3, "save", mp3_fails)
+    monkeypatch.setattr(formats, "_tag_opus", other_fails)
+
+
+@pytest.mark.parametrize("command", ["render", "render --format opus", "pack"])
+def test_a_failed_tag_write_names_the_track_not_a_temporary_file(run, tmp_path, fake_voice, monkeypatch, command):
+    import shutil
+
+    fmt = "opus" if "opus" in command else "mp3"
+    if fmt == "opus" and shutil.which("ffmpeg") is None:
+        pytest.skip("needs ffmpeg")
+    _failing_tags(monkeypatch)
+    out = tmp_path / "new" / "out"
+    args = ("--format", "opus") if fmt == "opus" else ()
+    r = run(command.split()[0], ROUTINE, "--backend", "fake", "--no-cover", "-o", str(out), *args)
+    assert r.exit_code == 1
+    track = out / f"every-step-kind.{fmt}"
+    bad = "bad tag" if fmt == "opus" else "bad frame"
+    assert r.stderr == f"Error: cannot write tags to {track}: {bad} in {track}\n"
+    assert not (tmp_path / "new").exists()  # the folders it made, left empty, are removed

@@ -412,7 +412,7 @@ def render_routine(
     from matcue.audio.formats import TrackEncoding, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
     from matcue.core.atomic import Unit, sweep
-    from matcue.core.paths import require_folder
+    from matcue.core.paths import folders_made, remove_empty, require_folder
     from matcue.share.sidecars import sidecar_path, write_sidecars
 
     output = settings.output
@@ -441,6 +441,7 @@ def render_routine(
     target = out / f"{name or slugify(built.routine.title)}{audio.extension}"
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
     unit = Unit()  # the track and its sidecars appear together or not at all
+    made, committed = folders_made(out), False
     try:
         out.mkdir(parents=True, exist_ok=True)
         sweep(out, target.name)  # what a killed render of this track left
@@ -462,6 +463,7 @@ def render_routine(
             else ()
         )
         unit.commit()
+        committed = True
     except OSError as exc:
         raise output_error(exc, out, Path(exc.filename) if exc.filename else target) from exc
     except RenderError as exc:  # render names the file; say what to do about the folder
@@ -470,6 +472,8 @@ def render_routine(
         raise
     finally:
         unit.abort()  # nothing left once committed
+        if not committed:
+            remove_empty(made)  # a failed render leaves no folder it made
     return Rendered(target, built.timeline.total_ms, built.synthesized, sidecars, built, art)
 
 

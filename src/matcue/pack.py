@@ -117,7 +117,7 @@ def pack_routines(
     from matcue.audio.codec import get_format, parse_bitrate
     from matcue.audio.formats import require_encoder
     from matcue.core.atomic import check_replaceable
-    from matcue.core.paths import require_folder
+    from matcue.core.paths import folders_made, remove_empty, require_folder
     from matcue.share import feed as podcast
 
     out = Path(settings.output.folder)
@@ -134,7 +134,7 @@ def pack_routines(
     zip_target = zip_path_for(out) if share.make_zip else None
     if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
         check_replaceable(zip_target)
-    made = _folders_made(out)
+    made = folders_made(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # something put in the way since the check
@@ -152,22 +152,10 @@ def pack_routines(
                 check_replaceable(zip_target)  # again, just before the pack moves in
             moved = _move_into(stage, out, pack)
     except BaseException:
-        for folder in made:  # ... and as it was means not there, when this pack made it
-            try:
-                folder.rmdir()  # only when empty
-            except OSError:
-                break
+        remove_empty(made)  # ... and as it was means not there, when this pack made it
         raise
     zip_path = write_zip(out, moved.files) if share.make_zip else None
     return replace(moved, zip_path=zip_path)
-
-
-def _folders_made(out: Path) -> list[Path]:
-    """The folders ``out.mkdir(parents=True)`` would make, deepest first."""
-    from matcue.core.paths import nearest_existing
-
-    there = nearest_existing(out)
-    return [p for p in (Path(out), *Path(out).parents) if p != there and there in p.parents]
 
 
 def _render_routines(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TIT2, TLAN, TLEN, TPE1, CTOCFlags, Encoding, PictureType
 from mutagen.id3 import error as ID3Error
 
+from matcue.core import atomic
 from matcue.core.errors import RenderError
 from matcue.languages import iso639_2
 from matcue.plan.timeline import Chapter, Timeline
@@ -89,7 +90,7 @@ def tag_file(
             _order_chap_frames(path)
         ID3(path)  # read back: the rewritten tag must parse
     except (ID3Error, OSError) as exc:
-        raise RenderError(f"cannot write tags to {path}: {exc}") from exc
+        raise RenderError(f"cannot write tags to {atomic.shown_file(path)}: {atomic.failure_text(exc, path)}") from exc
 
 
 def chapter_element_id(index: int) -> str:

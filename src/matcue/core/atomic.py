@@ -46,7 +46,9 @@ def check_replaceable(target: Path) -> None:
     from matcue.core.paths import kind_name
 
     what = kind_name(st.st_mode)
-    raise RenderError(f"{target} is {what}, not a file matcue may replace (move it away, or write elsewhere)")
+    raise RenderError(
+        f"{shown_file(target)} is {what}, not a file matcue may replace (move it away, or write elsewhere)"
+    )
 
 
 def create_temp(target: Path, kind: str = "partial") -> Path:
@@ -99,6 +101,23 @@ def public_path(path: Path) -> Path:
     message never shows our temporary names."""
     p = target_of(Path(path)) or Path(path)
     return Path(*[part for part in p.parts if not part.startswith(STAGE_PREFIX)])
+
+
+def shown_file(path: Path) -> str:
+    """``path`` as a message shows it: :func:`public_path` (never a temporary name), written
+    as :func:`matcue.core.paths.path_text` (a line break or an escape code escaped)."""
+    from matcue.core.paths import path_text
+
+    return path_text(public_path(path))
+
+
+def failure_text(exc: BaseException, path: Path) -> str:
+    """Why writing ``path`` failed, for a message: an OSError's reason
+    (:func:`why_not_written`), else the error's text with a temporary ``path`` in it shown
+    as the file it stands for (a tagging library names the file it was given)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return why_not_written(exc)
+    return str(exc).replace(str(path), str(public_path(path)))
 
 
 def lock_fd(fd: int) -> None:

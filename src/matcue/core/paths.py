@@ -123,6 +123,22 @@ def nearest_existing(path: str | Path) -> Path:
     return probe
 
 
+def folders_made(folder: str | Path) -> list[Path]:
+    """The folders ``folder.mkdir(parents=True)`` would make, deepest first (call it before)."""
+    there = nearest_existing(folder)
+    return [p for p in (Path(folder), *Path(folder).parents) if p != there and there in p.parents]
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove each folder of :func:`folders_made`, deepest first, while it is empty: a
+    command that failed leaves no folder it made and put nothing into."""
+    for folder in folders:
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            break
+
+
 def folder_problem(folder: str | Path) -> str:
     """'' when ``folder`` is a folder or could be made one (what stands in its way is
     absent); else a phrase naming what is in the way: "'out' is a named pipe, not a
@@ -238,6 +254,7 @@ __all__ = [
     "byte_place",
     "confine",
     "folder_problem",
+    "folders_made",
     "nearest_existing",
     "path_text",
     "quoted",
@@ -247,6 +264,7 @@ __all__ = [
     "open_regular",
     "outside_hint",
     "read_bounded",
+    "remove_empty",
     "require_folder",
     "shown_folder",
     "size_text",
