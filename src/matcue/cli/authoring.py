@@ -20,6 +20,7 @@ from matcue.cli.common import echo
 from matcue.cli.options import output_file, output_folder
 from matcue.core.durations import format_ms
 from matcue.core.errors import MatcueError, RoutineError, printable
+from matcue.core.paths import path_text
 from matcue.settings import Settings
 
 
@@ -75,7 +76,7 @@ def schema(document: str | None, write: bool, folder: Path) -> None:
     except OSError as e:
         raise output_error(e, folder) from e
     for path in written:
-        echo(str(path))
+        echo(path_text(path))
 
 
 @click.command(short_help="Start a routine from a template.")
@@ -109,9 +110,9 @@ def new(template: str | None, output: Path | None, list_templates: bool) -> None
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise click.BadParameter(f"no template {name!r}: the templates are {', '.join(names)}{hint}")
     path = new_routine(name, output or Path(f"{name}.yaml"))
-    echo(str(path))
+    echo(path_text(path))
     if not (path.parent / SCHEMA_FILES["routine"]).is_file():
-        folder = str(path.parent)
+        folder = path_text(path.parent)
         note = "note: for completion in your editor, write the schema beside it: matcue schema --write -o"
         echo(f"{note} {folder}", err=True)
 
@@ -215,7 +216,7 @@ def _render_part(
     from matcue.cli.common import echo_recordings
 
     echo_recordings(result.built)
-    echo(f"{result.path}\t{format_ms(result.total_ms)}")
+    echo(f"{path_text(result.path)}\t{format_ms(result.total_ms)}")
     return files_of(path, result.built.routine)
 
 

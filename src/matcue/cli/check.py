@@ -19,6 +19,7 @@ from matcue.cli.options import (
     tailoring_options,
 )
 from matcue.core.errors import printable
+from matcue.core.paths import path_text
 from matcue.settings import Settings
 
 
@@ -44,7 +45,7 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
         for p in problems:
             click.echo(str(p), err=True)
         if not problems:
-            click.echo(printable(f"{r}: ok"))
+            click.echo(f"{path_text(r)}: ok")
         total += len(problems)
     if total:
         raise click.exceptions.Exit(fail(f"{total} problem{'s' if total != 1 else ''} found"))

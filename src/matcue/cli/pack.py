@@ -23,6 +23,7 @@ from matcue.cli.options import (
     workers_option,
 )
 from matcue.core.durations import format_ms
+from matcue.core.paths import path_text
 from matcue.settings import Settings
 
 
@@ -85,13 +86,13 @@ def pack(
         if show:
             show.clear()
     for t in result.tracks:
-        echo(f"{t.rendered.path}\t{format_ms(t.timeline.total_ms)}")
-    echo(f"{result.playlist}")
-    echo(f"{result.index}")
+        echo(f"{path_text(t.rendered.path)}\t{format_ms(t.timeline.total_ms)}")
+    echo(path_text(result.playlist))
+    echo(path_text(result.index))
     if feed_url:
-        echo(f"{result.folder / 'feed.xml'}")
+        echo(path_text(result.folder / "feed.xml"))
     if result.zip_path:
-        echo(f"{result.zip_path}")
+        echo(path_text(result.zip_path))
     for problem in result.failures:
         echo(problem, err=True)
     if result.failures:
