@@ -31,6 +31,10 @@ def _setup(case: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         (tmp / "out").mkdir()
         (tmp / "out" / EVIL).write_text("")
         return ["pack", "base.yaml", *fake, "-o", "out", "--feed-url", "https://x.example/c/"]
+    if case == "pack --feed-url, a bad manifest":
+        (tmp / EVIL).mkdir()
+        (tmp / EVIL / "feed.manifest.json").write_text("{not json")
+        return ["pack", "base.yaml", *fake, "-o", EVIL, "--feed-url", "https://x.example/c/"]
     if case == "new -o":
         return ["new", "-o", f"{EVIL}.yaml"]
     if case == "schema --write":
@@ -46,8 +50,8 @@ def _setup(case: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 CASES = [
-    "check", "cues", "render --roster", "render -o", "pack -o", "pack --feed-url", "new -o", "schema --write",
-    "doctor",
+    "check", "cues", "render --roster", "render -o", "pack -o", "pack --feed-url", "pack --feed-url, a bad manifest",
+    "new -o", "schema --write", "doctor",
 ]  # fmt: skip
 
 

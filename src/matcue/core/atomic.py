@@ -68,7 +68,7 @@ def create_temp(target: Path, kind: str = "partial") -> Path:
         lock_fd(fd)
         _held[str(candidate)] = fd
         return candidate
-    raise FileExistsError(f"cannot create a temporary file in {folder}")
+    raise FileExistsError(f"cannot create a temporary file in {shown_file(folder)}")
 
 
 STAGE_PREFIX = ".pack.partial-"  # a folder built whole, then moved into its parent (a pack)
