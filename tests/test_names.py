@@ -64,3 +64,10 @@ def test_no_command_prints_a_line_a_file_name_forged(run, tmp_path, monkeypatch,
     assert not [line for line in lines if line.startswith("FORGED")], r.output
     assert any("a\\x0aFORGED: ok" in line for line in lines), r.output  # the name is there, escaped
     assert r.exit_code in (0, 1), r.output
+
+
+def test_the_progress_line_stays_one_line(capsys):
+    from matcue.cli.common import Progress
+
+    Progress(f"{EVIL}.yaml")("speech", 1, 2)
+    assert capsys.readouterr().err == "\ra\\x0aFORGED: ok.yaml: speaking cues  50%\x1b[K"

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from matcue.core.errors import RoutineError, printable
+from matcue.core.errors import RoutineError, printable, printable_name
 from matcue.settings import Settings
 
 
@@ -59,7 +59,7 @@ class StatusLine:
     shown = False
 
     def show(self, text: str) -> None:
-        sys.stderr.write(f"\r{printable(text)}\x1b[K")
+        sys.stderr.write(f"\r{printable_name(text)}\x1b[K")  # one line: a line break in a name is escaped
         sys.stderr.flush()
         self.shown = True
 
