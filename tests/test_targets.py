@@ -166,3 +166,40 @@ def test_a_failed_tag_write_names_the_track_not_a_temporary_file(run, tmp_path, 
     bad = "bad tag" if fmt == "opus" else "bad frame"
     assert r.stderr == f"Error: cannot write tags to {track}: {bad} in {track}\n"
     assert not (tmp_path / "new").exists()  # the folders it made, left empty, are removed
+
+
+def test_a_roster_whose_every_track_fails_leaves_no_folder_it_made(run, tmp_path, fake_voice, monkeypatch):
+    _failing_tags(monkeypatch)
+    out = tmp_path / "new" / "out"
+    profiles = [a for p in ("a", "b") for a in ("--profile", str(_profile(tmp_path, p)))]
+    r = run("render", ROUTINE, "--backend", "fake", "--no-cover", "-o", str(out), "--workers", "1", *profiles)
+    assert r.exit_code == 1
+    assert f"cannot write tags to {out}/every-step-kind--a.mp3: bad frame in {out}/every-step-kind--a.mp3" in r.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_the_roster_runner_makes_the_folder_once_before_the_tracks_run(tmp_path, monkeypatch):
+    """Tracks run at once in several processes: the folder is made before any starts (no
+    track removes it under another when it fails) and removed after all, when empty."""
+    from matcue import batch
+    from matcue.routine.profile import Profile
+    from matcue.settings import Output, Settings
+
+    out = tmp_path / "new" / "out"
+    seen = []
+
+    def tracks(jobs, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(out.is_dir())
+        return [batch.TrackResult(job.profile.name, "", errors=("failed",)) for job in jobs]
+
+    monkeypatch.setattr(batch, "render_tracks", tracks)
+    settings = Settings(output=Output(out))
+    results = batch.render_for_people(REPO / ROUTINE, [Profile(name="A"), Profile(name="B")], settings, workers=2)
+    assert [r.ok for r in results] == [False, False]
+    assert seen == [True] and not (tmp_path / "new").exists()
+
+
+def _profile(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"name: {name}\n")
+    return path
