@@ -34,6 +34,8 @@ def _obstacle(tmp_path: Path, kind: str) -> tuple[Path, Path, str]:
             f"is a link to '{tmp_path / 'nowhere'}', which does not exist",
         )
     (tmp_path / "file").write_text("")
+    if kind == "a file":
+        return tmp_path / "file", tmp_path / "file", "is a file, not a folder"
     return tmp_path / "file" / "sub", tmp_path / "file", "is a file, not a folder"
 
 
@@ -47,7 +49,7 @@ COMMANDS = {
 
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize(
-    "kind", ["named pipe", "under a pipe", "device", "link loop", "under a dangling link", "under a file"]
+    "kind", ["named pipe", "under a pipe", "device", "link loop", "under a dangling link", "under a file", "a file"]
 )
 def test_every_command_refuses_what_is_in_the_output_folders_way_before_speaking(
     run, tmp_path, fake_voice, command, kind

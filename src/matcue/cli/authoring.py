@@ -41,7 +41,7 @@ def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "-o",
     "--output",
     "folder",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     callback=output_folder,
     metavar="FOLDER",
     default=Path("routines"),

@@ -22,7 +22,7 @@ from matcue.settings import Settings
 @click.option(
     "--page",
     "page_dir",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     callback=output_folder,
     metavar="DIR",
     help="Also write an offline recording page into DIR: record each phrase in the browser, save a zip of clips.",

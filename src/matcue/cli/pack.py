@@ -33,7 +33,7 @@ from matcue.settings import Settings
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     callback=output_folder,
     required=True,
     help="Folder for the class pack (created if missing).",

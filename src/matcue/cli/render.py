@@ -39,7 +39,7 @@ from matcue.voice.recordings import RecordingError
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     callback=output_folder,
     default=Path("audio_out"),
     show_default=True,
