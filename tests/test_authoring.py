@@ -327,7 +327,10 @@ def test_render_only_unknown_name_writes_nothing(run, tmp_path, fake_voice):
     [
         (["--only", "A", "--from", "B"], "give --only or --from, not both"),
         (["--only", "A", str(STRAP)], "--only takes exactly one ROUTINE"),
-        (["--watch", "--roster", "x"], "--watch renders one track: leave out --profile, --roster and --scheduler"),
+        (
+            ["--watch", "--roster", str(STRAP)],
+            "--watch renders one track: leave out --profile, --roster and --scheduler",
+        ),
     ],
 )
 def test_preview_usage_errors(run, args, message):

@@ -295,6 +295,24 @@ def test_music_that_is_a_pipe_or_a_device_is_named_for_what_it_is(run, tmp_path,
     assert r.stderr.splitlines()[-1] == f"Error: Invalid value for '--music': '{target}' is {what}, not an audio file"
 
 
+@pytest.mark.parametrize("command", ["script", "render"])
+def test_music_that_is_not_audio_is_refused_before_any_synthesis(run, tmp_path, fake_voice, command):
+    import shutil
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("needs ffmpeg")
+    target = tmp_path / "notaudio.mp3"
+    target.write_text("just text\n")
+    out = ("-o", str(tmp_path / "out")) if command == "render" else ()
+    r = run(command, str(GOOD), "--backend", "fake", "--music", str(target), *out)
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--music': music file '{target}' cannot be decoded as audio "
+        "(an audio file such as MP3, OGG, FLAC, WAV or M4A)"
+    )  # the words check says of the routine's music:
+    assert fake_voice.calls == 0 and not (tmp_path / "out").exists()
+
+
 def test_a_pipe_where_a_folder_goes_is_named_by_cues_page_and_schema_write(run, tmp_path):
     import os
 

@@ -35,7 +35,7 @@ def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert err.strip().endswith("Interrupted.")
-    assert list(out.iterdir()) == []  # no .mp3, no temporary file
+    assert not out.exists()  # no .mp3, no temporary file, and not the folder the render made
 
     routine.write_text(LONG.replace("40m", "20s"))
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
@@ -129,7 +129,7 @@ def test_a_signal_to_a_rosters_process_group_leaves_nothing_and_no_traceback(tmp
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err == "Interrupted.\n"  # no thread traceback from the pool or a worker
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # nothing left, and not the folder the roster made
 
 
 def test_kill_9_leftovers_are_removed_by_the_next_render_and_by_doctor_fix(tmp_path):

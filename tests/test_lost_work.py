@@ -295,8 +295,10 @@ def test_script_svg_never_replaces_a_device_a_pipe_or_a_folder(run, tmp_path, fa
     target = tmp_path / "picture.svg"
     _special(target, kind)
     r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "--svg", str(target))
-    if kind == "folder":  # click's path check refuses a folder as a usage error
-        assert r.exit_code == 2 and "is a directory" in r.stderr
+    if kind == "folder":  # the option's check refuses a folder as a usage error
+        assert r.exit_code == 2 and r.stderr.endswith(
+            f"Error: Invalid value for '--svg': '{target}' is a folder, not a file\n"
+        )
     else:
         assert r.exit_code == 1
         what = "a named pipe" if kind == "fifo" else "a device"

@@ -292,3 +292,12 @@ def _fake_voice():
     from matcue.api import VoiceOverrides
 
     return VoiceOverrides(backend="fake")
+
+
+def test_an_empty_roster_entry_is_an_empty_name_not_the_folder(tmp_path):
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- ''\n- '  '\n- name: Anna\n")
+    empty, blank, anna = load_roster(roster)
+    assert str(empty) == f"{roster}:1:3: [0]: expected a path to a profile file, got an empty name"
+    assert str(blank) == f"{roster}:2:3: [1]: expected a path to a profile file, got an empty name"
+    assert anna.name == "Anna"  # type: ignore[union-attr]

@@ -404,18 +404,18 @@ def render_routine(
     (``matcue.share.sidecars``), from the same timeline; ``jobs``: encoder threads (default
     ``$MATCUE_JOBS``, else one per core; a roster renders with 1); ``draft``: encode with
     LAME's faster setting (previews). The mix's ``music`` None: the routine's ``music:``.
-
-    ``name`` replaces the slug. ``person``: a profile's name, added to the title tag
-    ("Title — Anna"). ``select``: render only part of the routine (:func:`matcue.preview.select`).
-    """
+    ``name`` replaces the slug; ``person``, a profile's name, is added to the title tag
+    ("Title — Anna"); ``select`` renders part of the routine (:func:`matcue.preview.select`)."""
     from matcue.audio.codec import get_format, parse_bitrate
     from matcue.audio.formats import TrackEncoding, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
     from matcue.core.atomic import Unit, sweep
     from matcue.core.clash import check_outputs
+    from matcue.core.paths import folders_made, remove_empty, require_folder
     from matcue.share.sidecars import sidecar_path, write_sidecars
 
     output = settings.output
+    require_folder(output.folder)  # before any work: a pipe or a file where the folder goes
     check_environment()
     audio = get_format(output.fmt)
     bitrate = parse_bitrate(audio, output.bitrate)
@@ -452,6 +452,7 @@ def render_routine(
     target = track_of(built.routine)
     mix_progress = (lambda d, t: progress("audio", d, t)) if progress else None
     unit = Unit()  # the track and its sidecars appear together or not at all
+    made, committed = folders_made(out), False
     try:
         out.mkdir(parents=True, exist_ok=True)
         sweep(out, target.name)  # what a killed render of this track left
@@ -473,6 +474,7 @@ def render_routine(
             else ()
         )
         unit.commit()
+        committed = True
     except OSError as exc:
         raise output_error(exc, out, Path(exc.filename) if exc.filename else target) from exc
     except RenderError as exc:  # render names the file; say what to do about the folder
@@ -481,6 +483,8 @@ def render_routine(
         raise
     finally:
         unit.abort()  # nothing left once committed
+        if not committed:
+            remove_empty(made)  # a failed render leaves no folder it made
     return Rendered(target, built.timeline.total_ms, built.synthesized, sidecars, built, art)
 
 

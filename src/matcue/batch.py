@@ -260,8 +260,20 @@ def render_for_people(
     failed tracks, in order). A routine that does not load raises RoutineError.
     ``settings``: the command line's; each profile fills in what they leave unset.
     """
+    from matcue.api import output_error
+    from matcue.core.paths import folders_made, remove_empty
+
     slots, jobs = plan_people(routine_path, people, settings)
-    rendered = render_tracks(jobs, workers=workers, scheduler=scheduler, progress=progress)
+    out = Path(settings.output.folder)
+    made = folders_made(out)  # made here, once: a track that fails must not remove it under another
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise output_error(exc, out) from exc
+        rendered = render_tracks(jobs, workers=workers, scheduler=scheduler, progress=progress)
+    finally:
+        remove_empty(made)  # left only when no track was written
     return [rendered[s] if isinstance(s, int) else s for s in slots]
 
 
@@ -271,8 +283,12 @@ def plan_people(
     """The jobs of a track per person, and for each person in order either its job's index
     or its failure (a profile that did not load, a file name another person has). The
     whole roster is charged to the command's budget first (:func:`preflight`)."""
+    from matcue.core.paths import require_folder
     from matcue.routine.loader import load_routine
+    from matcue.routine.profile import check_people
 
+    check_people(len(people))  # one limit for the people of one command, however given
+    require_folder(settings.output.folder)  # before any track: every track goes there
     routine = load_routine(routine_path, allow_outside=settings.allow_outside)
     base = slugify(routine.title)
     absolute = replace(settings, output=replace(settings.output, folder=Path(os.path.abspath(settings.output.folder))))

@@ -17,7 +17,6 @@ browsers refuse ``<track>`` files from ``file://`` URLs) and the routine card (h
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import tempfile
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from matcue.api import Rendered, render_routine, track_stems
+from matcue.api import Rendered, output_error, render_routine, track_stems
 from matcue.core.atomic import STAGE_PREFIX, write_bytes_atomic, write_text_atomic
 from matcue.core.errors import MatcueError, Problem, RoutineError
 from matcue.plan.timeline import Timeline
@@ -115,17 +114,15 @@ def pack_routines(
     will be served from; also writes ``feed.xml`` and its manifest (:mod:`matcue.share.feed`).
     The URL, the manifest, the folder, the zip's place and the encoder are checked before
     anything is rendered."""
-    from matcue.api import output_error
     from matcue.audio.codec import get_format, parse_bitrate
     from matcue.audio.formats import require_encoder
     from matcue.core.atomic import check_replaceable
     from matcue.core.clash import check_outputs
-    from matcue.core.paths import folder_problem
+    from matcue.core.paths import folders_made, remove_empty, require_folder
     from matcue.share import feed as podcast
 
     out = Path(settings.output.folder)
-    if folder_problem(out):  # a file where the folder goes: said before any work, as render says it
-        raise output_error(OSError(errno.ENOTDIR, "Not a directory"), out)
+    require_folder(out)  # before anything: a pipe, a file or a broken link where the folder goes
     audio = get_format(settings.output.fmt)
     settings = replace(settings, output=replace(settings.output, bitrate=parse_bitrate(audio, settings.output.bitrate)))
     if audio.name != "mp3":
@@ -140,8 +137,11 @@ def pack_routines(
     if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
         check_replaceable(zip_target)
         check_outputs([("zip", zip_target)], reads)
-    made = _folders_made(out)
-    out.mkdir(parents=True, exist_ok=True)
+    made = folders_made(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # something put in the way since the check
+        raise output_error(exc, out) from exc
     feed = None if manifest is None or feed_url is None else (feed_url, manifest, out)
     try:
         with _staging(out) as stage:  # a failed pack leaves the folder as it was
@@ -155,22 +155,10 @@ def pack_routines(
                 check_replaceable(zip_target)  # again, just before the pack moves in
             moved = _move_into(stage, out, pack, reads)
     except BaseException:
-        for folder in made:  # ... and as it was means not there, when this pack made it
-            try:
-                folder.rmdir()  # only when empty
-            except OSError:
-                break
+        remove_empty(made)  # ... and as it was means not there, when this pack made it
         raise
     zip_path = write_zip(out, moved.files) if share.make_zip else None
     return replace(moved, zip_path=zip_path)
-
-
-def _folders_made(out: Path) -> list[Path]:
-    """The folders ``out.mkdir(parents=True)`` would make, deepest first."""
-    from matcue.core.paths import nearest_existing
-
-    there = nearest_existing(out)
-    return [p for p in (Path(out), *Path(out).parents) if p != there and there in p.parents]
 
 
 def _render_routines(

@@ -419,13 +419,18 @@ def schema_text(document: str = "routine") -> str:
 
 
 def write_schemas(folder: str | os.PathLike[str], documents: tuple[str, ...] = DOCUMENT_TYPES) -> list[Path]:
-    """Write each schema file into ``folder`` (atomically); return their paths."""
-    from matcue.core.atomic import write_text_atomic
+    """Write the schema files into ``folder`` as one unit (:class:`matcue.core.atomic.Unit`):
+    every target is checked and every file staged before any is moved in, so a pipe or a
+    folder where one goes leaves none written. Their paths."""
+    from matcue.core.atomic import Unit
 
-    out = []
     texts = {d: schema_text(d) for d in documents}  # every schema built before any is written
-    for d, text in texts.items():
-        target = Path(folder) / SCHEMA_FILES[d]
-        write_text_atomic(target, text)
-        out.append(target)
+    out = [Path(folder) / SCHEMA_FILES[d] for d in texts]
+    unit = Unit()
+    try:
+        for target, text in zip(out, texts.values()):
+            unit.stage_bytes(target, text.encode("utf-8"))
+        unit.commit()
+    finally:
+        unit.abort()  # nothing left to abort once committed
     return out

@@ -243,6 +243,38 @@ def test_a_roster_has_at_most_1000_people(tmp_path):
     assert _problems(e) == [f"{roster}:1:1: the roster has 1001 people; the limit profiles allows at most 1000"]
 
 
+def test_1001_profile_options_are_refused_before_one_is_read(run, tmp_path, fake_voice):
+    args = [a for i in range(1001) for a in ("--profile", str(tmp_path / f"p{i}.yaml"))]  # none of them exists
+    r = run("render", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "-o", str(tmp_path / "out"), *args)
+    assert r.exit_code == 1
+    assert r.stderr == "1001 people are given; the limit profiles allows at most 1000\n"
+    assert fake_voice.calls == 0 and not (tmp_path / "out").exists()
+
+
+def test_profile_options_and_a_roster_count_against_one_limit(run, tmp_path, fake_voice):
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- &p {name: Anna}\n" + "- *p\n" * 998)  # 999 people
+    (tmp_path / "a.yaml").write_text("name: Ann\n")
+    (tmp_path / "b.yaml").write_text("name: Bob\n")
+    profiles = ("--profile", str(tmp_path / "a.yaml"), "--profile", str(tmp_path / "b.yaml"))
+    r = run("pack", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "-o", str(tmp_path / "out"),
+            "--roster", str(roster), *profiles)  # fmt: skip
+    assert r.exit_code == 1
+    assert r.stderr == "1001 people are given; the limit profiles allows at most 1000\n"
+    assert fake_voice.calls == 0 and not (tmp_path / "out").exists()
+
+
+def test_the_roster_runner_takes_at_most_the_limit_of_people(tmp_path, fake_voice):
+    from matcue.batch import render_for_people
+    from matcue.routine.profile import Profile
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: R\nsteps:\n  - say: Hello.\n")
+    with budget.command(Limits(profiles=3)), pytest.raises(RoutineError) as e:
+        render_for_people(routine, [Profile(name=f"P{i}") for i in range(4)], Settings(output=Output(tmp_path / "o")))
+    assert _problems(e) == ["4 people are given; the limit profiles allows at most 3"]
+
+
 def test_a_roster_past_the_command_budget_is_refused_before_any_track_speaks(tmp_path, fake_voice):
     from matcue.batch import render_for_people
     from matcue.routine.profile import Profile

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 import audiocheck as ac
 from matcue.cli.main import cli
+from matcue.core.errors import RenderError
 from matcue.share.feed import (
     MANIFEST_NAME,
     FeedError,
@@ -310,6 +311,29 @@ def test_a_folder_with_other_files_stops_the_pack(packs, tmp_path) -> None:  # t
         "(the feed publishes the whole folder: move them out, or pack into another folder)\n"
     )
     assert _snapshot(copy) == before
+
+
+@pytest.mark.parametrize("name", ["index.html", "feed.xml"])
+@pytest.mark.parametrize("kind", ["a named pipe", "a folder"])
+def test_a_pipe_or_a_folder_where_a_pack_file_goes_is_said_as_without_a_feed(tmp_path, name, kind) -> None:
+    import os
+
+    (os.mkfifo if kind == "a named pipe" else os.mkdir)(tmp_path / name)
+    with pytest.raises(RenderError) as e:
+        check_folder(tmp_path, Manifest(None, (), ()))
+    assert (
+        str(e.value) == f"{tmp_path / name} is {kind}, not a file matcue may replace (move it away, or write elsewhere)"
+    )
+
+
+def test_a_stray_file_with_a_line_break_is_named_on_one_line(tmp_path) -> None:
+    (tmp_path / "x\nError: forged").write_text("")
+    with pytest.raises(FeedError) as e:
+        check_folder(tmp_path, Manifest(None, (), ()))
+    assert str(e.value) == (
+        f"the pack folder '{tmp_path}' holds files a pack does not write: x\\x0aError: forged "
+        "(the feed publishes the whole folder: move them out, or pack into another folder)"
+    )
 
 
 def test_check_folder_takes_an_earlier_pack_without_a_feed(tmp_path) -> None:  # type: ignore[no-untyped-def]

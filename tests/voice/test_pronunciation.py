@@ -244,3 +244,18 @@ def test_looking_up_the_texts_words_respells_as_trying_every_entry(entries, text
 
     lexicon = Lexicon.from_mapping(entries)
     assert lexicon.apply(text) == _every_entry_tried(lexicon, text)
+
+
+@pytest.mark.parametrize(
+    "content, rest",
+    [(b"ok: fine\nJanu: ''\n", ":2:1: 'Janu': expected a respelling, got an empty string"),
+     (b"- a list\n", ":1:1: expected a mapping of words to respellings"),
+     (b"a: [\n", ":2:1: not valid YAML: expected the node content, but found '<stream end>'")],
+)  # fmt: skip
+def test_a_lexicon_in_a_folder_with_a_line_break_is_named_on_one_line(tmp_path: Path, content: bytes, rest: str):
+    folder = tmp_path / "a\nFORGED"
+    folder.mkdir()
+    (folder / "lexicon.yaml").write_bytes(content)
+    with pytest.raises(LexiconError) as e:
+        load_lexicon(folder / "lexicon.yaml")
+    assert str(e.value) == f"{tmp_path}/a\\x0aFORGED/lexicon.yaml{rest}"

@@ -124,5 +124,7 @@ def cover_for(routine_cover: str | None, title: str, chapters: Sequence[Chapter]
         try:
             return read_cover(routine_cover)
         except CoverError as e:
-            raise CoverError(f"{routine_cover}: {e}") from None
+            from matcue.core.paths import path_text
+
+            raise CoverError(f"{path_text(routine_cover)}: {e}") from None
     return generate_cover(title, pose_names(chapters))

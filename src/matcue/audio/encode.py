@@ -378,11 +378,12 @@ def temp_beside(out_path: Path) -> Path:
     """A fresh, locked hidden file beside out_path (same filesystem, so os.replace is
     atomic); :func:`matcue.core.atomic.discard` removes it."""
     folder = out_path.parent
+    shown = atomic.shown_file(folder)
     if not folder.is_dir():
-        raise RenderError(f"output folder {folder} does not exist")
+        raise RenderError(f"output folder {shown} does not exist")
     try:
         return atomic.create_temp(out_path)
     except FileExistsError as exc:
-        raise RenderError(f"cannot create a temporary file in {folder}") from exc
+        raise RenderError(f"cannot create a temporary file in {shown}") from exc
     except OSError as exc:
-        raise RenderError(f"cannot write to {folder}: {exc.strerror}") from exc
+        raise RenderError(f"cannot write to {shown}: {exc.strerror}") from exc

@@ -36,6 +36,7 @@ from matcue.audio.codec import (
     FormatError,
     format_of,
 )
+from matcue.core import atomic
 from matcue.core.durations import vtt_time
 from matcue.core.errors import RenderError
 from matcue.core.tools import ffmpeg_path
@@ -189,9 +190,9 @@ def write_tags(path: Path, fmt: AudioFormat, timeline: Timeline) -> None:
             _tag_opus(path, timeline, cover)
         back = read_tags(path, fmt)
     except (OSError, ValueError) as exc:  # mutagen's errors are ValueErrors / OSErrors
-        raise RenderError(f"cannot write tags to {path}: {exc}") from exc
+        raise RenderError(f"cannot write tags to {atomic.shown_file(path)}: {atomic.failure_text(exc, path)}") from exc
     if back.title != timeline.title or len(back.chapters) != len(timeline.chapters) or back.has_cover != bool(cover):
-        raise RenderError(f"{path}: the tags read back differ from the tags written")
+        raise RenderError(f"{atomic.shown_file(path)}: the tags read back differ from the tags written")
 
 
 def _tag_m4a(path: Path, timeline: Timeline, cover: Cover | None) -> None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TIT2, TLAN, TLEN, TPE1, CTOCFlags, Encoding, PictureType
 from mutagen.id3 import error as ID3Error
 
+from matcue.core import atomic
 from matcue.core.errors import RenderError
 from matcue.languages import iso639_2
 from matcue.plan.timeline import Chapter, Timeline
@@ -89,7 +90,7 @@ def tag_file(
             _order_chap_frames(path)
         ID3(path)  # read back: the rewritten tag must parse
     except (ID3Error, OSError) as exc:
-        raise RenderError(f"cannot write tags to {path}: {exc}") from exc
+        raise RenderError(f"cannot write tags to {atomic.shown_file(path)}: {atomic.failure_text(exc, path)}") from exc
 
 
 def chapter_element_id(index: int) -> str:
@@ -138,11 +139,11 @@ def _order_chap_frames(path: Path) -> None:
         body_size = _parse_tag_header(header)
         body = f.read(body_size)
         if len(body) != body_size:
-            raise RenderError(f"{path}: truncated ID3 tag")
+            raise RenderError(f"{atomic.shown_file(path)}: truncated ID3 tag")
         frames = _split_frames(body)
         new_body = _reordered(frames)
         if len(new_body) > body_size:
-            raise RenderError(f"{path}: ID3 frames do not fit their tag")  # cannot happen
+            raise RenderError(f"{atomic.shown_file(path)}: ID3 frames do not fit their tag")  # cannot happen
         new_body += b"\x00" * (body_size - len(new_body))
         if new_body != body:
             f.seek(ID3_HEADER_BYTES)

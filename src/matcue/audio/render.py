@@ -125,7 +125,7 @@ def render_mp3(
         mp3.write_tags(tmp_path, timeline)
         return _finish(tmp_path, out_path, unit)
     except OSError as exc:
-        raise RenderError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
+        raise RenderError(f"cannot write {atomic.shown_file(out_path)}: {atomic.failure_text(exc, out_path)}") from exc
     finally:
         plan.close()
         if tmp_path is not None and unit is None:
@@ -170,7 +170,7 @@ def render_with_ffmpeg(
         output.tag(tmp_path)
         return _finish(tmp_path, out_path, unit)
     except OSError as exc:
-        raise RenderError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
+        raise RenderError(f"cannot write {atomic.shown_file(out_path)}: {atomic.failure_text(exc, out_path)}") from exc
     finally:
         plan.close()
         if sink is not None:

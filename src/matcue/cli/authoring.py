@@ -17,8 +17,10 @@ from typing import Any
 import click
 
 from matcue.cli.common import echo
+from matcue.cli.pathoptions import output_file, output_folder
 from matcue.core.durations import format_ms
 from matcue.core.errors import MatcueError, RoutineError, printable
+from matcue.core.paths import path_text
 from matcue.settings import Settings
 
 
@@ -39,7 +41,8 @@ def _document(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "-o",
     "--output",
     "folder",
-    type=click.Path(path_type=Path),  # a file there: "cannot use the output folder" (exit 1)
+    type=click.Path(),  # a file there: "cannot use the output folder" (exit 1)
+    callback=output_folder,  # an empty name is a usage error (a Path('') would be '.')
     metavar="FOLDER",
     default=Path("routines"),
     show_default=True,
@@ -73,7 +76,7 @@ def schema(document: str | None, write: bool, folder: Path) -> None:
     except OSError as e:
         raise output_error(e, folder) from e
     for path in written:
-        echo(str(path))
+        echo(path_text(path))
 
 
 @click.command(short_help="Start a routine from a template.")
@@ -81,7 +84,7 @@ def schema(document: str | None, write: bool, folder: Path) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    callback=output_file,
     help="The file to write (default: TEMPLATE.yaml here). An existing file is never overwritten.",
 )
 @click.option("--list", "list_templates", is_flag=True, help="List the templates and what each is.")
@@ -107,9 +110,9 @@ def new(template: str | None, output: Path | None, list_templates: bool) -> None
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise click.BadParameter(f"no template {name!r}: the templates are {', '.join(names)}{hint}")
     path = new_routine(name, output or Path(f"{name}.yaml"))
-    echo(str(path))
+    echo(path_text(path))
     if not (path.parent / SCHEMA_FILES["routine"]).is_file():
-        folder = str(path.parent)
+        folder = path_text(path.parent)
         note = "note: for completion in your editor, write the schema beside it: matcue schema --write -o"
         echo(f"{note} {folder}", err=True)
 
@@ -213,7 +216,7 @@ def _render_part(
     from matcue.cli.common import echo_recordings
 
     echo_recordings(result.built)
-    echo(f"{result.path}\t{format_ms(result.total_ms)}")
+    echo(f"{path_text(result.path)}\t{format_ms(result.total_ms)}")
     return files_of(path, result.built.routine)
 
 

@@ -17,7 +17,9 @@ from matcue.cli.options import (
     safety_options,
     tailoring_options,
 )
+from matcue.cli.pathoptions import output_file
 from matcue.core.errors import printable
+from matcue.core.paths import path_text
 from matcue.core.text import to_json as to_json_text
 from matcue.settings import Settings
 
@@ -47,7 +49,7 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
         for p in problems:
             click.echo(str(p), err=True)
         if not problems:
-            click.echo(printable(f"{r}: ok"))
+            click.echo(f"{path_text(r)}: ok")
         total += len(problems)
     if total:
         raise click.exceptions.Exit(fail(f"{total} problem{'s' if total != 1 else ''} found"))
@@ -61,7 +63,7 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
 @recordings_option
 @click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
 @click.option(
-    "--svg", "svg_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    "--svg", "svg_path", callback=output_file, metavar="FILE",
     help="Also draw the session on a time axis into FILE (SVG).",
 )  # fmt: skip
 @click.option(

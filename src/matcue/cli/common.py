@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from matcue.core.errors import RoutineError, printable
+from matcue.core.errors import RoutineError, printable, printable_name
 from matcue.settings import Settings
 
 
@@ -38,8 +38,9 @@ def check_set(routines: Sequence[Path], settings: Settings) -> None:
 
 def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outside: bool) -> list[Any]:
     """The profiles of ``--profile`` and ``--roster``, in order; one that does not load as its error."""
-    from matcue.routine.profile import load_profile, load_roster
+    from matcue.routine.profile import check_people, load_profile, load_roster
 
+    check_people(len(profile_paths))  # before 1001 profiles are read
     people: list[Any] = []
     for path in profile_paths:
         try:
@@ -48,6 +49,7 @@ def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outsid
             people.append(e)
     if roster:
         people.extend(load_roster(roster, allow_outside=allow_outside))
+        check_people(len(people))
     return people
 
 
@@ -57,7 +59,7 @@ class StatusLine:
     shown = False
 
     def show(self, text: str) -> None:
-        sys.stderr.write(f"\r{printable(text)}\x1b[K")
+        sys.stderr.write(f"\r{printable_name(text)}\x1b[K")  # one line: a line break in a name is escaped
         sys.stderr.flush()
         self.shown = True
 

@@ -8,7 +8,8 @@ import click
 
 from matcue.cli.common import check_set, echo
 from matcue.cli.options import gathers_settings, recordings_option, safety_options, tailoring_options
-from matcue.core.errors import printable
+from matcue.cli.pathoptions import output_folder
+from matcue.core.errors import MatcueError, printable
 from matcue.settings import Settings
 
 
@@ -22,7 +23,8 @@ from matcue.settings import Settings
 @click.option(
     "--page",
     "page_dir",
-    type=click.Path(path_type=Path),  # a file there: "cannot use the output folder" (exit 1)
+    type=click.Path(),  # a file there: "cannot use the output folder" (exit 1)
+    callback=output_folder,  # an empty name is a usage error (a Path('') would be '.')
     metavar="DIR",
     help="Also write an offline recording page into DIR: record each phrase in the browser, save a zip of clips.",
 )
@@ -39,6 +41,12 @@ def cues(routine: Path, as_csv: bool, as_json: bool, page_dir: Path | None, sett
     if as_csv and as_json:
         raise click.UsageError("give --csv or --json, not both")
     check_set((routine,), settings)
+    if page_dir is not None:  # before the list is printed: a pipe or a file where the folder goes
+        from matcue.core.paths import folder_problem
+
+        problem = folder_problem(page_dir)
+        if problem:
+            raise MatcueError(f"cannot write the recording page: {problem}")
     cl = cue_list(routine, settings)
     for w in cl.warnings:
         click.echo(f"warning: {printable(w)}", err=True)
@@ -47,15 +55,11 @@ def cues(routine: Path, as_csv: bool, as_json: bool, page_dir: Path | None, sett
     else:
         echo(to_csv(cl) if as_csv else to_table(cl), nl=False)
     if page_dir is not None:
-        from matcue.core.errors import MatcueError
-        from matcue.core.paths import folder_problem
+        from matcue.core.paths import path_text, quoted
 
-        problem = folder_problem(page_dir)  # a pipe or a file where the folder goes was "File exists"
-        if problem:
-            raise MatcueError(f"cannot write the recording page: {problem}")
         try:
             path = write_page(cl, page_dir)
         except OSError as exc:
             why = exc.strerror or str(exc)
-            raise MatcueError(printable(f"cannot write the recording page into '{page_dir}': {why}")) from exc
-        click.echo(printable(f"recording page: {path}"), err=True)
+            raise MatcueError(f"cannot write the recording page into {quoted(page_dir)}: {why}") from exc
+        click.echo(f"recording page: {path_text(path)}", err=True)

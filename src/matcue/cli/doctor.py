@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import click
 
 from matcue.cli.boundary import EXIT_ERROR
 from matcue.cli.common import echo
+from matcue.cli.pathoptions import output_folder
 from matcue.core.errors import MatcueError
 from matcue.core.tools import have_ffmpeg
 
@@ -137,20 +139,30 @@ def check_cache(cache_dir: Path | None = None, fix: bool = False) -> list[Check]
         n_bad, n_tmp = sum(p in gone for p in bad), sum(p in gone for p in leftovers)
         detail = f"deleted {n_bad} corrupt entries and {n_tmp} temporary files"
         if failed:
-            names = ", ".join(f"{p.name} ({why})" for p, why in failed[:3]) + (", ..." if len(failed) > 3 else "")
-            detail += f"; could not delete {names}"
+            detail += f"; could not delete {_names(failed)}"
             out.append(Check("speech cache entries", False, detail, "delete them by hand"))
         else:
             out.append(Check("speech cache entries", True, detail))
     elif not bad and not leftovers:
         out.append(Check("speech cache entries", True, f"{len(entries)} entries, all load"))
     else:
-        names = ", ".join(p.name for p in bad[:3]) + (", ..." if len(bad) > 3 else "")
-        detail = f"{len(bad)} of {len(entries)} entries do not load" + (f" ({names})" if bad else "")
+        detail = f"{len(bad)} of {len(entries)} entries do not load" + (f" ({_names(bad)})" if bad else "")
         if leftovers:
             detail += f"; {len(leftovers)} temporary files left by an interrupted render"
         out.append(Check("speech cache entries", False, detail, "run 'matcue doctor --fix' to delete them"))
     return out
+
+
+def _names(files: Sequence[Path | tuple[Path, str]]) -> str:
+    """Up to three of ``files`` (paths, or (path, why not)) by name for a line, ", ..." when
+    there are more; a name is written as path_text writes it, so a line break or an escape
+    code in a file name cannot make a line of its own."""
+    from matcue.core.paths import path_text
+
+    def one(f: Path | tuple[Path, str]) -> str:
+        return path_text(f.name) if isinstance(f, Path) else f"{path_text(f[0].name)} ({f[1]})"
+
+    return ", ".join(one(f) for f in files[:3]) + (", ..." if len(files) > 3 else "")
 
 
 def _regular(path: Path) -> bool:
@@ -193,15 +205,13 @@ def check_output(out_dir: Path, fix: bool = False) -> list[Check]:
     if not left:
         return out
     if not fix:
-        names = ", ".join(p.name for p in left[:3]) + (", ..." if len(left) > 3 else "")
-        what = f"{len(left)} temporary files left by an interrupted render ({names})"
+        what = f"{len(left)} temporary files left by an interrupted render ({_names(left)})"
         return [*out, Check("output leftovers", False, what, "run 'matcue doctor --fix' to delete them")]
     deleted, failed = _delete([p for p in left if p not in stages])
     gone, not_gone = remove_folders(stages)
     deleted, failed = [*deleted, *gone], [*failed, *not_gone]
     if failed:
-        names = ", ".join(f"{p.name} ({w})" for p, w in failed[:3])
-        return [*out, Check("output leftovers", False, f"could not delete {names}", "delete them by hand")]
+        return [*out, Check("output leftovers", False, f"could not delete {_names(failed)}", "delete them by hand")]
     return [*out, Check("output leftovers", True, f"deleted {len(deleted)} temporary files")]
 
 
@@ -215,7 +225,8 @@ def run_doctor(out_dir: Path = Path("audio_out"), cache_dir: Path | None = None,
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
+    callback=output_folder,
     default=Path("audio_out"),
     show_default=True,
     help="The output folder to check.",

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from matcue.cli.pathoptions import decodable_music, existing
 from matcue.core.errors import shown
 from matcue.core.numbers import NumberError, whole_number
 from matcue.plan.compile import Options
@@ -331,33 +330,6 @@ SETTING_FLAGS = (
 )  # fmt: skip
 
 
-def _mode(path: Path, option: str) -> int:
-    """The file kind of ``path`` (0: not there). A name the system refuses (longer than it
-    takes) is a usage error saying so: ``Path.is_file`` raised it, exit 3."""
-    try:
-        return os.stat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError, ValueError):
-        return 0
-    except OSError as e:
-        raise click.BadParameter(
-            f"{shown(str(path))} cannot be read: {e.strerror or e}", param_hint=f"'{option}'"
-        ) from None
-
-
-def existing(path: Path, option: str, noun: str, wanted: str, *, folder_too: bool = False) -> Path:
-    """``path`` when it is a regular file (or, with ``folder_too``, a folder); else a usage
-    error naming what is there: "NOUN 'x' not found", "'x' is a named pipe, not WANTED" (a
-    pipe or a device was "not found")."""
-    from matcue.core.paths import kind_name, quoted
-
-    mode = _mode(path, option)
-    if mode == 0:
-        raise click.BadParameter(f"{noun} {quoted(path)} not found", param_hint=f"'{option}'")
-    if not (stat.S_ISREG(mode) or (folder_too and stat.S_ISDIR(mode))):
-        raise click.BadParameter(f"{quoted(path)} is {kind_name(mode)}, not {wanted}", param_hint=f"'{option}'")
-    return path
-
-
 _TEXT_FLAGS = {"backend": "--backend", "voice_name": "--voice", "skip_names": "--skip"}
 
 
@@ -378,8 +350,8 @@ def settings_from(flags: dict[str, Any]) -> Settings:
             if isinstance(value, str):
                 refuse_control(value, option, shown(value))
     music = get("music")
-    if music is not None:
-        existing(music, "--music", "file", "an audio file")
+    if music is not None:  # checked as the routine's music: is checked, before any synthesis
+        decodable_music(existing(music, "--music", "file", "an audio file"))
     recordings = get("recordings")  # checked by its option
     session = Options(
         level=get("level"),

@@ -21,7 +21,9 @@ from matcue.cli.options import (
     tailoring_options,
     workers_option,
 )
+from matcue.cli.pathoptions import output_folder
 from matcue.core.durations import format_ms
+from matcue.core.paths import path_text
 from matcue.settings import Settings
 
 
@@ -31,7 +33,8 @@ from matcue.settings import Settings
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(path_type=Path),  # a file there: "cannot use the output folder" (exit 1)
+    type=click.Path(),  # a file there: "cannot use the output folder" (exit 1)
+    callback=output_folder,  # an empty name is a usage error (a Path('') would be '.')
     required=True,
     help="Folder for the class pack (created if missing).",
 )
@@ -83,13 +86,13 @@ def pack(
         if show:
             show.clear()
     for t in result.tracks:
-        echo(f"{t.rendered.path}\t{format_ms(t.timeline.total_ms)}")
-    echo(f"{result.playlist}")
-    echo(f"{result.index}")
+        echo(f"{path_text(t.rendered.path)}\t{format_ms(t.timeline.total_ms)}")
+    echo(path_text(result.playlist))
+    echo(path_text(result.index))
     if feed_url:
-        echo(f"{result.folder / 'feed.xml'}")
+        echo(path_text(result.folder / "feed.xml"))
     if result.zip_path:
-        echo(f"{result.zip_path}")
+        echo(path_text(result.zip_path))
     for problem in result.failures:
         echo(problem, err=True)
     if result.failures:

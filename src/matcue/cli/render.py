@@ -25,8 +25,10 @@ from matcue.cli.options import (
     tailoring_options,
     workers_option,
 )
+from matcue.cli.pathoptions import output_folder
 from matcue.core.durations import format_ms
-from matcue.core.errors import RoutineError
+from matcue.core.errors import RoutineError, printable_name
+from matcue.core.paths import path_text
 from matcue.settings import Settings
 from matcue.voice.recordings import RecordingError
 
@@ -37,7 +39,8 @@ from matcue.voice.recordings import RecordingError
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(path_type=Path),  # a file there: "cannot use the output folder" (exit 1)
+    type=click.Path(),  # a file there: "cannot use the output folder" (exit 1)
+    callback=output_folder,  # an empty name is a usage error (a Path('') would be '.')
     default=Path("audio_out"),
     show_default=True,
     help="Folder for the MP3 files.",
@@ -100,7 +103,7 @@ def render(
                 show.clear()
         if result.built is not None:
             echo_recordings(result.built)
-        echo(f"{result.path}\t{format_ms(result.total_ms)}")
+        echo(f"{path_text(result.path)}\t{format_ms(result.total_ms)}")
     if failed:
         raise click.exceptions.Exit(fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))
 
@@ -133,10 +136,10 @@ def format_roster_table(results: list[Any]) -> str:
     """The summary table: person, length, file (or 'not rendered')."""
     rows = [("person", "length", "file")]
     for res in results:
-        if res.ok:
-            rows.append((res.person, format_ms(res.total_ms), _shown_path(res.path)))
+        if res.ok:  # a person's name comes from a file name: a line break in it would forge a row
+            rows.append((printable_name(res.person), format_ms(res.total_ms), path_text(_shown_path(res.path))))
         else:
-            rows.append((res.person or "?", "-", "not rendered"))
+            rows.append((printable_name(res.person or "?"), "-", "not rendered"))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     return "".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}\n" for r in rows)
 

@@ -54,7 +54,9 @@ def check_replaceable(target: Path) -> None:
         what = problem if mode is None else f"a link to {kind_name(mode)}"
     else:
         what = kind_name(st.st_mode)
-    raise RenderError(f"{target} is {what}, not a file matcue may replace (move it away, or write elsewhere)")
+    raise RenderError(
+        f"{shown_file(target)} is {what}, not a file matcue may replace (move it away, or write elsewhere)"
+    )
 
 
 def create_temp(target: Path, kind: str = "partial") -> Path:
@@ -74,7 +76,7 @@ def create_temp(target: Path, kind: str = "partial") -> Path:
         lock_fd(fd)
         _held[str(candidate)] = fd
         return candidate
-    raise FileExistsError(f"cannot create a temporary file in {folder}")
+    raise FileExistsError(f"cannot create a temporary file in {shown_file(folder)}")
 
 
 STAGE_PREFIX = ".pack.partial-"  # a folder built whole, then moved into its parent (a pack)
@@ -107,6 +109,23 @@ def public_path(path: Path) -> Path:
     message never shows our temporary names."""
     p = target_of(Path(path)) or Path(path)
     return Path(*[part for part in p.parts if not part.startswith(STAGE_PREFIX)])
+
+
+def shown_file(path: Path) -> str:
+    """``path`` as a message shows it: :func:`public_path` (never a temporary name), written
+    as :func:`matcue.core.paths.path_text` (a line break or an escape code escaped)."""
+    from matcue.core.paths import path_text
+
+    return path_text(public_path(path))
+
+
+def failure_text(exc: BaseException, path: Path) -> str:
+    """Why writing ``path`` failed, for a message: an OSError's reason
+    (:func:`why_not_written`), else the error's text with a temporary ``path`` in it shown
+    as the file it stands for (a tagging library names the file it was given)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return why_not_written(exc)
+    return str(exc).replace(str(path), str(public_path(path)))
 
 
 def lock_fd(fd: int) -> None:

@@ -189,6 +189,22 @@ def link_end(path: str | Path, *, proc_ok: bool = False) -> tuple[int | None, st
         return None, f"a link to {quoted(text)}, which does not exist"
 
 
+def folders_made(folder: str | Path) -> list[Path]:
+    """The folders ``folder.mkdir(parents=True)`` would make, deepest first (call it before)."""
+    there = nearest_existing(folder)
+    return [p for p in (Path(folder), *Path(folder).parents) if p != there and there in p.parents]
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove each folder of :func:`folders_made`, deepest first, while it is empty: a
+    command that failed leaves no folder it made and put nothing into."""
+    for folder in folders:
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            break
+
+
 def folder_problem(folder: str | Path) -> str:
     """'' when ``folder`` is a folder or could be made one (what stands in its way is
     absent); else a phrase naming what is in the way: "'out' is a named pipe, not a
@@ -204,6 +220,21 @@ def folder_problem(folder: str | Path) -> str:
     if not stat.S_ISDIR(mode):
         return f"{quoted(probe)} is {kind_name(mode)}, not a folder"
     return ""
+
+
+OUTPUT_HINT = "choose another folder with -o"
+
+
+def require_folder(folder: str | Path, hint: str = OUTPUT_HINT) -> None:
+    """RenderError "cannot use the output folder: WHY (HINT)" unless ``folder`` is a folder
+    or could be made one (:func:`folder_problem`). Every command that writes into an output
+    folder calls this before it does any work, so a pipe, a file, a device or a broken link
+    where the folder goes is refused first, and in the same words."""
+    from matcue.core.errors import RenderError
+
+    why = folder_problem(folder)
+    if why:
+        raise RenderError(f"cannot use the output folder: {why} ({hint})")
 
 
 def _kind_problem(mode: int, what: str) -> str | None:
@@ -285,6 +316,7 @@ __all__ = [
     "byte_place",
     "confine",
     "folder_problem",
+    "folders_made",
     "nearest_existing",
     "path_text",
     "quoted",
@@ -297,6 +329,8 @@ __all__ = [
     "open_regular",
     "outside_hint",
     "read_bounded",
+    "remove_empty",
+    "require_folder",
     "shown_folder",
     "size_text",
 ]

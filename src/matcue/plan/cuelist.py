@@ -52,7 +52,9 @@ class Use:
         """``hips.yaml:12 · Fold (left)``: where, in a few words."""
         import os
 
-        head = f"{os.path.basename(self.mark.path)}:{self.mark.line}" if self.mark else "built in"
+        from matcue.core.errors import printable_name
+
+        head = f"{printable_name(os.path.basename(self.mark.path))}:{self.mark.line}" if self.mark else "built in"
         step = self.step or "introduction"
         side = f" ({self.side})" if self.side else ""
         return f"{head} \u00b7 {step}{side}" + ("" if self.role == "cue" else f" \u00b7 {self.role}")

@@ -25,7 +25,7 @@ from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import canonical as canonical_tag
 from matcue.routine.model import LEVELS, Routine, Step, Text, VoiceSettings
 from matcue.routine.steps import STEP_KINDS, STEP_TABLE, StepKind, breath
-from matcue.routine.yamlread import compose_file, compose_text, named_file
+from matcue.routine.yamlread import bad_path, compose_file, compose_text, named_file
 from matcue.routine.yamlschema import (
     Abort,
     Context,
@@ -148,8 +148,6 @@ def _section_steps(ctx: Context, node: Node, where: str, steps_node: Node) -> tu
 
 def _include(ctx: Context, node: Node, where: str, levels: tuple[str, ...] | None) -> list[Step]:
     raw = scalar(ctx, node, where, "a path to a routine file")
-    if not raw.strip() or "\0" in raw:
-        raise ctx.error(node, where, f"expected a path to a routine file, got {describe(node)}")
     target = named_file(ctx, node, where, raw.strip(), "included file", "a routine file")
     real = real_path(target)
     budget = ctx.budget
@@ -327,8 +325,6 @@ def cover_file(ctx: Context, node: Node, where: str) -> str:
     from matcue.core.media import CoverError, read_cover
 
     raw = scalar(ctx, node, where, "a path to an image file").strip()
-    if not raw:
-        raise ctx.error(node, where, "expected a path to an image file, got an empty string")
     target = named_file(ctx, node, where, raw, "cover image", "an image file")
     try:
         read_cover(target)
@@ -344,8 +340,6 @@ def music_file(ctx: Context, node: Node, where: str) -> str:
     from matcue.core.media import MusicError, probe_music
 
     raw = scalar(ctx, node, where, "a path to an audio file")
-    if not raw.strip() or "\0" in raw:
-        raise ctx.error(node, where, f"expected a path to an audio file, got {describe(node)}")
     target = named_file(ctx, node, where, raw.strip(), "music file", "an audio file")
     try:
         probe_music(target)
@@ -376,8 +370,9 @@ def recordings_source(ctx: Context, node: Node, where: str) -> str:
     from matcue.core.paths import Unreadable, confine, not_found, outside_hint
 
     raw = scalar(ctx, node, where, "a path to a folder of recordings").strip()
-    if not raw or "\0" in raw:
-        raise ctx.error(node, where, f"expected a path to a folder of recordings, got {describe(node)}")
+    problem = bad_path(node, raw, "a folder of recordings")
+    if problem:
+        raise ctx.error(node, where, problem)
     budget = ctx.budget
     target = Path(ctx.path).parent / raw
     try:

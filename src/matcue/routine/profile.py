@@ -288,6 +288,14 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
     return out
 
 
+def check_people(n: int) -> None:
+    """RoutineError when one command is given more than the limit profiles allows of people,
+    however they are given (``--profile`` options and a roster count together)."""
+    limits = budget.current().limits
+    if n > limits.profiles:
+        raise RoutineError([Problem(None, "", f"{n} people are given; {budget.allows('profiles', limits)}")])
+
+
 def _too_many(n: int, limits: budget.Limits) -> str:
     return f"the roster has {n} people; {budget.allows('profiles', limits)}"
 

@@ -22,7 +22,7 @@ from yaml.nodes import Node
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError
 from matcue.core.text import surrogate_in_nodes, surrogate_what
-from matcue.routine.yamlschema import Context
+from matcue.routine.yamlschema import Context, describe
 
 MAX_FILE_BYTES = 5_000_000
 
@@ -273,6 +273,16 @@ def _compose_bounded(ctx: Context, text: str) -> Node | None:
     return root
 
 
+def bad_path(node: Node, raw: str, what: str) -> str:
+    """'' when ``raw`` can name a file; else what is wrong, for a problem: "expected a path
+    to a profile file, got an empty name" (an empty name would be the folder itself)."""
+    if not raw.strip():
+        return f"expected a path to {what}, got an empty name"
+    if "\0" in raw:
+        return f"expected a path to {what}, got {describe(node)}"
+    return ""
+
+
 def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: str, owner: str = "routine") -> Path:
     """The file a routine names (``include:``, ``cover:``, ``music:``), relative to the
     routine that names it: confined to the top routine's folder (:func:`matcue.core.paths.confine`)
@@ -280,6 +290,9 @@ def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: 
     exactly like a missing one."""
     from matcue.core.paths import Unreadable, confine, not_found, open_regular, outside_hint, quoted
 
+    problem = bad_path(node, raw, what)
+    if problem:
+        raise ctx.error(node, where, problem)
     budget = ctx.budget
     target = Path(ctx.path).parent / raw
     try:

@@ -181,32 +181,33 @@ class Manifest:
 def load_manifest(folder: Path) -> Manifest:
     """The manifest in ``folder`` (an empty one when there is none); FeedError, with the
     place, when it is not one matcue wrote."""
-    from matcue.core.paths import Unreadable, read_bounded
+    from matcue.core.paths import Unreadable, path_text, read_bounded
 
     path = folder / MANIFEST_NAME
     if not path.exists() and not path.is_symlink():
         return Manifest(None, (), ())
+    shown = path_text(path)  # the messages' file: a line break in the folder's name stays on the line
     fix = "restore it, or delete it to start the feed afresh (earlier episodes then get new GUIDs)"
     try:  # a regular file of bounded size: a pipe or /dev/zero in its place never blocks or fills memory
         text = read_bounded(path, MAX_MANIFEST_BYTES, "a feed manifest").decode("utf-8")
         raw = json.loads(text)
     except Unreadable as e:
-        raise FeedError(f"{path}: cannot read the manifest: it {e} ({fix})") from None
+        raise FeedError(f"{shown}: cannot read the manifest: it {e} ({fix})") from None
     except UnicodeDecodeError:
-        raise FeedError(f"{path}: not UTF-8 text ({fix})") from None
+        raise FeedError(f"{shown}: not UTF-8 text ({fix})") from None
     except json.JSONDecodeError as e:
-        raise FeedError(f"{path}:{e.lineno}:{e.colno}: not JSON: {e.msg} ({fix})") from None
+        raise FeedError(f"{shown}:{e.lineno}:{e.colno}: not JSON: {e.msg} ({fix})") from None
     except (ValueError, RecursionError) as e:  # a number of thousands of digits; arrays nested thousands deep
         why = "it nests too deeply" if isinstance(e, RecursionError) else "it holds a number too long to read"
-        raise FeedError(f"{path}: not a manifest matcue wrote: {why} ({fix})") from None
+        raise FeedError(f"{shown}: not a manifest matcue wrote: {why} ({fix})") from None
 
     try:
         json.dumps(raw, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:  # "\ud800": an escape of half a character, which no file can hold
-        raise FeedError(f"{path}: not a manifest matcue wrote: it holds a lone surrogate escape ({fix})") from None
+        raise FeedError(f"{shown}: not a manifest matcue wrote: it holds a lone surrogate escape ({fix})") from None
 
     def bad(where: str, what: str) -> FeedError:
-        return FeedError(f"{path}: {where}: {what} ({fix})")
+        return FeedError(f"{shown}: {where}: {what} ({fix})")
 
     if not isinstance(raw, dict):
         raise bad("top level", f"expected an object, got {type(raw).__name__}")
@@ -310,21 +311,27 @@ def check_folder(folder: Path, manifest: Manifest, ignore_prefix: str | None = N
     """FeedError when ``folder`` holds anything a pack would not write: the feed publishes
     the folder as it is, so a stray file would be served to the class. Names starting with
     ``ignore_prefix`` (a pack's own staging folder, removed by the pack) are left out."""
+    from matcue.core.atomic import check_replaceable
+    from matcue.core.paths import path_text, quoted
+
     if not folder.exists():
         return
     if not folder.is_dir():
-        raise FeedError(f"the pack folder '{folder}' is not a folder")
+        raise FeedError(f"the pack folder {quoted(folder)} is not a folder")
     known = set(manifest.files)
-    other = sorted(
-        p.name + ("/" if p.is_dir() else "")
-        for p in folder.iterdir()
-        if not (ignore_prefix and p.name.startswith(ignore_prefix))
-        and not (p.is_file() and (p.name in known or p.name in PACK_FILES or _TRACK_FILE.fullmatch(p.name)))
-    )
+    other = []
+    for p in sorted(folder.iterdir()):
+        if ignore_prefix and p.name.startswith(ignore_prefix):
+            continue
+        if p.name in known or p.name in PACK_FILES or _TRACK_FILE.fullmatch(p.name):
+            check_replaceable(p)  # a pack writes this name: a pipe or a folder there is said as for any write
+            if p.is_file():
+                continue
+        other.append(path_text(p.name) + ("/" if p.is_dir() else ""))
     if other:
         shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
         raise FeedError(
-            f"the pack folder '{folder}' holds files a pack does not write: {shown} "
+            f"the pack folder {quoted(folder)} holds files a pack does not write: {shown} "
             "(the feed publishes the whole folder: move them out, or pack into another folder)"
         )
 

@@ -243,10 +243,10 @@ def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Pat
     try:
         store(path, clip)
     except OSError as exc:
-        from matcue.core.atomic import why_not_written
+        from matcue.core.atomic import shown_file, why_not_written
 
         raise VoiceError(
-            f"could not write the voice cache entry {path}: {why_not_written(exc)}"
+            f"could not write the voice cache entry {shown_file(path)}: {why_not_written(exc)}"
             " (free some space, or set MATCUE_CACHE_DIR to another folder)"
         ) from exc
     return CachedClip(path, len(clip.samples))  # memory stays flat however many phrases

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from matcue.core.errors import MatcueError, is_control
+from matcue.core.paths import path_text
 from matcue.core.text import code, kind, surrogate_in_nodes, surrogate_what
 from matcue.core.text import is_noncharacter as not_text
 from matcue.voice.normalize import normalize_text, strip_latin_accents
@@ -155,12 +156,12 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 def parse_entries(data: Mapping[str, object], source: str) -> list[RawEntry]:
     """Validate a lexicon mapping; LexiconError names the source and the bad entry."""
     if not isinstance(data, Mapping):
-        raise LexiconError(f"{source}: expected a mapping of words to respellings")
+        raise LexiconError(f"{path_text(source)}: expected a mapping of words to respellings")
     out: list[RawEntry] = []
     for word, value in data.items():
         problem = entry_problem(word, value)
         if problem:
-            raise LexiconError(f"{source}: {word!r}: {problem}")
+            raise LexiconError(f"{path_text(source)}: {word!r}: {problem}")
         out.append((str(word), entry_forms(value)))
     return out
 
@@ -230,7 +231,7 @@ def _read_lexicon(path: Path) -> bytes:
     try:
         return read_bounded(path, MAX_LEXICON_BYTES, "a lexicon file")
     except Unreadable as exc:
-        raise LexiconError(f"{path}: cannot read the lexicon: it {exc}") from None
+        raise LexiconError(f"{path_text(path)}: cannot read the lexicon: it {exc}") from None
 
 
 @lru_cache(maxsize=8)
@@ -241,15 +242,14 @@ def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         at = byte_place(raw, exc.start)
-        raise LexiconError(f"{path}:{at}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
+        raise LexiconError(f"{path_text(path)}:{at}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
     odd = odd_char(text)  # a respelling reaches the voice's command line: no escape codes
     if odd is not None:
         i = text.index(odd)
         line = text.count("\n", 0, i) + 1
         column = i - (text.rfind("\n", 0, i) + 1) + 1
-        raise LexiconError(
-            f"{path}:{line}:{column}: the character {code(odd)} ({kind(odd)}) cannot be in a lexicon (delete it)"
-        )
+        where = f"{path_text(path)}:{line}:{column}"
+        raise LexiconError(f"{where}: the character {code(odd)} ({kind(odd)}) cannot be in a lexicon (delete it)")
     fast = getattr(yaml, "CSafeLoader", None)  # libyaml when PyYAML has it: ten times faster
     if fast is not None:
         c_loader = fast(text)
@@ -267,13 +267,13 @@ def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        where = f"{path_text(path)}:{mark.line + 1}:{mark.column + 1}" if mark else path_text(path)
         what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         raise LexiconError(f"{where}: not valid YAML: {what}") from None
     except yaml.YAMLError as exc:
-        raise LexiconError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+        raise LexiconError(f"{path_text(path)}: not valid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
-        raise LexiconError(f"{path}:1:1: not a lexicon: the YAML nests too deeply") from None
+        raise LexiconError(f"{path_text(path)}:1:1: not a lexicon: the YAML nests too deeply") from None
     finally:
         loader.dispose()
     return _checked(path, node, data)
@@ -291,10 +291,10 @@ def _checked(path: str, node: yaml.Node | None, data: object) -> Lexicon:
             if isinstance(key, yaml.ScalarNode) and key.value in data:
                 problem = entry_problem(key.value, data[key.value])
                 if problem:
-                    at = f"{path}:{key.start_mark.line + 1}:{key.start_mark.column + 1}"
+                    at = f"{path_text(path)}:{key.start_mark.line + 1}:{key.start_mark.column + 1}"
                     raise LexiconError(f"{at}: {key.value!r}: {problem}")
     elif data is not None and not isinstance(data, Mapping):
-        raise LexiconError(f"{path}:1:1: expected a mapping of words to respellings")
+        raise LexiconError(f"{path_text(path)}:1:1: expected a mapping of words to respellings")
     return Lexicon.from_mapping(data or {}, str(path))
 
 

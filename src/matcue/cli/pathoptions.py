@@ -1,0 +1,91 @@
+"""The click callbacks and checks of options that name a file or a folder: an output file
+(``--svg``, ``new -o``), an output folder (``-o``, ``cues --page``), an input that must exist
+(``--music``, ``--recordings``, ``--profile``, ``--roster``). Each is a usage error (exit 2)
+naming what is there instead."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import click
+
+from matcue.core.errors import shown
+
+
+def output_file(ctx: click.Context, param: click.Parameter, value: str | os.PathLike[str] | None) -> Path | None:
+    """The click callback of every option naming a file matcue writes (``script --svg``,
+    ``new -o``), so the target is checked before the command does any work. An empty name,
+    ``-`` (matcue never writes to standard output through a file option) and a folder are
+    usage errors; a named pipe, a device or a socket there is refused as every write
+    refuses it (:func:`matcue.core.atomic.check_replaceable`, exit 1)."""
+    from matcue.core.atomic import check_replaceable
+    from matcue.core.paths import quoted
+
+    if value is None:
+        return None
+    value = os.fspath(value)  # a default is a Path
+    if not value.strip():
+        raise click.BadParameter("expected a file name, got an empty name")
+    if value == "-":
+        raise click.BadParameter("matcue does not write to standard output here: write ./- for a file named '-'")
+    path = Path(value)
+    if not path.is_symlink() and stat.S_ISDIR(_mode(path, param.opts[-1])):  # a link: check_replaceable says
+        raise click.BadParameter(f"{quoted(value)} is a folder, not a file")
+    if value.endswith(("/", os.sep)):
+        raise click.BadParameter(f"{quoted(value)} names a folder (it ends in '/'), not a file")
+    check_replaceable(path)
+    return path
+
+
+def output_folder(ctx: click.Context, param: click.Parameter, value: str | os.PathLike[str] | None) -> Path | None:
+    """The click callback of every option naming a folder matcue writes into (``-o``,
+    ``cues --page``): an empty name is a usage error (it was the current folder); what is
+    in the folder's way is refused by the command before any work
+    (:func:`matcue.core.paths.require_folder`)."""
+    if value is None:
+        return None
+    if not os.fspath(value).strip():  # a default is a Path
+        raise click.BadParameter("expected a folder, got an empty name")
+    return Path(value)
+
+
+def _mode(path: Path, option: str) -> int:
+    """The file kind of ``path`` (0: not there). A name the system refuses (longer than it
+    takes) is a usage error saying so: ``Path.is_file`` raised it, exit 3."""
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return 0
+    except OSError as e:
+        raise click.BadParameter(
+            f"{shown(str(path))} cannot be read: {e.strerror or e}", param_hint=f"'{option}'"
+        ) from None
+
+
+def existing(path: Path, option: str, noun: str, wanted: str, *, folder_too: bool = False) -> Path:
+    """``path`` when it is a regular file (or, with ``folder_too``, a folder); else a usage
+    error naming what is there: "NOUN 'x' not found", "'x' is a named pipe, not WANTED" (a
+    pipe or a device was "not found")."""
+    from matcue.core.paths import kind_name, quoted
+
+    mode = _mode(path, option)
+    if mode == 0:
+        raise click.BadParameter(f"{noun} {quoted(path)} not found", param_hint=f"'{option}'")
+    if not (stat.S_ISREG(mode) or (folder_too and stat.S_ISDIR(mode))):
+        raise click.BadParameter(f"{quoted(path)} is {kind_name(mode)}, not {wanted}", param_hint=f"'{option}'")
+    return path
+
+
+def decodable_music(path: Path) -> None:
+    """A usage error unless ffmpeg decodes ``path`` (:func:`matcue.core.media.probe_music`,
+    which the routine's ``music:`` goes through when it loads)."""
+    from matcue.core.media import MusicError, probe_music
+    from matcue.core.paths import quoted
+
+    try:
+        probe_music(path)
+    except MusicError as e:
+        hint = f" ({e.hint})" if e.hint else ""
+        raise click.BadParameter(f"music file {quoted(path)} {e}{hint}", param_hint="'--music'") from None
