@@ -362,3 +362,22 @@ def test_pack_profile_is_a_track_for_that_person_as_render_profile_gives(run, tm
     r = _pack(run, str(routine), str(routine), "--profile", str(person), "-o", str(tmp_path / "two"))
     assert r.exit_code == 2
     assert "Invalid value for '--profile': a roster packs one routine: give exactly one ROUTINE" in r.stderr
+
+
+def test_a_pack_folder_that_takes_no_new_file_is_our_error(run, tmp_path, fake_voice, monkeypatch):
+    """The staging folder could not be made (`-o /sys/kernel` as root): an unexpected error, exit 3."""
+    import tempfile
+
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(1, "Operation not permitted")
+
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    (tmp_path / "pack").mkdir()
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    r = run("pack", str(routine), "-o", str(tmp_path / "pack"), "--backend", "fake")
+    assert r.exit_code == 1
+    assert r.stderr.endswith(
+        f"Error: cannot write into the output folder '{tmp_path / 'pack'}': Operation not permitted"
+        " (choose another folder with -o)\n"
+    ), r.stderr

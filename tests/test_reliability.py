@@ -396,6 +396,45 @@ def test_a_file_too_large_for_the_system_is_named_as_the_user_knows_it(tmp_path,
     assert list(out.iterdir()) == []
 
 
+def test_a_pack_zip_too_large_for_the_system_is_an_error_that_says_the_folder_is_whole(tmp_path):
+    """The zip is written after the pack folder; past the file size limit it was an
+    unexpected error (zipfile's close, exit 3) that left the folder without a word."""
+    routine = "tests/data/ok/all-kinds.yaml"
+    assert _under_a_file_size_limit(["script", routine, "--backend", "fake"], tmp_path, 10**9).returncode == 0
+    whole = tmp_path / "measure" / "class"
+    pack = ["pack", routine, "--backend", "fake", "--no-cover", "--zip", "-o"]
+    assert _under_a_file_size_limit([*pack, str(whole)], tmp_path, 10**9).returncode == 0
+    track, zipped = (whole / "every-step-kind.mp3").stat().st_size, Path(f"{whole}.zip").stat().st_size
+    assert zipped > track + 2000
+    out = tmp_path / "class"
+    r = _under_a_file_size_limit([*pack, str(out)], tmp_path, track + 1000)  # the track fits; the zip does not
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.endswith(
+        f"Error: could not write '{out}.zip': larger than this system lets a file grow "
+        f"(the pack folder '{out}' is complete; make room and pack again for the zip)\n"
+    ), r.stderr
+    assert "every-step-kind.mp3" in {p.name for p in out.iterdir()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "class", "measure"]  # no zip, no temporary file
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "tests/data/ok/all-kinds.yaml"],
+        ["schema"],
+        ["script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "--json"],
+    ],
+)
+def test_output_to_a_full_disk_is_our_error(tmp_path, args):
+    """'> plan.json' on a full disk (here /dev/full) was an unexpected error (exit 3)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "MATCUE_CACHE_DIR": str(tmp_path / "cache")}
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "matcue", *args], stdout=full, stderr=subprocess.PIPE, text=True,
+                           env=env, timeout=120, cwd=ROOT)  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert r.stderr == "Error: cannot write the output: the disk is full\n"
+
+
 def test_a_speech_cache_entry_too_large_for_the_system_is_said_in_words(tmp_path):
     r = _under_a_file_size_limit(["script", "tests/data/ok/all-kinds.yaml", "--backend", "fake"], tmp_path, 100_000)
     assert r.returncode == 1, r.stderr

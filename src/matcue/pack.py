@@ -30,6 +30,7 @@ from typing import Any
 from matcue.api import Rendered, output_error, render_routine, track_stems
 from matcue.core.atomic import STAGE_PREFIX, write_bytes_atomic, write_text_atomic
 from matcue.core.errors import MatcueError, Problem, RoutineError
+from matcue.core.paths import quoted
 from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
 from matcue.routine.profile import Profile
@@ -254,8 +255,11 @@ def _staging(out: Path) -> Iterator[Path]:
     from matcue.core.atomic import create_temp, discard, remove_folders, stale_folders
 
     remove_folders(stale_folders(out, STAGE_PREFIX))
-    stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
-    lock = create_temp(stage / STAGE_LOCK)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
+        lock = create_temp(stage / STAGE_LOCK)
+    except OSError as exc:  # a folder that takes no new file (/sys, a full disk)
+        raise output_error(exc, out) from exc
     try:
         yield stage
     finally:
@@ -381,6 +385,9 @@ def write_zip(folder: Path, files: Sequence[Path]) -> Path:
                 kind = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 zf.write(f, f"{folder.name}/{f.name}", compress_type=kind)
         unit.commit()
+    except OSError as exc:  # a full disk, a file size limit: no zip, and the pack folder says so
+        hint = f"the pack folder {quoted(folder)} is complete; make room and pack again for the zip"
+        raise output_error(exc, folder.parent, target, hint=hint) from exc
     finally:
         unit.abort()
     return target

@@ -15,6 +15,7 @@ from matcue.core.errors import MatcueError, RoutineError, cut_middle, printable,
 
 EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
 NAME_REFUSED = frozenset({errno.ENAMETOOLONG, errno.ELOOP})  # the OS refuses the name itself
+OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})  # stdout refuses what is printed
 MAX_USAGE_MESSAGE = 400  # a usage error quotes the value given: 5000 characters of it helped no one
 
 
@@ -47,6 +48,14 @@ def _working_folder() -> None:
         ) from None
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so what is still buffered for it is dropped at exit
+    instead of failing again ("Exception ignored ... BrokenPipeError")."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 class MatcueGroup(click.Group):
     """The one error boundary: every command runs inside :meth:`invoke`."""
 
@@ -72,11 +81,8 @@ class MatcueGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
-        except BrokenPipeError:
-            # the reader went away (`matcue voices | head`): stop quietly
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except BrokenPipeError:  # the reader went away (`matcue voices | head`): stop quietly
+            _quiet_stdout()
             ctx.exit(0)
         except RoutineError as e:
             for p in e.problems:
@@ -86,6 +92,13 @@ class MatcueGroup(click.Group):
             click.echo(printable(f"Error: {e}"), err=True)
             ctx.exit(EXIT_ERROR)
         except Exception as e:
+            if isinstance(e, OSError) and e.filename is None and e.errno in OUTPUT_FULL:
+                # our own output (stdout: '> plan.json' on a full disk, '> /dev/full') cannot be written
+                from matcue.core.atomic import why_not_written
+
+                _quiet_stdout()
+                click.echo(f"Error: cannot write the output: {why_not_written(e)}", err=True)
+                ctx.exit(EXIT_ERROR)
             if isinstance(e, OSError) and e.errno in NAME_REFUSED and e.filename is not None:
                 # a name the system refuses wherever a command meets it (a folder, a profile,
                 # the cache): longer than it takes, or a loop of symbolic links; not a bug
