@@ -259,3 +259,19 @@ def test_a_lexicon_in_a_folder_with_a_line_break_is_named_on_one_line(tmp_path: 
     with pytest.raises(LexiconError) as e:
         load_lexicon(folder / "lexicon.yaml")
     assert str(e.value) == f"{tmp_path}/a\\x0aFORGED/lexicon.yaml{rest}"
+
+
+@pytest.mark.parametrize("make", ["fifo", "folder", "dangling"])
+def test_a_project_lexicon_that_is_no_file_is_said_not_skipped(tmp_path: Path, make: str) -> None:
+    """A pipe, a folder or a link to nothing at voice/lexicon.yaml was skipped without a word."""
+    import os
+
+    from matcue.voice.lexicon import default_lexicon
+
+    (tmp_path / "voice").mkdir()
+    target = tmp_path / "voice" / "lexicon.yaml"
+    {"fifo": os.mkfifo, "folder": os.mkdir, "dangling": lambda p: os.symlink(tmp_path / "gone", p)}[make](target)
+    what = {"fifo": "is a named pipe, not a lexicon file", "folder": "is a folder, not a lexicon file"}
+    with pytest.raises(LexiconError) as e:
+        default_lexicon(tmp_path)
+    assert str(e.value) == f"{target}: cannot read the lexicon: it {what.get(make, 'does not exist')}"

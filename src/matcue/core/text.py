@@ -150,3 +150,24 @@ def to_json(value: Any, indent: int | None = 2, separators: tuple[str, str] | No
     on a terminal sends no escape code and writing it as UTF-8 cannot fail."""
     data = json.dumps(value, indent=indent, ensure_ascii=False, separators=separators)
     return _NOT_ASCII.sub(_escape_json, data)
+
+
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
+def place(text: str, pos: int) -> tuple[int, int]:
+    """The 1-based line and column of character ``pos`` of ``text``, counted as YAML counts them."""
+    line, start = 1, 0
+    for m in _LINE_BREAK.finditer(text, 0, pos):
+        line, start = line + 1, m.end()
+    return line, pos - start + 1
+
+
+def yaml_refused(character: object) -> str:
+    """A character PyYAML's reader refuses, for a message: "U+0001 (a control character)",
+    "U+FFFE (a noncharacter)", or its Unicode name."""
+    if not isinstance(character, int):
+        return repr(character)
+    ch = chr(character)
+    name = unicodedata.name(ch, "")
+    return f"{code(ch)} {name}" if name else f"{code(ch)} ({'a noncharacter' if is_noncharacter(ch) else kind(ch)})"

@@ -11,8 +11,6 @@ entry) through the one confinement rule (:func:`matcue.core.paths.confine`).
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from yaml.nodes import Node
 
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError
-from matcue.core.text import surrogate_in_nodes, surrogate_what
+from matcue.core.text import place, surrogate_in_nodes, surrogate_what, yaml_refused
 from matcue.routine.yamlschema import Context, describe
 
 MAX_FILE_BYTES = 5_000_000
@@ -110,15 +108,9 @@ def _looks_binary(head: bytes) -> bool:
     return False
 
 
-_LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as a line break
-
-
 def _text_mark(path: str, text: str, pos: int) -> Mark:
     """The line and column of character ``pos`` of ``text``, counted as YAML counts them."""
-    line, start = 1, 0
-    for m in _LINE_BREAK.finditer(text, 0, pos):
-        line, start = line + 1, m.end()
-    return Mark(path, line, pos - start + 1)
+    return Mark(path, *place(text, pos))
 
 
 def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") -> Node | None:
@@ -184,9 +176,7 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
         ctx.problems.append(Problem(loc, "", f"YAML syntax error: {what}", hint))
         return None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow: say where it is
-        name = unicodedata.name(chr(e.character), "") if isinstance(e.character, int) else ""
-        code = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
-        char = f"{code} {name}".strip() if name else f"{code} (a control character)"
+        char = yaml_refused(e.character)
         noun = file_kind(what)
         ctx.problems.append(
             Problem(_text_mark(ctx.path, text, e.position), "", f"the character {char} cannot be in a {noun}",

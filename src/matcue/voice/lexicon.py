@@ -14,6 +14,7 @@ and Latin accents; longer phrases first.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -325,7 +326,7 @@ def default_lexicon(folder: Path | None = None, language: str = LEXICON_LANGUAGE
     english = _code(language) == LEXICON_LANGUAGE
     lex = builtin_lexicon() if english else Lexicon()
     path = project_lexicon_path(folder, language)
-    if path.is_file():
+    if os.path.lexists(path):  # a pipe, a folder, a link to nothing there is said, not skipped
         # every routine of a command: one lexicon, its tables made once
         lex = _extended(lex, str(path), _read_lexicon(path))
     return lex

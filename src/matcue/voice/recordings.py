@@ -52,7 +52,7 @@ from matcue.core.paths import (
     shown_folder,
     size_text,
 )
-from matcue.core.text import surrogate_in_nodes, surrogate_what
+from matcue.core.text import place, surrogate_in_nodes, surrogate_what, yaml_refused
 from matcue.voice.base import AnyClip, Clip
 from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
 
@@ -379,7 +379,12 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
     except UnicodeDecodeError as e:
         problems.append(f"{where}:{byte_place(raw, e.start)}: is not UTF-8 text (save it as UTF-8)")
         return []
-    except yaml.YAMLError as e:  # a syntax error at its place; a character YAML does not allow
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow: where it is, in our words
+        line, column = place(raw.decode("utf-8").removeprefix("\ufeff"), e.position)
+        what = f"the character {yaml_refused(e.character)} cannot be in an index of recordings"
+        problems.append(f"{where}:{line}:{column}: {what} (an index is plain text: delete it)")
+        return []
+    except yaml.YAMLError as e:  # a syntax error at its place
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
         what = " ".join(str(getattr(e, "problem", None) or getattr(e, "context", None) or e).split())
