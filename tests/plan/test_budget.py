@@ -244,7 +244,9 @@ def test_a_roster_has_at_most_1000_people(tmp_path):
 
 
 def test_1001_profile_options_are_refused_before_one_is_read(run, tmp_path, fake_voice):
-    args = [a for i in range(1001) for a in ("--profile", str(tmp_path / f"p{i}.yaml"))]  # none of them exists
+    for i in range(1001):  # each exists (a missing one is a usage error of its option); none is read
+        (tmp_path / f"p{i}.yaml").write_text(f"name: P{i}\n")
+    args = [a for i in range(1001) for a in ("--profile", str(tmp_path / f"p{i}.yaml"))]
     r = run("render", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "-o", str(tmp_path / "out"), *args)
     assert r.exit_code == 1
     assert r.stderr == "1001 people are given; the limit profiles allows at most 1000\n"
