@@ -420,3 +420,20 @@ def test_an_empty_name_is_refused_not_taken_for_the_whole_session(run, tmp_path,
     title = "Supine strap stretches for hips and back"
     assert r.stderr.startswith(f"{option}: no section, step or chapter of '{title}' is named ''")
     assert not out.exists() or list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["schema", "-o", "{tmp}/sw"], "-o is the folder --write writes into: add --write, or leave out -o"),
+        (["new", "--list", "stretch"], "--list lists the templates: give it no TEMPLATE and no -o"),
+        (["new", "--list", "-o", "{tmp}/z.yaml"], "--list lists the templates: give it no TEMPLATE and no -o"),
+        (["new", "", "-o", "{tmp}/z.yaml"], "no template '': the templates are blank, breathing, flow, stretch"),
+    ],
+)
+def test_an_option_a_command_would_ignore_is_a_usage_error(run, tmp_path, args, message):
+    """schema -o without --write printed to stdout, 'new --list stretch' listed, 'new \'\'' wrote blank.yaml."""
+    r = run(*[a.format(tmp=tmp_path) for a in args])
+    assert r.exit_code == 2
+    assert message in r.stderr
+    assert r.stdout == "" and list(tmp_path.iterdir()) == []

@@ -122,6 +122,15 @@ def test_text_length_per_cue():
     ]
 
 
+def test_a_long_title_or_name_is_told_to_be_shortened_not_split_into_cues():
+    long = "a" * 2001
+    with pytest.raises(RoutineError) as e:
+        loads_routine(
+            f"title: {long}\nauthor: {long}\nsteps:\n  - pose:\n      beginner: {long}\n    hold: 5s\n", "t.yaml"
+        )
+    assert [m.rsplit("(", 1)[1] for m in _messages(e)] == ["shorten it)"] * 3
+
+
 def test_huge_file_is_refused_unread(tmp_path):
     big = tmp_path / "big.yaml"
     big.write_text("title: Big\nsteps:\n  - say: hi\n" + "#" * 6_000_000 + "\n")
@@ -433,6 +442,17 @@ def test_output_to_a_full_disk_is_our_error(tmp_path, args):
                            env=env, timeout=120, cwd=ROOT)  # fmt: skip
     assert r.returncode == 1, r.stderr
     assert r.stderr == "Error: cannot write the output: the disk is full\n"
+
+
+def test_a_recording_page_too_large_for_the_system_leaves_no_folder(tmp_path):
+    """It said "File too large" and left the empty folder it had made."""
+    page = tmp_path / "sv" / "page"
+    r = _under_a_file_size_limit(["cues", "tests/data/ok/all-kinds.yaml", "--page", str(page)], tmp_path, 2000)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.endswith(
+        f"Error: cannot write the recording page into '{page}': larger than this system lets a file grow\n"
+    ), r.stderr
+    assert not (tmp_path / "sv").exists()
 
 
 def test_a_speech_cache_entry_too_large_for_the_system_is_said_in_words(tmp_path):

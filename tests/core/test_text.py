@@ -14,6 +14,7 @@ import yaml
 
 from matcue.core.errors import RoutineError, printable
 from matcue.core.text import kind, nothing_visible, surrogate_in_nodes, to_json, unsafe_char
+from matcue.routine.loader import load_routine
 from matcue.routine.profile import load_roster
 from matcue.voice.lexicon import LexiconError, load_lexicon
 
@@ -42,6 +43,17 @@ def test_kind_names_the_character() -> None:
 def test_nothing_visible_is_whitespace_and_format_characters() -> None:
     assert nothing_visible("\u200b \ufeff\u2060\t")
     assert not nothing_visible("\u200bA")
+
+
+@pytest.mark.parametrize("blank", ["\u3164", "\u115f\u1160", "\uffa0", "\u034f", "\u17b4", "\u2800", "\ufe0f"])
+def test_characters_that_draw_nothing_are_nothing_visible(tmp_path: Path, blank: str) -> None:
+    """A Hangul filler or a braille blank passed as a title: a track with an empty-looking title."""
+    assert nothing_visible(blank) and not nothing_visible(blank + "\uac00")
+    r = tmp_path / "r.yaml"
+    r.write_text(f'title: "{blank}"\nsteps:\n  - say: Hello.\n', encoding="utf-8")
+    with pytest.raises(RoutineError) as e:
+        load_routine(r)
+    assert "expected text, got only invisible characters" in str(e.value)
 
 
 def test_a_surrogate_is_found_in_any_string_of_a_yaml_file_keys_too() -> None:

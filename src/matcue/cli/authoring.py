@@ -62,6 +62,9 @@ def schema(document: str | None, write: bool, folder: Path) -> None:
     from matcue.schema import DOCUMENT_TYPES, schema_text, write_schemas
 
     if not write:
+        source = click.get_current_context().get_parameter_source("folder")
+        if source == click.core.ParameterSource.COMMANDLINE:  # it was ignored: the schema went to stdout
+            raise click.UsageError("-o is the folder --write writes into: add --write, or leave out -o")
         click.echo(schema_text(document or "routine"), nl=False)
         return
     if not folder.is_dir():
@@ -98,12 +101,14 @@ def new(template: str | None, output: Path | None, list_templates: bool) -> None
     from matcue.schema import SCHEMA_FILES
 
     known = templates()
+    if list_templates and (template is not None or output is not None):  # they were ignored
+        raise click.UsageError("--list lists the templates: give it no TEMPLATE and no -o")
     if list_templates:
         width = max(len(t.name) for t in known)
         for t in known:
             click.echo(f"{t.name:<{width}}  {t.summary}")
         return
-    name = template or DEFAULT_TEMPLATE
+    name = DEFAULT_TEMPLATE if template is None else template  # '' is no template (it wrote blank.yaml)
     if name not in {t.name for t in known}:
         names = [t.name for t in known]
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)

@@ -55,11 +55,14 @@ def cues(routine: Path, as_csv: bool, as_json: bool, page_dir: Path | None, sett
     else:
         echo(to_csv(cl) if as_csv else to_table(cl), nl=False)
     if page_dir is not None:
-        from matcue.core.paths import path_text, quoted
+        from matcue.core.atomic import why_not_written
+        from matcue.core.paths import folders_made, path_text, quoted, remove_empty
 
+        made = folders_made(page_dir)
         try:
             path = write_page(cl, page_dir)
-        except OSError as exc:
-            why = exc.strerror or str(exc)
+        except OSError as exc:  # a full disk: no page, and no empty folder of ours left
+            remove_empty(made)
+            why = why_not_written(exc)
             raise MatcueError(f"cannot write the recording page into {quoted(page_dir)}: {why}") from exc
         click.echo(f"recording page: {path_text(path)}", err=True)

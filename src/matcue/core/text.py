@@ -86,10 +86,19 @@ def surrogate_in_nodes(root: Node) -> tuple[Node, str, int] | None:
     return None
 
 
+# Letters and marks that draw nothing: the Hangul fillers, the combining grapheme joiner,
+# the Khmer inherent vowels, the Mongolian variation selectors, the variation selectors and
+# the braille blank (Unicode's Default_Ignorable_Code_Point, less the format characters).
+_BLANK = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0") | frozenset(
+    map(chr, [*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)])
+)
+
+
 def nothing_visible(text: str) -> bool:
-    """Whether ``text`` shows nothing: only whitespace and format characters (U+200B
-    ZERO WIDTH SPACE, U+FEFF, U+2060...), so a title made of them reads as empty."""
-    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
+    """Whether ``text`` shows nothing: only whitespace, format characters (U+200B ZERO
+    WIDTH SPACE, U+FEFF, U+2060...) and characters that draw nothing (U+3164 HANGUL FILLER,
+    U+2800 BRAILLE PATTERN BLANK...), so a title made of them reads as empty."""
+    return all(ch.isspace() or ch in _BLANK or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
 
 
 # Bidirectional overrides and isolates: they reorder what a terminal or a page shows.

@@ -147,6 +147,18 @@ def scalar(ctx: Context, node: Node, where: str, expected: str) -> str:
     return str(node.value)
 
 
+_NAMED_TEXTS = frozenset(
+    "title author collection description name sanskrit pose section timer breathe reps language".split()
+)
+
+
+def _spoken_as_a_cue(where: str) -> bool:
+    """Whether the text at key path ``where`` is a cue (``steps[0].say``, ``...cue.beginner``),
+    which can be split into several; a title, a name or an author cannot."""
+    keys = [k for k in re.findall(r"[a-z_]+", where) if k not in LEVELS]
+    return not keys or keys[-1] not in _NAMED_TEXTS
+
+
 def text(ctx: Context, node: Node, where: str) -> Text:
     raw = scalar(ctx, node, where, "text")
     if not raw.strip():
@@ -160,7 +172,7 @@ def text(ctx: Context, node: Node, where: str) -> Text:
             node,
             where,
             f"text is {len(raw)} characters long; at most {MAX_TEXT_CHARS} are allowed",
-            "split it into several cues",
+            "split it into several cues" if _spoken_as_a_cue(where) else "shorten it",
         )
     return Text(" ".join(raw.split()), ctx.mark(node), where)
 
