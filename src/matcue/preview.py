@@ -81,7 +81,12 @@ def select(routine: Routine, level: str, only: tuple[str, ...] = (), start: str 
         steps, _ = _keep_only(routine.steps, wanted, level)
     else:
         steps, _, _ = _keep_from(routine.steps, wanted[0], level)
-    label = ", ".join(w.given for w in wanted[:MAX_NAMED]) + (", ..." if len(wanted) > MAX_NAMED else "")
+    label = ", ".join(w.given for w in wanted[:MAX_NAMED])
+    if len(wanted) > MAX_NAMED:  # the names left out still tell this preview's file from another's
+        import hashlib
+
+        tag = hashlib.sha256("\n".join(w.given for w in wanted).encode("utf-8", "surrogatepass")).hexdigest()[:6]
+        label += f", ... {len(wanted) - MAX_NAMED} more, {tag}"
     title = f"{routine.title} (preview {'from ' if start else ''}{label})"
     return replace(routine, title=title, steps=steps)
 
