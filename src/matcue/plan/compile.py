@@ -253,6 +253,11 @@ class Compiler:
         may become (a hold's :data:`~matcue.routine.model.MIN_HOLD_MS`)."""
         key = f"{step.mark}|{step.where}"
         bounds = self.pick(fit)
+        if bounds is not None and unit == "ms" and any(b is not None and b.breaths for b in (bounds.min, bounds.max)):
+            # two breaths are no length for a hold of 30s: the range came out in milliseconds
+            what = "the bounds are in breaths, but this step is timed in seconds"
+            self.error(bounds.mark, f"{step.where}.fit", what, "give them in seconds, like {min: 20s, max: 2m}")
+            bounds = None
         lo = _units(bounds.min, unit_ms, up=True) if bounds and bounds.min else None
         hi = _units(bounds.max, unit_ms, up=False) if bounds and bounds.max else None
         if unit == "ms":
