@@ -442,3 +442,14 @@ def test_an_option_a_command_would_ignore_is_a_usage_error(run, tmp_path, args, 
     assert r.exit_code == 2
     assert message in r.stderr
     assert r.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "file"])
+def test_new_into_a_folder_that_is_a_pipe_or_a_file_says_what_it_is(run, tmp_path, kind):
+    """It said "the folder 'x' does not exist"."""
+    there = tmp_path / "x"
+    os.mkfifo(there) if kind == "fifo" else there.write_text("notes")
+    r = run("new", "stretch", "-o", str(there / "r.yaml"))
+    assert r.exit_code == 1
+    what = "a named pipe" if kind == "fifo" else "a file"
+    assert r.stderr == f"Error: cannot write '{there}/r.yaml': '{there}' is {what}, not a folder (choose another -o)\n"

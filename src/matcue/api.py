@@ -64,7 +64,7 @@ def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = V
         UnknownVoiceError,
         check_voice_name,
         get_backend,
-        primary_subtag,
+        setup_hint,
         speaking_backends,
         speaks,
     )
@@ -84,7 +84,7 @@ def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = V
         hint = (
             f"backends installed here that speak it: {', '.join(others)}"
             if others
-            else f"no installed backend speaks it: run scripts/setup-voices --language {primary_subtag(spec.language)}"
+            else f"no installed backend speaks it: {setup_hint(spec.language)}"
         )
         what = f"voice backend {spec.backend!r} does not speak {spec.language!r}"
         if overrides.backend is None and routine.voice.backend is not None and where is not None:

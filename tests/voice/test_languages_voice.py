@@ -224,6 +224,17 @@ def test_voices_language_that_is_not_a_tag_is_a_usage_error(tag: str) -> None:
     assert f"Invalid value for '--language': {tag!r} is not a language tag (a BCP 47 tag is a language" in r.stderr
 
 
+def test_voices_for_a_language_setup_voices_does_not_know_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said "run scripts/setup-voices --language zz", which that script refuses."""
+    _installed(monkeypatch, {"hibari", "flite"})
+    r = CliRunner().invoke(cli, ["voices", "--language", "zz"])
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "no installed voice speaks 'zz' (scripts/setup-voices knows de, es, fr and en; "
+        "espeak-ng speaks most languages: sudo apt-get install espeak-ng)\n"
+    )
+
+
 def test_voices_language_without_a_voice_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
     _installed(monkeypatch, {"hibari", "flite"})
     r = CliRunner().invoke(cli, ["voices", "--language", "fr"])

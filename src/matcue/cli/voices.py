@@ -35,15 +35,13 @@ def voices(backend: str | None, language: str | None) -> None:
     install when it is not), its voices, and which one 'auto' picks. With --language, only
     the installed backends and voices that speak that language, and auto's pick for it."""
     from matcue.core.errors import shown
-    from matcue.voice.registry import primary_subtag, survey_voices
+    from matcue.voice.registry import setup_hint, survey_voices
 
     survey = survey_voices(backend, language)
     if language is not None and not survey:
         named = backend is not None and backend != "auto"
         who = f"backend {backend!r} has no installed voice for" if named else "no installed voice speaks"
-        click.echo(
-            f"{who} {shown(language)} (run scripts/setup-voices --language {primary_subtag(language)})", err=True
-        )
+        click.echo(f"{who} {shown(language)} ({setup_hint(language)})", err=True)
         raise click.exceptions.Exit(EXIT_ERROR)
     for i, entry in enumerate(survey):
         if i:

@@ -59,6 +59,11 @@ def new_routine(name: str, target: str | os.PathLike[str]) -> Path:
     if path.exists() or path.is_symlink():
         raise MatcueError(exists)
     if not folder.is_dir():
+        from matcue.core.paths import folder_problem
+
+        problem = folder_problem(folder)  # a pipe or a file where the folder goes is no missing folder
+        if problem:
+            raise MatcueError(f"cannot write {str(path)!r}: {problem} (choose another -o)")
         raise MatcueError(f"the folder {str(folder)!r} does not exist (create it first, or choose another -o)")
     try:  # locked and named as every temporary file is, so 'doctor --fix' knows a leftover
         tmp = atomic.create_temp(path, "tmp")

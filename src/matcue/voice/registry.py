@@ -260,6 +260,20 @@ def check_voice_name(backend: VoiceBackend, name: str | None) -> None:
     raise UnknownVoiceError(f"backend {backend.name!r} has no voice {quote_phrase(name)}", hint)
 
 
+SETUP_LANGUAGES = ("en", "de", "es", "fr")  # the languages scripts/setup-voices has a voice list for
+
+
+def setup_hint(language: str) -> str:
+    """What to run for a voice that speaks ``language``: scripts/setup-voices when it has a
+    list for it, else what it would say itself."""
+    code = primary_subtag(language)
+    if code in SETUP_LANGUAGES:
+        return f"run scripts/setup-voices --language {code}"
+    return (
+        "scripts/setup-voices knows de, es, fr and en; espeak-ng speaks most languages: sudo apt-get install espeak-ng"
+    )
+
+
 def primary_subtag(tag: str) -> str:
     """The primary subtag of a language tag, lower case: ``en-GB`` -> ``en``, ``de_DE`` -> ``de``."""
     return re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
@@ -321,7 +335,7 @@ class NoVoiceForLanguage(VoiceError):
 
     def __init__(self, language: str):
         self.what = f"no installed voice speaks {shown(language)}"
-        self.hint = f"run scripts/setup-voices --language {primary_subtag(language)}; see 'matcue voices'"
+        self.hint = f"{setup_hint(language)}; see 'matcue voices'"
         super().__init__(f"{self.what} ({self.hint})")
 
 
