@@ -301,3 +301,13 @@ def test_an_empty_roster_entry_is_an_empty_name_not_the_folder(tmp_path):
     assert str(empty) == f"{roster}:1:3: [0]: expected a path to a profile file, got an empty name"
     assert str(blank) == f"{roster}:2:3: [1]: expected a path to a profile file, got an empty name"
     assert anna.name == "Anna"  # type: ignore[union-attr]
+
+
+def test_a_roster_folder_reads_profiles_whatever_the_case_of_their_suffix(tmp_path):
+    """u.YAML was skipped without a word while y.yml was read."""
+    (tmp_path / "a.yaml").write_text("name: A\n")
+    (tmp_path / "u.YAML").write_text("name: U\n")
+    (tmp_path / "y.Yml").write_text("name: Y\n")
+    (tmp_path / "notes.txt").write_text("name: N\n")
+    people = load_roster(tmp_path)
+    assert sorted(p.name for p in people) == ["A", "U", "Y"]

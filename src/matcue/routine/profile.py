@@ -232,7 +232,7 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
     limits = budget.current().limits
     if p.is_dir():
         folder = os.path.realpath(p)
-        files = sorted(f for f in p.iterdir() if f.suffix in PROFILE_SUFFIXES)
+        files = sorted(f for f in p.iterdir() if f.suffix.lower() in PROFILE_SUFFIXES)  # u.YAML too
         if len(files) > limits.profiles:
             raise RoutineError([Problem(None, str(p), _too_many(len(files), limits))])
         out_dir: list[Profile | RoutineError] = []
