@@ -453,3 +453,14 @@ def test_new_into_a_folder_that_is_a_pipe_or_a_file_says_what_it_is(run, tmp_pat
     assert r.exit_code == 1
     what = "a named pipe" if kind == "fifo" else "a file"
     assert r.stderr == f"Error: cannot write '{there}/r.yaml': '{there}' is {what}, not a folder (choose another -o)\n"
+
+
+@pytest.mark.parametrize("option", ["--only", "--from"])
+def test_a_part_that_skip_leaves_out_is_a_usage_error(run, tmp_path, fake_voice, option):
+    """It said "nothing to render: every step is left out at level 'beginner' or skipped"."""
+    r = run(
+        "render", str(STRAP), "--backend", "fake", "-o", str(tmp_path / "out"), option, "Leg up", "--skip", "leg UP"
+    )
+    assert r.exit_code == 2
+    assert f"Error: {option} 'Leg up' is also given to --skip: give the name to one of them" in r.stderr
+    assert not fake_voice.calls and not (tmp_path / "out").exists()

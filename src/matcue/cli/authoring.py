@@ -19,7 +19,7 @@ import click
 from matcue.cli.common import echo
 from matcue.cli.pathoptions import output_file, output_folder
 from matcue.core.durations import format_ms
-from matcue.core.errors import MatcueError, RoutineError, printable
+from matcue.core.errors import MatcueError, RoutineError, printable, shown
 from matcue.core.paths import path_text
 from matcue.settings import Settings
 
@@ -185,10 +185,17 @@ def _render_part(
 
     from matcue.api import render_routine
     from matcue.cli.common import Progress
-    from matcue.plan.compile import resolve_level
+    from matcue.plan.compile import resolve_level, same_name
     from matcue.preview import files_of, select
     from matcue.routine.model import Routine
 
+    skipped = [s.value for s in settings.session.skip]
+    both = next(
+        (n for n in (*only, *([start] if start is not None else [])) if any(same_name(n, s) for s in skipped)), None
+    )
+    if both is not None:  # it said "nothing to render: every step is left out ... or skipped"
+        option = "--only" if both in only else "--from"
+        raise click.UsageError(f"{option} {shown(both)} is also given to --skip: give the name to one of them")
     part: Callable[[Routine], Routine] | None = None
     if only or start is not None:
         part = lambda r: select(r, resolve_level(r, settings.session), only, start)  # noqa: E731
