@@ -26,7 +26,7 @@ import yaml
 
 from matcue.core.errors import MatcueError, is_control
 from matcue.core.paths import path_text
-from matcue.core.text import code, kind, surrogate_in_nodes, surrogate_what
+from matcue.core.text import code, kind, place, surrogate_in_nodes, surrogate_what
 from matcue.core.text import is_noncharacter as not_text
 from matcue.voice.normalize import normalize_text, strip_latin_accents
 
@@ -246,9 +246,7 @@ def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
         raise LexiconError(f"{path_text(path)}:{at}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
     odd = odd_char(text)  # a respelling reaches the voice's command line: no escape codes
     if odd is not None:
-        i = text.index(odd)
-        line = text.count("\n", 0, i) + 1
-        column = i - (text.rfind("\n", 0, i) + 1) + 1
+        line, column = place(text, text.index(odd))  # as the routine reader counts lines
         where = f"{path_text(path)}:{line}:{column}"
         raise LexiconError(f"{where}: the character {code(odd)} ({kind(odd)}) cannot be in a lexicon (delete it)")
     fast = getattr(yaml, "CSafeLoader", None)  # libyaml when PyYAML has it: ten times faster
