@@ -129,7 +129,77 @@ def test_a_signal_to_a_rosters_process_group_leaves_nothing_and_no_traceback(tmp
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err == "Interrupted.\n"  # no thread traceback from the pool or a worker
-    assert not out.exists()  # nothing left, and not the folder the roster made
+    assert not out.exists(), sorted(p.name for p in out.iterdir())  # nothing left, and not the folder the roster made
+
+
+WORKER_CLEANUP = """
+import os, signal, sys, time
+from matcue import batch
+batch._worker_signals()
+batch._rendering = True
+try:
+    try:
+        print("rendering", flush=True)
+        while True:
+            time.sleep(0.01)  # the track under way
+    finally:
+        # the pool terminates every other worker once one has exited: that SIGTERM
+        # lands while this one is still removing its temporary files
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+        print("cleaned up", flush=True)
+except KeyboardInterrupt:
+    print("stopped", flush=True)
+"""
+
+
+def test_a_roster_worker_finishes_its_cleanup_through_a_second_signal(tmp_path):
+    """Ctrl-C reaches every worker of a roster, and the pool SIGTERMs the rest as soon as
+    one worker has exited: a second signal must not cut short the first one's cleanup
+    (it left a ``.partial`` file, and the roster's folder, now and then under load)."""
+    code, out, err = _signal_once_rendering(WORKER_CLEANUP, signal.SIGINT)
+    assert (code, out) == (0, "cleaned up\nstopped\n"), err
+
+
+def _signal_once_rendering(program: str, sig: int) -> tuple[int, str, str]:
+    """Run ``program``; once it prints "rendering", send it ``sig``: its exit code, the
+    rest of its output and its errors."""
+    proc = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "rendering\n"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    return proc.returncode, out, err
+
+
+WORKER_MASKED = """
+import os, signal, sys, time
+from matcue import batch
+
+def track(job, jobs):
+    try:
+        print("rendering", flush=True)
+        while True:
+            time.sleep(0.01)
+    except KeyboardInterrupt:
+        raise RuntimeError("a clean-up that failed") from None  # the interrupt, masked
+
+batch.render_track = track
+batch._worker_signals()
+try:
+    batch._render_in_worker(None)
+except RuntimeError:
+    print("took the next track", flush=True)  # what the pool's worker loop would do
+"""
+
+
+def test_a_stopped_roster_worker_takes_no_next_track_however_its_track_unwound(tmp_path):
+    """Whatever exception a signal's unwinding ends in, the worker it stopped exits: it
+    must not go on to the next track in the queue (one did, and wrote a whole track after
+    the roster had been interrupted)."""
+    code, out, err = _signal_once_rendering(WORKER_MASKED, signal.SIGTERM)
+    assert (code, out) == (130, ""), err
 
 
 def test_kill_9_leftovers_are_removed_by_the_next_render_and_by_doctor_fix(tmp_path):
@@ -156,3 +226,29 @@ def test_kill_9_leftovers_are_removed_by_the_next_render_and_by_doctor_fix(tmp_p
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["long-hold--anna.mp3", "long-hold--ben.mp3", "long-hold--cleo.mp3"]
+
+
+def test_ctrl_c_the_instant_the_track_file_is_made_leaves_nothing(tmp_path, monkeypatch, run):  # type: ignore[no-untyped-def]
+    """The roster and render tests poll for the temporary file and signal the moment it
+    appears, which can be before the code that cleans it up knows of it: exit 130, no
+    file, no folder."""
+    import os
+
+    from matcue.core import atomic
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text(LONG.replace("40m", "20s"))
+    out = tmp_path / "out"
+    real_open = os.open
+
+    def made_then_interrupted(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fd = real_open(path, *args, **kwargs)
+        if ".mp3.partial-" in str(path):
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(atomic.os, "open", made_then_interrupted)
+    result = run("render", str(routine), "-o", str(out), "--backend", "fake")
+    assert (result.exit_code, result.output.strip()) == (130, "Interrupted.")
+    assert not out.exists()

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from matcue.api import render_routine
 from matcue.core.errors import MatcueError, Problem, RoutineError
@@ -134,6 +134,7 @@ def render_tracks(
 
 
 _rendering = False  # in a worker process: a track is being rendered
+_stopping = False  # in a worker process: a signal has told it to stop
 
 
 def _worker_signals() -> None:
@@ -146,9 +147,18 @@ def _worker_signals() -> None:
 
 
 def _worker_stop(signum: int, frame: object) -> None:
+    import signal
+
+    # one stop is enough: a second signal (Ctrl-C twice, or the SIGTERM the pool sends
+    # every worker once another has exited) must not cut the cleanup short and leave a
+    # temporary file behind
+    global _stopping
+    _stopping = True
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _already_stopping)  # not SIG_IGN: a signal already pending would print a warning
     if _rendering:
         raise KeyboardInterrupt  # unwinds the render: its finally blocks clean up
-    os._exit(130)  # idle between tracks: nothing to clean up
+    _exit_stopped()  # idle between tracks
 
 
 def _render_in_worker(job: TrackJob, jobs: int | None = 1) -> TrackResult:
@@ -159,9 +169,23 @@ def _render_in_worker(job: TrackJob, jobs: int | None = 1) -> TrackResult:
     try:
         return render_track(job, jobs)
     except KeyboardInterrupt:
-        os._exit(130)
+        _exit_stopped()
     finally:
         _rendering = False
+        if _stopping:  # however the track unwound, a stopped worker takes no next track
+            _exit_stopped()
+
+
+def _exit_stopped() -> NoReturn:
+    """End a roster worker that a signal stopped, leaving no temporary file it made."""
+    from matcue.core.atomic import discard_all
+
+    discard_all()
+    os._exit(130)
+
+
+def _already_stopping(signum: int, frame: object) -> None:
+    """A roster worker's handler once it is stopping: nothing more to do."""
 
 
 def plan_track(job: TrackJob) -> int:

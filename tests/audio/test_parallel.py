@@ -118,6 +118,34 @@ def test_interrupted_parallel_render_leaves_nothing(built, tmp_path: Path):
     assert out.read_bytes() == b"previous track"
 
 
+def test_an_interrupt_while_the_part_threads_start_stays_an_interrupt(built, tmp_path: Path, monkeypatch):
+    """Ctrl-C can land between starting one part's thread and the next: the clean-up must
+    not join the thread that never started (a RuntimeError then replaced the interrupt, a
+    render exited 3, and a roster worker took the next track)."""
+    import threading
+
+    from matcue.audio import encode
+
+    tl, clips = built
+    started = []
+
+    class Interrupted(threading.Thread):
+        def start(self) -> None:
+            feeds = getattr(self, "_target", None).__name__ == "feed"  # not the loudness pass's
+            if feeds and started:
+                raise KeyboardInterrupt  # the signal, as the second part's thread starts
+            if feeds:
+                started.append(self)
+            super().start()
+
+    monkeypatch.setattr(encode.threading, "Thread", Interrupted)
+    out = tmp_path / "x.mp3"
+    with pytest.raises(KeyboardInterrupt):
+        render.render_mp3(tl, clips, out, jobs=3)
+    assert len(started) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_crc16_matches_the_standard_check_value():
     assert mp3join.crc16(b"123456789") == 0xBB3D  # CRC-16/ARC
 

@@ -36,3 +36,63 @@ def test_why_a_write_failed_is_said_in_words() -> None:
     assert why_not_written(OSError(errno.ENOSPC, "No space left on device")) == "the disk is full"
     assert why_not_written(OSError(errno.EFBIG, "File too large")) == "larger than this system lets a file grow"
     assert why_not_written(OSError(errno.EIO, "Input/output error")) == "Input/output error"
+
+
+def _interrupt_once_made(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The next temporary file is made, then Ctrl-C lands before create_temp returns."""
+    import os
+
+    from matcue.core import atomic
+
+    real_open = os.open
+
+    def made_then_interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        os.close(real_open(*args, **kwargs))
+        monkeypatch.setattr(atomic.os, "open", real_open)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic.os, "open", made_then_interrupted)
+
+
+def test_an_interrupt_the_instant_a_temporary_file_is_made_leaves_it_known(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C between making a temporary file and handing it back: the caller's list and
+    :func:`discard_all` both know it (before, it was left behind for good)."""
+    import pytest
+
+    from matcue.core.atomic import discard_all
+
+    _interrupt_once_made(monkeypatch)
+    made: list[Path] = []
+    with pytest.raises(KeyboardInterrupt):
+        create_temp(tmp_path / "x.mp3", into=made)
+    (left,) = tmp_path.iterdir()
+    assert made == [left]
+    discard_all()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_unit_interrupted_while_staging_aborts_what_it_made(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+
+    from matcue.core.atomic import Unit
+
+    unit = Unit()
+    unit.stage_bytes(tmp_path / "a.srt", b"1")
+    _interrupt_once_made(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        unit.stage(tmp_path / "a.mp3")
+    assert len(list(tmp_path.iterdir())) == 2
+    unit.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_discard_all_leaves_what_was_moved_into_place(tmp_path: Path) -> None:
+    from matcue.core.atomic import Unit, discard_all
+
+    unit = Unit()
+    unit.stage_bytes(tmp_path / "kept.txt", b"kept")
+    unit.commit()
+    pending = create_temp(tmp_path / "later.mp3")
+    discard_all()
+    assert not pending.exists()
+    assert [(p.name, p.read_bytes()) for p in tmp_path.iterdir()] == [("kept.txt", b"kept")]

@@ -297,14 +297,17 @@ def run_parts(job: EncodeJob, parts: list[tuple[int, int]], sinks: list[Sink]) -
             for sink in sinks:
                 sink.abort()
         for th in threads:
-            th.join(timeout=10)
+            if th.ident is not None:  # an interrupt may land before every thread has started
+                th.join(timeout=10)
 
 
 def encode_ffmpeg(job: EncodeJob, exe: str, bitrate: str, parts: list[tuple[int, int]], tmp: Path, out: Path) -> None:
     """ffmpeg processes, one per part, each writing a part with its own LAME tag; joined."""
-    paths = [tmp] + [temp_beside(out) for _ in parts[1:]]
+    paths = [tmp]
     sinks: list[Sink] = []
     try:
+        for _ in parts[1:]:  # each named in paths before it exists: discarded below
+            temp_beside(out, into=paths)
         for path in paths:
             sinks.append(FfmpegSink(exe, path, bitrate, job.channels, job.quality))
         run_parts(job, parts, sinks)
@@ -327,9 +330,11 @@ def encode_lame(job: EncodeJob, kbps: int, parts: list[tuple[int, int]], tmp: Pa
     """LAME in this process, one thread per part; the parts' frames are joined behind one
     Info/LAME tag frame written for the whole (delay, end padding, sizes, seek table)."""
     reserve = mp3join.frame_size(mp3join.tag_header(_header(kbps, job.channels)))
-    paths = [tmp] + [temp_beside(out) for _ in parts[1:]]
+    paths = [tmp]
     sinks: list[LameSink] = []
     try:
+        for _ in parts[1:]:  # each named in paths before it exists: discarded below
+            temp_beside(out, into=paths)
         for i, path in enumerate(paths):
             sinks.append(LameSink(path, kbps, reserve if i == 0 else 0, job.channels, job.quality))
         run_parts(job, parts, list(sinks))
@@ -374,7 +379,7 @@ def _tail(stderr: IO[bytes]) -> str:
     return text[-FFMPEG_STDERR_TAIL_CHARS:] or "(no output from ffmpeg)"
 
 
-def temp_beside(out_path: Path) -> Path:
+def temp_beside(out_path: Path, into: list[Path] | None = None) -> Path:
     """A fresh, locked hidden file beside out_path (same filesystem, so os.replace is
     atomic); :func:`matcue.core.atomic.discard` removes it."""
     folder = out_path.parent
@@ -382,7 +387,7 @@ def temp_beside(out_path: Path) -> Path:
     if not folder.is_dir():
         raise RenderError(f"output folder {shown} does not exist")
     try:
-        return atomic.create_temp(out_path)
+        return atomic.create_temp(out_path, into=into)
     except FileExistsError as exc:
         raise RenderError(f"cannot create a temporary file in {shown}") from exc
     except OSError as exc:

@@ -111,12 +111,9 @@ def render_mp3(
     if not out_path.parent.is_dir():
         raise RenderError(f"output folder {out_path.parent} does not exist")
     plan = plan_mix(timeline, clips, settings, jobs=jobs, sources=sources)
-    tmp_path: Path | None = None
+    made: list[Path] = []  # the temporary files to discard, each named before it exists
     try:
-        if unit is not None:
-            tmp_path = unit.stage(out_path)
-        else:
-            tmp_path = temp_beside(out_path)
+        tmp_path = unit.stage(out_path) if unit is not None else temp_beside(out_path, into=made)
         job = EncodeJob(plan, encoding.block_ms, progress, timeline.total_ms, encoding.quality)
         if encoder == "ffmpeg":
             encode_ffmpeg(job, exe, encoding.bitrate, parts, tmp_path, out_path)
@@ -128,8 +125,8 @@ def render_mp3(
         raise RenderError(f"cannot write {atomic.shown_file(out_path)}: {atomic.failure_text(exc, out_path)}") from exc
     finally:
         plan.close()
-        if tmp_path is not None and unit is None:
-            atomic.discard(tmp_path)
+        for path in made:  # a published file is gone from its temporary name: only its lock is dropped
+            atomic.discard(path)
 
 
 def render_with_ffmpeg(
@@ -155,13 +152,13 @@ def render_with_ffmpeg(
         raise RenderError(f"output folder {out_path.parent} does not exist")
     jobs = default_jobs() if jobs is None else jobs
     plan = plan_mix(timeline, clips, settings, jobs=jobs, sources=sources)
-    tmp_path: Path | None = None
-    meta_path: Path | None = None
+    made: list[Path] = []  # the temporary files to discard, each named before it exists
     sink: FfmpegSink | None = None
     try:
-        tmp_path = unit.stage(out_path) if unit is not None else temp_beside(out_path)
+        tmp_path = unit.stage(out_path) if unit is not None else temp_beside(out_path, into=made)
+        meta_path: Path | None = None
         if output.chapters_file is not None:
-            meta_path = temp_beside(out_path.with_name(out_path.name + ".chapters"))
+            meta_path = temp_beside(out_path.with_name(out_path.name + ".chapters"), into=made)
             meta_path.write_text(output.chapters_file, encoding="utf-8")
         job = EncodeJob(plan, BLOCK_MS, progress, timeline.total_ms)
         cmd = output.command(output.exe, tmp_path, meta_path, plan.channels, SAMPLE_RATE)
@@ -175,10 +172,8 @@ def render_with_ffmpeg(
         plan.close()
         if sink is not None:
             sink.abort()
-        if tmp_path is not None and unit is None:
-            atomic.discard(tmp_path)
-        if meta_path is not None:
-            atomic.discard(meta_path)
+        for path in made:  # a published file is gone from its temporary name: only its lock is dropped
+            atomic.discard(path)
 
 
 def _finish(tmp_path: Path, out_path: Path, unit: atomic.Unit | None) -> Path:

@@ -79,6 +79,9 @@ class MatcueGroup(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
+            from matcue.core.atomic import discard_all
+
+            discard_all()  # whatever the interrupt cut off before its clean-up knew of it
             click.echo("Interrupted.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:  # the reader went away (`matcue voices | head`): stop quietly

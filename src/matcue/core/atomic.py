@@ -59,22 +59,33 @@ def check_replaceable(target: Path) -> None:
     )
 
 
-def create_temp(target: Path, kind: str = "partial") -> Path:
+def create_temp(target: Path, kind: str = "partial", into: list[Path] | None = None) -> Path:
     """A new, empty, locked hidden file beside ``target``: ``.NAME.partial-XXXXXXXX``
     (``kind`` "partial") or ``.NAME.XXXXXXXX.tmp`` (``kind`` "tmp"). OSError when the
-    folder cannot be written. :func:`release` (or :func:`discard`) ends the lock."""
+    folder cannot be written. :func:`release` (or :func:`discard`) ends the lock.
+
+    ``into``: the list of files its caller will discard, which gets the name before the
+    file exists, so an interrupt at any instant leaves no file the caller does not know of."""
     check_replaceable(target)
     folder = target.parent
     for _ in range(100):
         token = secrets.token_hex(4)
         name = f".{target.name}.partial-{token}" if kind == "partial" else f".{target.name}.{token}.tmp"
         candidate = folder / name
+        _held[str(candidate)] = -1  # known before it exists: an interrupt anywhere here leaves it to discard_all
+        if into is not None:
+            into.append(candidate)
         try:
             fd = os.open(candidate, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            continue
-        lock_fd(fd)
+        except OSError as exc:  # not made: another's name, or the folder refused it
+            del _held[str(candidate)]
+            if into is not None:
+                into.remove(candidate)
+            if isinstance(exc, FileExistsError):
+                continue
+            raise
         _held[str(candidate)] = fd
+        lock_fd(fd)
         return candidate
     raise FileExistsError(f"cannot create a temporary file in {shown_file(folder)}")
 
@@ -138,7 +149,7 @@ def lock_fd(fd: int) -> None:
 def release(path: Path) -> None:
     """Drop the lock of a temporary file made by :func:`create_temp` (renamed or deleted)."""
     fd = _held.pop(str(path), None)
-    if fd is not None:
+    if fd is not None and fd >= 0:
         os.close(fd)
 
 
@@ -148,6 +159,17 @@ def discard(path: Path) -> None:
         Path(path).unlink(missing_ok=True)
     finally:
         release(path)
+
+
+def discard_all() -> None:
+    """Delete every temporary file this process made and has neither renamed nor deleted:
+    what an interrupted command does on its way out, whatever instant the interrupt hit
+    (between making a file and handing it to the code that would have cleaned it up)."""
+    for path in list(_held):
+        try:
+            discard(Path(path))
+        except OSError:
+            pass
 
 
 def is_stale(path: Path) -> bool:
@@ -250,11 +272,12 @@ class Unit:
 
     def __init__(self) -> None:
         self.staged: list[tuple[Path, Path]] = []  # (temporary, target)
+        self.made: list[Path] = []  # every temporary file made, named before it exists
 
     def stage(self, target: Path) -> Path:
         """A locked temporary file for ``target`` (empty; the caller writes it)."""
         try:
-            tmp = create_temp(Path(target), "partial")
+            tmp = create_temp(Path(target), "partial", into=self.made)
         except OSError as exc:
             raise _named(exc, target) from exc
         self.staged.append((tmp, Path(target)))
@@ -282,15 +305,16 @@ class Unit:
             os.replace(tmp, target)
             release(tmp)
             folders[target.parent] = None
-        self.staged = []
+        self.staged, self.made = [], []
         for folder in folders:
             fsync_dir(folder)
 
     def abort(self) -> None:
-        """Delete every staged file not committed."""
-        for tmp, _ in self.staged:
+        """Delete every staged file not committed (and one an interrupt cut off before it
+        was staged)."""
+        for tmp in self.made:
             discard(tmp)
-        self.staged = []
+        self.staged, self.made = [], []
 
 
 def _named(exc: OSError, target: Path) -> OSError:
