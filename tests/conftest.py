@@ -7,6 +7,23 @@ from pathlib import Path
 
 import pytest
 
+# ----------------------------------------------------------------- signals
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run with SIGINT at its default, even when the suite was started in the background.
+
+    A shell without job control starts background jobs with SIGINT ignored, and a child
+    inherits that: matcue, rightly, then stays deaf to Ctrl-C, so the interrupt tests would
+    wait for an exit that never comes. Restoring Python's handler here makes every child
+    start with SIGINT at its default, as it is for a person at a terminal.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 # ----------------------------------------------------------------- voice (matcue.voice)
 
 
