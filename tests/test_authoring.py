@@ -262,6 +262,21 @@ def test_only_a_pose_keeps_its_real_timing(fake_voice):
     assert part.timeline.total_ms < full.timeline.total_ms / 2
 
 
+def test_a_part_of_a_session_fitted_to_a_duration_plays_as_it_does_in_the_fitted_session(fake_voice):
+    from matcue.plan.compile import Options
+
+    written = build_timeline(STRAP)
+    fitted = Options(duration_ms=written.timeline.total_ms * 3 // 2)
+    full = build_timeline(STRAP, fitted)
+    assert full.timeline.total_ms == fitted.duration_ms
+    part = build_timeline(STRAP, fitted, select=lambda r: select(r, "beginner", ("Leg to the side",)))
+    for side in ("right", "left"):
+        t = f"Leg to the side ({side})"
+        assert _hold_events(part, t) == _hold_events(full, t)  # the hold as long as in the whole session
+        assert _hold_events(part, t) != _hold_events(written, t)  # and the fit did change it
+    assert part.timeline.total_ms < full.timeline.total_ms / 2  # not stretched to the whole length
+
+
 def test_only_a_chapter_plays_one_side(fake_voice):
     part = build_timeline(STRAP, select=lambda r: select(r, "beginner", ("leg up (LEFT)",)))
     assert [t for t, _ in _holds(part)] == ["Leg up (left)"]

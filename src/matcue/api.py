@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from matcue.voice.recordings import Recordings
 
 DEFAULT_RATE_WPM = 150
+Progress = Callable[[int, int], None] | None  # called with (done, total) as phrases are spoken
 
 
 def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -> VoiceSpec:
@@ -295,7 +296,7 @@ def build_timeline(
     voice: VoiceOverrides = VoiceOverrides(),
     *,
     cache_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress = None,
     allow_outside: bool = False,
     select: Callable[[Routine], Routine] | None = None,
     recordings: Path | None = None,
@@ -309,39 +310,38 @@ def build_timeline(
     from matcue.voice.cache import speak_all
     from matcue.voice.guard import guarded_voice
 
-    routine, script = build_script(path, options, allow_outside=allow_outside, select=select)
+    loaded = load_routine(path, allow_outside=allow_outside)
+    routine = select(loaded) if select is not None else loaded
+    script = compile_routine(routine, options)
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
     spec = voice_spec(routine, voice)
     check_voice(routine, spec, voice)
-
-    def recorded(texts: list[str]) -> Recordings | None:
-        return recordings_for(routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir)
-
-    rec = recorded(script.texts())
-    own = rec.clips if rec is not None else {}
+    whole = None  # a part (--only, --from) fitted to --duration takes its lengths from the whole, fitted
+    if routine is not loaded and options.duration_ms is not None:
+        whole = compile_routine(loaded, options)
+        check_script(whole, routine_lexicon(routine), (os.path.realpath(path), options))
     with guarded_voice(spec) as guarded:
-        speech = speak_all(
-            [t for t in script.texts() if t not in own],
-            guarded, cache_dir=cache_dir, progress=progress, lexicon=routine_lexicon(routine),
-        )  # fmt: skip
-        clips = {**speech.clips, **{t: r.clip for t, r in own.items()}}
-        synthesized = speech.synthesized
+
+        def spoken(texts: list[str], show: Progress = None) -> tuple[Recordings | None, dict[str, AnyClip], int, str]:
+            rec = recordings_for(routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir)
+            own = rec.clips if rec is not None else {}
+            lexicon, texts = routine_lexicon(routine), [t for t in texts if t not in own]
+            speech = speak_all(texts, guarded, cache_dir=cache_dir, progress=show, lexicon=lexicon)
+            return rec, {**speech.clips, **{t: r.clip for t, r in own.items()}}, speech.synthesized, speech.backend
+
+        rec, clips, synthesized, backend = spoken(
+            list(dict.fromkeys(script.texts() + (whole.texts() if whole else []))), progress
+        )
         if options.duration_ms is not None:  # --duration: fit with the real lengths, compile again
             from matcue.plan.fit import fitted_script
 
-            script = fitted_script(routine, script, options, {t: c.length_ms for t, c in clips.items()})
+            script = fitted_script(routine, script, options, {t: c.length_ms for t, c in clips.items()}, whole)
             if not set(script.texts()) <= set(clips):  # a longer hold may count from higher
-                rec = recorded(script.texts())
-                own = rec.clips if rec is not None else {}
-                speech = speak_all(
-                    [t for t in script.texts() if t not in own],
-                    guarded, cache_dir=cache_dir, lexicon=routine_lexicon(routine),
-                )  # fmt: skip
-                clips = {**speech.clips, **{t: r.clip for t, r in own.items()}}
-                synthesized += speech.synthesized
+                rec, clips, more, backend = spoken(script.texts())
+                synthesized += more
     names = rec.names() if rec is not None else {}
     timeline = layout(script, {t: c.length_ms for t, c in clips.items()}, recorded=names)
-    timeline = replace(timeline, voice=speech.backend)
+    timeline = replace(timeline, voice=backend)
     return Built(routine, script, timeline, clips, synthesized, rec)
 
 

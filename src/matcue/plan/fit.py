@@ -164,12 +164,19 @@ def _needed_ms(script: Script, speech_ms: Mapping[str, int]) -> dict[str, int]:
     return out
 
 
-def fitted_script(routine: Routine, script: Script, options: Options, speech_ms: Mapping[str, int]) -> Script:
-    """``script`` compiled again so that it lasts ``options.duration_ms`` (FitError if it cannot)."""
+def fitted_script(
+    routine: Routine, script: Script, options: Options, speech_ms: Mapping[str, int], whole: Script | None = None
+) -> Script:
+    """``script`` compiled again so that it lasts ``options.duration_ms`` (FitError if it cannot).
+
+    ``whole``: ``routine`` is a part of that session (``--only``, ``--from``); the part's
+    steps get the lengths they have in the fitted whole, and no closing silence of its."""
     if options.duration_ms is None:
         return script
     try:
-        plan = fit_plan(script, speech_ms, options.duration_ms)
+        plan = fit_plan(whole or script, speech_ms, options.duration_ms)
+        if whole is not None:
+            plan = tuple((key, units) for key, units in plan if key != TAIL_KEY)
     except FitError as e:
         at = options.mark("duration_ms")  # a profile's duration: its line
         if at is None:
