@@ -59,3 +59,29 @@ def test_cleaning_trims_the_room_gates_it_and_brings_the_words_to_full_scale() -
 def test_a_clip_without_words_says_what_it_is(x: np.ndarray, message: str) -> None:
     with pytest.raises(Unreadable, match=message.replace("(", r"\(").replace(")", r"\)")):
         clean(x)
+
+
+def test_a_header_that_would_make_the_decoder_take_a_gigabyte_is_refused_within_bounded_memory(tmp_path) -> None:
+    """A 400 kB WAV declaring 1 Hz made ffmpeg take 1 GB to resample it; its heap is capped."""
+    import struct
+    import subprocess
+    import sys
+
+    data = b"\x00\x10" * 200_000
+    fmt = struct.pack("<IHHIIHH", 16, 1, 1, 1, 2, 2, 16)  # PCM, mono, 1 Hz, 16-bit
+    wav = tmp_path / "one-hertz.wav"
+    wav.write_bytes(
+        b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + fmt + b"data" + struct.pack("<I", len(data)) + data
+    )
+    probe = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from matcue.voice.cleaning import decode\n"
+        "from matcue.core.paths import Unreadable\n"
+        "try:\n    decode(Path(sys.argv[1]))\nexcept Unreadable as e:\n    print(e)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(wav)], capture_output=True, text=True, check=True).stdout
+    message, peak_mb = out.splitlines()
+    assert message.startswith("cannot be decoded as audio")
+    assert int(peak_mb) < 400, f"the decoder took {peak_mb} MB"  # uncapped: about 1000 MB

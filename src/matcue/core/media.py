@@ -99,6 +99,15 @@ MAX_MUSIC_BYTES = 1_000_000_000  # a music file larger than this is refused unre
 # Demuxers ffmpeg may use for a music file: audio files only, never a playlist (HLS, concat,
 # ...) that would make it open other files or the network.
 MUSIC_FORMATS = "mp3,ogg,flac,wav,mov,matroska,aac,aiff,w64,caf,wv,ape,asf,opus,amr"
+# ffmpeg's heap while it decodes a file from a stranger: a normal decode takes under 60 MB,
+# but a header can make it take far more (a WAV declaring 1 Hz, resampled, took 1 GB)
+DECODE_MEMORY_BYTES = 256 * 1024 * 1024
+
+
+def _bounded_memory() -> None:  # in the child, before ffmpeg runs: past this, its allocations fail
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_DATA, (DECODE_MEMORY_BYTES, DECODE_MEMORY_BYTES))
 
 
 MIN_LOOP_MS = 500  # a music file shorter than this cannot be looped smoothly
@@ -115,7 +124,8 @@ class MusicError(RenderError):
 
 def ffmpeg_decode(path: Path, seconds: float, output: list[str], timeout_s: float | None = None) -> bytes:
     """Decode the first ``seconds`` of the regular file ``path`` with ffmpeg, given the file
-    on its standard input (opened here: never a device or a pipe), audio demuxers only.
+    on its standard input (opened here: never a device or a pipe), audio demuxers only, its
+    heap at most :data:`DECODE_MEMORY_BYTES`.
     Returns what ffmpeg wrote to its standard output (``pipe:1`` in ``output``);
     ``timeout_s``: how long it may take (MusicError past it)."""
     from matcue.core.paths import Unreadable, open_regular, size_text
@@ -137,7 +147,7 @@ def ffmpeg_decode(path: Path, seconds: float, output: list[str], timeout_s: floa
             "-vn", "-t", f"{seconds:.3f}", *output,
         ]  # fmt: skip
         try:
-            res = subprocess.run(cmd, stdin=fd, capture_output=True, timeout=timeout_s)
+            res = subprocess.run(cmd, stdin=fd, capture_output=True, timeout=timeout_s, preexec_fn=_bounded_memory)
         except subprocess.TimeoutExpired:
             raise MusicError(f"took more than {timeout_s:g} s to decode", MUSIC_HINT) from None
     finally:
