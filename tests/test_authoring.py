@@ -464,3 +464,11 @@ def test_a_part_that_skip_leaves_out_is_a_usage_error(run, tmp_path, fake_voice,
     assert r.exit_code == 2
     assert f"Error: {option} 'Leg up' is also given to --skip: give the name to one of them" in r.stderr
     assert not fake_voice.calls and not (tmp_path / "out").exists()
+
+
+def test_new_shows_a_line_break_in_its_folder_escaped_on_one_line(run, tmp_path):
+    r = run("new", "-o", str(tmp_path / "x\ny" / "a.yaml"))
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"Error: the folder '{tmp_path}/x\\x0ay' does not exist (create it first, or choose another -o)\n"
+    )
