@@ -436,9 +436,9 @@ def test_watch_renders_again_reports_problems_and_stops_on_ctrl_c(tmp_path):
 def test_an_empty_name_is_refused_not_taken_for_the_whole_session(run, tmp_path, fake_voice, option):
     out = tmp_path / "out"
     r = run("render", str(STRAP), "--backend", "fake", option, "", "-o", str(out))
-    assert r.exit_code == 1
-    title = "Supine strap stretches for hips and back"
-    assert r.stderr.startswith(f"{option}: no section, step or chapter of '{title}' is named ''")
+    assert r.exit_code == 2  # judged before the routine is read, as every name option's empty name
+    what = "expected the name of a section, step or chapter, got an empty name"
+    assert r.stderr.splitlines()[-1] == f"Error: Invalid value for '{option}': {what}"
     assert not out.exists() or list(out.iterdir()) == []
 
 
@@ -479,3 +479,11 @@ def test_a_part_that_skip_leaves_out_is_a_usage_error(run, tmp_path, fake_voice,
     assert r.exit_code == 2
     assert f"Error: {option} 'Leg up' is also given to --skip: give the name to one of them" in r.stderr
     assert not fake_voice.calls and not (tmp_path / "out").exists()
+
+
+def test_new_shows_a_line_break_in_its_folder_escaped_on_one_line(run, tmp_path):
+    r = run("new", "-o", str(tmp_path / "x\ny" / "a.yaml"))
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"Error: the folder '{tmp_path}/x\\x0ay' does not exist (create it first, or choose another -o)\n"
+    )

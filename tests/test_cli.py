@@ -99,10 +99,118 @@ def test_render_bad_routine_writes_nothing(run, tmp_path):
     assert not list(tmp_path.rglob("*.mp3"))
 
 
-def test_unknown_backend_is_a_clear_error(run):
-    r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "espek")
+def test_unknown_backend_is_a_usage_error_in_every_command(run, tmp_path):
+    """Which backends exist is known without a routine: a usage error (it exited 1), the
+    same words in script, render and voices."""
+    for args in (("script", str(GOOD)), ("render", str(GOOD), "-o", str(tmp_path)), ("voices",)):
+        r = run(*args, "--backend", "espek")
+        assert r.exit_code == 2, args
+        assert r.stderr.splitlines()[-1] == (
+            "Error: Invalid value for '--backend': unknown voice backend 'espek' (did you mean 'espeak-ng'? "
+            "known: auto, espeak-ng, pyttsx3, fake, flite, rhvoice, pico2wave, mbrola, hibari)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "what"),
+    [
+        (("script", str(GOOD), "--backend", ""), "--backend", "a voice backend"),
+        (("voices", "--backend", " "), "--backend", "a voice backend"),
+        (("script", str(GOOD), "--voice", ""), "--voice", "a voice id"),
+        (("script", str(GOOD), "--skip", " "), "--skip", "the name of a step or section"),
+        (("render", str(GOOD), "--only", ""), "--only", "the name of a section, step or chapter"),
+        (("render", str(GOOD), "--from", ""), "--from", "the name of a section, step or chapter"),
+    ],
+)
+def test_an_empty_name_is_a_usage_error_naming_its_option(run, args, option, what):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == f"Error: Invalid value for '{option}': expected {what}, got an empty name"
+
+
+@pytest.mark.parametrize("option", ["--only", "--from", "--skip", "--voice", "--backend"])
+def test_a_control_character_in_a_name_is_a_usage_error_for_every_name_option(run, option):
+    """--only exited 1 where --skip exited 2; U+202E was called a control character."""
+    r = run("render", str(GOOD), option, "a\x01")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '{option}': 'a\\x01' contains the control character U+0001 (remove it)"
+    )
+    r = run("render", str(GOOD), option, "a\u202e")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '{option}': 'a\\u202e' contains the bidirectional formatting character U+202E "
+        "(remove it)"
+    )
+
+
+def test_a_name_the_routine_lacks_is_exit_1_named_by_its_option(run, tmp_path):
+    """--only, --skip and --voice are judged against the routine (and its backend): exit 1,
+    the option named as a located problem names its place, the value escaped on one line."""
+    r = run("render", str(GOOD), "--only", "a\nb", "-o", str(tmp_path), "--backend", "fake")
     assert r.exit_code == 1
-    assert r.stderr.startswith("Error: unknown voice backend 'espek'")
+    assert r.stderr.startswith("--only: no section, step or chapter of 'Every step kind' is named 'a\\nb'")
+    r = run("script", str(GOOD), "--skip", "a\nb", "--backend", "fake")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("--skip: no step or section of 'Every step kind' is named 'a\\nb'")
+    r = run("script", str(GOOD), "--backend", "fake", "--voice", "fak")
+    assert r.exit_code == 1
+    assert (
+        r.stderr
+        == "--voice: backend 'fake' has no voice 'fak' (did you mean 'fake'? voices: fake; see 'matcue voices')\n"
+    )
+
+
+def test_a_profiles_voice_is_named_as_its_key_where_the_profile_writes_it(run, tmp_path):
+    """A profile's voice.name was reported unlocated (script) or at 1:1 (render)."""
+    profile = tmp_path / "anna.yaml"
+    profile.write_text("name: Anna\nvoice: {backend: fake, name: fak}\n", encoding="utf-8")
+    said = f"{profile}:2:30: voice.name: backend 'fake' has no voice 'fak' "
+    said += "(did you mean 'fake'? voices: fake; see 'matcue voices')"
+    r = run("script", str(GOOD), "--profile", str(profile))
+    assert (r.exit_code, r.stderr) == (1, said + "\n")
+    r = run("render", str(GOOD), "--profile", str(profile), "-o", str(tmp_path / "out"))
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[0] == said
+    r = run("script", str(GOOD), "--profile", str(profile), "--voice", "fake")  # the option wins: no problem
+    assert r.exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["check", "script", "render", "pack", "cues"])
+def test_an_empty_routine_argument_is_a_usage_error_in_every_command(run, command, tmp_path):
+    """It was the current folder: "'.' is a folder, not a routine file", exit 1."""
+    args = ("-o", str(tmp_path / "out")) if command in ("render", "pack") else ()
+    for empty in ("", "  "):
+        r = run(command, empty, *args)
+        assert r.exit_code == 2
+        arg = "ROUTINE" if command in ("script", "cues") else "ROUTINES..."
+        assert r.stderr.splitlines()[-1] == (
+            f"Error: Invalid value for '{arg}': expected a path to a routine file, got an empty name"
+        )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [
+        ("vtt,,srt", "an empty item (item 2 of 'vtt,,srt')"),
+        ("vtt,", "an empty item (item 2 of 'vtt,')"),
+        ("", "an empty value"),
+        (" ", "an empty value"),
+        ("VTX", "'VTX'"),
+        ("vtt,xx", "'xx' in 'vtt,xx'"),
+    ],
+)
+def test_captions_with_an_empty_or_unknown_item_are_a_usage_error(run, tmp_path, value, got):
+    """'vtt,,srt' and '' wrote a track and no word about the empty item."""
+    for command in ("render", "pack"):
+        r = run(command, str(GOOD), "--captions", value, "-o", str(tmp_path / "out"))
+        assert r.exit_code == 2
+        assert r.stderr.splitlines()[-1] == (
+            "Error: Invalid value for '--captions': expected a comma-separated list of vtt, srt, lrc (or 'all'), "
+            f"got {got}"
+        )
+    assert not (tmp_path / "out").exists()
 
 
 def test_unexpected_errors_exit_3_with_a_hint(run, monkeypatch):

@@ -35,8 +35,21 @@ VOICE = {"backend": ("flite", "espeak-ng"), "name": ("slt", "en-us"), "rate": (1
 def test_the_table_covers_every_field_a_profile_sets():
     profile_fields = {f.name for f in fields(Profile)} - {"name", "path", "mark", "marks", "voice"}
     assert profile_fields == set(SESSION)  # a new field must get its row here
-    assert {f.name for f in fields(VoiceOverrides)} == set(VOICE)
+    marks = {"backend_mark", "name_mark"}  # where a profile writes them, not settings (below)
+    assert {f.name for f in fields(VoiceOverrides)} - marks == set(VOICE)
     assert set(SESSION) <= {f.name for f in fields(Options)}
+
+
+def test_a_profiles_voice_keeps_where_it_is_written_unless_a_flag_replaces_it():
+    from matcue.core.errors import Mark
+
+    at_backend, at_name = Mark("p.yaml", 2, 18), Mark("p.yaml", 2, 30)
+    voice = VoiceSettings(backend="fake", name="fak", backend_mark=at_backend, name_mark=at_name)
+    person = Profile(name="P", voice=voice)
+    tailored = Settings().for_person(person).voice
+    assert (tailored.backend_mark, tailored.name_mark) == (at_backend, at_name)
+    flagged = Settings(voice=VoiceOverrides(name="fake")).for_person(person).voice
+    assert (flagged.backend_mark, flagged.name_mark) == (at_backend, None)
 
 
 @pytest.mark.parametrize("name", SESSION)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
+from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError, shown
 from matcue.core.limits import Work, current
 from matcue.core.naming import slugify  # noqa: F401  (public: matcue.api.slugify)
 from matcue.plan.budget import check_script
@@ -56,8 +56,8 @@ def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -
 def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = VoiceOverrides()) -> None:
     """Before anything is spoken: refuse a backend that does not speak the routine's
     language, ``auto`` when no installed backend speaks it, and a voice name ``spec``'s
-    backend does not list. A located problem when the routine asks (``voice:``,
-    ``language:``), else a MatcueError (``--backend``, ``--voice``, a profile)."""
+    backend does not list. A located problem where the routine or a profile asks
+    (``voice:``, ``language:``), else one named by its option (``--backend``, ``--voice``)."""
     from matcue.languages import language_for
     from matcue.voice.registry import (
         AUTO,
@@ -82,15 +82,14 @@ def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = V
     knows = getattr(backend, "languages", None) is not None or backend.available()
     if spec.backend != AUTO and knows and not speaks(backend, spec.language):
         others = speaking_backends(spec.language)
-        hint = (
-            f"backends installed here that speak it: {', '.join(others)}"
-            if others
-            else f"no installed backend speaks it: {setup_hint(spec.language)}"
-        )
-        what = f"voice backend {spec.backend!r} does not speak {spec.language!r}"
+        hint = f"backends installed here that speak it: {', '.join(others)}" if others else (
+            f"no installed backend speaks it: {setup_hint(spec.language)}")  # fmt: skip
+        what = f"voice backend {shown(spec.backend)} does not speak {shown(spec.language)}"
         if overrides.backend is None and routine.voice.backend is not None and where is not None:
-            raise RoutineError([Problem(where, "voice.backend", what, hint)])
-        raise MatcueError(f"--backend {spec.backend}: {what} ({hint})")
+            raise RoutineError([Problem(routine.voice.backend_mark or where, "voice.backend", what, hint)])
+        # a profile's key where the profile writes it; the option by its name
+        at, key = (overrides.backend_mark, "voice.backend") if overrides.backend_mark else (None, "--backend")
+        raise RoutineError([Problem(at, key, what, hint)])
     if spec.name is None:
         return
     try:
@@ -98,7 +97,8 @@ def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = V
     except UnknownVoiceError as e:
         if overrides.name is None and routine.voice.name_mark is not None:
             raise RoutineError([Problem(routine.voice.name_mark, "voice.name", e.what, e.hint)]) from None
-        raise
+        at, key = (overrides.name_mark, "voice.name") if overrides.name_mark else (None, "--voice")
+        raise RoutineError([Problem(at, key, e.what, e.hint)]) from None
 
 
 def backend_default_rate(backend: str, language: str = "en") -> int:

@@ -72,7 +72,10 @@ def tailor_voice(profile: Profile | None, given: VoiceOverrides) -> VoiceOverrid
     """The voice: the command line's where given, else the profile's (else the routine's)."""
     if profile is None:
         return given
-    return overlay(overlay(VoiceOverrides(), profile.voice), given)
+    voice = overlay(overlay(VoiceOverrides(), profile.voice), given)
+    # where the profile writes what it gives, so a problem with it is located in the profile
+    backend_mark = profile.voice.backend_mark if given.backend is None else None
+    return replace(voice, backend_mark=backend_mark, name_mark=profile.voice.name_mark if given.name is None else None)
 
 
 @dataclass(frozen=True, slots=True)

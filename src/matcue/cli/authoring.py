@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from matcue.cli.common import echo
+from matcue.cli.common import echo, named
 from matcue.cli.pathoptions import output_file, output_folder
 from matcue.core.durations import format_ms
 from matcue.core.errors import MatcueError, RoutineError, printable, shown
@@ -137,12 +137,13 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for d in reversed(
         [
             click.option(
-                "--only", multiple=True, metavar="NAME",
+                "--only", multiple=True, metavar="NAME", callback=named("the name of a section, step or chapter"),
                 help="Render just this section, step or chapter (e.g. 'Pigeon (left)'; repeatable) "
-                "into a preview file.",
+                "into a preview file; a name the routine does not have is an error (exit 1), as for --skip.",
             ),
             click.option(
-                "--from", "start", metavar="NAME", help="Render from this section, step or chapter to the end."
+                "--from", "start", metavar="NAME", callback=named("the name of a section, step or chapter"),
+                help="Render from this section, step or chapter to the end.",
             ),
             click.option(
                 "--watch", is_flag=True,

@@ -17,7 +17,7 @@ from matcue.cli.options import (
     safety_options,
     tailoring_options,
 )
-from matcue.cli.pathoptions import output_file
+from matcue.cli.pathoptions import RoutinePath, output_file
 from matcue.core.errors import printable
 from matcue.core.paths import path_text
 from matcue.core.text import to_json as to_json_text
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("routines", nargs=-1, required=True, type=RoutinePath())
 @safety_options
 @recordings_option
 def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, recordings: Path | None) -> None:
@@ -56,7 +56,7 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
 
 
 @click.command()
-@click.argument("routine", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("routine", type=RoutinePath())
 @tailoring_options
 @safety_options
 @mix_options

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from matcue.core.errors import RoutineError, printable, printable_name
+from matcue.core.errors import RoutineError, printable, printable_name, shown
 from matcue.settings import Settings
 
 
@@ -32,6 +32,7 @@ def check_set(routines: Sequence[Path], settings: Settings) -> None:
     if unused:
         name, hint = unused[0]
         which = "the routine never uses" if len(routines) == 1 else "none of the routines uses"
+        name = printable_name(name)  # a line break in the name is shown escaped, on the one line
         what = f"{{{name}}} cannot be set" if name in ("side", "other_side") else f"{which} {{{name}}}"
         raise click.BadParameter(f"{what} ({hint})", param_hint="'--set'")
 
@@ -94,6 +95,39 @@ def refuse_control(value: str, option: str, shown: str = "") -> None:
         raise click.BadParameter(f"{shown + ' ' if shown else ''}contains {what} (remove it)", param_hint=f"'{option}'")
 
 
+def named(what: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """The click callback of every option that names something (``--backend``, ``--voice``,
+    ``--skip``, ``--only``, ``--from``): an empty name (or only spaces) and a character no
+    text may hold (:func:`refuse_control`) are usage errors naming the option, judged
+    before any routine is read; None and a repeatable option's ``()`` stay as they are.
+    Whether the name is one the routine has is the command's to say (exit 1)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        option = param.opts[-1] if param.opts else str(param.name)
+        for v in value if isinstance(value, tuple) else (value,):
+            if not isinstance(v, str):
+                continue
+            if not v.strip():
+                raise click.BadParameter(f"expected {what}, got an empty name", param_hint=f"'{option}'")
+            refuse_control(v, option, shown(v))
+        return value
+
+    return check
+
+
+def voice_backend(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The click callback of ``--backend``: a name (:func:`named`) that is ``auto`` or a
+    registered backend. Which backends exist is known without a routine, so an unknown one
+    is a usage error (exit 2) with a did-you-mean, as every command says it."""
+    named("a voice backend")(ctx, param, value)
+    if value is not None:
+        from matcue.voice.registry import AUTO, backend_names, unknown_backend_message
+
+        if value != AUTO and value not in backend_names():
+            raise click.BadParameter(unknown_backend_message(value), param_hint=f"'{param.opts[-1]}'")
+    return value
+
+
 def check_title(value: str, option: str) -> str:
     """``value`` if it may be a title, the rules a routine's ``title:`` follows: some
     visible text, no control character, one line, at most the length of one text."""
@@ -119,8 +153,8 @@ def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     for v in values:
         key, sep, val = v.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="'--set'")
-        refuse_control(v, "--set", repr(v))
+            raise click.BadParameter(f"expected KEY=VALUE, got {shown(v)}", param_hint="'--set'")
+        refuse_control(v, "--set", shown(v))
         out.append((key.strip(), val))
     return tuple(out)
 

@@ -8,13 +8,13 @@ import click
 
 from matcue.cli.common import check_set, echo
 from matcue.cli.options import gathers_settings, recordings_option, safety_options, tailoring_options
-from matcue.cli.pathoptions import output_folder
+from matcue.cli.pathoptions import RoutinePath, output_folder
 from matcue.core.errors import MatcueError, printable
 from matcue.settings import Settings
 
 
 @click.command()
-@click.argument("routine", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("routine", type=RoutinePath())
 @tailoring_options
 @safety_options
 @recordings_option

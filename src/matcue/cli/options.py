@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from matcue.cli.common import named, voice_backend
 from matcue.cli.pathoptions import decodable_music, existing
 from matcue.core.errors import shown
 from matcue.core.numbers import NumberError, whole_number
@@ -89,9 +90,17 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--backend",
             metavar="NAME",
-            help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto).",
+            callback=voice_backend,
+            help="Voice backend (rhvoice, flite, pico2wave, mbrola, espeak-ng, pyttsx3; default auto). "
+            "A name matcue does not know is a usage error.",
         ),  # fmt: skip
-        click.option("--voice", "voice_name", metavar="ID", help="Voice id of the backend (see 'matcue voices')."),
+        click.option(
+            "--voice",
+            "voice_name",
+            metavar="ID",
+            callback=named("a voice id"),
+            help="Voice id of the backend (see 'matcue voices'); one the backend does not have is an error (exit 1).",
+        ),  # fmt: skip
         click.option("--rate", type=WholeNumber(60, 500), help="Speaking rate in words per minute."),
         click.option(
             "--set", "set_vars", multiple=True, metavar="KEY=VALUE", help="Set a {placeholder} value (repeatable)."
@@ -132,7 +141,9 @@ def tailoring_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "skip_names",
             multiple=True,
             metavar="NAME",
-            help="Leave out the step or section NAME (repeatable).",
+            callback=named("the name of a step or section"),
+            help="Leave out the step or section NAME (repeatable); a name the routine does not have is an "
+            "error (exit 1), as for --only.",
         ),  # fmt: skip
     ]
     for d in reversed(decorators):
@@ -330,25 +341,17 @@ SETTING_FLAGS = (
 )  # fmt: skip
 
 
-_TEXT_FLAGS = {"backend": "--backend", "voice_name": "--voice", "skip_names": "--skip"}
-
-
 def settings_from(flags: dict[str, Any]) -> Settings:
     """The settings the flags give (removed from ``flags``); a flag a command does not take
     leaves its default. Flags override a profile and the routine (:mod:`matcue.settings`)."""
     from matcue.audio.mixdown import MixSettings
-    from matcue.cli.common import parse_set, refuse_control
+    from matcue.cli.common import parse_set
     from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS
     from matcue.routine.model import Text
     from matcue.voice.base import VoiceOverrides
 
     given = {k: flags.pop(k) for k in SETTING_FLAGS if k in flags}
     get = given.get
-    for key, option in _TEXT_FLAGS.items():  # text reaching a voice or a message: the loader's rule
-        values = get(key)
-        for value in values if isinstance(values, tuple) else (values,):
-            if isinstance(value, str):
-                refuse_control(value, option, shown(value))
     music = get("music")
     if music is not None:  # checked as the routine's music: is checked, before any synthesis
         decodable_music(existing(music, "--music", "file", "an audio file"))
@@ -428,17 +431,21 @@ def parse_scheduler(value: str | None) -> str | None:
 def parse_captions(value: str | None) -> tuple[str, ...]:
     from matcue.share.sidecars import CAPTION_FORMATS
 
-    if not value:
+    if value is None:
         return ()
-    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    expected = f"expected a comma-separated list of {', '.join(CAPTION_FORMATS)} (or 'all')"
+    given = [v.strip() for v in value.split(",")]
+    names = [v.lower() for v in given]
+    for i, name in enumerate(names, 1):  # '' and 'vtt,,srt' named nothing, and wrote no captions
+        if not name:
+            got = f"an empty item (item {i} of {shown(value)})" if len(names) > 1 else "an empty value"
+            raise click.BadParameter(f"{expected}, got {got}", param_hint="'--captions'")
     if names == ["all"]:
         return CAPTION_FORMATS
-    bad = [n for n in names if n not in CAPTION_FORMATS]
-    if bad or not names:
-        raise click.BadParameter(
-            f"expected a comma-separated list of {', '.join(CAPTION_FORMATS)} (or 'all'), got {value!r}",
-            param_hint="'--captions'",
-        )
+    bad = next((g for g, n in zip(given, names) if n not in CAPTION_FORMATS), None)
+    if bad is not None:
+        got = shown(bad) if len(names) == 1 else f"{shown(bad)} in {shown(value)}"
+        raise click.BadParameter(f"{expected}, got {got}", param_hint="'--captions'")
     return tuple(dict.fromkeys(names))
 
 

@@ -21,14 +21,14 @@ from matcue.cli.options import (
     tailoring_options,
     workers_option,
 )
-from matcue.cli.pathoptions import output_folder
+from matcue.cli.pathoptions import RoutinePath, output_folder
 from matcue.core.durations import format_ms
 from matcue.core.paths import path_text
 from matcue.settings import Settings
 
 
 @click.command(short_help="Write a class pack: MP3s, captions, a playlist and a share page.")
-@click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("routines", nargs=-1, required=True, type=RoutinePath())
 @click.option(
     "-o",
     "--output",

@@ -51,6 +51,23 @@ def output_folder(ctx: click.Context, param: click.Parameter, value: str | os.Pa
     return Path(value)
 
 
+class RoutinePath(click.ParamType):
+    """The routine argument of every command (``check``, ``script``, ``render``, ``pack``,
+    ``cues``): an empty name (or only spaces) is a usage error naming the argument (it was
+    the current folder, "'.' is a folder, not a routine file"); what the name leads to is
+    the command's to say, located (exit 1)."""
+
+    name = "path"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        if isinstance(value, Path):
+            return value
+        text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else str(value)
+        if not text.strip():
+            self.fail("expected a path to a routine file, got an empty name", param, ctx)
+        return Path(text)
+
+
 def _mode(path: Path, option: str) -> int:
     """The file kind of ``path`` (0: not there). A name the system refuses (longer than it
     takes) is a usage error saying so: ``Path.is_file`` raised it, exit 3."""

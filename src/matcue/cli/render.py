@@ -25,7 +25,7 @@ from matcue.cli.options import (
     tailoring_options,
     workers_option,
 )
-from matcue.cli.pathoptions import output_folder
+from matcue.cli.pathoptions import RoutinePath, output_folder
 from matcue.core.durations import format_ms
 from matcue.core.errors import RoutineError, printable_name
 from matcue.core.paths import path_text
@@ -34,7 +34,7 @@ from matcue.voice.recordings import RecordingError
 
 
 @click.command()
-@click.argument("routines", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("routines", nargs=-1, required=True, type=RoutinePath())
 @click.option(
     "-o",
     "--output",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from matcue.cli.boundary import EXIT_ERROR
-from matcue.cli.common import echo
+from matcue.cli.common import echo, voice_backend
 
 
 def _tag(value: str | None) -> str | None:
@@ -20,8 +20,9 @@ def _tag(value: str | None) -> str | None:
 
 @click.command()
 @click.option(
-    "--backend", metavar="NAME", help="Show only this backend ('auto': the one auto picks). Default: every backend."
-)
+    "--backend", metavar="NAME", callback=voice_backend,
+    help="Show only this backend ('auto': the one auto picks). Default: every backend.",
+)  # fmt: skip
 @click.option(
     "--language",
     metavar="TAG",

@@ -120,13 +120,20 @@ def unsafe_char(text: str) -> str | None:
 
 
 def unsafe_what(ch: str) -> tuple[str, str]:
-    """(what ``ch`` is, what to do) for a character :func:`unsafe_char` found."""
+    """(what ``ch`` is, what to do) for a character :func:`unsafe_char` found: each kind
+    named as Unicode names it (a control character is Cc; a bidirectional override or
+    isolate is a format character, Cf)."""
     if is_surrogate(ch):
         if 0xDC80 <= ord(ch) <= 0xDCFF:  # how Python reads a byte of an argument that is not UTF-8
             return f"a byte that is not UTF-8 (\\x{ord(ch) - 0xDC00:02x})", "write the text in UTF-8"
         return f"half of a character, {code(ch)} (a lone surrogate)", "write the character itself"
     if is_noncharacter(ch):
         return f"the noncharacter {code(ch)}", "it is reserved never to be text; remove it"
+    if ch in _BIDI_CONTROLS:  # format characters (Cf), not control characters (Cc)
+        return (
+            f"the bidirectional formatting character {code(ch)}",
+            "it reorders how the text around it is shown; remove it",
+        )
     return (
         f"the control character {code(ch)}",
         "titles and cues may not hold terminal escape codes or other control characters; remove it",

@@ -316,8 +316,10 @@ VOICE_KEYS = {"backend": backend, "name": plain, "rate": integer(60, 500)}
 
 def voice_settings(ctx: Context, node: Node, where: str) -> VoiceSettings:
     f = fields(ctx, node, where, VOICE_KEYS, what="voice settings like {backend: auto, rate: 150}")
-    name_mark = _value_mark(ctx, node, "name")
-    return VoiceSettings(backend=f.get("backend"), name=f.get("name"), rate=f.get("rate"), name_mark=name_mark)
+    name_mark, backend_mark = _value_mark(ctx, node, "name"), _value_mark(ctx, node, "backend")
+    return VoiceSettings(
+        backend=f.get("backend"), name=f.get("name"), rate=f.get("rate"), name_mark=name_mark, backend_mark=backend_mark
+    )
 
 
 def cover_file(ctx: Context, node: Node, where: str) -> str:

@@ -290,6 +290,7 @@ class VoiceSettings:
     name: str | None = None
     rate: int | None = None
     name_mark: Mark | None = field(default=None, compare=False)  # where ``name`` is written
+    backend_mark: Mark | None = field(default=None, compare=False)  # where ``backend`` is written
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from matcue.core.errors import Mark
 from matcue.core.pcm import SAMPLE_RATE, samples_to_ms
 
 
@@ -99,8 +100,12 @@ __all__ = ["SAMPLE_RATE", "AnyClip", "CachedClip", "Clip", "VoiceBackend", "Voic
 
 @dataclass(frozen=True, slots=True)
 class VoiceOverrides:
-    """Voice settings from the command line; None = take the routine's, then the default."""
+    """Voice settings from the command line or a profile; None = take the routine's, then
+    the default. ``backend_mark`` and ``name_mark``: where a profile writes the value it
+    gives (None: the command line's, or not given), so a problem with it is located there."""
 
     backend: str | None = None
     name: str | None = None
     rate: int | None = None
+    backend_mark: Mark | None = field(default=None, compare=False)
+    name_mark: Mark | None = field(default=None, compare=False)
