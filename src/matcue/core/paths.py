@@ -76,6 +76,16 @@ def shown_folder(real: str) -> str:
     return real if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
+def base_folder(path: str | Path) -> Path:
+    """The folder the paths a file names are relative to: the folder where the file really
+    is, its symbolic link resolved (``class/r.yaml -> ../lib/r.yaml``: ``lib``, where its
+    includes are), the same folder :func:`confine` keeps them in. Written as the file's
+    own folder when that is the real one, else as :func:`shown_folder` shows it."""
+    written = Path(path).parent
+    real = os.path.dirname(real_path(path))
+    return written if real_path(written) == real else Path(shown_folder(real))
+
+
 def confine(raw: str, base: str | Path, root: str, *, allow_outside: bool, owner: str = "routine") -> Path:
     """The path ``raw`` names, relative to the folder ``base``, kept inside the real folder ``root``.
 
@@ -313,6 +323,7 @@ def read_bounded(path: str | Path, limit: int, what: str = "a file") -> bytes:
 __all__ = [
     "Outside",
     "Unreadable",
+    "base_folder",
     "byte_place",
     "confine",
     "folder_problem",
