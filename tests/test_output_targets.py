@@ -327,3 +327,53 @@ def test_profile_and_roster_are_usage_errors_like_recordings(run, tmp_path, fake
     assert r.exit_code == 2, r.output
     assert f"Error: Invalid value for '{option}': {said}\n" in r.stderr
     assert not fake_voice.calls
+
+
+# ----------------------------------------------------------------------------- every file a command reads
+
+
+@pytest.mark.parametrize(
+    "command, output, what",
+    [
+        (["render", "--captions", "srt", "-o", "out"], "out/base.srt", "srt captions"),
+        (["pack", "-o", "out"], "out/index.html", "pack file"),
+        (["script", "--svg", "out/picture.svg"], "out/picture.svg", "picture"),
+    ],
+)
+def test_no_output_replaces_the_project_lexicon(run, tmp_path, fake_voice, monkeypatch, command, output, what):
+    (tmp_path / "base.yaml").write_text("title: Base\nsteps: [{say: hi}]\n")
+    (tmp_path / "out").mkdir()
+    (tmp_path / output).write_text("yoga: yoh-gah\n")
+    (tmp_path / "voice").mkdir()
+    os.symlink(tmp_path / output, tmp_path / "voice" / "lexicon.yaml")  # the lexicon kept where an output goes
+    monkeypatch.chdir(tmp_path)
+    r = run(command[0], "base.yaml", "--backend", "fake", *command[1:])
+    assert r.exit_code == 1, r.output
+    hint = "choose another path for --svg" if command[0] == "script" else "choose another -o"
+    assert r.stderr == f"Error: the {what} '{output}' would replace the project lexicon this routine uses; {hint}\n"
+    assert (tmp_path / output).read_text() == "yoga: yoh-gah\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [Path(output).name]
+
+
+@pytest.mark.parametrize("command", ["render", "pack"])
+@pytest.mark.parametrize("victim", ["roster file", "profile file"])
+def test_no_track_replaces_the_roster_file_or_another_persons_profile(run, tmp_path, fake_voice, command, victim):
+    (tmp_path / "base.yaml").write_text("title: Base\nsteps: [{say: hi}]\n")
+    (tmp_path / "ana.yaml").write_text("name: Ana\n")
+    kept = tmp_path / "base--ana.vtt"  # named like Ana's captions: the roster (of paths), or Bo's profile
+    roster = kept if victim == "roster file" else tmp_path / "class.yaml"
+    if victim == "profile file":
+        kept.write_text("name: Bo\n")
+    roster.write_text("- ana.yaml\n" if victim == "roster file" else "- ana.yaml\n- base--ana.vtt\n")
+    before = {p.name: p.read_text() for p in tmp_path.iterdir() if p.is_file()}
+    args = ["--backend", "fake", "--roster", str(roster), "--captions", "vtt", "-o", str(tmp_path)]
+    r = run(command, str(tmp_path / "base.yaml"), *args)
+    assert r.exit_code == 1, r.output
+    said = f"the vtt captions '{kept}' would replace the {victim} this routine uses; choose another -o"
+    if command == "render":  # Ana's track is refused, located at her profile; Bo's is rendered
+        assert f"{tmp_path / 'ana.yaml'}:1:1: {said}\n" in r.stderr
+        assert not (tmp_path / "base--ana.mp3").exists()
+    else:  # the pack moves nothing in
+        assert r.stderr == f"Error: {said.replace('vtt captions', 'pack file')}\n"
+        assert {p.name for p in tmp_path.iterdir()} - {"voice-cache"} == set(before)
+    assert kept.read_text() == before[kept.name]

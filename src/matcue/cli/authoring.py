@@ -213,14 +213,14 @@ def _render_part(
             echo(str(p), err=True)
         n = len(e.problems)
         click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
-        return files_of(path, None, e.problems)
+        return files_of(path, None, e.problems, settings)
     except MatcueError as e:
         if not watching:
             raise
         if show:
             show.clear()
         click.echo(printable(f"Error: {e}"), err=True)
-        return files_of(path, None)
+        return files_of(path, None, (), settings)
     finally:
         if show:
             show.clear()
@@ -229,7 +229,7 @@ def _render_part(
 
     echo_recordings(result.built)
     echo(f"{path_text(result.path)}\t{format_ms(result.total_ms)}")
-    return files_of(path, result.built.routine)
+    return files_of(path, result.built.routine, (), settings)
 
 
 def register(group: click.Group) -> None:
