@@ -377,3 +377,59 @@ def test_no_track_replaces_the_roster_file_or_another_persons_profile(run, tmp_p
         assert r.stderr == f"Error: {said.replace('vtt captions', 'pack file')}\n"
         assert {p.name for p in tmp_path.iterdir()} - {"voice-cache"} == set(before)
     assert kept.read_text() == before[kept.name]
+
+
+# ----------------------------------------------------------------------------- paths the system refuses
+
+
+LONG_NAME = "a" * 300
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["render", "BASE", "--backend", "fake", "-o", "OUT"],
+        ["pack", "BASE", "--backend", "fake", "--zip", "-o", "OUT"],
+        ["cues", "BASE", "--page", "OUT"],
+        ["schema", "--write", "-o", "OUT"],
+    ],
+)
+def test_a_name_too_long_for_the_system_is_said_first_and_leaves_no_folder(run, tmp_path, fake_voice, args):
+    """A folder name over the system's limit was found only when the first file was
+    written (after the speech), and the folder made above it was left behind."""
+    (tmp_path / "base.yaml").write_text("title: Base\nsteps: [{say: hi}]\n")
+    out = tmp_path / "d" / LONG_NAME / "x"
+    r = run(*[{"BASE": str(tmp_path / "base.yaml"), "OUT": str(out)}.get(a, a) for a in args])
+    assert r.exit_code == 1, r.output
+    from matcue.core.paths import quoted
+
+    said = f"{quoted(out)} cannot be used: File name too long (the name {quoted(LONG_NAME)} is 300 bytes; at most 255"
+    assert said in r.stderr and "Traceback" not in r.stderr
+    assert not fake_voice.calls
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "voice-cache") == ["base.yaml"]
+
+
+def test_a_path_the_system_will_not_look_into_is_named_with_its_reason(tmp_path, monkeypatch):
+    """EACCES (``/proc/1/cwd/...`` for a user), ENAMETOOLONG: the path named, the reason in
+    the system's words; the folder above is not taken for it."""
+    import errno
+
+    from matcue.core import paths
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_lstat = os.lstat
+
+    def lstat(p, *a, **k):  # type: ignore[no-untyped-def]
+        if str(p).startswith(str(locked / "in")):
+            raise PermissionError(errno.EACCES, "Permission denied", str(p))
+        return real_lstat(p, *a, **k)
+
+    monkeypatch.setattr(paths.os, "lstat", lstat)
+    assert paths.nearest_existing(locked / "inner" / "x") == locked / "inner" / "x"
+    assert paths.folder_problem(locked / "inner" / "x") == f"'{locked}/inner/x' cannot be used: Permission denied"
+    monkeypatch.undo()
+    made = paths.folders_made(tmp_path / "new" / LONG_NAME)
+    (tmp_path / "new").mkdir()
+    paths.remove_empty(made)  # the long one could never be made: the one above goes still
+    assert not (tmp_path / "new").exists()

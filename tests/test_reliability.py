@@ -234,6 +234,18 @@ def test_a_symlink_that_escapes_counts_as_outside(tmp_path, run):
     assert r.exit_code == 0, r.stderr
 
 
+def test_a_hard_link_in_the_folder_counts_as_inside(tmp_path, run):
+    """Decided (docs/routines.md): a hard link is a name in the folder where it is; only
+    someone who may write there can make one, and nothing tells where the file's other
+    names are."""
+    folder = _tree(tmp_path)
+    os.link(tmp_path / "outside.yaml", folder / "hard.yaml")
+    assert os.stat(folder / "hard.yaml").st_nlink == 2
+    (folder / "r.yaml").write_text("title: R\nsteps:\n  - include: hard.yaml\n")
+    r = run("check", str(folder / "r.yaml"))
+    assert r.exit_code == 0, r.stderr
+
+
 def test_a_symlinked_routine_reads_what_it_names_from_where_it_really_is(tmp_path, run, fake_voice):
     real, other = tmp_path / "library", tmp_path / "class"
     real.mkdir()
