@@ -146,7 +146,8 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--watch", is_flag=True,
-                help="Render again each time the routine or a file it includes changes; Ctrl-C stops (exit 0).",
+                help="Render again each time a file the render read changes (the routine, its includes, cover, music, "
+                "recordings, lexicon); Ctrl-C stops (exit 0).",
             ),
         ]
     ):  # fmt: skip
