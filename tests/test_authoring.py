@@ -362,10 +362,42 @@ def test_preview_usage_errors(run, args, message):
 # ----------------------------------------------------------------- --watch
 
 
-def test_files_of_names_the_includes():
+def test_files_of_names_the_includes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no project lexicon here
     leg = ROOT / "routines" / "leg-behind-head-prep.yaml"
     files = files_of(leg, load_routine(leg))
     assert {f.name for f in files} == {"leg-behind-head-prep.yaml", "pigeon.yaml"}
+
+
+def test_files_of_names_every_file_the_render_read_once(tmp_path, monkeypatch):
+    """--watch renders again when any file the render read changes: the includes, the
+    music, each recorded clip, the project lexicon, the profile (it watched the routine,
+    its includes, cover and music only)."""
+    from matcue.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "voice").mkdir()
+    (tmp_path / "voice" / "lexicon.yaml").write_text("yoga: yoh-gah\n")
+    (tmp_path / "takes").mkdir()
+    (tmp_path / "takes" / "settle-in.wav").write_bytes(b"")
+    (tmp_path / "takes" / ".hidden").write_bytes(b"")
+    import wave
+
+    with wave.open(str(tmp_path / "bed.wav"), "wb") as w:  # a second of silence to loop
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 8000)
+    (tmp_path / "part.yaml").write_text("- say: Settle in.\n")
+    (tmp_path / "r.yaml").write_text("title: R\nmusic: bed.wav\nrecordings: takes\nsteps:\n  - include: part.yaml\n")
+    (tmp_path / "link.yaml").symlink_to("r.yaml")  # the same file twice: watched once
+    (tmp_path / "anna.yaml").write_text("name: Anna\n")
+    settings = Settings(profile_file="anna.yaml")
+    files = files_of("link.yaml", load_routine("r.yaml"), (), settings)
+    assert {str(f) for f in files} == {
+        "anna.yaml", "bed.wav", str(tmp_path / "part.yaml"), "r.yaml", "takes", "takes/settle-in.wav",
+        str(tmp_path / "voice" / "lexicon.yaml"),
+    }  # fmt: skip
 
 
 def _wait_for(proc, lines, pattern, timeout=60):
@@ -400,7 +432,7 @@ def test_watch_renders_again_reports_problems_and_stops_on_ctrl_c(tmp_path):
         "-o",
         str(tmp_path / "o"),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     err: list[str] = []
     try:
         _wait_for(proc, err, "watching 2 files")

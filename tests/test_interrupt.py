@@ -252,3 +252,91 @@ def test_ctrl_c_the_instant_the_track_file_is_made_leaves_nothing(tmp_path, monk
     result = run("render", str(routine), "-o", str(out), "--backend", "fake")
     assert (result.exit_code, result.output.strip()) == (130, "Interrupted.")
     assert not out.exists()
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The pool's worker processes of the roster render ``pid``."""
+    from pathlib import Path
+
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            parent = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (d / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == pid and b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+            found.append(int(d.name))
+    return found
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="finds the workers in /proc")
+def test_a_killed_roster_worker_fails_its_tracks_with_a_located_reason(tmp_path):
+    """A worker killed (SIGKILL, the out-of-memory killer) broke the pool: every track not
+    done said "unexpected error: BrokenProcessPool: ..." and the killed one's temporary
+    file stayed. Now each is located at its person, with what happened and what to do."""
+    import os
+
+    proc, _, _, out = _start_roster(tmp_path)
+    workers = _workers_of(proc.pid)
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    lost = "not rendered: a worker process ended before the track was done (killed, or out of memory?); render again"
+    roster = tmp_path / "class.yaml"
+    assert err == "".join(f"{roster}:{n}:3: {lost}\n" for n in (1, 2, 3)) + "3 of 3 tracks not rendered\n"
+    assert not out.exists(), sorted(p.name for p in out.iterdir())  # no temporary file, no folder left
+
+
+EARLY_SIGNAL = """
+import os, signal, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from matcue import batch
+
+def starting():  # a Ctrl-C lands while the worker starts, before its own handlers are set
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.3)  # (a worker importing matcue: a traceback, if the signal were taken here)
+    batch._worker_signals()
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=starting)
+    with batch._starting_workers():
+        future = pool.submit(os.getpid)
+    try:
+        future.result()
+        print("the worker ran the task")
+    except Exception as e:
+        print(type(e).__name__)
+    pool.shutdown()
+"""
+
+
+def test_a_signal_while_a_roster_worker_starts_waits_for_its_handlers(tmp_path):
+    """A worker starts with SIGINT and SIGTERM blocked, until its handlers are set: a
+    Ctrl-C that lands earlier is taken then, and ends it quietly (exit 130: the pool is
+    broken), never as a KeyboardInterrupt traceback from its start."""
+    program = tmp_path / "early.py"
+    program.write_text(EARLY_SIGNAL)
+    r = subprocess.run([sys.executable, str(program)], capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "BrokenProcessPool\n", "")
+
+
+def test_an_interrupt_while_the_roster_starts_its_workers_waits_until_they_are_known():
+    """A Ctrl-C while the pool is being fed (each submit may start a worker) is raised once
+    the submits are done, so the pool knows every worker it started and waits for it (one
+    it did not know outlived the roster, and the roster's empty folder was left)."""
+    import os
+
+    from matcue import batch
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with batch._starting_workers():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            reached.append("after the signal")
+    assert reached == ["after the signal"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])

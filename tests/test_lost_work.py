@@ -192,6 +192,45 @@ def test_a_failed_pack_leaves_the_earlier_pack_as_it_was(run, tmp_path, fake_voi
     assert sorted(p.name for p in out.iterdir()) == sorted(before)  # no staging folder left
 
 
+@pytest.mark.parametrize("failure", ["disk full", "interrupt"])
+def test_a_zip_that_fails_half_way_leaves_no_zip_and_no_earlier_one(run, tmp_path, fake_voice, monkeypatch, failure):
+    """The folder holds the new pack by the time its zip is written: a zip of the earlier
+    pack left beside it would look like this one's, so it goes too (docs/sharing.md)."""
+    import zipfile
+
+    out = tmp_path / "pack"
+    (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))
+    args = ("pack", str(tmp_path / "a.yaml"), "-o", str(out), "--backend", "fake", "--zip")
+    assert run(*args).exit_code == 0
+    zip_path = tmp_path / "pack.zip"
+    assert zip_path.exists()
+    (tmp_path / "a.yaml").write_text(SHORT.format(title="Second"))
+    real_write = zipfile.ZipFile.write
+    written = []
+
+    def fail_after_one(self, *a, **k):  # the second file does not fit
+        if written:
+            if failure == "interrupt":
+                raise KeyboardInterrupt
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(a)
+        return real_write(self, *a, **k)
+
+    monkeypatch.setattr(zipfile.ZipFile, "write", fail_after_one)
+    r = run(*args)
+    if failure == "interrupt":
+        assert (r.exit_code, r.stderr) == (130, "Interrupted.\n")
+    else:
+        assert r.exit_code == 1
+        assert r.stderr == (
+            f"Error: the disk is full: could not write '{zip_path}' (free some space in the output folder "
+            f"'{tmp_path}'); the earlier 'pack.zip' was removed: it held the earlier pack\n"
+        )
+    assert written  # it failed part way
+    assert "second.mp3" in _files(out)  # the new pack is in its folder
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "voice-cache") == ["a.yaml", "pack"]
+
+
 def test_two_titles_that_slug_alike_get_distinct_files(run, tmp_path, fake_voice):
     for name, title in (("a", "Hip opener"), ("b", "Hip Opener!"), ("c", "hip  opener")):
         (tmp_path / f"{name}.yaml").write_text(SHORT.format(title=title))

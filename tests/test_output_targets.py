@@ -327,3 +327,109 @@ def test_profile_and_roster_are_usage_errors_like_recordings(run, tmp_path, fake
     assert r.exit_code == 2, r.output
     assert f"Error: Invalid value for '{option}': {said}\n" in r.stderr
     assert not fake_voice.calls
+
+
+# ----------------------------------------------------------------------------- every file a command reads
+
+
+@pytest.mark.parametrize(
+    "command, output, what",
+    [
+        (["render", "--captions", "srt", "-o", "out"], "out/base.srt", "srt captions"),
+        (["pack", "-o", "out"], "out/index.html", "pack file"),
+        (["script", "--svg", "out/picture.svg"], "out/picture.svg", "picture"),
+    ],
+)
+def test_no_output_replaces_the_project_lexicon(run, tmp_path, fake_voice, monkeypatch, command, output, what):
+    (tmp_path / "base.yaml").write_text("title: Base\nsteps: [{say: hi}]\n")
+    (tmp_path / "out").mkdir()
+    (tmp_path / output).write_text("yoga: yoh-gah\n")
+    (tmp_path / "voice").mkdir()
+    os.symlink(tmp_path / output, tmp_path / "voice" / "lexicon.yaml")  # the lexicon kept where an output goes
+    monkeypatch.chdir(tmp_path)
+    r = run(command[0], "base.yaml", "--backend", "fake", *command[1:])
+    assert r.exit_code == 1, r.output
+    hint = "choose another path for --svg" if command[0] == "script" else "choose another -o"
+    assert r.stderr == f"Error: the {what} '{output}' would replace the project lexicon this routine uses; {hint}\n"
+    assert (tmp_path / output).read_text() == "yoga: yoh-gah\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [Path(output).name]
+
+
+@pytest.mark.parametrize("command", ["render", "pack"])
+@pytest.mark.parametrize("victim", ["roster file", "profile file"])
+def test_no_track_replaces_the_roster_file_or_another_persons_profile(run, tmp_path, fake_voice, command, victim):
+    (tmp_path / "base.yaml").write_text("title: Base\nsteps: [{say: hi}]\n")
+    (tmp_path / "ana.yaml").write_text("name: Ana\n")
+    kept = tmp_path / "base--ana.vtt"  # named like Ana's captions: the roster (of paths), or Bo's profile
+    roster = kept if victim == "roster file" else tmp_path / "class.yaml"
+    if victim == "profile file":
+        kept.write_text("name: Bo\n")
+    roster.write_text("- ana.yaml\n" if victim == "roster file" else "- ana.yaml\n- base--ana.vtt\n")
+    before = {p.name: p.read_text() for p in tmp_path.iterdir() if p.is_file()}
+    args = ["--backend", "fake", "--roster", str(roster), "--captions", "vtt", "-o", str(tmp_path)]
+    r = run(command, str(tmp_path / "base.yaml"), *args)
+    assert r.exit_code == 1, r.output
+    said = f"the vtt captions '{kept}' would replace the {victim} this routine uses; choose another -o"
+    if command == "render":  # Ana's track is refused, located at her profile; Bo's is rendered
+        assert f"{tmp_path / 'ana.yaml'}:1:1: {said}\n" in r.stderr
+        assert not (tmp_path / "base--ana.mp3").exists()
+    else:  # the pack moves nothing in
+        assert r.stderr == f"Error: {said.replace('vtt captions', 'pack file')}\n"
+        assert {p.name for p in tmp_path.iterdir()} - {"voice-cache"} == set(before)
+    assert kept.read_text() == before[kept.name]
+
+
+# ----------------------------------------------------------------------------- paths the system refuses
+
+
+LONG_NAME = "a" * 300
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["render", "BASE", "--backend", "fake", "-o", "OUT"],
+        ["pack", "BASE", "--backend", "fake", "--zip", "-o", "OUT"],
+        ["cues", "BASE", "--page", "OUT"],
+        ["schema", "--write", "-o", "OUT"],
+    ],
+)
+def test_a_name_too_long_for_the_system_is_said_first_and_leaves_no_folder(run, tmp_path, fake_voice, args):
+    """A folder name over the system's limit was found only when the first file was
+    written (after the speech), and the folder made above it was left behind."""
+    (tmp_path / "base.yaml").write_text("title: Base\nsteps: [{say: hi}]\n")
+    out = tmp_path / "d" / LONG_NAME / "x"
+    r = run(*[{"BASE": str(tmp_path / "base.yaml"), "OUT": str(out)}.get(a, a) for a in args])
+    assert r.exit_code == 1, r.output
+    from matcue.core.paths import quoted
+
+    said = f"{quoted(out)} cannot be used: File name too long (the name {quoted(LONG_NAME)} is 300 bytes; at most 255"
+    assert said in r.stderr and "Traceback" not in r.stderr
+    assert not fake_voice.calls
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "voice-cache") == ["base.yaml"]
+
+
+def test_a_path_the_system_will_not_look_into_is_named_with_its_reason(tmp_path, monkeypatch):
+    """EACCES (``/proc/1/cwd/...`` for a user), ENAMETOOLONG: the path named, the reason in
+    the system's words; the folder above is not taken for it."""
+    import errno
+
+    from matcue.core import paths
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_lstat = os.lstat
+
+    def lstat(p, *a, **k):  # type: ignore[no-untyped-def]
+        if str(p).startswith(str(locked / "in")):
+            raise PermissionError(errno.EACCES, "Permission denied", str(p))
+        return real_lstat(p, *a, **k)
+
+    monkeypatch.setattr(paths.os, "lstat", lstat)
+    assert paths.nearest_existing(locked / "inner" / "x") == locked / "inner" / "x"
+    assert paths.folder_problem(locked / "inner" / "x") == f"'{locked}/inner/x' cannot be used: Permission denied"
+    monkeypatch.undo()
+    made = paths.folders_made(tmp_path / "new" / LONG_NAME)
+    (tmp_path / "new").mkdir()
+    paths.remove_empty(made)  # the long one could never be made: the one above goes still
+    assert not (tmp_path / "new").exists()

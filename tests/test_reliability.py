@@ -234,6 +234,45 @@ def test_a_symlink_that_escapes_counts_as_outside(tmp_path, run):
     assert r.exit_code == 0, r.stderr
 
 
+def test_a_hard_link_in_the_folder_counts_as_inside(tmp_path, run):
+    """Decided (docs/routines.md): a hard link is a name in the folder where it is; only
+    someone who may write there can make one, and nothing tells where the file's other
+    names are."""
+    folder = _tree(tmp_path)
+    os.link(tmp_path / "outside.yaml", folder / "hard.yaml")
+    assert os.stat(folder / "hard.yaml").st_nlink == 2
+    (folder / "r.yaml").write_text("title: R\nsteps:\n  - include: hard.yaml\n")
+    r = run("check", str(folder / "r.yaml"))
+    assert r.exit_code == 0, r.stderr
+
+
+def test_a_symlinked_routine_reads_what_it_names_from_where_it_really_is(tmp_path, run, fake_voice):
+    real, other = tmp_path / "library", tmp_path / "class"
+    real.mkdir()
+    other.mkdir()
+    (real / "part.yaml").write_text("- say: The real part.\n")
+    (other / "part.yaml").write_text("- say: A decoy next to the link.\n")
+    (real / "takes").mkdir()
+    (real / "r.yaml").write_text("title: R\nrecordings: takes\nsteps:\n  - include: part.yaml\n")
+    (other / "r.yaml").symlink_to("../library/r.yaml")
+    r = run("script", str(other / "r.yaml"), "--backend", "fake")
+    assert r.exit_code == 0, r.stderr
+    assert "The real part." in r.stdout and "decoy" not in r.stdout
+    from matcue.routine.loader import load_routine
+
+    loaded = load_routine(other / "r.yaml")
+    assert loaded.recordings == str(real / "takes")
+    assert loaded.included == (str(real / "part.yaml"),)
+    # the confinement rule keeps to the same folder: the link's folder is outside it
+    (real / "r.yaml").write_text("title: R\nsteps:\n  - include: ../class/part.yaml\n")
+    r = run("check", str(other / "r.yaml"))
+    assert r.exit_code == 1
+    assert r.stderr.startswith(
+        f"{other / 'r.yaml'}:3:14: steps[0].include: included file '{real / '../class/part.yaml'}' "
+        f"was not found in the routine's folder '{real}'"
+    )
+
+
 @pytest.mark.parametrize(
     "title, slug",
     [

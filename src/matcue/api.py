@@ -25,7 +25,7 @@ from matcue.plan.script import Script
 from matcue.plan.timeline import Timeline
 from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
-from matcue.settings import Settings
+from matcue.settings import Settings, command_reads
 from matcue.voice.base import VoiceOverrides  # noqa: F401  (public: matcue.api.VoiceOverrides)
 
 if TYPE_CHECKING:
@@ -431,9 +431,7 @@ def render_routine(
     def check_targets(routine: Routine) -> Routine:  # no output replaces what this render reads
         sidecars = [(f"{kind} captions", sidecar_path(track_of(routine), kind)) for kind in output.captions]
         sidecars += [("chapters file", sidecar_path(track_of(routine), "chapters"))] if output.chapters_json else []
-        music, recordings = mix_settings(routine, settings.mix).music, settings.recordings
-        reads = [*routine.files_read(), ("music file", music), ("recordings", recordings)]
-        check_outputs([("track", track_of(routine)), *sidecars], [*reads, ("profile file", settings.profile_file)])
+        check_outputs([("track", track_of(routine)), *sidecars], command_reads(routine, settings))
         return select(routine) if select is not None else routine  # checked whole, before any speech
 
     built = build_timeline(

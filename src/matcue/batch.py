@@ -10,9 +10,12 @@ the others. The speech cache is shared: it is content-addressed and written atom
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -25,7 +28,7 @@ from matcue.plan.compile import Options
 from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
 from matcue.routine.profile import Profile
-from matcue.settings import Settings
+from matcue.settings import Settings, people_read
 
 if TYPE_CHECKING:
     from matcue.core.media import Cover
@@ -119,7 +122,8 @@ def render_tracks(
     order = longest_first(jobs)
     pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=_worker_signals)
     try:
-        futures = {pool.submit(_render_in_worker, jobs[i], 1): i for i in order}
+        with _starting_workers():  # each submit may start a worker
+            futures = {pool.submit(_render_in_worker, jobs[i], 1): i for i in order}
         for fut in as_completed(futures):
             i = futures[fut]
             results[i] = result = _result_of(fut, jobs[i])
@@ -130,25 +134,78 @@ def render_tracks(
         # on an interrupt the workers got the signal too (one process group) and remove
         # their temporary files as they exit; wait for them so none is left behind
         pool.shutdown(wait=True, cancel_futures=True)
+    for job, res in zip(jobs, results):
+        if res is not None and res.errors == (_lost(job),):
+            _sweep_track(job)  # what the ended worker could not remove
     return _all(results)
+
+
+WORKER_LOST = "a worker process ended before the track was done (killed, or out of memory?); render again"
+
+
+def _lost(job: TrackJob) -> str:
+    """The problem of a track whose worker process ended under it, located at its person."""
+    p = job.profile
+    return f"{p.mark if p is not None and p.mark else job.routine}: not rendered: {WORKER_LOST}"
+
+
+def _sweep_track(job: TrackJob) -> None:
+    """Remove the temporary files of ``job``'s track and sidecars that no live process holds."""
+    from matcue.core.atomic import sweep
+
+    sweep(Path(job.settings.output.folder), f"{job.name}.*")
 
 
 _rendering = False  # in a worker process: a track is being rendered
 _stopping = False  # in a worker process: a signal has told it to stop
 
 
-def _worker_signals() -> None:
-    """A roster worker: SIGTERM and Ctrl-C stop the track under way the way they stop a
-    render (its temporary files removed), then end the worker quietly."""
-    import signal
+def _stop_signals() -> set[signal.Signals]:
+    return {signal.SIGINT, signal.SIGTERM}
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
+
+@contextmanager
+def _starting_workers() -> Iterator[None]:
+    """While the pool starts its workers (a submit spawns one): SIGINT and SIGTERM are
+    blocked in this thread, so every worker starts with them blocked and takes one only
+    once :func:`_worker_signals` has set its handlers (a Ctrl-C while a worker imported
+    matcue printed its traceback); and an interrupt here waits until the submits are done,
+    so the pool knows every worker it started and its shutdown waits for each (a worker
+    it did not know outlived the roster and left its output folder behind)."""
+    masked = hasattr(signal, "pthread_sigmask")
+    main = threading.current_thread() is threading.main_thread()
+    got: list[int] = []
+    handlers = {s: signal.getsignal(s) for s in _stop_signals()} if main else {}
+    for s in handlers:
+        signal.signal(s, lambda signum, frame: got.append(signum))
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signals()) if masked else None
+    try:
+        yield
+    finally:
+        if old_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        for s, handler in handlers.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        if got:  # the interrupt, now that every worker is known
+            handler = handlers[signal.Signals(got[0])]
+            if callable(handler):
+                handler(got[0], None)
+            elif handler != signal.SIG_IGN:
+                signal.raise_signal(got[0])
+
+
+def _worker_signals() -> None:
+    """A roster worker (the pool's initializer): SIGTERM and Ctrl-C stop the track under
+    way the way they stop a render (its temporary files removed), then end the worker
+    quietly. They were blocked since the worker started (:func:`_starting_workers`); one
+    that came meanwhile is taken now, by these handlers."""
+    for sig in _stop_signals():
         signal.signal(sig, _worker_stop)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _stop_signals())
 
 
 def _worker_stop(signum: int, frame: object) -> None:
-    import signal
-
     # one stop is enough: a second signal (Ctrl-C twice, or the SIGTERM the pool sends
     # every worker once another has exited) must not cut the cleanup short and leave a
     # temporary file behind
@@ -223,11 +280,17 @@ def _all(results: list[TrackResult | None]) -> list[TrackResult]:
 
 
 def _result_of(fut: Any, job: TrackJob) -> TrackResult:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return fut.result()
     except (KeyboardInterrupt, SystemExit):
         raise
+    except BrokenProcessPool:  # a worker killed (SIGKILL, out of memory): every track not done fails
+        return TrackResult(job.person, job.routine, errors=(_lost(job),))
     except Exception as e:  # a crashed worker: report it with the others
+        if type(e).__name__ == "KilledWorker":  # Dask's word for the same
+            return TrackResult(job.person, job.routine, errors=(_lost(job),))
         return TrackResult(job.person, job.routine, errors=(f"unexpected error: {type(e).__name__}: {e}",))
 
 
@@ -315,7 +378,11 @@ def plan_people(
     require_folder(settings.output.folder)  # before any track: every track goes there
     routine = load_routine(routine_path, allow_outside=settings.allow_outside)
     base = slugify(routine.title)
-    absolute = replace(settings, output=replace(settings.output, folder=Path(os.path.abspath(settings.output.folder))))
+    absolute = replace(
+        settings,
+        output=replace(settings.output, folder=Path(os.path.abspath(settings.output.folder))),
+        also_read=(*settings.also_read, *people_read(people)),  # no person's track replaces another's profile
+    )
     slots: list[TrackResult | int] = []
     jobs: list[TrackJob] = []
     seen: dict[str, Profile] = {}

@@ -29,12 +29,12 @@ from typing import Any
 
 from matcue.api import Rendered, output_error, render_routine, track_stems
 from matcue.core.atomic import STAGE_PREFIX, write_bytes_atomic, write_text_atomic
-from matcue.core.errors import MatcueError, Problem, RoutineError
+from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
 from matcue.core.paths import quoted
 from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
 from matcue.routine.profile import Profile
-from matcue.settings import Settings
+from matcue.settings import Settings, people_read
 from matcue.share.page import (
     INDEX_NAME,
     PLAYLIST_NAME,
@@ -134,6 +134,8 @@ def pack_routines(
         manifest = podcast.load_manifest(out)
         podcast.check_folder(out, manifest, ignore_prefix=STAGE_PREFIX)
     zip_target = zip_path_for(out) if share.make_zip else None
+    if people is not None:  # every person's profile: no file of the pack may replace one
+        settings = replace(settings, also_read=(*settings.also_read, *people_read(people)))
     reads = _files_read(paths, settings)
     if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
         check_replaceable(zip_target)
@@ -267,24 +269,22 @@ def _staging(out: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _files_read(paths: Sequence[str | Path], settings: Settings) -> list[tuple[str, str | Path | None]]:
-    """What packing ``paths`` reads (:meth:`matcue.routine.model.Routine.files_read`; a
+def _files_read(paths: Sequence[str | Path], settings: Settings) -> list[tuple[str, str]]:
+    """What packing ``paths`` reads (:func:`matcue.settings.command_reads` of each; a
     routine that does not load is only its own file: its render says what is wrong)."""
     from matcue.routine.loader import load_routine
+    from matcue.settings import command_reads
 
-    reads: list[tuple[str, str | Path | None]] = [
-        ("music file", settings.mix.music),
-        ("recordings", settings.recordings),
-    ]
+    reads: list[tuple[str, str]] = []
     for p in paths:
         try:
-            reads += load_routine(p, allow_outside=settings.allow_outside).files_read()
+            reads += command_reads(load_routine(p, allow_outside=settings.allow_outside), settings)
         except MatcueError:
-            reads.append(("routine file", p))
+            reads += command_reads(None, settings, p)
     return reads
 
 
-def _move_into(stage: Path, out: Path, pack: Pack, reads: Sequence[tuple[str, str | Path | None]] = ()) -> Pack:
+def _move_into(stage: Path, out: Path, pack: Pack, reads: Sequence[tuple[str, str]] = ()) -> Pack:
     """Move every file of a pack built in ``stage`` into ``out``; the pack, with its paths
     in ``out``. The share page and the playlist move last, once the tracks they list are
     in place. No file moves in when one would replace a file the pack read (``reads``)."""
@@ -371,7 +371,11 @@ def zip_path_for(folder: Path) -> Path:
 
 
 def write_zip(folder: Path, files: Sequence[Path]) -> Path:
-    """``<folder>.zip`` next to the folder, the files under ``<folder name>/``, atomically."""
+    """``<folder>.zip`` next to the folder, the files under ``<folder name>/``, atomically.
+
+    Written once the pack has moved into the folder, so a zip that fails part way (a full
+    disk, an interrupt) leaves no zip at all: neither its temporary file nor the zip of an
+    earlier pack, which would look like this one's."""
     from matcue.core.atomic import Unit
 
     folder = Path(folder).resolve()
@@ -385,9 +389,31 @@ def write_zip(folder: Path, files: Sequence[Path]) -> Path:
                 kind = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 zf.write(f, f"{folder.name}/{f.name}", compress_type=kind)
         unit.commit()
-    except OSError as exc:  # a full disk, a file size limit: no zip, and the pack folder says so
+    except BaseException as exc:
+        unit.abort()
+        removed = _remove_earlier_zip(target)
+        if not isinstance(exc, OSError):
+            raise
+        # a full disk, a file size limit: no zip, and the pack folder says so
         hint = f"the pack folder {quoted(folder)} is complete; make room and pack again for the zip"
-        raise output_error(exc, folder.parent, target, hint=hint) from exc
+        error = output_error(exc, folder.parent, target, hint=hint)
+        if removed:
+            error = RenderError(f"{error}; the earlier {quoted(target.name)} was removed: it held the earlier pack")
+        raise error from exc
     finally:
         unit.abort()
     return target
+
+
+def _remove_earlier_zip(target: Path) -> bool:
+    """Remove the zip an earlier pack left at ``target`` (a file, or a link to one: never
+    what it leads to); whether one was removed."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            return False
+        target.unlink()
+    except OSError:
+        return False
+    return True

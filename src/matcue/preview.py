@@ -20,6 +20,7 @@ from pathlib import Path
 from matcue.core.errors import MAX_PROBLEMS, Problem, RoutineError, shown
 from matcue.plan.compile import name_hint, same_name, step_name
 from matcue.routine.model import SIDES, Pose, Routine, Section, Step, Timer
+from matcue.settings import Settings
 
 POLL_S = 0.5
 MAX_NAMED = 12  # names a preview title lists; the rest are "..."
@@ -144,26 +145,30 @@ def _keep_from(steps: tuple[Step, ...], wanted: Wanted, level: str) -> tuple[tup
 
 
 def files_of(
-    routine_path: str | os.PathLike[str], routine: Routine | None, problems: Iterable[Problem] = ()
+    routine_path: str | os.PathLike[str],
+    routine: Routine | None,
+    problems: Iterable[Problem] = (),
+    settings: Settings | None = None,
 ) -> set[Path]:
-    """The files a render read: the routine, every included file, its cover and music; with
-    problems, the files they are in (an include that just broke is still watched)."""
-    files = {Path(routine_path)}
+    """The files a render read, once each (by real path): what
+    :func:`matcue.settings.command_reads` gathers for the routine and ``settings`` (the
+    routine, its includes, cover, music and recordings, the project lexicon, a profile),
+    a recordings folder with every clip in it; with problems, the files they are in (an
+    include that just broke is still watched)."""
+    from matcue.core.paths import real_path
+    from matcue.settings import command_reads
+    from matcue.voice.recordings import MAX_FILES
 
-    def walk(steps: Iterable[Step]) -> None:
-        for s in steps:
-            if s.mark is not None:
-                files.add(Path(s.mark.path))
-            if isinstance(s, Section):
-                walk(s.steps)
-
-    if routine is not None:
-        walk(routine.steps)
-        files.update(Path(p) for p in (routine.cover, routine.music) if p)
-    for p in problems:
-        if p.mark is not None and not p.mark.path.startswith("<"):
-            files.add(Path(p.mark.path))
-    return files
+    named = [Path(p) for _, p in command_reads(routine, settings or Settings(), os.fspath(routine_path))]
+    named += [Path(p.mark.path) for p in problems if p.mark is not None and not p.mark.path.startswith("<")]
+    files: dict[str, Path] = {}
+    for f in named:
+        files.setdefault(real_path(f), f)
+        if f.is_dir():  # a recordings folder: a clip changed, added or removed
+            for clip in sorted(f.iterdir())[:MAX_FILES]:  # as many as the folder may hold
+                if not clip.name.startswith(".") and not clip.is_dir():
+                    files.setdefault(real_path(clip), clip)
+    return set(files.values())
 
 
 Stamp = tuple[int, int, int] | None

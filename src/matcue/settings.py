@@ -20,6 +20,7 @@ rule here and its test (tests/test_settings.py) take every field of ``Options`` 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
     from matcue.audio.mixdown import MixSettings
+    from matcue.routine.model import Routine
     from matcue.routine.profile import Profile
 
 T = TypeVar("T", bound="DataclassInstance")
@@ -109,6 +111,8 @@ class Settings:
     allow_outside: bool = False  # --allow-outside: files outside the routine's folder may be read
     recordings: Path | None = None  # --recordings: the teacher's clips (else the routine's recordings:)
     profile_file: str | None = None  # the file the person's profile was read from (no output may replace it)
+    # what the command reads besides the routine: a roster, every person's profile (no output may replace one)
+    also_read: tuple[tuple[str, str], ...] = ()
 
     def for_person(self, profile: Profile | None) -> Settings:
         """These settings with ``profile`` under the flags: the flags win where given."""
@@ -120,3 +124,43 @@ class Settings:
             voice=tailor_voice(profile, self.voice),
             profile_file=profile.path if profile.path != "<string>" else None,
         )
+
+
+def people_read(people: Iterable[object]) -> tuple[tuple[str, str], ...]:
+    """The profile files ``people`` (profiles, or the errors of those that did not load)
+    were read from, for :attr:`Settings.also_read`."""
+    paths = (getattr(p, "path", None) for p in people)
+    return tuple(("profile file", p) for p in paths if isinstance(p, str) and p and not p.startswith("<"))
+
+
+def command_reads(
+    routine: Routine | None, settings: Settings, routine_path: str | Path | None = None
+) -> list[tuple[str, str]]:
+    """Every file a command reads to render ``routine`` with ``settings``, as (what it is,
+    path), once per real path: the routine file and what it includes, its cover, music and
+    recordings (:meth:`matcue.routine.model.Routine.files_read`), the command line's
+    ``--music`` and ``--recordings``, the project lexicon of the routine's language
+    (``voice/lexicon.yaml``), the person's profile file and :attr:`Settings.also_read` (a
+    roster and its profiles). ``routine`` None (it did not load): ``routine_path`` alone.
+
+    No output may replace one (:func:`matcue.core.clash.check_outputs`, checked before
+    anything is written), and ``render --watch`` watches exactly these."""
+    import os
+
+    from matcue.core.paths import real_path
+    from matcue.voice.lexicon import project_lexicon_path
+
+    named: list[tuple[str, str | Path | None]] = []
+    if routine is not None:
+        named += routine.files_read()
+        lexicon = project_lexicon_path(None, routine.language)
+        named.append(("project lexicon", lexicon if os.path.lexists(lexicon) else None))
+    elif routine_path is not None:
+        named.append(("routine file", routine_path))
+    named += [("music file", settings.mix.music), ("recordings", settings.recordings)]
+    named += [("profile file", settings.profile_file), *settings.also_read]
+    out: dict[str, tuple[str, str]] = {}
+    for what, p in named:
+        if p is not None and str(p) and str(p) != "<string>":
+            out.setdefault(real_path(p), (what, str(p)))
+    return list(out.values())

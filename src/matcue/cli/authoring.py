@@ -147,7 +147,8 @@ def preview_options(f: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--watch", is_flag=True,
-                help="Render again each time the routine or a file it includes changes; Ctrl-C stops (exit 0).",
+                help="Render again each time a file the render read changes (the routine, its includes, cover, music, "
+                "recordings, lexicon); Ctrl-C stops (exit 0).",
             ),
         ]
     ):  # fmt: skip
@@ -214,14 +215,14 @@ def _render_part(
             echo(str(p), err=True)
         n = len(e.problems)
         click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
-        return files_of(path, None, e.problems)
+        return files_of(path, None, e.problems, settings)
     except MatcueError as e:
         if not watching:
             raise
         if show:
             show.clear()
         click.echo(printable(f"Error: {e}"), err=True)
-        return files_of(path, None)
+        return files_of(path, None, (), settings)
     finally:
         if show:
             show.clear()
@@ -230,7 +231,7 @@ def _render_part(
 
     echo_recordings(result.built)
     echo(f"{path_text(result.path)}\t{format_ms(result.total_ms)}")
-    return files_of(path, result.built.routine)
+    return files_of(path, result.built.routine, (), settings)
 
 
 def register(group: click.Group) -> None:

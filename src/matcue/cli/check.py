@@ -80,13 +80,13 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
     from matcue.api import build_timeline
     from matcue.core.clash import check_outputs
     from matcue.routine.profile import load_profile
+    from matcue.settings import command_reads
 
     check_set((routine,), settings)
     settings = settings.for_person(load_profile(profile_path) if profile_path else None)
 
     def check_svg(loaded: Routine) -> Routine:  # the picture never replaces what the script reads, said before speech
-        reads = [*loaded.files_read(), ("recordings", settings.recordings), ("profile file", profile_path)]
-        reads.append(("music file", settings.mix.music))
+        reads = command_reads(loaded, settings)
         check_outputs([("picture", svg_path)] if svg_path else [], reads, "choose another path for --svg")
         return loaded
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,14 @@ def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outsid
         people.extend(load_roster(roster, allow_outside=allow_outside))
         check_people(len(people))
     return people
+
+
+def reading_roster(settings: Settings, roster: Path | None) -> Settings:
+    """``settings`` with a roster file among what the command reads (no output may replace
+    it); a folder of profiles adds nothing here: its profile files are each named."""
+    if roster is None or roster.is_dir():
+        return settings
+    return replace(settings, also_read=(*settings.also_read, ("roster file", str(roster))))
 
 
 class StatusLine:

@@ -11,7 +11,15 @@ import click
 
 from matcue.cli.authoring import preview_options
 from matcue.cli.boundary import fail
-from matcue.cli.common import Progress, StatusLine, check_set, echo, echo_recordings, load_people
+from matcue.cli.common import (
+    Progress,
+    StatusLine,
+    check_set,
+    echo,
+    echo_recordings,
+    load_people,
+    reading_roster,
+)
 from matcue.cli.options import (
     format_options,
     gathers_settings,
@@ -81,9 +89,8 @@ def render(
     if profile_paths or roster or scheduler:
         if not (profile_paths or roster):
             raise click.UsageError("--scheduler renders a roster: give --roster or --profile")
-        _render_people(
-            routines, load_people(profile_paths, roster, settings.allow_outside), settings, workers, scheduler
-        )
+        people = load_people(profile_paths, roster, settings.allow_outside)
+        _render_people(routines, people, reading_roster(settings, roster), workers, scheduler)
         return
     failed = 0
     stems = track_stems(routines, allow_outside=settings.allow_outside) if len(routines) > 1 else [None]

@@ -5,7 +5,9 @@ Two rules, one function each, so that no reader has its own:
 - :func:`confine`: where a named path may point. A path a routine names (``include:``,
   ``cover:``, ``music:``) is relative to the file that names it and must lie inside the
   top-level routine's folder; a path a roster names lies inside the roster's folder.
-  Symbolic links are resolved before comparing; ``--allow-outside`` lifts the rule. A
+  Symbolic links are resolved before comparing (a hard link is a name inside the folder
+  where it is: it counts as inside, whatever ``st_nlink`` says, docs/routines.md); the
+  folder a file's paths are relative to is :func:`base_folder`; ``--allow-outside`` lifts the rule. A
   path refused for being outside is reported exactly like a missing one, so the message
   never tells whether a file outside the folder exists.
 - :func:`read_bounded` (and :func:`open_regular` under it): only a regular file is read
@@ -76,6 +78,16 @@ def shown_folder(real: str) -> str:
     return real if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
+def base_folder(path: str | Path) -> Path:
+    """The folder the paths a file names are relative to: the folder where the file really
+    is, its symbolic link resolved (``class/r.yaml -> ../lib/r.yaml``: ``lib``, where its
+    includes are), the same folder :func:`confine` keeps them in. Written as the file's
+    own folder when that is the real one, else as :func:`shown_folder` shows it."""
+    written = Path(path).parent
+    real = os.path.dirname(real_path(path))
+    return written if real_path(written) == real else Path(shown_folder(real))
+
+
 def confine(raw: str, base: str | Path, root: str, *, allow_outside: bool, owner: str = "routine") -> Path:
     """The path ``raw`` names, relative to the folder ``base``, kept inside the real folder ``root``.
 
@@ -135,11 +147,47 @@ def quoted(path: str | Path) -> str:
 
 
 def nearest_existing(path: str | Path) -> Path:
-    """``path`` or its nearest ancestor that exists (a link that leads nowhere exists)."""
+    """``path`` or its nearest ancestor that exists (a link that leads nowhere exists), or
+    that cannot be looked at for another reason than being absent (a folder we may not
+    enter: EACCES; a name too long: ENAMETOOLONG), so that the reason is said for it
+    instead of a folder above being taken for it."""
+    import errno
+
     probe = Path(path)
-    while probe.parent != probe and not os.path.lexists(probe):
-        probe = probe.parent
+    while probe.parent != probe:
+        try:
+            os.lstat(probe)
+            break
+        except (FileNotFoundError, NotADirectoryError):
+            probe = probe.parent
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):  # a loop: said for the link above
+                probe = probe.parent
+                continue
+            break
+        except ValueError:  # a NUL in the name
+            break
     return probe
+
+
+def name_problem(path: str | Path) -> str:
+    """'' when every name in ``path`` is one the system takes; else why not, in words
+    ("'d/aaa...' cannot be used: File name too long (the name 'aaa...' is 300 bytes; at
+    most 255 are allowed)"). A name too long is found here, before anything is made or spoken, even
+    where no folder of it exists yet (the system says so only on the first write)."""
+    import errno
+
+    there = nearest_existing(path)
+    try:
+        limit = os.pathconf(there if os.path.isdir(there) else there.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for name in Path(path).parts:
+        size = len(os.fsencode(name))
+        if size > limit:
+            long_name = f"the name {quoted(name)} is {size} bytes; at most {limit} are allowed"
+            return f"{quoted(path)} cannot be used: {os.strerror(errno.ENAMETOOLONG)} ({long_name})"
+    return ""
 
 
 MAX_LINK_HOPS = 40  # links followed in a row, as the kernel does; more is a loop
@@ -201,7 +249,13 @@ def remove_empty(folders: list[Path]) -> None:
     for folder in folders:
         try:
             folder.rmdir()  # only when empty
-        except OSError:
+        except (FileNotFoundError, ValueError):
+            continue  # never made (the command failed before): the folders above may have been
+        except OSError as exc:
+            import errno
+
+            if exc.errno == errno.ENAMETOOLONG:  # could never be made
+                continue
             break
 
 
@@ -209,11 +263,14 @@ def folder_problem(folder: str | Path) -> str:
     """'' when ``folder`` is a folder or could be made one (what stands in its way is
     absent); else a phrase naming what is in the way: "'out' is a named pipe, not a
     folder", "'out' is a link to '/gone', which does not exist"."""
+    name = name_problem(folder)
+    if name:
+        return name
     probe = nearest_existing(folder)
     try:
         st = os.lstat(probe)
-    except OSError as exc:
-        return f"{quoted(probe)} cannot be used: {exc.strerror or exc}"
+    except (OSError, ValueError) as exc:  # EACCES, ENAMETOOLONG: the reason, in the system's words
+        return f"{quoted(probe)} cannot be used: {getattr(exc, 'strerror', None) or exc}"
     mode, problem = link_end(probe, proc_ok=True) if stat.S_ISLNK(st.st_mode) else (st.st_mode, "")
     if mode is None:
         return f"{quoted(probe)} is {problem}"
@@ -313,6 +370,7 @@ def read_bounded(path: str | Path, limit: int, what: str = "a file") -> bytes:
 __all__ = [
     "Outside",
     "Unreadable",
+    "base_folder",
     "byte_place",
     "confine",
     "folder_problem",
@@ -325,6 +383,7 @@ __all__ = [
     "lies_inside",
     "real_path",
     "link_end",
+    "name_problem",
     "not_found",
     "open_regular",
     "outside_hint",

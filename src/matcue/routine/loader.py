@@ -376,9 +376,9 @@ def recordings_source(ctx: Context, node: Node, where: str) -> str:
     if problem:
         raise ctx.error(node, where, problem)
     budget = ctx.budget
-    target = Path(ctx.path).parent / raw
+    target = ctx.base_folder / raw
     try:
-        confine(raw, Path(ctx.path).parent, budget.root_dir, allow_outside=budget.allow_outside)
+        confine(raw, ctx.base_folder, budget.root_dir, allow_outside=budget.allow_outside)
     except Unreadable:
         raise ctx.error(
             node, where, f"recordings {shown(str(target))} {not_found('routine', budget.root_dir)}", outside_hint()

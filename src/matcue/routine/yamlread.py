@@ -284,9 +284,9 @@ def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: 
     if problem:
         raise ctx.error(node, where, problem)
     budget = ctx.budget
-    target = Path(ctx.path).parent / raw
+    target = ctx.base_folder / raw
     try:
-        confine(raw, Path(ctx.path).parent, budget.root_dir, allow_outside=budget.allow_outside, owner=owner)
+        confine(raw, ctx.base_folder, budget.root_dir, allow_outside=budget.allow_outside, owner=owner)
         os.close(open_regular(target, what))
     except Unreadable as e:
         if e.missing and not budget.allow_outside:

@@ -44,6 +44,7 @@ from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, shown
 from matcue.core.numbers import NumberError, whole_number
+from matcue.core.paths import base_folder
 from matcue.core.text import invisible, nothing_visible, unsafe_char, unsafe_what
 from matcue.routine.model import LEVELS, Leveled, Text
 
@@ -85,6 +86,7 @@ class Context:
         depth: int = 0,
     ):
         self.path = path
+        self.base_folder = base_folder(path)  # what the file names is relative to: where it really is
         self.problems = problems
         self.stack = stack  # real paths of the files being loaded, for include cycles
         self.budget = budget or LoadBudget(os.path.dirname(stack[0]) if stack else os.getcwd(), True)
