@@ -155,8 +155,7 @@ def test_profile_errors_are_located():
     assert str(e.value) == (
         f"{path}:2:1: levle: unknown key 'levle' (did you mean 'level'?)\n"
         f"{path}:3:7: pace: expected a number from 0.8 to 1.5, got 2 (1.2 makes every breath 20% longer)\n"
-        f"{path}:4:9: breath: expected inhale:exhale like '5:7' or inhale:hold:exhale:hold like '4:2:6:2' "
-        "(seconds), got '5-7'\n"
+        f"{path}:4:9: breath: expected inhale:exhale seconds like '5:7' or '4:2:6:2', got '5-7'\n"
         f"{path}:5:11: duration: expected a duration like '30s' or '1m30s', got 'soon'"
     )
 

@@ -129,10 +129,14 @@ def test_a_huge_matcue_jobs_is_an_error_naming_it(monkeypatch, env, message):
 @pytest.mark.parametrize(
     "raw, message",
     [
-        ("9" * 306 + ":1", "inhale and exhale must be more than 0 and every phase at most 60s, got '"
+        ("9" * 306 + ":1", "a phase may be at most 60s, got '"
          + "9" * 27 + " ... " + "9" * 25 + ":1'"),
-        ("1e309:1", "expected inhale:exhale like '5:7' or inhale:hold:exhale:hold like '4:2:6:2' (seconds), "
-         "got '1e309:1'"),
+        ("1e309:1", "expected inhale:exhale seconds like '5:7' or '4:2:6:2', got '1e309:1'"),
+        ("abc", "expected inhale:exhale seconds like '5:7' or '4:2:6:2', got 'abc'"),
+        ("-1:4", "expected inhale:exhale seconds like '5:7' or '4:2:6:2', got '-1:4'"),
+        ("0:4", "the inhale must be at least 0.25s, got '0:4'"),
+        ("4:0", "the exhale must be at least 0.25s, got '4:0'"),
+        ("4:61:4:0", "a phase may be at most 60s, got '4:61:4:0'"),
     ],
 )  # fmt: skip
 def test_a_huge_breath_phase_is_refused(raw, message):

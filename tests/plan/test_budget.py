@@ -113,10 +113,10 @@ def test_a_lexicon_that_grows_each_word_is_refused_before_synthesis(tmp_path, fa
 def test_millisecond_breaths_are_refused_on_the_command_line_and_in_profiles(run):
     r = run("script", "tests/data/ok/e2e.yaml", "--backend", "fake", "--breath", "0.001:0.001")
     assert r.exit_code == 2
-    assert "inhale and exhale must be at least 0.25s each, got '0.001:0.001'" in r.stderr
+    assert "the inhale must be at least 0.25s, got '0.001:0.001'" in r.stderr
     with pytest.raises(RoutineError) as e:
         loads_profile("name: Anna\nbreath: '0.001:0.001'\n", name="anna.yaml")
-    assert _problems(e) == ["anna.yaml:2:9: breath: inhale and exhale must be at least 0.25s each, got '0.001:0.001'"]
+    assert _problems(e) == ["anna.yaml:2:9: breath: the inhale must be at least 0.25s, got '0.001:0.001'"]
 
 
 def test_too_many_events_are_refused_before_any_speech(run, tmp_path, fake_voice):

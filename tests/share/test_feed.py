@@ -184,8 +184,14 @@ def test_without_feed_url_no_feed_is_written(tmp_path) -> None:  # type: ignore[
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("ftp://studio.example/class/", "expected an http:// or https:// address (the folder as served)"),
-        ("studio.example/class/", "expected an http:// or https:// address (the folder as served)"),
+        (
+            "ftp://studio.example/class/",
+            "expected the http:// or https:// address of the folder as served, like https://studio.example/class/",
+        ),
+        (
+            "studio.example/class/",
+            "expected the http:// or https:// address of the folder as served, like https://studio.example/class/",
+        ),
         (
             "https://studio.example/class/?week=3",
             "the address may not have a query ('?...'): give the folder's address",
@@ -194,7 +200,7 @@ def test_without_feed_url_no_feed_is_written(tmp_path) -> None:  # type: ignore[
             "https://studio.example/class/#now",
             "the address may not have a fragment ('#...'): give the folder's address",
         ),
-        ("https:///class/", "the address has no host name"),
+        ("https:///class/", "the address has no host name: give one, like https://studio.example/class/"),
         ("https://me:pw@studio.example/class/", "the address may not hold a user name or password"),
         (
             'https://studio.example/a"b<c>/',

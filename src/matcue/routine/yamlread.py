@@ -154,9 +154,16 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
             inside = context.removeprefix("while scanning ").removeprefix("while parsing ").replace("scalar", "text")
             what = f"the file ends inside {inside} that starts here"
             hint = "close the quote or bracket"
-        elif "mapping values are not allowed here" in what and mark is not None and _long_key(text, mark.index):
+        elif (
+            "mapping values are not allowed here" in what
+            and mark is not None
+            and (key_at := _long_key(text, mark.index)) is not None
+        ):
             what = f"a key is longer than {MAX_KEY_CHARS} characters, the most YAML allows"
             hint = "shorten the key"
+            at = _text_mark(ctx.path, text, key_at)  # where the key starts, not its colon
+            ctx.problems.append(Problem(at, "", f"YAML syntax error: {what}", hint))
+            return None
         elif "mapping values are not allowed here" in what:
             hint = "check this line's indentation, or quote a text that contains ': '"
         elif (
@@ -207,12 +214,16 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
 MAX_KEY_CHARS = 1024  # PyYAML's limit for a key written without '?'
 
 
-def _long_key(text: str, colon: int) -> bool:
-    """Whether the ``:`` at ``colon`` ends a key longer than YAML allows: PyYAML then says
-    "mapping values are not allowed here", which reads as an indentation mistake."""
-    start = max(text.rfind(c, 0, colon) for c in "\n{,[")
-    key = text[start + 1 : colon].strip().removeprefix("- ").strip()
-    return len(key) > MAX_KEY_CHARS
+def _long_key(text: str, colon: int) -> int | None:
+    """Where the key ends by the ``:`` at ``colon`` starts, when it is longer than YAML
+    allows (PyYAML then says "mapping values are not allowed here", which reads as an
+    indentation mistake); else None."""
+    start = max(text.rfind(c, 0, colon) for c in "\n{,[") + 1
+    line = text[start:colon]
+    key = line.strip().removeprefix("- ").strip()
+    if len(key) <= MAX_KEY_CHARS:
+        return None
+    return start + line.index(key)
 
 
 class _TooManyValues(Exception):

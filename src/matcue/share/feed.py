@@ -73,6 +73,9 @@ class FeedError(MatcueError):
 _URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
 
 
+GOOD_URL = "https://studio.example/class/"  # what an error about --feed-url shows as a good value
+
+
 def parse_feed_url(url: str) -> str:
     """The folder's address, checked, ending in ``/``: http(s), a host, no query or fragment."""
     text = url.strip()
@@ -84,9 +87,11 @@ def parse_feed_url(url: str) -> str:
     except ValueError as exc:
         raise FeedError(f"--feed-url {url!r}: not a URL ({exc})") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise FeedError(f"--feed-url {url!r}: expected an http:// or https:// address (the folder as served)")
+        raise FeedError(
+            f"--feed-url {url!r}: expected the http:// or https:// address of the folder as served, like {GOOD_URL}"
+        )
     if not parts.hostname:
-        raise FeedError(f"--feed-url {url!r}: the address has no host name")
+        raise FeedError(f"--feed-url {url!r}: the address has no host name: give one, like {GOOD_URL}")
     if parts.query or "?" in text:
         raise FeedError(f"--feed-url {url!r}: the address may not have a query ('?...'): give the folder's address")
     if parts.fragment or "#" in text:
