@@ -443,3 +443,28 @@ def test_a_feed_url_with_an_escape_code_is_refused_for_it(run, tmp_path):
     assert r.exit_code == 2
     assert r.stderr.splitlines()[-1].endswith("the address may not contain control characters")
     assert "\x1b" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--duration", "0", "a duration must be more than zero here, got '0'"),
+        ("--duration", "20m-25m", "expected a duration like '30s' or '1m30s', got '20m-25m'"),
+        ("--duration", "25:00", "expected a duration like '30s' or '1m30s', got '25:00' (not a clock time: write "
+         "'25m' for minutes and seconds, '25h' for hours and minutes)"),
+        ("--duration", "２０m", "expected a duration like '30s' or '1m30s', got '２０m' ('２' is FULLWIDTH DIGIT TWO; "
+         "numbers take the digits 0-9; write '20m')"),
+        ("--duration", "20 Min", "expected a duration like '30s' or '1m30s', got '20 Min' (the units are h, m and s; "
+         "write '20m')"),
+        ("--duration", "100h", "a duration must be under 100 hours, got '100h'"),
+        ("--rate", "１５０", "expected a whole number from 60 to 500, got '１５０' ('１' is FULLWIDTH DIGIT ONE; "
+         "numbers take the digits 0-9)"),
+        ("--countdown", "٣", "expected a whole number from 0 to 60, got '٣' ('٣' is ARABIC-INDIC DIGIT THREE; "
+         "numbers take the digits 0-9)"),
+        ("--pace", "1_2", "expected a number from 0.8 to 1.5, got '1_2' (numbers take the digits 0-9, without '_')"),
+    ],
+)  # fmt: skip
+def test_number_options_are_usage_errors_saying_what_to_write(run, option, value, message):
+    r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", option, value)
+    assert r.exit_code == 2, r.output
+    assert f"Invalid value for '{option}': {message}\n" in r.stderr

@@ -132,16 +132,19 @@ def doc(context: str, key: str) -> D:
 
 # ----------------------------------------------------------------------------- fragments
 
-_WHOLE = r"^\s*\+?\d+\s*$"
-_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_WHOLE = r"^\s*\+?[0-9]+\s*$"
+_NUM = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"  # a number of seconds ("5." too)
+_PART = r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"  # before a unit
 # what matcue.core.durations accepts: a number of seconds, or units h, m, s in that order
+# (digits 0-9 only; that the value is a whole number of milliseconds is checked by 'check')
 DURATION_PATTERN = (
-    rf"^\s*(?:{_NUM}(?:[eE][+-]?\d+)?"
-    rf"|(?=[\d.])(?:{_NUM}\s*h)?\s*(?:{_NUM}\s*m)?\s*(?:{_NUM}\s*s)?)\s*$"
+    rf"^\s*(?:{_NUM}(?:[eE][+-]?[0-9]+)?"
+    rf"|(?=[0-9.])(?:{_PART}\s*h)?\s*(?:{_PART}\s*m)?\s*(?:{_PART}\s*s)?)\s*$"
 )
-BREATHS_PATTERN = r"^\s*\+?\d+\s+[Bb][Rr][Ee][Aa][Tt][Hh][Ss]?\s*$"
-AT_BREATH_PATTERN = r"^\s*[Bb][Rr][Ee][Aa][Tt][Hh]\s+\d+\s*$"
-RATIO_PATTERN = rf"^\s*{_NUM}\s*:\s*{_NUM}(?:\s*:\s*{_NUM}\s*:\s*{_NUM})?\s*$"
+BREATHS_PATTERN = r"^\s*\+?[0-9]+\s+[Bb][Rr][Ee][Aa][Tt][Hh][Ss]?\s*$"
+AT_BREATH_PATTERN = r"^\s*[Bb][Rr][Ee][Aa][Tt][Hh]\s+[0-9]+\s*$"
+_PHASE = r"[0-9]+(?:\.[0-9]+)?"  # a phase of --breath / a profile's breath
+RATIO_PATTERN = rf"^\s*{_PHASE}\s*:\s*{_PHASE}(?:\s*:\s*{_PHASE}\s*:\s*{_PHASE})?\s*$"
 BOOL_WORDS = [w for word in ("true", "false", "yes", "no", "on", "off") for w in (word, word.title(), word.upper())]
 
 

@@ -91,3 +91,81 @@ def test_format_ms():
 def test_duration_text_never_rounds_to_another_duration(ms, text):
     assert duration_text(ms) == text
     assert parse_duration_ms(text, allow_zero=True) == ms
+
+
+@pytest.mark.parametrize(
+    "text, ms",
+    [("1.5m", 90_000), ("0.5h", 1_800_000), ("2.5 m", 150_000), ("1.1h", 3_960_000), ("0.001s", 1),
+     ("1.2345m", 74_070), ("99h59m59.999s", 359_999_999), (0.1, 100), ("1.50000000000000000000s", 1_500),
+     ("0" * 5000 + "1s", 1_000), ("1.2e1", 12_000), ("5.", 5_000), (".5s", 500)],
+)  # fmt: skip
+def test_decimals_are_read_exactly(text, ms):
+    assert parse_duration_ms(text) == ms
+
+
+HINT = "expected a duration like '30s' or '1m30s', got"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("2.5 min", f"{HINT} '2.5 min' (the units are h, m and s; write '2.5m')"),
+        ("1,5 min", f"{HINT} '1,5 min' (a decimal takes a point; the units are h, m and s; write '1.5m')"),
+        ("2,5 minutos", f"{HINT} '2,5 minutos' (a decimal takes a point; the units are h, m and s; write '2.5m')"),
+        ("30S", f"{HINT} '30S' (the units are h, m and s, in lower case; write '30s')"),
+        ("2Min", f"{HINT} '2Min' (the units are h, m and s; write '2m')"),
+        ("1H30M", f"{HINT} '1H30M' (the units are h, m and s, in lower case; write '1h30m')"),
+        ("1:30", f"{HINT} '1:30' (not a clock time: write '1m30s' for minutes and seconds, '1h30m' for hours "
+         "and minutes)"),
+        ("0:45", f"{HINT} '0:45' (not a clock time: write '45s' for minutes and seconds, '45m' for hours and "
+         "minutes)"),
+        ("1:02:03", f"{HINT} '1:02:03' (not a clock time: write '1h2m3s')"),
+        ("999:99:99", f"{HINT} '999:99:99' (not a clock time)"),
+        ("３０s", f"{HINT} '３０s' ('３' is FULLWIDTH DIGIT THREE; numbers take the digits 0-9; write '30s')"),
+        ("٣٠", f"{HINT} '٣٠' ('٣' is ARABIC-INDIC DIGIT THREE; numbers take the digits 0-9; write '30')"),
+        ("𝟑𝟎s", f"{HINT} '𝟑𝟎s' ('𝟑' is MATHEMATICAL BOLD DIGIT THREE; numbers take the digits 0-9; write '30s')"),
+        ("1_000s", f"{HINT} '1_000s' (numbers take the digits 0-9, without '_'; write '1000s')"),
+        ("20m-25m", f"{HINT} '20m-25m'"),
+        ("1.0005s", "a duration is counted in whole milliseconds (at most 3 decimals of a second), got '1.0005s'"),
+        ("0.0001s", "a duration is counted in whole milliseconds (at most 3 decimals of a second), got '0.0001s'"),
+        ("1e-400", "a duration is counted in whole milliseconds (at most 3 decimals of a second), got '1e-400'"),
+        ("100h", "a duration must be under 100 hours, got '100h'"),
+        ("1e999999999", "a duration must be under 100 hours, got '1e999999999'"),
+        ("-1e400", "a duration cannot be negative, got '-1e400'"),
+    ],
+)  # fmt: skip
+def test_refused_forms_say_what_to_write(text, message):
+    with pytest.raises(DurationError) as e:
+        parse_duration_ms(text)
+    assert str(e.value) == message
+
+
+_UNITS = {"h": 3_600_000, "m": 60_000, "s": 1_000}
+
+
+@given(st.integers(0, 99), st.integers(0, 999), st.sampled_from("hms"))
+def test_a_decimal_of_a_unit_is_exact_or_refused(whole, thousandths, unit):
+    text = f"{whole}.{thousandths:03d}{unit}"
+    exact = (whole * 1000 + thousandths) * _UNITS[unit]  # in micro-units: exact integers
+    if exact % 1000 or exact >= 360_000_000_000:
+        with pytest.raises(DurationError):
+            parse_duration_ms(text, allow_zero=True)
+    else:
+        assert parse_duration_ms(text, allow_zero=True) == exact // 1000
+
+
+@given(st.integers(0, 359_999_999))
+def test_every_millisecond_written_as_seconds_reads_back(ms):
+    assert parse_duration_ms(f"{ms // 1000}.{ms % 1000:03d}", allow_zero=True) == ms
+    assert parse_duration_ms(duration_text(ms), allow_zero=True) == ms
+
+
+_OTHER_DIGITS = st.sampled_from("０１２３４５６７８９٠١٢٣٤٥٦٧٨٩۰۱۲۳४५𝟎𝟏𝟐𝟑𝟗")
+
+
+@given(st.integers(1, 99), _OTHER_DIGITS, st.sampled_from(["", "s", "m", "h"]))
+def test_a_digit_of_another_script_is_refused_by_name(n, digit, unit):
+    text = f"{n}{digit}{unit}"
+    with pytest.raises(DurationError) as e:
+        parse_duration_ms(text)
+    assert "numbers take the digits 0-9" in str(e.value)

@@ -155,3 +155,48 @@ def test_a_huge_bitrate_is_refused():
     with pytest.raises(FormatError) as e:
         parse_bitrate(FORMATS["mp3"], "9" * 5000 + "k")
     assert str(e.value).startswith("unsupported MP3 bitrate '" + "9" * 27 + " ... ")
+
+
+FULLWIDTH_3 = "('３' is FULLWIDTH DIGIT THREE; numbers take the digits 0-9)"
+
+
+@pytest.mark.parametrize(
+    "parse, text, message",
+    [
+        (lambda t: whole_number(t, 1, 256), "３", f"expected a whole number from 1 to 256, got '３' {FULLWIDTH_3}"),
+        (lambda t: whole_number(t, 1, 256), "1_0", "expected a whole number from 1 to 256, got '1_0' "
+         "(numbers take the digits 0-9, without '_')"),
+        (lambda t: decimal_number(t, 0.8, 1.5), "１.2", "expected a number from 0.8 to 1.5, got '１.2' "
+         "('１' is FULLWIDTH DIGIT ONE; numbers take the digits 0-9)"),
+        (parse_pace, "1.٢", "expected a number from 0.8 to 1.5, got '1.٢' "
+         "('٢' is ARABIC-INDIC DIGIT TWO; numbers take the digits 0-9)"),
+        (parse_breath, "5:３", f"expected inhale:exhale seconds like '5:7' or '4:2:6:2', got '5:３' {FULLWIDTH_3}"),
+        (lambda t: parse_bitrate(FORMATS["opus"], t), "９６k", "unsupported Opus bitrate '９６k': expected 6k to "
+         "256k (default 48k) ('９' is FULLWIDTH DIGIT NINE; numbers take the digits 0-9)"),
+    ],
+)  # fmt: skip
+def test_every_number_reader_takes_the_digits_0_to_9_only_and_says_so(parse, text, message):
+    with pytest.raises((ValueError, MatcueError)) as e:
+        parse(text)
+    assert str(e.value) == message
+
+
+def test_matcue_jobs_takes_the_digits_0_to_9_only(monkeypatch):
+    monkeypatch.setenv("MATCUE_JOBS", "３")
+    with pytest.raises(MatcueError) as e:
+        default_jobs()
+    want = f"MATCUE_JOBS must be a whole number from 1 to 256, got '３' {FULLWIDTH_3[:-1]}"
+    assert str(e.value) == want + "; unset it to use one per core)"
+
+
+@given(st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩０１２３４５６７８９𝟎𝟏_.:", min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_a_number_with_a_digit_outside_0_to_9_is_never_read(text):
+    """int() and float() take any script's digits and "1_000"; no reader of ours does."""
+    if text.isascii() and "_" not in text:
+        return
+    for parse, exc in ((lambda t: whole_number(t, 0, 10**9), NumberError),
+                       (lambda t: decimal_number(t, 0, 10**9), NumberError), (parse_duration_ms, DurationError),
+                       (parse_breath, BreathFormatError)):  # fmt: skip
+        with pytest.raises(exc):
+            parse(text)

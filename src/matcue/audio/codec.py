@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from matcue.core.errors import MatcueError, shown
-from matcue.core.numbers import whole
+from matcue.core.numbers import whole, with_digits_problem
 
 # the MPEG-1 Layer III bitrates, in kbps: all LAME takes at 44.1 kHz
 LAME_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -61,18 +61,24 @@ def parse_bitrate(fmt: AudioFormat, bitrate: str | None) -> str:
     """``None`` -> the format's default; ``"48k"`` checked against the format's range."""
     if bitrate is None:
         return fmt.default_bitrate
-    m = re.fullmatch(r"(\d+)k", bitrate.strip())
+    m = re.fullmatch(r"([0-9]+)k", bitrate.strip())
     kbps = whole(m.group(1)) if m else None  # None for a digit run too long to be a bitrate
     if fmt.name == "mp3":  # LAME takes the MPEG-1 Layer III bitrates only
         if kbps not in LAME_KBPS:
             raise FormatError(
-                f"unsupported MP3 bitrate {shown(bitrate)}: choose one of {', '.join(f'{k}k' for k in LAME_KBPS)}"
-                f" (default {fmt.default_bitrate})"
+                with_digits_problem(
+                    f"unsupported MP3 bitrate {shown(bitrate)}: choose one of {', '.join(f'{k}k' for k in LAME_KBPS)}"
+                    f" (default {fmt.default_bitrate})",
+                    bitrate,
+                )
             )
     elif kbps is None or not fmt.min_kbps <= kbps <= fmt.max_kbps:
         raise FormatError(
-            f"unsupported {fmt.label} bitrate {shown(bitrate)}: expected {fmt.min_kbps}k to {fmt.max_kbps}k"
-            f" (default {fmt.default_bitrate})"
+            with_digits_problem(
+                f"unsupported {fmt.label} bitrate {shown(bitrate)}: expected {fmt.min_kbps}k to {fmt.max_kbps}k"
+                f" (default {fmt.default_bitrate})",
+                bitrate,
+            )
         )
     return f"{kbps}k"
 

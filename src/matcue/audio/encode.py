@@ -26,7 +26,7 @@ from matcue.audio.mixer import BLOCK_MS, MixPlan, mix_bounds, range_bounds
 from matcue.audio.parts import SAMPLES_PER_FRAME, joinable
 from matcue.core import atomic
 from matcue.core.errors import MatcueError, RenderError, ToolMissingError, shown
-from matcue.core.numbers import NumberError, whole_number
+from matcue.core.numbers import NumberError, digits_problem, whole_number
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples, samples_to_ms
 
 LAME_QUALITY = 2  # LAME's -q: 2 = high quality (the same setting for both encoders)
@@ -66,9 +66,10 @@ def default_jobs() -> int:
     try:
         return whole_number(env, 1, MAX_JOBS)
     except NumberError:
+        problem = digits_problem(env)
         raise MatcueError(
             f"MATCUE_JOBS must be a whole number from 1 to {MAX_JOBS}, got {shown(env, 40)}"
-            " (unset it to use one per core)"
+            + (f" ({problem}; unset it to use one per core)" if problem else " (unset it to use one per core)")
         ) from None
 
 

@@ -420,7 +420,7 @@ def parse_scheduler(value: str | None) -> str | None:
     if value is None:
         return None
     host = r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]"
-    m = re.fullmatch(rf"(?:(tcp|tls|ws|wss|ucx|inproc)://)?({host}):(\d{{1,5}})", value.strip())
+    m = re.fullmatch(rf"(?:(tcp|tls|ws|wss|ucx|inproc)://)?({host}):([0-9]{{1,5}})", value.strip())
     if m is None or not 1 <= int(m.group(3)) <= 65535:
         raise click.BadParameter(
             f"expected a Dask scheduler address like tcp://host:8786, got {value[:80]!r}", param_hint="'--scheduler'"

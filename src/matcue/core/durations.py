@@ -6,11 +6,22 @@ import math
 import re
 
 from matcue.core.errors import shown as quoted
+from matcue.core.numbers import digits_problem, plain_digits
 
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1_000}
-_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([hms])")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_DIGITS = r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"  # ASCII digits only: \d and float() take any script's
+_PART = re.compile(rf"({_DIGITS})([hms])")
+_NUMBER = re.compile(r"[+-]?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
+_CLOCK = re.compile(r"[0-9]+(?::[0-9]+){1,2}(?:\.[0-9]+)?")
+# unit words a refused duration may have used (English, German, Spanish, French), for the hint
+_UNIT_WORDS = {
+    **dict.fromkeys("h hr hrs hour hours std stunde stunden hora horas heure heures".split(), "h"),
+    **dict.fromkeys("m min mins minute minutes minuten minuto minutos mn".split(), "m"),
+    **dict.fromkeys("s sec secs second seconds sek sekunde sekunden seg segundo segundos".split(), "s"),
+    **dict.fromkeys(("seconde", "secondes"), "s"),
+}
 MAX_SECONDS = 100 * 3600  # every duration is under 100 hours
+_MAX_MS = MAX_SECONDS * 1000
 DURATION_HINT = "expected a duration like '30s' or '1m30s'"
 
 
@@ -19,45 +30,82 @@ class DurationError(ValueError):
 
 
 def parse_duration_ms(text: str | float, *, allow_zero: bool = False) -> int:
-    """Parse ``45``, ``7.5``, ``"45s"``, ``"2m"``, ``"1m30s"``, ``"1h"`` into milliseconds.
+    """Parse ``45``, ``7.5``, ``"45s"``, ``"2m"``, ``"1m30s"``, ``"1.5m"``, ``"1h"`` into milliseconds.
 
-    Numbers are seconds. Units must come in the order h, m, s, each at most once.
-    Negative values, empty strings and unknown units are errors; zero only with
-    ``allow_zero``. Results are rounded to the nearest millisecond.
+    Numbers are seconds. Units are ``h``, ``m`` and ``s`` (lower case), in that order,
+    each at most once; digits are 0-9 and a decimal takes a point. The value is read
+    exactly (no float in between): it must be a whole number of milliseconds (``1.5m``
+    is 90000, ``1.0005s`` is refused), more than zero (zero only with ``allow_zero``)
+    and under 100 hours. Anything else is refused with what was wrong and, when the
+    intent is plain (``"2.5 min"``, ``"30S"``, ``"1,5m"``, ``"３０s"``, ``"1:30"``), the way
+    to write it.
     """
     if isinstance(text, bool):
         raise DurationError(f"{DURATION_HINT}, got {text!r}")
     if isinstance(text, (int, float)):
-        # a huge int is refused before float() (which would overflow) or repr() (which
-        # stops at 4300 digits) sees it
-        big = isinstance(text, int) and abs(text) >= 10**15
-        shown = "a number of more than 15 digits" if big else repr(text)
-        seconds = float(MAX_SECONDS + 1 if text > 0 else -1) if big else float(text)
-        if not math.isfinite(seconds):
-            raise DurationError(f"{DURATION_HINT}, got {shown}")
+        # a huge int is refused before repr() (which stops at 4300 digits) sees it
+        if isinstance(text, int) and abs(text) >= 10**15:
+            raw, shown = ("1e20" if text > 0 else "-1"), "a number of more than 15 digits"
+        elif not math.isfinite(text):
+            raise DurationError(f"{DURATION_HINT}, got {text!r}")
+        else:
+            raw, shown = repr(text), repr(text)  # a float's repr is the decimal a person wrote
     else:
-        raw = text.strip()
-        shown = quoted(text)
+        raw, shown = text.strip(), quoted(text)
         if not raw:
             raise DurationError(f"{DURATION_HINT}, got an empty value")
-        if _NUMBER.fullmatch(raw):
-            seconds = float(raw)
-        else:
-            seconds = _parse_units(raw, shown)
-    if seconds < 0:  # a digit run too long for a float is -inf or inf here
-        raise DurationError(f"a duration cannot be negative, got {shown}")
-    if seconds > MAX_SECONDS:
+    number = _NUMBER.fullmatch(raw)
+    if number:
+        if raw.startswith("-") and _exact_ms(number.group(1), number.group(2), 1000) != 0:
+            raise DurationError(f"a duration cannot be negative, got {shown}")
+        ms = _exact_ms(number.group(1), number.group(2), 1000)
+    else:
+        ms = _parse_units(raw, shown)
+    if ms is None:
+        raise DurationError(
+            f"a duration is counted in whole milliseconds (at most 3 decimals of a second), got {shown}"
+        )
+    if ms >= _MAX_MS:
         raise DurationError(f"a duration must be under 100 hours, got {shown}")
-    ms = int(round(seconds * 1000))
     if ms == 0 and not allow_zero:
         raise DurationError(f"a duration must be more than zero here, got {shown}")
     return ms
 
 
-def _parse_units(raw: str, shown: str) -> float:
-    compact = raw.replace(" ", "")
+def _exact_ms(number: str, exponent: str | None, unit_ms: int) -> int | None:
+    """``number`` (digits with an optional point) times ``10**exponent`` units of ``unit_ms``,
+    in whole milliseconds: None when it is no whole millisecond, and at least 100 hours
+    (never computed) when it is that large, so a 5000-digit run or ``1e400`` costs nothing."""
+    whole, _, frac = number.partition(".")
+    digits = (whole + frac).lstrip("0")
+    scale = len(frac) - _exponent(exponent)  # the value is int(digits) / 10**scale units
+    stripped = digits.rstrip("0")
+    scale -= len(digits) - len(stripped)
+    if not stripped:
+        return 0
+    if len(stripped) - scale > 9:  # at least 10**9 units of at least a second
+        return _MAX_MS
+    if scale > 9:  # a last digit this far down is never a whole millisecond of h, m or s
+        return None
+    value = int(stripped) * unit_ms
+    if scale <= 0:
+        return value * 10**-scale
+    ms, rest = divmod(value, 10**scale)
+    return None if rest else ms
+
+
+def _exponent(text: str | None) -> int:
+    if not text:
+        return 0
+    run = text.lstrip("+-").lstrip("0") or "0"
+    size = int(run) if len(run) <= 6 else 10**6  # beyond every limit either way
+    return -size if text.startswith("-") else size
+
+
+def _parse_units(raw: str, shown: str) -> int | None:
+    compact = re.sub(r"\s+", "", raw)
     pos = 0
-    total = 0.0
+    total: int | None = 0
     seen: list[str] = []
     for m in _PART.finditer(compact):
         if m.start() != pos:
@@ -66,13 +114,59 @@ def _parse_units(raw: str, shown: str) -> float:
         if seen and "hms".index(unit) <= "hms".index(seen[-1]):
             raise DurationError(f"{DURATION_HINT}, got {shown} (units go h, m, s, once each)")
         seen.append(unit)
-        total += float(m.group(1)) * _UNIT_MS[unit] / 1000
+        part = _exact_ms(m.group(1), None, _UNIT_MS[unit])
+        total = None if part is None or total is None else min(total + part, _MAX_MS)
         pos = m.end()
     if pos != len(compact) or not seen:
         if compact.startswith("-"):
             raise DurationError(f"a duration cannot be negative, got {shown}")
-        raise DurationError(f"{DURATION_HINT}, got {shown}")
+        why = _why_not(raw)
+        raise DurationError(f"{DURATION_HINT}, got {shown}" + (f" ({why})" if why else ""))
     return total
+
+
+def _why_not(raw: str) -> str:
+    """What a refused duration did that the syntax does not, and how to write it, when plain."""
+    reasons = []
+    fixed = re.sub(r"\s+", "", raw)
+    problem = digits_problem(fixed)
+    if problem:
+        reasons.append(problem)
+        fixed = plain_digits(fixed)
+    if _CLOCK.fullmatch(fixed):
+        return _clock_hint(fixed.split(":"), reasons)
+    if re.search(r"[0-9],[0-9]", fixed):
+        reasons.append("a decimal takes a point")
+        fixed = re.sub(r"(?<=[0-9]),(?=[0-9])", ".", fixed)
+    words = re.findall(r"[^\W\d_]+", fixed)
+    if words and all(w.lower() in _UNIT_WORDS for w in words) and not set(words) <= set("hms"):
+        lower = all(w.lower() in ("h", "m", "s") for w in words)
+        reasons.append("the units are h, m and s, in lower case" if lower else "the units are h, m and s")
+        fixed = re.sub(r"[^\W\d_]+", lambda m: _UNIT_WORDS[m.group(0).lower()], fixed)
+    write = _written(fixed, canonical=False) if reasons else ""
+    return "; ".join(reasons + [f"write {write}"] if write else reasons)
+
+
+def _clock_hint(parts: list[str], reasons: list[str]) -> str:
+    """``1:30`` is minutes and seconds to one reader and hours and minutes to another; the
+    hint gives both (``1:02:03`` has one reading)."""
+    if len(parts) == 3:
+        readings = [(f"{parts[0]}h{parts[1]}m{parts[2]}s", "")]
+    else:
+        readings = [(f"{parts[0]}m{parts[1]}s", " for minutes and seconds"),
+                    (f"{parts[0]}h{parts[1]}m", " for hours and minutes")]  # fmt: skip
+    hints = [f"{w}{what}" for text, what in readings if (w := _written(text, canonical=True))]
+    return "; ".join([*reasons, "not a clock time" + (": write " + ", ".join(hints) if hints else "")])
+
+
+def _written(text: str, *, canonical: bool) -> str:
+    """``text`` quoted (as :func:`duration_text` writes its value if ``canonical``), or ""
+    when it is no duration."""
+    try:
+        ms = parse_duration_ms(text, allow_zero=True)
+    except DurationError:
+        return ""
+    return quoted(duration_text(ms) if canonical else text)
 
 
 def format_ms(ms: int) -> str:

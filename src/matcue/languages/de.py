@@ -126,6 +126,14 @@ _ORDINALS = (
     _ordinal,
 )
 
+
+def _half(whole: int, one: str, many: str) -> str:
+    """ "eine halbe Minute", "eineinhalb Minuten", "zweieinhalb Stunden" (the units are feminine)."""
+    if whole == 0:
+        return f"eine halbe {one}"
+    return f"{'ein' if whole == 1 else german_number(whole)}einhalb {many}"
+
+
 _READING = Reading(
     number=german_number,
     agree=_agree,
@@ -147,6 +155,9 @@ _READING = Reading(
     degrees=("Grad", "Grad"),
     plural=lambda value: value != 1,
     thousands=r"\.",
+    minus="minus",
+    ratio="zu",
+    half=_half,
     ordinals=(_ORDINALS,),
 )
 _RULES = rules(_READING)

@@ -123,6 +123,15 @@ def _ordinal(m: re.Match[str]) -> str:
     return spanish_ordinal(int(m.group(1)), ending)
 
 
+def _half(whole: int, one: str, many: str) -> str:
+    """ "medio minuto", "media hora", "un minuto y medio", "dos horas y media"."""
+    medio = "media" if one in _FEMININE else "medio"
+    if whole == 0:
+        return f"{medio} {one}"
+    noun = one if whole == 1 else many
+    return f"{_agree(spanish_number(whole), noun)} {noun} y {medio}"
+
+
 _READING = Reading(
     number=spanish_number,
     agree=_agree,
@@ -142,6 +151,9 @@ _READING = Reading(
     degrees=("grado", "grados"),
     plural=lambda value: value != 1,
     thousands=r"\.",
+    minus="menos",
+    ratio="a",
+    half=_half,
     ordinals=((re.compile(r"\b(\d+)\.?(º|ª|er)(?!\w)(?=(\s+[^\W\d_]+)?)"), _ordinal),),
 )
 _RULES = rules(_READING)

@@ -124,6 +124,15 @@ def _ordinal(m: re.Match[str]) -> str:
     return word + plural
 
 
+def _half(whole: int, one: str, many: str) -> str:
+    """ "une demi-minute", "une minute et demie", "deux heures et demie"."""
+    feminine = one in _FEMININE
+    if whole == 0:
+        return f"{'une' if feminine else 'un'} demi-{one}"
+    noun = one if whole < 2 else many
+    return f"{_agree(french_number(whole), noun)} {noun} et {'demie' if feminine else 'demi'}"
+
+
 _READING = Reading(
     number=french_number,
     agree=_agree,
@@ -141,7 +150,10 @@ _READING = Reading(
     percent="pour cent",
     degrees=("degré", "degrés"),
     plural=lambda value: value >= 2,
-    thousands="[\u00a0\u202f]",
+    thousands="",  # a space, a no-break or a narrow no-break space: "1 000"
+    minus="moins",
+    ratio="pour",
+    half=_half,
     ordinals=((re.compile(r"\b(\d+)(ers|er|res|re|ères|ère|èmes|ème|es|e|ndes|nde|nds|nd)(?!\w)"), _ordinal),),
 )
 _RULES = rules(_READING)

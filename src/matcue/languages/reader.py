@@ -2,12 +2,14 @@
 French): one set of rules, filled by each language with its words (a :class:`Reading`).
 
 What it reads, in order: the language's own ordinals ("2." / "1.º" / "1er", rules the
-language gives), thousands groups ("1.000"), durations ("1m30s", "30s", "30 s", "2 min",
-"1 h"), sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"), "3x", "20 %", "90°",
-decimals with a comma ("5,5"), and every other whole number, made to agree with the noun
-after it where the language needs it ("1 Minute" -> "eine Minute", "21 respiraciones" ->
-"veintiuna respiraciones"). Words are never touched: "5 Atemzüge" -> "fünf Atemzüge".
-Accented letters are kept (these languages' voices read them).
+language gives), thousands groups ("1.000", "1 000", one number), a minus sign ("-5"),
+ratios ("4:6" -> "vier zu sechs"; a clock time "6:30" is left as written), durations
+("1m30s", "30s", "30 s", "2 min", "1 h", a half: "1,5 min" -> "eineinhalb Minuten"),
+sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"), "3x", "20 %", "90°",
+decimals ("5,5", and "5.5" as typed on an English keyboard), and every other whole number,
+made to agree with the noun after it where the language needs it ("1 Minute" -> "eine
+Minute", "21 respiraciones" -> "veintiuna respiraciones"). Words are never touched:
+"5 Atemzüge" -> "fünf Atemzüge". Accented letters are kept (these languages' voices read them).
 """
 
 from __future__ import annotations
@@ -18,6 +20,26 @@ from dataclasses import dataclass
 
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 _DIGITS = "0123456789"
+# a decimal: a comma, or a point (not a German clock time, "6.30 Uhr")
+_NUM = r"\d+(?:,\d+|\.\d+(?![\d.]|\s*Uhr\b))?"
+_HALF = re.compile(r"\d+[,.]50*")
+
+# also read by English (matcue.voice.normalize): a minus sign before a number, not inside a
+# word or after a number ("5 -10", a range); numbers joined by colons; thousands in groups
+# of three after a space (a no-break or narrow no-break space too): "1 000", "10 000 000"
+MINUS = re.compile(r"(?<![\w.,])(?<!\d\s)[-\u2212](?=\d)")
+RATIO = re.compile(r"(?<![\d:.,])\d{1,2}(?::\d{1,2})+(?![\d:])")
+SPACED_THOUSANDS = r"[ \u00a0\u202f]"
+
+
+def ratio(text: str, to: str, number: Callable[[str], str]) -> str:
+    """ "4:6" -> "four to six", "4:7:8" -> "four seven eight": numbers joined by colons are a
+    ratio, unless every part after the first has two digits: a clock time ("6:30",
+    "1:02:03"), left as written."""
+    parts = text.split(":")
+    if all(len(p) == 2 for p in parts[1:]):
+        return text
+    return f" {to} ".join(map(number, parts)) if len(parts) == 2 else " ".join(map(number, parts))
 
 
 @dataclass(frozen=True)
@@ -26,7 +48,8 @@ class Reading:
 
     ``units`` maps an abbreviation (lower case, no dot) to (singular, plural) nouns;
     ``agree(words, noun)`` turns a number's words into the form used before ``noun`` (the
-    next word, "" when none); ``plural(value)`` says whether a unit takes its plural."""
+    next word, "" when none); ``plural(value)`` says whether a unit takes its plural;
+    ``half(whole, one, many)`` says a whole number and a half of a unit ("1,5 min")."""
 
     number: Callable[[int], str]
     agree: Callable[[str, str], str]
@@ -39,13 +62,16 @@ class Reading:
     percent: str  # "Prozent"
     degrees: tuple[str, str]  # "90°": ("Grad", "Grad")
     plural: Callable[[float], bool]
-    thousands: str  # a regex of the thousands separators: r"\." or "[\u00a0\u202f]"
+    thousands: str  # a regex of the thousands separators besides a space: r"\." or ""
+    minus: str  # "-5": "minus"
+    ratio: str  # "4:6": "zu"
+    half: Callable[[int, str, str], str]  # (1, "Minute", "Minuten") -> "eineinhalb Minuten"
     ordinals: tuple[Rule, ...] = ()
 
 
 def read_number(reading: Reading, digits: str) -> str:
-    """ "7" -> "sieben"; "5,5" -> "fünf Komma fünf"; "07" -> "sieben"."""
-    whole, comma, frac = digits.partition(",")
+    """ "7" -> "sieben"; "5,5" and "5.5" -> "fünf Komma fünf"; "07" -> "sieben"."""
+    whole, comma, frac = digits.replace(".", ",").partition(",")
     words = reading.number(int(whole or "0"))
     if not comma:
         return words
@@ -59,6 +85,8 @@ def _value(digits: str) -> float:
 def _amount(reading: Reading, digits: str, unit: str) -> str:
     """A number of a unit: ("1", "min") -> "eine Minute", ("2,5", "s") -> "zwei Komma fünf Sekunden"."""
     one, many = reading.units[unit]
+    if _HALF.fullmatch(digits):
+        return reading.half(int(re.split("[,.]", digits)[0]), one, many)
     noun = many if reading.plural(_value(digits)) else one
     return f"{reading.agree(read_number(reading, digits), noun)} {noun}"
 
@@ -74,7 +102,8 @@ def _keeps_dot(m: re.Match[str]) -> str:
 def rules(reading: Reading) -> list[Rule]:
     """The reader's rules for ``reading``, in the order they apply."""
     units = "|".join(sorted(map(re.escape, reading.units), key=len, reverse=True))
-    num = r"\d+(?:,\d+)?"
+    num = _NUM
+    thousands = f"(?:{reading.thousands}|{SPACED_THOUSANDS})" if reading.thousands else SPACED_THOUSANDS
 
     def compound(m: re.Match[str]) -> str:
         parts = [_amount(reading, n, u) for n, u in zip(m.groups(), ("h", "min", "s"), strict=True) if n]
@@ -94,9 +123,11 @@ def rules(reading: Reading) -> list[Rule]:
 
     return [
         *reading.ordinals,
-        (re.compile(rf"\b\d{{1,3}}(?:{reading.thousands}\d{{3}})+\b"), lambda m: re.sub(r"\D", "", m.group(0))),
+        (re.compile(rf"(?<![\d.,])\b\d{{1,3}}(?:{thousands}\d{{3}})+\b"), lambda m: re.sub(r"\D", "", m.group(0))),
+        (MINUS, lambda m: f"{reading.minus} "),
+        (RATIO, lambda m: ratio(m.group(0), reading.ratio, lambda p: reading.number(int(p)))),
         (
-            re.compile(r"\b(?:(\d+)h\s?)?(?:(\d+)m\s?)?(?:(\d+(?:,\d+)?)s)?\b(?<=[hms])"),
+            re.compile(rf"(?<![\d.,])\b(?:({num})h\s?)?(?:({num})m\s?)?(?:({num})s)?\b(?<=[hms])"),
             compound,
         ),
         (re.compile(rf"\b({num})\s?({units})\b\.?", re.I), unit),
@@ -128,4 +159,4 @@ def halves(ms: int) -> tuple[int, bool]:
     return whole, bool(half)
 
 
-__all__ = ["Reading", "halves", "read", "read_number", "rules"]
+__all__ = ["MINUS", "RATIO", "SPACED_THOUSANDS", "Reading", "halves", "ratio", "read", "read_number", "rules"]

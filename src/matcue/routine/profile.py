@@ -32,7 +32,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import Mark, Problem, RoutineError, shown
-from matcue.core.numbers import decimal_number
+from matcue.core.numbers import decimal_number, with_digits_problem
 from matcue.core.paths import lies_inside, not_found, outside_hint
 from matcue.routine.loader import variables, voice_settings
 from matcue.routine.model import LEVELS, MIN_BREATH_PHASE_MS, Breath, Text, VoiceSettings
@@ -68,8 +68,9 @@ class BreathFormatError(ValueError):
 def parse_breath(raw: str) -> Breath:
     """``"5:7"`` (inhale:exhale) or ``"4:2:6:2"`` (inhale:hold_in:exhale:hold_out), in seconds."""
     parts = raw.strip().split(":")
-    if len(parts) not in (2, 4) or not all(re.fullmatch(r"\d+(\.\d+)?", p.strip()) for p in parts):
-        raise BreathFormatError(f"expected inhale:exhale seconds like '5:7' or '4:2:6:2', got {shown(raw)}")
+    if len(parts) not in (2, 4) or not all(re.fullmatch(r"[0-9]+(\.[0-9]+)?", p.strip()) for p in parts):
+        what = f"expected inhale:exhale seconds like '5:7' or '4:2:6:2', got {shown(raw)}"
+        raise BreathFormatError(with_digits_problem(what, raw))
     try:  # the one duration parser: a digit run too long for a float is refused there
         ms = [parse_duration_ms(p, allow_zero=True) for p in parts]
     except DurationError:

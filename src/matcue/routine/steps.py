@@ -27,9 +27,9 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from matcue.core.durations import DurationError, parse_duration_ms
+from matcue.core.durations import DURATION_HINT, DurationError, parse_duration_ms
 from matcue.core.errors import shown
-from matcue.core.numbers import whole
+from matcue.core.numbers import whole, with_digits_problem
 from matcue.routine.model import (
     BREATH_PRESETS,
     MIN_BREATH_PHASE_MS,
@@ -89,10 +89,9 @@ def _hold_or_bound(ctx: Context, node: Node, where: str, min_ms: int) -> Hold:
     m = _BREATHS.fullmatch(raw.strip())
     if m:
         n = m.group(1)
-        if not re.fullmatch(r"\d+", n) or whole(n) == 0:
-            raise ctx.error(
-                node, where, f"the number of breaths must be a whole number of at least 1, got {shown(raw)}"
-            )
+        if not re.fullmatch(r"[0-9]+", n) or whole(n) == 0:
+            msg = f"the number of breaths must be a whole number of at least 1, got {shown(raw)}"
+            raise ctx.error(node, where, with_digits_problem(msg, n))
         count = whole(n)
         if count is None or count > 10_000:
             raise ctx.error(node, where, f"{shown(raw)} is too many breaths (at most 10000)")
@@ -100,10 +99,7 @@ def _hold_or_bound(ctx: Context, node: Node, where: str, min_ms: int) -> Hold:
     try:
         ms = parse_duration_ms(raw)
     except DurationError as e:
-        msg = str(e)
-        if msg.startswith("expected a duration"):
-            msg = f"{HOLD_HINT}, got {shown(raw)}"
-        raise ctx.error(node, where, msg) from None
+        raise ctx.error(node, where, str(e).replace(DURATION_HINT, HOLD_HINT, 1)) from None
     if ms < min_ms:
         raise ctx.error(node, where, f"a hold must be at least {min_ms / 1000:g}s, got {shown(raw)}")
     return Hold(ms=ms, mark=ctx.mark(node))
@@ -158,18 +154,17 @@ def at(ctx: Context, node: Node, where: str) -> At:
     raw = scalar(ctx, node, where, "a time like '15s' or 'breath 3'").strip()
     m = _AT.fullmatch(raw)
     if m:
-        n = whole(m.group(1)) if re.fullmatch(r"\d+", m.group(1)) else 0
+        n = whole(m.group(1)) if re.fullmatch(r"[0-9]+", m.group(1)) else 0
         if n is None or n > 10_000:
             raise ctx.error(node, where, f"{shown(raw)} is past any hold (at most breath 10000)")
         if n < 1:
-            raise ctx.error(node, where, f"expected 'breath N' with N a whole number of at least 1, got {shown(raw)}")
+            msg = f"expected 'breath N' with N a whole number of at least 1, got {shown(raw)}"
+            raise ctx.error(node, where, with_digits_problem(msg, raw))
         return At(breath=n, mark=ctx.mark(node))
     try:
         return At(ms=parse_duration_ms(raw, allow_zero=True), mark=ctx.mark(node))
     except DurationError as e:
-        msg = str(e)
-        if msg.startswith("expected a duration"):
-            msg = f"expected a time like '15s' or 'breath 3', got {shown(raw)}"
+        msg = str(e).replace(DURATION_HINT, "expected a time like '15s' or 'breath 3'", 1)
         raise ctx.error(node, where, msg) from None
 
 

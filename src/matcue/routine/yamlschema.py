@@ -43,7 +43,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, shown
-from matcue.core.numbers import NumberError, whole_number
+from matcue.core.numbers import NumberError, whole_number, with_digits_problem
 from matcue.core.paths import base_folder
 from matcue.core.text import invisible, nothing_visible, unsafe_char, unsafe_what
 from matcue.routine.model import LEVELS, Leveled, Text
@@ -207,8 +207,8 @@ def duration(allow_zero: bool, min_ms: int = 0) -> Converter:
 def integer(lo: int, hi: int) -> Converter:
     def conv(ctx: Context, node: Node, where: str) -> int:
         raw = scalar(ctx, node, where, "a whole number").strip()
-        if not re.fullmatch(r"[+-]?\d+", raw):
-            raise ctx.error(node, where, f"expected a whole number, got {shown(raw)}")
+        if not re.fullmatch(r"[+-]?[0-9]+", raw):
+            raise ctx.error(node, where, with_digits_problem(f"expected a whole number, got {shown(raw)}", raw))
         try:
             return whole_number(raw, lo, hi)
         except NumberError as e:

@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Callable
 
 from matcue.languages import language_for
+from matcue.languages.reader import MINUS, RATIO, SPACED_THOUSANDS, ratio
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
          "sixteen seventeen eighteen nineteen").split()  # fmt: skip
@@ -81,11 +82,19 @@ def _num(text: str) -> str:
 
 
 def _plural(n: str, unit: str) -> str:
+    """("2", "minute") -> "two minutes"; a half as a teacher says it: ("1.5", "minute") -> "one
+    and a half minutes", ("0.5", "hour") -> "half an hour"."""
+    whole, point, frac = n.partition(".")
+    if point and frac.rstrip("0") == "5":
+        if int(whole or 0) == 0:
+            return f"half {'an' if unit == 'hour' else 'a'} {unit}"
+        return f"{_num(whole)} and a half {unit}s"
     return f"{_num(n)} {unit}" + ("" if n in ("1", "1.0") else "s")
 
 
-_UNITS = {"h": "hour", "hr": "hour", "hrs": "hour", "m": "minute", "min": "minute", "mins": "minute",
-          "s": "second", "sec": "second", "secs": "second"}  # fmt: skip
+_UNITS = {"h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour", "m": "minute",
+          "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute", "s": "second",
+          "sec": "second", "secs": "second", "second": "second", "seconds": "second"}  # fmt: skip
 _N = r"\d+(?:\.\d+)?"
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 # words a pose numeral follows ("Warrior I", "Virabhadrasana II", "Marichyasana III"); after
@@ -122,16 +131,20 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         re.compile(r"\b([CTLS])(\d{1,2})(?:-([CTLS])(\d{1,2}))?\b"),
         lambda m: f"{m.group(1)} {_num(m.group(2))}" + (f" {m.group(3)} {_num(m.group(4))}" if m.group(3) else ""),
     ),
-    # compound durations: 1m30s, 1h15m, 2m 30s
+    # one number: "1 000" -> "1000" (read below), "-5" -> "minus 5"; ratios: 4:6 -> "four to six"
+    (re.compile(rf"(?<![\d.,])\b\d{{1,3}}(?:{SPACED_THOUSANDS}\d{{3}})+\b"), lambda m: re.sub(r"\D", "", m.group(0))),
+    (MINUS, lambda m: "minus "),
+    (RATIO, lambda m: ratio(m.group(0), "to", _num)),
+    # compound durations: 1m30s, 1h15m, 2m 30s, 1.5m
     (
-        re.compile(r"\b(?:(\d+)h\s?)?(?:(\d+)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
+        re.compile(r"(?<![\d.,])\b(?:(\d+(?:\.\d+)?)h\s?)?(?:(\d+(?:\.\d+)?)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
         lambda m: " ".join(
             _plural(n, u) for n, u in ((m.group(1), "hour"), (m.group(2), "minute"), (m.group(3), "second")) if n
         ),
     ),
-    # a number with a unit: 30 sec, 5 min, 2 hrs
+    # a number with a unit: 30 sec, 5 min, 2 hrs, 1.5 minutes
     (
-        re.compile(rf"\b({_N})\s?(hrs?|h|mins?|secs?)\b\.?", re.I),
+        re.compile(rf"\b({_N})\s?(hours?|hrs?|h|minutes?|mins?|seconds?|secs?)\b\.?", re.I),
         lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()]),
     ),
     # number sequences: 4-7-8 (three or more) -> "four seven eight"; 5-10 -> "five to ten"
