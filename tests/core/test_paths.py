@@ -371,7 +371,7 @@ def test_a_voice_typo_on_the_command_line_has_a_did_you_mean(run, tmp_path, fake
     assert r.exit_code == 1
     assert (
         r.stderr
-        == "Error: backend 'fake' has no voice 'fak' (did you mean 'fake'? voices: fake; see 'matcue voices')\n"
+        == "--voice: backend 'fake' has no voice 'fak' (did you mean 'fake'? voices: fake; see 'matcue voices')\n"
     )
 
 
