@@ -283,10 +283,48 @@ def test_a_killed_roster_worker_fails_its_tracks_with_a_located_reason(tmp_path)
     os.kill(workers[0], signal.SIGKILL)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1
-    lost = "not rendered: a worker process ended before the track was done (killed, or out of memory?); render again"
     roster = tmp_path / "class.yaml"
-    assert err == "".join(f"{roster}:{n}:3: {lost}\n" for n in (1, 2, 3)) + "3 of 3 tracks not rendered\n"
+    assert err == "".join(f"{roster}:{n}:3: {LOST}\n" for n in (1, 2, 3)) + "3 of 3 tracks not rendered\n"
     assert not out.exists(), sorted(p.name for p in out.iterdir())  # no temporary file, no folder left
+
+
+LOST = "not rendered: a worker process ended before the track was done (killed, or out of memory?); render again"
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="finds the workers in /proc")
+def test_a_killed_roster_worker_keeps_the_tracks_already_finished(tmp_path):
+    import os
+
+    routine = tmp_path / "long.yaml"
+    routine.write_text(LONG.replace("40m", "30m"))
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- name: Anna\n  skip: [Seated]\n- name: Ben\n- name: Cleo\n")  # Anna's track is short
+    out = tmp_path / "out"
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "matcue", "render", str(routine), "--roster", str(roster),
+           "-o", str(out), "--backend", "fake", "--workers", "3"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    ben = None
+    while time.monotonic() < deadline and ben is None:
+        time.sleep(0.02)
+        if not (out / "long-hold--anna.mp3").exists():
+            continue
+        for pid in _workers_of(proc.pid):  # the worker writing Ben's track
+            try:
+                held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            except OSError:
+                continue
+            if any(".long-hold--ben.mp3.partial-" in h for h in held):
+                ben = pid
+    assert ben is not None, "Ben's track was never being written after Anna's was done"
+    os.kill(ben, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert f"{roster}:3:3: {LOST}\n" in err  # Ben's, located at him
+    assert err.endswith("of 3 tracks not rendered\n") and "Traceback" not in err
+    assert [p.name for p in out.iterdir()] == ["long-hold--anna.mp3"]  # kept; nothing half-written
 
 
 EARLY_SIGNAL = """
