@@ -89,6 +89,8 @@ def test_a_roster_name_with_a_surrogate_or_nothing_visible_is_located(tmp_path: 
         load_roster(roster)
     assert str(e.value) == (
         f"{roster}:1:9: [0].name: U+D800 at character 4 is half of a character (a lone surrogate): not text "
+        "(write the character itself, not a \\u escape of half of one)\n"
+        f"{roster}:2:3: [1]: U+D800 at character 2 is half of a character (a lone surrogate): not text "
         "(write the character itself, not a \\u escape of half of one)"
     )
     roster.write_text('- name: Anna\n- name: "\\ufeff"\n')

@@ -136,3 +136,14 @@ def test_yaml_merge_keys_work_and_keep_marks():
     r = loads_routine(src, name="m.yaml")
     assert [s.sides for s in r.steps] == ["right", "left"]
     assert r.steps[1].hold == Hold(ms=30_000, mark=r.steps[0].hold.mark)
+
+
+def test_bytes_that_are_not_utf8_and_control_characters_hide_no_other_problem(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_bytes(b"title: T\x01x\nsteps:\n  - pose: P\xe9\xe9\n    hold: long\n")
+    assert [str(p) for p in check_routine(path)] == [
+        f"{path}:1:9: the character U+0001 (a control character) cannot be in a routine "
+        "(a routine is plain text: delete it)",
+        f"{path}:3:12: the file is not UTF-8 text (save it as UTF-8)",
+        f"{path}:4:11: steps[0].hold: expected a duration like '30s' or '5 breaths', got 'long'",
+    ]

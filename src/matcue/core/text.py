@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -62,9 +63,9 @@ def surrogate_what(text: str, i: int) -> tuple[str, str]:
     return what, "write the character itself, not a \\u escape of half of one"
 
 
-def surrogate_in_nodes(root: Node) -> tuple[Node, str, int] | None:
-    """The first scalar (a key or a value) under ``root`` holding a lone surrogate: the
-    node, its key path (``steps[0].say``) and the surrogate's index; else None."""
+def scalars(root: Node) -> Iterator[tuple[ScalarNode, str]]:
+    """Every scalar (keys and values) under ``root``, in the file's order, each once (an
+    alias reaches a node again), with its key path (``steps[0].say``)."""
     seen: set[int] = set()
     todo: list[tuple[Node, str]] = [(root, "")]
     while todo:
@@ -73,9 +74,7 @@ def surrogate_in_nodes(root: Node) -> tuple[Node, str, int] | None:
             continue
         seen.add(id(node))
         if isinstance(node, ScalarNode):
-            i = lone_surrogate(str(node.value))
-            if i is not None:
-                return node, where, i
+            yield node, where
         elif isinstance(node, SequenceNode):
             todo.extend((item, f"{where}[{n}]") for n, item in reversed(list(enumerate(node.value))))
         elif isinstance(node, MappingNode):
@@ -83,7 +82,22 @@ def surrogate_in_nodes(root: Node) -> tuple[Node, str, int] | None:
                 name = str(key.value) if isinstance(key, ScalarNode) else "?"
                 path = f"{where}.{name}" if where else name
                 todo.extend(((value, path), (key, where)))
+
+
+def surrogate_in_nodes(root: Node) -> tuple[Node, str, int] | None:
+    """The first scalar (a key or a value) under ``root`` holding a lone surrogate: the
+    node, its key path (``steps[0].say``) and the surrogate's index; else None."""
+    for node, where in scalars(root):
+        i = lone_surrogate(str(node.value))
+        if i is not None:
+            return node, where, i
     return None
+
+
+def mend(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, so that it can be written and
+    used (as a path, say) while the problem it was is reported."""
+    return "".join("\ufffd" if is_surrogate(ch) else ch for ch in text)
 
 
 # Letters and marks that draw nothing: the Hangul fillers, the combining grapheme joiner,

@@ -253,7 +253,7 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
         return out_dir
     ctx = _ctx(str(p))
     root = compose_file(ctx, p, "a roster file")
-    if root is None:
+    if root is None or ctx.problems:  # a bad character in the roster itself: every one said, no entry read
         raise RoutineError(ctx.problems)
     if not isinstance(root, SequenceNode) or not root.value:
         where_hint = "a list of profiles: '- name: Anna' or '- anna.yaml'"

@@ -10,6 +10,7 @@ entry) through the one confinement rule (:func:`matcue.core.paths.confine`).
 
 from __future__ import annotations
 
+import bisect
 import os
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ import yaml
 from yaml.nodes import Node
 
 from matcue.core import limits as budget
-from matcue.core.errors import Mark, Problem, RoutineError
-from matcue.core.text import place, surrogate_in_nodes, surrogate_what, yaml_refused
+from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError
+from matcue.core.text import lone_surrogate, mend, place, scalars, surrogate_what, yaml_refused
 from matcue.routine.yamlschema import Context, describe
 
 MAX_FILE_BYTES = 5_000_000
@@ -86,13 +87,7 @@ def _decode(ctx: Context, data: bytes) -> str | None:
             hint = "it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine", hint))
         return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        ctx.problems.append(Problem(Mark(ctx.path, line, col), "", "the file is not UTF-8 text", "save it as UTF-8"))
-        return None
+    return data.decode("utf-8", "surrogateescape")  # a byte that is not UTF-8: U+DC80-U+DCFF, reported where it is
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -124,6 +119,7 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
         if decoded is None:
             return None
         text = decoded.removeprefix("\ufeff")
+        text, bad = _refuse_characters(ctx, text, what, from_bytes=True)
     else:
         text = data.removeprefix("\ufeff")
         if len(text) > MAX_FILE_BYTES:
@@ -131,6 +127,7 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
                 Problem(Mark(ctx.path, 1, 1), "", f"the text is longer than {MAX_FILE_BYTES} characters")
             )
             return None
+        text, bad = _refuse_characters(ctx, text, what, from_bytes=False)
     try:
         root = _compose_bounded(ctx, text)
     except _TooManyValues as e:
@@ -202,13 +199,58 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
         noun = file_kind(what)
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"the {noun} is empty", _EMPTY_HINTS.get(noun, "")))
         return None
-    half = surrogate_in_nodes(root)
-    if half is not None:  # "\ud800": no string of the file is used, none can be written out
-        node, where, i = half
-        what, hint = surrogate_what(str(node.value), i)
-        ctx.problems.append(Problem(ctx.mark(node), where, what, hint))
-        return None
+    _spoil(ctx, root, bad)
     return root
+
+
+def _refuse_characters(ctx: Context, text: str, what: str, from_bytes: bool) -> tuple[str, list[int]]:
+    """``text`` with every character YAML refuses (a control character, a byte that is not
+    UTF-8, a noncharacter) reported where it is and replaced by U+FFFD, so the rest of the
+    file is still read and its problems reported too; and the places replaced."""
+    bad = [m.start() for m in _REFUSED.finditer(text)]
+    noun = file_kind(what)
+    for n, pos in enumerate(bad):
+        ch = text[pos]
+        if from_bytes and 0xDC80 <= ord(ch) <= 0xDCFF:  # how a byte that is not UTF-8 was decoded
+            if n and bad[n - 1] == pos - 1 and 0xDC80 <= ord(text[pos - 1]) <= 0xDCFF:
+                continue  # one character's worth of bytes: said once
+            problem = ("the file is not UTF-8 text", "save it as UTF-8")
+        else:
+            problem = (
+                f"the character {yaml_refused(ord(ch))} cannot be in a {noun}",
+                f"a {noun} is plain text: delete it",
+            )
+        ctx.problems.append(Problem(_text_mark(ctx.path, text, pos), "", *problem))
+        if len(ctx.problems) >= MAX_PROBLEMS:
+            break
+    return (_REFUSED.sub("\ufffd", text) if bad else text), bad
+
+
+_REFUSED = yaml.reader.Reader.NON_PRINTABLE  # what PyYAML's reader refuses to read at all
+
+
+def _spoil(ctx: Context, root: Node, bad: list[int]) -> None:
+    """Report a lone surrogate a YAML escape wrote (``"\\ud800"``) in any key or value, and
+    mend it: none reaches a message, a path or an output. A value that held one, or a
+    character :func:`_refuse_characters` replaced, is *spoiled*: its problem is said once."""
+    for node, where in scalars(root):
+        value = str(node.value)
+        i = lone_surrogate(value)
+        if i is not None:
+            what, hint = surrogate_what(value, i)
+            ctx.problems.append(Problem(ctx.mark(node), where, what, hint))
+            node.value = mend(value)
+        elif not bad or not _covers(bad, node.start_mark.index, node.end_mark.index):
+            continue
+        mark = ctx.mark(node)
+        if mark is not None:
+            ctx.budget.spoiled.add(mark)
+
+
+def _covers(positions: list[int], start: int, end: int) -> bool:
+    """Whether a sorted list of positions holds one in ``[start, end)``."""
+    i = bisect.bisect_left(positions, start)
+    return i < len(positions) and positions[i] < end
 
 
 MAX_KEY_CHARS = 1024  # PyYAML's limit for a key written without '?'

@@ -74,6 +74,7 @@ class LoadBudget:
         self.work = budget.current()  # the command's tally: bytes read (matcue.core.limits)
         self.root_dir = root_dir  # real path of the top-level routine's folder
         self.allow_outside = allow_outside
+        self.spoiled: set[Mark] = set()  # values a bad character was found in: reported once, already
 
 
 class Context:
@@ -113,6 +114,10 @@ class Context:
         return Mark(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def error(self, node: Node | None, where: str, what: str, hint: str = "") -> Fail:
+        """Record a problem at ``node``; one in a value that holds a bad character (already
+        reported where it is) is not reported again."""
+        if self.mark(node) in self.budget.spoiled:
+            return Fail()
         self.problems.append(Problem(self.mark(node), where, what, hint))
         if len(self.problems) >= MAX_PROBLEMS:
             self.problems.append(Problem(self.mark(node), where, f"more than {MAX_PROBLEMS} problems; stopped looking"))
