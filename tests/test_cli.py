@@ -468,3 +468,20 @@ def test_number_options_are_usage_errors_saying_what_to_write(run, option, value
     r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", option, value)
     assert r.exit_code == 2, r.output
     assert f"Invalid value for '{option}': {message}\n" in r.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "script", "cues", "render"])
+def test_a_broken_recordings_index_is_the_same_located_line_in_every_command(run, tmp_path, fake_voice, command):
+    import zipfile
+
+    routine = tmp_path / "ok.yaml"
+    routine.write_text("title: t\nsteps:\n  - pose: P\n    hold: 10s\n")
+    takes = tmp_path / "t.zip"
+    with zipfile.ZipFile(takes, "w") as z:
+        z.writestr("index.yaml", "a: [\n")
+    extra = {"script": ["--backend", "fake"], "render": ["--backend", "fake", "-o", str(tmp_path / "out")]}
+    r = run(command, str(routine), "--recordings", str(takes), *extra.get(command, []))
+    assert r.exit_code == 1
+    line = f"{takes}:index.yaml:2:1: YAML syntax error: expected the node content, but found '<stream end>'"
+    assert r.stderr.splitlines()[0] == line  # never "Error: ..." (script and cues said that)
+    assert not (tmp_path / "out").exists()

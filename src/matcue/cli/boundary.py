@@ -92,7 +92,9 @@ class MatcueGroup(click.Group):
                 click.echo(str(p), err=True)
             ctx.exit(EXIT_ERROR)
         except MatcueError as e:
-            click.echo(printable(f"Error: {e}"), err=True)
+            lines = getattr(e, "problems", None)  # located lines (RecordingError): said as a RoutineError's are
+            for line in lines or [f"Error: {e}"]:
+                click.echo(printable(str(line)), err=True)
             ctx.exit(EXIT_ERROR)
         except Exception as e:
             if isinstance(e, OSError) and e.filename is None and e.errno in OUTPUT_FULL:
