@@ -134,7 +134,7 @@ def test_a_recordings_index_with_a_surrogate_is_refused_located(run, tmp_path: P
     r = run("script", str(tmp_path / "r.yaml"), "--recordings", str(rec), "--json", "--backend", "fake")
     assert r.exit_code == 1
     assert r.stderr == (
-        f"Error: {rec}/index.yaml:1:17: Hello there.: U+DCFF at character 5 is half of a character "
+        f"{rec}/index.yaml:1:17: Hello there.: U+DCFF at character 5 is half of a character "
         "(a lone surrogate): not text (write the character itself, not a \\u escape of half of one)\n"
     )
 

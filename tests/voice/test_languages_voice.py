@@ -150,8 +150,7 @@ def test_the_flag_asking_for_a_backend_that_cannot_speak_the_language(
     with pytest.raises(MatcueError) as e:
         _check(_routine(tmp_path, "es", "espeak-ng"), VoiceOverrides(backend="hibari"))
     assert str(e.value) == (  # named by its option, as a name the routine lacks is
-        "--backend: voice backend 'hibari' does not speak 'es'"
-        " (backends installed here that speak it: espeak-ng)"
+        "--backend: voice backend 'hibari' does not speak 'es' (backends installed here that speak it: espeak-ng)"
     )
 
 
