@@ -63,9 +63,10 @@ def test_any_count_reads_back_to_itself(n):
 
 
 def test_a_long_phase_is_announced_in_words():
-    r = loads_routine("title: T\nsteps:\n  - breathe: Slow\n    pattern: {inhale: 75s, exhale: 80s}\n    rounds: 1\n")
-    script = compile_routine(r)
-    assert "Slow. Breathe in for seventy-five, out for eighty." in script.texts()
+    """Phases are written at most 60s (core/limits.py MAX_BREATH_PHASE_MS); a pace makes them longer."""
+    r = loads_routine("title: T\nsteps:\n  - breathe: Slow\n    pattern: {inhale: 50s, exhale: 54s}\n    rounds: 1\n")
+    script = compile_routine(r, Options(pace=1.5))
+    assert "Slow. Breathe in for seventy-five, out for eighty-one." in script.texts()
 
 
 # ----------------------------------------------------------------------------- sentences

@@ -6,6 +6,7 @@ Never another exception, never a hang. The default profile runs in seconds; ``ma
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import tempfile
@@ -105,6 +106,32 @@ def test_any_text_loads_or_is_a_located_error(text):
 @given(routine_prefix, yamlish)
 def test_yaml_like_text_loads_or_is_a_located_error(prefix, text):
     load_text(prefix + text)
+
+
+_BLANK_CHARS = st.characters(
+    categories=("Mn", "Me", "Mc", "Zs", "Cf"),
+    exclude_characters="\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+)
+
+
+@SETTINGS
+@given(st.text(_BLANK_CHARS, min_size=1, max_size=40).filter(str.strip), st.sampled_from(["title", "say", "pose"]))
+def test_text_of_only_marks_spaces_and_format_characters_is_blank_where_it_is(blank, key):
+    """Whatever combining marks, spaces and format characters a text is made of, it is
+    the one blank error at its place, never a cue that fails later or a floating title."""
+    quoted = json.dumps(blank, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+    title, step = ("T", f"{key}: {quoted}") if key != "title" else (quoted, "say: Hi.")
+    src = f"title: {title}\nsteps:\n  - {step}\n" + ("    hold: 5s\n" if key == "pose" else "")
+    try:
+        loads_routine(src, "r.yaml")
+    except RoutineError as e:
+        problems = [str(p) for p in e.problems]
+    else:
+        raise AssertionError(f"blank text {blank!r} was taken")
+    assert len(problems) == 1 and "expected text, got only spaces, invisible or combining characters (U+" in problems[0]
+    assert problems[0].startswith(
+        "r.yaml:1:8: title: " if key == "title" else f"r.yaml:3:{7 + len(key)}: steps[0].{key}: "
+    )
 
 
 @settings(SETTINGS, max_examples=SETTINGS.max_examples // 3 or 1)

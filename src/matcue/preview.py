@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from matcue.core.errors import MAX_PROBLEMS, Problem, RoutineError, shown
-from matcue.plan.compile import name_hint, same_name, step_name
+from matcue.plan.names import name_hint, same_name, step_name
 from matcue.routine.model import SIDES, Pose, Routine, Section, Step, Timer
 from matcue.settings import Settings
 

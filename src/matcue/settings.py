@@ -66,8 +66,11 @@ def tailor(profile: Profile | None, given: Options) -> Options:
     if profile is None:
         return given
     out = overlay(overlay(Options(max_total_ms=given.max_total_ms), profile), given)
-    # where the profile set what the command line did not: its problems are located there
-    return replace(out, marks=tuple((k, m) for k, m in profile.marks if getattr(given, k, None) is None))
+    # where the profile set what the command line did not (a --set NAME replaces vars.NAME):
+    # its problems are located there
+    flags = {f"vars.{k}" for k, _ in given.vars}
+    marks = tuple((k, m) for k, m in profile.marks if getattr(given, k, None) is None and k not in flags)
+    return replace(out, marks=marks)
 
 
 def tailor_voice(profile: Profile | None, given: VoiceOverrides) -> VoiceOverrides:

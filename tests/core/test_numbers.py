@@ -145,6 +145,29 @@ def test_a_huge_breath_phase_is_refused(raw, message):
     assert str(e.value) == message
 
 
+@pytest.mark.parametrize("phase", ["inhale", "exhale", "hold_in", "hold_out"])
+def test_a_routines_breath_phase_has_the_profiles_upper_limit_and_wording(phase):
+    """A routine's inhale had no upper limit (99h was taken) while a profile's and
+    --breath's were 60s: one limit (core/limits.py MAX_BREATH_PHASE_MS) for all."""
+    from matcue.core.limits import MAX_BREATH_PHASE_MS
+
+    assert MAX_BREATH_PHASE_MS == 60_000
+    ok = loads_routine(f"title: T\nbreath: {{{phase}: 60}}\nsteps:\n  - say: Hi.\n")
+    assert getattr(ok.breath, f"{phase}_ms") == 60_000
+    with pytest.raises(RoutineError) as e:
+        loads_routine(f"title: T\nbreath: {{{phase}: 60.001}}\nsteps:\n  - say: Hi.\n", "r.yaml")
+    assert str(e.value) == f"r.yaml:2:{12 + len(phase)}: breath.{phase}: a phase may be at most 60s, got '60.001'"
+    pattern = {
+        "inhale": "60.001:4:4:0",
+        "hold_in": "4:60.001:4:0",
+        "exhale": "4:0:60.001:0",
+        "hold_out": "4:0:4:60.001",
+    }
+    with pytest.raises(BreathFormatError) as b:
+        parse_breath(pattern[phase])
+    assert str(b.value) == f"a phase may be at most 60s, got '{pattern[phase]}'"
+
+
 def test_a_huge_pace_is_refused_in_a_short_message():
     with pytest.raises(ValueError) as e:
         parse_pace("9" * 5000)

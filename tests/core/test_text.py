@@ -53,7 +53,33 @@ def test_characters_that_draw_nothing_are_nothing_visible(tmp_path: Path, blank:
     r.write_text(f'title: "{blank}"\nsteps:\n  - say: Hello.\n', encoding="utf-8")
     with pytest.raises(RoutineError) as e:
         load_routine(r)
-    assert "expected text, got only invisible characters" in str(e.value)
+    assert "expected text, got only spaces, invisible or combining characters" in str(e.value)
+
+
+@pytest.mark.parametrize("marks", ["\u0301\u0301", "\u0301 \u0308", "\u20dd", "\u0903", "\u200b\u0489"])
+@pytest.mark.parametrize("key", ["title", "say"])
+def test_text_of_only_combining_marks_is_blank_at_load(tmp_path: Path, marks: str, key: str) -> None:
+    """A title of two U+0301 was taken (a track titled with floating accents) and such a cue
+    failed only when compiled; blank text is refused where it is written, saying what it is
+    made of."""
+    assert nothing_visible(marks) and not nothing_visible("e" + marks)
+    r = tmp_path / "r.yaml"
+    title, say = (marks, "Hello.") if key == "title" else ("T", marks)
+    r.write_text(f'title: "{title}"\nsteps:\n  - say: "{say}"\n', encoding="utf-8")
+    with pytest.raises(RoutineError) as e:
+        load_routine(r)
+    codes = " ".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in marks if not ch.isspace()))
+    where = "1:8: title" if key == "title" else "3:10: steps[0].say"
+    assert str(e.value) == f"{r}:{where}: expected text, got only spaces, invisible or combining characters ({codes})"
+
+
+def test_a_profile_name_or_skip_of_only_combining_marks_is_blank(tmp_path: Path) -> None:
+    from matcue.routine.profile import loads_profile
+
+    with pytest.raises(RoutineError) as e:
+        loads_profile('name: "\u0301"\nskip: ["\u0308"]\n', "p.yaml")
+    blank = "expected text, got only spaces, invisible or combining characters"
+    assert str(e.value) == f"p.yaml:1:7: name: {blank} (U+0301)\np.yaml:2:8: skip[0]: {blank} (U+0308)"
 
 
 def test_a_surrogate_is_found_in_any_string_of_a_yaml_file_keys_too() -> None:
@@ -95,7 +121,10 @@ def test_a_roster_name_with_a_surrogate_or_nothing_visible_is_located(tmp_path: 
     )
     roster.write_text('- name: Anna\n- name: "\\ufeff"\n')
     people = load_roster(roster)
-    assert str(people[1]) == f"{roster}:2:9: [1].name: expected text, got only invisible characters (U+FEFF)"
+    assert (
+        str(people[1])
+        == f"{roster}:2:9: [1].name: expected text, got only spaces, invisible or combining characters (U+FEFF)"
+    )
 
 
 FORMAT = "the character U+200B (a format character)"
@@ -149,7 +178,8 @@ def test_set_with_a_byte_that_is_not_utf8_is_a_usage_error(run, tmp_path: Path) 
 @pytest.mark.parametrize(
     ("title", "message"),
     [
-        ("\u200b", "expected text, got only invisible characters (U+200B)"),
+        ("\u200b", "expected text, got only spaces, invisible or combining characters (U+200B)"),
+        ("\u0301\u0301", "expected text, got only spaces, invisible or combining characters (U+0301)"),
         ("", "expected text, got an empty string"),
         ("a\nb", "a title is one line: remove the line break"),
         ("Class \udcff", "contains a byte that is not UTF-8 (\\xff) (remove it)"),

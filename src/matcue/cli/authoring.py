@@ -187,7 +187,8 @@ def _render_part(
 
     from matcue.api import render_routine
     from matcue.cli.common import Progress
-    from matcue.plan.compile import resolve_level, same_name
+    from matcue.plan.compile import resolve_level
+    from matcue.plan.names import same_name
     from matcue.preview import files_of, select
     from matcue.routine.model import Routine
 

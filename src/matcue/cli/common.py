@@ -50,7 +50,7 @@ def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outsid
         except RoutineError as e:
             people.append(e)
     if roster:
-        people.extend(load_roster(roster, allow_outside=allow_outside))
+        people.extend(load_roster(roster, allow_outside=allow_outside, given=profile_paths))
         check_people(len(people))
     return people
 
@@ -141,7 +141,7 @@ def check_title(value: str, option: str) -> str:
     """``value`` if it may be a title, the rules a routine's ``title:`` follows: some
     visible text, no control character, one line, at most the length of one text."""
     from matcue.core.limits import LIMITS
-    from matcue.core.text import invisible, nothing_visible
+    from matcue.core.text import blank_text, nothing_visible
 
     refuse_control(value, option)
     if "\n" in value or "\r" in value:
@@ -149,8 +149,7 @@ def check_title(value: str, option: str) -> str:
     if not value.strip():
         raise click.BadParameter("expected text, got an empty string", param_hint=f"'{option}'")
     if nothing_visible(value):
-        what = f"expected text, got only invisible characters ({invisible(value)})"
-        raise click.BadParameter(what, param_hint=f"'{option}'")
+        raise click.BadParameter(blank_text(value), param_hint=f"'{option}'")
     if len(value) > LIMITS.text_chars:
         what = f"the title is {len(value)} characters long; at most {LIMITS.text_chars} are allowed"
         raise click.BadParameter(what, param_hint=f"'{option}'")

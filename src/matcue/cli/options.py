@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from matcue.cli.common import named, voice_backend
-from matcue.cli.pathoptions import decodable_music, existing
+from matcue.cli.pathoptions import decodable_music, existing, given_twice
 from matcue.core.errors import shown
 from matcue.core.numbers import NumberError, whole_number
 from matcue.plan.compile import Options
@@ -282,13 +282,16 @@ def output_options(pack: bool = False) -> Callable[[Callable[..., Any]], Callabl
 
 def must_exist(option: str, wanted: str, *, folder_too: bool = False) -> Callable[..., Any]:
     """A click callback: each path given to ``option`` through :func:`existing` (a missing
-    file, a folder, a pipe are usage errors, as for --music and --recordings)."""
+    file, a folder, a pipe are usage errors, as for --music and --recordings); one file
+    given twice to a repeatable option is one too (:func:`given_twice`)."""
 
     def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, tuple):
-            return tuple(existing(Path(v), option, "file", wanted, folder_too=folder_too) for v in value)
+            paths = tuple(existing(Path(v), option, "file", wanted, folder_too=folder_too) for v in value)
+            given_twice(paths, option, wanted.removeprefix("a ").removeprefix("an "))
+            return paths
         return existing(Path(value), option, "file", wanted, folder_too=folder_too)
 
     return check

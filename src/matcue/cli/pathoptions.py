@@ -1,7 +1,8 @@
 """The click callbacks and checks of options that name a file or a folder: an output file
 (``--svg``, ``new -o``), an output folder (``-o``, ``cues --page``), an input that must exist
 (``--music``, ``--recordings``, ``--profile``, ``--roster``). Each is a usage error (exit 2)
-naming what is there instead."""
+naming what is there instead; one file given twice to a repeatable option (``--profile``)
+is one too."""
 
 from __future__ import annotations
 
@@ -93,6 +94,19 @@ def existing(path: Path, option: str, noun: str, wanted: str, *, folder_too: boo
     if not (stat.S_ISREG(mode) or (folder_too and stat.S_ISDIR(mode))):
         raise click.BadParameter(f"{quoted(path)} is {kind_name(mode)}, not {wanted}", param_hint=f"'{option}'")
     return path
+
+
+def given_twice(paths: tuple[Path, ...], option: str, wanted: str) -> None:
+    """A usage error when two of ``paths`` are one file (:func:`matcue.core.paths.file_identity`:
+    the same name twice, ``./a`` and ``a``, a symbolic link to it)."""
+    from matcue.core.paths import file_identity, quoted
+
+    first: dict[object, Path] = {}
+    for path in paths:
+        other = first.setdefault(file_identity(path), path)
+        if other is not path:
+            same = "" if str(other) == str(path) else f": it is the same file as {quoted(other)}"
+            raise click.BadParameter(f"{wanted} {quoted(path)} is given twice{same}", param_hint=f"'{option}'")
 
 
 def decodable_music(path: Path) -> None:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from matcue.core.errors import Mark, Problem, RoutineError
+from matcue.core.errors import Mark, Problem, RoutineError, shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,15 @@ class Limits:
 
 
 LIMITS = Limits()
+
+# The longest phase of a breath pattern (an inhale, a hold, an exhale): a routine's
+# ``breath:``, a breathing exercise's, a profile's ``breath:`` and ``--breath`` alike.
+MAX_BREATH_PHASE_MS = 60_000
+
+
+def longest_phase(raw: str) -> str:
+    """What a breath phase over :data:`MAX_BREATH_PHASE_MS` is told, wherever it is written."""
+    return f"a phase may be at most {MAX_BREATH_PHASE_MS // 1000}s, got {shown(raw)}"
 
 
 def allows(limit: str, limits: Limits = LIMITS) -> str:

@@ -58,6 +58,17 @@ def real_path(path: str | Path) -> str:
         return os.path.abspath(path)
 
 
+def file_identity(path: str | os.PathLike[str]) -> object:
+    """What every name of one file shares, to tell that one file is given twice: its device
+    and inode (``./a`` and ``a``, a symbolic link to it, a hard link all give the same);
+    its real path where it cannot be looked at. Never raises."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return real_path(os.fspath(path))
+    return (st.st_dev, st.st_ino)
+
+
 def lies_inside(path: str | Path, folder: str) -> bool:
     """Whether ``path``, symbolic links resolved, lies inside the real folder ``folder``;
     False when it cannot be resolved at all (what cannot be followed is not known to be

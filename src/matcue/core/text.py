@@ -108,11 +108,21 @@ _BLANK = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800
 )
 
 
+_DRAW_NOTHING = ("Cf", "Cc", "Mn", "Mc", "Me")  # format and control characters, combining marks
+BLANK = "only spaces, invisible or combining characters"  # what blank text is made of, in messages
+
+
 def nothing_visible(text: str) -> bool:
-    """Whether ``text`` shows nothing: only whitespace, format characters (U+200B ZERO
-    WIDTH SPACE, U+FEFF, U+2060...) and characters that draw nothing (U+3164 HANGUL FILLER,
-    U+2800 BRAILLE PATTERN BLANK...), so a title made of them reads as empty."""
-    return all(ch.isspace() or ch in _BLANK or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
+    """Whether ``text`` is blank: only whitespace, format characters (U+200B ZERO WIDTH
+    SPACE, U+FEFF, U+2060...), characters that draw nothing (U+3164 HANGUL FILLER, U+2800
+    BRAILLE PATTERN BLANK...) and combining marks with no letter to sit on (U+0301
+    COMBINING ACUTE ACCENT...), so a title or a cue made of them reads as empty."""
+    return all(ch.isspace() or ch in _BLANK or unicodedata.category(ch) in _DRAW_NOTHING for ch in text)
+
+
+def blank_text(text: str) -> str:
+    """The one message for blank text (:func:`nothing_visible`), naming its characters."""
+    return f"expected text, got {BLANK} ({invisible(text)})"
 
 
 # Bidirectional overrides and isolates: they reorder what a terminal or a page shows.

@@ -22,6 +22,7 @@ from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import TAG_HINT, Language, language_for
 from matcue.languages import primary as primary_language
 from matcue.plan.expand import expand
+from matcue.plan.names import name_hint, same_name, step_name, step_names
 from matcue.plan.script import Block, ChapterStart, Gap, Origin, Script, SectionStart, Segment, Stretch
 from matcue.routine.model import (
     DEFAULT_BREATH,
@@ -33,9 +34,7 @@ from matcue.routine.model import (
     Fit,
     Hold,
     Leveled,
-    Rest,
     Routine,
-    Section,
     Step,
     Text,
     pace_floor,
@@ -66,7 +65,7 @@ class Options:
     skip: tuple[Text, ...] = ()  # names of steps or sections to leave out (profiles' skip:)
     duration_ms: int | None = None  # --duration: fitted by matcue.plan.fit, not by compile
     fit: tuple[tuple[str, int], ...] = ()  # Stretch key -> units to use instead of the written value
-    marks: tuple[tuple[str, Mark], ...] = ()  # field -> where a file (a profile) set it, for located errors
+    marks: tuple[tuple[str, Mark], ...] = ()  # field (or vars.NAME) -> where a profile set it, for located errors
 
     def mark(self, name: str) -> Mark | None:
         """Where a profile set the field ``name``; None when a flag (or nothing) set it."""
@@ -149,8 +148,9 @@ class Compiler:
             if name in self.vars:
                 value = self.vars[name]
                 if "{" in value or "}" in value:  # a value is not filled in again: its braces would be spoken
+                    at = self.options.mark(f"vars.{name}")  # a profile's value: said at its line
                     self.error(
-                        text.mark, text.where,
+                        *((at, f"vars.{name}") if at else (text.mark, text.where)),
                         f"the value of {{{name}}} holds braces ({shown(value)}); a value is not filled in again",
                         "write the words themselves in the value",
                     )  # fmt: skip
@@ -214,16 +214,17 @@ class Compiler:
         return f"{title} ({self.phrases.side_names[self.side_ctx]})" if self.side_ctx else title
 
     def breath_source(self, spec: LV[BreathSpec] | None, exercise: bool, where: str) -> tuple[Mark | None, str]:
-        """Where the pattern a step uses is written: a profile's breath, the step's, the
-        routine's; else (the default pattern, or --breath) where a profile set the pace."""
+        """Where a pace problem of a step's pattern is said: a profile's pace (its line);
+        else where the pattern is written: a profile's breath, the step's, the routine's."""
+        if self.options.mark("pace"):
+            return self.options.mark("pace"), "pace"
         if self.options.breath is not None and not exercise:
-            if self.options.mark("breath"):
-                return self.options.mark("breath"), "breath"
-        elif self.pick(spec) is not None:
+            return self.options.mark("breath"), ("breath" if self.options.mark("breath") else "pace")
+        if self.pick(spec) is not None:
             return self.pick(spec).mark, where
-        elif self.pick(self.routine.breath) is not None:
+        if self.pick(self.routine.breath) is not None:
             return self.pick(self.routine.breath).mark, "breath"
-        return self.options.mark("pace"), "pace"
+        return None, "pace"
 
     def breath(self, spec: LV[BreathSpec] | None, exercise: bool = False, where: str = "breath") -> Breath:
         """The pattern of a step; ``--breath`` replaces it (not a breathing exercise's), ``--pace`` scales it."""
@@ -371,43 +372,6 @@ def _units(h: Hold, unit_ms: int, up: bool) -> int:
     if h.breaths is not None:
         return h.breaths
     return -(-ms // unit_ms) if up else ms // unit_ms
-
-
-def step_name(step: Step, level: str) -> str | None:
-    """The name a profile's ``skip:`` matches: a section's, pose's, timer's, exercise's or reps' name."""
-    value = getattr(step, "name", None)
-    if value is None:
-        return "Rest" if isinstance(step, Rest) else None  # in every language: skip: [Rest]
-    t = pick(value, level)
-    return t.value if isinstance(t, Text) else None
-
-
-def same_name(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
-def name_hint(given: str, known: list[str]) -> str:
-    """The hint for a name a routine does not have: the closest name, else the names (the
-    first twelve), else that it names none."""
-    close = difflib.get_close_matches(given[:200], known, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    if not known:
-        return "this routine has no section, pose or other named step"
-    return "names are: " + ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-
-
-def step_names(steps: tuple[Step, ...]) -> list[str]:
-    """Every step and section name, at every level, in order (for ``skip:`` and its hints)."""
-    out: list[str] = []
-    for step in steps:
-        for level in LEVELS:
-            name = step_name(step, level)
-            if name is not None and name not in out:
-                out.append(name)
-        if isinstance(step, Section):
-            out.extend(n for n in step_names(step.steps) if n not in out)
-    return out
 
 
 def placeholder_names(routine: Routine) -> set[str]:

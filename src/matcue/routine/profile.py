@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -32,8 +32,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import Mark, Problem, RoutineError, shown
+from matcue.core.limits import MAX_BREATH_PHASE_MS, longest_phase
 from matcue.core.numbers import decimal_number, with_digits_problem
-from matcue.core.paths import lies_inside, not_found, outside_hint
+from matcue.core.paths import file_identity, lies_inside, not_found, outside_hint, quoted
 from matcue.routine.loader import variables, voice_settings
 from matcue.routine.model import LEVELS, MIN_BREATH_PHASE_MS, Breath, Text, VoiceSettings
 from matcue.routine.steps import VERBOSITIES
@@ -57,7 +58,6 @@ from matcue.routine.yamlschema import (
 )
 
 PACE_MIN, PACE_MAX = 0.8, 1.5
-MAX_BREATH_PHASE_MS = 60_000
 PROFILE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -80,7 +80,7 @@ def parse_breath(raw: str) -> Breath:
     else:
         inhale, hold_in, exhale, hold_out = ms
     if max(ms) > MAX_BREATH_PHASE_MS:
-        raise BreathFormatError(f"a phase may be at most {MAX_BREATH_PHASE_MS // 1000}s, got {shown(raw)}")
+        raise BreathFormatError(longest_phase(raw))
     for name, phase in (("inhale", inhale), ("exhale", exhale)):  # the routine's own rule: no millisecond breaths
         if phase < MIN_BREATH_PHASE_MS:
             raise BreathFormatError(f"the {name} must be at least {MIN_BREATH_PHASE_MS / 1000:g}s, got {shown(raw)}")
@@ -109,7 +109,7 @@ class Profile:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     tones: bool | None = None
     countdown: int | None = None
-    marks: tuple[tuple[str, Mark], ...] = ()  # field (duration_ms, pace, breath...) -> its value's place
+    marks: tuple[tuple[str, Mark], ...] = ()  # field (duration_ms, pace, breath..., vars.NAME) -> its value's place
 
     @property
     def slug(self) -> str:
@@ -180,10 +180,13 @@ def _profile(ctx: Context, node: Node, where: str) -> Profile:
         voice=f.get("voice", VoiceSettings()),
         tones=f.get("tones"),
         countdown=f.get("countdown"),
-        marks=tuple(
-            (_FIELDS.get(str(k.value), str(k.value)), mark)
-            for k, v in node.value
-            if isinstance(k, ScalarNode) and k.value in f and (mark := ctx.mark(v)) is not None
+        marks=(
+            *(
+                (_FIELDS.get(str(k.value), str(k.value)), mark)
+                for k, v in node.value
+                if isinstance(k, ScalarNode) and k.value in f and (mark := ctx.mark(v)) is not None
+            ),
+            *((f"vars.{k}", t.mark) for k, t in f.get("vars", ()) if t.mark is not None),  # each value's place
         ),
     )
 
@@ -218,17 +221,21 @@ def loads_profile(text: str, name: str = "<string>") -> Profile:
     return _finish(ctx, compose_text(ctx, text, "a profile file"))
 
 
-def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) -> list[Profile | RoutineError]:
+def load_roster(
+    path: str | os.PathLike[str], *, allow_outside: bool = False, given: Sequence[str | os.PathLike[str]] = ()
+) -> list[Profile | RoutineError]:
     """The profiles of a roster, in order; a bad one is its RoutineError, so the rest still render.
 
     A roster is a folder of profile files (sorted by name), or a YAML list whose items are
     profiles written inline or paths of profile files relative to the roster. Every file
     it names lies inside the roster's folder (symbolic links resolved) unless
-    ``allow_outside`` (:func:`matcue.core.paths.confine`). A roster that cannot be read at all
-    raises RoutineError.
+    ``allow_outside`` (:func:`matcue.core.paths.confine`). A profile file named twice (by
+    another name, a link to it, or among ``given``, the ``--profile`` files) is the error of
+    its second entry. A roster that cannot be read at all raises RoutineError.
     """
     p = Path(path)
     limits = budget.current().limits
+    seen: dict[object, str] = {file_identity(g): "first given with --profile" for g in given}  # a file -> where
     if p.is_dir():
         folder = os.path.realpath(p)
         files = sorted(f for f in p.iterdir() if f.suffix.lower() in PROFILE_SUFFIXES)  # u.YAML too
@@ -244,6 +251,12 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
             if f.is_dir():  # named like a profile, so meant as one: said, not skipped
                 out_dir.append(RoutineError([Problem(None, str(f), "is a folder, not a profile file")], source=str(f)))
                 continue
+            key = file_identity(f)
+            if key in seen:  # a link to another profile of the folder
+                twice = Problem(None, str(f), f"the profile file is given twice ({seen[key]})")
+                out_dir.append(RoutineError([twice], source=str(f)))
+                continue
+            seen[key] = f"first as {quoted(f.name)}"
             root = compose_file(ctx, f, "a profile file")
             if isinstance(root, SequenceNode):
                 continue  # a roster kept next to its profiles
@@ -279,6 +292,12 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
             except Fail:
                 out.append(RoutineError(entry.problems))
                 continue
+            key = file_identity(target)
+            if key in seen:
+                what = f"profile file {quoted(item.value.strip())} is given twice ({seen[key]})"
+                out.append(RoutineError([Problem(ctx.mark(item), f"[{i}]", what)], source=str(target)))
+                continue
+            seen[key] = f"first at {ctx.mark(item)}"
             out.append(_try(partial(load_profile, target), source=str(target)))
         else:
             out.append(

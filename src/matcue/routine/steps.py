@@ -111,10 +111,10 @@ hold.scalar = True  # type: ignore[attr-defined]
 MIN_BELL_EVERY_MS = 1000
 
 BREATH_KEYS = {
-    "inhale": duration(False, MIN_BREATH_PHASE_MS),
-    "exhale": duration(False, MIN_BREATH_PHASE_MS),
-    "hold_in": duration(True),
-    "hold_out": duration(True),
+    "inhale": duration(False, MIN_BREATH_PHASE_MS, phase=True),
+    "exhale": duration(False, MIN_BREATH_PHASE_MS, phase=True),
+    "hold_in": duration(True, phase=True),
+    "hold_out": duration(True, phase=True),
 }
 
 

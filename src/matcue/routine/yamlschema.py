@@ -43,9 +43,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, shown
+from matcue.core.limits import MAX_BREATH_PHASE_MS, longest_phase
 from matcue.core.numbers import NumberError, whole_number, with_digits_problem
 from matcue.core.paths import base_folder
-from matcue.core.text import invisible, nothing_visible, unsafe_char, unsafe_what
+from matcue.core.text import blank_text, nothing_visible, unsafe_char, unsafe_what
 from matcue.routine.model import LEVELS, Leveled, Text
 
 T = TypeVar("T")
@@ -174,6 +175,8 @@ def text(ctx: Context, node: Node, where: str) -> Text:
     if bad is not None:
         what, hint = unsafe_what(bad)
         raise ctx.error(node, where, f"the text contains {what} at character {raw.index(bad) + 1}", hint)
+    if nothing_visible(raw):  # the one rule for blank text: titles, names, cues, values alike
+        raise ctx.error(node, where, blank_text(raw))
     if len(raw) > MAX_TEXT_CHARS:
         raise ctx.error(
             node,
@@ -185,15 +188,14 @@ def text(ctx: Context, node: Node, where: str) -> Text:
 
 
 def plain(ctx: Context, node: Node, where: str) -> str:
-    """A name or a title: :func:`text` on one line, and something visible (a cue of only
-    invisible characters is "nothing to say" when the script is compiled)."""
-    value = " ".join(text(ctx, node, where).value.split())
-    if nothing_visible(value):
-        raise ctx.error(node, where, f"expected text, got only invisible characters ({invisible(value)})")
-    return value
+    """A name or a title: :func:`text` on one line."""
+    return " ".join(text(ctx, node, where).value.split())
 
 
-def duration(allow_zero: bool, min_ms: int = 0) -> Converter:
+def duration(allow_zero: bool, min_ms: int = 0, phase: bool = False) -> Converter:
+    """A duration of at least ``min_ms`` (when not 0); ``phase``: a breath phase, at most
+    :data:`~matcue.core.limits.MAX_BREATH_PHASE_MS` (the one wording, :func:`longest_phase`)."""
+
     def conv(ctx: Context, node: Node, where: str) -> int:
         raw = scalar(ctx, node, where, "a duration like '30s' or '1m30s'")
         try:
@@ -202,6 +204,8 @@ def duration(allow_zero: bool, min_ms: int = 0) -> Converter:
             raise ctx.error(node, where, str(e)) from None
         if 0 < ms < min_ms:
             raise ctx.error(node, where, f"must be at least {min_ms / 1000:g}s, got {shown(raw)}")
+        if phase and ms > MAX_BREATH_PHASE_MS:
+            raise ctx.error(node, where, longest_phase(raw))
         return ms
 
     conv.scalar = True  # type: ignore[attr-defined]
