@@ -168,6 +168,15 @@ def test_a_recordings_index_with_a_surrogate_is_refused_located(run, tmp_path: P
     )
 
 
+def test_set_with_a_blank_value_is_a_usage_error_as_a_vars_value_is(run, tmp_path: Path) -> None:
+    """--set name=U+0301 was filled into the cue: "Hello, \u0301." was spoken."""
+    (tmp_path / "r.yaml").write_text(ROUTINE)
+    r = run("script", str(tmp_path / "r.yaml"), "--set", "name=\u0301\u0301", "--backend", "fake")
+    assert r.exit_code == 2
+    blank = "expected text, got only spaces, invisible or combining characters (U+0301)"
+    assert f"Invalid value for '--set': name: {blank}\n" in r.stderr
+
+
 def test_set_with_a_byte_that_is_not_utf8_is_a_usage_error(run, tmp_path: Path) -> None:
     (tmp_path / "r.yaml").write_text(ROUTINE)
     r = run("script", str(tmp_path / "r.yaml"), "--set", "name=fr\udcffiend", "--backend", "fake")

@@ -157,12 +157,18 @@ def check_title(value: str, option: str) -> str:
 
 
 def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``--set NAME=VALUE`` pairs; a value of blank text (:func:`matcue.core.text.nothing_visible`)
+    is refused as in a ``vars:`` value (an empty one may leave the name out of a cue)."""
+    from matcue.core.text import blank_text, nothing_visible
+
     out = []
     for v in values:
         key, sep, val = v.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {shown(v)}", param_hint="'--set'")
         refuse_control(v, "--set", shown(v))
+        if val.strip() and nothing_visible(val):  # the loader's rule for a vars: value
+            raise click.BadParameter(f"{key.strip()}: {blank_text(val)}", param_hint="'--set'")
         out.append((key.strip(), val))
     return tuple(out)
 
