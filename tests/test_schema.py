@@ -180,6 +180,17 @@ def test_shape_errors_are_rejected_at_the_line_check_reports(name, monkeypatch):
     assert found == reported
 
 
+def test_a_breath_phase_over_60_seconds_is_rejected_where_the_loader_says(tmp_path):
+    """The loader's limit (core/limits.py MAX_BREATH_PHASE_MS) for a number of seconds; a
+    duration string like '2m' is left to check, as other bounds on strings are."""
+    path = tmp_path / "r.yaml"
+    path.write_text("title: T\nbreath: {inhale: 60, exhale: 61}\nsteps:\n  - say: Hi.\n")
+    assert [line for line, _, _ in schemacheck.problems(path, "routine")] == [2]
+    assert [str(p.mark.line) for p in check_routine(path)] == ["2"]
+    path.write_text("title: T\nbreath: {inhale: 60, exhale: 60, hold_in: 0}\nsteps:\n  - say: Hi.\n")
+    assert schemacheck.problems(path, "routine") == [] and check_routine(path) == []
+
+
 def test_example_routines_carry_the_modeline():
     for path in ROUTINES:
         first = path.read_text().splitlines()[0]

@@ -87,10 +87,10 @@ KEY_DOCS: dict[str, dict[str, D]] = {
         "rate": ("Speaking rate in words per minute (60 to 500).", 150),
     },
     "breath": {
-        "inhale": ("Seconds (or a duration) to breathe in; at least 0.25s.", 4),
-        "exhale": ("Seconds (or a duration) to breathe out; at least 0.25s.", 6),
-        "hold_in": ("Retention after the inhale (0 = none).", 0),
-        "hold_out": ("Pause after the exhale (0 = none).", 0),
+        "inhale": ("Seconds (or a duration) to breathe in; at least 0.25s, at most 60s.", 4),
+        "exhale": ("Seconds (or a duration) to breathe out; at least 0.25s, at most 60s.", 6),
+        "hold_in": ("Retention after the inhale (0 = none); at most 60s.", 0),
+        "hold_out": ("Pause after the exhale (0 = none); at most 60s.", 0),
     },
     "during": {
         "at": ("When the cue starts: an offset from the start of the hold, or 'breath N'.", "15s"),
@@ -347,7 +347,11 @@ def _fragment(conv: Any, context: str, key: str) -> Fragment:
         }
         return {"anyOf": [value, by_level]}
     if hasattr(conv, "allow_zero"):
-        return _ref("durationOrOff" if conv.allow_zero else "duration")
+        ref = _ref("durationOrOff" if conv.allow_zero else "duration")
+        if getattr(conv, "max_ms", None):  # a breath phase: a number of seconds over the limit is flagged
+            seconds = conv.max_ms // 1000 if conv.max_ms % 1000 == 0 else conv.max_ms / 1000
+            return {"allOf": [ref, {"not": {"type": "number", "exclusiveMinimum": seconds}}]}
+        return ref
     if hasattr(conv, "bounds"):
         lo, hi = conv.bounds
         return {"anyOf": [{"type": "integer", "minimum": lo, "maximum": hi}, {"type": "string", "pattern": _WHOLE}]}

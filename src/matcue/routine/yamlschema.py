@@ -210,6 +210,7 @@ def duration(allow_zero: bool, min_ms: int = 0, phase: bool = False) -> Converte
 
     conv.scalar = True  # type: ignore[attr-defined]
     conv.allow_zero = allow_zero  # type: ignore[attr-defined]  # read by matcue.schema
+    conv.max_ms = MAX_BREATH_PHASE_MS if phase else None  # type: ignore[attr-defined]  # read by matcue.schema
     return conv
 
 
