@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError, shown
+from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
 from matcue.core.limits import Work, current
 from matcue.core.naming import slugify  # noqa: F401  (public: matcue.api.slugify)
 from matcue.plan.budget import check_script
@@ -27,6 +27,7 @@ from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
 from matcue.settings import Settings, command_reads
 from matcue.voice.base import VoiceOverrides  # noqa: F401  (public: matcue.api.VoiceOverrides)
+from matcue.voice.choice import check_voice  # public: matcue.api.check_voice
 
 if TYPE_CHECKING:
     from matcue.audio.mixdown import MixSettings
@@ -51,54 +52,6 @@ def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -
     backend = overrides.backend or v.backend or "auto"
     rate = overrides.rate or v.rate or backend_default_rate(backend, routine.language)
     return VoiceSpec(backend=backend, name=overrides.name or v.name, rate=rate, language=routine.language)
-
-
-def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = VoiceOverrides()) -> None:
-    """Before anything is spoken: refuse a backend that does not speak the routine's
-    language, ``auto`` when no installed backend speaks it, and a voice name ``spec``'s
-    backend does not list. A located problem where the routine or a profile asks
-    (``voice:``, ``language:``), else one named by its option (``--backend``, ``--voice``)."""
-    from matcue.languages import language_for
-    from matcue.voice.registry import (
-        AUTO,
-        NoVoiceForLanguage,
-        UnknownVoiceError,
-        check_voice_name,
-        get_backend,
-        setup_hint,
-        speaking_backends,
-        speaks,
-    )
-
-    if language_for(spec.language) is None:
-        return  # a language matcue has no words for: compile reports it, located, and nothing is spoken
-    where = routine.language_mark or routine.mark
-    try:
-        backend = get_backend(spec.backend, spec.language)
-    except NoVoiceForLanguage as e:
-        if where is None:
-            raise
-        raise RoutineError([Problem(where, "language", e.what, e.hint)]) from None
-    knows = getattr(backend, "languages", None) is not None or backend.available()
-    if spec.backend != AUTO and knows and not speaks(backend, spec.language):
-        others = speaking_backends(spec.language)
-        hint = f"backends installed here that speak it: {', '.join(others)}" if others else (
-            f"no installed backend speaks it: {setup_hint(spec.language)}")  # fmt: skip
-        what = f"voice backend {shown(spec.backend)} does not speak {shown(spec.language)}"
-        if overrides.backend is None and routine.voice.backend is not None and where is not None:
-            raise RoutineError([Problem(routine.voice.backend_mark or where, "voice.backend", what, hint)])
-        # a profile's key where the profile writes it; the option by its name
-        at, key = (overrides.backend_mark, "voice.backend") if overrides.backend_mark else (None, "--backend")
-        raise RoutineError([Problem(at, key, what, hint)])
-    if spec.name is None:
-        return
-    try:
-        check_voice_name(backend, spec.name)
-    except UnknownVoiceError as e:
-        if overrides.name is None and routine.voice.name_mark is not None:
-            raise RoutineError([Problem(routine.voice.name_mark, "voice.name", e.what, e.hint)]) from None
-        at, key = (overrides.name_mark, "voice.name") if overrides.name_mark else (None, "--voice")
-        raise RoutineError([Problem(at, key, e.what, e.hint)]) from None
 
 
 def backend_default_rate(backend: str, language: str = "en") -> int:
@@ -175,7 +128,7 @@ def check_routine(
             try:
                 rec = recordings_for(routine, script.texts(), recordings, allow_outside=allow_outside)
             except RecordingError as e:
-                problems.extend(Problem(None, "", line) for line in e.problems)
+                problems.extend(Problem(None, "", line) for line in e.located)
                 rec = None
             if rec is not None:
                 lengths.update({t: r.clip.length_ms for t, r in rec.clips.items()})
@@ -409,7 +362,7 @@ def render_routine(
     from matcue.audio.codec import get_format, parse_bitrate
     from matcue.audio.formats import TrackEncoding, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
-    from matcue.core.atomic import Unit, sweep
+    from matcue.core.atomic import Unit, check_replaceable, sweep
     from matcue.core.clash import check_outputs
     from matcue.core.paths import folders_made, remove_empty, require_folder
     from matcue.share.sidecars import sidecar_path, write_sidecars
@@ -428,11 +381,13 @@ def render_routine(
     def track_of(routine: Routine) -> Path:
         return out / f"{name or slugify(routine.title)}{audio.extension}"
 
-    def check_targets(routine: Routine) -> Routine:  # no output replaces what this render reads
+    def check_targets(routine: Routine) -> Routine:  # checked whole, before any speech
         sidecars = [(f"{kind} captions", sidecar_path(track_of(routine), kind)) for kind in output.captions]
         sidecars += [("chapters file", sidecar_path(track_of(routine), "chapters"))] if output.chapters_json else []
-        check_outputs([("track", track_of(routine)), *sidecars], command_reads(routine, settings))
-        return select(routine) if select is not None else routine  # checked whole, before any speech
+        for _, target in [("track", track_of(routine)), *sidecars]:
+            check_replaceable(target)  # a named pipe or a device where an output goes
+        check_outputs([("track", track_of(routine)), *sidecars], command_reads(routine, settings))  # nor what it reads
+        return select(routine) if select is not None else routine
 
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,

@@ -294,6 +294,22 @@ def require_folder(folder: str | Path, hint: str = OUTPUT_HINT) -> None:
         raise RenderError(f"cannot use the output folder: {why} ({hint})")
 
 
+def require_parent(path: str | Path, hint: str) -> None:
+    """MatcueError unless the folder ``path`` is written into is a folder: what stands in
+    its way ("cannot write 'd/x.svg': 'd' is a loop of links (HINT)", a file, a pipe, a name
+    too long), or "the folder 'd' does not exist (create it first, or HINT)". Every option
+    naming a file matcue writes (``script --svg``, ``new -o``) is checked here before the
+    command does any work."""
+    from matcue.core.errors import MatcueError
+
+    folder = Path(path).parent
+    problem = folder_problem(folder)
+    if problem:
+        raise MatcueError(f"cannot write {quoted(path)}: {problem} ({hint})")
+    if not folder.is_dir():
+        raise MatcueError(f"the folder {quoted(folder)} does not exist (create it first, or {hint})")
+
+
 def _kind_problem(mode: int, what: str) -> str | None:
     if stat.S_ISREG(mode):
         return None
@@ -390,6 +406,7 @@ __all__ = [
     "read_bounded",
     "remove_empty",
     "require_folder",
+    "require_parent",
     "shown_folder",
     "size_text",
 ]

@@ -39,7 +39,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from matcue.core.errors import MatcueError, is_control, printable_name, shown
+from matcue.core.errors import MatcueError, is_control, printable, printable_name, shown
 from matcue.core.naming import phrase_id
 from matcue.core.paths import (
     Unreadable,
@@ -74,7 +74,8 @@ class RecordingError(MatcueError):
 
     def __init__(self, problems: Sequence[str]):
         self.problems = tuple(problems)
-        super().__init__("\n".join(self.problems))
+        self.located = tuple(printable(p) for p in self.problems)
+        super().__init__("\n".join(self.located))
 
 
 @dataclass(frozen=True, slots=True)
