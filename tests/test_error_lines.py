@@ -123,3 +123,20 @@ def test_a_loop_or_a_file_where_the_folder_of_an_output_file_goes_is_ours_and_sa
     assert r.stderr == f"Error: cannot write '{target}': '{folder}' is {what} ({hint})\n"
     assert fake_voice.calls == 0
     assert r.stdout == ""
+
+
+# ----------------------------------------------------------------------------- a roster folder's entries
+
+
+def test_a_pipe_in_a_roster_folder_is_said_for_the_file_not_at_1_1(run, tmp_path, fake_voice):
+    """A named pipe has no line: it was 'p.yaml:1:1: is a named pipe, not a profile file'.
+    Said as a folder named like a profile is, and never opened (opening a pipe blocks)."""
+    roster = tmp_path / "class"
+    roster.mkdir()
+    (roster / "anna.yaml").write_text("name: Anna\n")
+    os.mkfifo(roster / "p.yaml")
+    (tmp_path / "r.yaml").write_text(SHORT)
+    r = run("render", str(tmp_path / "r.yaml"), "--roster", str(roster), "--backend", "fake", "-o", str(tmp_path / "o"))
+    assert r.exit_code == 1
+    assert r.stderr == f"{roster / 'p.yaml'}: is a named pipe, not a profile file\n1 of 2 tracks not rendered\n"
+    assert [line.split()[0] for line in r.stdout.splitlines()[1:]] == ["Anna", "p.yaml"]

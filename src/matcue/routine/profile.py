@@ -33,7 +33,7 @@ from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.numbers import decimal_number, with_digits_problem
-from matcue.core.paths import lies_inside, not_found, outside_hint
+from matcue.core.paths import kind_name, lies_inside, not_found, outside_hint
 from matcue.routine.loader import variables, voice_settings
 from matcue.routine.model import LEVELS, MIN_BREATH_PHASE_MS, Breath, Text, VoiceSettings
 from matcue.routine.steps import VERBOSITIES
@@ -241,8 +241,9 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
                 problem = Problem(None, str(f), f"{not_found('roster', folder)} ({outside_hint('roster')})")
                 out_dir.append(RoutineError([problem], source=str(f)))
                 continue
-            if f.is_dir():  # named like a profile, so meant as one: said, not skipped
-                out_dir.append(RoutineError([Problem(None, str(f), "is a folder, not a profile file")], source=str(f)))
+            kind = _not_regular(f)  # named like a profile, so meant as one: said, not skipped
+            if kind:  # a folder, a pipe, a device: the file itself, which has no line to point at
+                out_dir.append(RoutineError([Problem(None, str(f), f"is {kind}, not a profile file")], source=str(f)))
                 continue
             root = compose_file(ctx, f, "a profile file")
             if isinstance(root, SequenceNode):
@@ -285,6 +286,18 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
                 RoutineError([Problem(ctx.mark(item), f"[{i}]", f"expected a profile or a path, got {describe(item)}")])
             )
     return out
+
+
+def _not_regular(path: Path) -> str:
+    """What ``path`` (links followed) is when it is there and not a regular file ("a named
+    pipe", "a folder"); '' otherwise (a file, or nothing: reading it says so)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ""
+    return "" if stat.S_ISREG(mode) else kind_name(mode)
 
 
 def check_people(n: int) -> None:
