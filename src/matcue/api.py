@@ -229,18 +229,23 @@ def recordings_for(
     *,
     allow_outside: bool = False,
     cache_dir: Path | None = None,
+    elsewhere: Sequence[str] = (),
 ) -> Recordings | None:
     """The teacher's clips for ``texts``: from ``recordings`` (``--recordings``), else the
     routine's ``recordings:`` (whose clips stay inside the routine's folder); None when
-    neither names any. RecordingError says what is wrong with them."""
+    neither names any. RecordingError says what is wrong with them. ``elsewhere``: the
+    texts of the routine a preview does not play (their clips are no strays)."""
     from matcue.voice.recordings import find_recordings
 
     if recordings is not None:  # its clips stay inside it (links resolved), unless --allow-outside
-        return find_recordings(recordings, texts, allow_outside=allow_outside, cache_dir=cache_dir)
-    if routine.recordings is None:
+        folder, root = recordings, None
+    elif routine.recordings is not None:
+        folder, root = Path(routine.recordings), os.path.dirname(os.path.realpath(routine.path))
+    else:
         return None
-    root = os.path.dirname(os.path.realpath(routine.path))
-    return find_recordings(Path(routine.recordings), texts, root=root, allow_outside=allow_outside, cache_dir=cache_dir)
+    return find_recordings(
+        folder, texts, root=root, allow_outside=allow_outside, cache_dir=cache_dir, elsewhere=elsewhere
+    )
 
 
 def build_timeline(
@@ -273,10 +278,14 @@ def build_timeline(
     if routine is not loaded and options.duration_ms is not None:
         whole = compile_routine(loaded, options)
         check_script(whole, routine_lexicon(routine), (os.path.realpath(path), options))
+    every = _every_text(loaded, options, whole) if routine is not loaded else []  # a preview's whole routine
     with guarded_voice(spec) as guarded:
 
         def spoken(texts: list[str], show: Progress = None) -> tuple[Recordings | None, dict[str, AnyClip], int, str]:
-            rec = recordings_for(routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir)
+            others = [t for t in every if t not in set(texts)]  # a clip for one of them is no stray
+            rec = recordings_for(
+                routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir, elsewhere=others
+            )
             own = rec.clips if rec is not None else {}
             lexicon, texts = routine_lexicon(routine), [t for t in texts if t not in own]
             speech = speak_all(texts, guarded, cache_dir=cache_dir, progress=show, lexicon=lexicon)
@@ -292,10 +301,24 @@ def build_timeline(
             if not set(script.texts()) <= set(clips):  # a longer hold may count from higher
                 rec, clips, more, backend = spoken(script.texts())
                 synthesized += more
+    if rec is not None:  # what the part plays: the whole's clips only measured it for --duration
+        played = set(script.texts())
+        rec = replace(rec, clips={t: r for t, r in rec.clips.items() if t in played})
     names = rec.names() if rec is not None else {}
     timeline = layout(script, {t: c.length_ms for t, c in clips.items()}, recorded=names)
     timeline = replace(timeline, voice=backend)
     return Built(routine, script, timeline, clips, synthesized, rec)
+
+
+def _every_text(routine: Routine, options: Options, whole: Script | None) -> list[str]:
+    """The texts the whole ``routine`` speaks (a preview plays part of it); none when it
+    does not compile as a whole (the part is what is asked for: its problems are said)."""
+    if whole is not None:
+        return whole.texts()
+    try:
+        return compile_routine(routine, options).texts()
+    except RoutineError:
+        return []
 
 
 # ----------------------------------------------------------------------------- render
