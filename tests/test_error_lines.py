@@ -93,6 +93,29 @@ def test_a_pipe_or_a_device_where_a_render_output_goes_is_refused_before_speech(
     assert sorted(p.name for p in out.iterdir()) == [output]
 
 
+@pytest.mark.parametrize(
+    "name, people", [("short.mp3", []), ("index.html", []), ("short.cover.png", []), ("short--anna.vtt", ["anna"])]
+)
+def test_a_pipe_where_a_pack_file_goes_is_refused_before_speech(run, tmp_path, fake_voice, name, people):
+    """The pack is built in a staging folder and moved in: a pipe in the folder was found
+    only then, after every track was spoken and encoded."""
+    (tmp_path / "r.yaml").write_text(SHORT)
+    (tmp_path / "anna.yaml").write_text("name: Anna\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / name)
+    profiles = [arg for p in people for arg in ("--profile", str(tmp_path / f"{p}.yaml"))]
+    r = run("pack", str(tmp_path / "r.yaml"), "--backend", "fake", "-o", str(out), *profiles)
+    assert r.exit_code == 1
+    target = out / name
+    assert (
+        r.stderr
+        == f"Error: {target} is a named pipe, not a file matcue may replace (move it away, or write elsewhere)\n"
+    )
+    assert fake_voice.calls == 0
+    assert sorted(p.name for p in out.iterdir()) == [name]
+
+
 def _loop(tmp_path: Path) -> Path:
     os.symlink(tmp_path / "loop-b", tmp_path / "loop-a")
     os.symlink(tmp_path / "loop-a", tmp_path / "loop-b")
