@@ -163,3 +163,26 @@ def test_a_pipe_in_a_roster_folder_is_said_for_the_file_not_at_1_1(run, tmp_path
     assert r.exit_code == 1
     assert r.stderr == f"{roster / 'p.yaml'}: is a named pipe, not a profile file\n1 of 2 tracks not rendered\n"
     assert [line.split()[0] for line in r.stdout.splitlines()[1:]] == ["Anna", "p.yaml"]
+
+
+@pytest.mark.parametrize(
+    "args, hint",
+    [
+        (["script", "tests/data/ok/all-kinds.yaml", "--backend", "fake", "--svg"], "choose another path for --svg"),
+        (["new", "stretch", "-o"], "choose another -o"),
+    ],
+)
+def test_an_output_file_name_too_long_for_the_system_is_said_first(run, tmp_path, fake_voice, args, hint):
+    """It was found when the file was written, after the script was printed (the speech
+    synthesized)."""
+    from matcue.core.paths import quoted
+
+    target = tmp_path / ("a" * 300 + ".out")
+    r = run(*args, str(target))
+    assert r.exit_code == 1, r.output
+    name = quoted(target.name)
+    assert r.stderr == (
+        f"Error: {quoted(target)} cannot be used: File name too long (the name {name} is 304 bytes;"
+        f" at most 255 are allowed) ({hint})\n"
+    )
+    assert fake_voice.calls == 0 and r.stdout == ""

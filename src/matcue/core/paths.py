@@ -297,11 +297,15 @@ def require_folder(folder: str | Path, hint: str = OUTPUT_HINT) -> None:
 def require_parent(path: str | Path, hint: str) -> None:
     """MatcueError unless the folder ``path`` is written into is a folder: what stands in
     its way ("cannot write 'd/x.svg': 'd' is a loop of links (HINT)", a file, a pipe, a name
-    too long), or "the folder 'd' does not exist (create it first, or HINT)". Every option
+    too long), or "the folder 'd' does not exist (create it first, or HINT)"; a name in
+    ``path`` longer than the system takes is said first. Every option
     naming a file matcue writes (``script --svg``, ``new -o``) is checked here before the
     command does any work."""
     from matcue.core.errors import MatcueError
 
+    too_long = name_problem(path)  # a name in it longer than the system takes
+    if too_long:
+        raise MatcueError(f"{too_long} ({hint})")
     folder = Path(path).parent
     problem = folder_problem(folder)
     if problem:
