@@ -282,7 +282,8 @@ def build_timeline(
     with guarded_voice(spec) as guarded:
 
         def spoken(texts: list[str], show: Progress = None) -> tuple[Recordings | None, dict[str, AnyClip], int, str]:
-            others = [t for t in every if t not in set(texts)]  # a clip for one of them is no stray
+            playing = set(texts)
+            others = [t for t in every if t not in playing]  # a clip for one of them is no stray
             rec = recordings_for(
                 routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir, elsewhere=others
             )
