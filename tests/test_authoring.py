@@ -173,7 +173,7 @@ def test_new_on_a_full_disk_says_so_and_leaves_nothing(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, preexec_fn=small, timeout=120,
     )  # fmt: skip
     assert r.returncode == 1, r.stderr
-    assert r.stderr == "Error: cannot write 'r.yaml': File too large\n"
+    assert r.stderr == "Error: could not write 'r.yaml': larger than this system lets a file grow\n"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError, shown
+from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
 from matcue.core.limits import Work, current
 from matcue.core.naming import slugify  # noqa: F401  (public: matcue.api.slugify)
 from matcue.plan.budget import check_script
@@ -27,6 +27,7 @@ from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
 from matcue.settings import Settings, command_reads
 from matcue.voice.base import VoiceOverrides  # noqa: F401  (public: matcue.api.VoiceOverrides)
+from matcue.voice.choice import check_voice  # public: matcue.api.check_voice
 
 if TYPE_CHECKING:
     from matcue.audio.mixdown import MixSettings
@@ -51,54 +52,6 @@ def voice_spec(routine: Routine, overrides: VoiceOverrides = VoiceOverrides()) -
     backend = overrides.backend or v.backend or "auto"
     rate = overrides.rate or v.rate or backend_default_rate(backend, routine.language)
     return VoiceSpec(backend=backend, name=overrides.name or v.name, rate=rate, language=routine.language)
-
-
-def check_voice(routine: Routine, spec: VoiceSpec, overrides: VoiceOverrides = VoiceOverrides()) -> None:
-    """Before anything is spoken: refuse a backend that does not speak the routine's
-    language, ``auto`` when no installed backend speaks it, and a voice name ``spec``'s
-    backend does not list. A located problem where the routine or a profile asks
-    (``voice:``, ``language:``), else one named by its option (``--backend``, ``--voice``)."""
-    from matcue.languages import language_for
-    from matcue.voice.registry import (
-        AUTO,
-        NoVoiceForLanguage,
-        UnknownVoiceError,
-        check_voice_name,
-        get_backend,
-        setup_hint,
-        speaking_backends,
-        speaks,
-    )
-
-    if language_for(spec.language) is None:
-        return  # a language matcue has no words for: compile reports it, located, and nothing is spoken
-    where = routine.language_mark or routine.mark
-    try:
-        backend = get_backend(spec.backend, spec.language)
-    except NoVoiceForLanguage as e:
-        if where is None:
-            raise
-        raise RoutineError([Problem(where, "language", e.what, e.hint)]) from None
-    knows = getattr(backend, "languages", None) is not None or backend.available()
-    if spec.backend != AUTO and knows and not speaks(backend, spec.language):
-        others = speaking_backends(spec.language)
-        hint = f"backends installed here that speak it: {', '.join(others)}" if others else (
-            f"no installed backend speaks it: {setup_hint(spec.language)}")  # fmt: skip
-        what = f"voice backend {shown(spec.backend)} does not speak {shown(spec.language)}"
-        if overrides.backend is None and routine.voice.backend is not None and where is not None:
-            raise RoutineError([Problem(routine.voice.backend_mark or where, "voice.backend", what, hint)])
-        # a profile's key where the profile writes it; the option by its name
-        at, key = (overrides.backend_mark, "voice.backend") if overrides.backend_mark else (None, "--backend")
-        raise RoutineError([Problem(at, key, what, hint)])
-    if spec.name is None:
-        return
-    try:
-        check_voice_name(backend, spec.name)
-    except UnknownVoiceError as e:
-        if overrides.name is None and routine.voice.name_mark is not None:
-            raise RoutineError([Problem(routine.voice.name_mark, "voice.name", e.what, e.hint)]) from None
-        at, key = (overrides.name_mark, "voice.name") if overrides.name_mark else (None, "--voice")
-        raise RoutineError([Problem(at, key, e.what, e.hint)]) from None
 
 
 def backend_default_rate(backend: str, language: str = "en") -> int:
@@ -175,7 +128,7 @@ def check_routine(
             try:
                 rec = recordings_for(routine, script.texts(), recordings, allow_outside=allow_outside)
             except RecordingError as e:
-                problems.extend(Problem(None, "", line) for line in e.problems)
+                problems.extend(Problem(None, "", line) for line in e.located)
                 rec = None
             if rec is not None:
                 lengths.update({t: r.clip.length_ms for t, r in rec.clips.items()})
@@ -276,18 +229,23 @@ def recordings_for(
     *,
     allow_outside: bool = False,
     cache_dir: Path | None = None,
+    elsewhere: Sequence[str] = (),
 ) -> Recordings | None:
     """The teacher's clips for ``texts``: from ``recordings`` (``--recordings``), else the
     routine's ``recordings:`` (whose clips stay inside the routine's folder); None when
-    neither names any. RecordingError says what is wrong with them."""
+    neither names any. RecordingError says what is wrong with them. ``elsewhere``: the
+    texts of the routine a preview does not play (their clips are no strays)."""
     from matcue.voice.recordings import find_recordings
 
     if recordings is not None:  # its clips stay inside it (links resolved), unless --allow-outside
-        return find_recordings(recordings, texts, allow_outside=allow_outside, cache_dir=cache_dir)
-    if routine.recordings is None:
+        folder, root = recordings, None
+    elif routine.recordings is not None:
+        folder, root = Path(routine.recordings), os.path.dirname(os.path.realpath(routine.path))
+    else:
         return None
-    root = os.path.dirname(os.path.realpath(routine.path))
-    return find_recordings(Path(routine.recordings), texts, root=root, allow_outside=allow_outside, cache_dir=cache_dir)
+    return find_recordings(
+        folder, texts, root=root, allow_outside=allow_outside, cache_dir=cache_dir, elsewhere=elsewhere
+    )
 
 
 def build_timeline(
@@ -320,10 +278,15 @@ def build_timeline(
     if routine is not loaded and options.duration_ms is not None:
         whole = compile_routine(loaded, options)
         check_script(whole, routine_lexicon(routine), (os.path.realpath(path), options))
+    every = _every_text(loaded, options, whole) if routine is not loaded else []  # a preview's whole routine
     with guarded_voice(spec) as guarded:
 
         def spoken(texts: list[str], show: Progress = None) -> tuple[Recordings | None, dict[str, AnyClip], int, str]:
-            rec = recordings_for(routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir)
+            playing = set(texts)
+            others = [t for t in every if t not in playing]  # a clip for one of them is no stray
+            rec = recordings_for(
+                routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir, elsewhere=others
+            )
             own = rec.clips if rec is not None else {}
             lexicon, texts = routine_lexicon(routine), [t for t in texts if t not in own]
             speech = speak_all(texts, guarded, cache_dir=cache_dir, progress=show, lexicon=lexicon)
@@ -339,10 +302,24 @@ def build_timeline(
             if not set(script.texts()) <= set(clips):  # a longer hold may count from higher
                 rec, clips, more, backend = spoken(script.texts())
                 synthesized += more
+    if rec is not None:  # what the part plays: the whole's clips only measured it for --duration
+        played = set(script.texts())
+        rec = replace(rec, clips={t: r for t, r in rec.clips.items() if t in played})
     names = rec.names() if rec is not None else {}
     timeline = layout(script, {t: c.length_ms for t, c in clips.items()}, recorded=names)
     timeline = replace(timeline, voice=backend)
     return Built(routine, script, timeline, clips, synthesized, rec)
+
+
+def _every_text(routine: Routine, options: Options, whole: Script | None) -> list[str]:
+    """The texts the whole ``routine`` speaks (a preview plays part of it); none when it
+    does not compile as a whole (the part is what is asked for: its problems are said)."""
+    if whole is not None:
+        return whole.texts()
+    try:
+        return compile_routine(routine, options).texts()
+    except RoutineError:
+        return []
 
 
 # ----------------------------------------------------------------------------- render
@@ -409,7 +386,7 @@ def render_routine(
     from matcue.audio.codec import get_format, parse_bitrate
     from matcue.audio.formats import TrackEncoding, render_track, require_encoder
     from matcue.audio.render import DRAFT_LAME_QUALITY, LAME_QUALITY, check_environment
-    from matcue.core.atomic import Unit, sweep
+    from matcue.core.atomic import Unit, check_replaceable, sweep
     from matcue.core.clash import check_outputs
     from matcue.core.paths import folders_made, remove_empty, require_folder
     from matcue.share.sidecars import sidecar_path, write_sidecars
@@ -428,11 +405,13 @@ def render_routine(
     def track_of(routine: Routine) -> Path:
         return out / f"{name or slugify(routine.title)}{audio.extension}"
 
-    def check_targets(routine: Routine) -> Routine:  # no output replaces what this render reads
+    def check_targets(routine: Routine) -> Routine:  # checked whole, before any speech
         sidecars = [(f"{kind} captions", sidecar_path(track_of(routine), kind)) for kind in output.captions]
         sidecars += [("chapters file", sidecar_path(track_of(routine), "chapters"))] if output.chapters_json else []
-        check_outputs([("track", track_of(routine)), *sidecars], command_reads(routine, settings))
-        return select(routine) if select is not None else routine  # checked whole, before any speech
+        for _, target in [("track", track_of(routine)), *sidecars]:
+            check_replaceable(target)  # a named pipe or a device where an output goes
+        check_outputs([("track", track_of(routine)), *sidecars], command_reads(routine, settings))  # nor what it reads
+        return select(routine) if select is not None else routine
 
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,

@@ -73,9 +73,9 @@ def render_track(job: TrackJob, jobs: int | None = 1) -> TrackResult:
     settings = replace(settings, output=replace(settings.output, jobs=jobs))
     try:
         r = render_routine(job.routine, settings, name=job.name, person=job.person or None)
-    except RoutineError as e:
-        return TrackResult(job.person, job.routine, errors=tuple(str(x) for x in e.problems))
     except MatcueError as e:
+        if e.located:  # the routine's (or its recordings') located problem lines
+            return TrackResult(job.person, job.routine, errors=e.located)
         where = f"{p.mark}: " if p is not None and p.mark else ""
         return TrackResult(job.person, job.routine, errors=(f"{where}{e}",))
     timeline = r.built.timeline if r.built is not None else None

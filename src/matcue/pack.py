@@ -137,6 +137,7 @@ def pack_routines(
     if people is not None:  # every person's profile: no file of the pack may replace one
         settings = replace(settings, also_read=(*settings.also_read, *people_read(people)))
     reads = _files_read(paths, settings)
+    _check_in_the_way(out, track_stems(paths, allow_outside=settings.allow_outside), roster=people is not None)
     if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
         check_replaceable(zip_target)
         check_outputs([("zip", zip_target)], reads)
@@ -162,6 +163,24 @@ def pack_routines(
         raise
     zip_path = write_zip(out, moved.files) if share.make_zip else None
     return replace(moved, zip_path=zip_path)
+
+
+def _check_in_the_way(out: Path, stems: Sequence[str | None], *, roster: bool) -> None:
+    """Before anything is rendered: a named pipe, a device, a socket or a folder (or a link
+    to one) in the output folder where the pack may write is refused as every write refuses
+    it (:func:`matcue.core.atomic.check_replaceable`): its page, playlist and feed files,
+    and a file of a track, ``STEM.*`` (``STEM--*`` for a roster's people)."""
+    from matcue.core.atomic import check_replaceable
+    from matcue.share.feed import PACK_FILES
+
+    starts = tuple(f"{stem}{sep}" for stem in stems if stem for sep in (".", "--")[: 2 if roster else 1])
+    try:
+        names = sorted(e.name for e in os.scandir(out))
+    except OSError:  # not there yet (or not a folder: require_folder said so)
+        return
+    for name in names:
+        if name in PACK_FILES or name.startswith(starts):
+            check_replaceable(out / name)
 
 
 def _render_routines(

@@ -122,9 +122,12 @@ def test_scale_is_exact_for_made_up_timelines() -> None:
     assert root.get("width") == str(WIDTH_PX)
 
 
-def test_svg_into_a_missing_folder_is_a_clear_error(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_svg_into_a_missing_folder_is_a_clear_error(run, tmp_path, fake_voice) -> None:  # type: ignore[no-untyped-def]
+    """Said before any work (the script was printed and its speech synthesized first), in
+    the words of new -o."""
     r = run("script", str(DATA / "e2e.yaml"), "--backend", "fake", "--svg", str(tmp_path / "no" / "s.svg"))
     assert r.exit_code == 1
-    assert r.output.splitlines()[-1] == (
-        f"Error: the output folder '{tmp_path / 'no'}' does not exist (create it, or choose another path for --svg)"
+    assert r.output == (
+        f"Error: the folder '{tmp_path / 'no'}' does not exist (create it first, or choose another path for --svg)\n"
     )
+    assert fake_voice.calls == 0

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from matcue.api import VoiceOverrides, check_voice, routine_lexicon, voice_spec
+from matcue.api import VoiceOverrides, routine_lexicon, voice_spec
 from matcue.cli.main import cli
 from matcue.core.errors import MatcueError, RoutineError, VoiceError
 from matcue.routine.loader import load_routine
@@ -22,6 +22,7 @@ from matcue.voice import registry
 from matcue.voice.backends.fake import FakeVoice
 from matcue.voice.base import VoiceInfo, VoiceSpec
 from matcue.voice.cache import speak_all
+from matcue.voice.choice import check_voice
 from matcue.voice.lexicon import Lexicon, default_lexicon
 
 EVERY = {"hibari", "rhvoice", "flite", "pico2wave", "mbrola", "espeak-ng", "pyttsx3"}
@@ -126,6 +127,13 @@ def _routine(tmp_path: Path, language: str, backend: str | None = None) -> Path:
 def _check(path: Path, overrides: VoiceOverrides = VoiceOverrides()) -> None:
     routine = load_routine(path)
     check_voice(routine, voice_spec(routine, overrides), overrides)
+
+
+def test_the_voice_check_lives_in_the_voice_package_and_the_api_re_exports_it() -> None:
+    import matcue.api
+
+    assert matcue.api.check_voice is check_voice
+    assert check_voice.__module__ == "matcue.voice.choice"
 
 
 def test_a_routine_asking_for_a_backend_that_cannot_speak_its_language(

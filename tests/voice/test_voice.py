@@ -164,9 +164,14 @@ def test_register_backend_adds_a_name() -> None:
 
 
 def test_long_phrases_are_shortened_in_messages() -> None:
-    assert registry.quote_phrase("Rest.") == "'Rest.'"
-    quoted = registry.quote_phrase("Breathe in and out. " * 20)
-    assert len(quoted) < 70 and " ... " in quoted
+    """One helper quotes a phrase in every message (core.errors.shown): the registry has no
+    copy of its own."""
+    from matcue.core.errors import shown
+
+    assert shown("Rest.") == "'Rest.'"
+    quoted = shown("Breathe in and out. " * 20)
+    assert quoted == "'Breathe in and out. Breathe ... d out. Breathe in and out. '"
+    assert not hasattr(registry, "quote_phrase")
 
 
 def test_list_voices_names_the_resolved_backend(fake_voice: FakeVoice) -> None:

@@ -392,4 +392,4 @@ def temp_beside(out_path: Path, into: list[Path] | None = None) -> Path:
     except FileExistsError as exc:
         raise RenderError(f"cannot create a temporary file in {shown}") from exc
     except OSError as exc:
-        raise RenderError(f"cannot write to {shown}: {exc.strerror}") from exc
+        raise RenderError(f"cannot write to {shown}: {atomic.why_not_written(exc)}") from exc

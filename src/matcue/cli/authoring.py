@@ -207,23 +207,17 @@ def _render_part(
     show = Progress(str(path)) if sys.stderr.isatty() else None
     try:
         result = render_routine(path, settings, progress=show, select=part)
-    except RoutineError as e:
-        if not watching:
-            raise
-        if show:
-            show.clear()
-        for p in e.problems:
-            echo(str(p), err=True)
-        n = len(e.problems)
-        click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
-        return files_of(path, None, e.problems, settings)
     except MatcueError as e:
         if not watching:
             raise
         if show:
             show.clear()
-        click.echo(printable(f"Error: {e}"), err=True)
-        return files_of(path, None, (), settings)
+        for line in e.located or (printable(f"Error: {e}"),):  # as the error boundary says it
+            click.echo(line, err=True)
+        if e.located:
+            n = len(e.located)
+            click.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
+        return files_of(path, None, e.problems if isinstance(e, RoutineError) else (), settings)
     finally:
         if show:
             show.clear()

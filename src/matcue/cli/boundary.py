@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from matcue.core.errors import MatcueError, RoutineError, cut_middle, printable, shown
+from matcue.core.errors import MatcueError, cut_middle, printable, shown
 
 EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
 NAME_REFUSED = frozenset({errno.ENAMETOOLONG, errno.ELOOP})  # the OS refuses the name itself
@@ -87,14 +87,9 @@ class MatcueGroup(click.Group):
         except BrokenPipeError:  # the reader went away (`matcue voices | head`): stop quietly
             _quiet_stdout()
             ctx.exit(0)
-        except RoutineError as e:
-            for p in e.problems:
-                click.echo(str(p), err=True)
-            ctx.exit(EXIT_ERROR)
         except MatcueError as e:
-            lines = getattr(e, "problems", None)  # located lines (RecordingError): said as a RoutineError's are
-            for line in lines or [f"Error: {e}"]:
-                click.echo(printable(str(line)), err=True)
+            for line in e.located or (printable(f"Error: {e}"),):  # located lines, each said as it is
+                click.echo(line, err=True)
             ctx.exit(EXIT_ERROR)
         except Exception as e:
             if isinstance(e, OSError) and e.filename is None and e.errno in OUTPUT_FULL:

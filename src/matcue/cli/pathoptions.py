@@ -19,10 +19,11 @@ def output_file(ctx: click.Context, param: click.Parameter, value: str | os.Path
     """The click callback of every option naming a file matcue writes (``script --svg``,
     ``new -o``), so the target is checked before the command does any work. An empty name,
     ``-`` (matcue never writes to standard output through a file option) and a folder are
-    usage errors; a named pipe, a device or a socket there is refused as every write
-    refuses it (:func:`matcue.core.atomic.check_replaceable`, exit 1)."""
+    usage errors; a named pipe, a device, a socket or a loop of links there, or in the way
+    of its folder, is refused as every write refuses it (exit 1:
+    :func:`matcue.core.paths.require_parent`, :func:`matcue.core.atomic.check_replaceable`)."""
     from matcue.core.atomic import check_replaceable
-    from matcue.core.paths import quoted
+    from matcue.core.paths import quoted, require_parent
 
     if value is None:
         return None
@@ -32,7 +33,9 @@ def output_file(ctx: click.Context, param: click.Parameter, value: str | os.Path
     if value == "-":
         raise click.BadParameter("matcue does not write to standard output here: write ./- for a file named '-'")
     path = Path(value)
-    if not path.is_symlink() and stat.S_ISDIR(_mode(path, param.opts[-1])):  # a link: check_replaceable says
+    option = param.opts[-1]
+    require_parent(path, "choose another -o" if "-o" in param.opts else f"choose another path for {option}")
+    if not path.is_symlink() and stat.S_ISDIR(_mode(path, option)):  # a link: check_replaceable says
         raise click.BadParameter(f"{quoted(value)} is a folder, not a file")
     if value.endswith(("/", os.sep)):
         raise click.BadParameter(f"{quoted(value)} names a folder (it ends in '/'), not a file")

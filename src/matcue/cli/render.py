@@ -35,10 +35,9 @@ from matcue.cli.options import (
 )
 from matcue.cli.pathoptions import RoutinePath, output_folder
 from matcue.core.durations import format_ms
-from matcue.core.errors import RoutineError, printable_name
+from matcue.core.errors import MatcueError, printable_name
 from matcue.core.paths import path_text
 from matcue.settings import Settings
-from matcue.voice.recordings import RecordingError
 
 
 @click.command()
@@ -98,11 +97,13 @@ def render(
         show = Progress(str(r)) if sys.stderr.isatty() else None
         try:
             result = render_routine(r, settings, progress=show, name=stem)
-        except (RoutineError, RecordingError) as e:
+        except MatcueError as e:
+            if not e.located:  # not about this routine (a missing tool): the command stops
+                raise
             if show:
                 show.clear()
-            for p in e.problems:
-                echo(str(p), err=True)
+            for line in e.located:  # its located problem lines (a routine's, its recordings')
+                echo(line, err=True)
             failed += 1
             continue
         finally:

@@ -57,7 +57,14 @@ def shown(value: str, limit: int = 60) -> str:
 
 
 class MatcueError(Exception):
-    """A failure the user can understand and fix (bad routine, missing tool...)."""
+    """A failure the user can understand and fix (bad routine, missing tool...).
+
+    ``located``: the located problem lines it stands for (``file:line:col: what``), one
+    message line each, already printable; empty for an error that is one message, which
+    the command line says as ``Error: MESSAGE``. Every place that reports an error reads
+    this, never the message split into lines."""
+
+    located: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +103,8 @@ class RoutineError(MatcueError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...], source: str | None = None):
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.source = source
-        super().__init__("\n".join(str(p) for p in self.problems))
+        self.located = tuple(str(p) for p in self.problems)
+        super().__init__("\n".join(self.located))
 
 
 class ToolMissingError(MatcueError):

@@ -305,6 +305,26 @@ def require_folder(folder: str | Path, hint: str = OUTPUT_HINT) -> None:
         raise RenderError(f"cannot use the output folder: {why} ({hint})")
 
 
+def require_parent(path: str | Path, hint: str) -> None:
+    """MatcueError unless the folder ``path`` is written into is a folder: what stands in
+    its way ("cannot write 'd/x.svg': 'd' is a loop of links (HINT)", a file, a pipe, a name
+    too long), or "the folder 'd' does not exist (create it first, or HINT)"; a name in
+    ``path`` longer than the system takes is said first. Every option
+    naming a file matcue writes (``script --svg``, ``new -o``) is checked here before the
+    command does any work."""
+    from matcue.core.errors import MatcueError
+
+    too_long = name_problem(path)  # a name in it longer than the system takes
+    if too_long:
+        raise MatcueError(f"{too_long} ({hint})")
+    folder = Path(path).parent
+    problem = folder_problem(folder)
+    if problem:
+        raise MatcueError(f"cannot write {quoted(path)}: {problem} ({hint})")
+    if not folder.is_dir():
+        raise MatcueError(f"the folder {quoted(folder)} does not exist (create it first, or {hint})")
+
+
 def _kind_problem(mode: int, what: str) -> str | None:
     if stat.S_ISREG(mode):
         return None
@@ -401,6 +421,7 @@ __all__ = [
     "read_bounded",
     "remove_empty",
     "require_folder",
+    "require_parent",
     "shown_folder",
     "size_text",
 ]

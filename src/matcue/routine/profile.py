@@ -34,7 +34,7 @@ from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.limits import MAX_BREATH_PHASE_MS, longest_phase
 from matcue.core.numbers import decimal_number, with_digits_problem
-from matcue.core.paths import file_identity, lies_inside, not_found, outside_hint, quoted
+from matcue.core.paths import file_identity, kind_name, lies_inside, not_found, outside_hint, quoted
 from matcue.routine.loader import variables, voice_settings
 from matcue.routine.model import LEVELS, MIN_BREATH_PHASE_MS, Breath, Text, VoiceSettings
 from matcue.routine.steps import VERBOSITIES
@@ -248,8 +248,9 @@ def load_roster(
                 problem = Problem(None, str(f), f"{not_found('roster', folder)} ({outside_hint('roster')})")
                 out_dir.append(RoutineError([problem], source=str(f)))
                 continue
-            if f.is_dir():  # named like a profile, so meant as one: said, not skipped
-                out_dir.append(RoutineError([Problem(None, str(f), "is a folder, not a profile file")], source=str(f)))
+            kind = _not_regular(f)  # named like a profile, so meant as one: said, not skipped
+            if kind:  # a folder, a pipe, a device: the file itself, which has no line to point at
+                out_dir.append(RoutineError([Problem(None, str(f), f"is {kind}, not a profile file")], source=str(f)))
                 continue
             key = file_identity(f)
             if key in seen:  # a link to another profile of the folder
@@ -304,6 +305,18 @@ def load_roster(
                 RoutineError([Problem(ctx.mark(item), f"[{i}]", f"expected a profile or a path, got {describe(item)}")])
             )
     return out
+
+
+def _not_regular(path: Path) -> str:
+    """What ``path`` (links followed) is when it is there and not a regular file ("a named
+    pipe", "a folder"); '' otherwise (a file, or nothing: reading it says so)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ""
+    return "" if stat.S_ISREG(mode) else kind_name(mode)
 
 
 def check_people(n: int) -> None:

@@ -55,22 +55,16 @@ def new_routine(name: str, target: str | os.PathLike[str]) -> Path:
     t = template(name)
     path = Path(target)
     folder = path.parent
-    from matcue.core.paths import quoted  # a line break in the name shown escaped, on the one line
+    from matcue.core.paths import quoted, require_parent  # quoted: a line break in the name shown escaped
 
     exists = f"{quoted(path)} already exists: not overwritten (choose another name with -o)"
     if path.exists() or path.is_symlink():
         raise MatcueError(exists)
-    if not folder.is_dir():
-        from matcue.core.paths import folder_problem
-
-        problem = folder_problem(folder)  # a pipe or a file where the folder goes is no missing folder
-        if problem:
-            raise MatcueError(f"cannot write {quoted(path)}: {problem} (choose another -o)")
-        raise MatcueError(f"the folder {quoted(folder)} does not exist (create it first, or choose another -o)")
+    require_parent(path, "choose another -o")  # a pipe, a file or a loop where the folder goes
     try:  # locked and named as every temporary file is, so 'doctor --fix' knows a leftover
         tmp = atomic.create_temp(path, "tmp")
     except OSError as e:
-        raise MatcueError(f"cannot write into the folder {quoted(folder)}: {e.strerror}") from None
+        raise MatcueError(f"cannot write into the folder {quoted(folder)}: {atomic.why_not_written(e)}") from None
     try:
         try:
             with open(tmp, "w", encoding="utf-8", newline="\n") as f:
@@ -78,14 +72,14 @@ def new_routine(name: str, target: str | os.PathLike[str]) -> Path:
                 f.flush()
                 os.fsync(f.fileno())
         except OSError as e:  # a full disk, a file size limit: nothing is left, the reason is said
-            raise MatcueError(f"cannot write {quoted(path)}: {e.strerror or e}") from None
+            raise MatcueError(f"could not write {quoted(path)}: {atomic.why_not_written(e)}") from None
         try:
             os.link(tmp, path)  # fails if the name was taken meanwhile: no overwrite, ever
         except FileExistsError:
             raise MatcueError(exists) from None
         except OSError as e:
             if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-                raise MatcueError(f"cannot write {quoted(path)}: {e.strerror}") from None
+                raise MatcueError(f"could not write {quoted(path)}: {atomic.why_not_written(e)}") from None
             # a filesystem without hard links: exclusive create, then the content
             try:
                 with open(path, "x", encoding="utf-8", newline="\n") as out:
@@ -94,7 +88,7 @@ def new_routine(name: str, target: str | os.PathLike[str]) -> Path:
                 raise MatcueError(exists) from None
             except OSError as e2:
                 Path(path).unlink(missing_ok=True)
-                raise MatcueError(f"cannot write {quoted(path)}: {e2.strerror or e2}") from None
+                raise MatcueError(f"could not write {quoted(path)}: {atomic.why_not_written(e2)}") from None
     finally:
         atomic.discard(tmp)
     return path

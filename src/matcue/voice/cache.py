@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from matcue.core.atomic import create_temp, discard, release
-from matcue.core.errors import MatcueError, VoiceError
+from matcue.core.errors import MatcueError, VoiceError, shown
 from matcue.voice.base import AnyClip, CachedClip, Clip, VoiceBackend, VoiceSpec
 from matcue.voice.lexicon import Lexicon, default_lexicon, speech_text
-from matcue.voice.registry import check_voice_name, get_backend, quote_phrase
+from matcue.voice.registry import check_voice_name, get_backend
 
 CACHE_FORMAT_VERSION = 1
 CACHE_ENV = "MATCUE_CACHE_DIR"
@@ -159,7 +159,7 @@ def speak_all(
     unique = list(dict.fromkeys(texts))
     for text in unique:
         if not text.strip():
-            raise VoiceError(f"cannot speak an empty phrase ({quote_phrase(text)})")
+            raise VoiceError(f"cannot speak an empty phrase ({shown(text)})")
     backend = get_backend(spec.backend, spec.language)  # auto: a backend that speaks the language
     check_voice_name(backend, spec.name)  # no unlisted name reaches an engine
     resolved = replace(spec, backend=backend.name)
@@ -178,7 +178,7 @@ def speak_all(
     for text in unique:
         say = spoken[text]
         if not say.strip():
-            raise VoiceError(f"nothing left to say for {quote_phrase(text)} after the lexicon")
+            raise VoiceError(f"nothing left to say for {shown(text)} after the lexicon")
         if say in waiting:
             waiting[say].append(text)
             continue
@@ -239,7 +239,7 @@ def _check_writable(folder: Path) -> None:
 def _synthesize_one(backend: VoiceBackend, spec: VoiceSpec, text: str, path: Path) -> CachedClip:
     clip = backend.synthesize(text, spec)
     if clip.samples.dtype != np.int16 or clip.samples.ndim != 1 or len(clip.samples) == 0:
-        raise VoiceError(f"voice backend {backend.name!r} returned no audio for {quote_phrase(text)}")
+        raise VoiceError(f"voice backend {backend.name!r} returned no audio for {shown(text)}")
     try:
         store(path, clip)
     except OSError as exc:

@@ -55,7 +55,7 @@ class GuardedVoice:
         return self.inner.voices()
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
-        from matcue.voice.registry import quote_phrase
+        from matcue.core.errors import shown
 
         timeout = self.timeout_s if self.timeout_s is not None else phrase_timeout_s(text)
         problem = ""
@@ -83,7 +83,7 @@ class GuardedVoice:
                 raise error  # a backend that retries itself has said what it tried
             problem = str(error) or type(error).__name__
         tries = {1: "once", 2: "twice"}.get(self.attempts, f"{self.attempts} times")
-        raise VoiceError(f"voice backend {self.name!r} failed {tries} to speak {quote_phrase(text)}: {problem}")
+        raise VoiceError(f"voice backend {self.name!r} failed {tries} to speak {shown(text)}: {problem}")
 
 
 @contextmanager

@@ -39,7 +39,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from matcue.core.errors import MatcueError, is_control, printable_name, shown
+from matcue.core.errors import MatcueError, is_control, printable, printable_name, shown
 from matcue.core.naming import phrase_id
 from matcue.core.paths import (
     Unreadable,
@@ -74,7 +74,8 @@ class RecordingError(MatcueError):
 
     def __init__(self, problems: Sequence[str]):
         self.problems = tuple(problems)
-        super().__init__("\n".join(self.problems))
+        self.located = tuple(printable(p) for p in self.problems)
+        super().__init__("\n".join(self.located))
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,17 +274,20 @@ def find_recordings(
     root: str | None = None,
     allow_outside: bool = False,
     cache_dir: Path | None = None,
+    elsewhere: Sequence[str] = (),
 ) -> Recordings:
     """The clips of the folder or zip ``path`` that stand for ``texts`` (a script's phrases).
 
     ``root``: the real folder every clip must lie in (the routine's folder for a routine's
     ``recordings:``; by default the recordings folder itself). Raises RecordingError with
     every problem found; files that match no phrase come back as warnings. Texts that are
-    the same words (Unicode NFC, spacing aside) share one id and one clip."""
+    the same words (Unicode NFC, spacing aside) share one id and one clip. ``elsewhere``:
+    what the routine speaks outside the part played (a preview, ``--only``): a clip for
+    one of those is neither read nor warned about."""
     root = root or real_path(path if os.path.isdir(path) else os.path.dirname(path) or ".")
     src = _open_source(Path(path), root, allow_outside)
     try:
-        return _match(src, texts, cache_dir)
+        return _match(src, texts, cache_dir, elsewhere)
     finally:
         if src.zip is not None:
             src.zip.close()
@@ -293,11 +297,12 @@ def _same(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None) -> Recordings:
+def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None, elsewhere: Sequence[str] = ()) -> Recordings:
     ids: dict[str, list[str]] = {}  # id -> the texts it stands for (one, or spellings of it)
     for t in texts:
         ids.setdefault(phrase_id(t), []).append(t)
     by_text = {_same(t): phrase_id(t) for t in texts}
+    other = {phrase_id(t) for t in elsewhere} | {_same(t) for t in elsewhere}  # not played: left alone
     problems: list[str] = []
     warnings = [f"{src.where(n)}: a file name with control characters is not read" for n in src.odd]
     chosen: dict[str, list[str]] = {}  # id -> clip names
@@ -309,6 +314,8 @@ def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None) -> Record
             pid = key if key in ids else by_text.get(_same(key))
             if name not in src.names:
                 problems.append(f"{mark}: {name!r} is not in the recordings (the index names a file beside it)")
+            elif pid is None and (key in other or _same(key) in other):
+                pass
             elif pid is None:
                 warnings.append(f"{mark}: {shown(key)} matches no phrase this routine speaks with these settings")
             elif name not in chosen.get(pid, []):
@@ -320,6 +327,8 @@ def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None) -> Record
         stem, ext = os.path.splitext(name)
         if stem.lower() in ids:
             chosen.setdefault(stem.lower(), []).append(name)
+        elif stem.lower() in other:
+            continue
         elif ext.lower() in AUDIO_EXTENSIONS or name in src.refused:
             warnings.append(
                 f"{src.where(name)}: matches no phrase this routine speaks with these settings{_guess(stem, ids)}"

@@ -202,14 +202,6 @@ def _install_hint(name: str) -> str:
     return f"not installed: {hint}" if hint else "not available on this machine"
 
 
-def quote_phrase(text: str, limit: int = 60) -> str:
-    """``repr`` of a phrase for error messages, shortened in the middle when long."""
-    if len(text) <= limit:
-        return repr(text)
-    keep = (limit - 5) // 2
-    return repr(f"{text[:keep]} ... {text[-keep:]}")
-
-
 def unknown_backend_message(name: str) -> str:
     known = [AUTO, *BACKENDS]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
@@ -251,13 +243,13 @@ def check_voice_name(backend: VoiceBackend, name: str | None) -> None:
     except ToolMissingError:
         raise
     except MatcueError as exc:
-        raise VoiceError(f"cannot check the voice {quote_phrase(name)} of backend {backend.name!r}: {exc}") from None
+        raise VoiceError(f"cannot check the voice {shown(name)} of backend {backend.name!r}: {exc}") from None
     if name in ids:
         return
     close = difflib.get_close_matches(name, list(ids), n=1, cutoff=0.5)
-    shown = ", ".join(ids[:12]) + (f" and {len(ids) - 12} more" if len(ids) > 12 else "")
-    hint = (f"did you mean {close[0]!r}? " if close else "") + f"voices: {shown or 'none'}; see 'matcue voices'"
-    raise UnknownVoiceError(f"backend {backend.name!r} has no voice {quote_phrase(name)}", hint)
+    listed = ", ".join(ids[:12]) + (f" and {len(ids) - 12} more" if len(ids) > 12 else "")
+    hint = (f"did you mean {close[0]!r}? " if close else "") + f"voices: {listed or 'none'}; see 'matcue voices'"
+    raise UnknownVoiceError(f"backend {backend.name!r} has no voice {shown(name)}", hint)
 
 
 SETUP_LANGUAGES = ("en", "de", "es", "fr")  # the languages scripts/setup-voices has a voice list for
@@ -396,7 +388,6 @@ __all__ = [
     "listed_voice_ids",
     "load_report",
     "primary_subtag",
-    "quote_phrase",
     "register_backend",
     "resolve_auto",
     "speaking_backends",

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from matcue.core.errors import ToolMissingError, VoiceError
+from matcue.core.errors import ToolMissingError, VoiceError, shown
 from matcue.core.pcm import SAMPLE_RATE
 from matcue.core.tools import find_tool
-from matcue.voice.registry import quote_phrase
 from matcue.voice.wav import WavFormatError, finish_clip_samples, read_audio_bytes, read_audio_file
 
 TOOL_TIMEOUT_S = 60
@@ -96,27 +95,25 @@ def run_to_wav(
         try:
             proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
-            raise VoiceError(f"{tool} took more than {timeout_s:g} s to speak {quote_phrase(text)}") from None
+            raise VoiceError(f"{tool} took more than {timeout_s:g} s to speak {shown(text)}") from None
         except OSError as exc:
-            raise VoiceError(f"could not run {tool} to speak {quote_phrase(text)}: {exc}") from exc
+            raise VoiceError(f"could not run {tool} to speak {shown(text)}: {exc}") from exc
         detail = tail(proc.stderr) or ("" if wav_on_stdout else tail(proc.stdout))
         with_voice = f" with voice {voice!r}" if voice else ""
         if proc.returncode != 0:
             raise VoiceError(
-                f"{tool} failed (exit {proc.returncode}) to speak {quote_phrase(text)}{with_voice}:"
-                f" {detail or 'no message'}"
+                f"{tool} failed (exit {proc.returncode}) to speak {shown(text)}{with_voice}: {detail or 'no message'}"
             )
         try:
             audio = read_audio_bytes(proc.stdout) if wav_on_stdout else read_audio_file(out)
         except (OSError, WavFormatError) as exc:
             raise VoiceError(
-                f"{tool} gave no usable audio for {quote_phrase(text)}{with_voice} ({exc})"
-                + (f": {detail}" if detail else "")
+                f"{tool} gave no usable audio for {shown(text)}{with_voice} ({exc})" + (f": {detail}" if detail else "")
             ) from None
     samples = finish_clip_samples(audio, peak_relative_db=trim_below_peak_db)
     if len(samples) == 0:
         said = f": {detail}" if wav_on_stdout and detail else ""
-        raise VoiceError(f"{tool} produced only silence for {quote_phrase(text)}{with_voice}{said}")
+        raise VoiceError(f"{tool} produced only silence for {shown(text)}{with_voice}{said}")
     return samples
 
 

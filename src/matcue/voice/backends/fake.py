@@ -14,10 +14,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from matcue.core.errors import VoiceError
+from matcue.core.errors import VoiceError, shown
 from matcue.core.pcm import SAMPLE_RATE
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
-from matcue.voice.registry import EVERY_LANGUAGE, quote_phrase
+from matcue.voice.registry import EVERY_LANGUAGE
 from matcue.voice.wav import fade_edges
 
 MS_PER_CHAR = 40
@@ -77,7 +77,7 @@ class FakeVoice:
             self.calls += 1
             self.texts.append(text)
         if text in self.fail_on:
-            raise VoiceError(f"fake voice refuses to speak {quote_phrase(text)}")
+            raise VoiceError(f"fake voice refuses to speak {shown(text)}")
         return Clip(fake_samples(text, spec.rate))
 
     def reset(self) -> None:

@@ -34,10 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from matcue.core.errors import VoiceError
+from matcue.core.errors import VoiceError, shown
 from matcue.voice.backends.command import rate_factor, speak_by_sentence
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
-from matcue.voice.registry import quote_phrase
 from matcue.voice.wav import PcmAudio, finish_clip_samples, to_int16
 
 DEFAULT_VOICE = "heart"
@@ -280,7 +279,7 @@ class HibariBackend:
 
         samples = speak_by_sentence(text, speak_one, self.sentence_gap_ms)
         if len(samples) == 0:
-            raise VoiceError(f"hibari found nothing it can say in {quote_phrase(text)}"
+            raise VoiceError(f"hibari found nothing it can say in {shown(text)}"
                              " (it reads English words; punctuation, emoji and other scripts are skipped)")  # fmt: skip
         return Clip(samples)
 

@@ -11,10 +11,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from matcue.core.errors import ToolMissingError, VoiceError
+from matcue.core.errors import ToolMissingError, VoiceError, shown
 from matcue.voice.backends.espeak import EspeakBackend
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
-from matcue.voice.registry import quote_phrase
 
 MBROLA_DIRS = (Path("/usr/share/mbrola"), Path("/usr/local/share/mbrola"))
 # us2: the clearest English MBROLA voice (docs/voices.md); de6, es2, fr4: what
@@ -78,7 +77,7 @@ class MbrolaBackend(EspeakBackend):
         voice = spec.name or self.default_voice(spec.language)
         if not self._installed(voice):
             raise VoiceError(
-                f"cannot speak {quote_phrase(text)}: MBROLA voice {voice!r} is not installed"
+                f"cannot speak {shown(text)}: MBROLA voice {voice!r} is not installed"
                 f" (apt-get install mbrola-{voice.removeprefix('mb-')})"
             )
         return super().synthesize(text, spec)

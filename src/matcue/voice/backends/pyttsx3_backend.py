@@ -25,11 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from matcue.core.errors import VoiceError
+from matcue.core.errors import VoiceError, shown
 from matcue.voice.backends.command import tail
 from matcue.voice.backends.espeak import default_voice, speakable_text
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
-from matcue.voice.registry import quote_phrase
 from matcue.voice.wav import PcmAudio, WavFormatError, finish_clip_samples, read_audio_bytes, wav_problem
 
 WORKER = Path(__file__).with_name("_pyttsx3_worker.py")
@@ -115,7 +114,7 @@ class Pyttsx3Backend:
                 return Clip(self._attempt(text, spec))
             except _Retryable as exc:
                 problems.append(str(exc))
-        raise VoiceError(f"pyttsx3 failed to speak {quote_phrase(text)} (tried twice: {'; '.join(problems)})")
+        raise VoiceError(f"pyttsx3 failed to speak {shown(text)} (tried twice: {'; '.join(problems)})")
 
     def _timeout_s(self, text: str) -> float:
         if self.timeout_s is not None:
@@ -146,7 +145,7 @@ class Pyttsx3Backend:
             if proc is None:
                 raise _Retryable(f"no result within {timeout:g} s")
             if proc.returncode in (_EXIT_NO_ENGINE, _EXIT_BAD_VOICE):
-                raise VoiceError(f"pyttsx3 cannot speak {quote_phrase(text)}: {_tail(proc.stderr)}")
+                raise VoiceError(f"pyttsx3 cannot speak {shown(text)}: {_tail(proc.stderr)}")
             if proc.returncode != 0:
                 raise _Retryable(f"worker exit {proc.returncode}: {_tail(proc.stderr)}")
             audio = self._wait_complete(out)

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from matcue.core.errors import VoiceError
+from matcue.core.errors import VoiceError, shown
 from matcue.voice.backends.command import TOOL_TIMEOUT_S, CommandBackend, rate_factor, run_to_wav, speak_by_sentence
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
-from matcue.voice.registry import quote_phrase
 
 PACKAGE = "rhvoice-english"
 PROGRAM = "RHVoice-test"
@@ -74,7 +73,7 @@ class RHVoiceBackend(CommandBackend):
         exe = self._exe()
         voice = spec.name or self.default_voice(spec.language)
         if spec.name and not any(v.id == voice for v in self.voices()):
-            raise VoiceError(f"RHVoice cannot speak {quote_phrase(text)}: no voice {voice!r} is installed")
+            raise VoiceError(f"RHVoice cannot speak {shown(text)}: no voice {voice!r} is installed")
         percent = round(100 * rate_factor(spec.rate, NATURAL_WPM))
 
         def speak_one(sentence: str) -> np.ndarray:
