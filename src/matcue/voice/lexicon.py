@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -191,7 +192,7 @@ def entry_problem(word: object, value: object) -> str | None:
     if problem is not None:
         return problem
     if isinstance(value, str):
-        return None if value.strip() else "expected a respelling, got an empty string"
+        return wordless_problem(ANY_BACKEND, value) if value.strip() else "expected a respelling, got an empty string"
     if isinstance(value, Mapping):
         if not value:
             return "expected a respelling or a mapping like {say: ..., espeak-ng: ...}"
@@ -203,8 +204,20 @@ def entry_problem(word: object, value: object) -> str | None:
                 return f"expected a non-empty string for {k!r}"
             if k not in known:
                 return f"unknown voice backend {k!r} (keys are 'say' or a backend: {', '.join(known[1:])})"
-        return None
+        return next((p for k, v in value.items() for p in [wordless_problem(k, v)] if p), None)
     return f"expected a respelling (a string), got {type(value).__name__}"
+
+
+def wordless_problem(backend: str, form: str) -> str | None:
+    """Why ``form`` cannot be a respelling, a routine's ``lexicon:`` and a project's
+    lexicon file alike: a respelling with no letter or digit ("...", "-"): the word would be silent. A
+    backend's own phonemes (``[[...]]``, ``/.../``) are that backend's, not looked into."""
+    if _SLASHED.match(form.strip()) or re.fullmatch(r"\s*\[\[.*\]\]\s*", form, re.DOTALL):
+        return None
+    if any(unicodedata.category(ch)[0] in "LN" for ch in form):
+        return None
+    said = "" if backend in ("say", ANY_BACKEND) else f" for {backend}"
+    return f"the respelling {form!r}{said} has no letters or digits: the word would be silent (respell it in words)"
 
 
 def entry_forms(value: object) -> tuple[tuple[str, str], ...]:
