@@ -2,7 +2,7 @@
 never looked into, but never skipped without a word: one named like the index or like a
 clip is an error, any other a warning; an index that names itself or a folder, an index
 under another name and a zip member whose name leads out are each said. No clip is
-decoded here (no ffmpeg needed)."""
+decoded here (no ffmpeg needed). An index past the file limit is refused whole."""
 
 from __future__ import annotations
 
@@ -112,3 +112,12 @@ def test_a_zip_member_whose_name_leads_out_is_never_read(tmp_path: Path, member:
     rec = find(archive, tmp_path)
     assert rec.clips == {}
     assert rec.warnings == (f"{archive}:{member}: a name leading out of the zip is not read",)
+
+
+def test_an_index_past_the_file_limit_is_refused_not_cut_short(folder: Path, tmp_path: Path) -> None:
+    """Entries past the 2000th were dropped without a word (a clip named there unused)."""
+    lines = [f"k{i}: f{i}.wav" for i in range(2000)] + [f"{phrase_id(HELLO)}: gone.wav"]
+    (folder / "index.yaml").write_text("\n".join(lines) + "\n")
+    assert problems(folder, tmp_path) == (
+        f"{folder}/index.yaml:2001:1: the index holds 2001 entries; at most 2000 are read (one per clip)",
+    )

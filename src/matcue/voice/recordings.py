@@ -457,8 +457,15 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
     if not isinstance(node, yaml.MappingNode):
         problems.append(f"{where}: expected a mapping of phrase ids (or exact texts) to file names")
         return []
+    if len(node.value) > MAX_FILES:  # the entries past the limit were dropped without a word
+        extra = node.value[MAX_FILES][0].start_mark
+        problems.append(
+            f"{where}:{extra.line + 1}:{extra.column + 1}: the index holds {len(node.value)} entries; "
+            f"at most {MAX_FILES} are read (one per clip)"
+        )
+        return []
     out = []
-    for k, v in node.value[:MAX_FILES]:
+    for k, v in node.value:
         mark = f"{where}:{k.start_mark.line + 1}:{k.start_mark.column + 1}"
         if not isinstance(k, yaml.ScalarNode) or not isinstance(v, yaml.ScalarNode) or not v.value.strip():
             problems.append(f"{mark}: expected 'id or text: file name'")
