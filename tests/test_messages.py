@@ -123,6 +123,47 @@ def test_a_foreign_word_with_a_respelling_is_fine():
     assert compile_routine(loads_routine(src)).texts()[0] == "Say Привет to your neighbour."
 
 
+def _lexicon_problems(language: str, lexicon: str, say: str) -> list[str]:
+    from matcue.api import routine_lexicon
+    from matcue.plan.budget import check_script
+
+    src = f"title: T\nlanguage: {language}\nlexicon: {lexicon}\nsteps:\n  - say: {say}\n"
+    try:
+        routine = loads_routine(src, "t.yaml")
+        check_script(compile_routine(routine), routine_lexicon(routine), "k")
+    except RoutineError as e:
+        return [str(p) for p in e.problems]
+    return []
+
+
+@pytest.mark.parametrize("respelling", ["'...'", "'-'", "'? !'", "{say: ok, flite: '…'}"])
+def test_a_respelling_without_words_is_refused_where_it_is_written(respelling, tmp_path):
+    """It made its word silent: "Mudra now." said "now." and no one was told."""
+    (line,) = _lexicon_problems("en", f"{{Mudra: {respelling}}}", "Mudra now.")
+    assert line.startswith("t.yaml:3:") and "has no letters or digits: the word would be silent" in line
+    from matcue.voice.lexicon import LexiconError, load_lexicon
+
+    (tmp_path / "lexicon.yaml").write_text(f"Mudra: {respelling}\n")
+    with pytest.raises(LexiconError, match="has no letters or digits: the word would be silent"):
+        load_lexicon(tmp_path / "lexicon.yaml")
+
+
+@pytest.mark.parametrize("language", ["en", "de", "es", "fr"])
+def test_a_respelling_in_a_script_the_voice_cannot_read_is_located_at_the_cue(language):
+    """The rule for cue text holds for what the lexicon makes of it: a respelling in
+    Cyrillic reached a voice that reads Latin letters."""
+    assert _lexicon_problems(language, "{Asana: {say: ah-sah-nah, flite: асана}}", "Asana.") == [
+        "t.yaml:5:10: steps[0].say: 'Asana.' is said as 'асана.' for flite once the lexicon respells it: letters "
+        f"no voice for language {language!r} can read (cyrillic: 'асана') (respell its lexicon entry in Latin letters)"
+    ]
+
+
+def test_phonemes_and_respellings_in_words_are_fine():
+    lexicon = "{Eka: {say: ay-kah, hibari: /ˈAkə/, espeak-ng: \"[[e:k'a:]]\"}, Om: '123'}"
+    assert _lexicon_problems("en", lexicon, "Eka Om.") == []
+    assert _lexicon_problems("de", "{Привет: pree-vyet}", "Sag Привет.") == []
+
+
 def test_control_characters_in_set_values_and_pack_titles_are_refused(run, tmp_path):
     r = run("script", "tests/data/ok/all-kinds.yaml", "--set", "x=\x1b[2J")
     assert r.exit_code == 2

@@ -157,3 +157,21 @@ def test_a_spanish_routine(
         "3 respiraciones con movimiento", "Descanso",
     ]  # fmt: skip
     assert not english_in(texts + titles)
+
+
+@pytest.mark.parametrize("code", ["es", "fr", "de", "en"])
+def test_the_ordinal_indicators_are_latin_letters(code: str) -> None:
+    """Written Spanish ("la 2ª serie", "nº 5"; the reader reads "2ª"): the FEMININE and
+    MASCULINE ORDINAL INDICATOR were called letters of a script named "masculine", and
+    the cue an error. A Greek letter is still foreign."""
+    from matcue.core.errors import RoutineError
+    from matcue.plan.compile import compile_routine
+    from matcue.routine.loader import loads_routine
+
+    language = language_for(code)
+    assert language is not None
+    assert language.foreign_letters("la 2ª serie, el 1.º, nº 5, ᵃ Ω") == "Ω"
+    src = f"title: T\nlanguage: {code}\nsteps:\n  - say: Haz la 2ª serie, nº 5.\n  - say: Sube Ω.\n"
+    with pytest.raises(RoutineError) as e:
+        compile_routine(loads_routine(src, "t.yaml"))
+    assert [p.where for p in e.value.problems] == ["steps[1].say"]

@@ -287,3 +287,27 @@ def test_a_project_lexicon_that_is_no_file_is_said_not_skipped(tmp_path: Path, m
     with pytest.raises(LexiconError) as e:
         default_lexicon(tmp_path)
     assert str(e.value) == f"{target}: cannot read the lexicon: it {what.get(make, 'does not exist')}"
+
+
+@pytest.mark.parametrize("language", ["de", "es", "fr"])
+def test_a_lexicon_word_with_accents_matches_in_a_language_that_keeps_them(language: str) -> None:
+    """German, Spanish and French text keeps its accents: an entry written with one
+    ("Übung", kept as "ubung") never matched, and its word reached the voice unrespelled."""
+    lex = Lexicon.from_mapping({"Übung": "IB", "Mude": "MU", "señor": "SE", "Eka": {"say": "ay", "hibari": "/ˈAkə/"}})
+    said = speech_text("Die Übung, ubung, ÜBUNG: müde señor. Noch eine Übungen.", lex, language)
+    assert said == "Die IB, IB, IB: MU SE. Noch eine Übungen."
+    assert speech_text("Ēka!", lex, language, "hibari") == "[Ēka](/ˈAkə/)!"  # the word as written
+
+
+ACCENTED = st.text(alphabet="abüéC -'.", min_size=1, max_size=6).filter(lambda w: any(c.isalnum() for c in w))
+
+
+@given(
+    st.dictionaries(ACCENTED, st.text(alphabet="xyz", min_size=1, max_size=4), max_size=6),
+    st.text(alphabet="abcüéÜC -'.,", max_size=40),
+)
+def test_accents_change_nothing_a_lexicon_matches(entries, text):
+    from matcue.voice.normalize import strip_latin_accents
+
+    lexicon = Lexicon.from_mapping(entries)
+    assert strip_latin_accents(lexicon.apply(text)) == lexicon.apply(strip_latin_accents(text))

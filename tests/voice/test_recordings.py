@@ -239,11 +239,14 @@ def test_a_zip_is_read_as_the_folder_it_holds(tmp_path: Path) -> None:
         z.write(wav, f"{phrase_id(WELCOME)}.wav")
         z.write(wav, f"recordings/{phrase_id(FOLD)}.wav")  # zipped with its folder
         z.write(wav, "__MACOSX/._x.wav")
-        z.write(wav, "../passwd.wav")  # a hostile name is only a name: never a path written
-        z.write(wav, "a/b/c/deeper.wav")  # nested deeper than one folder: not looked at
+        z.write(wav, "../passwd.wav")  # a hostile name is never a path written, and never read
+        z.write(wav, "a/b/c/deeper.wav")  # nested deeper than one folder: not looked at, said
     rec = find(archive, tmp_path)
     assert rec.names() == {WELCOME: f"{phrase_id(WELCOME)}.wav", FOLD: f"{phrase_id(FOLD)}.wav"}
-    assert [w.split(": ")[0] for w in rec.warnings] == [f"{archive}:passwd.wav"]
+    assert rec.warnings == (
+        f"{archive}:../passwd.wav: a name leading out of the zip is not read",
+        f"{archive}:a/b/: is a folder; the files in it are not read (clips lie beside it, not in it)",
+    )
 
 
 def test_a_zip_of_bombs_is_refused_from_its_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,11 +53,7 @@ class Language:
 
     def foreign_letters(self, text: str) -> str:
         """The letters of ``text`` in a script this language's voices cannot read, in order."""
-        out = []
-        for ch in text:
-            if unicodedata.category(ch)[0] == "L" and unicodedata.name(ch, "?").split(" ")[0] not in self.scripts:
-                out.append(ch)
-        return "".join(out)
+        return "".join(ch for ch in text if unicodedata.category(ch)[0] == "L" and script(ch) not in self.scripts)
 
     def side_placeholders(self) -> dict[str, dict[str, str]]:
         """Every side placeholder name -> {"right": word, "left": word} (the first side's form
@@ -67,3 +63,14 @@ class Language:
             for form, word in forms.items():
                 out.setdefault(f"side_{form}", {})[side] = word
         return out
+
+
+def script(letter: str) -> str:
+    """The Unicode script of ``letter``, as the first word of its name ("LATIN", "GREEK");
+    a superscript letter is its letter's: the ordinal indicators of "2ª serie", "1.º" and
+    "nº" (FEMININE / MASCULINE ORDINAL INDICATOR) are Latin, as Unicode's Script property
+    has them."""
+    decomposition = unicodedata.decomposition(letter)
+    if decomposition.startswith("<super> ") and len(decomposition.split()) == 2:
+        letter = chr(int(decomposition.split()[1], 16))
+    return unicodedata.name(letter, "?").split(" ")[0]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from matcue.core.errors import Problem, RoutineError
@@ -76,6 +77,10 @@ def check_script(script: Script, lexicon: Lexicon, key: object, work: Work | Non
             problems.append(Problem(at, where, what))
             continue
         spoken = [speech_text(text, lexicon, script.language, b) for b in backends]
+        unsayable = _unsayable(text, dict(zip(backends, spoken, strict=True)), script.language)
+        if unsayable is not None:
+            problems.append(Problem(at, where, *unsayable))
+            continue
         longest = max(len(t) for t in spoken)
         if longest > limits.spoken_chars:
             plain = len(speech_text(text, type(lexicon)(), script.language))
@@ -95,6 +100,40 @@ def check_script(script: Script, lexicon: Lexicon, key: object, work: Work | Non
     room = limits.events - work.events
     passed = _where_events_pass(script, room) if events > room else None
     work.track(key, events, texts, mark, events_at=passed)
+
+
+# a backend's own phonemes in a respelling: espeak-ng's [[...]], hibari's [word](/.../)
+_PHONEMES = re.compile(r"\[\[[^\]]*\]\]|\[[^\]]*\]\(/[^)]*/\)")
+
+
+def _unsayable(text: str, spoken: dict[str, str], language: str) -> tuple[str, str] | None:
+    """What the lexicon made of ``text`` that a voice cannot say, for the first backend it
+    happens to (the rule :meth:`matcue.plan.compile.Compiler.check_speakable` applies to
+    the text as written): letters in a script the language's voices cannot read
+    (``Asana: асана`` in English), with the hint. A respelling without letters is refused
+    where it is written (:func:`matcue.voice.lexicon.entry_problem`); phonemes for one
+    backend are that backend's, never looked into."""
+    import unicodedata
+
+    from matcue.languages import language_for
+    from matcue.voice.lexicon import Lexicon, speech_text
+
+    plain = speech_text(text, Lexicon(), language)
+    phrases = language_for(language)
+    for backend, said in spoken.items():
+        if said == plain:
+            continue  # the lexicon changed nothing: the text as written was checked
+        rest = _PHONEMES.sub(" ", said)
+        for_backend = f" for {backend}" if backend else ""
+        foreign = phrases.foreign_letters(rest) if phrases is not None else ""
+        if foreign:
+            name = unicodedata.name(foreign[0], "?").split(" ")[0].lower()
+            what = (
+                f"{_shown(text)} is said as {_shown(said)}{for_backend} once the lexicon respells it: letters "
+                f"no voice for language {language!r} can read ({name}: {foreign[:10]!r})"
+            )
+            return what, "respell its lexicon entry in Latin letters"
+    return None
 
 
 def _origins(script: Script) -> dict[str, Origin]:

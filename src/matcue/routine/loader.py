@@ -271,7 +271,7 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
                             k, f"{here}.{k.value}", f"unknown voice backend {k.value!r} in a lexicon entry",
                             did_you_mean(k.value, known) or "keys are 'say' or a backend: " + ", ".join(known[1:]),
                         )  # fmt: skip
-                    _lexicon_chars(ctx, v, f"{here}.{k.value}")
+                    _lexicon_chars(ctx, v, f"{here}.{k.value}", k.value)
                     forms.append(("" if k.value == "say" else k.value, plain(ctx, v, f"{here}.{k.value}")))
                 if not forms:
                     raise ctx.error(value, here, "expected a respelling or a mapping like {say: ..., espeak-ng: ...}")
@@ -279,7 +279,7 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
                 value_text = scalar(ctx, value, here, "a respelling")
                 if not value_text.strip():
                     raise ctx.error(value, here, "expected a respelling, got an empty string")
-                _lexicon_chars(ctx, value, here)
+                _lexicon_chars(ctx, value, here, "say")
                 forms = [("", " ".join(value_text.split()))]
             out.append((" ".join(key.value.split()), tuple(forms)))
         except Fail:
@@ -289,12 +289,15 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
     return tuple(out)
 
 
-def _lexicon_chars(ctx: Context, node: Node, where: str) -> None:
+def _lexicon_chars(ctx: Context, node: Node, where: str, backend: str | None = None) -> None:
     """A lexicon word or respelling holds no character a project lexicon refuses
-    (:func:`matcue.voice.lexicon.char_problem`): one rule for both."""
-    from matcue.voice.lexicon import char_problem
+    (:func:`matcue.voice.lexicon.char_problem`), and a respelling (for ``backend``) has
+    words in it (:func:`matcue.voice.lexicon.wordless_problem`): one rule for both."""
+    from matcue.voice.lexicon import char_problem, wordless_problem
 
     problem = char_problem(node.value) if isinstance(node, ScalarNode) else None
+    if problem is None and backend is not None and isinstance(node, ScalarNode) and node.value.strip():
+        problem = wordless_problem(backend, node.value)
     if problem is not None:
         raise ctx.error(node, where, problem)
 

@@ -9,13 +9,15 @@ routine's ``language:``); a routine's own ``lexicon:`` is in the routine's langu
 An entry maps a word or phrase to a respelling for every backend, optionally with a
 backend's own phonemes (``espeak-ng: "[[...]]"``, ``hibari: /.../``: misaki/Kokoro
 phonemes between slashes, handed to hibari as ``[word](/.../)``). Matching is whole-word, ignoring case
-and Latin accents; longer phrases first.
+and Latin accents in every language (a German "Übung" entry matches "übung" and "Ubung");
+longer phrases first.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -92,11 +94,18 @@ class Lexicon:
         # match (a match starts after a non-word character and its first run ends at one), so
         # the pattern holds those, not every entry: a lexicon of 90 000 words costs a dictionary
         # lookup per word of the text, not a 90 000-way alternation tried at every character
-        words = sorted({w for run in _RUN.findall(text) for w in index.get(run.casefold(), ())})
+        # matched without Latin accents, as the entries are kept ("Müde" is "mude"): English
+        # text arrives accent-free from normalize_text, German, Spanish and French keep theirs
+        bare, starts = _without_accents(text)
+        words = sorted({w for run in _RUN.findall(bare) for w in index.get(run.casefold(), ())})
         if not words:
             return text
-        # English text arrives accent-free from normalize_text, so "Śīrṣāsana" matches too
-        return _pattern(tuple(words)).sub(lambda m: _spoken(m.group(0), table.get(_fold(m.group(0)))), text)
+        out, last = [], 0
+        for m in _pattern(tuple(words)).finditer(bare):
+            start, end = starts[m.start()], starts[m.end()]
+            out += [text[last:start], _spoken(text[start:end], table.get(_fold(m.group(0))))]
+            last = end
+        return "".join(out) + text[last:]
 
     def _table(self, backend: str) -> dict[str, str]:
         return self._made_for(backend)[0]
@@ -113,6 +122,16 @@ class Lexicon:
 
 
 _SLASHED = re.compile(r"^/([^/\[\]()]+)/$")
+
+
+def _without_accents(text: str) -> tuple[str, list[int]]:
+    """``text`` without Latin accents (:func:`strip_latin_accents`, one character at a time),
+    and for each of its characters (and its end) where it comes from in ``text``."""
+    if text.isascii():
+        return text, list(range(len(text) + 1))
+    pieces = [strip_latin_accents(ch) for ch in text]
+    starts = [i for i, piece in enumerate(pieces) for _ in piece] + [len(text)]
+    return "".join(pieces), starts
 
 
 def _spoken(word: str, form: str | None) -> str:
@@ -191,7 +210,7 @@ def entry_problem(word: object, value: object) -> str | None:
     if problem is not None:
         return problem
     if isinstance(value, str):
-        return None if value.strip() else "expected a respelling, got an empty string"
+        return wordless_problem(ANY_BACKEND, value) if value.strip() else "expected a respelling, got an empty string"
     if isinstance(value, Mapping):
         if not value:
             return "expected a respelling or a mapping like {say: ..., espeak-ng: ...}"
@@ -203,8 +222,20 @@ def entry_problem(word: object, value: object) -> str | None:
                 return f"expected a non-empty string for {k!r}"
             if k not in known:
                 return f"unknown voice backend {k!r} (keys are 'say' or a backend: {', '.join(known[1:])})"
-        return None
+        return next((p for k, v in value.items() for p in [wordless_problem(k, v)] if p), None)
     return f"expected a respelling (a string), got {type(value).__name__}"
+
+
+def wordless_problem(backend: str, form: str) -> str | None:
+    """Why ``form`` cannot be a respelling, a routine's ``lexicon:`` and a project's
+    lexicon file alike: a respelling with no letter or digit ("...", "-"): the word would be silent. A
+    backend's own phonemes (``[[...]]``, ``/.../``) are that backend's, not looked into."""
+    if _SLASHED.match(form.strip()) or re.fullmatch(r"\s*\[\[.*\]\]\s*", form, re.DOTALL):
+        return None
+    if any(unicodedata.category(ch)[0] in "LN" for ch in form):
+        return None
+    said = "" if backend in ("say", ANY_BACKEND) else f" for {backend}"
+    return f"the respelling {form!r}{said} has no letters or digits: the word would be silent (respell it in words)"
 
 
 def entry_forms(value: object) -> tuple[tuple[str, str], ...]:

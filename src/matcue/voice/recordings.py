@@ -21,7 +21,9 @@ voices sit at one level. The result is cached by the clip's content
 
 Problems are reported together, each naming the clip: a missing folder, a clip that is
 not audio, is empty, silent or too long, two clips for one phrase, a link leading outside.
-A file whose name matches no phrase is a warning (a typo is seen, the render goes on).
+A folder beside the clips is never looked into: one named ``index.yaml`` or like a clip is
+an error, any other a warning. A file whose name matches no phrase is a warning (a typo is
+seen, the render goes on), and so is a zip member whose name leads out of the zip (never read).
 """
 
 from __future__ import annotations
@@ -113,6 +115,10 @@ class _Source:
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
         self.odd: list[str] = []  # names with control characters: never read, never shown raw
+        self.leading_out: list[str] = []  # zip members named "../x", "/x" or "C:\\x": never read
+        # folders beside the clips (never looked into): name -> (its path in the source,
+        # whether one that is named like no clip is a warning; a zip's own folder is not)
+        self.folders: dict[str, tuple[str, bool]] = {}
         self.unpacked = 0  # bytes copied out of the zip so far (at most MAX_ZIP_UNPACKED)
 
     def where(self, name: str) -> str:
@@ -205,7 +211,8 @@ def _list_folder(src: _Source) -> None:
             src.refused[entry.name] = "is a link to nothing (its target is gone)"
             continue
         if stat.S_ISDIR(mode):
-            continue  # a folder inside is not looked into
+            src.folders[entry.name] = (entry.name, True)  # never looked into (_folder_problems)
+            continue
         src.names.append(entry.name)
         if not stat.S_ISREG(mode):
             src.refused[entry.name] = f"is {kind_name(mode)}, not {_NOT_A.get(entry.name, 'a recording')}"
@@ -251,8 +258,14 @@ def _list_zip(src: _Source) -> None:
     for info in infos:
         parts = info.filename.replace("\\", "/").split("/")
         name = parts[-1]
-        if info.is_dir() or not name or name.startswith(".") or "__MACOSX" in parts or len(parts) > 2:
-            continue  # folders, hidden files, macOS's resource forks, anything nested deeper
+        if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            src.leading_out.append(info.filename)  # never read, whatever it is named
+            continue
+        if "__MACOSX" in parts or any(p.startswith(".") for p in parts):
+            continue  # macOS's resource forks, hidden files and folders
+        _zip_folder(src, [p for p in parts if p] if info.is_dir() else parts[:-1])
+        if info.is_dir() or not name or len(parts) > 2:
+            continue  # folders, anything nested deeper than the zip's own folder
         if _odd_name(name):
             src.odd.append(name)
             continue
@@ -262,6 +275,16 @@ def _list_zip(src: _Source) -> None:
             continue
         src.members[name] = info
         src.names.append(name)
+
+
+def _zip_folder(src: _Source, folders: list[str]) -> None:
+    """Notes the folder a zip member is in (or a folder entry is) when it lies beside the
+    clips: at the top (a folder named like a clip or the index; any other name may be the
+    zipped folder itself) or in the zipped folder (any name)."""
+    at = folders[:2]
+    if not at or any(map(_odd_name, at)):
+        return
+    src.folders.setdefault(at[-1], ("/".join(at) + "/", len(at) > 1))
 
 
 # ----------------------------------------------------------------------------- matching
@@ -305,6 +328,7 @@ def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None, elsewhere
     other = {phrase_id(t) for t in elsewhere} | {_same(t) for t in elsewhere}  # not played: left alone
     problems: list[str] = []
     warnings = [f"{src.where(n)}: a file name with control characters is not read" for n in src.odd]
+    warnings += [f"{src.where(n)}: a name leading out of the zip is not read" for n in src.leading_out]
     chosen: dict[str, list[str]] = {}  # id -> clip names
     indexed: set[str] = set()
     if INDEX_NAME in src.refused:
@@ -312,8 +336,11 @@ def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None, elsewhere
     elif INDEX_NAME in src.names:
         for key, name, mark in _read_index(src, problems):
             pid = key if key in ids else by_text.get(_same(key))
-            if name not in src.names:
-                problems.append(f"{mark}: {name!r} is not in the recordings (the index names a file beside it)")
+            if name == INDEX_NAME or (name in src.folders and name not in src.names):
+                what = "the index itself" if name == INDEX_NAME else "a folder"
+                problems.append(f"{mark}: {shown(name)} is {what}, not a recording (the index names a clip beside it)")
+            elif name not in src.names:
+                problems.append(f"{mark}: {shown(name)} is not in the recordings (the index names a file beside it)")
             elif pid is None and (key in other or _same(key) in other):
                 pass
             elif pid is None:
@@ -321,8 +348,14 @@ def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None, elsewhere
             elif name not in chosen.get(pid, []):
                 chosen.setdefault(pid, []).append(name)
             indexed.add(name)
+    _folder_problems(src, ids, problems, warnings)
     for name in src.names:
         if name == INDEX_NAME or name in indexed:
+            continue
+        if name.lower() in (INDEX_NAME, "index.yml"):
+            warnings.append(
+                f"{src.where(name)}: is not read as the index (the index of recordings is named {INDEX_NAME})"
+            )
             continue
         stem, ext = os.path.splitext(name)
         if stem.lower() in ids:
@@ -363,6 +396,25 @@ def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None, elsewhere
     if problems:
         raise RecordingError(problems)
     return Recordings({t: clips[t] for t in texts if t in clips}, tuple(warnings))
+
+
+def _folder_problems(src: _Source, ids: dict[str, list[str]], problems: list[str], warnings: list[str]) -> None:
+    """A folder beside the clips is never looked into: one named like the index or like a
+    clip is an error (the teacher meant a file), any other a warning (its files are not read)."""
+    files = {os.path.splitext(n)[0].lower() for n in src.names}
+    for name, (path, said) in sorted(src.folders.items()):
+        stem = os.path.splitext(name)[0].lower()
+        where = src.where(path)
+        if name in src.names:
+            continue  # a zip holding a file and a folder of one name: the file is read
+        if name == INDEX_NAME:
+            problems.append(
+                f"{where}: is a folder, not an index of recordings (an index is a file of 'id: file' lines)"
+            )
+        elif (name.lower() in ids or stem in ids) and not {name.lower(), stem} & files:
+            problems.append(f"{where}: is a folder, not a recording (a clip is an audio file named by its phrase's id)")
+        elif said:
+            warnings.append(f"{where}: is a folder; the files in it are not read (clips lie beside it, not in it)")
 
 
 def _guess(stem: str, ids: dict[str, list[str]]) -> str:
@@ -414,8 +466,15 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
     if not isinstance(node, yaml.MappingNode):
         problems.append(f"{where}: expected a mapping of phrase ids (or exact texts) to file names")
         return []
+    if len(node.value) > MAX_FILES:  # the entries past the limit were dropped without a word
+        extra = node.value[MAX_FILES][0].start_mark
+        problems.append(
+            f"{where}:{extra.line + 1}:{extra.column + 1}: the index holds {len(node.value)} entries; "
+            f"at most {MAX_FILES} are read (one per clip)"
+        )
+        return []
     out = []
-    for k, v in node.value[:MAX_FILES]:
+    for k, v in node.value:
         mark = f"{where}:{k.start_mark.line + 1}:{k.start_mark.column + 1}"
         if not isinstance(k, yaml.ScalarNode) or not isinstance(v, yaml.ScalarNode) or not v.value.strip():
             problems.append(f"{mark}: expected 'id or text: file name'")
