@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit
 from matcue.audio.codec import FORMATS
 from matcue.core.durations import vtt_time  # HH:MM:SS.mmm, Podlove Simple Chapters' normal play time too
 from matcue.core.errors import MatcueError, is_control
+from matcue.core.hosts import HostError, ascii_host
 from matcue.core.text import to_json as to_json_text
 from matcue.share.escape import xml
 
@@ -98,6 +99,13 @@ def parse_feed_url(url: str) -> str:
         raise FeedError(f"--feed-url {url!r}: the address may not have a fragment ('#...'): give the folder's address")
     if parts.username or parts.password:
         raise FeedError(f"--feed-url {url!r}: the address may not hold a user name or password")
+    try:  # an international host name in ASCII (IDNA), as a feed's links must write it
+        host = ascii_host(re.sub(r"(?<!\]):[0-9]*$|(?<=\]):[0-9]*$", "", parts.netloc))
+    except HostError as e:
+        raise FeedError(f"--feed-url {url!r}: {e}") from None
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    text = text.replace(parts.netloc, netloc, 1)
+    parts = urlsplit(text)
     if any(is_control(c) and not c.isspace() for c in text):
         raise FeedError(f"--feed-url {url!r}: the address may not contain control characters")
     if any(c.isspace() for c in text):
