@@ -198,7 +198,7 @@ def test_an_index_that_is_not_a_mapping_or_names_a_missing_file(folder: Path, tm
         ),
         # these had no line and column, and said only "while parsing a flow sequence"
         (b"ok: a.wav\nx: [b\n", ":3:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
-        (b"Hello there.: \xff.wav\n", ":1:15: is not UTF-8 text (save it as UTF-8)"),
+        (b"Hello there.: \xff.wav\n", ":1:15: the file is not UTF-8 text (save it as UTF-8)"),
         # PyYAML's own words, no line: "unacceptable character #x0001: special characters are not allowed"
         (
             b'b.wav: ok\na.wav: "x\x01"\n',

@@ -16,7 +16,10 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from matcue.core.errors import MAX_PROBLEMS
 
 
 def is_surrogate(ch: str) -> bool:
@@ -94,6 +97,50 @@ def surrogate_in_nodes(root: Node) -> tuple[Node, str, int] | None:
     return None
 
 
+def mend_surrogates(root: Node) -> list[tuple[ScalarNode, str, str, str]]:
+    """Every scalar (a key or a value) under ``root`` that holds a lone surrogate (a YAML
+    escape such as ``"\\ud800"``), each once: (node, key path, what, hint); each node's value
+    mended (:func:`mend`) in place, so no surrogate reaches a message, a path or an output."""
+    out = []
+    for node, where in scalars(root):
+        value = str(node.value)
+        i = lone_surrogate(value)
+        if i is not None:
+            out.append((node, where, *surrogate_what(value, i)))
+            node.value = mend(value)
+    return out
+
+
+REFUSED = yaml.reader.Reader.NON_PRINTABLE  # what PyYAML's reader refuses to read at all
+
+
+def refused_characters(
+    text: str, from_bytes: bool, noun: str, short: str = ""
+) -> tuple[str, list[int], list[tuple[int, str, str]]]:
+    """The one bad-character rule of every text file matcue reads (a routine, an include, a
+    profile, a roster, a lexicon, an index of recordings, a feed manifest): each character
+    YAML refuses to read (a control character other than tab, line breaks and U+0085, a
+    noncharacter U+FFFE or U+FFFF, half of a character) and, when ``from_bytes`` (the text
+    was decoded with ``surrogateescape``), each byte that is not UTF-8, reported where it
+    is. Returns the text with each replaced by U+FFFD (so the rest of the file is still
+    read and its problems said too), their positions, and the problems: (position, what,
+    hint), the bytes of one character said once, at most :data:`MAX_PROBLEMS`."""
+    bad = [m.start() for m in REFUSED.finditer(text)]
+    problems: list[tuple[int, str, str]] = []
+    for n, pos in enumerate(bad):
+        ch = text[pos]
+        if from_bytes and 0xDC80 <= ord(ch) <= 0xDCFF:  # how a byte that is not UTF-8 was decoded
+            if n and bad[n - 1] == pos - 1 and 0xDC80 <= ord(text[pos - 1]) <= 0xDCFF:
+                continue  # one character's worth of bytes: said once
+            problems.append((pos, "the file is not UTF-8 text", "save it as UTF-8"))
+        else:
+            what = f"the character {yaml_refused(ord(ch))} cannot be in {noun}"  # noun: "a routine"
+            problems.append((pos, what, f"{short or noun} is plain text: delete it"))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return (REFUSED.sub("\ufffd", text) if bad else text), bad, problems
+
+
 def mend(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD, so that it can be written and
     used (as a path, say) while the problem it was is reported."""
@@ -113,6 +160,24 @@ def nothing_visible(text: str) -> bool:
     WIDTH SPACE, U+FEFF, U+2060...) and characters that draw nothing (U+3164 HANGUL FILLER,
     U+2800 BRAILLE PATTERN BLANK...), so a title made of them reads as empty."""
     return all(ch.isspace() or ch in _BLANK or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
+
+
+# Format characters that show nothing and say nothing: U+00AD SOFT HYPHEN, U+180E MONGOLIAN
+# VOWEL SEPARATOR, U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+2061-U+2064 (invisible
+# operators), U+FEFF ZERO WIDTH NO-BREAK SPACE. The joiners U+200C/U+200D (which shape
+# letters and emoji) and the direction marks U+200E/U+200F/U+061C are kept.
+SILENT = frozenset("\u00ad\u180e\u200b\u2060\u2061\u2062\u2063\u2064\ufeff")
+
+
+def without_silent(text: str) -> str:
+    """``text`` without the :data:`SILENT` format characters, the one rule for them: what a
+    routine's text (a title, a name, a cue, a filled ``{var}``) holds is removed before it
+    is spoken, shown, tagged or captioned, so ``"Schulter\u00adblatt"`` is said and shown as
+    "Schulterblatt". A text of nothing visible is kept as written: it is reported as such
+    (a title of "only invisible characters", a cue with "nothing to say")."""
+    if not any(ch in SILENT for ch in text) or nothing_visible(text):
+        return text
+    return "".join(ch for ch in text if ch not in SILENT)
 
 
 # Bidirectional overrides and isolates: they reorder what a terminal or a page shows.

@@ -43,7 +43,6 @@ from matcue.core.errors import MatcueError, is_control, printable_name, shown
 from matcue.core.naming import phrase_id
 from matcue.core.paths import (
     Unreadable,
-    byte_place,
     kind_name,
     lies_inside,
     open_regular,
@@ -52,7 +51,7 @@ from matcue.core.paths import (
     shown_folder,
     size_text,
 )
-from matcue.core.text import place, surrogate_in_nodes, surrogate_what, yaml_refused
+from matcue.core.text import mend_surrogates, place, refused_characters, scalars, unsafe_char, unsafe_what
 from matcue.voice.base import AnyClip, Clip
 from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
 
@@ -374,16 +373,17 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
     except Unreadable as e:
         problems.append(f"{where}: cannot be read: it {e}")
         return []
+    # the routine reader's one rule: every byte that is not UTF-8 and every character YAML
+    # refuses said where it is and mended, so the rest of the index is still read
+    text, _, refused = refused_characters(
+        raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff"), True, "an index of recordings", "an index"
+    )
+    said = len(problems)
+    for pos, what, hint in refused:
+        line, column = place(text, pos)
+        problems.append(f"{where}:{line}:{column}: {what} ({hint})")
     try:
-        node = yaml.compose(raw.decode("utf-8").removeprefix("\ufeff"), Loader=yaml.SafeLoader)
-    except UnicodeDecodeError as e:
-        problems.append(f"{where}:{byte_place(raw, e.start)}: is not UTF-8 text (save it as UTF-8)")
-        return []
-    except yaml.reader.ReaderError as e:  # a character YAML does not allow: where it is, in our words
-        line, column = place(raw.decode("utf-8").removeprefix("\ufeff"), e.position)
-        what = f"the character {yaml_refused(e.character)} cannot be in an index of recordings"
-        problems.append(f"{where}:{line}:{column}: {what} (an index is plain text: delete it)")
-        return []
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:  # a syntax error at its place
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
@@ -395,13 +395,18 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
         return []
     if node is None:
         return []
-    half = surrogate_in_nodes(node)
-    if half is not None:  # "take\udcff.m4a": no file name, no text; nothing of the index is used
-        bad, key_path, i = half
-        what, hint = surrogate_what(str(bad.value), i)
-        line, column = bad.start_mark.line + 1, bad.start_mark.column + 1
-        problems.append(f"{where}:{line}:{column}: {key_path}: {what} ({hint})")
-        return []
+    for bad, key_path, what, hint in mend_surrogates(node):  # "take\udcff.m4a": no file name, no text
+        at = f"{where}:{bad.start_mark.line + 1}:{bad.start_mark.column + 1}"
+        problems.append(f"{at}: {key_path + ': ' if key_path else ''}{what} ({hint})")
+    for bad, key_path in scalars(node):  # what a routine's text may not hold, a key's phrase or a file's name
+        odd = unsafe_char(str(bad.value))
+        if odd is not None:
+            what, hint = unsafe_what(odd)
+            at = f"{where}:{bad.start_mark.line + 1}:{bad.start_mark.column + 1}"
+            at += f": {key_path}" if key_path else ""
+            problems.append(f"{at}: the text contains {what} at character {str(bad.value).index(odd) + 1} ({hint})")
+    if len(problems) > said:
+        return []  # nothing of an index with a bad character is used
     if not isinstance(node, yaml.MappingNode):
         problems.append(f"{where}: expected a mapping of phrase ids (or exact texts) to file names")
         return []
