@@ -287,3 +287,25 @@ def test_a_manifest_title_problem_is_a_routine_title_problem() -> None:
     assert title_problem("\u3164") == "expected text, got only invisible characters (U+3164)"
     assert title_problem("x" * 2001, limit=False) is None
     assert title_problem("x" * 2001) == "the text is 2001 characters long; at most 2000 are allowed"
+
+
+def test_a_lexicon_index_or_manifest_saved_as_utf16_is_read_as_a_routine_is(tmp_path: Path) -> None:
+    """What Windows Notepad calls Unicode: each was "not UTF-8 text", or one line per NUL."""
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_bytes("Janu: yah-noo\n".encode("utf-16"))
+    assert load_lexicon(lexicon).lookup("janu") == "yah-noo"
+    lexicon.write_bytes(b"\x00\x01\x02\x03" * 100)
+    with pytest.raises(LexiconError) as e:
+        load_lexicon(lexicon)
+    assert list(e.value.problems) == [f"{lexicon}:1:1: this is a binary file, not a lexicon"]
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    (folder / "index.yaml").write_bytes('"Hello there.": "x\x01.wav"\n'.encode("utf-16"))
+    with pytest.raises(RecordingError) as r:
+        find_recordings(folder, ["Hello there."], cache_dir=tmp_path / "cache")
+    assert list(r.value.problems) == [
+        f"{folder}/index.yaml:1:19: the character U+0001 {CONTROL} cannot be in an index of recordings "
+        "(an index is plain text: delete it)"
+    ]
+    _manifest(tmp_path / "c", _json().encode("utf-16"))
+    assert [i.title for i in load_manifest(tmp_path / "c").items] == ["Morning flow"]

@@ -111,6 +111,48 @@ def mend_surrogates(root: Node) -> list[tuple[ScalarNode, str, str, str]]:
     return out
 
 
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def file_text(data: bytes, noun: str) -> tuple[str | None, tuple[str, str] | None]:
+    """The text of a file every reader of text files takes the same way: UTF-8 (a BOM
+    allowed; a byte that is not UTF-8 read as U+DC80-U+DCFF, for :func:`refused_characters`
+    to say where it is), or UTF-16/32 with a BOM (what Windows Notepad saves as "Unicode");
+    else None and (what, hint) for line 1, column 1: binary data, or UTF-16 with no BOM."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError:
+                name = codec.upper()
+                return None, (f"the file starts as {name} text but is not valid {name}", "save it as UTF-8")
+    head = data[:8192]
+    if b"\0" in head and _looks_binary(head):
+        hint = ""
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            hint = "it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
+        return None, (f"this is a binary file, not {noun}", hint)
+    return data.decode("utf-8", "surrogateescape"), None
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Whether the start of a file that holds a NUL byte is binary data rather than text
+    with a stray control character (reported where it is)."""
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if controls * 20 > len(head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start < len(head) - 3  # not just a character cut at the end of the sample
+    return False
+
+
 REFUSED = yaml.reader.Reader.NON_PRINTABLE  # what PyYAML's reader refuses to read at all
 
 

@@ -20,7 +20,7 @@ from yaml.nodes import Node
 
 from matcue.core import limits as budget
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError
-from matcue.core.text import mend_surrogates, place, refused_characters, scalars, yaml_refused
+from matcue.core.text import file_text, mend_surrogates, place, refused_characters, scalars, yaml_refused
 from matcue.routine.yamlschema import Context, describe
 
 MAX_FILE_BYTES = 5_000_000
@@ -58,49 +58,13 @@ def file_kind(what: str) -> str:
 _EMPTY_HINTS = {"routine": "it needs a 'title' and 'steps'", "profile": "it needs a 'name'"}
 
 
-_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
-)
-
-
 def _decode(ctx: Context, data: bytes) -> str | None:
-    """The text of a file: UTF-8 (a BOM allowed), or UTF-16/32 with a BOM (what Windows
-    Notepad saves as "Unicode"); None with a located problem when it is neither."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                name = codec.upper()
-                ctx.problems.append(
-                    Problem(Mark(ctx.path, 1, 1), "", f"the file starts as {name} text but is not valid {name}",
-                            "save it as UTF-8")
-                )  # fmt: skip
-                return None
-    head = data[:8192]
-    if b"\0" in head and _looks_binary(head):
-        hint = ""
-        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
-            hint = "it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
-        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine", hint))
-        return None
-    return data.decode("utf-8", "surrogateescape")  # a byte that is not UTF-8: U+DC80-U+DCFF, reported where it is
-
-
-def _looks_binary(head: bytes) -> bool:
-    """Whether the start of a file that holds a NUL byte is binary data rather than text
-    with a stray control character (reported where it is)."""
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    if controls * 20 > len(head):
-        return True
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return e.start < len(head) - 3  # not just a character cut at the end of the sample
-    return False
+    """The text of a file (:func:`matcue.core.text.file_text`); None with a located problem
+    when it is none."""
+    text, problem = file_text(data, "a routine")
+    if problem is not None:
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", *problem))
+    return text
 
 
 def _text_mark(path: str, text: str, pos: int) -> Mark:

@@ -214,6 +214,8 @@ def load_manifest(folder: Path) -> Manifest:
     lines: list[str] = []
     try:  # a regular file of bounded size: a pipe or /dev/zero in its place never blocks or fills memory
         text, lines = manifest_text(read_bounded(path, MAX_MANIFEST_BYTES, "a feed manifest"), shown)
+        if text is None:  # binary, or UTF-16 without its byte-order mark
+            raise FeedError(lines)
         raw = json.loads(text)
     except Unreadable as e:
         raise FeedError(f"{shown}: cannot read the manifest: it {e} ({fix})") from None

@@ -20,6 +20,7 @@ from typing import Any
 
 from matcue.core.limits import LIMITS
 from matcue.core.text import (
+    file_text,
     invisible,
     lone_surrogate,
     nothing_visible,
@@ -31,12 +32,14 @@ from matcue.core.text import (
 )
 
 
-def manifest_text(data: bytes, shown: str) -> tuple[str, list[str]]:
+def manifest_text(data: bytes, shown: str) -> tuple[str | None, list[str]]:
     """The manifest's text, each bad byte or character replaced by U+FFFD, and a located
-    line for each (``PATH:LINE:COLUMN: what (hint)``)."""
-    text, _, refused = refused_characters(
-        data.decode("utf-8", "surrogateescape").removeprefix("\ufeff"), True, "a feed manifest", "a manifest"
-    )
+    line for each (``PATH:LINE:COLUMN: what (hint)``); None for a file that is no text."""
+    decoded, unread = file_text(data, "a feed manifest")
+    if decoded is None:
+        what, hint = unread or ("not text", "")
+        return None, [f"{shown}:1:1: {what}{f' ({hint})' if hint else ''}"]
+    text, _, refused = refused_characters(decoded.removeprefix("\ufeff"), True, "a feed manifest", "a manifest")
     lines = []
     for pos, what, hint in refused:
         line, column = _json_place(text, pos)

@@ -26,7 +26,7 @@ import yaml
 
 from matcue.core.errors import MAX_PROBLEMS, Mark, MatcueError, Problem, is_control
 from matcue.core.paths import path_text
-from matcue.core.text import code, kind, mend_surrogates, place, refused_characters, scalars
+from matcue.core.text import code, file_text, kind, mend_surrogates, place, refused_characters, scalars
 from matcue.core.text import is_noncharacter as not_text
 from matcue.voice.normalize import normalize_text, strip_latin_accents
 
@@ -249,9 +249,10 @@ def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
     UTF-8 and every character YAML refuses reported where it is and mended
     (:func:`matcue.core.text.refused_characters`), then the YAML, every lone surrogate an
     escape wrote and every entry's problem: all of them said, none hiding another."""
-    text, _, refused = refused_characters(
-        raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff"), True, "a lexicon"
-    )
+    decoded, unread = file_text(raw, "a lexicon")
+    if decoded is None:
+        raise LexiconError([Problem(Mark(path, 1, 1), "", *unread)] if unread else [])
+    text, _, refused = refused_characters(decoded.removeprefix("\ufeff"), True, "a lexicon")
     problems = [Problem(Mark(path, *place(text, pos)), "", what, hint) for pos, what, hint in refused]
     node, data = _compose(path, text, problems)
     if node is not None:

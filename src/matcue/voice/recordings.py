@@ -51,7 +51,7 @@ from matcue.core.paths import (
     shown_folder,
     size_text,
 )
-from matcue.core.text import mend_surrogates, place, refused_characters, scalars, unsafe_char, unsafe_what
+from matcue.core.text import file_text, mend_surrogates, place, refused_characters, scalars, unsafe_char, unsafe_what
 from matcue.voice.base import AnyClip, Clip
 from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
 
@@ -375,9 +375,13 @@ def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]
         return []
     # the routine reader's one rule: every byte that is not UTF-8 and every character YAML
     # refuses said where it is and mended, so the rest of the index is still read
-    text, _, refused = refused_characters(
-        raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff"), True, "an index of recordings", "an index"
-    )
+    decoded, unread = file_text(raw, "an index of recordings")
+    if decoded is None:
+        problems.append(
+            f"{where}:1:1: {unread[0] if unread else 'not text'}{f' ({unread[1]})' if unread and unread[1] else ''}"
+        )
+        return []
+    text, _, refused = refused_characters(decoded.removeprefix("\ufeff"), True, "an index of recordings", "an index")
     said = len(problems)
     for pos, what, hint in refused:
         line, column = place(text, pos)
