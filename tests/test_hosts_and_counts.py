@@ -135,7 +135,8 @@ def test_a_count_past_the_events_budget_is_a_located_error() -> None:
     (p,) = e.value.problems
     assert (p.mark.line, p.mark.column, p.where) == (3, 5, "steps[0]")  # type: ignore[union-attr]
     assert p.what == (
-        "count: true speaks 1200 numbers here, about 2400 timeline events; the limit events allows at most 1000"
+        "count: true speaks 1200 numbers here; with the breath tones about 2442 timeline events; "
+        "the limit events allows at most 1000"
     )
     assert p.hint == "shorten the exercise, or leave out count"
 

@@ -322,8 +322,11 @@ def _counted(c: Compiler, step: Breathe, pattern: Breath, block: Block) -> Block
         return block  # the length limit refuses it as the step ends (Compiler.check_length)
     limits = current().limits
     n = count_words(pattern, block.dur_ms)
-    if 2 * n > limits.events:  # each spoken number is an event and the silence after it
-        what = f"count: true speaks {n} numbers here, about {2 * n} timeline events; {allows('events', limits)}"
+    tones = -(-block.dur_ms // pattern.cycle_ms) * len(pattern.phases()) if block.breath is not None else 0
+    events = 2 * (1 + n + tones)  # as matcue.plan.budget estimates a block: each event and the silence after it
+    if events > limits.events:
+        what = f"count: true speaks {n} numbers here; with the breath tones about {events} timeline events"
+        what += f"; {allows('events', limits)}"
         c.error(step.mark, step.where, what, "shorten the exercise, or leave out count")
         return block
     origin = Origin(step.mark, step.where)
