@@ -309,3 +309,13 @@ def test_a_lexicon_index_or_manifest_saved_as_utf16_is_read_as_a_routine_is(tmp_
     ]
     _manifest(tmp_path / "c", _json().encode("utf-16"))
     assert [i.title for i in load_manifest(tmp_path / "c").items] == ["Morning flow"]
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=20))
+def test_the_fast_check_of_many_strings_finds_what_the_text_rule_finds(text: str) -> None:
+    """A feed manifest's thousands of strings are looked at by one regular expression."""
+    from matcue.core.text import holds_unsafe, lone_surrogate, unsafe_char
+
+    assert holds_unsafe(text) == (unsafe_char(text) is not None or lone_surrogate(text) is not None)
+    for ch in ("\x85", "\u202e", "\ufdd0", "\U0010fffe", "\ud800"):
+        assert holds_unsafe(f"ok{ch}")

@@ -240,6 +240,20 @@ def unsafe_char(text: str) -> str | None:
     return None
 
 
+_UNSAFE = re.compile(  # one class of the BMP: a class holding the planes' noncharacters too was ten times slower
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]"
+)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def holds_unsafe(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`unsafe_char` finds or a lone surrogate, by
+    regular expressions: for many strings (a feed manifest's thousands) or a long text."""
+    if _UNSAFE.search(text) is not None:
+        return True
+    return _ASTRAL.search(text) is not None and any(is_noncharacter(ch) for ch in _ASTRAL.findall(text))
+
+
 def unsafe_what(ch: str) -> tuple[str, str]:
     """(what ``ch`` is, what to do) for a character :func:`unsafe_char` found: each kind
     named as Unicode names it (a control character is Cc; a bidirectional override or

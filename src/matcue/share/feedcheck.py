@@ -21,6 +21,7 @@ from typing import Any
 from matcue.core.limits import LIMITS
 from matcue.core.text import (
     file_text,
+    holds_unsafe,
     invisible,
     lone_surrogate,
     nothing_visible,
@@ -54,6 +55,8 @@ def _json_place(text: str, pos: int) -> tuple[int, int]:
 
 def _bad(value: str) -> str | None:
     """What is wrong with a string of the manifest, for a message, else None."""
+    if not holds_unsafe(value):
+        return None
     i = lone_surrogate(value)
     if i is not None:
         what, hint = surrogate_what(value, i)
@@ -102,8 +105,10 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)  # a JSON string token: in
 def string_problems(text: str, value: Any, shown: str) -> list[str]:
     """A located line for every string of the manifest (``value``, read from ``text``) that
     holds a lone surrogate or a character no routine text may hold: at its opening quote."""
-    if not any(_bad(s) for s in _strings(value)):
-        return []  # the common case: no second reading
+    if "\\u" not in text and not holds_unsafe(text):
+        return []  # the common case, in one search of the whole text: nothing escaped, nothing bad
+    if not holds_unsafe("\n".join(_strings(value))):
+        return []  # escapes of characters a text may hold (U+200D, é): no second reading
     ordered = json.loads(text, object_pairs_hook=_Pairs)
     lines = []
     for (where, s), token in zip(_walk(ordered, ""), _STRING.finditer(text), strict=False):
