@@ -46,12 +46,13 @@ def kind(ch: str) -> str:
     return "a format character" if unicodedata.category(ch) == "Cf" else "a control character"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def lone_surrogate(text: str) -> int | None:
     """The index of the first lone surrogate in ``text``, else None."""
-    for i, ch in enumerate(text):
-        if is_surrogate(ch):
-            return i
-    return None
+    m = _SURROGATE.search(text)
+    return None if m is None else m.start()
 
 
 def surrogate_what(text: str, i: int) -> tuple[str, str]:
