@@ -81,6 +81,14 @@ def test_the_index_maps_an_id_or_an_exact_text_to_a_file(folder: Path, tmp_path:
     )
 
 
+def test_an_index_text_is_matched_without_the_format_characters_that_show_nothing(folder: Path, tmp_path: Path) -> None:
+    """A cue is spoken without U+00AD or U+200B: a key written with one matched no phrase."""
+    write_wav(folder / "hello.wav", ac.speechy(1.0))
+    (folder / "index.yaml").write_text('"Wel\\u00adcome to your\\u200b practice.": hello.wav\n')
+    rec = find(folder, tmp_path)
+    assert (rec.names(), rec.warnings) == ({WELCOME: "hello.wav"}, ())
+
+
 def test_a_file_that_matches_no_phrase_is_a_warning_with_a_did_you_mean(folder: Path, tmp_path: Path) -> None:
     typo = phrase_id(WELCOME).replace("welcome", "welcom")
     write_wav(folder / f"{typo}.wav", ac.speechy(1.0))

@@ -51,7 +51,16 @@ from matcue.core.paths import (
     shown_folder,
     size_text,
 )
-from matcue.core.text import file_text, mend_surrogates, place, refused_characters, scalars, unsafe_char, unsafe_what
+from matcue.core.text import (
+    file_text,
+    mend_surrogates,
+    place,
+    refused_characters,
+    scalars,
+    unsafe_char,
+    unsafe_what,
+    without_silent,
+)
 from matcue.voice.base import AnyClip, Clip
 from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
 
@@ -289,7 +298,9 @@ def find_recordings(
 
 
 def _same(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """A text as an index's key and a cue are compared: spacing, Unicode spelling and the
+    format characters that show nothing (:func:`matcue.core.text.without_silent`) aside."""
+    return " ".join(unicodedata.normalize("NFC", without_silent(text)).split())
 
 
 def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None) -> Recordings:
