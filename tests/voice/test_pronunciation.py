@@ -181,17 +181,18 @@ def test_bad_lexicon_files_are_errors(tmp_path: Path) -> None:
     ("content", "message"),
     [
         # each of the first three was exit 3 (UnicodeDecodeError, RecursionError)
-        (b"Hallo: \xff\xfe\n", ":1:8: the lexicon is not UTF-8 text (save it as UTF-8)"),
+        (b"Hallo: \xff\xfe\n", ":1:8: the file is not UTF-8 text (save it as UTF-8)"),
         (b"a: " + b"[" * 20_000 + b"]" * 20_000 + b"\n", ":1:1: not a lexicon: the YAML nests too deeply"),
         (b"ok: fine\na: [\n", ":3:1: not valid YAML: expected the node content, but found '<stream end>'"),
         # a YAML escape reaches the voice's command line and the terminal: refused
         (
             b'ok: fine\nHello: "He\\e[31mllo"\n',
-            ":2:1: 'Hello': the character U+001B (a control character) cannot be in a lexicon entry",
+            ":2:8: 'Hello': the character U+001B (a control character) cannot be in a lexicon entry",
         ),
         (
             b"Hello: He\x1b[31mllo\n",
-            ":1:10: the character U+001B (a control character) cannot be in a lexicon (delete it)",
+            ":1:10: the character U+001B (a control character) cannot be in a lexicon"
+            " (a lexicon is plain text: delete it)",
         ),
         (b"ok: fine\nJanu: ''\n", ":2:1: 'Janu': expected a respelling, got an empty string"),
     ],

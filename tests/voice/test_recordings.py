@@ -81,6 +81,14 @@ def test_the_index_maps_an_id_or_an_exact_text_to_a_file(folder: Path, tmp_path:
     )
 
 
+def test_an_index_text_is_matched_without_the_format_characters_that_show_nothing(folder: Path, tmp_path: Path) -> None:
+    """A cue is spoken without U+00AD or U+200B: a key written with one matched no phrase."""
+    write_wav(folder / "hello.wav", ac.speechy(1.0))
+    (folder / "index.yaml").write_text('"Wel\\u00adcome to your\\u200b practice.": hello.wav\n')
+    rec = find(folder, tmp_path)
+    assert (rec.names(), rec.warnings) == ({WELCOME: "hello.wav"}, ())
+
+
 def test_a_file_that_matches_no_phrase_is_a_warning_with_a_did_you_mean(folder: Path, tmp_path: Path) -> None:
     typo = phrase_id(WELCOME).replace("welcome", "welcom")
     write_wav(folder / f"{typo}.wav", ac.speechy(1.0))
@@ -198,7 +206,7 @@ def test_an_index_that_is_not_a_mapping_or_names_a_missing_file(folder: Path, tm
         ),
         # these had no line and column, and said only "while parsing a flow sequence"
         (b"ok: a.wav\nx: [b\n", ":3:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
-        (b"Hello there.: \xff.wav\n", ":1:15: is not UTF-8 text (save it as UTF-8)"),
+        (b"Hello there.: \xff.wav\n", ":1:15: the file is not UTF-8 text (save it as UTF-8)"),
         # PyYAML's own words, no line: "unacceptable character #x0001: special characters are not allowed"
         (
             b'b.wav: ok\na.wav: "x\x01"\n',

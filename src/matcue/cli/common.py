@@ -141,7 +141,7 @@ def check_title(value: str, option: str) -> str:
     """``value`` if it may be a title, the rules a routine's ``title:`` follows: some
     visible text, no control character, one line, at most the length of one text."""
     from matcue.core.limits import LIMITS
-    from matcue.core.text import blank_text, nothing_visible
+    from matcue.core.text import blank_text, nothing_visible, without_silent
 
     refuse_control(value, option)
     if "\n" in value or "\r" in value:
@@ -153,7 +153,7 @@ def check_title(value: str, option: str) -> str:
     if len(value) > LIMITS.text_chars:
         what = f"the title is {len(value)} characters long; at most {LIMITS.text_chars} are allowed"
         raise click.BadParameter(what, param_hint=f"'{option}'")
-    return " ".join(value.split())
+    return " ".join(without_silent(value).split())
 
 
 def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -417,18 +417,27 @@ def _check_session(session: Options) -> None:
 
 
 def parse_scheduler(value: str | None) -> str | None:
-    """``--scheduler``: ``[SCHEME://]HOST:PORT`` (a Dask scheme, a port from 1 to 65535)."""
+    """``--scheduler``: ``[SCHEME://]HOST:PORT`` (a Dask scheme, a port from 1 to 65535); an
+    international host name converted by IDNA, a malformed one refused
+    (:func:`matcue.core.hosts.ascii_host`)."""
     import re
+
+    from matcue.core.hosts import HostError, ascii_host
 
     if value is None:
         return None
-    host = r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]"
+    host = r"[^\s/:\[\]@]+|\[[0-9A-Fa-f:.]+\]"
     m = re.fullmatch(rf"(?:(tcp|tls|ws|wss|ucx|inproc)://)?({host}):([0-9]{{1,5}})", value.strip())
     if m is None or not 1 <= int(m.group(3)) <= 65535:
         raise click.BadParameter(
-            f"expected a Dask scheduler address like tcp://host:8786, got {value[:80]!r}", param_hint="'--scheduler'"
+            f"expected a Dask scheduler address like tcp://host:8786, got {shown(value, 80)}",
+            param_hint="'--scheduler'",
         )
-    return value.strip()
+    try:
+        name = ascii_host(m.group(2))
+    except HostError as e:
+        raise click.BadParameter(str(e), param_hint="'--scheduler'") from None
+    return f"{m.group(1) + '://' if m.group(1) else ''}{name}:{m.group(3)}"
 
 
 def parse_captions(value: str | None) -> tuple[str, ...]:

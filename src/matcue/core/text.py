@@ -16,7 +16,10 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from matcue.core.errors import MAX_PROBLEMS
 
 
 def is_surrogate(ch: str) -> bool:
@@ -43,12 +46,13 @@ def kind(ch: str) -> str:
     return "a format character" if unicodedata.category(ch) == "Cf" else "a control character"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def lone_surrogate(text: str) -> int | None:
     """The index of the first lone surrogate in ``text``, else None."""
-    for i, ch in enumerate(text):
-        if is_surrogate(ch):
-            return i
-    return None
+    m = _SURROGATE.search(text)
+    return None if m is None else m.start()
 
 
 def surrogate_what(text: str, i: int) -> tuple[str, str]:
@@ -94,6 +98,92 @@ def surrogate_in_nodes(root: Node) -> tuple[Node, str, int] | None:
     return None
 
 
+def mend_surrogates(root: Node) -> list[tuple[ScalarNode, str, str, str]]:
+    """Every scalar (a key or a value) under ``root`` that holds a lone surrogate (a YAML
+    escape such as ``"\\ud800"``), each once: (node, key path, what, hint); each node's value
+    mended (:func:`mend`) in place, so no surrogate reaches a message, a path or an output."""
+    out = []
+    for node, where in scalars(root):
+        value = str(node.value)
+        i = lone_surrogate(value)
+        if i is not None:
+            out.append((node, where, *surrogate_what(value, i)))
+            node.value = mend(value)
+    return out
+
+
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def file_text(data: bytes, noun: str) -> tuple[str | None, tuple[str, str] | None]:
+    """The text of a file every reader of text files takes the same way: UTF-8 (a BOM
+    allowed; a byte that is not UTF-8 read as U+DC80-U+DCFF, for :func:`refused_characters`
+    to say where it is), or UTF-16/32 with a BOM (what Windows Notepad saves as "Unicode");
+    else None and (what, hint) for line 1, column 1: binary data, or UTF-16 with no BOM."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError:
+                name = codec.upper()
+                return None, (f"the file starts as {name} text but is not valid {name}", "save it as UTF-8")
+    head = data[:8192]
+    if b"\0" in head and _looks_binary(head):
+        hint = ""
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            hint = "it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
+        return None, (f"this is a binary file, not {noun}", hint)
+    return data.decode("utf-8", "surrogateescape"), None
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Whether the start of a file that holds a NUL byte is binary data rather than text
+    with a stray control character (reported where it is)."""
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if controls * 20 > len(head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start < len(head) - 3  # not just a character cut at the end of the sample
+    return False
+
+
+REFUSED = yaml.reader.Reader.NON_PRINTABLE  # what PyYAML's reader refuses to read at all
+
+
+def refused_characters(
+    text: str, from_bytes: bool, noun: str, short: str = ""
+) -> tuple[str, list[int], list[tuple[int, str, str]]]:
+    """The one bad-character rule of every text file matcue reads (a routine, an include, a
+    profile, a roster, a lexicon, an index of recordings, a feed manifest): each character
+    YAML refuses to read (a control character other than tab, line breaks and U+0085, a
+    noncharacter U+FFFE or U+FFFF, half of a character) and, when ``from_bytes`` (the text
+    was decoded with ``surrogateescape``), each byte that is not UTF-8, reported where it
+    is. Returns the text with each replaced by U+FFFD (so the rest of the file is still
+    read and its problems said too), their positions, and the problems: (position, what,
+    hint), the bytes of one character said once, at most :data:`MAX_PROBLEMS`."""
+    bad = [m.start() for m in REFUSED.finditer(text)]
+    problems: list[tuple[int, str, str]] = []
+    for n, pos in enumerate(bad):
+        ch = text[pos]
+        if from_bytes and 0xDC80 <= ord(ch) <= 0xDCFF:  # how a byte that is not UTF-8 was decoded
+            if n and bad[n - 1] == pos - 1 and 0xDC80 <= ord(text[pos - 1]) <= 0xDCFF:
+                continue  # one character's worth of bytes: said once
+            problems.append((pos, "the file is not UTF-8 text", "save it as UTF-8"))
+        else:
+            what = f"the character {yaml_refused(ord(ch))} cannot be in {noun}"  # noun: "a routine"
+            problems.append((pos, what, f"{short or noun} is plain text: delete it"))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return (REFUSED.sub("\ufffd", text) if bad else text), bad, problems
+
+
 def mend(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD, so that it can be written and
     used (as a path, say) while the problem it was is reported."""
@@ -125,6 +215,24 @@ def blank_text(text: str) -> str:
     return f"expected text, got {BLANK} ({invisible(text)})"
 
 
+# Format characters that show nothing and say nothing: U+00AD SOFT HYPHEN, U+180E MONGOLIAN
+# VOWEL SEPARATOR, U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+2061-U+2064 (invisible
+# operators), U+FEFF ZERO WIDTH NO-BREAK SPACE. The joiners U+200C/U+200D (which shape
+# letters and emoji) and the direction marks U+200E/U+200F/U+061C are kept.
+SILENT = frozenset("\u00ad\u180e\u200b\u2060\u2061\u2062\u2063\u2064\ufeff")
+
+
+def without_silent(text: str) -> str:
+    """``text`` without the :data:`SILENT` format characters, the one rule for them: what a
+    routine's text (a title, a name, a cue, a filled ``{var}``) holds is removed before it
+    is spoken, shown, tagged or captioned, so ``"Schulter\u00adblatt"`` is said and shown as
+    "Schulterblatt". A text of nothing visible is kept as written: it is reported as such
+    (a title of "only invisible characters", a cue with "nothing to say")."""
+    if not any(ch in SILENT for ch in text) or nothing_visible(text):
+        return text
+    return "".join(ch for ch in text if ch not in SILENT)
+
+
 # Bidirectional overrides and isolates: they reorder what a terminal or a page shows.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -141,6 +249,20 @@ def unsafe_char(text: str) -> str | None:
         if unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS or is_noncharacter(ch):
             return ch
     return None
+
+
+_UNSAFE = re.compile(  # one class of the BMP: a class holding the planes' noncharacters too was ten times slower
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]"
+)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def holds_unsafe(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`unsafe_char` finds or a lone surrogate, by
+    regular expressions: for many strings (a feed manifest's thousands) or a long text."""
+    if _UNSAFE.search(text) is not None:
+        return True
+    return _ASTRAL.search(text) is not None and any(is_noncharacter(ch) for ch in _ASTRAL.findall(text))
 
 
 def unsafe_what(ch: str) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from functools import cached_property
 from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from matcue.core.limits import LIMITS, allows
+from matcue.core.text import without_silent
 from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import TAG_HINT, Language, language_for
 from matcue.languages import primary as primary_language
@@ -116,8 +117,7 @@ class Compiler:
             raise _TooLong()
 
     def fill(self, text: Text, side: str | None) -> str:
-        """Replace {side}, {other_side} and {var}; unknown placeholders are problems. The
-        filled text is held to the text limit; past it, nothing more is built."""
+        """Replace {side}, {other_side} and {var} (unknown ones are problems), held to the text limit."""
         raw = text.wording(self.options.verbosity or "normal")
         size = len(raw)
 
@@ -171,7 +171,7 @@ class Compiler:
                 "split it into several cues, or shorten the values it uses",
             )
             return filled[: LIMITS.text_chars]
-        out = " ".join(filled.split())
+        out = " ".join(without_silent(filled).split())  # a {var} from --set: the routine's text rule
         self.check_speakable(text, out)
         return out
 

@@ -278,33 +278,68 @@ def breathe(c: Compiler, step: Breathe) -> None:
         written = c.pick(step.duration_ms)
         key = c.stretch(step, name, written, 1, "ms", step.fit, MIN_HOLD_MS)
         dur_ms = c.fitted(key, written)
-    cues: list[Cue] = []
-    if c.pick(step.count, False):
-        origin = Origin(step.mark, step.where)
-        t = 0
-        while t < dur_ms:
-            for _, phase_ms in pattern.phases():
-                for k in range(1, phase_ms // 1000 + 1):
-                    at = t + (k - 1) * 1000
-                    if at < dur_ms:
-                        cues.append(Cue(at, c.phrases.count_word(k), origin, "count"))
-                t += phase_ms
-    c.out.append(
-        Block(
-            dur_ms=dur_ms,
-            title=name,
-            origin=Origin(step.mark, step.where),
-            breath=pattern if c.options.tones is not False else None,
-            cues=tuple(cues),
-            start_bell=True,
-            side=c.side_ctx,
-            fit_key=key,
-            kind="breathe",
-            step=name,
-        )
+    block = Block(
+        dur_ms=dur_ms,
+        title=name,
+        origin=Origin(step.mark, step.where),
+        breath=pattern if c.options.tones is not False else None,
+        start_bell=True,
+        side=c.side_ctx,
+        fit_key=key,
+        kind="breathe",
+        step=name,
     )
+    if c.pick(step.count, False):
+        block = _counted(c, step, pattern, block)
+    c.out.append(block)
     c.out.append(Ring("soft"))
     c.out.append(Gap(GAP_AFTER_REPS_MS))
+
+
+def count_words(pattern: Breath, dur_ms: int) -> int:
+    """How many numbers ``count: true`` speaks in ``dur_ms`` of ``pattern`` (one a second
+    of every phase, from 1), by arithmetic: known before any is made."""
+    cycles, rest = divmod(dur_ms, pattern.cycle_ms)
+    n = cycles * sum(ms // 1000 for _, ms in pattern.phases())
+    t = 0
+    for _, ms in pattern.phases():
+        if t >= rest:
+            break
+        n += min(ms // 1000, -(-(rest - t) // 1000))
+        t += ms
+    return n
+
+
+def _counted(c: Compiler, step: Breathe, pattern: Breath, block: Block) -> Block:
+    """``block`` with its spoken count, made only when the count is within the events
+    budget and the block within the length limit: a count of thousands of hours was
+    millions of cues made before the limits refused them."""
+    from dataclasses import replace
+
+    from matcue.core.limits import allows, current
+
+    if c.fixed_ms + c.shortest_ms(block) > c.options.max_total_ms:
+        return block  # the length limit refuses it as the step ends (Compiler.check_length)
+    limits = current().limits
+    n = count_words(pattern, block.dur_ms)
+    tones = -(-block.dur_ms // pattern.cycle_ms) * len(pattern.phases()) if block.breath is not None else 0
+    events = 2 * (1 + n + tones)  # as matcue.plan.budget estimates a block: each event and the silence after it
+    if events > limits.events:
+        what = f"count: true speaks {n} numbers here; with the breath tones about {events} timeline events"
+        what += f"; {allows('events', limits)}"
+        c.error(step.mark, step.where, what, "shorten the exercise, or leave out count")
+        return block
+    origin = Origin(step.mark, step.where)
+    cues: list[Cue] = []
+    t = 0
+    while t < block.dur_ms:
+        for _, phase_ms in pattern.phases():
+            for k in range(1, phase_ms // 1000 + 1):
+                at = t + (k - 1) * 1000
+                if at < block.dur_ms:
+                    cues.append(Cue(at, c.phrases.count_word(k), origin, "count"))
+            t += phase_ms
+    return replace(block, cues=tuple(cues))
 
 
 def _origin(t: Text | None) -> Origin:

@@ -198,10 +198,11 @@ class Timeline:
             if ev.kind in ("inhale", "exhale", "hold"):
                 j = i
                 cycles = 0
+                last = _last_tone_end(events, i)  # once per run: per spoken count it was quadratic
                 while j < len(events) and events[j].kind in ("inhale", "exhale", "hold", "speech", "bell"):
                     if events[j].kind == "inhale":
                         cycles += 1
-                    if events[j].kind in ("speech", "bell") and events[j].start_ms >= _last_tone_end(events, i):
+                    if events[j].kind in ("speech", "bell") and events[j].start_ms >= last:
                         break
                     j += 1
                 tones = [e for e in events[i:j] if e.kind in ("inhale", "exhale", "hold")]

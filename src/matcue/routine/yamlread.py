@@ -20,7 +20,7 @@ from yaml.nodes import Node
 
 from matcue.core import limits as budget
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError
-from matcue.core.text import lone_surrogate, mend, place, scalars, surrogate_what, yaml_refused
+from matcue.core.text import file_text, mend_surrogates, place, refused_characters, scalars, yaml_refused
 from matcue.routine.yamlschema import Context, describe
 
 MAX_FILE_BYTES = 5_000_000
@@ -58,49 +58,13 @@ def file_kind(what: str) -> str:
 _EMPTY_HINTS = {"routine": "it needs a 'title' and 'steps'", "profile": "it needs a 'name'"}
 
 
-_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
-)
-
-
 def _decode(ctx: Context, data: bytes) -> str | None:
-    """The text of a file: UTF-8 (a BOM allowed), or UTF-16/32 with a BOM (what Windows
-    Notepad saves as "Unicode"); None with a located problem when it is neither."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                name = codec.upper()
-                ctx.problems.append(
-                    Problem(Mark(ctx.path, 1, 1), "", f"the file starts as {name} text but is not valid {name}",
-                            "save it as UTF-8")
-                )  # fmt: skip
-                return None
-    head = data[:8192]
-    if b"\0" in head and _looks_binary(head):
-        hint = ""
-        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
-            hint = "it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
-        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine", hint))
-        return None
-    return data.decode("utf-8", "surrogateescape")  # a byte that is not UTF-8: U+DC80-U+DCFF, reported where it is
-
-
-def _looks_binary(head: bytes) -> bool:
-    """Whether the start of a file that holds a NUL byte is binary data rather than text
-    with a stray control character (reported where it is)."""
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    if controls * 20 > len(head):
-        return True
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return e.start < len(head) - 3  # not just a character cut at the end of the sample
-    return False
+    """The text of a file (:func:`matcue.core.text.file_text`); None with a located problem
+    when it is none."""
+    text, problem = file_text(data, "a routine")
+    if problem is not None:
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", *problem))
+    return text
 
 
 def _text_mark(path: str, text: str, pos: int) -> Mark:
@@ -206,40 +170,23 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
 def _refuse_characters(ctx: Context, text: str, what: str, from_bytes: bool) -> tuple[str, list[int]]:
     """``text`` with every character YAML refuses (a control character, a byte that is not
     UTF-8, a noncharacter) reported where it is and replaced by U+FFFD, so the rest of the
-    file is still read and its problems reported too; and the places replaced."""
-    bad = [m.start() for m in _REFUSED.finditer(text)]
-    noun = file_kind(what)
-    for n, pos in enumerate(bad):
-        ch = text[pos]
-        if from_bytes and 0xDC80 <= ord(ch) <= 0xDCFF:  # how a byte that is not UTF-8 was decoded
-            if n and bad[n - 1] == pos - 1 and 0xDC80 <= ord(text[pos - 1]) <= 0xDCFF:
-                continue  # one character's worth of bytes: said once
-            problem = ("the file is not UTF-8 text", "save it as UTF-8")
-        else:
-            problem = (
-                f"the character {yaml_refused(ord(ch))} cannot be in a {noun}",
-                f"a {noun} is plain text: delete it",
-            )
-        ctx.problems.append(Problem(_text_mark(ctx.path, text, pos), "", *problem))
-        if len(ctx.problems) >= MAX_PROBLEMS:
-            break
-    return (_REFUSED.sub("\ufffd", text) if bad else text), bad
-
-
-_REFUSED = yaml.reader.Reader.NON_PRINTABLE  # what PyYAML's reader refuses to read at all
+    file is still read and its problems reported too; and the places replaced: the one
+    rule, :func:`matcue.core.text.refused_characters`."""
+    text, bad, problems = refused_characters(text, from_bytes, f"a {file_kind(what)}")
+    for pos, problem, hint in problems[: max(0, MAX_PROBLEMS - len(ctx.problems))]:
+        ctx.problems.append(Problem(_text_mark(ctx.path, text, pos), "", problem, hint))
+    return text, bad
 
 
 def _spoil(ctx: Context, root: Node, bad: list[int]) -> None:
     """Report a lone surrogate a YAML escape wrote (``"\\ud800"``) in any key or value, and
     mend it: none reaches a message, a path or an output. A value that held one, or a
     character :func:`_refuse_characters` replaced, is *spoiled*: its problem is said once."""
-    for node, where in scalars(root):
-        value = str(node.value)
-        i = lone_surrogate(value)
-        if i is not None:
-            what, hint = surrogate_what(value, i)
+    halves = {id(node): (where, what, hint) for node, where, what, hint in mend_surrogates(root)}
+    for node, _ in scalars(root):
+        if id(node) in halves:
+            where, what, hint = halves[id(node)]
             ctx.problems.append(Problem(ctx.mark(node), where, what, hint))
-            node.value = mend(value)
         elif not bad or not _covers(bad, node.start_mark.index, node.end_mark.index):
             continue
         mark = ctx.mark(node)

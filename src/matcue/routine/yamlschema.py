@@ -46,7 +46,7 @@ from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, shown
 from matcue.core.limits import MAX_BREATH_PHASE_MS, longest_phase
 from matcue.core.numbers import NumberError, whole_number, with_digits_problem
 from matcue.core.paths import base_folder
-from matcue.core.text import blank_text, nothing_visible, unsafe_char, unsafe_what
+from matcue.core.text import blank_text, nothing_visible, unsafe_char, unsafe_what, without_silent
 from matcue.routine.model import LEVELS, Leveled, Text
 
 T = TypeVar("T")
@@ -184,7 +184,7 @@ def text(ctx: Context, node: Node, where: str) -> Text:
             f"text is {len(raw)} characters long; at most {MAX_TEXT_CHARS} are allowed",
             "split it into several cues" if _spoken_as_a_cue(where) else "shorten it",
         )
-    return Text(" ".join(raw.split()), ctx.mark(node), where)
+    return Text(" ".join(without_silent(raw).split()), ctx.mark(node), where)
 
 
 def plain(ctx: Context, node: Node, where: str) -> str:

@@ -31,8 +31,11 @@ from urllib.parse import quote, urlsplit
 from matcue.audio.codec import FORMATS
 from matcue.core.durations import vtt_time  # HH:MM:SS.mmm, Podlove Simple Chapters' normal play time too
 from matcue.core.errors import MatcueError, is_control
+from matcue.core.hosts import HostError, ascii_host
 from matcue.core.text import to_json as to_json_text
+from matcue.core.text import without_silent
 from matcue.share.escape import xml
+from matcue.share.feedcheck import manifest_text, string_problems, title_problem
 
 FEED_NAME = "feed.xml"
 MANIFEST_NAME = "feed.manifest.json"
@@ -62,7 +65,15 @@ _STEM = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 class FeedError(MatcueError):
-    """A feed URL, manifest or pack folder the feed cannot be written from."""
+    """A feed URL, manifest or pack folder the feed cannot be written from: one message, or
+    the located lines of a manifest's bad characters (said as a routine's problems are)."""
+
+    def __init__(self, message: str | Sequence[str]):
+        if isinstance(message, str):
+            super().__init__(message)
+            return
+        self.problems = tuple(message)
+        super().__init__("\n".join(self.problems))
 
 
 # ----------------------------------------------------------------------------- the URL
@@ -98,6 +109,13 @@ def parse_feed_url(url: str) -> str:
         raise FeedError(f"--feed-url {url!r}: the address may not have a fragment ('#...'): give the folder's address")
     if parts.username or parts.password:
         raise FeedError(f"--feed-url {url!r}: the address may not hold a user name or password")
+    try:  # an international host name in ASCII (IDNA), as a feed's links must write it
+        host = ascii_host(re.sub(r"(?<!\]):[0-9]*$|(?<=\]):[0-9]*$", "", parts.netloc))
+    except HostError as e:
+        raise FeedError(f"--feed-url {url!r}: {e}") from None
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    text = text.replace(parts.netloc, netloc, 1)
+    parts = urlsplit(text)
     if any(is_control(c) and not c.isspace() for c in text):
         raise FeedError(f"--feed-url {url!r}: the address may not contain control characters")
     if any(c.isspace() for c in text):
@@ -193,23 +211,25 @@ def load_manifest(folder: Path) -> Manifest:
         return Manifest(None, (), ())
     shown = path_text(path)  # the messages' file: a line break in the folder's name stays on the line
     fix = "restore it, or delete it to start the feed afresh (earlier episodes then get new GUIDs)"
+    lines: list[str] = []
     try:  # a regular file of bounded size: a pipe or /dev/zero in its place never blocks or fills memory
-        text = read_bounded(path, MAX_MANIFEST_BYTES, "a feed manifest").decode("utf-8")
+        text, lines = manifest_text(read_bounded(path, MAX_MANIFEST_BYTES, "a feed manifest"), shown)
+        if text is None:  # binary, or UTF-16 without its byte-order mark
+            raise FeedError(lines)
         raw = json.loads(text)
     except Unreadable as e:
         raise FeedError(f"{shown}: cannot read the manifest: it {e} ({fix})") from None
-    except UnicodeDecodeError:
-        raise FeedError(f"{shown}: not UTF-8 text ({fix})") from None
     except json.JSONDecodeError as e:
+        if lines:  # the bad characters first: one may be why it is not JSON
+            raise FeedError([*lines, f"{shown}:{e.lineno}:{e.colno}: not JSON: {e.msg} ({fix})"]) from None
         raise FeedError(f"{shown}:{e.lineno}:{e.colno}: not JSON: {e.msg} ({fix})") from None
     except (ValueError, RecursionError) as e:  # a number of thousands of digits; arrays nested thousands deep
         why = "it nests too deeply" if isinstance(e, RecursionError) else "it holds a number too long to read"
         raise FeedError(f"{shown}: not a manifest matcue wrote: {why} ({fix})") from None
 
-    try:
-        json.dumps(raw, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:  # "\ud800": an escape of half a character, which no file can hold
-        raise FeedError(f"{shown}: not a manifest matcue wrote: it holds a lone surrogate escape ({fix})") from None
+    lines += string_problems(text, raw, shown)  # "\ud800", "\u001b[31m", "\u202e" in any string
+    if lines:
+        raise FeedError(lines)
 
     def bad(where: str, what: str) -> FeedError:
         return FeedError(f"{shown}: {where}: {what} ({fix})")
@@ -297,10 +317,19 @@ def _item(stem: str, v: Any, bad: Any) -> Item:
         raise bad(f"{where}.chapter_list", "expected [start ms, title] pairs")
     if any(c[0] > duration for c in chapter_list):
         raise bad(f"{where}.chapter_list", f"a start outside the track (0 to {duration} ms)")
+    title, author, description = get("title", str), get("author", str, optional=True), get("description", str)
+    problems = (
+        ("title", title_problem(title)),
+        ("author", author is not None and title_problem(author)),
+        *((f"chapter_list[{n}]", title_problem(c[1], limit=False)) for n, c in enumerate(chapter_list)),
+    )
+    for key, problem in problems:
+        if problem:
+            raise bad(f"{where}.{key}", problem)
     return Item(
-        stem, guid, pub, get("title", str), get("author", str, optional=True), v["file"],
-        get("mime", str), length, duration, get("description", str), image, v["chapters"],
-        tuple((a, b) for a, b in transcripts), tuple((a, b) for a, b in chapter_list),
+        stem, guid, pub, without_silent(title), author and without_silent(author), v["file"],
+        get("mime", str), length, duration, without_silent(description), image, v["chapters"],
+        tuple((a, b) for a, b in transcripts), tuple((a, without_silent(b)) for a, b in chapter_list),
     )  # fmt: skip
 
 

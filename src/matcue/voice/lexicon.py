@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import yaml
 
-from matcue.core.errors import MatcueError, is_control
+from matcue.core.errors import MAX_PROBLEMS, Mark, MatcueError, Problem, is_control
 from matcue.core.paths import path_text
-from matcue.core.text import code, kind, place, surrogate_in_nodes, surrogate_what
+from matcue.core.text import code, file_text, kind, mend_surrogates, place, refused_characters, scalars
 from matcue.core.text import is_noncharacter as not_text
 from matcue.voice.normalize import normalize_text, strip_latin_accents
 
@@ -41,7 +41,15 @@ RawEntry = tuple[str, tuple[tuple[str, str], ...]]
 
 
 class LexiconError(MatcueError):
-    """A lexicon file that cannot be used."""
+    """A lexicon file that cannot be used: one message, or the located problems of a
+    lexicon file, one line each (said as a routine's are)."""
+
+    def __init__(self, message: str | Sequence[Problem]):
+        if isinstance(message, str):
+            super().__init__(message)
+            return
+        self.problems = tuple(str(p) for p in message)
+        super().__init__("\n".join(self.problems))
 
 
 def _fold(word: str) -> str:
@@ -229,11 +237,12 @@ def entry_problem(word: object, value: object) -> str | None:
 def wordless_problem(backend: str, form: str) -> str | None:
     """Why ``form`` cannot be a respelling, a routine's ``lexicon:`` and a project's
     lexicon file alike: a respelling with no letter or digit ("...", "-"): the word would be silent. A
-    backend's own phonemes (``[[...]]``, ``/.../``) are that backend's, not looked into."""
+    backend's own phonemes (``[[...]]``, ``/.../``) are that backend's, not looked into; a
+    character mended from a bad byte was said already."""
     if _SLASHED.match(form.strip()) or re.fullmatch(r"\s*\[\[.*\]\]\s*", form, re.DOTALL):
         return None
-    if any(unicodedata.category(ch)[0] in "LN" for ch in form):
-        return None
+    if any(unicodedata.category(ch)[0] in "LN" or ch == "\ufffd" for ch in form):
+        return None  # U+FFFD: a byte that was not text, mended and said where it was
     said = "" if backend in ("say", ANY_BACKEND) else f" for {backend}"
     return f"the respelling {form!r}{said} has no letters or digits: the word would be silent (respell it in words)"
 
@@ -268,64 +277,73 @@ def _read_lexicon(path: Path) -> bytes:
 
 @lru_cache(maxsize=8)
 def _parse_lexicon(path: str, raw: bytes) -> Lexicon:
-    from matcue.core.paths import byte_place
+    """The lexicon in ``raw``, read by the routine reader's rules: every byte that is not
+    UTF-8 and every character YAML refuses reported where it is and mended
+    (:func:`matcue.core.text.refused_characters`), then the YAML, every lone surrogate an
+    escape wrote and every entry's problem: all of them said, none hiding another."""
+    decoded, unread = file_text(raw, "a lexicon")
+    if decoded is None:
+        raise LexiconError([Problem(Mark(path, 1, 1), "", *unread)] if unread else [])
+    text, _, refused = refused_characters(decoded.removeprefix("\ufeff"), True, "a lexicon")
+    problems = [Problem(Mark(path, *place(text, pos)), "", what, hint) for pos, what, hint in refused]
+    node, data = _compose(path, text, problems)
+    if node is not None:
+        problems += _entry_problems(path, node, data)
+    if problems:
+        raise LexiconError(problems[:MAX_PROBLEMS])
+    return Lexicon.from_mapping(data if isinstance(data, Mapping) else {}, str(path))
 
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        at = byte_place(raw, exc.start)
-        raise LexiconError(f"{path_text(path)}:{at}: the lexicon is not UTF-8 text (save it as UTF-8)") from None
-    odd = odd_char(text)  # a respelling reaches the voice's command line: no escape codes
-    if odd is not None:
-        line, column = place(text, text.index(odd))  # as the routine reader counts lines
-        where = f"{path_text(path)}:{line}:{column}"
-        raise LexiconError(f"{where}: the character {code(odd)} ({kind(odd)}) cannot be in a lexicon (delete it)")
+
+def _compose(path: str, text: str, problems: list[Problem]) -> tuple[yaml.Node | None, object]:
+    """The node tree and the data of a lexicon's YAML, every lone surrogate an escape wrote
+    reported and mended; (None, None) with the problem when it is not YAML."""
     fast = getattr(yaml, "CSafeLoader", None)  # libyaml when PyYAML has it: ten times faster
-    if fast is not None:
-        c_loader = fast(text)
+    for make in (fast, yaml.SafeLoader) if fast is not None else (yaml.SafeLoader,):
+        loader = make(text)
         try:
-            node = c_loader.get_single_node()
-            data = c_loader.construct_document(node) if node is not None else None
-            return _checked(path, node, data)
-        except (yaml.YAMLError, RecursionError):
-            pass  # a broken file: read again below, so every problem has one wording
+            node = loader.get_single_node()
+            halves = [] if node is None else mend_surrogates(node)
+            data = loader.construct_document(node) if node is not None else None
+            problems += [Problem(_at(path, bad), where, what, hint) for bad, where, what, hint in halves]
+            return node, data
+        except yaml.MarkedYAMLError as exc:
+            if make is fast:
+                continue  # a broken file: read again by the pure-Python loader, so every problem has one wording
+            mark = exc.problem_mark or exc.context_mark
+            at = Mark(path, mark.line + 1, mark.column + 1) if mark else Mark(path, 1, 1)
+            what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+            problems.append(Problem(at, "", f"not valid YAML: {what}"))
+        except yaml.YAMLError as exc:
+            if make is fast:
+                continue
+            problems.append(Problem(Mark(path, 1, 1), "", f"not valid YAML: {' '.join(str(exc).split())}"))
+        except RecursionError:
+            if make is fast:
+                continue
+            problems.append(Problem(Mark(path, 1, 1), "", "not a lexicon: the YAML nests too deeply"))
         finally:
-            c_loader.dispose()
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path_text(path)}:{mark.line + 1}:{mark.column + 1}" if mark else path_text(path)
-        what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise LexiconError(f"{where}: not valid YAML: {what}") from None
-    except yaml.YAMLError as exc:
-        raise LexiconError(f"{path_text(path)}: not valid YAML: {' '.join(str(exc).split())}") from None
-    except RecursionError:
-        raise LexiconError(f"{path_text(path)}:1:1: not a lexicon: the YAML nests too deeply") from None
-    finally:
-        loader.dispose()
-    return _checked(path, node, data)
+            loader.dispose()
+    return None, None
 
 
-def _checked(path: str, node: yaml.Node | None, data: object) -> Lexicon:
-    half = None if node is None else surrogate_in_nodes(node)
-    if half is not None:  # "\ud800" written as a YAML escape: not text, cannot reach a voice
-        bad, key_path, i = half
-        what, hint = surrogate_what(str(bad.value), i)
-        line, column = bad.start_mark.line + 1, bad.start_mark.column + 1
-        raise LexiconError(f"{path}:{line}:{column}: {key_path}: {what} ({hint})")
-    if isinstance(node, yaml.MappingNode) and isinstance(data, Mapping):
-        for key, _ in node.value:  # each entry's problem at its word
-            if isinstance(key, yaml.ScalarNode) and key.value in data:
-                problem = entry_problem(key.value, data[key.value])
-                if problem:
-                    at = f"{path_text(path)}:{key.start_mark.line + 1}:{key.start_mark.column + 1}"
-                    raise LexiconError(f"{at}: {key.value!r}: {problem}")
-    elif data is not None and not isinstance(data, Mapping):
-        raise LexiconError(f"{path_text(path)}:1:1: expected a mapping of words to respellings")
-    return Lexicon.from_mapping(data or {}, str(path))
+def _at(path: str, node: yaml.Node) -> Mark:
+    return Mark(path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _entry_problems(path: str, node: yaml.Node, data: object) -> list[Problem]:
+    """Every entry's problem, each at the value that holds it: the key, or the respelling
+    holding a character no entry may hold."""
+    if not isinstance(node, yaml.MappingNode) or not isinstance(data, Mapping):
+        return [] if data is None else [Problem(Mark(path, 1, 1), "", "expected a mapping of words to respellings")]
+    problems = []
+    for key, value in node.value:  # each entry's problem at its word
+        if isinstance(key, yaml.ScalarNode) and key.value in data:
+            problem = entry_problem(key.value, data[key.value])
+            if problem:
+                odd = next((n for n, _ in scalars(value) if odd_char(str(n.value))), None)
+                at = key if odd_char(str(key.value)) or odd is None or "cannot be in" not in problem else odd
+                problems.append(Problem(_at(path, at), repr(key.value), problem))
+    return problems
 
 
 @lru_cache(maxsize=1)

@@ -45,7 +45,6 @@ from matcue.core.errors import MatcueError, is_control, printable, printable_nam
 from matcue.core.naming import phrase_id
 from matcue.core.paths import (
     Unreadable,
-    byte_place,
     kind_name,
     lies_inside,
     open_regular,
@@ -54,11 +53,13 @@ from matcue.core.paths import (
     shown_folder,
     size_text,
 )
-from matcue.core.text import place, surrogate_in_nodes, surrogate_what, yaml_refused
+from matcue.core.text import (
+    without_silent,
+)
 from matcue.voice.base import AnyClip, Clip
 from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
+from matcue.voice.recindex import INDEX_NAME, read_index
 
-INDEX_NAME = "index.yaml"
 _NOT_A = {INDEX_NAME: "an index of recordings"}  # what a file that cannot be read is not
 AUDIO_EXTENSIONS = frozenset(
     ".m4a .aac .mp4 .mp3 .wav .wave .ogg .oga .opus .webm .weba .mka .flac .caf .aif .aiff .3gp .amr".split()
@@ -68,7 +69,6 @@ MAX_FILES = 2000  # files looked at in a folder or a zip
 MAX_ZIP_BYTES = 500_000_000
 MAX_ZIP_UNPACKED = 2_000_000_000  # all the clips read out of one zip: 2000 phrases of 10 s as WAV fit
 MAX_ZIP_RATIO = 100  # unpacked / packed size of one member: speech packs about 1 to 3, silence 10
-MAX_INDEX_BYTES = 1_000_000  # index.yaml: 2000 lines of 'id or text: file name' fit many times
 
 
 class RecordingError(MatcueError):
@@ -317,7 +317,9 @@ def find_recordings(
 
 
 def _same(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """A text as an index's key and a cue are compared: spacing, Unicode spelling and the
+    format characters that show nothing (:func:`matcue.core.text.without_silent`) aside."""
+    return " ".join(unicodedata.normalize("NFC", without_silent(text)).split())
 
 
 def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None, elsewhere: Sequence[str] = ()) -> Recordings:
@@ -334,7 +336,7 @@ def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None, elsewhere
     if INDEX_NAME in src.refused:
         problems.append(f"{src.where(INDEX_NAME)}: {src.refused[INDEX_NAME]}")
     elif INDEX_NAME in src.names:
-        for key, name, mark in _read_index(src, problems):
+        for key, name, mark in read_index(src, problems, MAX_FILES):
             pid = key if key in ids else by_text.get(_same(key))
             if name == INDEX_NAME or (name in src.folders and name not in src.names):
                 what = "the index itself" if name == INDEX_NAME else "a folder"
@@ -422,65 +424,6 @@ def _guess(stem: str, ids: dict[str, list[str]]) -> str:
 
     close = difflib.get_close_matches(stem.lower(), list(ids), n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else " (matcue cues lists the phrases and their ids)"
-
-
-def _read_index(src: _Source, problems: list[str]) -> list[tuple[str, str, str]]:
-    """(id or text, file name, where it is written) for each entry of ``index.yaml``."""
-    import yaml
-
-    where = src.where(INDEX_NAME)
-    try:
-        with src.file(INDEX_NAME) as p:
-            raw = read_bounded(p, MAX_INDEX_BYTES, "an index of recordings")
-    except Unreadable as e:
-        problems.append(f"{where}: cannot be read: it {e}")
-        return []
-    try:
-        node = yaml.compose(raw.decode("utf-8").removeprefix("\ufeff"), Loader=yaml.SafeLoader)
-    except UnicodeDecodeError as e:
-        problems.append(f"{where}:{byte_place(raw, e.start)}: is not UTF-8 text (save it as UTF-8)")
-        return []
-    except yaml.reader.ReaderError as e:  # a character YAML does not allow: where it is, in our words
-        line, column = place(raw.decode("utf-8").removeprefix("\ufeff"), e.position)
-        what = f"the character {yaml_refused(e.character)} cannot be in an index of recordings"
-        problems.append(f"{where}:{line}:{column}: {what} (an index is plain text: delete it)")
-        return []
-    except yaml.YAMLError as e:  # a syntax error at its place
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
-        what = " ".join(str(getattr(e, "problem", None) or getattr(e, "context", None) or e).split())
-        problems.append(f"{at}: YAML syntax error: {what[:200]}")
-        return []
-    except RecursionError:
-        problems.append(f"{where}:1:1: the YAML nests too deeply (an index is 'id or text: file name' lines)")
-        return []
-    if node is None:
-        return []
-    half = surrogate_in_nodes(node)
-    if half is not None:  # "take\udcff.m4a": no file name, no text; nothing of the index is used
-        bad, key_path, i = half
-        what, hint = surrogate_what(str(bad.value), i)
-        line, column = bad.start_mark.line + 1, bad.start_mark.column + 1
-        problems.append(f"{where}:{line}:{column}: {key_path}: {what} ({hint})")
-        return []
-    if not isinstance(node, yaml.MappingNode):
-        problems.append(f"{where}: expected a mapping of phrase ids (or exact texts) to file names")
-        return []
-    if len(node.value) > MAX_FILES:  # the entries past the limit were dropped without a word
-        extra = node.value[MAX_FILES][0].start_mark
-        problems.append(
-            f"{where}:{extra.line + 1}:{extra.column + 1}: the index holds {len(node.value)} entries; "
-            f"at most {MAX_FILES} are read (one per clip)"
-        )
-        return []
-    out = []
-    for k, v in node.value:
-        mark = f"{where}:{k.start_mark.line + 1}:{k.start_mark.column + 1}"
-        if not isinstance(k, yaml.ScalarNode) or not isinstance(v, yaml.ScalarNode) or not v.value.strip():
-            problems.append(f"{mark}: expected 'id or text: file name'")
-            continue
-        out.append((k.value, v.value.strip(), mark))
-    return out
 
 
 # ----------------------------------------------------------------------------- clips
