@@ -188,7 +188,10 @@ def test_a_manifest_says_every_escape_of_a_bad_character_at_its_string(tmp_path:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"title": "\u200b"}, "items.morning-flow.title: expected text, got only invisible characters (U+200B)"),
+        (
+            {"title": "\u200b"},
+            "items.morning-flow.title: expected text, got only spaces, invisible or combining characters (U+200B)",
+        ),
         ({"title": ""}, "items.morning-flow.title: expected text, got an empty string"),
         ({"title": "a\nb"}, "items.morning-flow.title: a title is one line: it holds a line break"),
         (
@@ -197,7 +200,8 @@ def test_a_manifest_says_every_escape_of_a_bad_character_at_its_string(tmp_path:
         ),
         (
             {"chapter_list": [[0, " \ufeff "]]},
-            "items.morning-flow.chapter_list[0]: expected text, got only invisible characters (U+FEFF)",
+            "items.morning-flow.chapter_list[0]: expected text, got only spaces, invisible or combining characters"
+            " (U+FEFF)",
         ),
     ],
 )
@@ -284,7 +288,7 @@ def test_a_manifest_title_problem_is_a_routine_title_problem() -> None:
     from matcue.share.feedcheck import title_problem
 
     assert title_problem("Morning flow") is None
-    assert title_problem("\u3164") == "expected text, got only invisible characters (U+3164)"
+    assert title_problem("\u3164") == "expected text, got only spaces, invisible or combining characters (U+3164)"
     assert title_problem("x" * 2001, limit=False) is None
     assert title_problem("x" * 2001) == "the text is 2001 characters long; at most 2000 are allowed"
 

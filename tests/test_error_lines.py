@@ -186,3 +186,17 @@ def test_an_output_file_name_too_long_for_the_system_is_said_first(run, tmp_path
         f" at most 255 are allowed) ({hint})\n"
     )
     assert fake_voice.calls == 0 and r.stdout == ""
+
+
+def test_every_error_made_of_problem_lines_gives_them_as_located() -> None:
+    """The lexicon's and the feed manifest's problems are located lines as a routine's are,
+    so the error boundary prints them without 'Error: ' (they were merged in after
+    ``located`` came, and said the lines with 'Error: ' in front)."""
+    from matcue.share.feed import FeedError
+    from matcue.voice.lexicon import LexiconError
+
+    lexicon = LexiconError([Problem(Mark("voice/lexicon.yaml", 2, 6), "", "the character U+0001 cannot be here")])
+    assert lexicon.located == ("voice/lexicon.yaml:2:6: the character U+0001 cannot be here",)
+    feed = FeedError(["feed.manifest.json:1:39: files[0]: half of a character", "x.json:2:1: \x1b[31m"])
+    assert feed.located == ("feed.manifest.json:1:39: files[0]: half of a character", "x.json:2:1: \\x1b[31m")
+    assert LexiconError("one message").located == () and FeedError("one message").located == ()

@@ -62,7 +62,7 @@ def test_a_text_of_only_silent_characters_is_still_said_to_be_invisible(run, tmp
     (tmp_path / "r.yaml").write_text('title: "\\u200b\\u00ad"\nsteps:\n  - say: Hello there.\n')
     r = run("check", str(tmp_path / "r.yaml"))
     assert r.exit_code == 1
-    assert "title: expected text, got only invisible characters (U+200B U+00AD)" in r.stderr
+    assert "title: expected text, got only spaces, invisible or combining characters (U+200B U+00AD)" in r.stderr
 
 
 @given(st.text(alphabet=st.sampled_from(["a", " ", "\u200d", "\u3164", *SILENT]), max_size=12))

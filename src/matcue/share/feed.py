@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit
 
 from matcue.audio.codec import FORMATS
 from matcue.core.durations import vtt_time  # HH:MM:SS.mmm, Podlove Simple Chapters' normal play time too
-from matcue.core.errors import MatcueError, is_control
+from matcue.core.errors import MatcueError, is_control, printable
 from matcue.core.hosts import HostError, ascii_host
 from matcue.core.text import to_json as to_json_text
 from matcue.core.text import without_silent
@@ -73,7 +73,8 @@ class FeedError(MatcueError):
             super().__init__(message)
             return
         self.problems = tuple(message)
-        super().__init__("\n".join(self.problems))
+        self.located = tuple(printable(p) for p in self.problems)
+        super().__init__("\n".join(self.located))
 
 
 # ----------------------------------------------------------------------------- the URL

@@ -20,9 +20,9 @@ from typing import Any
 
 from matcue.core.limits import LIMITS
 from matcue.core.text import (
+    blank_text,
     file_text,
     holds_unsafe,
-    invisible,
     lone_surrogate,
     nothing_visible,
     place,
@@ -127,7 +127,7 @@ def title_problem(value: str, visible: bool = True, limit: bool = True) -> str |
     if visible and not value.strip():
         return "expected text, got an empty string"
     if visible and nothing_visible(value):
-        return f"expected text, got only invisible characters ({invisible(value)})"
+        return blank_text(value)
     if limit and len(value) > LIMITS.text_chars:
         return f"the text is {len(value)} characters long; at most {LIMITS.text_chars} are allowed"
     return None

@@ -49,7 +49,8 @@ class LexiconError(MatcueError):
             super().__init__(message)
             return
         self.problems = tuple(str(p) for p in message)
-        super().__init__("\n".join(self.problems))
+        self.located = self.problems  # Problem lines are printable already
+        super().__init__("\n".join(self.located))
 
 
 def _fold(word: str) -> str:
