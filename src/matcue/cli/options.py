@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -413,19 +414,36 @@ def _check_session(session: Options) -> None:
             raise click.BadParameter(f"with --breath {pattern}, {why}", param_hint="'--pace'")
 
 
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"  # one part of a host name: no empty part, no '-' at an end
+_SCHEDULER = re.compile(
+    rf"(?:([A-Za-z][A-Za-z0-9+.-]*)://)?({_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\]):([0-9]{{1,5}})"
+)
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")  # what Dask reaches another process with
+
+
 def parse_scheduler(value: str | None) -> str | None:
-    """``--scheduler``: ``[SCHEME://]HOST:PORT`` (a Dask scheme, a port from 1 to 65535)."""
-    import re
+    """``--scheduler``: ``[SCHEME://]HOST:PORT``: a scheme Dask reaches another process
+    with (:data:`SCHEDULER_SCHEMES`; ``ucx://`` or ``ucxx://`` when distributed-ucxx is
+    installed), a host name of at most 253 characters whose parts are letters, digits,
+    ``-`` and ``_`` (or an IP address), a port from 1 to 65535."""
+    import importlib.util
 
     if value is None:
         return None
-    host = r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]"
-    m = re.fullmatch(rf"(?:(tcp|tls|ws|wss|ucx|inproc)://)?({host}):([0-9]{{1,5}})", value.strip())
-    if m is None or not 1 <= int(m.group(3)) <= 65535:
-        raise click.BadParameter(
-            f"expected a Dask scheduler address like tcp://host:8786, got {value[:80]!r}", param_hint="'--scheduler'"
-        )
-    return value.strip()
+    address, given = value.strip(), f"{value[:80]!r}"
+    m = _SCHEDULER.fullmatch(address)
+    scheme = (m.group(1) or "tcp").lower() if m else ""
+    if scheme == "inproc":
+        why = "an inproc:// address is inside one process, which matcue cannot reach: give the scheduler's tcp:// one"
+    elif scheme in ("ucx", "ucxx") and importlib.util.find_spec("distributed_ucxx") is None:
+        why = f"a {scheme}:// address needs distributed-ucxx installed (here and on the workers), or give a tcp:// one"
+    elif m is None or scheme not in (*SCHEDULER_SCHEMES, "ucx", "ucxx") or len(m.group(2)) > 253:
+        why = "expected a Dask scheduler address like tcp://host:8786"
+    elif not 1 <= int(m.group(3)) <= 65535:
+        why = "expected a Dask scheduler address like tcp://host:8786"
+    else:
+        return f"{scheme}://{address.split('://', 1)[-1]}" if m.group(1) else address  # 'TCP://' as Dask spells it
+    raise click.BadParameter(f"{why}, got {given}", param_hint="'--scheduler'")
 
 
 def parse_captions(value: str | None) -> tuple[str, ...]:

@@ -119,13 +119,18 @@ def _render_people(
     routines: Sequence[Path], people: list[Any], settings: Settings, workers: int | None, scheduler: str | None
 ) -> None:
     """render --profile/--roster: every track, one progress line, then the summary table."""
+    from matcue.api import track_stems
     from matcue.batch import render_for_people
 
     show = _RosterProgress() if sys.stderr.isatty() else None
     results = []
-    for r in routines:
+    # two routines whose titles slug alike: the second's people get '<slug>-2--<person>'
+    stems = track_stems(routines, allow_outside=settings.allow_outside) if len(routines) > 1 else [None]
+    for r, stem in zip(routines, stems):
         try:
-            results += render_for_people(r, people, settings, workers=workers, scheduler=scheduler, progress=show)
+            results += render_for_people(
+                r, people, settings, workers=workers, scheduler=scheduler, progress=show, stem=stem
+            )
         finally:
             if show:
                 show.clear()

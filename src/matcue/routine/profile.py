@@ -33,7 +33,7 @@ from matcue.core import limits as budget
 from matcue.core.durations import DurationError, parse_duration_ms
 from matcue.core.errors import Mark, Problem, RoutineError, shown
 from matcue.core.numbers import decimal_number, with_digits_problem
-from matcue.core.paths import lies_inside, not_found, outside_hint
+from matcue.core.paths import lies_inside, not_found, outside_hint, quoted
 from matcue.routine.loader import variables, voice_settings
 from matcue.routine.model import LEVELS, MIN_BREATH_PHASE_MS, Breath, Text, VoiceSettings
 from matcue.routine.steps import VERBOSITIES
@@ -264,6 +264,7 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
     ctx.budget.root_dir = os.path.dirname(os.path.realpath(p))  # entries are confined to the roster's folder
     ctx.budget.allow_outside = allow_outside
     out: list[Profile | RoutineError] = []
+    named: dict[str, int] = {}  # the real path of each profile file named -> its first item
     for i, item in enumerate(root.value):
         if isinstance(item, MappingNode):
             inner = Context(str(p), [], ctx.stack, ctx.budget)  # one budget for the roster: aliases count each time
@@ -279,12 +280,28 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
             except Fail:
                 out.append(RoutineError(entry.problems))
                 continue
+            if os.path.realpath(target) == os.path.realpath(p):
+                itself = f"profile file {quoted(target)} is this roster itself (list the profiles' files)"
+                out.append(RoutineError([Problem(ctx.mark(item), f"[{i}]", itself)]))
+                continue
+            first = named.setdefault(os.path.realpath(target), i)
+            if first != i:  # 'anna.yaml' and './anna.yaml', a link to it, an alias ('*a'): one person
+                out.append(RoutineError([Problem(ctx.mark(item), f"[{i}]", _again(target, root.value[first], first))]))
+                continue
             out.append(_try(partial(load_profile, target), source=str(target)))
         else:
             out.append(
                 RoutineError([Problem(ctx.mark(item), f"[{i}]", f"expected a profile or a path, got {describe(item)}")])
             )
     return out
+
+
+def _again(target: Path, first: Node, index: int) -> str:
+    """The problem of a roster item naming a profile file an earlier item names."""
+    return (
+        f"profile file {quoted(target)} is already in the roster, at line {first.start_mark.line + 1} "
+        f"([{index}]); list each person once"
+    )
 
 
 def check_people(n: int) -> None:

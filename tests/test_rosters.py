@@ -1,0 +1,191 @@
+"""Rosters as a careless user or an attacker writes them, and ``--scheduler`` addresses.
+
+The roster corpus (``tests/data/rosters/*.yaml``, each with the problem it must give on its
+first line, ``# expect: ...``) runs through ``render --roster`` and ``pack --roster``: each
+problem is one located line, the same in both, the other people are rendered, and there is
+never a traceback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ROSTERS = ROOT / "tests" / "data" / "rosters"
+CORPUS = sorted(p for p in ROSTERS.glob("*.yaml") if p.read_text(encoding="utf-8").startswith("# expect: "))
+TINY = "title: Tiny\nsteps:\n  - say: Hello and welcome.\n  - pause: 2s\n"
+FAKE = ("--backend", "fake", "--workers", "1")
+
+
+def _expected(roster: Path) -> str:
+    first = roster.read_text(encoding="utf-8").splitlines()[0]
+    return first.removeprefix("# expect: ").replace("{dir}", str(roster.parent.relative_to(ROOT)))
+
+
+@pytest.mark.parametrize("roster", CORPUS, ids=lambda p: p.name)
+def test_every_roster_of_the_corpus_is_one_located_line_in_render_and_pack(run, tmp_path, roster, fake_voice):
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    rel = str(roster.relative_to(ROOT))
+    rendered = run("render", str(routine), "--roster", rel, "-o", str(tmp_path / "r"), *FAKE)
+    packed = run("pack", str(routine), "--roster", rel, "-o", str(tmp_path / "p"), *FAKE)
+    for r in (rendered, packed):
+        assert r.exit_code == 1, r.output
+        assert "Traceback" not in r.stderr and "Unexpected error" not in r.stderr
+        assert _expected(roster) in r.stderr.splitlines()
+    # the people each names once are rendered, in the same file by both commands
+    assert sorted(p.name for p in (tmp_path / "r").glob("*.mp3")) == sorted(
+        p.name for p in (tmp_path / "p").glob("*.mp3")
+    )
+    assert list((tmp_path / "r").glob("*.mp3"))
+
+
+def test_a_profile_file_given_twice_with_profile_is_said_to_be_given_twice(run, tmp_path, fake_voice):
+    """It said "is in the roster twice (an alias repeats this entry)": there was no roster and no alias."""
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    (tmp_path / "anna.yaml").write_text("name: Anna\n")
+    anna = str(tmp_path / "anna.yaml")
+    r = run("render", str(routine), "--profile", anna, "--profile", anna, "-o", str(tmp_path / "o"), *FAKE)
+    assert r.exit_code == 1
+    assert (
+        f"{anna}:1:1: name: 'Anna' is given twice (one profile, repeated by an alias or named twice); "
+        "give each person once\n" in r.stderr
+    )
+    assert [p.name for p in (tmp_path / "o").glob("*.mp3")] == ["tiny--anna.mp3"]
+
+
+def test_a_link_to_a_profile_already_listed_is_that_profile_again(run, tmp_path, fake_voice):
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    (tmp_path / "anna.yaml").write_text("name: Anna\n")
+    (tmp_path / "link.yaml").symlink_to("anna.yaml")
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- anna.yaml\n- name: Ben\n- link.yaml\n")
+    r = run("render", str(routine), "--roster", str(roster), "-o", str(tmp_path / "o"), *FAKE)
+    assert r.exit_code == 1
+    assert (
+        f"{roster}:3:3: [2]: profile file '{tmp_path / 'link.yaml'}' is already in the roster, at line 1 ([0]); "
+        "list each person once\n" in r.stderr
+    )
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.mp3")) == ["tiny--anna.mp3", "tiny--ben.mp3"]
+
+
+def test_two_routines_whose_titles_slug_alike_keep_every_persons_track(run, tmp_path, fake_voice):
+    """``render a.yaml b.yaml --roster``: b's tracks replaced a's, silently (exit 0)."""
+    for name, words in (("a", "From a."), ("b", "From b.")):
+        (tmp_path / f"{name}.yaml").write_text(f"title: Hips\nsteps:\n  - say: {words}\n  - pause: 2s\n")
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- name: Anna\n- name: Ben\n")
+    out = tmp_path / "o"
+    r = run(
+        "render",
+        str(tmp_path / "a.yaml"),
+        str(tmp_path / "b.yaml"),
+        "--roster",
+        str(roster),
+        "-o",
+        str(out),
+        *FAKE,
+        "--captions",
+        "vtt",
+    )
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.glob("*.mp3")) == [
+        "hips--anna.mp3", "hips--ben.mp3", "hips-2--anna.mp3", "hips-2--ben.mp3",
+    ]  # fmt: skip
+    assert "From a." in (out / "hips--anna.vtt").read_text() and "From b." in (out / "hips-2--anna.vtt").read_text()
+    lines = r.stdout.splitlines()[1:]
+    assert [line.split()[-1].rsplit("/", 1)[-1] for line in lines] == [
+        "hips--anna.mp3", "hips--ben.mp3", "hips-2--anna.mp3", "hips-2--ben.mp3",
+    ]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- --scheduler
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("a..b:8786", "expected a Dask scheduler address like tcp://host:8786, got 'a..b:8786'"),
+        ("tcp://-x:8786", "expected a Dask scheduler address like tcp://host:8786, got 'tcp://-x:8786'"),
+        ("tcp://x-:8786", "expected a Dask scheduler address like tcp://host:8786, got 'tcp://x-:8786'"),
+        ("tcp://" + "a." * 127 + "b:1", "expected a Dask scheduler address like tcp://host:8786, got 'tcp://a.a."),
+        (
+            "inproc://x:1",
+            "an inproc:// address is inside one process, which matcue cannot reach: give the scheduler's tcp:// one, "
+            "got 'inproc://x:1'",
+        ),
+        (
+            "ucx://127.0.0.1:1",
+            "a ucx:// address needs distributed-ucxx installed (here and on the workers), or give a tcp:// one, "
+            "got 'ucx://127.0.0.1:1'",
+        ),
+    ],
+)
+def test_a_scheduler_address_dask_would_stumble_on_is_a_usage_error(run, tmp_path, address, message):
+    """Each reached Dask and came back as its own words: 'not enough values to unpack',
+    "encoding with 'idna' codec failed", "Can't instantiate abstract class UCXConnector"."""
+    import importlib.util
+
+    if address.startswith("ucx") and importlib.util.find_spec("distributed_ucxx") is not None:
+        pytest.skip("distributed-ucxx is installed: ucx:// is an address")
+    roster = tmp_path / "x.yaml"
+    roster.write_text("- name: Ana\n")
+    r = run("render", "tests/data/ok/all-kinds.yaml", "--roster", str(roster), "--scheduler", address)
+    assert r.exit_code == 2, r.output
+    assert f"Error: Invalid value for '--scheduler': {message}" in r.stderr
+
+
+def test_a_scheduler_address_where_something_else_answers_is_our_error(run, tmp_path, fake_voice):
+    """A web server at the address: Dask read its bytes as a frame length of 3 EiB and
+    matcue ended with 'Unexpected error: MemoryError' (exit 3)."""
+    pytest.importorskip("distributed")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+
+    def answer() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            try:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+            except OSError:
+                pass
+            conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    roster = tmp_path / "x.yaml"
+    roster.write_text("- name: Ana\n")
+    out = tmp_path / "o"
+    try:
+        r = run(
+            "render", str(routine), "--roster", str(roster), "-o", str(out), "--scheduler", f"tcp://127.0.0.1:{port}"
+        )
+    finally:
+        server.close()
+    assert r.exit_code == 1, r.output
+    assert r.stderr.startswith(
+        f"Error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: "
+        "what answers there is not a Dask scheduler ("
+    )
+    assert r.stderr.endswith("); check the address and port\n")
+    assert not out.exists()
+
+
+def test_a_scheme_in_capitals_is_the_scheme(run, tmp_path):
+    from matcue.cli.options import parse_scheduler
+
+    assert parse_scheduler(" TCP://Host:8786 ") == "tcp://Host:8786"
+    assert parse_scheduler("10.0.0.1:8786") == "10.0.0.1:8786"
+    assert parse_scheduler("tls://[::1]:8786") == "tls://[::1]:8786"
+    assert parse_scheduler("tcp://dask_scheduler.local.:8786") == "tcp://dask_scheduler.local.:8786"
