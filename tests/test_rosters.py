@@ -189,3 +189,20 @@ def test_a_scheme_in_capitals_is_the_scheme(run, tmp_path):
     assert parse_scheduler("10.0.0.1:8786") == "10.0.0.1:8786"
     assert parse_scheduler("tls://[::1]:8786") == "tls://[::1]:8786"
     assert parse_scheduler("tcp://dask_scheduler.local.:8786") == "tcp://dask_scheduler.local.:8786"
+
+
+def test_the_roster_table_lines_up_names_in_wide_characters():
+    """Japanese and Chinese names (two columns a character) pushed their rows' lengths right."""
+    from matcue.batch import TrackResult
+    from matcue.cli.render import format_roster_table
+
+    table = format_roster_table([
+        TrackResult("日本", "r.yaml", "out/a.mp3", 391_200), TrackResult("Zoë", "r.yaml", "out/b.mp3", 391_200),
+        TrackResult("Ben", "r.yaml", errors=("x",)),
+    ])  # fmt: skip
+    assert table.splitlines() == [
+        "person  length  file",
+        "日本    6:31.2  out/a.mp3",
+        "Zoë     6:31.2  out/b.mp3",
+        "Ben          -  not rendered",
+    ]

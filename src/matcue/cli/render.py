@@ -152,8 +152,10 @@ def format_roster_table(results: list[Any]) -> str:
             rows.append((printable_name(res.person), format_ms(res.total_ms), path_text(_shown_path(res.path))))
         else:
             rows.append((printable_name(res.person or "?"), "-", "not rendered"))
-    widths = [max(len(r[i]) for r in rows) for i in range(2)]
-    return "".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}\n" for r in rows)
+    from matcue.core.text import columns, pad
+
+    widths = [max(columns(r[i]) for r in rows) for i in range(2)]  # a name in CJK takes two columns a character
+    return "".join(f"{pad(r[0], widths[0])}  {pad(r[1], widths[1], right=True)}  {r[2]}\n" for r in rows)
 
 
 def _shown_path(path: str) -> str:
