@@ -206,3 +206,22 @@ def test_the_roster_table_lines_up_names_in_wide_characters():
         "Zoë     6:31.2  out/b.mp3",
         "Ben          -  not rendered",
     ]
+
+
+def test_a_routine_that_does_not_load_leaves_the_others_rendered_and_listed(run, tmp_path, fake_voice):
+    """``render good.yaml bad.yaml --roster``: good's tracks were written but never listed (no
+    table), and with bad first nothing else was rendered; without a roster the others are."""
+    (tmp_path / "good.yaml").write_text(TINY)
+    (tmp_path / "bad.yaml").write_text("title: Bad\nsteps:\n  - hold: five\n")
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- name: A\n")
+    problem = f"{tmp_path / 'bad.yaml'}:3:5: steps[0]: a step needs one kind key: "
+    for order in (("good", "bad"), ("bad", "good")):
+        out = tmp_path / "-".join(order)
+        paths = [str(tmp_path / f"{n}.yaml") for n in order]
+        r = run("render", *paths, "--roster", str(roster), "-o", str(out), *FAKE)
+        assert r.exit_code == 1
+        assert r.stderr.startswith(problem) and r.stderr.endswith("\n1 routine not rendered\n")
+        header, row = r.stdout.splitlines()
+        assert header == "person  length  file" and row.startswith("A  ") and row.endswith(f"  {out / 'tiny--a.mp3'}")
+        assert [p.name for p in out.glob("*.mp3")] == ["tiny--a.mp3"]

@@ -126,22 +126,32 @@ def _render_people(
     results = []
     # two routines whose titles slug alike: the second's people get '<slug>-2--<person>'
     stems = track_stems(routines, allow_outside=settings.allow_outside) if len(routines) > 1 else [None]
+    unloaded = 0  # routines that did not load: the others are rendered, as without a roster
     for r, stem in zip(routines, stems):
         try:
             results += render_for_people(
                 r, people, settings, workers=workers, scheduler=scheduler, progress=show, stem=stem
             )
+        except (RoutineError, RecordingError) as e:
+            if len(routines) == 1:
+                raise
+            for p in e.problems:
+                echo(str(p), err=True)
+            unloaded += 1
         finally:
             if show:
                 show.clear()
     for res in results:
         for line in res.errors:
             echo(line, err=True)
-    echo(format_roster_table(results), nl=False)
+    if results:
+        echo(format_roster_table(results), nl=False)
     failed = sum(1 for res in results if not res.ok)
+    said = [f"{unloaded} routine{'s' if unloaded != 1 else ''} not rendered"] if unloaded else []
     if failed:
-        plural = "s" if len(results) != 1 else ""
-        raise click.exceptions.Exit(fail(f"{failed} of {len(results)} track{plural} not rendered"))
+        said.append(f"{failed} of {len(results)} track{'s' if len(results) != 1 else ''} not rendered")
+    if said:
+        raise click.exceptions.Exit(fail("; ".join(said)))
 
 
 def format_roster_table(results: list[Any]) -> str:
