@@ -225,3 +225,20 @@ def test_a_routine_that_does_not_load_leaves_the_others_rendered_and_listed(run,
         header, row = r.stdout.splitlines()
         assert header == "person  length  file" and row.startswith("A  ") and row.endswith(f"  {out / 'tiny--a.mp3'}")
         assert [p.name for p in out.glob("*.mp3")] == ["tiny--a.mp3"]
+
+
+def test_a_pack_roster_whose_every_person_fails_says_each_on_its_line(run, tmp_path, fake_voice):
+    """It said 'roster: no track could be rendered: <every problem joined by "; ">', one
+    unlocated line; now each problem is its located line, as when some tracks are packed."""
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- {name: A, countdown: 99}\n- missing.yaml\n")
+    out = tmp_path / "pack"
+    r = run("pack", str(routine), "--roster", str(roster), "-o", str(out), "--zip", *FAKE)
+    assert r.exit_code == 1
+    lines = r.stderr.splitlines()
+    assert lines[0] == f"{roster}:1:24: [0].countdown: expected a whole number from 0 to 60, got 99"
+    assert lines[1].startswith(f"{roster}:2:3: [1]: profile file '{tmp_path / 'missing.yaml'}' was not found")
+    assert lines[2:] == ["2 problems: no track could be rendered, so there is no pack"]
+    assert not out.exists() and not (tmp_path / "pack.zip").exists()
