@@ -242,3 +242,30 @@ def test_a_pack_roster_whose_every_person_fails_says_each_on_its_line(run, tmp_p
     assert lines[1].startswith(f"{roster}:2:3: [1]: profile file '{tmp_path / 'missing.yaml'}' was not found")
     assert lines[2:] == ["2 problems: no track could be rendered, so there is no pack"]
     assert not out.exists() and not (tmp_path / "pack.zip").exists()
+
+
+def test_a_roster_folder_skips_hidden_files(run, tmp_path, fake_voice):
+    """An Emacs lock file ('.#anna.yaml', a link to nowhere) while anna.yaml is edited, and
+    a Mac's AppleDouble file ('._anna.yaml', binary) on a USB stick were each a failed
+    track (exit 1)."""
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "anna.yaml").write_text("name: Anna\n")
+    (folder / "BEN.YAML").write_text("name: Ben\n")
+    (folder / ".#anna.yaml").symlink_to("root@host.1234:1700000000")
+    (folder / "._anna.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02")
+    r = run("render", str(routine), "--roster", str(folder), "-o", str(tmp_path / "o"), *FAKE)
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.mp3")) == ["tiny--anna.mp3", "tiny--ben.mp3"]
+
+
+@pytest.mark.parametrize("how, kind", [("--profile", "a profile"), ("--roster", "a roster")])
+def test_a_binary_profile_or_roster_is_said_to_be_not_one(run, tmp_path, how, kind):
+    """It said 'this is a binary file, not a routine' of a profile and of a roster."""
+    data = tmp_path / "x.yaml"
+    data.write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02")
+    r = run("render", "tests/data/ok/all-kinds.yaml", how, str(data), "-o", str(tmp_path / "o"), *FAKE)
+    assert r.exit_code == 1
+    assert f"{data}:1:1: this is a binary file, not {kind}\n" in r.stderr

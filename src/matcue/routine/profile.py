@@ -231,7 +231,9 @@ def load_roster(path: str | os.PathLike[str], *, allow_outside: bool = False) ->
     limits = budget.current().limits
     if p.is_dir():
         folder = os.path.realpath(p)
-        files = sorted(f for f in p.iterdir() if f.suffix.lower() in PROFILE_SUFFIXES)  # u.YAML too
+        files = sorted(  # u.YAML too; hidden files are not profiles (an editor's '.#u.yaml', a Mac's '._u.yaml')
+            f for f in p.iterdir() if f.suffix.lower() in PROFILE_SUFFIXES and not f.name.startswith(".")
+        )
         if len(files) > limits.profiles:
             raise RoutineError([Problem(None, str(p), _too_many(len(files), limits))])
         out_dir: list[Profile | RoutineError] = []

@@ -66,9 +66,10 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 )
 
 
-def _decode(ctx: Context, data: bytes) -> str | None:
+def _decode(ctx: Context, data: bytes, what: str = "a routine file") -> str | None:
     """The text of a file: UTF-8 (a BOM allowed), or UTF-16/32 with a BOM (what Windows
-    Notepad saves as "Unicode"); None with a located problem when it is neither."""
+    Notepad saves as "Unicode"); None with a located problem when it is neither (a binary
+    file is said to be not ``what``: a routine, a profile, a roster)."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
@@ -85,7 +86,8 @@ def _decode(ctx: Context, data: bytes) -> str | None:
         hint = ""
         if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
             hint = "it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
-        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", "this is a binary file, not a routine", hint))
+        kind = what.removesuffix(" file")
+        ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"this is a binary file, not {kind}", hint))
         return None
     return data.decode("utf-8", "surrogateescape")  # a byte that is not UTF-8: U+DC80-U+DCFF, reported where it is
 
@@ -115,7 +117,7 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
         except RoutineError as e:
             ctx.problems.extend(e.problems)
             return None
-        decoded = _decode(ctx, data)
+        decoded = _decode(ctx, data, what)
         if decoded is None:
             return None
         text = decoded.removeprefix("\ufeff")
