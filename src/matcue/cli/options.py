@@ -43,7 +43,7 @@ def mix_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--music",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=click.Path(dir_okay=False),  # a str, so an empty name is said to be one (Path('') is '.')
             metavar="PATH",
             help="An audio file looped under the session (instead of the routine's 'music:').",
         ),
@@ -229,12 +229,10 @@ def recordings_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--recordings DIR``: the teacher's recorded cues, over the routine's ``recordings:``."""
 
     def to_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-        if value is not None and not value.strip():
-            raise click.BadParameter("expected a folder or a .zip of recordings, got an empty path")
         if value is None:
             return None
         # every command that has the option says the same of a bad one (check said it as a problem, exit 1)
-        return existing(Path(value), "--recordings", "folder", "a folder or a .zip of recordings", folder_too=True)
+        return existing(value, "--recordings", "folder", "a folder or a .zip of recordings", folder_too=True)
 
     return click.option(
         "--recordings",
@@ -289,8 +287,8 @@ def must_exist(option: str, wanted: str, *, folder_too: bool = False) -> Callabl
         if value is None:
             return None
         if isinstance(value, tuple):
-            return tuple(existing(Path(v), option, "file", wanted, folder_too=folder_too) for v in value)
-        return existing(Path(value), option, "file", wanted, folder_too=folder_too)
+            return tuple(existing(v, option, "file", wanted, folder_too=folder_too) for v in value)
+        return existing(value, option, "file", wanted, folder_too=folder_too)
 
     return check
 
@@ -355,7 +353,8 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     get = given.get
     music = get("music")
     if music is not None:  # checked as the routine's music: is checked, before any synthesis
-        decodable_music(existing(music, "--music", "file", "an audio file"))
+        music = existing(music, "--music", "file", "an audio file")
+        decodable_music(music)
     recordings = get("recordings")  # checked by its option
     session = Options(
         level=get("level"),
