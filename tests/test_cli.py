@@ -120,6 +120,12 @@ def test_unknown_backend_is_a_usage_error_in_every_command(run, tmp_path):
         (("script", str(GOOD), "--skip", " "), "--skip", "the name of a step or section"),
         (("render", str(GOOD), "--only", ""), "--only", "the name of a section, step or chapter"),
         (("render", str(GOOD), "--from", ""), "--from", "the name of a section, step or chapter"),
+        # a path option: an empty name was Path('') = '.', the current folder ('--roster ""' read it as a roster)
+        (("render", str(GOOD), "--roster", ""), "--roster", "a roster file or a folder of profiles"),
+        (("pack", str(GOOD), "-o", "x", "--roster", " "), "--roster", "a roster file or a folder of profiles"),
+        (("render", str(GOOD), "--profile", ""), "--profile", "a profile file"),
+        (("script", str(GOOD), "--music", ""), "--music", "an audio file"),
+        (("render", str(GOOD), "--recordings", ""), "--recordings", "a folder or a .zip of recordings"),
     ],
 )
 def test_an_empty_name_is_a_usage_error_naming_its_option(run, args, option, what):

@@ -119,13 +119,14 @@ def test_count_words_is_the_number_of_count_cues(phases: tuple[int, ...], dur_ms
 
 def test_a_count_of_thousands_of_hours_is_refused_before_it_is_made() -> None:
     """4000 hours of counted seconds made 14 million cues (100 s, 3 GB) before the length
-    limit refused them."""
+    limit refused them; the longest count the phase and rounds limits let through (60 s
+    phases, 10000 rounds: 333 hours) is refused before a number is made."""
     started = time.monotonic()
     with pytest.raises(RoutineError) as e:
-        compile_routine(loads_routine(_breathe(3600, 3600, 2000)))
+        compile_routine(loads_routine(_breathe(60, 60, 10000)))
     assert time.monotonic() - started < 10
     assert [p.what for p in e.value.problems] == [
-        "the routine is longer than the limit of 6h here (at least 4000h1.8s)"
+        "the routine is longer than the limit of 6h here (at least 333h20m1.8s)"
     ]
 
 

@@ -348,7 +348,10 @@ def test_one_roster_entry_repeated_by_an_alias_is_said_to_be_in_twice(run, tmp_p
     roster.write_text("- &p {name: Dup}\n- name: Other\n- *p\n")
     r = run("render", str(routine), "--roster", str(roster), "-o", str(tmp_path / "r"), "--backend", "fake")
     assert r.exit_code == 1
-    assert f"{roster}:1:3: name: 'Dup' is in the roster twice (an alias repeats this entry)" in r.stderr
+    assert (
+        f"{roster}:1:3: name: 'Dup' is given twice (one profile, repeated by an alias or named twice); "
+        "give each person once" in r.stderr
+    )
 
 
 def test_pack_profile_is_a_track_for_that_person_as_render_profile_gives(run, tmp_path, fake_voice):

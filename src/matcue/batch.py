@@ -309,6 +309,11 @@ def _on_dask(
         client = Client(scheduler, timeout="10s")
     except (OSError, ValueError, TypeError) as e:  # unreachable, or an address Dask cannot parse
         raise MatcueError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+    except Exception as e:  # something else answers there (a web server: its bytes read as a huge frame length)
+        raise MatcueError(
+            f"cannot reach the Dask scheduler at {scheduler}: what answers there is not a Dask scheduler "
+            f"({type(e).__name__}); check the address and port"
+        ) from None
     with client:
         futures = [client.submit(render_track, job, 1, pure=False) for job in jobs]
         index = {f.key: i for i, f in enumerate(futures)}
@@ -340,17 +345,20 @@ def render_for_people(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int, TrackResult], None] | None = None,
+    stem: str | None = None,
 ) -> list[TrackResult]:
     """A track of ``routine_path`` per profile, ``<output folder>/<routine-slug>--<profile-slug>.mp3``.
 
     ``people``: loaded profiles, or the errors of those that did not load (reported as
     failed tracks, in order). A routine that does not load raises RoutineError.
     ``settings``: the command line's; each profile fills in what they leave unset.
+    ``stem``: the routine's track name in its command (:func:`matcue.api.track_stems`:
+    ``-2`` for the second of two routines whose titles slug alike), default its title's slug.
     """
     from matcue.api import output_error
     from matcue.core.paths import folders_made, remove_empty
 
-    slots, jobs = plan_people(routine_path, people, settings)
+    slots, jobs = plan_people(routine_path, people, settings, stem)
     out = Path(settings.output.folder)
     made = folders_made(out)  # made here, once: a track that fails must not remove it under another
     try:
@@ -365,11 +373,12 @@ def render_for_people(
 
 
 def plan_people(
-    routine_path: str | Path, people: Sequence[Profile | RoutineError], settings: Settings
+    routine_path: str | Path, people: Sequence[Profile | RoutineError], settings: Settings, stem: str | None = None
 ) -> tuple[list[TrackResult | int], list[TrackJob]]:
     """The jobs of a track per person, and for each person in order either its job's index
     or its failure (a profile that did not load, a file name another person has). The
-    whole roster is charged to the command's budget first (:func:`preflight`)."""
+    whole roster is charged to the command's budget first (:func:`preflight`). ``stem``:
+    the routine's track name in its command, default the slug of its title."""
     from matcue.core.paths import require_folder
     from matcue.routine.loader import load_routine
     from matcue.routine.profile import check_people
@@ -377,7 +386,7 @@ def plan_people(
     check_people(len(people))  # one limit for the people of one command, however given
     require_folder(settings.output.folder)  # before any track: every track goes there
     routine = load_routine(routine_path, allow_outside=settings.allow_outside)
-    base = slugify(routine.title)
+    base = stem or slugify(routine.title)
     absolute = replace(
         settings,
         output=replace(settings.output, folder=Path(os.path.abspath(settings.output.folder))),

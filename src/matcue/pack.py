@@ -252,7 +252,9 @@ def _pack_into(
         files += [r.path, *r.sidecars]
         tracks.append(PackTrack(r, timeline, routine.description, cover_file, routine.language))
     if not tracks:
-        raise RoutineError([Problem(None, "roster", "no track could be rendered: " + "; ".join(failures))])
+        n = len(failures)  # each said on its line, as when some tracks are packed, then what it means
+        said = f"{n} problem{'s' if n != 1 else ''}: no track could be rendered, so there is no pack"
+        raise RoutineError([*(Problem(None, "", f) for f in failures), Problem(None, "", said)])
     pack_title = title or next((t.timeline.album for t in tracks if t.timeline.album), None) or DEFAULT_PACK_TITLE
     playlist = out / PLAYLIST_NAME
     write_text_atomic(playlist, to_m3u8([(t.rendered.path.name, t.timeline) for t in tracks]))

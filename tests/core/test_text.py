@@ -281,3 +281,10 @@ def test_argv_bytes_that_are_not_utf8_are_a_usage_error_in_text_and_fine_in_a_fi
     assert not (tmp_path / "pk1").exists()
     r = matcue("check", named)
     assert (r.returncode, r.stdout) == (0, f"{tmp_path}/r\\udcff.yaml: ok\n".encode())
+
+
+def test_columns_count_what_a_terminal_shows():
+    from matcue.core.text import columns, pad
+
+    assert [columns(s) for s in ("Anna", "日本", "Zoë", "Zoe\u0308", "a\u200bb", "🧘")] == [4, 4, 3, 3, 2, 2]
+    assert pad("日本", 6) == "日本  " and pad("7", 3, right=True) == "  7" and pad("long", 2) == "long"

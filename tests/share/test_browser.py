@@ -298,3 +298,42 @@ def test_the_policy_stops_markup_that_escaping_would_have_let_through(browser, p
     duration = _wait(browser, "return arguments[0].readyState >= 1 && arguments[0].duration", audio)
     assert duration and abs(duration - timelines[0].total_ms / 1000) < 0.1
     assert browser.find_element(By.CSS_SELECTOR, ".track").value_of_css_property("border-radius") == "16px"
+
+
+def test_hostile_names_and_vars_of_a_roster_show_literally_and_run_nothing(browser, tmp_path, violations):
+    """``pack --roster``: each person's name lands in a track title (HTML text, the JSON
+    block, the cover's alt), their ``vars:`` in the cues; the page's own title from --title
+    and the QR addresses from --feed-url. Nothing runs, nothing is pulled in."""
+    import yaml
+    from selenium.webdriver.common.by import By
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: Hips\nsteps:\n  - say: Stop if it hurts, {who}.\n  - pause: 2s\n")
+    names = [f"P{i} {' '.join(h.split())}" for i, h in enumerate(HOSTILE)]
+    said = [" ".join(h.replace("{", "(").replace("}", ")").split()) for h in HOSTILE]  # a value holds no braces
+    people = [{"name": n, "vars": {"who": w}} for n, w in zip(names, said)]
+    roster = tmp_path / "class.yaml"
+    roster.write_text(yaml.safe_dump(people, allow_unicode=True), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATCUE_CACHE_DIR", str(tmp_path / "cache"))
+        r = CliRunner().invoke(
+            cli,
+            ["pack", str(routine), "--roster", str(roster), "-o", str(tmp_path / "class"), "--backend", "fake",
+             "--workers", "1", "--title", HOSTILE[2] + "\u2028" + HOSTILE[0], "--feed-url", "https://x.example/a%22b/"],
+            catch_exceptions=False,
+        )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    browser.get((tmp_path / "class" / "index.html").as_uri())
+    assert browser.title == " ".join((HOSTILE[2] + " " + HOSTILE[0]).split())
+    assert browser.execute_script("return document.documentElement.classList.contains('js')")
+    titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.track h2")]
+    assert titles == [f"Hips — {n}" for n in names]
+    data = json.loads(browser.find_element(By.ID, "matcue-data").get_attribute("textContent"))
+    spoken = [t["cues"][0][2] for t in data["tracks"]]
+    assert spoken == [f"Stop if it hurts, {w}." for w in said]
+    alts = [i.get_attribute("alt") for i in browser.find_elements(By.CSS_SELECTOR, "img.cover")]
+    assert all(any(n in a for n in names) for a in alts) and len(alts) == len(names)
+    qr = browser.find_elements(By.CSS_SELECTOR, ".qr p")
+    assert qr and all("https://x.example/a%22b/index.html#t" in p.get_attribute("textContent") for p in qr)
+    _no_script_ran(browser)
+    assert violations() == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def mix_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--music",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=click.Path(dir_okay=False),  # a str, so an empty name is said to be one (Path('') is '.')
             metavar="PATH",
             help="An audio file looped under the session (instead of the routine's 'music:').",
         ),
@@ -228,12 +229,10 @@ def recordings_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--recordings DIR``: the teacher's recorded cues, over the routine's ``recordings:``."""
 
     def to_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-        if value is not None and not value.strip():
-            raise click.BadParameter("expected a folder or a .zip of recordings, got an empty path")
         if value is None:
             return None
         # every command that has the option says the same of a bad one (check said it as a problem, exit 1)
-        return existing(Path(value), "--recordings", "folder", "a folder or a .zip of recordings", folder_too=True)
+        return existing(value, "--recordings", "folder", "a folder or a .zip of recordings", folder_too=True)
 
     return click.option(
         "--recordings",
@@ -289,10 +288,10 @@ def must_exist(option: str, wanted: str, *, folder_too: bool = False) -> Callabl
         if value is None:
             return None
         if isinstance(value, tuple):
-            paths = tuple(existing(Path(v), option, "file", wanted, folder_too=folder_too) for v in value)
+            paths = tuple(existing(v, option, "file", wanted, folder_too=folder_too) for v in value)
             given_twice(paths, option, wanted.removeprefix("a ").removeprefix("an "))
             return paths
-        return existing(Path(value), option, "file", wanted, folder_too=folder_too)
+        return existing(value, option, "file", wanted, folder_too=folder_too)
 
     return check
 
@@ -357,7 +356,8 @@ def settings_from(flags: dict[str, Any]) -> Settings:
     get = given.get
     music = get("music")
     if music is not None:  # checked as the routine's music: is checked, before any synthesis
-        decodable_music(existing(music, "--music", "file", "an audio file"))
+        music = existing(music, "--music", "file", "an audio file")
+        decodable_music(music)
     recordings = get("recordings")  # checked by its option
     session = Options(
         level=get("level"),
@@ -416,28 +416,38 @@ def _check_session(session: Options) -> None:
             raise click.BadParameter(f"with --breath {pattern}, {why}", param_hint="'--pace'")
 
 
+_SCHEDULER = re.compile(r"(?:([A-Za-z][A-Za-z0-9+.-]*)://)?([^\s/:\[\]@]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})")
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")  # what Dask reaches another process with
+
+
 def parse_scheduler(value: str | None) -> str | None:
-    """``--scheduler``: ``[SCHEME://]HOST:PORT`` (a Dask scheme, a port from 1 to 65535); an
-    international host name converted by IDNA, a malformed one refused
-    (:func:`matcue.core.hosts.ascii_host`)."""
-    import re
+    """``--scheduler``: ``[SCHEME://]HOST:PORT``: a scheme Dask reaches another process
+    with (:data:`SCHEDULER_SCHEMES`; ``ucx://`` or ``ucxx://`` when distributed-ucxx is
+    installed), a host name by the one rule for host names (an international one converted
+    by IDNA, a malformed one refused: :func:`matcue.core.hosts.ascii_host`) or an IP
+    address, a port from 1 to 65535."""
+    import importlib.util
 
     from matcue.core.hosts import HostError, ascii_host
 
     if value is None:
         return None
-    host = r"[^\s/:\[\]@]+|\[[0-9A-Fa-f:.]+\]"
-    m = re.fullmatch(rf"(?:(tcp|tls|ws|wss|ucx|inproc)://)?({host}):([0-9]{{1,5}})", value.strip())
-    if m is None or not 1 <= int(m.group(3)) <= 65535:
-        raise click.BadParameter(
-            f"expected a Dask scheduler address like tcp://host:8786, got {shown(value, 80)}",
-            param_hint="'--scheduler'",
-        )
-    try:
-        name = ascii_host(m.group(2))
-    except HostError as e:
-        raise click.BadParameter(str(e), param_hint="'--scheduler'") from None
-    return f"{m.group(1) + '://' if m.group(1) else ''}{name}:{m.group(3)}"
+    address, given = value.strip(), shown(value, 80)
+    m = _SCHEDULER.fullmatch(address)
+    scheme = (m.group(1) or "tcp").lower() if m else ""
+    if scheme == "inproc":
+        why = "an inproc:// address is inside one process, which matcue cannot reach: give the scheduler's tcp:// one"
+    elif scheme in ("ucx", "ucxx") and importlib.util.find_spec("distributed_ucxx") is None:
+        why = f"a {scheme}:// address needs distributed-ucxx installed (here and on the workers), or give a tcp:// one"
+    elif m is None or scheme not in (*SCHEDULER_SCHEMES, "ucx", "ucxx") or not 1 <= int(m.group(3)) <= 65535:
+        why = "expected a Dask scheduler address like tcp://host:8786"
+    else:
+        try:
+            name = ascii_host(m.group(2))
+        except HostError as e:
+            raise click.BadParameter(str(e), param_hint="'--scheduler'") from None
+        return f"{scheme + '://' if m.group(1) else ''}{name}:{m.group(3)}"  # 'TCP://' as Dask spells it
+    raise click.BadParameter(f"{why}, got {given}", param_hint="'--scheduler'")
 
 
 def parse_captions(value: str | None) -> tuple[str, ...]:

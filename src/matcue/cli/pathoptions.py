@@ -85,12 +85,17 @@ def _mode(path: Path, option: str) -> int:
         ) from None
 
 
-def existing(path: Path, option: str, noun: str, wanted: str, *, folder_too: bool = False) -> Path:
-    """``path`` when it is a regular file (or, with ``folder_too``, a folder); else a usage
-    error naming what is there: "NOUN 'x' not found", "'x' is a named pipe, not WANTED" (a
-    pipe or a device was "not found")."""
+def existing(given: str | Path, option: str, noun: str, wanted: str, *, folder_too: bool = False) -> Path:
+    """``given`` as a Path when it is a regular file (or, with ``folder_too``, a folder); else
+    a usage error naming what is there: "NOUN 'x' not found", "'x' is a named pipe, not
+    WANTED" (a pipe or a device was "not found"). An empty name (or only spaces) is "got an
+    empty name": as a Path it was '.', the current folder, read as a roster or said to be
+    "'.' is a folder"."""
     from matcue.core.paths import kind_name, quoted
 
+    if isinstance(given, str) and not given.strip():
+        raise click.BadParameter(f"expected {wanted}, got an empty name", param_hint=f"'{option}'")
+    path = Path(given)
     mode = _mode(path, option)
     if mode == 0:
         raise click.BadParameter(f"{noun} {quoted(path)} not found", param_hint=f"'{option}'")

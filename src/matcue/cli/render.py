@@ -120,24 +120,39 @@ def _render_people(
     routines: Sequence[Path], people: list[Any], settings: Settings, workers: int | None, scheduler: str | None
 ) -> None:
     """render --profile/--roster: every track, one progress line, then the summary table."""
+    from matcue.api import track_stems
     from matcue.batch import render_for_people
 
     show = _RosterProgress() if sys.stderr.isatty() else None
     results = []
-    for r in routines:
+    # two routines whose titles slug alike: the second's people get '<slug>-2--<person>'
+    stems = track_stems(routines, allow_outside=settings.allow_outside) if len(routines) > 1 else [None]
+    unloaded = 0  # routines that did not load: the others are rendered, as without a roster
+    for r, stem in zip(routines, stems):
         try:
-            results += render_for_people(r, people, settings, workers=workers, scheduler=scheduler, progress=show)
+            results += render_for_people(
+                r, people, settings, workers=workers, scheduler=scheduler, progress=show, stem=stem
+            )
+        except MatcueError as e:  # a routine that does not load (its located problems): the others go on
+            if len(routines) == 1 or not e.located:
+                raise
+            for line in e.located:
+                echo(line, err=True)
+            unloaded += 1
         finally:
             if show:
                 show.clear()
     for res in results:
         for line in res.errors:
             echo(line, err=True)
-    echo(format_roster_table(results), nl=False)
+    if results:
+        echo(format_roster_table(results), nl=False)
     failed = sum(1 for res in results if not res.ok)
+    said = [f"{unloaded} routine{'s' if unloaded != 1 else ''} not rendered"] if unloaded else []
     if failed:
-        plural = "s" if len(results) != 1 else ""
-        raise click.exceptions.Exit(fail(f"{failed} of {len(results)} track{plural} not rendered"))
+        said.append(f"{failed} of {len(results)} track{'s' if len(results) != 1 else ''} not rendered")
+    if said:
+        raise click.exceptions.Exit(fail("; ".join(said)))
 
 
 def format_roster_table(results: list[Any]) -> str:
@@ -148,8 +163,10 @@ def format_roster_table(results: list[Any]) -> str:
             rows.append((printable_name(res.person), format_ms(res.total_ms), path_text(_shown_path(res.path))))
         else:
             rows.append((printable_name(res.person or "?"), "-", "not rendered"))
-    widths = [max(len(r[i]) for r in rows) for i in range(2)]
-    return "".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}\n" for r in rows)
+    from matcue.core.text import columns, pad
+
+    widths = [max(columns(r[i]) for r in rows) for i in range(2)]  # a name in CJK takes two columns a character
+    return "".join(f"{pad(r[0], widths[0])}  {pad(r[1], widths[1], right=True)}  {r[2]}\n" for r in rows)
 
 
 def _shown_path(path: str) -> str:

@@ -3,7 +3,8 @@
 One rule for both: an international domain name (``bücher.example``) is converted label by
 label with the standard library's IDNA codec (IDNA 2003: ``xn--bcher-kva.example``); a
 name it cannot convert, a label that is empty or longer than 63 characters, a name longer
-than 253, a character no host name holds and an ``xn--`` label that is not valid punycode
+than 253, a label starting or ending with '-', a character no host name holds and an
+``xn--`` label that is not valid punycode
 are each refused with the reason (:class:`HostError`), which the options turn into a usage
 error (exit 2), before anything connects or is written.
 """
@@ -71,6 +72,8 @@ def ascii_host(host: str) -> str:
                     "international name (xn--) but is not valid punycode: write the name itself, or its "
                     "punycode as IDNA gives it"
                 )
+        if ascii_label.startswith("-") or ascii_label.endswith("-"):
+            raise HostError(f"the host name {shown(host)} has a label that starts or ends with '-'")
         out.append(ascii_label)
     converted = ".".join(out)
     if len(converted) > MAX_HOST_CHARS:

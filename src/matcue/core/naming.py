@@ -4,7 +4,9 @@
   routines of one command whose titles give the same slug get ``-2``, ``-3``... in the
   order given (``render a.yaml b.yaml`` and ``pack a.yaml b.yaml`` alike), so neither
   overwrites the other.
-- A person's track is ``<routine slug>--<slug of the person's name>``. Two people whose
+- A person's track is ``<routine's track name>--<slug of the person's name>`` (the
+  routine's track name as above: ``render a.yaml b.yaml --roster`` of two routines whose
+  titles slug alike gives ``<slug>--anna`` and ``<slug>-2--anna``). Two people whose
   names give the same file name are refused (each a located error naming the other):
   their tracks would carry the same title too, so a player could not tell them apart
   (``render --roster`` and ``pack --roster`` alike).
@@ -78,7 +80,10 @@ def person_stem(base: str, person: P, seen: dict[str, P]) -> str:
     name = f"{base}--{person.slug}"
     other = seen.get(name)
     if other is not None and str(other.mark) == str(person.mark):  # one entry twice: a YAML alias ('*p')
-        raise ValueError(f"{person.mark}: name: {person.name!r} is in the roster twice (an alias repeats this entry)")
+        raise ValueError(
+            f"{person.mark}: name: {person.name!r} is given twice (one profile, repeated by an alias or named "
+            "twice); give each person once"
+        )
     if other is not None:
         raise ValueError(
             f"{person.mark}: name: {person.name!r} gives the same file name as {other.name!r} at {other.mark} "

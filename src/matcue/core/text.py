@@ -333,3 +333,21 @@ def yaml_refused(character: object) -> str:
     ch = chr(character)
     name = unicodedata.name(ch, "")
     return f"{code(ch)} {name}" if name else f"{code(ch)} ({'a noncharacter' if is_noncharacter(ch) else kind(ch)})"
+
+
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: a wide character (CJK, most emoji) two, a
+    combining mark or an invisible (format) character none, any other one."""
+    width = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (:func:`columns`), on the
+    right, or on the left with ``right``."""
+    fill = " " * max(0, width - columns(text))
+    return fill + text if right else text + fill

@@ -238,7 +238,9 @@ def load_roster(
     seen: dict[object, str] = {file_identity(g): "first given with --profile" for g in given}  # a file -> where
     if p.is_dir():
         folder = os.path.realpath(p)
-        files = sorted(f for f in p.iterdir() if f.suffix.lower() in PROFILE_SUFFIXES)  # u.YAML too
+        files = sorted(  # u.YAML too; hidden files are not profiles (an editor's '.#u.yaml', a Mac's '._u.yaml')
+            f for f in p.iterdir() if f.suffix.lower() in PROFILE_SUFFIXES and not f.name.startswith(".")
+        )
         if len(files) > limits.profiles:
             raise RoutineError([Problem(None, str(p), _too_many(len(files), limits))])
         out_dir: list[Profile | RoutineError] = []
@@ -293,8 +295,12 @@ def load_roster(
             except Fail:
                 out.append(RoutineError(entry.problems))
                 continue
+            if os.path.realpath(target) == os.path.realpath(p):
+                itself = f"profile file {quoted(target)} is this roster itself (list the profiles' files)"
+                out.append(RoutineError([Problem(ctx.mark(item), f"[{i}]", itself)]))
+                continue
             key = file_identity(target)
-            if key in seen:
+            if key in seen:  # 'anna.yaml' and './anna.yaml', a link to it, an alias ('*a'): one person
                 what = f"profile file {quoted(item.value.strip())} is given twice ({seen[key]})"
                 out.append(RoutineError([Problem(ctx.mark(item), f"[{i}]", what)], source=str(target)))
                 continue

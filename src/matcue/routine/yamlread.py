@@ -58,10 +58,10 @@ def file_kind(what: str) -> str:
 _EMPTY_HINTS = {"routine": "it needs a 'title' and 'steps'", "profile": "it needs a 'name'"}
 
 
-def _decode(ctx: Context, data: bytes) -> str | None:
+def _decode(ctx: Context, data: bytes, what: str = "a routine file") -> str | None:
     """The text of a file (:func:`matcue.core.text.file_text`); None with a located problem
-    when it is none."""
-    text, problem = file_text(data, "a routine")
+    when it is none (a binary file is said to be not ``what``: a routine, a profile, a roster)."""
+    text, problem = file_text(data, what.removesuffix(" file"))
     if problem is not None:
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", *problem))
     return text
@@ -79,7 +79,7 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
         except RoutineError as e:
             ctx.problems.extend(e.problems)
             return None
-        decoded = _decode(ctx, data)
+        decoded = _decode(ctx, data, what)
         if decoded is None:
             return None
         text = decoded.removeprefix("\ufeff")
