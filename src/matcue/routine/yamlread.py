@@ -19,8 +19,8 @@ import yaml
 from yaml.nodes import Node
 
 from matcue.core import limits as budget
-from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError
-from matcue.core.text import lone_surrogate, mend, place, scalars, surrogate_what, yaml_refused
+from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
+from matcue.core.text import lone_surrogate, mend, nodes, place, scalars, surrogate_what, yaml_refused
 from matcue.routine.yamlschema import Context, describe
 
 MAX_FILE_BYTES = 5_000_000
@@ -200,7 +200,31 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"the {noun} is empty", _EMPTY_HINTS.get(noun, "")))
         return None
     _spoil(ctx, root, bad)
+    _refuse_tags(ctx, root, file_kind(what))
     return root
+
+
+_PLAIN = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_PLAIN + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge", "timestamp", "value")}
+
+
+def _refuse_tags(ctx: Context, root: Node, noun: str) -> None:
+    """Report every YAML tag other than the plain ones (``!include``, ``!!binary``,
+    ``!!python/object:...``, ``!!set``) where it is: nothing reads them, so the value would
+    be taken without its tag, as some other thing than the writer meant. The value is
+    spoiled: its problem is said once."""
+    for node, where in nodes(root):
+        if node.tag in _PLAIN_TAGS:
+            continue
+        tag = "!!" + node.tag.removeprefix(_PLAIN) if node.tag.startswith(_PLAIN) else node.tag
+        hint = "an include is the step '- include: FILE'" if tag == "!include" else "delete the tag"
+        mark = ctx.mark(node)
+        what = f"the YAML tag {shown(tag)} is not read: a {noun} holds plain text, numbers, lists and mappings"
+        ctx.problems.append(Problem(mark, where, what, hint))
+        if mark is not None:
+            ctx.budget.spoiled.add(mark)
+        if len(ctx.problems) >= MAX_PROBLEMS:
+            break
 
 
 def _refuse_characters(ctx: Context, text: str, what: str, from_bytes: bool) -> tuple[str, list[int]]:
