@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -347,7 +348,13 @@ def bad_path(node: Node, raw: str, what: str) -> str:
         return f"expected a path to {what}, got an empty name"
     if "\0" in raw:
         return f"expected a path to {what}, got {describe(node)}"
+    if _WEB_ADDRESS.match(raw.strip()):  # as a path it would read as a folder 'http:' (and '//' as '/')
+        address = shown(raw.strip())
+        return f"expected a path to {what}, got a web address {address}: nothing is downloaded (save it, give its path)"
     return ""
+
+
+_WEB_ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
 
 
 def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: str, owner: str = "routine") -> Path:
