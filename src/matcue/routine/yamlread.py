@@ -375,7 +375,7 @@ def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: 
     except Unreadable as e:
         if e.missing and not budget.allow_outside:
             raise ctx.error(
-                node, where, f"{kind} {quoted(target)} {not_found(owner, budget.root_dir)}", outside_hint(owner)
+                node, where, f"{kind} {quoted(target)} {not_found(owner, budget.root_dir)}", outside_hint(owner, raw)
             ) from None
         raise ctx.error(node, where, f"{kind} {quoted(target)} {e}") from None
     return target
