@@ -167,3 +167,12 @@ def test_the_plain_yaml_tags_are_read_as_without_them():
     r = loads_routine("title: !!str 2024\nsteps:\n  - pose: P\n    hold: !!int 30\n  - say: ! hi\n")
     assert r.title == "2024"
     assert [s.text.value for s in r.steps if isinstance(s, Say)] == ["hi"]
+
+
+def test_a_tagged_mapping_is_one_problem_not_one_for_each_of_its_keys():
+    with pytest.raises(RoutineError) as e:
+        loads_routine("title: T\nsteps:\n  - say: !!set {a, b}\n", name="x.yaml")
+    assert [str(p) for p in e.value.problems] == [
+        "x.yaml:3:10: steps[0].say: the YAML tag '!!set' is not read: a routine holds plain text, numbers, lists "
+        "and mappings (delete the tag)"
+    ]

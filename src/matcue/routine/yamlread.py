@@ -212,18 +212,16 @@ _PLAIN_TAGS = {_PLAIN + t for t in ("str", "int", "float", "bool", "null", "seq"
 def _refuse_tags(ctx: Context, root: Node, noun: str) -> None:
     """Report every YAML tag other than the plain ones (``!include``, ``!!binary``,
     ``!!python/object:...``, ``!!set``) where it is: nothing reads them, so the value would
-    be taken without its tag, as some other thing than the writer meant. The value is
-    spoiled: its problem is said once."""
+    be taken without its tag, as some other thing than the writer meant. The value and all
+    it holds are spoiled: its problem is said once."""
     for node, where in nodes(root):
         if node.tag in _PLAIN_TAGS:
             continue
         tag = "!!" + node.tag.removeprefix(_PLAIN) if node.tag.startswith(_PLAIN) else node.tag
         hint = "an include is the step '- include: FILE'" if tag == "!include" else "delete the tag"
-        mark = ctx.mark(node)
         what = f"the YAML tag {shown(tag)} is not read: a {noun} holds plain text, numbers, lists and mappings"
-        ctx.problems.append(Problem(mark, where, what, hint))
-        if mark is not None:
-            ctx.budget.spoiled.add(mark)
+        ctx.problems.append(Problem(ctx.mark(node), where, what, hint))
+        ctx.budget.spoiled.update(m for inner, _ in nodes(node) if (m := ctx.mark(inner)) is not None)
         if len(ctx.problems) >= MAX_PROBLEMS:
             break
 
