@@ -361,3 +361,26 @@ def test_the_problem_limit_reached_by_an_unknown_skip_name_is_still_our_error():
     with pytest.raises(RoutineError) as e:
         compile_routine(loads_routine(src, "r.yaml"), Options(skip=(Text("zzz", None, "--skip"),)))
     assert str(e.value.problems[-1]).endswith(f"more than {MAX_PROBLEMS} problems; stopped looking")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Hello {teacher", "the text has a '{' that starts no placeholder"),
+        ("Hello }", "the text has a '}' that ends no placeholder"),
+        ("Hello {a{b}}", "the text has a '{' that starts no placeholder"),
+    ],
+)
+def test_a_lone_brace_in_spoken_text_is_a_located_error_not_spoken(text, problem):
+    src = f"title: T\nvars: {{a: x, b: y, teacher: Maya}}\nsteps:\n  - say: '{text}'\n"
+    with pytest.raises(RoutineError) as e:
+        compile_routine(loads_routine(src, "r.yaml"), Options())
+    assert f"r.yaml:4:10: steps[0].say: {problem} (write {{name}} for a placeholder, '{{{{' or '}}}}' for a brace)" in [
+        str(p) for p in e.value.problems
+    ]
+
+
+def test_doubled_braces_are_one_spoken_brace():
+    src = "title: T\nvars: {t: Maya}\nsteps:\n  - say: '{{t}} is {t}'\n"
+    script = compile_routine(loads_routine(src, "r.yaml"), Options())
+    assert "{t} is Maya" in repr(script)

@@ -147,3 +147,32 @@ def test_bytes_that_are_not_utf8_and_control_characters_hide_no_other_problem(tm
         f"{path}:3:12: the file is not UTF-8 text (save it as UTF-8)",
         f"{path}:4:11: steps[0].hold: expected a duration like '30s' or '5 breaths', got 'long'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("title: !!binary aGVsbG8=\nsteps:\n  - say: hi\n", "x.yaml:1:8: title: the YAML tag '!!binary' is not read"),
+        ("title: T\nsteps:\n  - !include p.yaml\n", "x.yaml:3:5: steps[0]: the YAML tag '!include' is not read"),
+        ("title: T\nsteps: !!omap [{say: hi}]\n", "x.yaml:2:8: steps: the YAML tag '!!omap' is not read"),
+    ],
+)
+def test_a_yaml_tag_is_refused_where_it_is_not_dropped(text, problem):
+    with pytest.raises(RoutineError) as e:
+        loads_routine(text, name="x.yaml")
+    assert str(e.value).startswith(problem)
+
+
+def test_the_plain_yaml_tags_are_read_as_without_them():
+    r = loads_routine("title: !!str 2024\nsteps:\n  - pose: P\n    hold: !!int 30\n  - say: ! hi\n")
+    assert r.title == "2024"
+    assert [s.text.value for s in r.steps if isinstance(s, Say)] == ["hi"]
+
+
+def test_a_tagged_mapping_is_one_problem_not_one_for_each_of_its_keys():
+    with pytest.raises(RoutineError) as e:
+        loads_routine("title: T\nsteps:\n  - say: !!set {a, b}\n", name="x.yaml")
+    assert [str(p) for p in e.value.problems] == [
+        "x.yaml:3:10: steps[0].say: the YAML tag '!!set' is not read: a routine holds plain text, numbers, lists "
+        "and mappings (delete the tag)"
+    ]

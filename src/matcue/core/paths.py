@@ -20,10 +20,11 @@ Two rules, one function each, so that no reader has its own:
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
-from matcue.core.errors import MatcueError, cut_middle
+from matcue.core.errors import MatcueError, cut_middle, shown
 
 
 class Unreadable(MatcueError):
@@ -119,7 +120,13 @@ def not_found(owner: str, root: str) -> str:
     return f"was not found in the {owner}'s folder {quoted(shown_folder(root))}"
 
 
-def outside_hint(owner: str = "routine") -> str:
+def outside_hint(owner: str = "routine", raw: str = "") -> str:
+    """The hint of a file not found; for a Windows path (``sub\\p.yaml``, ``C:/p.yaml``),
+    that folders are separated by '/' and the path is relative."""
+    if re.match(r"[A-Za-z]:[\\/]", raw):
+        return f"a Windows path: write it relative to the {owner} file, with '/' between folders"
+    if "\\" in raw:
+        return f"folders are separated by '/': write {shown(raw.replace(chr(92), '/'))}, relative to the {owner} file"
     return f"a path relative to the {owner} file; pass --allow-outside to read files outside its folder"
 
 

@@ -70,6 +70,13 @@ def surrogate_what(text: str, i: int) -> tuple[str, str]:
 def scalars(root: Node) -> Iterator[tuple[ScalarNode, str]]:
     """Every scalar (keys and values) under ``root``, in the file's order, each once (an
     alias reaches a node again), with its key path (``steps[0].say``)."""
+    for node, where in nodes(root):
+        if isinstance(node, ScalarNode):
+            yield node, where
+
+
+def nodes(root: Node) -> Iterator[tuple[Node, str]]:
+    """Every node (keys, values, lists and mappings) under ``root``, as :func:`scalars`."""
     seen: set[int] = set()
     todo: list[tuple[Node, str]] = [(root, "")]
     while todo:
@@ -77,9 +84,8 @@ def scalars(root: Node) -> Iterator[tuple[ScalarNode, str]]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, ScalarNode):
-            yield node, where
-        elif isinstance(node, SequenceNode):
+        yield node, where
+        if isinstance(node, SequenceNode):
             todo.extend((item, f"{where}[{n}]") for n, item in reversed(list(enumerate(node.value))))
         elif isinstance(node, MappingNode):
             for key, value in reversed(node.value):

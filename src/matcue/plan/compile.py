@@ -84,7 +84,7 @@ class _TooLong(Exception):
 
 # ----------------------------------------------------------------------------- compiling
 
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")  # a lone brace too: an error, not spoken
 
 
 @dataclass
@@ -131,17 +131,18 @@ class Compiler:
             token = m.group(0)
             if token in ("{{", "}}"):
                 return token[0]
+            if m.group(1) is None:  # a lone brace: it would be spoken (or dropped) as it stands
+                where = "starts no placeholder" if token == "{" else "ends no placeholder"
+                hint = "write {name} for a placeholder, '{{' or '}}' for a brace"
+                self.error(text.mark, text.where, f"the text has a {token!r} that {where}", hint)
+                return ""
             name = m.group(1).strip()
             forms = self.phrases.side_placeholders()
             own = name[len("other_") :] if name.startswith("other_") else name
             if own in forms:
                 if side is None:
-                    self.error(
-                        text.mark,
-                        text.where,
-                        f"{{{name}}} is used in a step without sides",
-                        "add 'sides: both', 'sides: left' or 'sides: right' to the step",
-                    )
+                    self.error(text.mark, text.where, f"{{{name}}} is used in a step without sides",
+                               "add 'sides: both', 'sides: left' or 'sides: right' to the step")  # fmt: skip
                     return name
                 other = SIDES[1 - SIDES.index(side)]
                 return forms[own][side if own == name else other]
@@ -164,12 +165,8 @@ class Compiler:
 
         filled = _PLACEHOLDER.sub(sub, raw)
         if size > LIMITS.text_chars:
-            self.error(
-                text.mark,
-                text.where,
-                f"text is {size} characters long once {{vars}} are filled in; {allows('text_chars')}",
-                "split it into several cues, or shorten the values it uses",
-            )
+            what = f"text is {size} characters long once {{vars}} are filled in; {allows('text_chars')}"
+            self.error(text.mark, text.where, what, "split it into several cues, or shorten the values it uses")
             return filled[: LIMITS.text_chars]
         out = " ".join(without_silent(filled).split())  # a {var} from --set: the routine's text rule
         self.check_speakable(text, out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,16 @@ import yaml
 from yaml.nodes import Node
 
 from matcue.core import limits as budget
-from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError
-from matcue.core.text import file_text, mend_surrogates, place, refused_characters, scalars, yaml_refused
+from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
+from matcue.core.text import (
+    file_text,
+    mend_surrogates,
+    nodes,
+    place,
+    refused_characters,
+    scalars,
+    yaml_refused,
+)
 from matcue.routine.yamlschema import Context, describe
 
 MAX_FILE_BYTES = 5_000_000
@@ -164,7 +173,29 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
         ctx.problems.append(Problem(Mark(ctx.path, 1, 1), "", f"the {noun} is empty", _EMPTY_HINTS.get(noun, "")))
         return None
     _spoil(ctx, root, bad)
+    _refuse_tags(ctx, root, file_kind(what))
     return root
+
+
+_PLAIN = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_PLAIN + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge", "timestamp", "value")}
+
+
+def _refuse_tags(ctx: Context, root: Node, noun: str) -> None:
+    """Report every YAML tag other than the plain ones (``!include``, ``!!binary``,
+    ``!!python/object:...``, ``!!set``) where it is: nothing reads them, so the value would
+    be taken without its tag, as some other thing than the writer meant. The value and all
+    it holds are spoiled: its problem is said once."""
+    for node, where in nodes(root):
+        if node.tag in _PLAIN_TAGS:
+            continue
+        tag = "!!" + node.tag.removeprefix(_PLAIN) if node.tag.startswith(_PLAIN) else node.tag
+        hint = "an include is the step '- include: FILE'" if tag == "!include" else "delete the tag"
+        what = f"the YAML tag {shown(tag)} is not read: a {noun} holds plain text, numbers, lists and mappings"
+        ctx.problems.append(Problem(ctx.mark(node), where, what, hint))
+        ctx.budget.spoiled.update(m for inner, _ in nodes(node) if (m := ctx.mark(inner)) is not None)
+        if len(ctx.problems) >= MAX_PROBLEMS:
+            break
 
 
 def _refuse_characters(ctx: Context, text: str, what: str, from_bytes: bool) -> tuple[str, list[int]]:
@@ -270,7 +301,13 @@ def bad_path(node: Node, raw: str, what: str) -> str:
         return f"expected a path to {what}, got an empty name"
     if "\0" in raw:
         return f"expected a path to {what}, got {describe(node)}"
+    if _WEB_ADDRESS.match(raw.strip()):  # as a path it would read as a folder 'http:' (and '//' as '/')
+        address = shown(raw.strip())
+        return f"expected a path to {what}, got a web address {address}: nothing is downloaded (save it, give its path)"
     return ""
+
+
+_WEB_ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
 
 
 def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: str, owner: str = "routine") -> Path:
@@ -291,7 +328,7 @@ def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: 
     except Unreadable as e:
         if e.missing and not budget.allow_outside:
             raise ctx.error(
-                node, where, f"{kind} {quoted(target)} {not_found(owner, budget.root_dir)}", outside_hint(owner)
+                node, where, f"{kind} {quoted(target)} {not_found(owner, budget.root_dir)}", outside_hint(owner, raw)
             ) from None
         raise ctx.error(node, where, f"{kind} {quoted(target)} {e}") from None
     return target
