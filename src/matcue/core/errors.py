@@ -7,6 +7,7 @@ it into a message and exit status 1 in one place (``matcue.cli.main``).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAX_PROBLEMS = 200  # loading and compiling stop collecting problems after this many
@@ -65,6 +66,20 @@ class MatcueError(Exception):
     this, never the message split into lines."""
 
     located: tuple[str, ...] = ()
+
+
+class LinesError(MatcueError):
+    """An error that is one message, or the located lines of a file's problems (a lexicon's,
+    a recordings folder's, a feed manifest's), each made printable and said as a routine's
+    problems are: ``problems`` and :attr:`MatcueError.located` hold them."""
+
+    def __init__(self, message: str | Sequence[object]):
+        if isinstance(message, str):
+            super().__init__(message)
+            return
+        self.problems: tuple[str, ...] = tuple(str(p) for p in message)
+        self.located = tuple(printable(p) for p in self.problems)
+        super().__init__("\n".join(self.located))
 
 
 @dataclass(frozen=True, slots=True)

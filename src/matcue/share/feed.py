@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit
 
 from matcue.audio.codec import FORMATS
 from matcue.core.durations import vtt_time  # HH:MM:SS.mmm, Podlove Simple Chapters' normal play time too
-from matcue.core.errors import MatcueError, is_control, printable
+from matcue.core.errors import LinesError, is_control
 from matcue.core.hosts import HostError, ascii_host
 from matcue.core.text import to_json as to_json_text
 from matcue.core.text import without_silent
@@ -64,17 +64,9 @@ AUDIO_TYPES = tuple(dict.fromkeys(f.mime for f in FORMATS.values()))  # what a p
 _STEM = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
-class FeedError(MatcueError):
+class FeedError(LinesError):
     """A feed URL, manifest or pack folder the feed cannot be written from: one message, or
     the located lines of a manifest's bad characters (said as a routine's problems are)."""
-
-    def __init__(self, message: str | Sequence[str]):
-        if isinstance(message, str):
-            super().__init__(message)
-            return
-        self.problems = tuple(message)
-        self.located = tuple(printable(p) for p in self.problems)
-        super().__init__("\n".join(self.located))
 
 
 # ----------------------------------------------------------------------------- the URL
@@ -111,7 +103,7 @@ def parse_feed_url(url: str) -> str:
     if parts.username or parts.password:
         raise FeedError(f"--feed-url {url!r}: the address may not hold a user name or password")
     try:  # an international host name in ASCII (IDNA), as a feed's links must write it
-        host = ascii_host(re.sub(r"(?<!\]):[0-9]*$|(?<=\]):[0-9]*$", "", parts.netloc))
+        host = ascii_host(re.sub(r":[0-9]*$", "", parts.netloc))
     except HostError as e:
         raise FeedError(f"--feed-url {url!r}: {e}") from None
     netloc = host if parts.port is None else f"{host}:{parts.port}"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from matcue.core.errors import MAX_PROBLEMS, Mark, MatcueError, Problem, is_control
+from matcue.core.errors import MAX_PROBLEMS, LinesError, Mark, Problem, is_control
 from matcue.core.paths import path_text
 from matcue.core.text import code, file_text, kind, mend_surrogates, place, refused_characters, scalars
 from matcue.core.text import is_noncharacter as not_text
@@ -40,17 +40,9 @@ ANY_BACKEND = ""  # the key of a respelling used by every backend
 RawEntry = tuple[str, tuple[tuple[str, str], ...]]
 
 
-class LexiconError(MatcueError):
+class LexiconError(LinesError):
     """A lexicon file that cannot be used: one message, or the located problems of a
     lexicon file, one line each (said as a routine's are)."""
-
-    def __init__(self, message: str | Sequence[Problem]):
-        if isinstance(message, str):
-            super().__init__(message)
-            return
-        self.problems = tuple(str(p) for p in message)
-        self.located = self.problems  # Problem lines are printable already
-        super().__init__("\n".join(self.located))
 
 
 def _fold(word: str) -> str:

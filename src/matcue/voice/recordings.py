@@ -41,7 +41,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from matcue.core.errors import MatcueError, is_control, printable, printable_name, shown
+from matcue.core.errors import LinesError, is_control, printable_name, shown
 from matcue.core.naming import phrase_id
 from matcue.core.paths import (
     Unreadable,
@@ -71,13 +71,8 @@ MAX_ZIP_UNPACKED = 2_000_000_000  # all the clips read out of one zip: 2000 phra
 MAX_ZIP_RATIO = 100  # unpacked / packed size of one member: speech packs about 1 to 3, silence 10
 
 
-class RecordingError(MatcueError):
+class RecordingError(LinesError):
     """One or more recordings that cannot be used; one line each, naming the clip."""
-
-    def __init__(self, problems: Sequence[str]):
-        self.problems = tuple(problems)
-        self.located = tuple(printable(p) for p in self.problems)
-        super().__init__("\n".join(self.located))
 
 
 @dataclass(frozen=True, slots=True)
