@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from matcue.core.errors import RoutineError, printable
-from matcue.core.text import kind, nothing_visible, surrogate_in_nodes, to_json, unsafe_char
+from matcue.core.text import close_gaps, kind, nothing_visible, surrogate_in_nodes, to_json, unsafe_char
 from matcue.routine.loader import load_routine
 from matcue.routine.profile import load_roster
 from matcue.voice.lexicon import LexiconError, load_lexicon
@@ -175,6 +175,61 @@ def test_set_with_a_blank_value_is_a_usage_error_as_a_vars_value_is(run, tmp_pat
     assert r.exit_code == 2
     blank = "expected text, got only spaces, invisible or combining characters (U+0301)"
     assert f"Invalid value for '--set': name: {blank}\n" in r.stderr
+
+
+def test_set_with_a_value_of_only_spaces_is_a_usage_error(run, tmp_path: Path) -> None:
+    """--set name="  " was taken (only a value with something else than spaces was looked at)."""
+    (tmp_path / "r.yaml").write_text(ROUTINE)
+    r = run("script", str(tmp_path / "r.yaml"), "--set", "name=  ", "--backend", "fake")
+    assert r.exit_code == 2
+    blank = "expected text, got only spaces, invisible or combining characters (whitespace)"
+    assert f"Invalid value for '--set': name: {blank}\n" in r.stderr
+
+
+EMPTY_NAME = """title: T
+steps:
+  - say: "Hello {who}."
+  - say: "{who}, breathe in."
+  - say: "Thank you, {who}."
+  - say: "Hello {who} and welcome"
+  - say: "Relax. {who}, breathe out!"
+"""
+
+
+def test_set_with_an_empty_value_leaves_the_name_out_and_the_gap_too(run, tmp_path: Path) -> None:
+    """--set who= said "Hello ." and ", breathe in."."""
+    (tmp_path / "r.yaml").write_text(EMPTY_NAME)
+    r = run("script", str(tmp_path / "r.yaml"), "--set", "who=", "--backend", "fake", "--json")
+    assert r.exit_code == 0, r.stderr
+    said = [s["text"] for s in json.loads(r.stdout)["events"] if s["kind"] == "speech"]
+    assert said == ["Hello.", "breathe in.", "Thank you.", "Hello and welcome", "Relax. breathe out!"]
+
+
+def test_a_profile_vars_value_of_spaces_or_nothing_is_refused_located(run, tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text(EMPTY_NAME)
+    for value in ('""', '"  "'):
+        (tmp_path / "p.yaml").write_text(f"name: Anna\nvars: {{who: {value}}}\n")
+        r = run("script", str(tmp_path / "r.yaml"), "--profile", str(tmp_path / "p.yaml"), "--backend", "fake")
+        assert r.exit_code == 1
+        assert r.stderr == f"{tmp_path}/p.yaml:2:13: vars.who: expected text, got an empty string\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "closed"),
+    [
+        ("Hello \x00.", "Hello."),
+        ("Thank you, \x00.", "Thank you."),
+        ("\x00, breathe", "breathe"),
+        ("Hello, \x00, breathe", "Hello, breathe"),
+        ("Hi \x00 \x00!", "Hi!"),
+        ("Hello \x00 and welcome", "Hello and welcome"),
+        ("Hello, \x00", "Hello"),
+        ("\x00", ""),
+        ("Inhale . . . and exhale.", "Inhale . . . and exhale."),  # no gap: the text as it is
+    ],
+)
+def test_close_gaps_takes_out_an_empty_var_with_its_space_and_comma(text: str, closed: str) -> None:
+    assert close_gaps(text) == closed
 
 
 def test_set_with_a_byte_that_is_not_utf8_is_a_usage_error(run, tmp_path: Path) -> None:

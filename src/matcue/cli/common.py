@@ -157,8 +157,9 @@ def check_title(value: str, option: str) -> str:
 
 
 def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """``--set NAME=VALUE`` pairs; a value of blank text (:func:`matcue.core.text.nothing_visible`)
-    is refused as in a ``vars:`` value (an empty one may leave the name out of a cue)."""
+    """``--set NAME=VALUE`` pairs; a value of blank text (:func:`matcue.core.text.nothing_visible`),
+    spaces only too, is refused as in a ``vars:`` value; an empty one (``--set name=``) leaves
+    the name out of a cue, with the space or comma it leaves (:func:`matcue.core.text.close_gaps`)."""
     from matcue.core.text import blank_text, nothing_visible
 
     out = []
@@ -167,7 +168,7 @@ def parse_set(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {shown(v)}", param_hint="'--set'")
         refuse_control(v, "--set", shown(v))
-        if val.strip() and nothing_visible(val):  # the loader's rule for a vars: value
+        if val and nothing_visible(val):  # the loader's rule for a vars: value
             raise click.BadParameter(f"{key.strip()}: {blank_text(val)}", param_hint="'--set'")
         out.append((key.strip(), val))
     return tuple(out)

@@ -232,11 +232,28 @@ def without_silent(text: str) -> str:
     """``text`` without the :data:`SILENT` format characters, the one rule for them: what a
     routine's text (a title, a name, a cue, a filled ``{var}``) holds is removed before it
     is spoken, shown, tagged or captioned, so ``"Schulter\u00adblatt"`` is said and shown as
-    "Schulterblatt". A text of nothing visible is kept as written: it is reported as such
-    (a title of "only invisible characters", a cue with "nothing to say")."""
+    "Schulterblatt". A text of nothing visible is kept as written, so that it is reported
+    as the blank text it is (:func:`blank_text`: "expected text, got only spaces, invisible
+    or combining characters (U+200B)")."""
     if not any(ch in SILENT for ch in text) or nothing_visible(text):
         return text
     return "".join(ch for ch in text if ch not in SILENT)
+
+
+GAP = "\x00"  # where an empty {var} was, while a text is filled (a control character: never in a text)
+_GAP_OPENING = re.compile(r"(^|[.!?])\s*(?:\x00\s*)+[,;:]*")  # "{who}, breathe": no ", " left leading
+_GAP_BEFORE_MARK = re.compile(r"[,;:]?\s*(?:\x00\s*)+(?=[.,;:!?\u2026]|$)")  # "Hello, {who}." -> "Hello."
+
+
+def close_gaps(text: str) -> str:
+    """``text`` with each :data:`GAP` (an empty ``{var}``, ``--set name=``) taken out with
+    the space and the comma it leaves: "Hello {who}." is "Hello.", "Thank you, {who}." is
+    "Thank you.", "{who}, breathe in" is "breathe in", "Hello {who} and welcome" is "Hello
+    and welcome"; spaces are then collapsed to one and the ends stripped."""
+    if GAP not in text:
+        return text
+    text = _GAP_BEFORE_MARK.sub("", _GAP_OPENING.sub(r"\1", text))
+    return " ".join(text.replace(GAP, " ").split())
 
 
 # Bidirectional overrides and isolates: they reorder what a terminal or a page shows.

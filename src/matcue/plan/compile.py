@@ -18,7 +18,7 @@ from functools import cached_property
 from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
 from matcue.core.limits import LIMITS, allows
-from matcue.core.text import without_silent
+from matcue.core.text import GAP, close_gaps, without_silent
 from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import TAG_HINT, Language, language_for
 from matcue.languages import primary as primary_language
@@ -156,7 +156,7 @@ class Compiler:
                         "write the words themselves in the value",
                     )  # fmt: skip
                     return value.replace("{", "").replace("}", "")
-                return value
+                return value or GAP  # --set name= leaves the name out, and the space it leaves (close_gaps)
             sided = [n for f in self.phrases.side_placeholders() for n in (f, f"other_{f}")]
             close = difflib.get_close_matches(name, [*self.vars, *sided], n=1, cutoff=0.6)
             hint = f"did you mean {{{close[0]}}}?" if close else "define it under 'vars' or pass --set NAME=VALUE"
@@ -168,7 +168,7 @@ class Compiler:
             what = f"text is {size} characters long once {{vars}} are filled in; {allows('text_chars')}"
             self.error(text.mark, text.where, what, "split it into several cues, or shorten the values it uses")
             return filled[: LIMITS.text_chars]
-        out = " ".join(without_silent(filled).split())  # a {var} from --set: the routine's text rule
+        out = " ".join(without_silent(close_gaps(filled)).split())  # a {var} from --set: the routine's text rule
         self.check_speakable(text, out)
         return out
 
