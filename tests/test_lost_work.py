@@ -124,6 +124,25 @@ def test_invalid_environment_values_are_errors_before_synthesis(
     assert d.exit_code == 1 and f"problem  {check}: {message}" in d.stdout
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_environment_value_is_unset(run, tmp_path, fake_voice, monkeypatch, value):
+    """README: "An empty value ... is the same as not setting the variable"."""
+    from matcue.audio.encode import default_encoder, default_jobs
+    from matcue.voice.cache import default_cache_dir
+
+    for name in ("MATCUE_JOBS", "MATCUE_ENCODER", "MATCUE_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    unset = (default_jobs(), default_encoder(), default_cache_dir())
+    for name in ("MATCUE_JOBS", "MATCUE_ENCODER", "MATCUE_CACHE_DIR"):
+        monkeypatch.setenv(name, value)
+    assert (default_jobs(), default_encoder(), default_cache_dir()) == unset
+    monkeypatch.chdir(tmp_path)
+    r = run("render", str(Path(__file__).parent / "data/ok/all-kinds.yaml"), "-o", "out", "--backend", "fake")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "voice"]  # the cache is ./voice/cache
+    assert (tmp_path / "voice" / "cache").is_dir()
+
+
 # ----------------------------------------------------------------------------- one unit
 
 

@@ -56,7 +56,8 @@ MAX_JOBS = 256  # the most encoders (or roster workers) $MATCUE_JOBS may ask for
 
 
 def default_jobs() -> int:
-    """Encoders to run at once: ``$MATCUE_JOBS`` if set, else the machine's cores.
+    """Encoders to run at once: ``$MATCUE_JOBS`` if set, else the machine's cores (an empty
+    value, or only spaces, is unset).
 
     A set value that is not a whole number from 1 to :data:`MAX_JOBS` is an error, never
     ignored."""
@@ -76,7 +77,7 @@ def default_jobs() -> int:
 def default_encoder() -> str:
     """``lame`` (LAME in this process, through lameenc) when importable, else ``ffmpeg``.
 
-    ``$MATCUE_ENCODER`` chooses explicitly. Both are LAME at the same quality setting. A
+    ``$MATCUE_ENCODER`` chooses explicitly (an empty value, or only spaces, is unset). Both are LAME at the same quality setting. A
     set value that is not one of :data:`ENCODERS`, or ``lame`` without lameenc, is an error.
     """
     env = os.environ.get("MATCUE_ENCODER", "").strip()

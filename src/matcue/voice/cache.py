@@ -46,9 +46,10 @@ class SpeechResult:
 
 
 def default_cache_dir() -> Path:
-    """``$MATCUE_CACHE_DIR`` if set, else ``./voice/cache`` under the working directory."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.cwd() / DEFAULT_CACHE_DIR
+    """``$MATCUE_CACHE_DIR`` if set, else ``./voice/cache`` under the working directory; an
+    empty value (or only spaces) is unset, as for ``$MATCUE_JOBS`` and ``$MATCUE_ENCODER``."""
+    env = os.environ.get(CACHE_ENV, "")
+    return Path(env) if env.strip() else Path.cwd() / DEFAULT_CACHE_DIR
 
 
 def cache_key(text: str, spec: VoiceSpec, backend: str, tag: str = "") -> str:
