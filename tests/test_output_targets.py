@@ -197,12 +197,17 @@ def test_pack_zip_never_replaces_the_recordings_zip(run, tmp_path, fake_voice):
 )
 def test_pack_and_svg_never_replace_the_music_the_routine_uses(run, tmp_path, fake_voice, command, what):
     folder, music, before = _music_routine(tmp_path)
-    args = [{"FOLDER": str(folder), "MUSIC": str(music)}.get(a, a) for a in command]
+    names = ["base.mp3", "base.yaml"]
+    if what == "picture":  # --svg takes a name ending in .svg: the music under such a name (a hard link)
+        os.link(music, folder / "base.svg")
+        names, target = ["base.mp3", "base.svg", "base.yaml"], folder / "base.svg"
+    args = [{"FOLDER": str(folder), "MUSIC": str(folder / "base.svg")}.get(a, a) for a in command]
     r = run(args[0], str(folder / "base.yaml"), "--backend", "fake", *args[1:])
     assert r.exit_code == 1, r.output
-    assert f"Error: the {what} '{music}' would replace the music file this routine uses" in r.stderr
+    shown = target if what == "picture" else music
+    assert f"Error: the {what} '{shown}' would replace the music file this routine uses" in r.stderr
     assert music.read_bytes() == before
-    assert sorted(p.name for p in folder.iterdir()) == ["base.mp3", "base.yaml"]  # nothing moved in, no staging
+    assert sorted(p.name for p in folder.iterdir()) == names  # nothing moved in, no staging
 
 
 @pytest.mark.parametrize("option", ["--profile", "--roster"])

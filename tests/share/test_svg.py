@@ -131,3 +131,23 @@ def test_svg_into_a_missing_folder_is_a_clear_error(run, tmp_path, fake_voice) -
         f"Error: the folder '{tmp_path / 'no'}' does not exist (create it first, or choose another path for --svg)\n"
     )
     assert fake_voice.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "instead"), [("s.png", "s.svg"), ("session", "session.svg"), ("a.svg.txt", "a.svg.svg")]
+)
+def test_svg_under_another_name_than_svg_is_a_usage_error(run, tmp_path: Path, name: str, instead: str) -> None:
+    """--svg s.png wrote an SVG picture under a PNG name."""
+    r = run("script", str(DATA / "all-kinds.yaml"), "--backend", "fake", "--svg", str(tmp_path / name))
+    assert r.exit_code == 2
+    assert r.stderr.endswith(
+        f"Error: Invalid value for '--svg': '{tmp_path / name}' does not end in .svg: it would be an SVG picture"
+        f" (name it '{tmp_path / instead}')\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_svg_takes_a_name_ending_in_svg_in_any_case(run, tmp_path: Path) -> None:
+    r = run("script", str(DATA / "all-kinds.yaml"), "--backend", "fake", "--svg", str(tmp_path / "S.SVG"))
+    assert r.exit_code == 0, r.output
+    assert ET.parse(tmp_path / "S.SVG").getroot().tag == "{http://www.w3.org/2000/svg}svg"

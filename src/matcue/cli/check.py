@@ -17,7 +17,7 @@ from matcue.cli.options import (
     safety_options,
     tailoring_options,
 )
-from matcue.cli.pathoptions import RoutinePath, output_file
+from matcue.cli.pathoptions import RoutinePath, output_file_ending
 from matcue.core.errors import printable
 from matcue.core.paths import path_text
 from matcue.core.text import to_json as to_json_text
@@ -63,8 +63,8 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
 @recordings_option
 @click.option("--json", "as_json", is_flag=True, help="Print the timed script as JSON.")
 @click.option(
-    "--svg", "svg_path", callback=output_file, metavar="FILE",
-    help="Also draw the session on a time axis into FILE (SVG).",
+    "--svg", "svg_path", callback=output_file_ending(".svg", "an SVG picture"), metavar="FILE",
+    help="Also draw the session on a time axis into FILE (SVG: a name ending in .svg).",
 )  # fmt: skip
 @click.option(
     "--profile",

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,6 +43,25 @@ def output_file(ctx: click.Context, param: click.Parameter, value: str | os.Path
         raise click.BadParameter(f"{quoted(value)} names a folder (it ends in '/'), not a file")
     check_replaceable(path)
     return path
+
+
+def output_file_ending(suffix: str, kind: str) -> Callable[[click.Context, click.Parameter, Any], Path | None]:
+    """:func:`output_file` for a file of one format (``--svg``): a name that does not end in
+    ``suffix`` (in any case) is a usage error, as ``--svg s.png`` wrote an SVG picture under
+    a PNG name."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | os.PathLike[str] | None) -> Path | None:
+        from matcue.core.paths import quoted
+
+        path = output_file(ctx, param, value)
+        if path is not None and not path.name.lower().endswith(suffix):
+            named = path.with_suffix(suffix) if path.suffix else path.with_name(path.name + suffix)
+            raise click.BadParameter(
+                f"{quoted(path)} does not end in {suffix}: it would be {kind} (name it {quoted(named)})"
+            )
+        return path
+
+    return callback
 
 
 def output_folder(ctx: click.Context, param: click.Parameter, value: str | os.PathLike[str] | None) -> Path | None:
