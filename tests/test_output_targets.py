@@ -438,3 +438,21 @@ def test_a_path_the_system_will_not_look_into_is_named_with_its_reason(tmp_path,
     (tmp_path / "new").mkdir()
     paths.remove_empty(made)  # the long one could never be made: the one above goes still
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "made"),
+    [
+        (["render", ROUTINE, "--backend", "fake", "--captions", "srt", "-o", "T/a/../out"], "out"),
+        (["pack", ROUTINE, "--backend", "fake", "-o", "T/a/../out"], "out"),
+        (["script", ROUTINE, "--backend", "fake", "--svg", "T/a/../s.svg"], "s.svg"),
+        (["cues", ROUTINE, "--page", "T/a/../out"], "out"),
+        (["new", "-o", "T/a/../n.yaml"], "n.yaml"),
+    ],
+)
+def test_an_output_that_steps_out_of_a_folder_leaves_no_folder_behind(run, tmp_path, fake_voice, command, made):
+    """-o a/../out made the folder 'a', empty, only to step out of it."""
+    (tmp_path / "t").mkdir()
+    r = run(*[a.replace("T/", f"{tmp_path}/t/") for a in command])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == [made]

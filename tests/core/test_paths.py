@@ -494,3 +494,19 @@ def test_a_long_named_path_is_shown_cut_in_the_middle(run, tmp_path, key):
     line = next(x for x in r.stderr.splitlines() if f"{key}:" in x)
     assert len(line) < 2 * MAX_QUOTED_PATH + 200  # not 3000 characters
     assert f"'{tmp_path}/d/d/" in line and "xxx.end'" in line and " ... " in line
+
+
+def test_collapse_dotdot_takes_out_a_folder_stepped_out_of(tmp_path: Path) -> None:
+    from matcue.core.paths import collapse_dotdot
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "far" / "away").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "far" / "away")
+    (tmp_path / "file").write_text("x")
+    assert collapse_dotdot(tmp_path / "a" / ".." / "b.mp3") == tmp_path / "b.mp3"  # 'a' not there
+    assert collapse_dotdot(tmp_path / "a" / "b" / ".." / ".." / "c") == tmp_path / "c"
+    assert collapse_dotdot(tmp_path / "real" / ".." / "out") == tmp_path / "out"
+    assert collapse_dotdot(tmp_path / "link" / ".." / "out") == tmp_path / "link" / ".." / "out"  # is far/out
+    assert collapse_dotdot(tmp_path / "file" / ".." / "out") == tmp_path / "file" / ".." / "out"  # refused later
+    assert collapse_dotdot("../x") == Path("../x")
+    assert collapse_dotdot("a/..") == Path(".")

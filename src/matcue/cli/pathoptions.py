@@ -2,7 +2,8 @@
 (``--svg``, ``new -o``), an output folder (``-o``, ``cues --page``), an input that must exist
 (``--music``, ``--recordings``, ``--profile``, ``--roster``). Each is a usage error (exit 2)
 naming what is there instead; one file given twice to a repeatable option (``--profile``)
-is one too."""
+is one too. Every output name, file or folder, is taken with its ``NAME/..`` steps taken
+out (:func:`matcue.core.paths.collapse_dotdot`): ``-o a/../out`` made an empty ``a``."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def output_file(ctx: click.Context, param: click.Parameter, value: str | os.Path
     of its folder, is refused as every write refuses it (exit 1:
     :func:`matcue.core.paths.require_parent`, :func:`matcue.core.atomic.check_replaceable`)."""
     from matcue.core.atomic import check_replaceable
-    from matcue.core.paths import quoted, require_parent
+    from matcue.core.paths import collapse_dotdot, quoted, require_parent
 
     if value is None:
         return None
@@ -34,7 +35,7 @@ def output_file(ctx: click.Context, param: click.Parameter, value: str | os.Path
         raise click.BadParameter("expected a file name, got an empty name")
     if value == "-":
         raise click.BadParameter("matcue does not write to standard output here: write ./- for a file named '-'")
-    path = Path(value)
+    path = collapse_dotdot(value)  # a/../x.svg: no folder 'a' made to step out of
     option = param.opts[-1]
     require_parent(path, "choose another -o" if "-o" in param.opts else f"choose another path for {option}")
     if not path.is_symlink() and stat.S_ISDIR(_mode(path, option)):  # a link: check_replaceable says
@@ -73,7 +74,9 @@ def output_folder(ctx: click.Context, param: click.Parameter, value: str | os.Pa
         return None
     if not os.fspath(value).strip():  # a default is a Path
         raise click.BadParameter("expected a folder, got an empty name")
-    return Path(value)
+    from matcue.core.paths import collapse_dotdot
+
+    return collapse_dotdot(value)  # a/../out: no folder 'a' made to step out of
 
 
 class RoutinePath(click.ParamType):

@@ -255,6 +255,23 @@ def link_end(path: str | Path, *, proc_ok: bool = False) -> tuple[int | None, st
         return None, f"a link to {quoted(text)}, which does not exist"
 
 
+def collapse_dotdot(path: str | Path) -> Path:
+    """``path`` with each ``NAME/..`` taken out where NAME is a folder or is not there yet
+    (``a/../out.mp3`` is ``out.mp3``), the one rule for an output's name: writing it made
+    the folder ``a`` only to step out of it, and left it behind, empty. Where NAME is a
+    symbolic link (``..`` is then beside where it leads) or a file, the name is kept as
+    given, for the system to follow or refuse."""
+    parts: list[str] = []
+    for part in Path(path).parts:
+        before = os.path.join(*parts) if parts else ""
+        if part == ".." and parts and parts[-1] != ".." and before != os.sep:
+            if not os.path.lexists(before) or (os.path.isdir(before) and not os.path.islink(before)):
+                parts.pop()
+                continue
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
+
+
 def folders_made(folder: str | Path) -> list[Path]:
     """The folders ``folder.mkdir(parents=True)`` would make, deepest first (call it before)."""
     there = nearest_existing(folder)
