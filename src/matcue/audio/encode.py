@@ -77,8 +77,9 @@ def default_jobs() -> int:
 def default_encoder() -> str:
     """``lame`` (LAME in this process, through lameenc) when importable, else ``ffmpeg``.
 
-    ``$MATCUE_ENCODER`` chooses explicitly (an empty value, or only spaces, is unset). Both are LAME at the same quality setting. A
-    set value that is not one of :data:`ENCODERS`, or ``lame`` without lameenc, is an error.
+    ``$MATCUE_ENCODER`` chooses explicitly (an empty value, or only spaces, is unset). Both
+    are LAME at the same quality setting. A set value that is not one of :data:`ENCODERS`,
+    or ``lame`` without lameenc, is an error.
     """
     env = os.environ.get("MATCUE_ENCODER", "").strip()
     has_lame = importlib.util.find_spec("lameenc") is not None
