@@ -88,7 +88,9 @@ def test_a_pipe_or_a_device_where_a_render_output_goes_is_refused_before_speech(
     r = run("render", str(tmp_path / "r.yaml"), "--backend", "fake", "--captions", "vtt", "-o", str(out))
     assert r.exit_code == 1
     what = "a named pipe" if kind == "fifo" else "a link to a device"
-    assert r.stderr == f"Error: {target} is {what}, not a file matcue may replace (move it away, or write elsewhere)\n"
+    assert (
+        r.stderr == f"Error: '{target}' is {what}, not a file matcue may replace (move it away, or write elsewhere)\n"
+    )
     assert fake_voice.calls == 0
     assert sorted(p.name for p in out.iterdir()) == [output]
 
@@ -110,7 +112,7 @@ def test_a_pipe_where_a_pack_file_goes_is_refused_before_speech(run, tmp_path, f
     target = out / name
     assert (
         r.stderr
-        == f"Error: {target} is a named pipe, not a file matcue may replace (move it away, or write elsewhere)\n"
+        == f"Error: '{target}' is a named pipe, not a file matcue may replace (move it away, or write elsewhere)\n"
     )
     assert fake_voice.calls == 0
     assert sorted(p.name for p in out.iterdir()) == [name]

@@ -360,7 +360,7 @@ def test_script_svg_never_replaces_a_device_a_pipe_or_a_folder(run, tmp_path, fa
     else:
         assert r.exit_code == 1
         what = "a named pipe" if kind == "fifo" else "a device"
-        assert f"Error: {target} is {what}, not a file matcue may replace" in r.stderr
+        assert f"Error: '{target}' is {what}, not a file matcue may replace" in r.stderr
     assert _is_kind(target, kind)  # still there, still what it was
 
 
@@ -372,7 +372,7 @@ def test_render_never_replaces_a_device_or_a_pipe_with_the_track(run, tmp_path, 
     r = run("render", "tests/data/ok/all-kinds.yaml", "-o", str(out), "--backend", "fake", "--no-cover")
     assert r.exit_code == 1
     what = "a named pipe" if kind == "fifo" else "a device"
-    assert f"{out / 'every-step-kind.mp3'} is {what}, not a file matcue may replace" in r.stderr
+    assert f"'{out / 'every-step-kind.mp3'}' is {what}, not a file matcue may replace" in r.stderr
     assert _is_kind(out / "every-step-kind.mp3", kind)
     assert sorted(p.name for p in out.iterdir()) == ["every-step-kind.mp3"]  # no temporary file left
 
@@ -384,7 +384,7 @@ def test_a_pack_whose_page_name_is_a_folder_moves_nothing_in(run, tmp_path, fake
     (tmp_path / "a.yaml").write_text(SHORT.format(title="First"))
     r = run("pack", str(tmp_path / "a.yaml"), "-o", str(out), "--backend", "fake")
     assert r.exit_code == 1
-    assert f"Error: {out}/index.html is a folder, not a file matcue may replace" in r.stderr
+    assert f"Error: '{out}/index.html' is a folder, not a file matcue may replace" in r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "keep.txt"]  # nothing moved in, no staging left
 
 
@@ -400,7 +400,7 @@ def test_a_pack_whose_zip_name_is_taken_renders_and_moves_nothing(run, tmp_path,
     r = run("pack", str(tmp_path / "a.yaml"), "-o", str(out), "--backend", "fake", "--zip")
     assert r.exit_code == 1
     what = "a folder" if kind == "folder" else "a named pipe"
-    assert f"Error: {zip_target} is {what}, not a file matcue may replace" in r.stderr
+    assert f"Error: '{zip_target}' is {what}, not a file matcue may replace" in r.stderr
     assert not fake_voice.calls  # said before anything is spoken
     assert not out.exists() or list(out.iterdir()) == []  # no pack moved in, no staging left
 

@@ -53,7 +53,7 @@ def test_no_atomic_write_replaces_a_link_that_leads_elsewhere_than_a_file(tmp_pa
     what = _link(tmp_path, link, kind)
     with pytest.raises(RenderError) as e:
         write_bytes_atomic(link, b"<svg/>")
-    assert str(e.value) == f"{link} is {what}, not a file matcue may replace (move it away, or write elsewhere)"
+    assert str(e.value) == f"'{link}' is {what}, not a file matcue may replace (move it away, or write elsewhere)"
     assert link.is_symlink()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary file left
 
@@ -76,7 +76,7 @@ def test_script_svg_onto_a_link_is_refused_and_the_link_kept(run, tmp_path, fake
     what = _link(tmp_path, link, kind)
     r = run("script", ROUTINE, "--backend", "fake", "--svg", str(link))
     assert r.exit_code == 1, r.output
-    assert f"Error: {link} is {what}, not a file matcue may replace" in r.stderr
+    assert f"Error: '{link}' is {what}, not a file matcue may replace" in r.stderr
     assert link.is_symlink()
 
 
@@ -88,7 +88,7 @@ def test_render_onto_a_link_in_the_output_folder_is_refused(run, tmp_path, fake_
     what = _link(tmp_path, track, kind)
     r = run("render", ROUTINE, "-o", str(out), "--backend", "fake", "--no-cover")
     assert r.exit_code == 1, r.output
-    assert f"{track} is {what}, not a file matcue may replace" in r.stderr
+    assert f"'{track}' is {what}, not a file matcue may replace" in r.stderr
     assert track.is_symlink()
 
 
@@ -98,7 +98,7 @@ def test_pack_zip_onto_a_link_to_a_pipe_is_refused_before_anything_is_spoken(run
     what = _link(tmp_path, zip_target, "fifo")
     r = run("pack", str(tmp_path / "a.yaml"), "-o", str(tmp_path / "pack"), "--backend", "fake", "--zip")
     assert r.exit_code == 1, r.output
-    assert f"Error: {zip_target} is {what}, not a file matcue may replace" in r.stderr
+    assert f"Error: '{zip_target}' is {what}, not a file matcue may replace" in r.stderr
     assert not fake_voice.calls
     assert zip_target.is_symlink()
 
@@ -108,7 +108,7 @@ def test_schema_write_onto_a_link_to_a_device_is_refused(run, tmp_path):
     what = _link(tmp_path, target, "device")
     r = run("schema", "routine", "--write", "-o", str(tmp_path))
     assert r.exit_code == 1, r.output
-    assert f"{target} is {what}, not a file matcue may replace" in r.stderr
+    assert f"'{target}' is {what}, not a file matcue may replace" in r.stderr
     assert target.is_symlink()
 
 

@@ -67,7 +67,7 @@ def test_schema_write_writes_both_files_or_neither(run, tmp_path, blocked):
     r = run("schema", "--write", "-o", str(tmp_path))
     assert r.exit_code == 1
     assert r.stderr == (
-        f"Error: {tmp_path / blocked} is a named pipe, not a file matcue may replace"
+        f"Error: '{tmp_path / blocked}' is a named pipe, not a file matcue may replace"
         " (move it away, or write elsewhere)\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [blocked]  # the other one not written, no temporary file
@@ -126,7 +126,7 @@ def test_script_svg_onto_a_pipe_is_refused_before_the_script_is_printed(run, tmp
     assert r.exit_code == 1
     assert r.stdout == "" and fake_voice.calls == 0
     assert r.stderr == (
-        f"Error: {tmp_path / 'pipe.svg'} is a named pipe, not a file matcue may replace"
+        f"Error: '{tmp_path / 'pipe.svg'}' is a named pipe, not a file matcue may replace"
         " (move it away, or write elsewhere)\n"
     )
 

@@ -324,7 +324,8 @@ def test_a_pipe_or_a_folder_where_a_pack_file_goes_is_said_as_without_a_feed(tmp
     with pytest.raises(RenderError) as e:
         check_folder(tmp_path, Manifest(None, (), ()))
     assert (
-        str(e.value) == f"{tmp_path / name} is {kind}, not a file matcue may replace (move it away, or write elsewhere)"
+        str(e.value)
+        == f"'{tmp_path / name}' is {kind}, not a file matcue may replace (move it away, or write elsewhere)"
     )
 
 

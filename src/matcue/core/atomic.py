@@ -39,7 +39,7 @@ def check_replaceable(target: Path) -> None:
     the rename would replace the link, and what it stands for, with a file. Every atomic
     write checks its target here first."""
     from matcue.core.errors import RenderError
-    from matcue.core.paths import kind_name, link_end
+    from matcue.core.paths import kind_name, link_end, quoted
 
     try:
         st = os.lstat(target)
@@ -55,7 +55,7 @@ def check_replaceable(target: Path) -> None:
     else:
         what = kind_name(st.st_mode)
     raise RenderError(
-        f"{shown_file(target)} is {what}, not a file matcue may replace (move it away, or write elsewhere)"
+        f"{quoted(public_path(target))} is {what}, not a file matcue may replace (move it away, or write elsewhere)"
     )
 
 
