@@ -491,3 +491,27 @@ def test_a_broken_recordings_index_is_the_same_located_line_in_every_command(run
     line = f"{takes}:index.yaml:2:1: YAML syntax error: expected the node content, but found '<stream end>'"
     assert r.stderr.splitlines()[0] == line  # never "Error: ..." (script and cues said that)
     assert not (tmp_path / "out").exists()
+
+
+def test_check_warns_of_a_countdown_longer_than_its_hold_and_a_bell_that_never_rings(run, tmp_path: Path) -> None:
+    """countdown: 5 on a 3s hold counted from 2, and bell_every: 20s on a 10s timer never rang, unsaid."""
+    routine = tmp_path / "w.yaml"
+    routine.write_text(
+        "title: W\nsteps:\n"
+        "  - {pose: Fold, hold: 3s, countdown: 5}\n"
+        "  - {timer: Sit, duration: 10s, bell_every: 20s}\n"
+        "  - {pose: Twist, hold: 1s, countdown: 1}\n"  # 1s hold: even one word is left out
+        "  - {pose: Short, hold: 2s}\n"  # the default countdown of 3, cut unsaid
+        "  - {timer: Ok, duration: 30s, bell_every: 10s}\n"
+    )
+    r = run("check", str(routine))
+    assert r.exit_code == 0, r.output
+    assert r.stdout == f"{routine}: ok\n"
+    assert r.stderr == (
+        f"warning: {routine}:3:5: steps[0]: a countdown of 5 does not fit the 3s hold: it counts from 2"
+        " (shorten the countdown, or lengthen the hold)\n"
+        f"warning: {routine}:4:5: steps[1]: bell_every 20s is not shorter than the 10s timer: the bell never rings"
+        " (make it shorter than the timer, or leave it out)\n"
+        f"warning: {routine}:5:5: steps[2]: a countdown of 1 does not fit the 1s hold: it is left out"
+        " (shorten the countdown, or lengthen the hold)\n"
+    )

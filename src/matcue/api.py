@@ -100,7 +100,8 @@ def check_routine(
     ``allow_outside``: includes may leave the routine's folder. ``max_total_ms``: the
     longest track allowed (``--max-length``). The teacher's recordings (``recordings``, else
     the routine's ``recordings:``) are read and checked too, each clip at its real length;
-    a clip that matches no phrase at any level is added to ``warnings``.
+    a clip that matches no phrase at any level is added to ``warnings``, and so is what a
+    level asks for that its track cannot give (:meth:`matcue.plan.script.Script.warnings`).
     """
     from matcue.voice.recordings import RecordingError
 
@@ -119,10 +120,12 @@ def check_routine(
     levels = [routine.level] if routine.level else []
     levels += [lv for lv in LEVELS if lv not in levels]
     unmatched: list[set[str]] = []  # per level: the warnings about clips it does not use
+    found: list[str] = []  # what a level asks for that its track cannot give (Script.warnings)
     for level in levels:
         try:
             script = compile_routine(routine, Options(level=level, max_total_ms=max_total_ms))
             check_script(script, routine_lexicon(routine), level, Work(current().limits))
+            found.extend(script.warnings())
             lengths = {t: estimate_speech_ms(t, rate) for t in script.texts()}
             names: dict[str, str] = {}
             try:
@@ -140,6 +143,8 @@ def check_routine(
                 problems.extend(e.problems)
         except RoutineError as e:
             problems.extend(e.problems)
+    if warnings is not None:
+        warnings.extend(dict.fromkeys(found))
     if warnings is not None and unmatched:
         every = set.intersection(*unmatched)
         warnings.extend(w for w in dict.fromkeys(w for ws in unmatched for w in sorted(ws)) if w in every)

@@ -76,7 +76,7 @@ def output_folder(ctx: click.Context, param: click.Parameter, value: str | os.Pa
         raise click.BadParameter("expected a folder, got an empty name")
     from matcue.core.paths import collapse_dotdot
 
-    return collapse_dotdot(value)  # a/../out: no folder 'a' made to step out of
+    return collapse_dotdot(os.fspath(value))  # a/../out: no folder 'a' made to step out of
 
 
 class RoutinePath(click.ParamType):

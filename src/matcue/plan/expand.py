@@ -166,6 +166,7 @@ def held(c: Compiler, step: Pose | Timer) -> None:
             c.out.append(Speak(cue, side, _origin(c.pick(step.cue))))
         c.out.append(Gap(GAP_BEFORE_HOLD_MS))
         cues = tuple(during(c, step, side, hold_ms, breath))
+        asked = c.pick(step.countdown, 0) if c.options.countdown is None else 0  # the step's own: Script.warnings
         c.out.append(
             Block(
                 dur_ms=hold_ms,
@@ -174,6 +175,7 @@ def held(c: Compiler, step: Pose | Timer) -> None:
                 breath=tone_breath,
                 cues=cues,
                 countdown=c.countdown_words(step.countdown, hold_ms),
+                countdown_asked=asked,
                 bell_every_ms=bell_every,
                 start_bell=True,
                 side=side,

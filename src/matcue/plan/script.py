@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from matcue.core.errors import Mark
+from matcue.core.durations import duration_text
+from matcue.core.errors import Mark, Problem
 from matcue.routine.model import Breath
 
 
@@ -65,6 +66,7 @@ class Block:
     breath: Breath | None = None  # tones follow this pattern when set
     cues: tuple[Cue, ...] = ()
     countdown: tuple[str, ...] = ()  # words, first spoken first; the last ends with the hold
+    countdown_asked: int = 0  # the step's own countdown: more than ``countdown`` when the hold is too short
     bell_every_ms: int | None = None
     start_bell: bool = True
     side: str | None = None
@@ -120,6 +122,26 @@ class Script:
     max_total_ms: int | None = None  # layout refuses a longer track
     origin: Origin | None = None  # the routine, for problems that belong to no one step
     stretches: tuple[Stretch, ...] = ()  # one per occurrence of a step --duration may scale
+
+    def warnings(self) -> list[str]:
+        """What the routine asks for that the track cannot give, located, for ``matcue
+        check``: a step's countdown longer than its hold (it is cut: a second of hold is
+        left before it; the routine's default of 3 is cut unsaid), a ``bell_every`` no
+        shorter than its timer (the bell never rings)."""
+        out: dict[str, None] = {}
+        for seg in self.segments:
+            if not isinstance(seg, Block):
+                continue
+            at, length = seg.origin, duration_text(seg.dur_ms)
+            if seg.countdown_asked > len(seg.countdown):
+                kept = f"it counts from {len(seg.countdown)}" if seg.countdown else "it is left out"
+                what = f"a countdown of {seg.countdown_asked} does not fit the {length} hold: {kept}"
+                out.setdefault(str(Problem(at.mark, at.where, what, "shorten the countdown, or lengthen the hold")))
+            if seg.bell_every_ms is not None and seg.bell_every_ms >= seg.dur_ms:
+                every = duration_text(seg.bell_every_ms)
+                what = f"bell_every {every} is not shorter than the {length} timer: the bell never rings"
+                out.setdefault(str(Problem(at.mark, at.where, what, "make it shorter than the timer, or leave it out")))
+        return list(out)
 
     def texts(self) -> list[str]:
         """Every distinct text to be spoken, in order of first use."""
