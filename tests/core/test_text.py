@@ -5,12 +5,15 @@ every terminal line, every JSON and XML matcue writes)."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matcue.core.errors import RoutineError, printable
 from matcue.core.text import close_gaps, kind, nothing_visible, surrogate_in_nodes, to_json, unsafe_char
@@ -343,3 +346,15 @@ def test_columns_count_what_a_terminal_shows():
 
     assert [columns(s) for s in ("Anna", "日本", "Zoë", "Zoe\u0308", "a\u200bb", "🧘")] == [4, 4, 3, 3, 2, 2]
     assert pad("日本", 6) == "日本  " and pad("7", 3, right=True) == "  7" and pad("long", 2) == "long"
+
+
+@given(st.lists(st.sampled_from(["Hello", "\x00", " ", ",", ".", "!", "breathe", ", ", ". "]), max_size=12))
+def test_close_gaps_leaves_no_gap_no_doubled_space_and_every_word(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    closed = close_gaps(text)
+    if "\x00" not in text:
+        assert closed == text  # a text with no empty {var} is as written
+        return
+    assert "\x00" not in closed and "  " not in closed and closed == closed.strip()
+    assert re.findall("[a-zA-Z]+", closed) == re.findall("[a-zA-Z]+", text)  # only spaces and marks go
+    assert not re.search(r" [.,!]", closed) or re.search(r" [.,!]", text.replace("\x00", ""))
