@@ -28,6 +28,9 @@ from matcue.voice.normalize import normalize_text, number_words, ordinal_words
         ("Hold for 1m30s.", "Hold for one minute thirty seconds."),
         ("Rest 2m, then 1h of practice", "Rest two minutes, then one hour of practice"),
         ("45 sec and 5 min", "forty-five seconds and five minutes"),
+        ("Rest 5 minutes. Then sit.", "Rest five minutes. Then sit."),  # the full stop was eaten
+        ("Hold 30 seconds.", "Hold thirty seconds."),
+        ("Hold 5 min. Then 1 hr.", "Hold five minutes. Then one hour."),
         ("1s", "one second"),
         ("4-7-8 breathing", "four seven eight breathing"),
         ("Box breathing, 4-4-4-4.", "Box breathing, four four four four."),

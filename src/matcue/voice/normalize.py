@@ -142,9 +142,10 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
             _plural(n, u) for n, u in ((m.group(1), "hour"), (m.group(2), "minute"), (m.group(3), "second")) if n
         ),
     ),
-    # a number with a unit: 30 sec, 5 min, 2 hrs, 1.5 minutes
+    # a number with a unit: 30 sec, 5 min, 2 hrs, 1.5 minutes; a dot after it stays ("Rest
+    # 5 minutes. Then sit." is two sentences; "5 min. Then" too, as German, French and Spanish read it)
     (
-        re.compile(rf"\b({_N})\s?(hours?|hrs?|h|minutes?|mins?|seconds?|secs?)\b\.?", re.I),
+        re.compile(rf"\b({_N})\s?(hours?|hrs?|h|minutes?|mins?|seconds?|secs?)\b", re.I),
         lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()]),
     ),
     # number sequences: 4-7-8 (three or more) -> "four seven eight"; 5-10 -> "five to ten"
