@@ -74,6 +74,20 @@ def test_other_languages_read_with_their_own_rules() -> None:
     assert normalize_text("3 rondes, 30s", "nl") == "3 rondes, 30s"
 
 
+@pytest.mark.parametrize(
+    ("language", "spoken"),
+    [("en", "Hold thirty seconds, thirty, five."), ("de", "Halte dreißig Sekunden, dreißig, fünf."),
+     ("fr", "Tiens trente secondes, trente, cinq."), ("es", "Mantén treinta segundos, treinta, cinco.")],
+)  # fmt: skip
+def test_digits_of_another_script_are_read_in_every_language(language: str, spoken: str) -> None:
+    """Arabic-Indic, full-width and Devanagari digits: English read them, German, French and
+    Spanish passed them to the voice unread (exit 0, the number lost)."""
+    words = {"en": "Hold {} seconds", "de": "Halte {} Sekunden", "fr": "Tiens {} secondes", "es": "Mantén {} segundos"}
+    text = words[language].format("\u0663\u0660") + ", \uff13\uff10, \u096b."
+    assert normalize_text(text, language) == spoken
+    assert normalize_text("3\u00b2", language) == "3\u00b2"  # a superscript is not a decimal digit: left as written
+
+
 def test_number_words() -> None:
     assert [number_words(n) for n in (0, 13, 40, 99, 105, 1200)] == [
         "zero", "thirteen", "forty", "ninety-nine", "one hundred five", "one thousand two hundred"

@@ -185,6 +185,17 @@ def _normalize_en(text: str) -> str:
 NORMALIZERS: dict[str, Callable[[str], str]] = {"en": _normalize_en}
 
 
+def ascii_digits(text: str) -> str:
+    """Every decimal digit as its ASCII digit: "٣٠" (Arabic-Indic), "３０" (full width),
+    "५" (Devanagari) -> "30", "30", "5". One rule before every language's reading, so a
+    number typed on another keyboard is read as a number in every language (German,
+    French and Spanish passed such digits to the voice unread; English read them)."""
+    if text.isascii():
+        return text
+    digit = unicodedata.decimal
+    return "".join(c if c.isascii() or digit(c, None) is None else str(digit(c)) for c in text)
+
+
 def normalize_text(text: str, language: str = "en") -> str:
     """``text`` with numbers, durations and abbreviations written out for ``language``.
 
@@ -201,8 +212,8 @@ def normalize_text(text: str, language: str = "en") -> str:
             return text
         rule = lang.normalize
     parts = _PHONEMES.split(text)
-    out = "".join(p if i % 2 else re.sub(r"\s+", " ", rule(p)) for i, p in enumerate(parts))
+    out = "".join(p if i % 2 else re.sub(r"\s+", " ", rule(ascii_digits(p))) for i, p in enumerate(parts))
     return out.strip()
 
 
-__all__ = ["NORMALIZERS", "normalize_text", "number_words", "ordinal_words", "strip_latin_accents"]
+__all__ = ["NORMALIZERS", "ascii_digits", "normalize_text", "number_words", "ordinal_words", "strip_latin_accents"]
