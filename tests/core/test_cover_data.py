@@ -54,3 +54,17 @@ def test_every_kind_of_whole_png_is_a_cover(tmp_path, mode, interlace):
     path = tmp_path / "c.png"
     Image.new(mode, (37, 23)).save(path, format="PNG", interlace=interlace)  # odd sizes: partial Adam7 passes
     assert read_cover(path).mime == "image/png"
+
+
+def test_a_cmyk_jpeg_cover_is_re_encoded_as_rgb(tmp_path):
+    """A CMYK JPEG was embedded as it was: many players show such a cover wrongly, or not at all."""
+    import io
+
+    from PIL import Image
+
+    Image.new("CMYK", (64, 48), (0, 255, 255, 0)).save(tmp_path / "c.jpg", format="JPEG")
+    cover = read_cover(tmp_path / "c.jpg")
+    with Image.open(io.BytesIO(cover.data)) as im:
+        assert (cover.mime, im.format, im.mode, im.size) == ("image/jpeg", "JPEG", "RGB", (64, 48))
+        r, g, b = im.getpixel((10, 10))
+        assert r > 200 and g < 60 and b < 60  # cyan 0, magenta and yellow full: red

@@ -70,7 +70,7 @@ def read_cover(path: str | Path) -> Cover:
                 if fmt == "PNG" and max(size) <= MAX_KEEP_PX:
                     im.verify()  # every chunk's checksum, and the end of the image
                     return Cover(data, "image/png")
-                if fmt == "JPEG" and max(size) <= MAX_KEEP_PX:
+                if fmt == "JPEG" and max(size) <= MAX_KEEP_PX and im.mode in ("RGB", "L"):  # CMYK: re-encoded
                     im.draft("RGB", (COVER_PX // 4, COVER_PX // 4))  # decoded at 1/8 scale: a cut-off file fails
                     im.load()  # (a JPEG's verify() reads nothing)
                     return Cover(data, "image/jpeg")
