@@ -28,6 +28,9 @@ from matcue.voice.normalize import normalize_text, number_words, ordinal_words
         ("Hold for 1m30s.", "Hold for one minute thirty seconds."),
         ("Rest 2m, then 1h of practice", "Rest two minutes, then one hour of practice"),
         ("45 sec and 5 min", "forty-five seconds and five minutes"),
+        ("Rest 5 minutes. Then sit.", "Rest five minutes. Then sit."),  # the full stop was eaten
+        ("Hold 30 seconds.", "Hold thirty seconds."),
+        ("Hold 5 min. Then 1 hr.", "Hold five minutes. Then one hour."),
         ("1s", "one second"),
         ("4-7-8 breathing", "four seven eight breathing"),
         ("Box breathing, 4-4-4-4.", "Box breathing, four four four four."),
@@ -69,6 +72,20 @@ def test_other_languages_read_with_their_own_rules() -> None:
     # matcue has no module for passes through unchanged
     assert normalize_text("3 Runden, 30s, Fuß", "de") == "drei Runden, dreißig Sekunden, Fuß"
     assert normalize_text("3 rondes, 30s", "nl") == "3 rondes, 30s"
+
+
+@pytest.mark.parametrize(
+    ("language", "spoken"),
+    [("en", "Hold thirty seconds, thirty, five."), ("de", "Halte dreißig Sekunden, dreißig, fünf."),
+     ("fr", "Tiens trente secondes, trente, cinq."), ("es", "Mantén treinta segundos, treinta, cinco.")],
+)  # fmt: skip
+def test_digits_of_another_script_are_read_in_every_language(language: str, spoken: str) -> None:
+    """Arabic-Indic, full-width and Devanagari digits: English read them, German, French and
+    Spanish passed them to the voice unread (exit 0, the number lost)."""
+    words = {"en": "Hold {} seconds", "de": "Halte {} Sekunden", "fr": "Tiens {} secondes", "es": "Mantén {} segundos"}
+    text = words[language].format("\u0663\u0660") + ", \uff13\uff10, \u096b."
+    assert normalize_text(text, language) == spoken
+    assert normalize_text("3\u00b2", language) == "3\u00b2"  # a superscript is not a decimal digit: left as written
 
 
 def test_number_words() -> None:

@@ -303,6 +303,32 @@ def test_corrupt_cache_entry_is_resynthesized(fake_voice: FakeVoice, voice_cache
     assert third.synthesized == 0  # the entry was rewritten
 
 
+def test_a_cache_entry_that_is_a_link_is_a_miss_and_never_followed(
+    tmp_path: Path, fake_voice: FakeVoice, voice_cache_dir: Path
+) -> None:
+    """A link in the cache is not an entry (the cache writes none): the file it leads to,
+    outside the cache, is never read into a track; the phrase is spoken again and the link
+    replaced by a real entry, the file outside untouched."""
+    from matcue.voice.cache import load_cached
+
+    spec = VoiceSpec(backend="fake")
+    first = speak_all(["Soften the jaw."], spec).clips["Soften the jaw."]
+    entry = first.path  # type: ignore[union-attr]
+    outside = tmp_path / "elsewhere.npy"
+    np.save(outside, np.zeros(first.n_samples, dtype=np.int16))  # a valid entry: silence
+    entry.unlink()
+    entry.symlink_to(outside)
+    assert load_cached(entry) is None
+    again = speak_all(["Soften the jaw."], spec)
+    assert (again.synthesized, again.cached) == (1, 0)
+    assert not entry.is_symlink() and np.array_equal(again.clips["Soften the jaw."].samples, first.samples)
+    assert not np.load(outside).any()  # the file the link led to is as it was
+    entry.unlink()
+    entry.symlink_to(outside)  # swapped in after the header was read: the samples refuse it
+    with pytest.raises(VoiceError, match="is a link, not a speech clip"):
+        _ = first.samples
+
+
 def test_explicit_cache_dir_and_progress(fake_voice: FakeVoice, tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     folder = tmp_path / "elsewhere"

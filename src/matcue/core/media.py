@@ -65,10 +65,12 @@ def read_cover(path: str | Path) -> Cover:
                 size = im.size
                 if size[0] * size[1] > MAX_COVER_PIXELS:
                     raise _too_many_pixels(size)
+                if fmt == "PNG":
+                    _png_complete(data, size)  # Pillow takes a picture cut short for a whole one
                 if fmt == "PNG" and max(size) <= MAX_KEEP_PX:
                     im.verify()  # every chunk's checksum, and the end of the image
                     return Cover(data, "image/png")
-                if fmt == "JPEG" and max(size) <= MAX_KEEP_PX:
+                if fmt == "JPEG" and max(size) <= MAX_KEEP_PX and im.mode in ("RGB", "L"):  # CMYK: re-encoded
                     im.draft("RGB", (COVER_PX // 4, COVER_PX // 4))  # decoded at 1/8 scale: a cut-off file fails
                     im.load()  # (a JPEG's verify() reads nothing)
                     return Cover(data, "image/jpeg")
@@ -85,6 +87,58 @@ def read_cover(path: str | Path) -> Cover:
     buf = io.BytesIO()
     rgb.save(buf, "JPEG", quality=88)
     return Cover(buf.getvalue(), "image/jpeg")
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type: grey, RGB, palette, grey+alpha, RGBA
+# Adam7: (first column, first row, column step, row step) of each of the seven passes
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _png_complete(data: bytes, size: tuple[int, int]) -> None:
+    """CoverError unless the PNG ``data`` holds every row its header declares. Pillow reads
+    a picture whose compressed data ends early (a download cut short, a hostile file) as a
+    whole one, the missing rows black. The data is inflated a megabyte at a time and only
+    counted, so a picture of 50 million pixels costs time, not memory."""
+    import struct
+    import zlib
+
+    pos, idat, header = 8, [], b""
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    if len(header) < 13:
+        return  # Pillow has refused it already, or will
+    depth, colour, interlace = header[8], header[9], header[12]
+    bits = depth * _PNG_CHANNELS.get(colour, 4)
+    width, height = size
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    expected = 0
+    for x0, y0, dx, dy in passes:
+        cols, rows = (width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy
+        if cols > 0 and rows > 0:
+            expected += rows * (1 + (cols * bits + 7) // 8)  # a filter byte, then the row
+    inflate, got = zlib.decompressobj(), 0
+    try:
+        for chunk in idat:
+            while chunk and got <= expected:
+                got += len(inflate.decompress(chunk, 1 << 20))
+                chunk = inflate.unconsumed_tail
+        while not inflate.eof and got <= expected:
+            out = inflate.decompress(b"", 1 << 20)
+            if not out:
+                break
+            got += len(out)
+    except zlib.error:
+        got = -1
+    if got < expected:
+        raise CoverError(f"a damaged image: its picture data ends early ({width} x {height} pixels declared)")
 
 
 def _too_many_pixels(size: tuple[int, int] | None) -> CoverError:

@@ -355,15 +355,17 @@ def _kind_problem(mode: int, what: str) -> str | None:
     return f"is {kind_name(mode)}, not {what}"
 
 
-def open_regular(path: str | Path, what: str = "a file") -> int:
+def open_regular(path: str | Path, what: str = "a file", *, follow: bool = True) -> int:
     """A read-only descriptor of ``path`` when it is a regular file; :class:`Unreadable` otherwise.
 
     The kind is checked before opening (a pipe is never opened) and again on the open
     descriptor (a pipe swapped in between cannot block: the open is non-blocking).
     ``what`` names what the file should be, for the message ("a routine file").
+    ``follow=False`` is for a file matcue wrote itself (a speech cache entry): a symbolic
+    link there is not one of its files, so it is refused ("is a link"), never followed.
     """
     try:
-        st = os.stat(path)
+        st = os.stat(path) if follow else os.lstat(path)
     except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the path
         raise Unreadable("does not exist", missing=True) from None
     except OSError as e:
@@ -372,6 +374,8 @@ def open_regular(path: str | Path, what: str = "a file") -> int:
     if problem:
         raise Unreadable(problem)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)  # a link swapped in after the lstat: ELOOP
     try:
         fd = os.open(path, flags)
     except (FileNotFoundError, NotADirectoryError):

@@ -65,6 +65,17 @@ class Language:
         return out
 
 
+def letters_by_script(letters: str, limit: int = 10) -> str:
+    """Letters a voice cannot read, as a message names them: each script with its first
+    ``limit`` letters, in order ("cyrillic: 'дыши'; cjk: '呼吸'; arabic: 'نفس'"); the
+    first letter's script named for all of them said that Han letters were Cyrillic."""
+    groups: dict[str, str] = {}
+    for ch in letters:
+        name = script(ch).lower()
+        groups[name] = groups.get(name, "") + ch
+    return "; ".join(f"{name}: {group[:limit]!r}" for name, group in groups.items())
+
+
 def script(letter: str) -> str:
     """The Unicode script of ``letter``, as the first word of its name ("LATIN", "GREEK");
     a superscript letter is its letter's: the ordinal indicators of "2ª serie", "1.º" and

@@ -113,9 +113,8 @@ def _unsayable(text: str, spoken: dict[str, str], language: str) -> tuple[str, s
     (``Asana: асана`` in English), with the hint. A respelling without letters is refused
     where it is written (:func:`matcue.voice.lexicon.entry_problem`); phonemes for one
     backend are that backend's, never looked into."""
-    import unicodedata
-
     from matcue.languages import language_for
+    from matcue.languages.base import letters_by_script
     from matcue.voice.lexicon import Lexicon, speech_text
 
     plain = speech_text(text, Lexicon(), language)
@@ -127,10 +126,9 @@ def _unsayable(text: str, spoken: dict[str, str], language: str) -> tuple[str, s
         for_backend = f" for {backend}" if backend else ""
         foreign = phrases.foreign_letters(rest) if phrases is not None else ""
         if foreign:
-            name = unicodedata.name(foreign[0], "?").split(" ")[0].lower()
             what = (
                 f"{_shown(text)} is said as {_shown(said)}{for_backend} once the lexicon respells it: letters "
-                f"no voice for language {language!r} can read ({name}: {foreign[:10]!r})"
+                f"no voice for language {language!r} can read ({letters_by_script(foreign)})"
             )
             return what, "respell its lexicon entry in Latin letters"
     return None

@@ -22,6 +22,7 @@ from matcue.core.text import GAP, close_gaps, without_silent
 from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import TAG_HINT, Language, language_for
 from matcue.languages import primary as primary_language
+from matcue.languages.base import letters_by_script
 from matcue.plan.expand import expand
 from matcue.plan.names import name_hint, same_name, step_name, step_names
 from matcue.plan.script import Block, ChapterStart, Gap, Origin, Script, SectionStart, Segment, Stretch
@@ -194,11 +195,10 @@ class Compiler:
                     rest = re.sub(re.escape(word), " ", rest, flags=re.IGNORECASE)
             foreign = self.phrases.foreign_letters(rest)
         if foreign:
-            script = unicodedata.name(foreign[0], "?").split(" ")[0].lower()
             self.error(
                 text.mark, text.where,
                 f"{shown(filled)} has letters no voice for language {self.routine.language!r} can read "
-                f"({script}: {foreign[:10]!r})",
+                f"({letters_by_script(foreign)})",
                 "write it in Latin letters, or give a respelling under 'lexicon:'",
             )  # fmt: skip
 

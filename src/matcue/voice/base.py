@@ -62,7 +62,7 @@ class CachedClip:
         from matcue.core.paths import Unreadable, open_regular
 
         try:
-            fd = open_regular(self.path, "a speech clip")
+            fd = open_regular(self.path, "a speech clip", follow=False)
         except Unreadable as e:
             raise VoiceError(f"speech cache entry {self.path} {e} (run 'matcue doctor --fix')") from None
         with os.fdopen(fd, "rb") as f:

@@ -89,13 +89,15 @@ def load_cached(path: Path) -> CachedClip | None:
     """The clip stored at ``path`` (read lazily), or None when missing, unreadable or malformed.
 
     Only the header is read here, from a regular file (a pipe or a device in the cache is
-    never opened blocking or read), and the file must hold all the samples it declares;
+    never opened blocking or read; a symbolic link is never followed: the cache writes no
+    links, so one leads to a file that is not an entry), and the file must hold all the
+    samples it declares;
     the samples are read when the renderer needs them.
     """
     from matcue.core.paths import Unreadable, open_regular
 
     try:
-        fd = open_regular(path, "a speech clip")
+        fd = open_regular(path, "a speech clip", follow=False)
     except Unreadable:
         return None
     with os.fdopen(fd, "rb") as f:

@@ -142,9 +142,10 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
             _plural(n, u) for n, u in ((m.group(1), "hour"), (m.group(2), "minute"), (m.group(3), "second")) if n
         ),
     ),
-    # a number with a unit: 30 sec, 5 min, 2 hrs, 1.5 minutes
+    # a number with a unit: 30 sec, 5 min, 2 hrs, 1.5 minutes; a dot after it stays ("Rest
+    # 5 minutes. Then sit." is two sentences; "5 min. Then" too, as German, French and Spanish read it)
     (
-        re.compile(rf"\b({_N})\s?(hours?|hrs?|h|minutes?|mins?|seconds?|secs?)\b\.?", re.I),
+        re.compile(rf"\b({_N})\s?(hours?|hrs?|h|minutes?|mins?|seconds?|secs?)\b", re.I),
         lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()]),
     ),
     # number sequences: 4-7-8 (three or more) -> "four seven eight"; 5-10 -> "five to ten"
@@ -184,6 +185,17 @@ def _normalize_en(text: str) -> str:
 NORMALIZERS: dict[str, Callable[[str], str]] = {"en": _normalize_en}
 
 
+def ascii_digits(text: str) -> str:
+    """Every decimal digit as its ASCII digit: "٣٠" (Arabic-Indic), "３０" (full width),
+    "५" (Devanagari) -> "30", "30", "5". One rule before every language's reading, so a
+    number typed on another keyboard is read as a number in every language (German,
+    French and Spanish passed such digits to the voice unread; English read them)."""
+    if text.isascii():
+        return text
+    digit = unicodedata.decimal
+    return "".join(c if c.isascii() or digit(c, None) is None else str(digit(c)) for c in text)
+
+
 def normalize_text(text: str, language: str = "en") -> str:
     """``text`` with numbers, durations and abbreviations written out for ``language``.
 
@@ -200,8 +212,8 @@ def normalize_text(text: str, language: str = "en") -> str:
             return text
         rule = lang.normalize
     parts = _PHONEMES.split(text)
-    out = "".join(p if i % 2 else re.sub(r"\s+", " ", rule(p)) for i, p in enumerate(parts))
+    out = "".join(p if i % 2 else re.sub(r"\s+", " ", rule(ascii_digits(p))) for i, p in enumerate(parts))
     return out.strip()
 
 
-__all__ = ["NORMALIZERS", "normalize_text", "number_words", "ordinal_words", "strip_latin_accents"]
+__all__ = ["NORMALIZERS", "ascii_digits", "normalize_text", "number_words", "ordinal_words", "strip_latin_accents"]
