@@ -105,7 +105,7 @@ def check_routine(
     from matcue.voice.recordings import RecordingError
 
     try:
-        routine = load_routine(path, allow_outside=allow_outside)
+        routine = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
     except RoutineError as e:
         return list(e.problems)
     problems: list[Problem] = []
@@ -179,7 +179,9 @@ def unused_set_names(
     return out
 
 
-def track_stems(paths: Sequence[str | Path], *, allow_outside: bool = False) -> list[str | None]:
+def track_stems(
+    paths: Sequence[str | Path], *, allow_outside: bool = False, given: tuple[str, ...] = ()
+) -> list[str | None]:
     """The file stem of each routine's track in one command (:mod:`matcue.core.naming`): the
     slug of its title, ``-2``, ``-3``... for titles that slug alike. None for a routine
     that does not load (rendering it reports why)."""
@@ -189,7 +191,7 @@ def track_stems(paths: Sequence[str | Path], *, allow_outside: bool = False) -> 
     out: list[str | None] = []
     for path in paths:
         try:
-            out.append(unique_stem(slugify(load_routine(path, allow_outside=allow_outside).title), used))
+            out.append(unique_stem(slugify(load_routine(path, allow_outside=allow_outside, given=given).title), used))
         except RoutineError:
             out.append(None)
     return out
@@ -204,9 +206,11 @@ def build_script(
     *,
     allow_outside: bool = False,
     select: Callable[[Routine], Routine] | None = None,
+    given: tuple[str, ...] = (),
 ) -> tuple[Routine, Script]:
-    """Load and compile; ``select`` cuts the loaded routine down first (``--only``, ``--from``)."""
-    routine = load_routine(path, allow_outside=allow_outside)
+    """Load and compile; ``select`` cuts the loaded routine down first (``--only``, ``--from``);
+    ``given``: the routine's file keys the command line gives (:meth:`Settings.given`)."""
+    routine = load_routine(path, allow_outside=allow_outside, given=given)
     if select is not None:
         routine = select(routine)
     return routine, compile_routine(routine, options)
@@ -258,8 +262,10 @@ def build_timeline(
     allow_outside: bool = False,
     select: Callable[[Routine], Routine] | None = None,
     recordings: Path | None = None,
+    given: tuple[str, ...] = (),
 ) -> Built:
-    """Load, compile, speak (through the cache) and lay out one routine.
+    """Load, compile, speak (through the cache) and lay out one routine. ``given``: the
+    routine's file keys the command line gives (:meth:`matcue.settings.Settings.given`).
 
     Each phrase is spoken under a timeout and retried once (:mod:`matcue.voice.guard`).
     A phrase the teacher recorded (``recordings``, else the routine's ``recordings:``:
@@ -268,7 +274,7 @@ def build_timeline(
     from matcue.voice.cache import speak_all
     from matcue.voice.guard import guarded_voice
 
-    loaded = load_routine(path, allow_outside=allow_outside)
+    loaded = load_routine(path, allow_outside=allow_outside, given=(*given, *(("recordings",) if recordings else ())))
     routine = select(loaded) if select is not None else loaded
     script = compile_routine(routine, options)
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
@@ -416,6 +422,7 @@ def render_routine(
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,
         allow_outside=settings.allow_outside, select=check_targets, recordings=settings.recordings,
+        given=settings.given(),
     )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))

@@ -464,16 +464,17 @@ def _build(ctx: Context, root: Node) -> Routine:
     )
 
 
-def load_routine(path: str | os.PathLike[str], *, allow_outside: bool = False) -> Routine:
+def load_routine(path: str | os.PathLike[str], *, allow_outside: bool = False, given: tuple[str, ...] = ()) -> Routine:
     """Load and validate a routine file. Raises RoutineError with every problem found.
 
     Includes may not leave the routine's folder (symbolic links resolved) unless
-    ``allow_outside``.
+    ``allow_outside``. ``given``: the file keys the command line gives
+    (:meth:`matcue.settings.Settings.given`), not read from the routine (flags win).
     """
     p = Path(path)
     problems: list[Problem] = []
     real = real_path(p)
-    ctx = Context(str(path), problems, (real,), LoadBudget(os.path.dirname(real), allow_outside))
+    ctx = Context(str(path), problems, (real,), LoadBudget(os.path.dirname(real), allow_outside, given))
     root = compose_file(ctx, p)
     return _finish(ctx, root)
 
