@@ -290,14 +290,11 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
 
 
 def _lexicon_chars(ctx: Context, node: Node, where: str, backend: str | None = None) -> None:
-    """A lexicon word or respelling holds no character a project lexicon refuses
-    (:func:`matcue.voice.lexicon.char_problem`), and a respelling (for ``backend``) has
-    words in it (:func:`matcue.voice.lexicon.wordless_problem`): one rule for both."""
-    from matcue.voice.lexicon import char_problem, wordless_problem
+    """A lexicon word or respelling (for ``backend``) is one a project lexicon takes
+    (:func:`matcue.voice.lexicon.text_problem`: no number as a word): one rule for both."""
+    from matcue.voice.lexicon import text_problem
 
-    problem = char_problem(node.value) if isinstance(node, ScalarNode) else None
-    if problem is None and backend is not None and isinstance(node, ScalarNode) and node.value.strip():
-        problem = wordless_problem(backend, node.value)
+    problem = text_problem(node.value, backend) if isinstance(node, ScalarNode) else None
     if problem is not None:
         raise ctx.error(node, where, problem)
 
