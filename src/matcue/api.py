@@ -262,10 +262,9 @@ def build_timeline(
     allow_outside: bool = False,
     select: Callable[[Routine], Routine] | None = None,
     recordings: Path | None = None,
-    given: tuple[str, ...] = (),
 ) -> Built:
-    """Load, compile, speak (through the cache) and lay out one routine. ``given``: the
-    routine's file keys the command line gives (:meth:`matcue.settings.Settings.given`).
+    """Load, compile, speak (through the cache) and lay out one routine (the routine's own
+    ``recordings:`` not read when ``recordings`` is given: :meth:`matcue.settings.Settings.given`).
 
     Each phrase is spoken under a timeout and retried once (:mod:`matcue.voice.guard`).
     A phrase the teacher recorded (``recordings``, else the routine's ``recordings:``:
@@ -274,7 +273,7 @@ def build_timeline(
     from matcue.voice.cache import speak_all
     from matcue.voice.guard import guarded_voice
 
-    loaded = load_routine(path, allow_outside=allow_outside, given=(*given, *(("recordings",) if recordings else ())))
+    loaded = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
     routine = select(loaded) if select is not None else loaded
     script = compile_routine(routine, options)
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
@@ -422,7 +421,6 @@ def render_routine(
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,
         allow_outside=settings.allow_outside, select=check_targets, recordings=settings.recordings,
-        given=settings.given(),
     )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))

@@ -253,8 +253,9 @@ def plan_track(job: TrackJob) -> int:
     try:
         settings = job.settings.for_person(job.profile)
         built = build_timeline(
-            job.routine, settings.session, settings.voice, allow_outside=settings.allow_outside, given=settings.given()
-        )
+            job.routine, settings.session, settings.voice, allow_outside=settings.allow_outside,
+            recordings=settings.recordings,
+        )  # fmt: skip
     except MatcueError:
         return 0
     return built.timeline.total_ms

@@ -92,7 +92,7 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
 
     built = build_timeline(
         routine, settings.session, settings.voice, allow_outside=settings.allow_outside, recordings=settings.recordings,
-        select=check_svg, given=settings.given(),
+        select=check_svg,
     )  # fmt: skip
     echo_recordings(built)
     tl = built.timeline
