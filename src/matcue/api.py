@@ -108,6 +108,8 @@ def check_routine(
         routine = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
     except RoutineError as e:
         return list(e.problems)
+    if warnings is not None:
+        warnings.extend(title_warnings(routine))
     problems: list[Problem] = []
     try:  # a voice name the backend does not list, as render would refuse it
         check_voice(routine, voice_spec(routine))
@@ -144,6 +146,17 @@ def check_routine(
         every = set.intersection(*unmatched)
         warnings.extend(w for w in dict.fromkeys(w for ws in unmatched for w in sorted(ws)) if w in every)
     return list(dict.fromkeys(problems))
+
+
+def title_warnings(routine: Routine) -> list[str]:
+    """A ``{placeholder}`` in the routine's title, which no value fills: placeholders fill
+    spoken text (a cue's unknown one is an error), the title is shown as written."""
+    from matcue.plan.compile import _PLACEHOLDER
+
+    names = [m.group(1) for m in _PLACEHOLDER.finditer(routine.title) if (m.group(1) or "").strip()]
+    at = f"{routine.title_mark}: " if routine.title_mark else ""
+    hint = "placeholders fill spoken text only; write the value itself"
+    return [f"{at}title: {{{n}}} is not filled: a title is shown as written ({hint})" for n in dict.fromkeys(names)]
 
 
 def unused_set_names(

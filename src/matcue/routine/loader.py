@@ -458,6 +458,7 @@ def _build(ctx: Context, root: Node) -> Routine:
         recordings=f.get("recordings"),
         recordings_mark=_value_mark(ctx, root, "recordings"),
         language_mark=_value_mark(ctx, root, "language"),
+        title_mark=_value_mark(ctx, root, "title"),
     )
 
 
