@@ -82,7 +82,9 @@ def test_a_placeholder_in_the_title_is_a_check_warning(tmp_path: Path) -> None:
     from matcue.cli.main import cli
 
     p = tmp_path / "r.yaml"
-    p.write_text("title: Class with {teacher} and {{braces}}\nvars:\n  teacher: Maya\nsteps:\n  - say: Hello {teacher}.\n")
+    p.write_text(
+        "title: Class with {teacher} and {{braces}}\nvars:\n  teacher: Maya\nsteps:\n  - say: Hello {teacher}.\n"
+    )
     warnings: list[str] = []
     assert check_routine(p, warnings=warnings) == []
     said = (
