@@ -435,8 +435,11 @@ def test_a_path_the_system_will_not_look_into_is_named_with_its_reason(tmp_path,
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize("command", ["render", "pack"])
 @pytest.mark.parametrize("given", ["--profile", "--roster"])
-def test_a_profile_that_does_not_load_is_said_before_an_unusable_output_folder(run, tmp_path, fake_voice, given):
+def test_a_profile_that_does_not_load_is_said_before_an_unusable_output_folder(
+    run, tmp_path, fake_voice, command, given
+):
     """Input files before output: a --profile that did not load was not said at all when the
     output folder stopped the command (a roster file's problems were said, read first)."""
     people = tmp_path / "class"

@@ -17,6 +17,7 @@ from matcue.cli.common import (
     check_set,
     echo,
     echo_recordings,
+    inputs_first,
     load_people,
     reading_roster,
 )
@@ -89,7 +90,7 @@ def render(
         if not (profile_paths or roster):
             raise click.UsageError("--scheduler renders a roster: give --roster or --profile")
         people = load_people(profile_paths, roster, settings.allow_outside)
-        _inputs_first(people, settings)
+        inputs_first(people, settings)
         _render_people(routines, people, reading_roster(settings, roster), workers, scheduler)
         return
     failed = 0
@@ -119,20 +120,6 @@ def render(
         echo(f"{path_text(result.path)}\t{format_ms(result.total_ms)}")
     if failed:
         raise click.exceptions.Exit(fail(f"{failed} routine{'s' if failed != 1 else ''} not rendered"))
-
-
-def _inputs_first(people: list[Any], settings: Settings) -> None:
-    """Input files before output: a ``--profile`` that does not load is said before an output
-    folder that cannot be used stops the command, as a roster's problems are (read first)."""
-    from matcue.core.paths import require_folder
-
-    try:
-        require_folder(settings.output.folder)
-    except MatcueError:
-        for person in people:
-            for line in person.located if isinstance(person, MatcueError) else ():
-                echo(line, err=True)
-        raise
 
 
 def _render_people(
