@@ -456,3 +456,27 @@ def test_an_output_that_steps_out_of_a_folder_leaves_no_folder_behind(run, tmp_p
     r = run(*[a.replace("T/", f"{tmp_path}/t/") for a in command])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == [made]
+
+
+@pytest.mark.parametrize("command", ["render", "pack"])
+@pytest.mark.parametrize("given", ["--profile", "--roster"])
+def test_a_profile_that_does_not_load_is_said_before_an_unusable_output_folder(
+    run, tmp_path, fake_voice, command, given
+):
+    """Input files before output: a --profile that did not load was not said at all when the
+    output folder stopped the command (a roster file's problems were said, read first)."""
+    people = tmp_path / "class"
+    people.mkdir()
+    bad = people / "anna.yaml"
+    bad.write_text("name: Anna\npace: 9\n")
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    r = run(
+        "render", ROUTINE, "--backend", "fake", "-o", str(afile), given, str(bad if given == "--profile" else people)
+    )
+    assert r.exit_code == 1, r.output
+    assert r.stderr == (
+        f"{bad}:2:7: pace: expected a number from 0.8 to 1.5, got 9 (1.2 makes every breath 20% longer)\n"
+        f"Error: cannot use the output folder: '{afile}' is a file, not a folder (choose another folder with -o)\n"
+    )
+    assert fake_voice.calls == 0 and afile.read_text() == "mine"

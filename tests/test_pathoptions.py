@@ -44,3 +44,45 @@ def test_an_input_that_must_exist_names_what_is_there_instead(tmp_path: Path) ->
     with pytest.raises(click.BadParameter, match="is a folder, not an audio file"):
         existing(tmp_path, "--music", "file", "an audio file")
     assert existing(tmp_path, "--recordings", "folder", "a folder", folder_too=True) == tmp_path
+
+
+# ----------------------------------------------------------------------------- one rule for a loop of links
+
+
+@pytest.mark.parametrize("option", ["--profile", "--roster", "--music", "--recordings"])
+def test_a_loop_of_links_given_to_an_option_is_the_usage_error_a_missing_file_is(tmp_path, monkeypatch, option) -> None:  # type: ignore[no-untyped-def]
+    """A file an option names that cannot be read is a usage error (exit 2), a loop of links
+    as a missing file: the routine argument and what a routine names are said located (1)."""
+    from click.testing import CliRunner
+
+    from matcue.cli.main import cli
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - say: Hello.\n")
+    monkeypatch.chdir(tmp_path)
+    loop = Path("loop.yaml")
+    loop.symlink_to(loop.name)
+    for given in (loop, Path("missing.yaml")):
+        r = CliRunner().invoke(
+            cli, ["render", str(routine), "--backend", "fake", "-o", str(tmp_path), option, str(given)]
+        )
+        assert r.exit_code == 2, r.output
+        assert f"Error: Invalid value for '{option}': " in r.output
+    r = CliRunner().invoke(cli, ["render", str(routine), "--backend", "fake", "-o", str(tmp_path), option, str(loop)])
+    said = f"Error: Invalid value for '{option}': 'loop.yaml' cannot be read: Too many levels of symbolic links\n"
+    assert r.output.endswith(said)
+
+
+def test_a_loop_of_links_as_the_routine_is_located_as_a_missing_routine_is(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from matcue.cli.main import cli
+
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop.name)
+    r = CliRunner().invoke(cli, ["check", str(loop), str(tmp_path / "missing.yaml")])
+    assert r.exit_code == 1
+    assert r.output == (
+        f"{loop}:1:1: cannot be read: Too many levels of symbolic links\n"
+        f"{tmp_path / 'missing.yaml'}: no such file\n2 problems found\n"
+    )

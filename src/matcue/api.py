@@ -106,9 +106,11 @@ def check_routine(
     from matcue.voice.recordings import RecordingError
 
     try:
-        routine = load_routine(path, allow_outside=allow_outside)
+        routine = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
     except RoutineError as e:
         return list(e.problems)
+    if warnings is not None:
+        warnings.extend(title_warnings(routine))
     problems: list[Problem] = []
     try:  # a voice name the backend does not list, as render would refuse it
         check_voice(routine, voice_spec(routine))
@@ -151,6 +153,17 @@ def check_routine(
     return list(dict.fromkeys(problems))
 
 
+def title_warnings(routine: Routine) -> list[str]:
+    """A ``{placeholder}`` in the routine's title, which no value fills: placeholders fill
+    spoken text (a cue's unknown one is an error), the title is shown as written."""
+    from matcue.plan.compile import _PLACEHOLDER
+
+    names = [m.group(1) for m in _PLACEHOLDER.finditer(routine.title) if (m.group(1) or "").strip()]
+    at = f"{routine.title_mark}: " if routine.title_mark else ""
+    hint = "placeholders fill spoken text only; write the value itself"
+    return [f"{at}title: {{{n}}} is not filled: a title is shown as written ({hint})" for n in dict.fromkeys(names)]
+
+
 def unused_set_names(
     paths: Sequence[str | Path], names: Sequence[str], *, allow_outside: bool = False
 ) -> list[tuple[str, str]]:
@@ -184,7 +197,9 @@ def unused_set_names(
     return out
 
 
-def track_stems(paths: Sequence[str | Path], *, allow_outside: bool = False) -> list[str | None]:
+def track_stems(
+    paths: Sequence[str | Path], *, allow_outside: bool = False, given: tuple[str, ...] = ()
+) -> list[str | None]:
     """The file stem of each routine's track in one command (:mod:`matcue.core.naming`): the
     slug of its title, ``-2``, ``-3``... for titles that slug alike. None for a routine
     that does not load (rendering it reports why)."""
@@ -194,7 +209,7 @@ def track_stems(paths: Sequence[str | Path], *, allow_outside: bool = False) -> 
     out: list[str | None] = []
     for path in paths:
         try:
-            out.append(unique_stem(slugify(load_routine(path, allow_outside=allow_outside).title), used))
+            out.append(unique_stem(slugify(load_routine(path, allow_outside=allow_outside, given=given).title), used))
         except RoutineError:
             out.append(None)
     return out
@@ -209,9 +224,11 @@ def build_script(
     *,
     allow_outside: bool = False,
     select: Callable[[Routine], Routine] | None = None,
+    given: tuple[str, ...] = (),
 ) -> tuple[Routine, Script]:
-    """Load and compile; ``select`` cuts the loaded routine down first (``--only``, ``--from``)."""
-    routine = load_routine(path, allow_outside=allow_outside)
+    """Load and compile; ``select`` cuts the loaded routine down first (``--only``, ``--from``);
+    ``given``: the routine's file keys the command line gives (:meth:`Settings.given`)."""
+    routine = load_routine(path, allow_outside=allow_outside, given=given)
     if select is not None:
         routine = select(routine)
     return routine, compile_routine(routine, options)
@@ -264,7 +281,8 @@ def build_timeline(
     select: Callable[[Routine], Routine] | None = None,
     recordings: Path | None = None,
 ) -> Built:
-    """Load, compile, speak (through the cache) and lay out one routine.
+    """Load, compile, speak (through the cache) and lay out one routine (the routine's own
+    ``recordings:`` not read when ``recordings`` is given: :meth:`matcue.settings.Settings.given`).
 
     Each phrase is spoken under a timeout and retried once (:mod:`matcue.voice.guard`).
     A phrase the teacher recorded (``recordings``, else the routine's ``recordings:``:
@@ -273,7 +291,7 @@ def build_timeline(
     from matcue.voice.cache import speak_all
     from matcue.voice.guard import guarded_voice
 
-    loaded = load_routine(path, allow_outside=allow_outside)
+    loaded = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
     routine = select(loaded) if select is not None else loaded
     script = compile_routine(routine, options)
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis

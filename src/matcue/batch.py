@@ -252,7 +252,10 @@ def plan_track(job: TrackJob) -> int:
 
     try:
         settings = job.settings.for_person(job.profile)
-        built = build_timeline(job.routine, settings.session, settings.voice, allow_outside=settings.allow_outside)
+        built = build_timeline(
+            job.routine, settings.session, settings.voice, allow_outside=settings.allow_outside,
+            recordings=settings.recordings,
+        )  # fmt: skip
     except MatcueError:
         return 0
     return built.timeline.total_ms
@@ -385,7 +388,7 @@ def plan_people(
 
     check_people(len(people))  # one limit for the people of one command, however given
     require_folder(settings.output.folder)  # before any track: every track goes there
-    routine = load_routine(routine_path, allow_outside=settings.allow_outside)
+    routine = load_routine(routine_path, allow_outside=settings.allow_outside, given=settings.given())
     base = stem or slugify(routine.title)
     absolute = replace(
         settings,

@@ -32,7 +32,7 @@ class CueList:
 
 def cue_list(path: str | Path, settings: Settings = Settings()) -> CueList:
     """The phrases ``path`` speaks with ``settings`` (its session and recordings)."""
-    routine, script = build_script(path, settings.session, allow_outside=settings.allow_outside)
+    routine, script = build_script(path, settings.session, allow_outside=settings.allow_outside, given=settings.given())
     phrases = phrase_list(script)
     rec = recordings_for(routine, [p.text for p in phrases], settings.recordings, allow_outside=settings.allow_outside)
     return CueList(

@@ -137,7 +137,9 @@ def pack_routines(
     if people is not None:  # every person's profile: no file of the pack may replace one
         settings = replace(settings, also_read=(*settings.also_read, *people_read(people)))
     reads = _files_read(paths, settings)
-    _check_in_the_way(out, track_stems(paths, allow_outside=settings.allow_outside), roster=people is not None)
+    _check_in_the_way(
+        out, track_stems(paths, allow_outside=settings.allow_outside, given=settings.given()), roster=people is not None
+    )
     if zip_target is not None:  # a folder or a pipe named OUT.zip is found now, not after the pack has moved in
         check_replaceable(zip_target)
         check_outputs([("zip", zip_target)], reads)
@@ -191,7 +193,7 @@ def _render_routines(
 ) -> list[tuple[Rendered, Timeline, Routine]]:
     """Each routine rendered once, in order; a routine that fails stops the pack."""
     out: list[tuple[Rendered, Timeline, Routine]] = []
-    for p, stem in zip(paths, track_stems(paths, allow_outside=settings.allow_outside)):
+    for p, stem in zip(paths, track_stems(paths, allow_outside=settings.allow_outside, given=settings.given())):
         step = (lambda s, d, t, _p=str(p): progress(_p, s, d, t)) if progress else None
         r = render_routine(p, settings, cache_dir=cache_dir, progress=step, name=stem)
         assert r.built is not None
@@ -213,7 +215,7 @@ def _render_people(
 
     if len(paths) != 1:
         raise RoutineError([Problem(None, "roster", "a roster packs one routine: give exactly one ROUTINE")])
-    routine = load_routine(paths[0], allow_outside=settings.allow_outside)
+    routine = load_routine(paths[0], allow_outside=settings.allow_outside, given=settings.given())
     slots, jobs = plan_people(paths[0], people, settings)
     step = (lambda d, t, _r: progress(str(paths[0]), "tracks", d, t)) if progress else None
     results = render_tracks(jobs, workers=workers, progress=step)
@@ -299,7 +301,9 @@ def _files_read(paths: Sequence[str | Path], settings: Settings) -> list[tuple[s
     reads: list[tuple[str, str]] = []
     for p in paths:
         try:
-            reads += command_reads(load_routine(p, allow_outside=settings.allow_outside), settings)
+            reads += command_reads(
+                load_routine(p, allow_outside=settings.allow_outside, given=settings.given()), settings
+            )
         except MatcueError:
             reads += command_reads(None, settings, p)
     return reads

@@ -117,6 +117,12 @@ class Settings:
     # what the command reads besides the routine: a roster, every person's profile (no output may replace one)
     also_read: tuple[tuple[str, str], ...] = ()
 
+    def given(self) -> tuple[str, ...]:
+        """The routine's file keys the command line gives (``--recordings``): a routine's own
+        value for one is not read (:func:`matcue.routine.loader.load_routine`), so a missing
+        one is no error; flags win over profile, routine and defaults."""
+        return ("recordings",) if self.recordings is not None else ()
+
     def for_person(self, profile: Profile | None) -> Settings:
         """These settings with ``profile`` under the flags: the flags win where given."""
         if profile is None:

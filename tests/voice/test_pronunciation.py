@@ -329,3 +329,30 @@ def test_accents_change_nothing_a_lexicon_matches(entries, text):
 
     lexicon = Lexicon.from_mapping(entries)
     assert strip_latin_accents(lexicon.apply(text)) == lexicon.apply(strip_latin_accents(text))
+
+
+NUMBER_KEY = (
+    "a lexicon key that is a number ({!r}) never matches: numbers are said in words before the lexicon "
+    "applies (write the key as it is said, like 'seven')"
+)
+
+
+def test_a_number_as_a_project_lexicon_key_is_refused_where_it_is_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from matcue.voice.lexicon import LexiconError, load_lexicon
+
+    p = tmp_path / "lexicon.yaml"
+    p.write_text("Eka: ay-kah\n7: seven\n'1.5': one and a half\n-2: minus two\nB12: bee twelve\n")
+    with pytest.raises(LexiconError) as e:
+        load_lexicon(p)
+    assert e.value.located == (
+        f"{p}:2:1: '7': {NUMBER_KEY.format('7')}",
+        f"{p}:3:1: '1.5': {NUMBER_KEY.format('1.5')}",
+        f"{p}:4:1: '-2': {NUMBER_KEY.format('-2')}",
+    )
+
+
+def test_a_word_with_a_digit_is_still_a_lexicon_key() -> None:
+    from matcue.voice.lexicon import Lexicon, number_key_problem
+
+    assert number_key_problem("B12") is None and number_key_problem("7") == NUMBER_KEY.format("7")
+    assert Lexicon.from_mapping({"B12": "bee twelve"}).apply("Take B12.") == "Take bee twelve."

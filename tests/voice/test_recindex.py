@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from matcue.voice.recindex import INDEX_NAME, MAX_INDEX_BYTES, read_index
+from matcue.voice.recindex import INDEX_NAME, MAX_INDEX_BYTES, file_hint, read_index
 
 
 class _Folder:
@@ -58,3 +58,10 @@ def test_a_control_character_is_located_and_nothing_of_the_index_is_used(tmp_pat
     entries, problems = _read(tmp_path, b"a: x.wav\nb: y\x01.wav\n")
     assert entries == []
     assert problems and problems[0].startswith("index.yaml:2:5: the character U+0001 (a control character)")
+
+
+def test_a_file_name_but_for_case_is_offered_before_a_close_one() -> None:
+    names = ["take1.wav", "TAKE1.M4A", "index.yaml"]
+    assert file_hint("Take1.m4a", names) == "; did you mean 'TAKE1.M4A'?"
+    assert file_hint("take1.wa", names) == "; did you mean 'take1.wav'?"
+    assert file_hint("zzz.ogg", names) == ""

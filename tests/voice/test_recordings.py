@@ -196,6 +196,17 @@ def test_an_index_that_is_not_a_mapping_or_names_a_missing_file(folder: Path, tm
     )
 
 
+def test_an_index_naming_a_clip_but_for_case_offers_the_real_name(folder: Path, tmp_path: Path) -> None:
+    write_wav(folder / "Take1.WAV", np.zeros(4800))
+    (folder / "index.yaml").write_text(f"{phrase_id(FOLD)}: take1.wav\n")
+    with pytest.raises(RecordingError) as e:
+        find(folder, tmp_path)
+    assert e.value.problems == (
+        f"{folder}/index.yaml:1:1: 'take1.wav' is not in the recordings "
+        "(the index names a file beside it; did you mean 'Take1.WAV'?)",
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from matcue.core.errors import RoutineError, printable, printable_name, shown
+from matcue.core.errors import MatcueError, RoutineError, printable, printable_name, shown
 from matcue.settings import Settings
 
 
@@ -53,6 +53,20 @@ def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outsid
         people.extend(load_roster(roster, allow_outside=allow_outside, given=profile_paths))
         check_people(len(people))
     return people
+
+
+def inputs_first(people: list[Any], settings: Settings) -> None:
+    """Input files before output: a ``--profile`` that does not load is said before an output
+    folder that cannot be used stops the command, as a roster's problems are (read first)."""
+    from matcue.core.paths import require_folder
+
+    try:
+        require_folder(settings.output.folder)
+    except MatcueError:
+        for person in people:
+            for line in person.located if isinstance(person, MatcueError) else ():
+                echo(line, err=True)
+        raise
 
 
 def reading_roster(settings: Settings, roster: Path | None) -> Settings:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from matcue.cli.boundary import fail
-from matcue.cli.common import Progress, check_set, check_title, echo, load_people, reading_roster
+from matcue.cli.common import Progress, check_set, check_title, echo, inputs_first, load_people, reading_roster
 from matcue.cli.options import (
     format_options,
     gathers_settings,
@@ -78,6 +78,7 @@ def pack(
             hint = "'--roster'" if roster is not None else "'--profile'"
             raise click.BadParameter("a roster packs one routine: give exactly one ROUTINE", param_hint=hint)
         people = load_people(profile_paths, roster, settings.allow_outside)
+        inputs_first(people, settings)
         settings = reading_roster(settings, roster)
     show = _PackProgress() if sys.stderr.isatty() else None
     share = PackOptions(title=pack_title, feed_url=feed_url, make_zip=make_zip)

@@ -17,6 +17,7 @@ from matcue.cli.common import (
     check_set,
     echo,
     echo_recordings,
+    inputs_first,
     load_people,
     reading_roster,
 )
@@ -89,10 +90,15 @@ def render(
         if not (profile_paths or roster):
             raise click.UsageError("--scheduler renders a roster: give --roster or --profile")
         people = load_people(profile_paths, roster, settings.allow_outside)
+        inputs_first(people, settings)
         _render_people(routines, people, reading_roster(settings, roster), workers, scheduler)
         return
     failed = 0
-    stems = track_stems(routines, allow_outside=settings.allow_outside) if len(routines) > 1 else [None]
+    stems = (
+        track_stems(routines, allow_outside=settings.allow_outside, given=settings.given())
+        if len(routines) > 1
+        else [None]
+    )
     for r, stem in zip(routines, stems):
         show = Progress(str(r)) if sys.stderr.isatty() else None
         try:
@@ -126,7 +132,11 @@ def _render_people(
     show = _RosterProgress() if sys.stderr.isatty() else None
     results = []
     # two routines whose titles slug alike: the second's people get '<slug>-2--<person>'
-    stems = track_stems(routines, allow_outside=settings.allow_outside) if len(routines) > 1 else [None]
+    stems = (
+        track_stems(routines, allow_outside=settings.allow_outside, given=settings.given())
+        if len(routines) > 1
+        else [None]
+    )
     unloaded = 0  # routines that did not load: the others are rendered, as without a roster
     for r, stem in zip(routines, stems):
         try:

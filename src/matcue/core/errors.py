@@ -67,6 +67,20 @@ class MatcueError(Exception):
 
     located: tuple[str, ...] = ()
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled as its class, message and attributes, never by calling ``__init__`` with
+        the message (a RoutineError would take it for its problems, a ToolMissingError would
+        miss its package): a roster's worker process sends its errors whole."""
+        return (_restored, (type(self), str(self), dict(vars(self))))
+
+
+def _restored(cls: type[MatcueError], message: str, state: dict[str, object]) -> MatcueError:
+    """A pickled :class:`MatcueError` as it was: its message, its located lines, the rest."""
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    vars(err).update(state)
+    return err
+
 
 class LinesError(MatcueError):
     """An error that is one message, or the located lines of a file's problems (a lexicon's,

@@ -290,14 +290,11 @@ def lexicon(ctx: Context, node: Node, where: str) -> tuple[tuple[str, tuple[tupl
 
 
 def _lexicon_chars(ctx: Context, node: Node, where: str, backend: str | None = None) -> None:
-    """A lexicon word or respelling holds no character a project lexicon refuses
-    (:func:`matcue.voice.lexicon.char_problem`), and a respelling (for ``backend``) has
-    words in it (:func:`matcue.voice.lexicon.wordless_problem`): one rule for both."""
-    from matcue.voice.lexicon import char_problem, wordless_problem
+    """A lexicon word or respelling (for ``backend``) is one a project lexicon takes
+    (:func:`matcue.voice.lexicon.text_problem`: no number as a word): one rule for both."""
+    from matcue.voice.lexicon import text_problem
 
-    problem = char_problem(node.value) if isinstance(node, ScalarNode) else None
-    if problem is None and backend is not None and isinstance(node, ScalarNode) and node.value.strip():
-        problem = wordless_problem(backend, node.value)
+    problem = text_problem(node.value, backend) if isinstance(node, ScalarNode) else None
     if problem is not None:
         raise ctx.error(node, where, problem)
 
@@ -461,19 +458,21 @@ def _build(ctx: Context, root: Node) -> Routine:
         recordings=f.get("recordings"),
         recordings_mark=_value_mark(ctx, root, "recordings"),
         language_mark=_value_mark(ctx, root, "language"),
+        title_mark=_value_mark(ctx, root, "title"),
     )
 
 
-def load_routine(path: str | os.PathLike[str], *, allow_outside: bool = False) -> Routine:
+def load_routine(path: str | os.PathLike[str], *, allow_outside: bool = False, given: tuple[str, ...] = ()) -> Routine:
     """Load and validate a routine file. Raises RoutineError with every problem found.
 
     Includes may not leave the routine's folder (symbolic links resolved) unless
-    ``allow_outside``.
+    ``allow_outside``. ``given``: the file keys the command line gives
+    (:meth:`matcue.settings.Settings.given`), not read from the routine (flags win).
     """
     p = Path(path)
     problems: list[Problem] = []
     real = real_path(p)
-    ctx = Context(str(path), problems, (real,), LoadBudget(os.path.dirname(real), allow_outside))
+    ctx = Context(str(path), problems, (real,), LoadBudget(os.path.dirname(real), allow_outside, given))
     root = compose_file(ctx, p)
     return _finish(ctx, root)
 

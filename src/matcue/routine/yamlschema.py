@@ -35,7 +35,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any, TypeVar
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -66,7 +66,7 @@ class Abort(Exception):
 class LoadBudget:
     """What one load may spend, shared by every file it includes."""
 
-    def __init__(self, root_dir: str, allow_outside: bool) -> None:
+    def __init__(self, root_dir: str, allow_outside: bool, given: Collection[str] = ()) -> None:
         self.nodes = 0
         self.steps = 0
         self.files = 0
@@ -75,6 +75,7 @@ class LoadBudget:
         self.work = budget.current()  # the command's tally: bytes read (matcue.core.limits)
         self.root_dir = root_dir  # real path of the top-level routine's folder
         self.allow_outside = allow_outside
+        self.given = frozenset(given)  # top-level keys the command line gives: not read from the file
         self.spoiled: set[Mark] = set()  # values a bad character was found in: reported once, already
 
 
@@ -458,6 +459,8 @@ def fields(
     sub = (lambda k: f"{where}.{k}") if where else (lambda k: k)
     for key, value in pairs(ctx, node, where):
         conv = schema.get(key.value)
+        if not where and conv is not None and key.value in ctx.budget.given:
+            continue  # --recordings over a routine's recordings: (which may be missing)
         if conv is None:
             ctx.error(key, sub(key.value), f"unknown key {key.value!r}", did_you_mean(key.value, list(schema)))
             failed = True

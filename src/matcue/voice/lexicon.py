@@ -202,10 +202,39 @@ def char_problem(text: str) -> str | None:
     return None if odd is None else f"the character {code(odd)} ({kind(odd)}) cannot be in a lexicon entry"
 
 
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
+
+
+def number_key_problem(word: str) -> str | None:
+    """Why ``word`` (a lexicon key) is no key: a number (``7``, ``1.5``, YAML's ``7:``
+    alike) never matches, as a text's numbers are said in words before the lexicon applies."""
+    if not _NUMBER.fullmatch(word.strip()):
+        return None
+    return (
+        f"a lexicon key that is a number ({word.strip()!r}) never matches: numbers are said in words "
+        "before the lexicon applies (write the key as it is said, like 'seven')"
+    )
+
+
+def text_problem(text: str, backend: str | None) -> str | None:
+    """Why ``text`` cannot be a lexicon key (``backend`` None) or a respelling for ``backend``:
+    :func:`char_problem`, then :func:`number_key_problem` or :func:`wordless_problem`."""
+    problem = char_problem(text)
+    if problem is None and backend is None:
+        problem = number_key_problem(text)
+    if problem is None and backend is not None and text.strip():
+        problem = wordless_problem(backend, text)
+    return problem
+
+
 def entry_problem(word: object, value: object) -> str | None:
     """Why ``word: value`` is not a lexicon entry, or None."""
+    if isinstance(word, (int, float)) and not isinstance(word, bool):
+        return number_key_problem(str(word)) or "a lexicon key must be a word or phrase"
     if not isinstance(word, str) or not word.strip() or not re.search(r"\w", word):
         return "a lexicon key must be a word or phrase"
+    if number_key_problem(word):
+        return number_key_problem(word)
     texts = [word, value] if isinstance(value, str) else [word, *value.values()] if isinstance(value, Mapping) else []
     problem = next((p for t in texts if isinstance(t, str) for p in [char_problem(t)] if p), None)
     if problem is not None:
@@ -330,8 +359,10 @@ def _entry_problems(path: str, node: yaml.Node, data: object) -> list[Problem]:
         return [] if data is None else [Problem(Mark(path, 1, 1), "", "expected a mapping of words to respellings")]
     problems = []
     for key, value in node.value:  # each entry's problem at its word
-        if isinstance(key, yaml.ScalarNode) and key.value in data:
-            problem = entry_problem(key.value, data[key.value])
+        if isinstance(key, yaml.ScalarNode):  # 7: and 1.5: are YAML numbers, no text key of data
+            typed = key.value not in data
+            problem = number_key_problem(key.value) if typed else entry_problem(key.value, data[key.value])
+            problem = problem or ("a lexicon key must be a word or phrase" if typed else None)
             if problem:
                 odd = next((n for n, _ in scalars(value) if odd_char(str(n.value))), None)
                 at = key if odd_char(str(key.value)) or odd is None or "cannot be in" not in problem else odd

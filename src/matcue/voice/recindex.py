@@ -9,6 +9,7 @@ or character said where it is), and holds at most as many entries as a folder ho
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +26,18 @@ class IndexSource(Protocol):
     def where(self, name: str) -> str: ...
 
     def file(self, name: str) -> contextlib.AbstractContextManager[Path]: ...
+
+
+def file_hint(name: str, names: Iterable[str]) -> str:
+    """The hint for a file name an index gives that is not beside it: the file named so
+    but for case (``Take1.M4A`` for ``take1.m4a``: a folder on Linux tells them apart, a zip
+    always), else the closest name, as a routine's unknown key is hinted."""
+    import difflib
+
+    known = sorted(names)
+    same = [n for n in known if n.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name[:200], known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def read_index(src: IndexSource, problems: list[str], max_entries: int) -> list[tuple[str, str, str]]:

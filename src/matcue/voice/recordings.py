@@ -58,7 +58,7 @@ from matcue.core.text import (
 )
 from matcue.voice.base import AnyClip, Clip
 from matcue.voice.cleaning import PROCESS_VERSION, clean, decode
-from matcue.voice.recindex import INDEX_NAME, read_index
+from matcue.voice.recindex import INDEX_NAME, file_hint, read_index
 
 _NOT_A = {INDEX_NAME: "an index of recordings"}  # what a file that cannot be read is not
 AUDIO_EXTENSIONS = frozenset(
@@ -337,7 +337,10 @@ def _match(src: _Source, texts: Sequence[str], cache_dir: Path | None, elsewhere
                 what = "the index itself" if name == INDEX_NAME else "a folder"
                 problems.append(f"{mark}: {shown(name)} is {what}, not a recording (the index names a clip beside it)")
             elif name not in src.names:
-                problems.append(f"{mark}: {shown(name)} is not in the recordings (the index names a file beside it)")
+                hint = file_hint(name, src.names)
+                problems.append(
+                    f"{mark}: {shown(name)} is not in the recordings (the index names a file beside it{hint})"
+                )
             elif pid is None and (key in other or _same(key) in other):
                 pass
             elif pid is None:
