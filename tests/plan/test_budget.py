@@ -326,3 +326,35 @@ def test_a_huge_lexicon_costs_time_in_proportion_to_its_size(tmp_path, where):
         cwd=tmp_path, timeout=300,
     )  # fmt: skip
     assert (r.returncode, r.stdout) == (0, "r.yaml: ok\n"), r.stderr
+
+
+def test_yaml_values_are_counted_across_the_files_of_one_command(tmp_path):
+    """A roster of a thousand profiles of 2400 vars each (28 MB) ran for minutes: each file
+    had the yaml_values allowance of its own. The command has one (yaml_values_read)."""
+    people = tmp_path / "class"
+    people.mkdir()
+    for i in range(4):
+        (people / f"p{i}.yaml").write_text(f"name: P{i}\nvars:\n" + "".join(f"  v{j}: x\n" for j in range(200)))
+    with budget.command(budget.Limits(yaml_values_read=1000)) as work:
+        out = load_roster(people)
+    assert [p.name for p in out[:2] if not isinstance(p, RoutineError)] == ["P0", "P1"]
+    assert work.yaml_values == 2 * (1 + 2 + 2 + 2 * 200)  # two files composed; the third refused by the count first
+    for i in (2, 3):
+        assert isinstance(out[i], RoutineError)
+        (msg,) = [str(p) for p in out[i].problems]
+        assert msg.startswith(f"{people / f'p{i}.yaml'}:")
+        assert msg.endswith(
+            ": reading this file makes more than 1000 YAML values composed by one command (every routine, "
+            "include, profile and roster file counted); the limit yaml_values_read allows at most 1000 "
+            "(give fewer or smaller files)"
+        )
+
+
+def test_one_file_over_the_yaml_values_limit_is_still_said_as_the_files(tmp_path):
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: R\nsteps:\n" + "  - say: Hi.\n" * 300)
+    with budget.command(budget.Limits(yaml_values=500, yaml_values_read=10_000)), pytest.raises(RoutineError) as e:
+        load_routine(routine)
+    (msg,) = _problems(e)
+    assert msg.endswith("the file has more YAML values than one routine may have, with its includes; "
+                        "the limit yaml_values allows at most 500 (split it into smaller routines)")  # fmt: skip

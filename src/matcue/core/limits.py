@@ -32,6 +32,7 @@ class Limits:
     events: int = 1_000_000  # timeline events of one command, counted from the script before speech
     bytes_read: int = 20_000_000  # routine, include, profile and roster files read by one command
     yaml_values: int = 200_000  # YAML values composed for one routine or roster with its includes
+    yaml_values_read: int = 500_000  # YAML values composed by one command: every file, each time it is read
     profiles: int = 1000  # people in one roster
 
 
@@ -60,6 +61,7 @@ class Work:
     events: int = 0
     speech_chars: int = 0
     bytes_read: int = 0
+    yaml_values: int = 0  # YAML values composed by the command (limit yaml_values_read)
     texts: set[str] = field(default_factory=set)  # distinct texts charged (synthesized once each)
     tracks: set[object] = field(default_factory=set)  # tracks whose events are charged
 

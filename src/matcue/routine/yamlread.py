@@ -105,6 +105,9 @@ def compose_text(ctx: Context, data: bytes | str, what: str = "a routine file") 
         root = _compose_bounded(ctx, text)
     except _TooManyValues as e:
         noun = file_kind(what)
+        if e.limit == "yaml_values_read":  # the command's budget, as bytes_read is
+            ctx.problems.append(Problem(Mark(ctx.path, e.line, e.column), "", e.what, "give fewer or smaller files"))
+            return None
         more = f"than one {noun} may have, with its includes" if noun == "routine" else f"than one {noun} may have"
         ctx.problems.append(
             Problem(Mark(ctx.path, e.line, e.column), "", e.what.format(more=more), f"split it into smaller {noun}s")
@@ -247,10 +250,17 @@ def _long_key(text: str, colon: int) -> int | None:
 
 
 class _TooManyValues(Exception):
-    def __init__(self, mark: Any, limits: budget.Limits) -> None:
+    def __init__(self, mark: Any, limits: budget.Limits, limit: str) -> None:
         self.line: int = mark.line + 1 if mark is not None else 1
         self.column: int = mark.column + 1 if mark is not None else 1
-        self.what = f"the file has more YAML values {{more}}; {budget.allows('yaml_values', limits)}"
+        self.limit = limit
+        if limit == "yaml_values":
+            self.what = f"the file has more YAML values {{more}}; {budget.allows(limit, limits)}"
+        else:
+            self.what = (
+                f"reading this file makes more than {limits.yaml_values_read} YAML values composed by one "
+                f"command (every routine, include, profile and roster file counted); {budget.allows(limit, limits)}"
+            )
 
 
 class _CountingLoader(yaml.SafeLoader):
@@ -258,21 +268,27 @@ class _CountingLoader(yaml.SafeLoader):
 
     count_left = 0
     limits = budget.LIMITS
+    limit = "yaml_values"
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self.count_left -= 1
         if self.count_left < 0:
-            raise _TooManyValues(self.peek_event().start_mark, self.limits)
+            raise _TooManyValues(self.peek_event().start_mark, self.limits, self.limit)
         return super().compose_node(parent, index)
 
 
 def _compose_bounded(ctx: Context, text: str) -> Node | None:
-    """``yaml.compose`` that counts every value against the load's yaml_values limit, so a
-    5 MB flow list is refused after the limit's worth of values, not composed whole. The
-    fast C parser (when PyYAML has it) counts first, so the refusal costs about a second."""
+    """``yaml.compose`` that counts every value against the load's yaml_values limit and the
+    command's yaml_values_read (every file each time it is read: a roster of a thousand
+    profiles of thousands of values each took minutes), so a 5 MB flow list is refused after
+    the limit's worth of values, not composed whole. The fast C parser (when PyYAML has it)
+    counts first, so the refusal costs about a second."""
     b = ctx.budget
     limits = b.work.limits
-    left = limits.yaml_values - b.composed
+    in_file = limits.yaml_values - b.composed
+    in_command = limits.yaml_values_read - b.work.yaml_values
+    left = min(in_file, in_command)
+    limit = "yaml_values" if in_file <= in_command else "yaml_values_read"
     fast = getattr(yaml, "CSafeLoader", None)
     if fast is not None:
         n = 0
@@ -281,16 +297,18 @@ def _compose_bounded(ctx: Context, text: str) -> Node | None:
                 if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.AliasEvent)):
                     n += 1
                     if n > left:
-                        raise _TooManyValues(event.start_mark, limits)
+                        raise _TooManyValues(event.start_mark, limits, limit)
         except yaml.YAMLError:
             pass  # the composer below reports it, with its own wording
     loader = _CountingLoader(text)
-    loader.count_left, loader.limits = left, limits
+    loader.count_left, loader.limits, loader.limit = left, limits, limit
     try:
         root = loader.get_single_node()
     finally:
         loader.dispose()
-        b.composed += left - max(loader.count_left, 0)
+        used = left - max(loader.count_left, 0)
+        b.composed += used
+        b.work.yaml_values += used
     return root
 
 
