@@ -1,7 +1,8 @@
 """The MP3 encoders: LAME in this process (lameenc) or an ffmpeg process per part, each fed
 its part's mixed blocks from a thread of its own (``run_parts``), the parts joined
 frame-exactly behind one Info/LAME tag (:mod:`matcue.audio.mp3join`). Also the choice of
-encoder and of the number of parts (``$MATCUE_ENCODER``, ``$MATCUE_JOBS``).
+encoder and of the number of parts (``$MATCUE_ENCODER``, ``$MATCUE_JOBS``); the parts are
+encoded at most one per core at a time (:func:`matcue.core.cores.in_flight`).
 """
 
 from __future__ import annotations
@@ -52,11 +53,13 @@ def _ffmpeg_command(
     ]  # fmt: skip
 
 
-MAX_JOBS = 256  # the most encoders (or roster workers) $MATCUE_JOBS may ask for
+MAX_JOBS = 256  # the most parts (or roster workers) $MATCUE_JOBS may ask for
 
 
 def default_jobs() -> int:
-    """Encoders to run at once: ``$MATCUE_JOBS`` if set, else the machine's cores.
+    """The parts to cut a track into for encoding (and a roster's workers):
+    ``$MATCUE_JOBS`` if set, else the machine's cores. The parts are encoded at most one
+    per core at a time (:func:`matcue.core.cores.in_flight`).
 
     A set value that is not a whole number from 1 to :data:`MAX_JOBS` is an error, never
     ignored."""
