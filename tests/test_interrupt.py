@@ -45,6 +45,35 @@ def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
     assert ac.duration_ms(ac.decode(mp3)) > 20_000
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_render_of_many_parts_killed_mid_way_leaves_no_part_file(tmp_path, sig):
+    """MATCUE_JOBS=256 cuts this 42-minute track (forty rests) into 81 parts, each encoded
+    to a temporary file beside the output (one per core at a time): a signal while they
+    are written leaves none of them."""
+    import os
+
+    routine = tmp_path / "long.yaml"
+    routine.write_text("title: Long hold\nsteps:\n" + "".join(f"  - rest: 1m\n    cue: Rest {i}.\n" for i in range(40)))
+    out = tmp_path / "out"
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(tmp_path / "cache"), "MATCUE_JOBS": "256"}
+    cmd = [sys.executable, "-m", "matcue", "render", str(routine), "-o", str(out), "--backend", "fake"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out.exists() and any(p.stat().st_size for p in out.iterdir())):
+            time.sleep(0.02)  # until a part's MP3 is being written
+        names = [p.name for p in out.iterdir()]
+        assert len(names) > 2 and all(".long-hold.mp3.partial-" in n for n in names), names
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert not out.exists()
+
+
 SLOW_VOICE = """
 import sys, time
 from matcue.voice.backends.fake import FakeVoice

@@ -401,8 +401,9 @@ def render_routine(
     file's extension; ``bitrate`` None: the format's default; ``cover``: embed the
     routine's ``cover:`` image, else a generated one (``matcue.audio.cover``); ``captions``
     (``vtt``, ``srt``, ``lrc``) and ``chapters_json`` write those sidecars next to the track
-    (``matcue.share.sidecars``), from the same timeline; ``jobs``: encoder threads (default
-    ``$MATCUE_JOBS``, else one per core; a roster renders with 1); ``draft``: encode with
+    (``matcue.share.sidecars``), from the same timeline; ``jobs``: the parts the track is cut into
+    for encoding, at most one per core at a time (default ``$MATCUE_JOBS``, else one per
+    core; a roster renders with 1); ``draft``: encode with
     LAME's faster setting (previews). The mix's ``music`` None: the routine's ``music:``.
     ``name`` replaces the slug; ``person``, a profile's name, is added to the title tag
     ("Title — Anna"); ``select`` renders part of the routine (:func:`matcue.preview.select`)."""

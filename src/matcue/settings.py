@@ -94,7 +94,7 @@ class Output:
     chapters_json: bool = False
     cover: bool = True
     draft: bool = False  # LAME's faster setting (previews)
-    jobs: int | None = None  # encoder threads; None: $MATCUE_JOBS, else one per core
+    jobs: int | None = None  # parts to encode (one per core at a time); None: $MATCUE_JOBS, else one per core
 
 
 def _mix() -> MixSettings:

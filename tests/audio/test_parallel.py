@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import audiocheck as ac
-from matcue.audio import mp3join, render
+from matcue.audio import encode, mp3join, render
 from matcue.audio.parts import JOIN_GAP, JOIN_MARGIN, JOIN_PADDING
 from matcue.core.pcm import ms_to_samples
 from matcue.plan.compile import compile_routine
@@ -124,8 +124,6 @@ def test_an_interrupt_while_the_part_threads_start_stays_an_interrupt(built, tmp
     render exited 3, and a roster worker took the next track)."""
     import threading
 
-    from matcue.audio import encode
-
     tl, clips = built
     started = []
 
@@ -174,3 +172,128 @@ def test_whole_tag_of_one_part_keeps_every_field_but_the_seek_table(built, tmp_p
     toc_a, toc_b = rebuilt[t + 16 : t + 116], tag.frame[t + 16 : t + 116]
     assert all(abs(x - y) <= 3 for x, y in zip(toc_a, toc_b))
     assert list(toc_a) == sorted(toc_a)
+
+
+# --- the parts in flight: bounded by the cores, whatever MATCUE_JOBS asks -------------
+
+
+def test_a_large_jobs_value_cuts_parts_of_30_s_at_least_encoded_one_per_core_at_a_time(built):
+    from matcue.audio.parts import MIN_PART_MS
+    from matcue.core.cores import in_flight
+
+    tl, clips = built
+    parts = render.plan_parts(tl, clips, 256)
+    assert 2 < len(parts) <= tl.total_ms // MIN_PART_MS  # the length bounds the count, not 256
+    assert all(b - a >= ms_to_samples(MIN_PART_MS) for a, b in parts)
+    assert in_flight(256, len(parts), cores=2) == 2
+    assert in_flight(256, len(parts), cores=64) == len(parts)
+    assert in_flight(1, len(parts), cores=2) == 1
+
+
+class _Job:
+    """What run_parts reads of an EncodeJob: a part's blocks, the length, the progress."""
+
+    total_ms = 10_000
+    progress = None
+
+    def blocks(self, start: int, end: int):
+        for b0 in range(start, end, 100):
+            yield np.zeros(min(100, end - b0), dtype=np.int16)
+
+
+class _CountingSink(encode.Sink):
+    open_now = 0
+    most = 0
+    lock = __import__("threading").Lock()
+
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+        self.closed = self.aborted = False
+        with self.lock:
+            type(self).open_now += 1
+            type(self).most = max(type(self).most, type(self).open_now)
+
+    def write(self, pcm: np.ndarray) -> None:
+        import time
+
+        time.sleep(0.001)  # let the other threads run
+        if self.fail:
+            raise OSError(28, "No space left on device")
+
+    def close(self) -> None:
+        self.closed = True
+        with self.lock:
+            type(self).open_now -= 1
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_run_parts_opens_each_sink_when_its_part_starts_and_no_more_than_the_workers_at_once():
+    parts = [(k * 4410, (k + 1) * 4410) for k in range(100)]
+    _CountingSink.open_now = _CountingSink.most = 0
+    opened: list[int] = []
+
+    def open_sink(i: int) -> _CountingSink:
+        opened.append(i)
+        return _CountingSink()
+
+    sinks = render.run_parts(_Job(), parts, open_sink, 3)  # type: ignore[arg-type]
+    assert len(sinks) == 100 and all(s.closed and not s.aborted for s in sinks)  # type: ignore[attr-defined]
+    assert 1 <= _CountingSink.most <= 3
+    assert sorted(opened) == list(range(100))
+    assert opened[:3] == sorted(opened[:3])  # taken in order
+
+
+def test_a_failed_part_stops_the_others_and_aborts_every_sink_opened():
+    parts = [(k * 4410, (k + 1) * 4410) for k in range(50)]
+    made: list[_CountingSink] = []
+
+    def open_sink(i: int) -> _CountingSink:
+        made.append(_CountingSink(fail=i == 4))
+        return made[-1]
+
+    with pytest.raises(OSError, match="No space left"):
+        render.run_parts(_Job(), parts, open_sink, 2)  # type: ignore[arg-type]
+    assert len(made) < 50  # the parts after the failure were never started
+    assert all(s.closed or s.aborted for s in made)
+
+
+@pytest.mark.parametrize("encoder", ["lame", "ffmpeg"])
+def test_a_part_that_fails_leaves_no_temporary_file_and_the_old_track(built, tmp_path: Path, monkeypatch, encoder):
+    if encoder == "ffmpeg" and not ac.have_ffmpeg():
+        pytest.skip("needs ffmpeg")
+    tl, clips = built
+    out = tmp_path / "x.mp3"
+    out.write_bytes(b"previous track")
+    sink = encode.LameSink if encoder == "lame" else encode.FfmpegSink
+    real_write = sink.write
+    calls = []
+
+    def write(self, pcm):  # the third part's first block meets a full disk
+        calls.append(self)
+        if len({id(s) for s in calls}) == 3:
+            raise OSError(28, "No space left on device")
+        real_write(self, pcm)
+
+    monkeypatch.setattr(sink, "write", write)
+    with pytest.raises(render.RenderError) as err:
+        render.render_mp3(tl, clips, out, jobs=6, encoding=render.Mp3Encoding(encoder=encoder))
+    assert str(err.value) == f"cannot write {out}: the disk is full"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.mp3"]
+    assert out.read_bytes() == b"previous track"
+
+
+def test_the_parts_in_flight_never_change_a_byte_of_the_track(built, tmp_path: Path, monkeypatch):
+    """Each part is encoded on its own, so encoding them one at a time (serially) or all at
+    once gives the same file: the bound on parts in flight changes memory, never the MP3."""
+    tl, clips = built
+    jobs = 4
+    assert len(render.plan_parts(tl, clips, jobs)) == jobs
+    monkeypatch.setattr(render, "in_flight", lambda jobs, tasks: 1)
+    serial = render.render_mp3(tl, clips, tmp_path / "serial.mp3", jobs=jobs).read_bytes()
+    monkeypatch.setattr(render, "in_flight", lambda jobs, tasks: tasks)
+    at_once = render.render_mp3(tl, clips, tmp_path / "at-once.mp3", jobs=jobs).read_bytes()
+    monkeypatch.undo()
+    bounded = render.render_mp3(tl, clips, tmp_path / "bounded.mp3", jobs=jobs).read_bytes()
+    assert serial == at_once == bounded

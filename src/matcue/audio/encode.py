@@ -1,7 +1,8 @@
 """The MP3 encoders: LAME in this process (lameenc) or an ffmpeg process per part, each fed
 its part's mixed blocks from a thread of its own (``run_parts``), the parts joined
 frame-exactly behind one Info/LAME tag (:mod:`matcue.audio.mp3join`). Also the choice of
-encoder and of the number of parts (``$MATCUE_ENCODER``, ``$MATCUE_JOBS``).
+encoder and of the number of parts (``$MATCUE_ENCODER``, ``$MATCUE_JOBS``); the parts are
+encoded at most one per core at a time (:func:`matcue.core.cores.in_flight`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -52,12 +53,14 @@ def _ffmpeg_command(
     ]  # fmt: skip
 
 
-MAX_JOBS = 256  # the most encoders (or roster workers) $MATCUE_JOBS may ask for
+MAX_JOBS = 256  # the most parts (or roster workers) $MATCUE_JOBS may ask for
 
 
 def default_jobs() -> int:
-    """Encoders to run at once: ``$MATCUE_JOBS`` if set, else the machine's cores (an empty
-    value, or only spaces, is unset).
+    """The parts to cut a track into for encoding (and a roster's workers):
+    ``$MATCUE_JOBS`` if set, else the machine's cores (an empty
+    value, or only spaces, is unset). The parts are encoded at most one
+    per core at a time (:func:`matcue.core.cores.in_flight`).
 
     A set value that is not a whole number from 1 to :data:`MAX_JOBS` is an error, never
     ignored."""
@@ -226,7 +229,7 @@ class LameSink(Sink):
     def __init__(self, path: Path, kbps: int, reserve: int, channels: int = 1, quality: int = LAME_QUALITY):
         import lameenc
 
-        self.encoder = lameenc.Encoder()
+        self.encoder: Any = lameenc.Encoder()
         self.encoder.set_bit_rate(kbps)
         self.encoder.set_in_sample_rate(SAMPLE_RATE)
         self.encoder.set_out_sample_rate(SAMPLE_RATE)  # LAME would resample stereo at 96k to 32 kHz
@@ -252,32 +255,53 @@ class LameSink(Sink):
             crc = mp3join.crc16_fast(chunk, crc)
         self.music_crc = crc
         self.file.close()
+        self.encoder = None  # LAME's state is freed as soon as the part is written
 
     def abort(self) -> None:
         self.file.close()
 
 
-def run_parts(job: EncodeJob, parts: list[tuple[int, int]], sinks: list[Sink]) -> None:
-    """Feed each part to its sink from a thread of its own; progress and errors are
-    reported to this (the calling) thread, so an interrupt here stops everything."""
+def run_parts(
+    job: EncodeJob, parts: list[tuple[int, int]], open_sink: Callable[[int], Sink], workers: int | None = None
+) -> list[Sink]:
+    """Feed each part to the sink ``open_sink(i)`` opens for it when the part starts, from
+    at most ``workers`` threads at once (None: one per part), the parts taken in order;
+    progress and errors are reported to this (the calling) thread, so an interrupt here
+    stops everything. Returns the sinks, closed. On failure every sink opened is aborted."""
     events: queue.Queue[tuple[str, int, object]] = queue.Queue()
     cancel = threading.Event()
+    lock = threading.Lock()
+    sinks: list[Sink | None] = [None] * len(parts)
+    todo = iter(range(len(parts)))  # taken under the lock
 
-    def feed(i: int, start: int, end: int) -> None:
+    def feed() -> None:
         try:
-            for pcm in job.blocks(start, end):
-                if cancel.is_set():
+            while not cancel.is_set():
+                with lock:
+                    i = next(todo, None)
+                if i is None:
                     return
-                sinks[i].write(pcm)
-                events.put(("block", i, len(pcm)))
-            sinks[i].close()
+                sink = open_sink(i)
+                with lock:
+                    sinks[i] = sink
+                    if cancel.is_set():  # opened after the clean-up looked: abort it here
+                        sink.abort()
+                        return
+                for pcm in job.blocks(*parts[i]):
+                    if cancel.is_set():
+                        return
+                    sink.write(pcm)
+                    events.put(("block", i, len(pcm)))
+                sink.close()
         except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
             if not cancel.is_set():
-                events.put(("error", i, exc))
+                events.put(("error", -1, exc))
         finally:
-            events.put(("done", i, None))
+            events.put(("done", -1, None))
 
-    threads = [threading.Thread(target=feed, args=(i, a, b), daemon=True) for i, (a, b) in enumerate(parts)]
+    n = len(parts) if workers is None else max(1, min(workers, len(parts)))
+    threads = [threading.Thread(target=feed, daemon=True) for _ in range(n)]
+    ok = False
     try:
         for th in threads:
             th.start()
@@ -294,26 +318,30 @@ def run_parts(job: EncodeJob, parts: list[tuple[int, int]], sinks: list[Sink]) -
                 raise payload  # type: ignore[misc]
             else:
                 running -= 1
+        ok = True
     finally:
         cancel.set()
-        if any(th.is_alive() for th in threads):
-            for sink in sinks:
+        with lock:
+            opened = [s for s in sinks if s is not None]
+        if not ok:
+            for sink in opened:
                 sink.abort()
         for th in threads:
             if th.ident is not None:  # an interrupt may land before every thread has started
                 th.join(timeout=10)
+    return opened
 
 
-def encode_ffmpeg(job: EncodeJob, exe: str, bitrate: str, parts: list[tuple[int, int]], tmp: Path, out: Path) -> None:
-    """ffmpeg processes, one per part, each writing a part with its own LAME tag; joined."""
+def encode_ffmpeg(
+    job: EncodeJob, exe: str, bitrate: str, parts: list[tuple[int, int]], tmp: Path, out: Path, workers: int = 1
+) -> None:
+    """ffmpeg processes, one per part (``workers`` at once), each writing a part with its
+    own LAME tag to a temporary file beside ``out``; joined into ``tmp``."""
     paths = [tmp]
-    sinks: list[Sink] = []
     try:
         for _ in parts[1:]:  # each named in paths before it exists: discarded below
             temp_beside(out, into=paths)
-        for path in paths:
-            sinks.append(FfmpegSink(exe, path, bitrate, job.channels, job.quality))
-        run_parts(job, parts, sinks)
+        run_parts(job, parts, lambda i: FfmpegSink(exe, paths[i], bitrate, job.channels, job.quality), workers)
         if len(parts) > 1:
             tags = [mp3join.read_tag(p) for p in paths]
             if joinable([t.delay for t in tags], [t.padding for t in tags]):
@@ -323,24 +351,26 @@ def encode_ffmpeg(job: EncodeJob, exe: str, bitrate: str, parts: list[tuple[int,
         else:
             mp3join.reseal(tmp)  # ffmpeg's tag CRC takes 190 bytes, also in a mono frame
     finally:
-        for sink in sinks:
-            sink.abort()
         for p in paths[1:]:
             atomic.discard(p)
 
 
-def encode_lame(job: EncodeJob, kbps: int, parts: list[tuple[int, int]], tmp: Path, out: Path) -> None:
-    """LAME in this process, one thread per part; the parts' frames are joined behind one
+def encode_lame(
+    job: EncodeJob, kbps: int, parts: list[tuple[int, int]], tmp: Path, out: Path, workers: int = 1
+) -> None:
+    """LAME in this process, a thread per part (``workers`` at once), each part written to a
+    temporary file beside ``out``; the parts' frames are joined into ``tmp`` behind one
     Info/LAME tag frame written for the whole (delay, end padding, sizes, seek table)."""
     reserve = mp3join.frame_size(mp3join.tag_header(_header(kbps, job.channels)))
     paths = [tmp]
-    sinks: list[LameSink] = []
     try:
         for _ in parts[1:]:  # each named in paths before it exists: discarded below
             temp_beside(out, into=paths)
-        for i, path in enumerate(paths):
-            sinks.append(LameSink(path, kbps, reserve if i == 0 else 0, job.channels, job.quality))
-        run_parts(job, parts, list(sinks))
+
+        def open_sink(i: int) -> LameSink:
+            return LameSink(paths[i], kbps, reserve if i == 0 else 0, job.channels, job.quality)
+
+        sinks = [s for s in run_parts(job, parts, open_sink, workers) if isinstance(s, LameSink)]
         sizes = [mp3join.frame_sizes_from(p, reserve if i == 0 else 0) for i, p in enumerate(paths)]
         pads = [len(sz) * SAMPLES_PER_FRAME - mp3join.ENCODER_DELAY - s.samples for sz, s in zip(sizes, sinks)]
         if len(parts) > 1 and not joinable([mp3join.ENCODER_DELAY] * len(parts), pads):
@@ -349,9 +379,10 @@ def encode_lame(job: EncodeJob, kbps: int, parts: list[tuple[int, int]], tmp: Pa
         crc = 0
         with open(tmp, "r+b") as f:
             f.seek(0, 2)
-            for path in paths[1:]:
+            for path in paths[1:]:  # streamed, each part deleted once copied
                 with open(path, "rb") as part:
                     shutil.copyfileobj(part, f, 1 << 20)
+                atomic.discard(path)
             for sink, part_sizes in zip(sinks, sizes):
                 crc = mp3join.crc16_combine(crc, sink.music_crc, int(part_sizes.sum(dtype=np.int64)))
             first_header = mp3join.first_header(tmp, reserve)
@@ -361,9 +392,6 @@ def encode_lame(job: EncodeJob, kbps: int, parts: list[tuple[int, int]], tmp: Pa
             f.seek(0)
             f.write(frame)
     finally:
-        for sink in sinks:
-            if not sink.file.closed:
-                sink.abort()
         for p in paths[1:]:
             atomic.discard(p)
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from matcue.audio import mixdown, sounds
 from matcue.audio.mixdown import MixSettings
+from matcue.core.cores import in_flight
 from matcue.core.errors import RenderError
 from matcue.core.pcm import ms_to_samples
 from matcue.plan.timeline import COUNTED_ROLES, Event, Timeline
@@ -327,7 +328,8 @@ class _Mixer:
 
 
 def _measure(plan: MixPlan, jobs: int) -> float | None:
-    """Integrated loudness (LUFS) of the raw mix: a first pass, one thread per part."""
+    """Integrated loudness (LUFS) of the raw mix: a first pass over ``jobs`` parts (of a
+    minute at least), at most one thread per core at a time."""
     seg = mixdown.SEGMENT
     total = plan.total
     jobs = max(1, min(jobs, total // (seg * 600)))  # parts of at least a minute
@@ -348,14 +350,26 @@ def _measure(plan: MixPlan, jobs: int) -> float | None:
         except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
             results[k] = exc
 
-    if jobs == 1:
-        run(0)
-    else:
-        threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(jobs)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+    todo = iter(range(jobs))  # the parts, taken in order by at most one thread per core
+    lock = threading.Lock()
+    failed = threading.Event()  # an error or an interrupt: no part is started after it
+
+    def worker() -> None:
+        while not failed.is_set():
+            with lock:
+                k = next(todo, None)
+            if k is None:
+                return
+            run(k)
+            if isinstance(results[k], BaseException):
+                failed.set()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(in_flight(jobs, jobs) - 1)]
+    for th in threads:
+        th.start()
+    worker()
+    for th in threads:
+        th.join()
     for r in results:
         if isinstance(r, BaseException):
             raise r

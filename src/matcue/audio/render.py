@@ -37,6 +37,7 @@ from matcue.audio.mixdown import MixSettings
 from matcue.audio.mixer import BLOCK_MS, iter_blocks, mix, mix_range, place_events, plan_mix
 from matcue.audio.parts import plan_parts, silent_spans
 from matcue.core import atomic
+from matcue.core.cores import in_flight
 from matcue.core.errors import RenderError
 from matcue.core.pcm import SAMPLE_RATE
 from matcue.core.tools import ffmpeg_path
@@ -80,8 +81,9 @@ def render_mp3(
     """Encode the timeline to ``out_path`` (tags and chapters included), atomically.
 
     The mix streams block by block into the encoder (LAME in this process, or an ffmpeg
-    process); a long track is cut at silences into ``jobs`` parts (default: one per core)
-    encoded at once and joined frame-exactly (:mod:`matcue.audio.mp3join`), so the decoded
+    process); a long track is cut at silences into up to ``jobs`` parts (default: one per
+    core), encoded at most one per core at a time (:func:`matcue.core.cores.in_flight`),
+    each to a temporary file, and joined frame-exactly (:mod:`matcue.audio.mp3join`), so the decoded
     track is sample-aligned with the mix. It is written to a hidden temporary file next
     to ``out_path``, which replaces ``out_path`` only when complete. On any failure or
     interruption the encoders are stopped, the temporary files removed, and an existing
@@ -108,6 +110,7 @@ def render_mp3(
     sources = place_events(timeline, clips, settings)  # checks every event before any I/O
     jobs = default_jobs() if jobs is None else jobs
     parts = plan_parts(timeline, clips, jobs, settings)
+    workers = in_flight(jobs, len(parts))  # never more encoders at once than cores
     if not out_path.parent.is_dir():
         raise RenderError(f"output folder {out_path.parent} does not exist")
     plan = plan_mix(timeline, clips, settings, jobs=jobs, sources=sources)
@@ -116,9 +119,9 @@ def render_mp3(
         tmp_path = unit.stage(out_path) if unit is not None else temp_beside(out_path, into=made)
         job = EncodeJob(plan, encoding.block_ms, progress, timeline.total_ms, encoding.quality)
         if encoder == "ffmpeg":
-            encode_ffmpeg(job, exe, encoding.bitrate, parts, tmp_path, out_path)
+            encode_ffmpeg(job, exe, encoding.bitrate, parts, tmp_path, out_path, workers)
         else:
-            encode_lame(job, kbps, parts, tmp_path, out_path)
+            encode_lame(job, kbps, parts, tmp_path, out_path, workers)
         mp3.write_tags(tmp_path, timeline)
         return _finish(tmp_path, out_path, unit)
     except OSError as exc:
@@ -163,7 +166,8 @@ def render_with_ffmpeg(
         job = EncodeJob(plan, BLOCK_MS, progress, timeline.total_ms)
         cmd = output.command(output.exe, tmp_path, meta_path, plan.channels, SAMPLE_RATE)
         sink = FfmpegSink(output.exe, tmp_path, "", plan.channels, command=cmd)
-        run_parts(job, [(0, plan.total)], [sink])
+        opened = sink
+        run_parts(job, [(0, plan.total)], lambda _: opened, 1)
         output.tag(tmp_path)
         return _finish(tmp_path, out_path, unit)
     except OSError as exc:
