@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
-from matcue.core.limits import Work, current
+from matcue.core.limits import OverBudget, Work, current
 from matcue.core.naming import slugify  # noqa: F401  (public: matcue.api.slugify)
 from matcue.plan.budget import check_script
 from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, compile_routine
@@ -138,6 +138,9 @@ def check_routine(
         except NothingToRender as e:
             if level == levels[0]:  # a routine may be written for higher levels only
                 problems.extend(e.problems)
+        except OverBudget as e:  # the command's budget: the other levels would say it again
+            problems.extend(e.problems)
+            break
         except RoutineError as e:
             problems.extend(e.problems)
     if warnings is not None and unmatched:

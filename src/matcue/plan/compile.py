@@ -17,7 +17,7 @@ from functools import cached_property
 
 from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
-from matcue.core.limits import LIMITS, allows
+from matcue.core.limits import LIMITS, allows, current
 from matcue.core.text import without_silent
 from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import TAG_HINT, Language, language_for
@@ -169,6 +169,7 @@ class Compiler:
             self.error(text.mark, text.where, what, "split it into several cues, or shorten the values it uses")
             return filled[: LIMITS.text_chars]
         out = " ".join(without_silent(filled).split())  # a {var} from --set: the routine's text rule
+        current().speak(out, text.mark, text.where)  # charged before any work on it
         self.check_speakable(text, out)
         return out
 
@@ -186,6 +187,16 @@ class Compiler:
                 "write the words to speak, or use a 'pause:' step for silence",
             )  # fmt: skip
             return
+        digit = (
+            None
+            if filled.isascii()
+            else next((c for c in filled if unicodedata.category(c) == "Nd" and not c.isascii()), None)
+        )
+        if digit is not None:  # the rule of every number a person types; only English's reader happened to take them
+            plain = "".join(str(unicodedata.digit(c)) if unicodedata.category(c) == "Nd" else c for c in filled)
+            name = unicodedata.name(digit, "a digit")
+            what = f"{shown(filled)} has {shown(digit)} ({name}); numbers take the digits 0-9"
+            self.error(text.mark, text.where, what, f"write {shown(plain)}")
         foreign = self.phrases.foreign_letters(filled)
         if foreign:  # a respelled word accounts for its letters; only a word with such letters can
             rest = filled
