@@ -198,7 +198,7 @@ def label(ctx: Context, node: Node, where: str) -> str:
     (``{teacher}``) is refused here rather than reaching the tags and the page unfilled; other
     braces (``{kept in the title}``) are kept as written."""
     value = plain(ctx, node, where)
-    braced = re.search(r"\{\w+\}", value)
+    braced = re.search(r"(?<!\{)\{\w+\}(?!\})", value)  # "{{TITLE}}" is braces, not a placeholder
     if braced is not None:
         what = f"shown as written: {{placeholders}} are filled in spoken text only, got {shown(value)}"
         raise ctx.error(node, where, what, f"write the words themselves instead of {braced.group(0)}")
