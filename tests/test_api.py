@@ -73,24 +73,3 @@ def test_render_routine_writes_slug_named_mp3(tmp_path, fake_voice):
 )
 def test_slugify(title, slug):
     assert slugify(title) == slug
-
-
-def test_a_placeholder_in_the_title_is_a_check_warning(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from matcue.api import check_routine
-    from matcue.cli.main import cli
-
-    p = tmp_path / "r.yaml"
-    p.write_text(
-        "title: Class with {teacher} and {{braces}}\nvars:\n  teacher: Maya\nsteps:\n  - say: Hello {teacher}.\n"
-    )
-    warnings: list[str] = []
-    assert check_routine(p, warnings=warnings) == []
-    said = (
-        f"{p}:1:8: title: {{teacher}} is not filled: a title is shown as written "
-        "(placeholders fill spoken text only; write the value itself)"
-    )
-    assert warnings == [said]
-    r = CliRunner().invoke(cli, ["check", str(p)])
-    assert r.exit_code == 0 and f"warning: {said}\n" in r.output

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcue.core.errors import MatcueError, Problem, RenderError, RoutineError
-from matcue.core.limits import Work, current
+from matcue.core.limits import OverBudget, Work, current
 from matcue.core.naming import slugify  # noqa: F401  (public: matcue.api.slugify)
 from matcue.plan.budget import check_script
 from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, compile_routine
@@ -109,8 +109,6 @@ def check_routine(
         routine = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
     except RoutineError as e:
         return list(e.problems)
-    if warnings is not None:
-        warnings.extend(title_warnings(routine))
     problems: list[Problem] = []
     try:  # a voice name the backend does not list, as render would refuse it
         check_voice(routine, voice_spec(routine))
@@ -143,6 +141,9 @@ def check_routine(
         except NothingToRender as e:
             if level == levels[0]:  # a routine may be written for higher levels only
                 problems.extend(e.problems)
+        except OverBudget as e:  # the command's budget: the other levels would say it again
+            problems.extend(e.problems)
+            break
         except RoutineError as e:
             problems.extend(e.problems)
     if warnings is not None:
@@ -151,17 +152,6 @@ def check_routine(
         every = set.intersection(*unmatched)
         warnings.extend(w for w in dict.fromkeys(w for ws in unmatched for w in sorted(ws)) if w in every)
     return list(dict.fromkeys(problems))
-
-
-def title_warnings(routine: Routine) -> list[str]:
-    """A ``{placeholder}`` in the routine's title, which no value fills: placeholders fill
-    spoken text (a cue's unknown one is an error), the title is shown as written."""
-    from matcue.plan.compile import _PLACEHOLDER
-
-    names = [m.group(1) for m in _PLACEHOLDER.finditer(routine.title) if (m.group(1) or "").strip()]
-    at = f"{routine.title_mark}: " if routine.title_mark else ""
-    hint = "placeholders fill spoken text only; write the value itself"
-    return [f"{at}title: {{{n}}} is not filled: a title is shown as written ({hint})" for n in dict.fromkeys(names)]
 
 
 def unused_set_names(

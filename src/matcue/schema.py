@@ -301,6 +301,7 @@ def _known() -> dict[int, Callable[[], Fragment]]:
     """Converters of the loader (and profile loader) -> their fragment, by identity."""
     return {
         id(Y.plain): lambda: _ref("text"),
+        id(Y.label): lambda: _ref("text"),
         id(Y.text): lambda: _ref("text"),
         id(S.spoken): lambda: _ref("spoken"),
         id(S.hold): lambda: _ref("hold"),

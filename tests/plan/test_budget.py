@@ -146,8 +146,8 @@ def test_speech_of_one_command_is_counted_across_its_routines(tmp_path, fake_voi
         with pytest.raises(RoutineError) as e:
             build_timeline(routines[1], voice=FAKE)
     (msg,) = _problems(e)
-    assert msg.startswith(f"{routines[1]}:1:1: the routine has ")
-    assert "characters of speech, " in msg
+    # charged as each text is filled in: the 21st cue of the second routine passes the budget
+    assert msg.startswith(f"{routines[1]}:23:10: steps[20].say: with this text the routine makes 1017 characters")
     assert msg.endswith("the limit speech_chars allows at most 1000 (shorten the texts, or use fewer {vars} in them)")
     assert fake_voice.calls == calls  # refused before the second routine's synthesis
     assert work.bytes_read == 2 * routines[0].stat().st_size + routines[1].stat().st_size
@@ -288,7 +288,8 @@ def test_a_roster_past_the_command_budget_is_refused_before_any_track_speaks(tmp
         with pytest.raises(RoutineError) as e:
             render_for_people(routine, people, Settings(voice=FAKE, output=Output(tmp_path / "out")), workers=1)
     (msg,) = _problems(e)
-    assert msg.startswith(f"{routine}:1:1: the routine has ") and "the limit speech_chars allows at most 1000" in msg
+    assert msg.startswith(f"{routine}:3:10: steps[0].say: with this text the routine makes ")  # filled for a person
+    assert "the limit speech_chars allows at most 1000" in msg
     assert fake_voice.calls == 0 and not (tmp_path / "out").exists()
 
 
@@ -358,3 +359,46 @@ def test_one_file_over_the_yaml_values_limit_is_still_said_as_the_files(tmp_path
     (msg,) = _problems(e)
     assert msg.endswith("the file has more YAML values than one routine may have, with its includes; "
                         "the limit yaml_values allows at most 500 (split it into smaller routines)")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- speech as it is filled in
+
+
+def _filled_routine(tmp_path: Path, cues: int) -> Path:
+    """A routine of about 40 KB whose texts fill into 3 MB of speech: one 1,500-character value, used by each cue."""
+    routine = tmp_path / "r.yaml"
+    value = "word " * 300
+    routine.write_text(
+        f'title: R\nvars:\n  a: "{value}"\nsteps:\n' + "".join(f'  - say: "{{a}} {i}"\n' for i in range(cues))
+    )
+    return routine
+
+
+def test_speech_is_charged_as_each_text_is_filled_in_once_for_every_level(tmp_path):
+    from matcue.api import check_routine
+
+    routine = _filled_routine(tmp_path, 40)
+    with budget.command(Limits(speech_chars=10_000)):
+        problems = [str(p) for p in check_routine(routine)]
+    assert problems == [  # the seventh 1,501-character text passes 10,000; the other levels do not say it again
+        f"{routine}:11:10: steps[6].say: with this text the routine makes 10507 characters of speech for this "
+        "command; the limit speech_chars allows at most 10000 (shorten the texts, or use fewer {vars} in them)"
+    ]
+
+
+def test_a_small_routine_that_fills_into_megabytes_of_speech_is_refused_fast(tmp_path):
+    """`check` of it ran for minutes (every text filled, checked and spelled out, three times);
+    now it stops at the text that passes the command's speech budget."""
+    routine = _filled_routine(tmp_path, 2000)
+    assert routine.stat().st_size < 45_000
+
+    def limits() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
+
+    r = subprocess.run(
+        [sys.executable, "-m", "matcue", "check", "r.yaml"], capture_output=True, text=True, preexec_fn=limits,
+        cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines()[0].startswith("r.yaml:670:10: steps[665].say: with this text the routine makes ")
+    assert r.stderr.splitlines()[-1] == "1 problem found"

@@ -53,6 +53,10 @@ def allows(limit: str, limits: Limits = LIMITS) -> str:
     return f"the limit {limit} allows at most {getattr(limits, limit)}"
 
 
+class OverBudget(RoutineError):
+    """The command's budget is spent: nothing more of it (another level, another track) is worth trying."""
+
+
 @dataclass(slots=True)
 class Work:
     """The tally of one command against its :class:`Limits`."""
@@ -73,6 +77,23 @@ class Work:
                 [Problem(mark, "", f"reading this file makes {self.bytes_read} bytes read by one command; "
                          f"{allows('bytes_read', self.limits)}", "include fewer or smaller files")]
             )  # fmt: skip
+
+    def speak(self, text: str, mark: Mark | None, where: str) -> None:
+        """Charge a spoken text as soon as it is filled in, before any of the work on it
+        (checking its letters, spelling out its numbers, respelling it): each distinct text
+        once, so a routine of small texts that fill into megabytes is refused at the text
+        where its speech passes the limit, not minutes later."""
+        if text in self.texts and self.speech_chars <= self.limits.speech_chars:
+            return
+        if text not in self.texts:
+            self.texts.add(text)
+            self.speech_chars += len(text)
+        if self.speech_chars > self.limits.speech_chars:  # and stays so for every later text
+            what = (
+                f"with this text the routine makes {self.speech_chars} characters of speech for this command; "
+                f"{allows('speech_chars', self.limits)}"
+            )
+            raise OverBudget([Problem(mark, where, what, "shorten the texts, or use fewer {vars} in them")])
 
     def track(
         self,

@@ -53,6 +53,8 @@ class Language:
 
     def foreign_letters(self, text: str) -> str:
         """The letters of ``text`` in a script this language's voices cannot read, in order."""
+        if text.isascii() and "LATIN" in self.scripts:  # the common case, without a name looked up per letter
+            return ""
         return "".join(ch for ch in text if unicodedata.category(ch)[0] == "L" and script(ch) not in self.scripts)
 
     def side_placeholders(self) -> dict[str, dict[str, str]]:

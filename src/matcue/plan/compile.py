@@ -17,7 +17,7 @@ from functools import cached_property
 
 from matcue.core.durations import duration_text
 from matcue.core.errors import MAX_PROBLEMS, Mark, Problem, RoutineError, shown
-from matcue.core.limits import LIMITS, allows
+from matcue.core.limits import LIMITS, allows, current
 from matcue.core.text import GAP, close_gaps, without_silent
 from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import TAG_HINT, Language, language_for
@@ -170,6 +170,7 @@ class Compiler:
             self.error(text.mark, text.where, what, "split it into several cues, or shorten the values it uses")
             return filled[: LIMITS.text_chars]
         out = " ".join(without_silent(close_gaps(filled)).split())  # a {var} from --set: the routine's text rule
+        current().speak(out, text.mark, text.where)  # charged before any work on it
         self.check_speakable(text, out)
         return out
 

@@ -43,6 +43,7 @@ from matcue.routine.yamlschema import (
     integer,
     is_merge,
     keyed,
+    label,
     level,
     leveled,
     pairs,
@@ -405,13 +406,13 @@ def nonempty_steps(ctx: Context, node: Node, where: str) -> list[Step]:
 
 
 ROUTINE_KEYS: dict[str, Converter] = {
-    "title": plain,
+    "title": label,
     "cover": cover_file,
     "music": music_file,
     "recordings": recordings_source,
-    "description": plain,
-    "author": plain,
-    "collection": plain,
+    "description": label,
+    "author": label,
+    "collection": label,
     "language": language_tag,
     "level": level,
     "first_side": choice(("right", "left")),
@@ -458,7 +459,6 @@ def _build(ctx: Context, root: Node) -> Routine:
         recordings=f.get("recordings"),
         recordings_mark=_value_mark(ctx, root, "recordings"),
         language_mark=_value_mark(ctx, root, "language"),
-        title_mark=_value_mark(ctx, root, "title"),
     )
 
 

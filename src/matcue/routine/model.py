@@ -317,7 +317,6 @@ class Routine:
     recordings: str | None = None  # the teacher's recorded cues: a folder or a zip (resolved like cover)
     recordings_mark: Mark | None = field(default=None, compare=False)  # where ``recordings`` is written
     language_mark: Mark | None = field(default=None, compare=False)  # where ``language`` is written
-    title_mark: Mark | None = field(default=None, compare=False)  # where ``title`` is written
     included: tuple[str, ...] = field(default=(), compare=False)  # real paths of the files it includes
 
     def files_read(self) -> list[tuple[str, str]]:

@@ -193,6 +193,19 @@ def plain(ctx: Context, node: Node, where: str) -> str:
     return " ".join(text(ctx, node, where).value.split())
 
 
+def label(ctx: Context, node: Node, where: str) -> str:
+    """A title, description, author or collection: :func:`plain`, shown and tagged as written
+    and never spoken, so no ``{placeholder}`` is filled in it: a placeholder's name in braces
+    (``{teacher}``) is refused here rather than reaching the tags and the page unfilled; other
+    braces (``{kept in the title}``) are kept as written."""
+    value = plain(ctx, node, where)
+    braced = re.search(r"(?<!\{)\{\w+\}(?!\})", value)  # "{{TITLE}}" is braces, not a placeholder
+    if braced is not None:
+        what = f"shown as written: {{placeholders}} are filled in spoken text only, got {shown(value)}"
+        raise ctx.error(node, where, what, f"write the words themselves instead of {braced.group(0)}")
+    return value
+
+
 def duration(allow_zero: bool, min_ms: int = 0, phase: bool = False) -> Converter:
     """A duration of at least ``min_ms`` (when not 0); ``phase``: a breath phase, at most
     :data:`~matcue.core.limits.MAX_BREATH_PHASE_MS` (the one wording, :func:`longest_phase`)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 from matcue.languages import language_for
 from matcue.languages.reader import MINUS, RATIO, SPACED_THOUSANDS, ratio
@@ -165,6 +166,8 @@ _PHONEMES = re.compile(r"(\[\[.*?\]\])")
 
 def strip_latin_accents(text: str) -> str:
     """ "Śīrṣāsana" -> "Sirsasana": accents off Latin letters, other scripts untouched."""
+    if text.isascii():
+        return text
     out = []
     for ch in text:
         if ch.isascii() or "LATIN" not in unicodedata.name(ch, ""):
@@ -196,6 +199,7 @@ def ascii_digits(text: str) -> str:
     return "".join(c if c.isascii() or digit(c, None) is None else str(digit(c)) for c in text)
 
 
+@lru_cache(maxsize=4096)  # pure; a text is normalized for every level and check of it, so once
 def normalize_text(text: str, language: str = "en") -> str:
     """``text`` with numbers, durations and abbreviations written out for ``language``.
 
