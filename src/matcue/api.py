@@ -20,7 +20,7 @@ from matcue.core.limits import OverBudget, Work, current
 from matcue.core.naming import slugify  # noqa: F401  (public: matcue.api.slugify)
 from matcue.plan.budget import check_script
 from matcue.plan.compile import DEFAULT_MAX_LENGTH_MS, NothingToRender, Options, compile_routine
-from matcue.plan.layout import layout
+from matcue.plan.layout import check_length, layout
 from matcue.plan.script import Script
 from matcue.plan.timeline import Timeline
 from matcue.routine.loader import load_routine
@@ -301,6 +301,9 @@ def build_timeline(
                 routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir, elsewhere=others
             )
             own = rec.clips if rec is not None else {}
+            if options.duration_ms is None:  # over --max-length by the guess, as check says: before any synthesis
+                guess = {t: estimate_speech_ms(t, spec.rate) for t in texts}
+                check_length(script, {**guess, **{t: r.clip.length_ms for t, r in own.items()}})
             lexicon, texts = routine_lexicon(routine), [t for t in texts if t not in own]
             speech = speak_all(texts, guarded, cache_dir=cache_dir, progress=show, lexicon=lexicon)
             return rec, {**speech.clips, **{t: r.clip for t, r in own.items()}}, speech.synthesized, speech.backend

@@ -5,14 +5,17 @@ text, a rest, a hold; a profile's key), with durations that never round to anoth
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from matcue.core.durations import duration_text
 from matcue.core.errors import RoutineError
 from matcue.core.limits import Limits, Work
 from matcue.plan.budget import check_script
 from matcue.plan.compile import Options, compile_routine
+from matcue.plan.layout import check_length, layout
 from matcue.routine.loader import loads_routine
 from matcue.routine.profile import load_roster
 from matcue.voice.lexicon import Lexicon
@@ -60,6 +63,36 @@ def test_a_duration_under_the_limit_fits_a_routine_written_over_it(run, tmp_path
     r = run("script", str(long), "--backend", "fake")
     assert r.exit_code == 1
     assert f"{long}:4:5: steps[1]: the routine is longer than the limit of 6h here (at least 7h) {HINT}" in r.stderr
+
+
+def test_a_track_over_the_limit_by_its_guessed_speech_is_refused_before_any_is_spoken(run, tmp_path, fake_voice):
+    """300 000 characters of speech were synthesized for more than ten minutes, and only then
+    refused for the length ``check`` had refused them for at once."""
+    long = _write(tmp_path, "talk.yaml", "title: T\nsteps:\n" + f"  - say: {WORDS}\n" * 20)
+    r = run("render", str(long), "--backend", "fake", "--max-length", "5m", "-o", str(tmp_path / "out"))
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"{long}:9:10: steps[6].say: the routine is longer than the limit of 5m here (at least 5m41.95s with speech, "
+        f"guessed before any is spoken) {HINT}\n1 routine not rendered\n"
+    )
+    assert fake_voice.calls == 0 and not (tmp_path / "out").exists()
+    assert run("check", str(long), "--max-length", "5m").stderr.startswith(f"{long}:9:10: steps[6].say: ")
+
+
+def test_the_guessed_length_walks_the_script_as_layout_does():
+    script = compile_routine(
+        loads_routine("title: G\nsteps:\n  - say: One.\n  - pose: A\n    hold: 10s\n  - say: Two.\n", name="g.yaml"),
+        Options(max_total_ms=60_000),
+    )
+    guess = dict.fromkeys(script.texts(), 1000)
+    total = layout(script, guess).total_ms
+    check_length(script, guess)  # the track as laid out: within the limit
+    with pytest.raises(RoutineError) as e:
+        check_length(replace(script, max_total_ms=total - 1), guess)
+    (problem,) = e.value.problems
+    assert str(problem).startswith("g.yaml:6:10: steps[2].say: the routine is longer than the limit of ")
+    assert str(problem).endswith(f"(it lasts {duration_text(total)} with speech, guessed before any is spoken) {HINT}")
+    check_length(replace(script, max_total_ms=None), guess)
 
 
 def test_the_events_limit_is_located_at_the_step_that_passes_it():

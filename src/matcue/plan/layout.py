@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from matcue.core.durations import duration_text
 from matcue.core.errors import Problem, RoutineError, shown
 from matcue.languages import language_for
-from matcue.plan.script import Block, ChapterStart, Gap, Ring, Script, SectionStart, Speak
+from matcue.plan.script import Block, ChapterStart, Gap, Origin, Ring, Script, SectionStart, Speak
 from matcue.plan.timeline import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
 from matcue.plan.timeline import Chapter, Event, Hold, Rest, Timeline
 
@@ -72,20 +72,7 @@ def layout(
         if isinstance(seg, (Speak, Gap, Block)) and seg.origin is not None:
             where = seg.origin  # what made the track this long: a text, a rest or pause, a hold
         if limit is not None and t > limit:
-            last = seg is script.segments[-1]
-            length = (
-                f"(it lasts {duration_text(t)} with speech)"
-                if last
-                else f"here (at least {duration_text(t)} with speech)"
-            )
-            problems.append(
-                Problem(
-                    where.mark if where else None,
-                    where.where if where else "",
-                    f"the routine is longer than the limit of {duration_text(limit)} {length}",
-                    "shorten it, or raise the limit with --max-length",
-                )
-            )
+            problems.append(_too_long(where, t, limit, seg is script.segments[-1]))
             break
 
     if problems:
@@ -120,6 +107,40 @@ _KIND_ORDER = {"silence": 0, "bell": 1, "inhale": 2, "hold": 2, "exhale": 2, "sp
 
 def _order(e: Event) -> tuple[int, int, int]:
     return (e.start_ms, _KIND_ORDER.get(e.kind, 9), e.end_ms)
+
+
+def _too_long(where: Origin | None, t: int, limit: int, last: bool, guessed: bool = False) -> Problem:
+    """The track passed ``limit`` at ``t``, made so by ``where`` (a segment's origin)."""
+    speech = "with speech, guessed before any is spoken" if guessed else "with speech"
+    length = f"(it lasts {duration_text(t)} {speech})" if last else f"here (at least {duration_text(t)} {speech})"
+    return Problem(
+        where.mark if where else None,
+        where.where if where else "",
+        f"the routine is longer than the limit of {duration_text(limit)} {length}",
+        "shorten it, or raise the limit with --max-length",
+    )
+
+
+def check_length(script: Script, speech_ms: Mapping[str, int], bell_ms: Mapping[str, int] = DEFAULT_BELL_MS) -> None:
+    """Refuse a track over ``script.max_total_ms`` from guessed speech lengths, before any
+    phrase is synthesized (``check`` refuses it by the same guess): a routine of 300 000
+    characters of speech was synthesized for more than ten minutes only to be refused
+    by its length. The same walk as :func:`layout`, without placing anything."""
+    limit = script.max_total_ms
+    if limit is None:
+        return
+    t, where = 0, script.origin
+    for seg in script.segments:
+        if isinstance(seg, Speak):
+            t += speech_ms[seg.text]
+        elif isinstance(seg, Ring):
+            t += bell_ms[seg.sound]
+        elif isinstance(seg, (Gap, Block)):
+            t += seg.dur_ms
+        if isinstance(seg, (Speak, Gap, Block)) and seg.origin is not None:
+            where = seg.origin
+        if t > limit:
+            raise RoutineError([_too_long(where, t, limit, seg is script.segments[-1], guessed=True)])
 
 
 def _block(
