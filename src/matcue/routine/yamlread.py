@@ -338,6 +338,9 @@ def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: 
     problem = bad_path(node, raw, what)
     if problem:
         raise ctx.error(node, where, problem)
+    if raw.strip().endswith("/"):  # a folder's name: the system would refuse it, pathlib drops the '/'
+        name = shown(raw.strip().rstrip("/"))
+        raise ctx.error(node, where, f"expected a path to {what}, got {shown(raw)}, a folder's name (write {name})")
     budget = ctx.budget
     target = ctx.base_folder / raw
     try:
