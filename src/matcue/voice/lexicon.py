@@ -177,12 +177,12 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 def parse_entries(data: Mapping[str, object], source: str) -> list[RawEntry]:
     """Validate a lexicon mapping; LexiconError names the source and the bad entry."""
     if not isinstance(data, Mapping):
-        raise LexiconError(f"{path_text(source)}: expected a mapping of words to respellings")
+        raise LexiconError([f"{path_text(source)}: expected a mapping of words to respellings"])
     out: list[RawEntry] = []
     for word, value in data.items():
         problem = entry_problem(word, value)
         if problem:
-            raise LexiconError(f"{path_text(source)}: {word!r}: {problem}")
+            raise LexiconError([f"{path_text(source)}: {word!r}: {problem}"])
         out.append((str(word), entry_forms(value)))
     return out
 
@@ -294,7 +294,7 @@ def _read_lexicon(path: Path) -> bytes:
     try:
         return read_bounded(path, MAX_LEXICON_BYTES, "a lexicon file")
     except Unreadable as exc:
-        raise LexiconError(f"{path_text(path)}: cannot read the lexicon: it {exc}") from None
+        raise LexiconError([f"{path_text(path)}: cannot read the lexicon: it {exc}"]) from None
 
 
 @lru_cache(maxsize=8)
