@@ -110,13 +110,13 @@ def check_routine(
     except RoutineError as e:
         return list(e.problems)
     problems: list[Problem] = []
+    spec = voice_spec(routine)  # its rate guesses speech as render's check before synthesis does
     try:  # a voice name the backend does not list, as render would refuse it
-        check_voice(routine, voice_spec(routine))
+        check_voice(routine, spec)
     except RoutineError as e:
         problems.extend(e.problems)
     except MatcueError:
         pass  # the engine is not installed here, so its voices cannot be listed: render says so
-    rate = routine.voice.rate or DEFAULT_RATE_WPM
     levels = [routine.level] if routine.level else []
     levels += [lv for lv in LEVELS if lv not in levels]
     unmatched: list[set[str]] = []  # per level: the warnings about clips it does not use
@@ -126,7 +126,7 @@ def check_routine(
             script = compile_routine(routine, Options(level=level, max_total_ms=max_total_ms))
             check_script(script, routine_lexicon(routine), level, Work(current().limits))
             found.extend(script.warnings())
-            lengths = {t: estimate_speech_ms(t, rate) for t in script.texts()}
+            lengths = {t: estimate_speech_ms(t, spec.rate) for t in script.texts()}
             names: dict[str, str] = {}
             try:
                 rec = recordings_for(routine, script.texts(), recordings, allow_outside=allow_outside)

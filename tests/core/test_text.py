@@ -171,21 +171,18 @@ def test_a_recordings_index_with_a_surrogate_is_refused_located(run, tmp_path: P
     )
 
 
-def test_set_with_a_blank_value_is_a_usage_error_as_a_vars_value_is(run, tmp_path: Path) -> None:
-    """--set name=U+0301 was filled into the cue: "Hello, \u0301." was spoken."""
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("\u0301\u0301", "U+0301"),  # it was filled into the cue: "Hello, \u0301." was spoken
+        ("  ", "whitespace"),  # it was taken: only a value with more than spaces was looked at
+    ],
+)
+def test_set_with_a_blank_value_is_a_usage_error_as_a_vars_value_is(run, tmp_path: Path, value: str, what: str) -> None:
     (tmp_path / "r.yaml").write_text(ROUTINE)
-    r = run("script", str(tmp_path / "r.yaml"), "--set", "name=\u0301\u0301", "--backend", "fake")
+    r = run("script", str(tmp_path / "r.yaml"), "--set", f"name={value}", "--backend", "fake")
     assert r.exit_code == 2
-    blank = "expected text, got only spaces, invisible or combining characters (U+0301)"
-    assert f"Invalid value for '--set': name: {blank}\n" in r.stderr
-
-
-def test_set_with_a_value_of_only_spaces_is_a_usage_error(run, tmp_path: Path) -> None:
-    """--set name="  " was taken (only a value with something else than spaces was looked at)."""
-    (tmp_path / "r.yaml").write_text(ROUTINE)
-    r = run("script", str(tmp_path / "r.yaml"), "--set", "name=  ", "--backend", "fake")
-    assert r.exit_code == 2
-    blank = "expected text, got only spaces, invisible or combining characters (whitespace)"
+    blank = f"expected text, got only spaces, invisible or combining characters ({what})"
     assert f"Invalid value for '--set': name: {blank}\n" in r.stderr
 
 

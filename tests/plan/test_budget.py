@@ -32,6 +32,21 @@ ROOT = Path(__file__).resolve().parents[2]
 FAKE = VoiceOverrides(backend="fake")
 
 
+def _check_bounded(cwd: Path, routine: str, memory: int | None = None) -> subprocess.CompletedProcess[str]:
+    """``matcue check ROUTINE`` in a subprocess run from ``cwd`` under 20 s of CPU time (and
+    ``memory`` bytes of address space): a budget that fails lets it be killed, not hang."""
+
+    def limits() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(
+        [sys.executable, "-m", "matcue", "check", routine], capture_output=True, text=True, preexec_fn=limits,
+        cwd=cwd, timeout=300,
+    )  # fmt: skip
+
+
 def _problems(e: pytest.ExceptionInfo[RoutineError]) -> list[str]:
     return [str(p) for p in e.value.problems]
 
@@ -173,14 +188,7 @@ def test_a_flow_list_of_5_mb_is_refused_fast_with_bounded_memory(tmp_path):
     routine.write_text("title: F\nsteps: [" + ", ".join(["{say: a}"] * 450_000) + "]\n")
     assert 4_000_000 < routine.stat().st_size < yamlread.MAX_FILE_BYTES
 
-    def limits() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
-        resource.setrlimit(resource.RLIMIT_AS, (600_000_000, 600_000_000))
-
-    r = subprocess.run(
-        [sys.executable, "-m", "matcue", "check", str(routine)], capture_output=True, text=True, preexec_fn=limits,
-        cwd=tmp_path, timeout=300,
-    )  # fmt: skip
+    r = _check_bounded(tmp_path, str(routine), memory=600_000_000)
     assert r.returncode == 1, r.stderr
     assert r.stderr.splitlines()[0] == (
         f"{routine}:2:{len('steps: [') + 1 + 10 * 66_665}: the file has more YAML values than one routine may have, "
@@ -319,13 +327,7 @@ def test_a_huge_lexicon_costs_time_in_proportion_to_its_size(tmp_path, where):
         (tmp_path / "voice" / "lexicon.yaml").write_text(entries.replace("  ", "", 1).replace("\n  ", "\n"))
         (tmp_path / "r.yaml").write_text(f"title: T\nsteps:\n{steps}")
 
-    def limits() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
-
-    r = subprocess.run(
-        [sys.executable, "-m", "matcue", "check", "r.yaml"], capture_output=True, text=True, preexec_fn=limits,
-        cwd=tmp_path, timeout=300,
-    )  # fmt: skip
+    r = _check_bounded(tmp_path, "r.yaml")
     assert (r.returncode, r.stdout) == (0, "r.yaml: ok\n"), r.stderr
 
 
@@ -392,13 +394,7 @@ def test_a_small_routine_that_fills_into_megabytes_of_speech_is_refused_fast(tmp
     routine = _filled_routine(tmp_path, 2000)
     assert routine.stat().st_size < 45_000
 
-    def limits() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
-
-    r = subprocess.run(
-        [sys.executable, "-m", "matcue", "check", "r.yaml"], capture_output=True, text=True, preexec_fn=limits,
-        cwd=tmp_path, timeout=300,
-    )  # fmt: skip
+    r = _check_bounded(tmp_path, "r.yaml")
     assert r.returncode == 1, r.stderr
     assert r.stderr.splitlines()[0].startswith("r.yaml:670:10: steps[665].say: with this text the routine makes ")
     assert r.stderr.splitlines()[-1] == "1 problem found"

@@ -79,6 +79,24 @@ def test_a_track_over_the_limit_by_its_guessed_speech_is_refused_before_any_is_s
     assert run("check", str(long), "--max-length", "5m").stderr.startswith(f"{long}:9:10: steps[6].say: ")
 
 
+def test_check_and_render_guess_speech_at_the_backends_own_rate(run, tmp_path, fake_voice, monkeypatch):
+    """``check`` guessed at 150 words a minute while render's guess before synthesis took the
+    backend's tuned rate: near the limit, ``check`` passed a routine render then refused."""
+    monkeypatch.setattr(type(fake_voice), "default_rate_wpm", 100, raising=False)
+    talk = _write(tmp_path, "slow.yaml", f"title: S\nvoice:\n  backend: fake\nsteps:\n  - say: {WORDS}\n")
+    # 120 words: 48s at 150 words a minute, 72s at the backend's 100
+    r = run("check", str(talk), "--max-length", "1m")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"{talk}:5:10: steps[0].say: the routine is longer than the limit of 1m here (at least 1m12.25s "
+        f"with speech) {HINT}\n1 problem found\n"
+    )
+    r = run("render", str(talk), "--max-length", "1m", "-o", str(tmp_path / "out"))
+    assert r.exit_code == 1 and f"{talk}:5:10: steps[0].say: the routine is longer than the limit of 1m" in r.stderr
+    assert fake_voice.calls == 0
+    assert run("check", str(talk), "--max-length", "80s").exit_code == 0
+
+
 def test_the_guessed_length_walks_the_script_as_layout_does():
     script = compile_routine(
         loads_routine("title: G\nsteps:\n  - say: One.\n  - pose: A\n    hold: 10s\n  - say: Two.\n", name="g.yaml"),

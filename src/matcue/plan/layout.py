@@ -7,12 +7,12 @@ and its countdown ending exactly when it ends.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from matcue.core.durations import duration_text
 from matcue.core.errors import Problem, RoutineError, shown
 from matcue.languages import language_for
-from matcue.plan.script import Block, ChapterStart, Gap, Origin, Ring, Script, SectionStart, Speak
+from matcue.plan.script import Block, ChapterStart, Gap, Origin, Ring, Script, SectionStart, Segment, Speak
 from matcue.plan.timeline import BELL_MS as DEFAULT_BELL_MS  # how long each bell sounds, decay included
 from matcue.plan.timeline import Chapter, Event, Hold, Rest, Timeline
 
@@ -37,26 +37,19 @@ def layout(
     chapters: list[tuple[int, ChapterStart]] = []
     holds: list[Hold] = []
     problems: list[Problem] = []
-    t = 0
+    total = 0
     pending: int | None = None
-    limit = script.max_total_ms
-    where = script.origin  # the step being laid out, for a track that grows too long
 
-    for seg in script.segments:
+    for seg, t, total, over in _walk(script, speech_ms, bell_ms):
         if isinstance(seg, Speak):
-            dur = speech_ms[seg.text]
             events.append(
-                Event(t, t + dur, "speech", text=seg.text, side=seg.side, role="cue", recording=rec.get(seg.text))
+                Event(t, total, "speech", text=seg.text, side=seg.side, role="cue", recording=rec.get(seg.text))
             )
-            t += dur
         elif isinstance(seg, Gap):
             if seg.dur_ms > 0:
-                explicit_silence.append(Event(t, t + seg.dur_ms, "silence"))
-            t += seg.dur_ms
+                explicit_silence.append(Event(t, total, "silence"))
         elif isinstance(seg, Ring):
-            dur = bell_ms[seg.sound]
-            events.append(Event(t, t + dur, "bell", sound=seg.sound, side=seg.side))
-            t += dur
+            events.append(Event(t, total, "bell", sound=seg.sound, side=seg.side))
         elif isinstance(seg, SectionStart):
             if pending is None:
                 pending = t
@@ -65,15 +58,11 @@ def layout(
             pending = None
         elif isinstance(seg, Block):
             events.extend(_block(seg, t, speech_ms, bell_ms, problems, rec))
-            holds.append(Hold(t, t + seg.dur_ms, seg.title, seg.step, seg.side, seg.kind))
-            t += seg.dur_ms
+            holds.append(Hold(t, total, seg.title, seg.step, seg.side, seg.kind))
         else:  # pragma: no cover
             raise TypeError(seg)
-        if isinstance(seg, (Speak, Gap, Block)) and seg.origin is not None:
-            where = seg.origin  # what made the track this long: a text, a rest or pause, a hold
-        if limit is not None and t > limit:
-            problems.append(_too_long(where, t, limit, seg is script.segments[-1]))
-            break
+        if over is not None:
+            problems.append(over)
 
     if problems:
         # one problem per source text: a repeated rep cue that overruns is reported once (each
@@ -82,7 +71,6 @@ def layout(
         for p in problems:
             first.setdefault((p.mark, p.where, p.what.split(" at ")[0]), p)
         raise RoutineError(list(first.values()))
-    total = t
     events.extend(explicit_silence)
     events.extend(_fill_silence(events, total))
     events.sort(key=_order)
@@ -125,22 +113,39 @@ def check_length(script: Script, speech_ms: Mapping[str, int], bell_ms: Mapping[
     """Refuse a track over ``script.max_total_ms`` from guessed speech lengths, before any
     phrase is synthesized (``check`` refuses it by the same guess): a routine of 300 000
     characters of speech was synthesized for more than ten minutes only to be refused
-    by its length. The same walk as :func:`layout`, without placing anything."""
-    limit = script.max_total_ms
-    if limit is None:
-        return
-    t, where = 0, script.origin
+    by its length. The walk of :func:`layout`, without placing anything."""
+    for *_, over in _walk(script, speech_ms, bell_ms, guessed=True):
+        if over is not None:
+            raise RoutineError([over])
+
+
+def _walk(
+    script: Script, speech_ms: Mapping[str, int], bell_ms: Mapping[str, int], guessed: bool = False
+) -> Iterator[tuple[Segment, int, int, Problem | None]]:
+    """Each segment with the times it starts and ends, and the problem when it takes the
+    track past ``script.max_total_ms`` (the walk stops there): one walk for :func:`layout`
+    and :func:`check_length`."""
+    t, where, limit = 0, script.origin, script.max_total_ms  # where: what made the track this long
     for seg in script.segments:
-        if isinstance(seg, Speak):
-            t += speech_ms[seg.text]
-        elif isinstance(seg, Ring):
-            t += bell_ms[seg.sound]
-        elif isinstance(seg, (Gap, Block)):
-            t += seg.dur_ms
+        end = t + _lasts(seg, speech_ms, bell_ms)
         if isinstance(seg, (Speak, Gap, Block)) and seg.origin is not None:
-            where = seg.origin
-        if t > limit:
-            raise RoutineError([_too_long(where, t, limit, seg is script.segments[-1], guessed=True)])
+            where = seg.origin  # a text, a rest or pause, a hold
+        if limit is not None and end > limit:
+            yield seg, t, end, _too_long(where, end, limit, seg is script.segments[-1], guessed)
+            return
+        yield seg, t, end, None
+        t = end
+
+
+def _lasts(seg: Segment, speech_ms: Mapping[str, int], bell_ms: Mapping[str, int]) -> int:
+    """How long ``seg`` lasts (a chapter or section start: no time)."""
+    if isinstance(seg, Speak):
+        return speech_ms[seg.text]
+    if isinstance(seg, Ring):
+        return bell_ms[seg.sound]
+    if isinstance(seg, (Gap, Block)):
+        return seg.dur_ms
+    return 0
 
 
 def _block(
