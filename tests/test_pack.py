@@ -160,6 +160,23 @@ def test_zip_holds_the_pack_under_its_folder_name(pack):
     assert names == sorted(f"class/{p.name}" for p in folder.iterdir())
 
 
+def test_a_pack_without_zip_warns_of_the_zip_an_earlier_pack_left(run, tmp_path, fake_voice):
+    """The zip of an earlier ``pack --zip`` stayed beside a pack made again without --zip,
+    holding other tracks than the folder, and nothing said so."""
+    folder = tmp_path / "class"
+    assert run("pack", str(ROUTINES[1]), "-o", str(folder), "--backend", "fake", "--zip").exit_code == 0
+    earlier = (tmp_path / "class.zip").read_bytes()
+    r = run("pack", str(ROUTINES[1]), "-o", str(folder), "--backend", "fake")
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr == (
+        f"warning: '{folder}.zip' beside the pack is not this pack: it was left by an earlier one "
+        "(pack with --zip to write it again, or remove it)\n"
+    )
+    assert (tmp_path / "class.zip").read_bytes() == earlier  # never removed: it may be the teacher's
+    r = run("pack", str(ROUTINES[1]), "-o", str(tmp_path / "other"), "--backend", "fake")
+    assert (r.exit_code, r.stderr) == (0, "")
+
+
 def test_pack_of_a_bad_routine_is_located_and_exits_1(tmp_path):
     r = CliRunner().invoke(
         cli, ["pack", "tests/data/errors/hold-words.yaml", "-o", str(tmp_path / "p"), "--backend", "fake"]

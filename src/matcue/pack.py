@@ -66,6 +66,7 @@ class Pack:
     zip_path: Path | None = None
     files: tuple[Path, ...] = field(default=())
     failures: tuple[str, ...] = ()  # located problems of roster entries left out
+    warnings: tuple[str, ...] = ()  # what the teacher should know about the pack's place
 
 
 # ----------------------------------------------------------------------------- the pack
@@ -163,8 +164,9 @@ def pack_routines(
     except BaseException:
         remove_empty(made)  # ... and as it was means not there, when this pack made it
         raise
-    zip_path = write_zip(out, moved.files) if share.make_zip else None
-    return replace(moved, zip_path=zip_path)
+    if not share.make_zip:
+        return replace(moved, warnings=_earlier_zip(out))
+    return replace(moved, zip_path=write_zip(out, moved.files))
 
 
 def _check_in_the_way(out: Path, stems: Sequence[str | None], *, roster: bool) -> None:
@@ -428,6 +430,23 @@ def write_zip(folder: Path, files: Sequence[Path]) -> Path:
     finally:
         unit.abort()
     return target
+
+
+def _earlier_zip(folder: Path) -> tuple[str, ...]:
+    """A warning when a zip an earlier ``pack --zip`` wrote lies beside ``folder``: this pack
+    (without ``--zip``) did not replace it, so it holds other tracks than the folder does."""
+    import stat
+
+    target = zip_path_for(folder)
+    try:
+        if not stat.S_ISREG(os.lstat(target).st_mode):
+            return ()
+    except OSError:
+        return ()
+    return (
+        f"{quoted(target)} beside the pack is not this pack: it was left by an earlier one "
+        "(pack with --zip to write it again, or remove it)",
+    )
 
 
 def _remove_earlier_zip(target: Path) -> bool:

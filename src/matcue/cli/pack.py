@@ -95,6 +95,8 @@ def pack(
         echo(path_text(result.folder / "feed.xml"))
     if result.zip_path:
         echo(path_text(result.zip_path))
+    for w in result.warnings:
+        echo(f"warning: {w}", err=True)
     for problem in result.failures:
         echo(problem, err=True)
     if result.failures:
