@@ -25,7 +25,7 @@ from matcue.plan.script import Script
 from matcue.plan.timeline import Timeline
 from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
-from matcue.settings import Settings, command_reads
+from matcue.settings import Loading, Settings, command_reads
 from matcue.voice.base import VoiceOverrides  # noqa: F401  (public: matcue.api.VoiceOverrides)
 from matcue.voice.choice import check_voice  # public: matcue.api.check_voice
 
@@ -90,15 +90,16 @@ def estimate_speech_ms(text: str, rate_wpm: int = DEFAULT_RATE_WPM) -> int:
 def check_routine(
     path: str | Path,
     *,
-    allow_outside: bool = False,
+    loading: Loading = Loading(),
     max_total_ms: int = DEFAULT_MAX_LENGTH_MS,
-    recordings: Path | None = None,
     warnings: list[str] | None = None,
 ) -> list[Problem]:
     """Every problem in a routine, for every level; [] when it is fine.
 
-    ``allow_outside``: includes may leave the routine's folder. ``max_total_ms``: the
-    longest track allowed (``--max-length``). The teacher's recordings (``recordings``, else
+    ``loading`` (:class:`matcue.settings.Loading`): whether the files it names may leave the
+    routine's folder, and the files the command line gives in place of the routine's (whose
+    values for them are not read). ``max_total_ms``: the longest track allowed
+    (``--max-length``). The teacher's recordings (``loading.recordings``, else
     the routine's ``recordings:``) are read and checked too, each clip at its real length;
     a clip that matches no phrase at any level is added to ``warnings``, and so is what a
     level asks for that its track cannot give (:meth:`matcue.plan.script.Script.warnings`).
@@ -106,7 +107,7 @@ def check_routine(
     from matcue.voice.recordings import RecordingError
 
     try:
-        routine = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
+        routine = load_routine(path, allow_outside=loading.allow_outside, given=loading.given())
     except RoutineError as e:
         return list(e.problems)
     problems: list[Problem] = []
@@ -129,7 +130,7 @@ def check_routine(
             lengths = {t: estimate_speech_ms(t, rate) for t in script.texts()}
             names: dict[str, str] = {}
             try:
-                rec = recordings_for(routine, script.texts(), recordings, allow_outside=allow_outside)
+                rec = recordings_for(routine, script.texts(), loading.recordings, allow_outside=loading.allow_outside)
             except RecordingError as e:
                 problems.extend(Problem(None, "", line) for line in e.located)
                 rec = None
@@ -155,11 +156,11 @@ def check_routine(
 
 
 def unused_set_names(
-    paths: Sequence[str | Path], names: Sequence[str], *, allow_outside: bool = False
+    paths: Sequence[str | Path], names: Sequence[str], *, allow_outside: bool = False, given: tuple[str, ...] = ()
 ) -> list[tuple[str, str]]:
     """The ``--set`` names that none of the routines uses or defines, each with a hint
     (a did-you-mean, or the names they do use). A routine that does not load is left out
-    here: rendering it reports why."""
+    here: rendering it reports why. ``given``: as for :func:`track_stems`."""
     import difflib
 
     from matcue.plan.compile import placeholder_names
@@ -167,7 +168,7 @@ def unused_set_names(
     used: set[str] = set()
     for path in paths:
         try:
-            used |= placeholder_names(load_routine(path, allow_outside=allow_outside))
+            used |= placeholder_names(load_routine(path, allow_outside=allow_outside, given=given))
         except RoutineError:
             continue
     out = []
@@ -267,21 +268,22 @@ def build_timeline(
     *,
     cache_dir: Path | None = None,
     progress: Progress = None,
-    allow_outside: bool = False,
+    loading: Loading = Loading(),
     select: Callable[[Routine], Routine] | None = None,
-    recordings: Path | None = None,
 ) -> Built:
-    """Load, compile, speak (through the cache) and lay out one routine (the routine's own
-    ``recordings:`` not read when ``recordings`` is given: :meth:`matcue.settings.Settings.given`).
+    """Load, compile, speak (through the cache) and lay out one routine; ``loading``
+    (:class:`matcue.settings.Loading`): ``--allow-outside``, and the files the command line
+    gives in place of the routine's (its ``recordings:`` and ``music:`` are not read when
+    ``--recordings``, ``--music`` give them).
 
     Each phrase is spoken under a timeout and retried once (:mod:`matcue.voice.guard`).
-    A phrase the teacher recorded (``recordings``, else the routine's ``recordings:``:
+    A phrase the teacher recorded (``loading.recordings``, else the routine's ``recordings:``:
     :func:`recordings_for`) is taken from her clip instead, whose real length lays it out.
     """
     from matcue.voice.cache import speak_all
     from matcue.voice.guard import guarded_voice
 
-    loaded = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
+    loaded = load_routine(path, allow_outside=loading.allow_outside, given=loading.given())
     routine = select(loaded) if select is not None else loaded
     script = compile_routine(routine, options)
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
@@ -298,8 +300,9 @@ def build_timeline(
             playing = set(texts)
             others = [t for t in every if t not in playing]  # a clip for one of them is no stray
             rec = recordings_for(
-                routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir, elsewhere=others
-            )
+                routine, texts, loading.recordings, allow_outside=loading.allow_outside, cache_dir=cache_dir,
+                elsewhere=others,
+            )  # fmt: skip
             own = rec.clips if rec is not None else {}
             if options.duration_ms is None:  # over --max-length by the guess, as check says: before any synthesis
                 guess = {t: estimate_speech_ms(t, spec.rate) for t in texts}
@@ -432,7 +435,7 @@ def render_routine(
 
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,
-        allow_outside=settings.allow_outside, select=check_targets, recordings=settings.recordings,
+        loading=settings.loading(), select=check_targets,
     )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))

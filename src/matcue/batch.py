@@ -253,8 +253,7 @@ def plan_track(job: TrackJob) -> int:
     try:
         settings = job.settings.for_person(job.profile)
         built = build_timeline(
-            job.routine, settings.session, settings.voice, allow_outside=settings.allow_outside,
-            recordings=settings.recordings,
+            job.routine, settings.session, settings.voice, loading=settings.loading(),
         )  # fmt: skip
     except MatcueError:
         return 0

@@ -21,7 +21,7 @@ from matcue.cli.pathoptions import RoutinePath, output_file_ending
 from matcue.core.errors import printable
 from matcue.core.paths import path_text
 from matcue.core.text import to_json as to_json_text
-from matcue.settings import Settings
+from matcue.settings import Loading, Settings
 
 if TYPE_CHECKING:
     from matcue.routine.model import Routine
@@ -42,7 +42,10 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
     for r in routines:
         warnings: list[str] = []
         problems = check_routine(
-            r, allow_outside=allow_outside, max_total_ms=max_total_ms, recordings=recordings, warnings=warnings
+            r,
+            max_total_ms=max_total_ms,
+            loading=Loading(allow_outside, recordings=recordings),
+            warnings=warnings,
         )
         for w in warnings:
             click.echo(f"warning: {printable(w)}", err=True)
@@ -91,7 +94,7 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
         return loaded
 
     built = build_timeline(
-        routine, settings.session, settings.voice, allow_outside=settings.allow_outside, recordings=settings.recordings,
+        routine, settings.session, settings.voice, loading=settings.loading(),
         select=check_svg,
     )  # fmt: skip
     echo_recordings(built)

@@ -29,7 +29,7 @@ def check_set(routines: Sequence[Path], settings: Settings) -> None:
     from matcue.api import unused_set_names
 
     names = [k for k, _ in settings.session.vars]
-    unused = unused_set_names(routines, names, allow_outside=settings.allow_outside)
+    unused = unused_set_names(routines, names, allow_outside=settings.allow_outside, given=settings.given())
     if unused:
         name, hint = unused[0]
         which = "the routine never uses" if len(routines) == 1 else "none of the routines uses"
