@@ -25,12 +25,11 @@ from matcue.plan.script import Script
 from matcue.plan.timeline import Timeline
 from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
-from matcue.settings import Loading, Settings, command_reads
+from matcue.settings import Loading, Settings, command_reads, mix_settings
 from matcue.voice.base import VoiceOverrides  # noqa: F401  (public: matcue.api.VoiceOverrides)
 from matcue.voice.choice import check_voice  # public: matcue.api.check_voice
 
 if TYPE_CHECKING:
-    from matcue.audio.mixdown import MixSettings
     from matcue.core.media import Cover
     from matcue.voice.base import AnyClip, VoiceSpec
     from matcue.voice.lexicon import Lexicon
@@ -270,11 +269,14 @@ def build_timeline(
     progress: Progress = None,
     loading: Loading = Loading(),
     select: Callable[[Routine], Routine] | None = None,
+    ready: Callable[[Routine], object] | None = None,
 ) -> Built:
     """Load, compile, speak (through the cache) and lay out one routine; ``loading``
     (:class:`matcue.settings.Loading`): ``--allow-outside``, and the files the command line
     gives in place of the routine's (its ``recordings:`` and ``music:`` are not read when
-    ``--recordings``, ``--music`` give them).
+    ``--recordings``, ``--music`` give them). ``ready`` is called with the loaded routine
+    once it is compiled and checked, before any phrase is spoken: a command checks its
+    outputs there, so a routine's problems are said before an output's (inputs first).
 
     Each phrase is spoken under a timeout and retried once (:mod:`matcue.voice.guard`).
     A phrase the teacher recorded (``loading.recordings``, else the routine's ``recordings:``:
@@ -293,6 +295,8 @@ def build_timeline(
     if routine is not loaded and options.duration_ms is not None:
         whole = compile_routine(loaded, options)
         check_script(whole, routine_lexicon(routine), (os.path.realpath(path), options))
+    if ready is not None:
+        ready(loaded)
     every = _every_text(loaded, options, whole) if routine is not loaded else []  # a preview's whole routine
     with guarded_voice(spec) as guarded:
 
@@ -412,7 +416,6 @@ def render_routine(
     from matcue.share.sidecars import sidecar_path, write_sidecars
 
     output = settings.output
-    require_folder(output.folder)  # before any work: a pipe or a file where the folder goes
     check_environment()
     audio = get_format(output.fmt)
     bitrate = parse_bitrate(audio, output.bitrate)
@@ -425,17 +428,17 @@ def render_routine(
     def track_of(routine: Routine) -> Path:
         return out / f"{name or slugify(routine.title)}{audio.extension}"
 
-    def check_targets(routine: Routine) -> Routine:  # checked whole, before any speech
+    def check_targets(routine: Routine) -> None:  # once the routine is known good (inputs first), before speech
+        require_folder(output.folder)  # a pipe or a file where the folder goes
         sidecars = [(f"{kind} captions", sidecar_path(track_of(routine), kind)) for kind in output.captions]
         sidecars += [("chapters file", sidecar_path(track_of(routine), "chapters"))] if output.chapters_json else []
         for _, target in [("track", track_of(routine)), *sidecars]:
             check_replaceable(target)  # a named pipe or a device where an output goes
         check_outputs([("track", track_of(routine)), *sidecars], command_reads(routine, settings))  # nor what it reads
-        return select(routine) if select is not None else routine
 
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,
-        loading=settings.loading(), select=check_targets,
+        loading=settings.loading(), select=select, ready=check_targets,
     )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))
@@ -483,15 +486,3 @@ def render_routine(
         if not committed:
             remove_empty(made)  # a failed render leaves no folder it made
     return Rendered(target, built.timeline.total_ms, built.synthesized, sidecars, built, art)
-
-
-def mix_settings(routine: Routine, mix: MixSettings | None = None) -> MixSettings:
-    """The mix for ``routine``: ``mix`` (the command line), with the routine's ``music:``
-    when the command line gives none."""
-    from matcue.audio.mixdown import MixSettings
-
-    mix = mix or MixSettings()
-    music = getattr(routine, "music", None)
-    if mix.music is None and music:
-        mix = replace(mix, music=Path(music))
-    return mix

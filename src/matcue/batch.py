@@ -386,8 +386,8 @@ def plan_people(
     from matcue.routine.profile import check_people
 
     check_people(len(people))  # one limit for the people of one command, however given
-    require_folder(settings.output.folder)  # before any track: every track goes there
     routine = load_routine(routine_path, allow_outside=settings.allow_outside, given=settings.given())
+    require_folder(settings.output.folder)  # before any track (once the routine loads: inputs first)
     base = stem or slugify(routine.title)
     absolute = replace(
         settings,

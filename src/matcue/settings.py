@@ -158,6 +158,18 @@ class Settings:
         )
 
 
+def mix_settings(routine: Routine, mix: MixSettings | None = None) -> MixSettings:
+    """The mix for ``routine``: ``mix`` (the command line), with the routine's ``music:``
+    when the command line gives none (:class:`Loading`: then the routine's was not read)."""
+    from matcue.audio.mixdown import MixSettings
+
+    mix = mix or MixSettings()
+    music = getattr(routine, "music", None)
+    if mix.music is None and music:
+        mix = replace(mix, music=Path(music))
+    return mix
+
+
 def people_read(people: Iterable[object]) -> tuple[tuple[str, str], ...]:
     """The profile files ``people`` (profiles, or the errors of those that did not load)
     were read from, for :attr:`Settings.also_read`."""

@@ -88,15 +88,11 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
     check_set((routine,), settings)
     settings = settings.for_person(load_profile(profile_path) if profile_path else None)
 
-    def check_svg(loaded: Routine) -> Routine:  # the picture never replaces what the script reads, said before speech
+    def check_svg(loaded: Routine) -> None:  # the picture never replaces what the script reads, said before speech
         reads = command_reads(loaded, settings)
         check_outputs([("picture", svg_path)] if svg_path else [], reads, "choose another path for --svg")
-        return loaded
 
-    built = build_timeline(
-        routine, settings.session, settings.voice, loading=settings.loading(),
-        select=check_svg,
-    )  # fmt: skip
+    built = build_timeline(routine, settings.session, settings.voice, loading=settings.loading(), ready=check_svg)
     echo_recordings(built)
     tl = built.timeline
     if as_json:
