@@ -472,11 +472,75 @@ def test_a_profile_that_does_not_load_is_said_before_an_unusable_output_folder(
     afile = tmp_path / "afile"
     afile.write_text("mine")
     r = run(
-        "render", ROUTINE, "--backend", "fake", "-o", str(afile), given, str(bad if given == "--profile" else people)
+        command, ROUTINE, "--backend", "fake", "-o", str(afile), given, str(bad if given == "--profile" else people)
     )
     assert r.exit_code == 1, r.output
     assert r.stderr == (
         f"{bad}:2:7: pace: expected a number from 0.8 to 1.5, got 9 (1.2 makes every breath 20% longer)\n"
         f"Error: cannot use the output folder: '{afile}' is a file, not a folder (choose another folder with -o)\n"
     )
+    assert fake_voice.calls == 0 and afile.read_text() == "mine"
+
+
+BAD_LOAD = "title: Bad\nsteps:\n  - pose: Seated\n    hold: five\n"
+BAD_COMPILE = "title: Bad\nsteps:\n  - pose: Seated\n    hold: 3s\n  - say: Hello {nme}.\n"
+SAID = {
+    BAD_LOAD: "4:11: steps[0].hold: expected a duration like '30s' or '5 breaths', got 'five'",
+    BAD_COMPILE: "5:10: steps[1].say: unknown placeholder {nme} (define it under 'vars' or pass --set NAME=VALUE)",
+}
+
+
+@pytest.mark.parametrize("bad", [BAD_LOAD, BAD_COMPILE], ids=["load", "compile"])
+@pytest.mark.parametrize("command", ["one", "captions", "two", "only"])
+def test_a_routines_problem_is_said_before_an_unusable_output_folder(run, tmp_path, fake_voice, bad, command):
+    """Inputs before outputs: a single render checked its output folder before it loaded
+    the routine, so a bad routine and a file where the folder goes said only the folder.
+    The routine's problem is said (its load's or its compile's), and nothing else: its
+    track is not rendered, so the folder is not used. With a second, good routine, that
+    one stops the command at the folder. A preview (--only) of a part without the bad
+    step compiles, so its folder is said."""
+    routine = tmp_path / "bad.yaml"
+    routine.write_text(bad)
+    good = tmp_path / "good.yaml"
+    good.write_text(SHORT)
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    routines = [str(routine), str(good)] if command == "two" else [str(routine)]
+    extra = {"captions": ["--captions", "vtt,srt"], "only": ["--only", "Seated"]}.get(command, [])
+    r = run("render", *routines, "--backend", "fake", "-o", str(afile), *extra)
+    assert r.exit_code == 1, r.output
+    folder = f"Error: cannot use the output folder: '{afile}' is a file, not a folder (choose another folder with -o)\n"
+    said = f"{routine}:{SAID[bad]}\n"
+    if command == "two":
+        assert r.stderr == f"{said}{folder}"
+    elif command == "only":
+        assert r.stderr == (said if bad == BAD_LOAD else folder)
+    else:
+        assert r.stderr == f"{said}1 routine not rendered\n"
+    assert fake_voice.calls == 0 and afile.read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", [["pack"], ["pack", "--profile"], ["render", "--profile"], ["render", "--roster"]])
+def test_a_routine_that_does_not_load_is_said_before_an_unusable_output_folder_of_a_pack_or_roster(
+    run, tmp_path, fake_voice, command
+):
+    """pack (every routine, as a roster's people) and render --profile/--roster say the
+    routines that do not load, then the profiles, then the output folder's error."""
+    routine = tmp_path / "bad.yaml"
+    routine.write_text(BAD_LOAD)
+    people = tmp_path / "class"
+    people.mkdir()
+    bad = people / "anna.yaml"
+    bad.write_text("name: Anna\npace: 9\n")
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    name, *given = command
+    extra = [*given, str(bad if given == ["--profile"] else people)] if given else []
+    r = run(name, str(routine), "--backend", "fake", "-o", str(afile), *extra)
+    assert r.exit_code == 1, r.output
+    said = f"{routine}:{SAID[BAD_LOAD]}\n"
+    if given:
+        said += f"{bad}:2:7: pace: expected a number from 0.8 to 1.5, got 9 (1.2 makes every breath 20% longer)\n"
+    folder = f"Error: cannot use the output folder: '{afile}' is a file, not a folder (choose another folder with -o)\n"
+    assert r.stderr == f"{said}{folder}"
     assert fake_voice.calls == 0 and afile.read_text() == "mine"

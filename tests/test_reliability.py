@@ -362,8 +362,8 @@ def test_full_disk_while_caching_speech_is_a_clear_error(run, tmp_path, fake_voi
     monkeypatch.setattr(os, "replace", full)
     r = run("script", "tests/data/ok/all-kinds.yaml", "--backend", "fake")
     assert r.exit_code == 1
-    assert r.stderr.startswith(f"Error: could not write the voice cache entry {voice_cache_dir}/")
-    assert r.stderr.endswith(".npy: the disk is full (free some space, or set MATCUE_CACHE_DIR to another folder)\n")
+    assert r.stderr.startswith(f"Error: could not write the voice cache entry '{voice_cache_dir}/")
+    assert r.stderr.endswith(".npy': the disk is full (free some space, or set MATCUE_CACHE_DIR to another folder)\n")
     assert not list(voice_cache_dir.glob("*"))  # no entry, no temporary file
 
 
@@ -497,9 +497,9 @@ def test_a_recording_page_too_large_for_the_system_leaves_no_folder(tmp_path):
 def test_a_speech_cache_entry_too_large_for_the_system_is_said_in_words(tmp_path):
     r = _under_a_file_size_limit(["script", "tests/data/ok/all-kinds.yaml", "--backend", "fake"], tmp_path, 100_000)
     assert r.returncode == 1, r.stderr
-    assert r.stderr.startswith(f"Error: could not write the voice cache entry {tmp_path / 'cache'}/")
+    assert r.stderr.startswith(f"Error: could not write the voice cache entry '{tmp_path / 'cache'}/")
     assert r.stderr.endswith(
-        ".npy: larger than this system lets a file grow (free some space, or set MATCUE_CACHE_DIR to another folder)\n"
+        ".npy': larger than this system lets a file grow (free some space, or set MATCUE_CACHE_DIR to another folder)\n"
     ), r.stderr
     entries = list((tmp_path / "cache").iterdir())
     assert [p.name for p in entries if p.name.startswith(".")] == []  # no temporary file left

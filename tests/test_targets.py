@@ -166,7 +166,7 @@ def test_a_failed_tag_write_names_the_track_not_a_temporary_file(run, tmp_path, 
     assert r.exit_code == 1
     track = out / f"every-step-kind.{fmt}"
     bad = "bad tag" if fmt == "opus" else "bad frame"
-    assert r.stderr == f"Error: cannot write tags to {track}: {bad} in {track}\n"
+    assert r.stderr == f"Error: cannot write tags to '{track}': {bad} in '{track}'\n"
     assert not (tmp_path / "new").exists()  # the folders it made, left empty, are removed
 
 
@@ -176,7 +176,9 @@ def test_a_roster_whose_every_track_fails_leaves_no_folder_it_made(run, tmp_path
     profiles = [a for p in ("a", "b") for a in ("--profile", str(_profile(tmp_path, p)))]
     r = run("render", ROUTINE, "--backend", "fake", "--no-cover", "-o", str(out), "--workers", "1", *profiles)
     assert r.exit_code == 1
-    assert f"cannot write tags to {out}/every-step-kind--a.mp3: bad frame in {out}/every-step-kind--a.mp3" in r.stderr
+    assert (
+        f"cannot write tags to '{out}/every-step-kind--a.mp3': bad frame in '{out}/every-step-kind--a.mp3'" in r.stderr
+    )
     assert not (tmp_path / "new").exists()
 
 

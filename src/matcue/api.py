@@ -25,12 +25,11 @@ from matcue.plan.script import Script
 from matcue.plan.timeline import Timeline
 from matcue.routine.loader import load_routine
 from matcue.routine.model import LEVELS, Routine
-from matcue.settings import Settings, command_reads
+from matcue.settings import Loading, Settings, command_reads, mix_settings
 from matcue.voice.base import VoiceOverrides  # noqa: F401  (public: matcue.api.VoiceOverrides)
 from matcue.voice.choice import check_voice  # public: matcue.api.check_voice
 
 if TYPE_CHECKING:
-    from matcue.audio.mixdown import MixSettings
     from matcue.core.media import Cover
     from matcue.voice.base import AnyClip, VoiceSpec
     from matcue.voice.lexicon import Lexicon
@@ -90,15 +89,16 @@ def estimate_speech_ms(text: str, rate_wpm: int = DEFAULT_RATE_WPM) -> int:
 def check_routine(
     path: str | Path,
     *,
-    allow_outside: bool = False,
+    loading: Loading = Loading(),
     max_total_ms: int = DEFAULT_MAX_LENGTH_MS,
-    recordings: Path | None = None,
     warnings: list[str] | None = None,
 ) -> list[Problem]:
     """Every problem in a routine, for every level; [] when it is fine.
 
-    ``allow_outside``: includes may leave the routine's folder. ``max_total_ms``: the
-    longest track allowed (``--max-length``). The teacher's recordings (``recordings``, else
+    ``loading`` (:class:`matcue.settings.Loading`): whether the files it names may leave the
+    routine's folder, and the files the command line gives in place of the routine's (whose
+    values for them are not read). ``max_total_ms``: the longest track allowed
+    (``--max-length``). The teacher's recordings (``loading.recordings``, else
     the routine's ``recordings:``) are read and checked too, each clip at its real length;
     a clip that matches no phrase at any level is added to ``warnings``, and so is what a
     level asks for that its track cannot give (:meth:`matcue.plan.script.Script.warnings`).
@@ -106,7 +106,7 @@ def check_routine(
     from matcue.voice.recordings import RecordingError
 
     try:
-        routine = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
+        routine = load_routine(path, allow_outside=loading.allow_outside, given=loading.given())
     except RoutineError as e:
         return list(e.problems)
     problems: list[Problem] = []
@@ -129,7 +129,7 @@ def check_routine(
             lengths = {t: estimate_speech_ms(t, spec.rate) for t in script.texts()}
             names: dict[str, str] = {}
             try:
-                rec = recordings_for(routine, script.texts(), recordings, allow_outside=allow_outside)
+                rec = recordings_for(routine, script.texts(), loading.recordings, allow_outside=loading.allow_outside)
             except RecordingError as e:
                 problems.extend(Problem(None, "", line) for line in e.located)
                 rec = None
@@ -155,11 +155,11 @@ def check_routine(
 
 
 def unused_set_names(
-    paths: Sequence[str | Path], names: Sequence[str], *, allow_outside: bool = False
+    paths: Sequence[str | Path], names: Sequence[str], *, allow_outside: bool = False, given: tuple[str, ...] = ()
 ) -> list[tuple[str, str]]:
     """The ``--set`` names that none of the routines uses or defines, each with a hint
     (a did-you-mean, or the names they do use). A routine that does not load is left out
-    here: rendering it reports why."""
+    here: rendering it reports why. ``given``: as for :func:`track_stems`."""
     import difflib
 
     from matcue.plan.compile import placeholder_names
@@ -167,7 +167,7 @@ def unused_set_names(
     used: set[str] = set()
     for path in paths:
         try:
-            used |= placeholder_names(load_routine(path, allow_outside=allow_outside))
+            used |= placeholder_names(load_routine(path, allow_outside=allow_outside, given=given))
         except RoutineError:
             continue
     out = []
@@ -267,21 +267,25 @@ def build_timeline(
     *,
     cache_dir: Path | None = None,
     progress: Progress = None,
-    allow_outside: bool = False,
+    loading: Loading = Loading(),
     select: Callable[[Routine], Routine] | None = None,
-    recordings: Path | None = None,
+    ready: Callable[[Routine], object] | None = None,
 ) -> Built:
-    """Load, compile, speak (through the cache) and lay out one routine (the routine's own
-    ``recordings:`` not read when ``recordings`` is given: :meth:`matcue.settings.Settings.given`).
+    """Load, compile, speak (through the cache) and lay out one routine; ``loading``
+    (:class:`matcue.settings.Loading`): ``--allow-outside``, and the files the command line
+    gives in place of the routine's (its ``recordings:`` and ``music:`` are not read when
+    ``--recordings``, ``--music`` give them). ``ready`` is called with the loaded routine
+    once it is compiled and checked, before any phrase is spoken: a command checks its
+    outputs there, so a routine's problems are said before an output's (inputs first).
 
     Each phrase is spoken under a timeout and retried once (:mod:`matcue.voice.guard`).
-    A phrase the teacher recorded (``recordings``, else the routine's ``recordings:``:
+    A phrase the teacher recorded (``loading.recordings``, else the routine's ``recordings:``:
     :func:`recordings_for`) is taken from her clip instead, whose real length lays it out.
     """
     from matcue.voice.cache import speak_all
     from matcue.voice.guard import guarded_voice
 
-    loaded = load_routine(path, allow_outside=allow_outside, given=("recordings",) if recordings else ())
+    loaded = load_routine(path, allow_outside=loading.allow_outside, given=loading.given())
     routine = select(loaded) if select is not None else loaded
     script = compile_routine(routine, options)
     check_script(script, routine_lexicon(routine), (os.path.realpath(path), options))  # before any synthesis
@@ -291,6 +295,8 @@ def build_timeline(
     if routine is not loaded and options.duration_ms is not None:
         whole = compile_routine(loaded, options)
         check_script(whole, routine_lexicon(routine), (os.path.realpath(path), options))
+    if ready is not None:
+        ready(loaded)
     every = _every_text(loaded, options, whole) if routine is not loaded else []  # a preview's whole routine
     with guarded_voice(spec) as guarded:
 
@@ -298,8 +304,9 @@ def build_timeline(
             playing = set(texts)
             others = [t for t in every if t not in playing]  # a clip for one of them is no stray
             rec = recordings_for(
-                routine, texts, recordings, allow_outside=allow_outside, cache_dir=cache_dir, elsewhere=others
-            )
+                routine, texts, loading.recordings, allow_outside=loading.allow_outside, cache_dir=cache_dir,
+                elsewhere=others,
+            )  # fmt: skip
             own = rec.clips if rec is not None else {}
             if options.duration_ms is None:  # over --max-length by the guess, as check says: before any synthesis
                 guess = {t: estimate_speech_ms(t, spec.rate) for t in texts}
@@ -409,7 +416,6 @@ def render_routine(
     from matcue.share.sidecars import sidecar_path, write_sidecars
 
     output = settings.output
-    require_folder(output.folder)  # before any work: a pipe or a file where the folder goes
     check_environment()
     audio = get_format(output.fmt)
     bitrate = parse_bitrate(audio, output.bitrate)
@@ -422,17 +428,17 @@ def render_routine(
     def track_of(routine: Routine) -> Path:
         return out / f"{name or slugify(routine.title)}{audio.extension}"
 
-    def check_targets(routine: Routine) -> Routine:  # checked whole, before any speech
+    def check_targets(routine: Routine) -> None:  # once the routine is known good (inputs first), before speech
+        require_folder(output.folder)  # a pipe or a file where the folder goes
         sidecars = [(f"{kind} captions", sidecar_path(track_of(routine), kind)) for kind in output.captions]
         sidecars += [("chapters file", sidecar_path(track_of(routine), "chapters"))] if output.chapters_json else []
         for _, target in [("track", track_of(routine)), *sidecars]:
             check_replaceable(target)  # a named pipe or a device where an output goes
         check_outputs([("track", track_of(routine)), *sidecars], command_reads(routine, settings))  # nor what it reads
-        return select(routine) if select is not None else routine
 
     built = build_timeline(
         path, settings.session, settings.voice, cache_dir=cache_dir, progress=speech_progress,
-        allow_outside=settings.allow_outside, select=check_targets, recordings=settings.recordings,
+        loading=settings.loading(), select=select, ready=check_targets,
     )  # fmt: skip
     if person:
         built = replace(built, timeline=replace(built.timeline, title=f"{built.timeline.title} \u2014 {person}"))
@@ -480,15 +486,3 @@ def render_routine(
         if not committed:
             remove_empty(made)  # a failed render leaves no folder it made
     return Rendered(target, built.timeline.total_ms, built.synthesized, sidecars, built, art)
-
-
-def mix_settings(routine: Routine, mix: MixSettings | None = None) -> MixSettings:
-    """The mix for ``routine``: ``mix`` (the command line), with the routine's ``music:``
-    when the command line gives none."""
-    from matcue.audio.mixdown import MixSettings
-
-    mix = mix or MixSettings()
-    music = getattr(routine, "music", None)
-    if mix.music is None and music:
-        mix = replace(mix, music=Path(music))
-    return mix

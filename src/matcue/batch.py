@@ -253,8 +253,7 @@ def plan_track(job: TrackJob) -> int:
     try:
         settings = job.settings.for_person(job.profile)
         built = build_timeline(
-            job.routine, settings.session, settings.voice, allow_outside=settings.allow_outside,
-            recordings=settings.recordings,
+            job.routine, settings.session, settings.voice, loading=settings.loading(),
         )  # fmt: skip
     except MatcueError:
         return 0
@@ -387,8 +386,8 @@ def plan_people(
     from matcue.routine.profile import check_people
 
     check_people(len(people))  # one limit for the people of one command, however given
-    require_folder(settings.output.folder)  # before any track: every track goes there
     routine = load_routine(routine_path, allow_outside=settings.allow_outside, given=settings.given())
+    require_folder(settings.output.folder)  # before any track (once the routine loads: inputs first)
     base = stem or slugify(routine.title)
     absolute = replace(
         settings,

@@ -97,6 +97,24 @@ class Output:
     jobs: int | None = None  # parts to encode (one per core at a time); None: $MATCUE_JOBS, else one per core
 
 
+@dataclass(frozen=True, slots=True)
+class Loading:
+    """How a command loads a routine, from its command line: ``allow_outside``
+    (``--allow-outside``: the files it names may lie outside its folder), and the files
+    given in place of the routine's own (flags win): ``--recordings`` for its
+    ``recordings:``, ``--music`` for its ``music:``. The routine's value one of them
+    replaces is not read, so a missing or broken one is no error, in every command that has
+    the option. A new such option: a field named as the routine's key."""
+
+    allow_outside: bool = False
+    recordings: Path | None = None  # --recordings: the teacher's clips
+    music: Path | None = None  # --music: the audio file looped under the session
+
+    def given(self) -> tuple[str, ...]:
+        """The routine's top-level keys the command line gives, for ``load_routine(given=...)``."""
+        return tuple(f.name for f in fields(self) if f.name != "allow_outside" and getattr(self, f.name) is not None)
+
+
 def _mix() -> MixSettings:
     from matcue.audio.mixdown import MixSettings
 
@@ -117,11 +135,16 @@ class Settings:
     # what the command reads besides the routine: a roster, every person's profile (no output may replace one)
     also_read: tuple[tuple[str, str], ...] = ()
 
+    def loading(self) -> Loading:
+        """How the routine is loaded (:class:`Loading`): ``--allow-outside``, and the files
+        the command line gives in place of the routine's own (``--recordings``, ``--music``)."""
+        return Loading(self.allow_outside, recordings=self.recordings, music=self.mix.music)
+
     def given(self) -> tuple[str, ...]:
-        """The routine's file keys the command line gives (``--recordings``): a routine's own
-        value for one is not read (:func:`matcue.routine.loader.load_routine`), so a missing
-        one is no error; flags win over profile, routine and defaults."""
-        return ("recordings",) if self.recordings is not None else ()
+        """The routine's file keys the command line gives (:meth:`Loading.given`): a routine's
+        own value for one is not read (:func:`matcue.routine.loader.load_routine`), so a
+        missing one is no error; flags win over profile, routine and defaults."""
+        return self.loading().given()
 
     def for_person(self, profile: Profile | None) -> Settings:
         """These settings with ``profile`` under the flags: the flags win where given."""
@@ -133,6 +156,18 @@ class Settings:
             voice=tailor_voice(profile, self.voice),
             profile_file=profile.path if profile.path != "<string>" else None,
         )
+
+
+def mix_settings(routine: Routine, mix: MixSettings | None = None) -> MixSettings:
+    """The mix for ``routine``: ``mix`` (the command line), with the routine's ``music:``
+    when the command line gives none (:class:`Loading`: then the routine's was not read)."""
+    from matcue.audio.mixdown import MixSettings
+
+    mix = mix or MixSettings()
+    music = getattr(routine, "music", None)
+    if mix.music is None and music:
+        mix = replace(mix, music=Path(music))
+    return mix
 
 
 def people_read(people: Iterable[object]) -> tuple[tuple[str, str], ...]:

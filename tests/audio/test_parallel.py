@@ -279,7 +279,7 @@ def test_a_part_that_fails_leaves_no_temporary_file_and_the_old_track(built, tmp
     monkeypatch.setattr(sink, "write", write)
     with pytest.raises(render.RenderError) as err:
         render.render_mp3(tl, clips, out, jobs=6, encoding=render.Mp3Encoding(encoder=encoder))
-    assert str(err.value) == f"cannot write {out}: the disk is full"
+    assert str(err.value) == f"cannot write '{out}': the disk is full"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.mp3"]
     assert out.read_bytes() == b"previous track"
 

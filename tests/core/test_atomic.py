@@ -96,3 +96,35 @@ def test_discard_all_leaves_what_was_moved_into_place(tmp_path: Path) -> None:
     discard_all()
     assert not pending.exists()
     assert [(p.name, p.read_bytes()) for p in tmp_path.iterdir()] == [("kept.txt", b"kept")]
+
+
+def test_a_file_is_shown_quoted_as_every_message_quotes_a_path(tmp_path: Path) -> None:
+    """shown_file and the messages made with it quote the path as 'PATH' (they showed it bare:
+    "cannot write out/x.mp3: ..." beside "cannot write 'out/x.mp3': ..." elsewhere); a
+    temporary name is the file it stands for, a line break escaped, a long path cut."""
+    from matcue.core.atomic import create_temp, failure_text, shown_file
+
+    out = tmp_path / "x.mp3"
+    tmp = create_temp(out)
+    try:
+        assert shown_file(tmp) == f"'{out}'"
+        assert shown_file(tmp_path / "a\nb.mp3") == f"'{tmp_path}/a\\x0ab.mp3'"
+        assert shown_file(Path("a" * 300)) == f"'{'a' * 77} ... {'a' * 77}'"
+        assert failure_text(ValueError(f"bad frame in {tmp}"), tmp) == f"bad frame in '{out}'"
+        assert failure_text(ValueError(f"no such file: '{tmp}'"), tmp) == f"no such file: '{out}'"
+        assert failure_text(OSError(errno.ENOSPC, "No space left on device"), tmp) == "the disk is full"
+    finally:
+        discard(tmp)
+
+
+def test_the_renderers_messages_quote_the_file(tmp_path: Path) -> None:
+    from matcue.audio.encode import temp_beside
+    from matcue.core.errors import RenderError
+
+    missing = tmp_path / "gone" / "x.mp3"
+    try:
+        temp_beside(missing)
+    except RenderError as e:
+        assert str(e) == f"output folder '{tmp_path / 'gone'}' does not exist"
+    else:
+        raise AssertionError("no error")

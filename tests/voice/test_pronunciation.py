@@ -380,3 +380,62 @@ def test_a_project_lexicon_that_is_a_device_is_said_as_its_located_line_not_as_e
     assert r.exit_code == 1
     lexicon = tmp_path / "voice" / "lexicon.yaml"
     assert r.stderr.splitlines()[0] == f"{lexicon}: cannot read the lexicon: it is a device, not a lexicon file"
+
+
+FRACTIONS_READ = {
+    "en": [
+        ("Take a 1/2 breath.", "Take a half breath."),
+        ("Hold 1/2 breath, then ½ breath.", "Hold half a breath, then half a breath."),
+        ("Rest 1/2 min", "Rest half a minute"),
+        ("Rest ¾ hour", "Rest three quarters of an hour"),
+        ("Hold 1 1/2 minutes, 1½ breaths", "Hold one and a half minutes, one and a half breaths"),
+        ("3 ¼ hours", "three and a quarter hours"),
+        ("Half moon: 1/2 moon", "Half moon: half moon"),
+        ("3/4 of the way, a 1/4 turn", "three quarters of the way, a quarter turn"),
+        ("⅓ of the breath, ⅔ of it", "a third of the breath, two thirds of it"),
+        ("Count 5 1/2.", "Count five and a half."),
+        ("2/3 rounds", "two, three rounds"),
+        ("4/8 breathing, 4/7/8", "four, eight breathing, four, seven, eight"),
+        ("12/24, 1/24, 11/2", "twelve, twenty-four, one, twenty-four, eleven, two"),
+        ("2/3 min", "two, three minutes"),
+    ],
+    "de": [
+        ("Halte 1/2 Minute, ½ min", "Halte eine halbe Minute, eine halbe Minute"),
+        ("Noch ½ Atemzug", "Noch ein halber Atemzug"),
+        ("1 1/2 Minuten, 1½ min, 2 1/4 Stunden", "eineinhalb Minuten, eineinhalb Minuten, zweieinviertel Stunden"),
+        ("¼ Stunde, 3/4 Drehung", "eine Viertelstunde, eine Dreivierteldrehung"),
+        ("¾ von der Zeit, ⅔ der Zeit", "drei Viertel von der Zeit, zwei Drittel der Zeit"),
+        ("2/3 Runden, 4/8 Atmung", "zwei, drei Runden, vier, acht Atmung"),
+    ],
+    "fr": [
+        ("Tiens 1/2 minute, ½ tour", "Tiens une demi-minute, un demi-tour"),
+        ("1/4 h, ¾ tour", "un quart d'heure, trois quarts de tour"),
+        ("1½ min, 2 1/4 heures", "une minute et demie, deux heures et quart"),
+        ("2/3 séries, 4/8", "deux, trois séries, quatre, huit"),
+    ],
+    "es": [
+        ("Mantén 1/2 minuto, ½ respiración", "Mantén medio minuto, media respiración"),
+        ("1/4 vuelta, ¾ de la respiración", "un cuarto de vuelta, tres cuartos de la respiración"),
+        ("1½ min, 2 3/4 horas", "un minuto y medio, dos horas y tres cuartos"),
+        ("2/3 rondas, 4/8", "dos, tres rondas, cuatro, ocho"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "spoken"), [(lang, t, s) for lang, pairs in FRACTIONS_READ.items() for t, s in pairs]
+)
+def test_common_fractions_are_read_as_a_teacher_says_them(language: str, text: str, spoken: str) -> None:
+    """1/2, 1/4, 3/4 (and ½ ¼ ¾ ⅓ ⅔, after a whole number too) are fractions, with the noun
+    after them ("1/2 breath" was "one, two breath"; German, French and Spanish passed
+    "eins/zwei" or "½" to the voice); any other numbers joined by slashes are each number,
+    with commas, in every language (docs/voices.md, docs/languages.md)."""
+    assert normalize_text(text, language) == spoken
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es"])
+@pytest.mark.parametrize("written", ["1/2", "1/4", "3/4", "½", "¼", "¾", "⅓", "⅔", "2 1/2", "3½", "7/8", "1/2/3"])
+@pytest.mark.parametrize("after", ["", " min", " breath.", " of it", " Minute"])
+def test_no_fraction_or_slash_reaches_the_voice_as_written(language: str, written: str, after: str) -> None:
+    spoken = normalize_text(f"Hold {written}{after}", language)
+    assert not any(c in spoken for c in "0123456789/½¼¾⅓⅔"), spoken

@@ -22,6 +22,7 @@ import numpy as np
 
 from matcue.core.errors import RenderError
 from matcue.core.media import MIN_LOOP_MS, MusicError, ffmpeg_decode
+from matcue.core.paths import quoted
 from matcue.core.pcm import SAMPLE_RATE, ms_to_samples
 
 LOOP_XFADE_MS = 1500  # the crossfade at each loop point (shorter for a short file)
@@ -43,7 +44,7 @@ class Ambience:
             _decode(self.path, Path(self._tmp.name), channels, total + ms_to_samples(LOOP_XFADE_MS))
             size = os.path.getsize(self._tmp.name) // (4 * channels)
             if size < ms_to_samples(MIN_LOOP_MS):
-                raise RenderError(f"music file {str(self.path)!r} is too short to loop (under {MIN_LOOP_MS} ms)")
+                raise RenderError(f"music file {quoted(self.path)} is too short to loop (under {MIN_LOOP_MS} ms)")
             data = np.memmap(self._tmp.name, dtype="<f4", mode="r+", shape=(size, channels))
             self.xfade = min(ms_to_samples(LOOP_XFADE_MS), size // 4)
             self.period = size - self.xfade if size < total else size  # a long file plays once
@@ -105,7 +106,7 @@ def _decode(path: Path, out: Path, channels: int, max_samples: int) -> None:
         )
     except MusicError as e:
         hint = f" ({e.hint})" if e.hint else ""
-        raise RenderError(f"music file {str(path)!r} {e}{hint}") from None
+        raise RenderError(f"music file {quoted(path)} {e}{hint}") from None
 
 
 def _rms(data: np.ndarray) -> float:

@@ -124,7 +124,7 @@ def cover_for(routine_cover: str | None, title: str, chapters: Sequence[Chapter]
         try:
             return read_cover(routine_cover)
         except CoverError as e:
-            from matcue.core.paths import path_text
+            from matcue.core.paths import quoted
 
-            raise CoverError(f"{path_text(routine_cover)}: {e}") from None
+            raise CoverError(f"cover image {quoted(routine_cover)}: {e}") from None
     return generate_cover(title, pose_names(chapters))

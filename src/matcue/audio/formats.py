@@ -192,7 +192,7 @@ def write_tags(path: Path, fmt: AudioFormat, timeline: Timeline) -> None:
     except (OSError, ValueError) as exc:  # mutagen's errors are ValueErrors / OSErrors
         raise RenderError(f"cannot write tags to {atomic.shown_file(path)}: {atomic.failure_text(exc, path)}") from exc
     if back.title != timeline.title or len(back.chapters) != len(timeline.chapters) or back.has_cover != bool(cover):
-        raise RenderError(f"{atomic.shown_file(path)}: the tags read back differ from the tags written")
+        raise RenderError(f"the tags read back from {atomic.shown_file(path)} differ from the tags written")
 
 
 def _tag_m4a(path: Path, timeline: Timeline, cover: Cover | None) -> None:

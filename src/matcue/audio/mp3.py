@@ -139,11 +139,11 @@ def _order_chap_frames(path: Path) -> None:
         body_size = _parse_tag_header(header)
         body = f.read(body_size)
         if len(body) != body_size:
-            raise RenderError(f"{atomic.shown_file(path)}: truncated ID3 tag")
+            raise RenderError(f"the ID3 tag of {atomic.shown_file(path)} is cut short")
         frames = _split_frames(body)
         new_body = _reordered(frames)
         if len(new_body) > body_size:
-            raise RenderError(f"{atomic.shown_file(path)}: ID3 frames do not fit their tag")  # cannot happen
+            raise RenderError(f"the ID3 frames of {atomic.shown_file(path)} do not fit their tag")  # cannot happen
         new_body += b"\x00" * (body_size - len(new_body))
         if new_body != body:
             f.seek(ID3_HEADER_BYTES)

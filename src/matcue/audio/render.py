@@ -112,7 +112,7 @@ def render_mp3(
     parts = plan_parts(timeline, clips, jobs, settings)
     workers = in_flight(jobs, len(parts))  # never more encoders at once than cores
     if not out_path.parent.is_dir():
-        raise RenderError(f"output folder {out_path.parent} does not exist")
+        raise RenderError(f"the output folder {atomic.shown_file(out_path.parent)} does not exist")
     plan = plan_mix(timeline, clips, settings, jobs=jobs, sources=sources)
     made: list[Path] = []  # the temporary files to discard, each named before it exists
     try:
@@ -152,7 +152,7 @@ def render_with_ffmpeg(
         raise RenderError(f"nothing to render: the track lasts {timeline.total_ms} ms")
     sources = place_events(timeline, clips, settings)
     if not out_path.parent.is_dir():
-        raise RenderError(f"output folder {out_path.parent} does not exist")
+        raise RenderError(f"the output folder {atomic.shown_file(out_path.parent)} does not exist")
     jobs = default_jobs() if jobs is None else jobs
     plan = plan_mix(timeline, clips, settings, jobs=jobs, sources=sources)
     made: list[Path] = []  # the temporary files to discard, each named before it exists

@@ -21,7 +21,7 @@ from matcue.cli.pathoptions import RoutinePath, output_file_ending
 from matcue.core.errors import printable
 from matcue.core.paths import path_text
 from matcue.core.text import to_json as to_json_text
-from matcue.settings import Settings
+from matcue.settings import Loading, Settings
 
 if TYPE_CHECKING:
     from matcue.routine.model import Routine
@@ -42,7 +42,10 @@ def check(routines: tuple[Path, ...], max_total_ms: int, allow_outside: bool, re
     for r in routines:
         warnings: list[str] = []
         problems = check_routine(
-            r, allow_outside=allow_outside, max_total_ms=max_total_ms, recordings=recordings, warnings=warnings
+            r,
+            max_total_ms=max_total_ms,
+            loading=Loading(allow_outside, recordings=recordings),
+            warnings=warnings,
         )
         for w in warnings:
             click.echo(f"warning: {printable(w)}", err=True)
@@ -85,15 +88,11 @@ def script(routine: Path, as_json: bool, svg_path: Path | None, profile_path: Pa
     check_set((routine,), settings)
     settings = settings.for_person(load_profile(profile_path) if profile_path else None)
 
-    def check_svg(loaded: Routine) -> Routine:  # the picture never replaces what the script reads, said before speech
+    def check_svg(loaded: Routine) -> None:  # the picture never replaces what the script reads, said before speech
         reads = command_reads(loaded, settings)
         check_outputs([("picture", svg_path)] if svg_path else [], reads, "choose another path for --svg")
-        return loaded
 
-    built = build_timeline(
-        routine, settings.session, settings.voice, allow_outside=settings.allow_outside, recordings=settings.recordings,
-        select=check_svg,
-    )  # fmt: skip
+    built = build_timeline(routine, settings.session, settings.voice, loading=settings.loading(), ready=check_svg)
     echo_recordings(built)
     tl = built.timeline
     if as_json:

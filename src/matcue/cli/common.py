@@ -29,7 +29,7 @@ def check_set(routines: Sequence[Path], settings: Settings) -> None:
     from matcue.api import unused_set_names
 
     names = [k for k, _ in settings.session.vars]
-    unused = unused_set_names(routines, names, allow_outside=settings.allow_outside)
+    unused = unused_set_names(routines, names, allow_outside=settings.allow_outside, given=settings.given())
     if unused:
         name, hint = unused[0]
         which = "the routine never uses" if len(routines) == 1 else "none of the routines uses"
@@ -55,14 +55,23 @@ def load_people(profile_paths: Sequence[Path], roster: Path | None, allow_outsid
     return people
 
 
-def inputs_first(people: list[Any], settings: Settings) -> None:
-    """Input files before output: a ``--profile`` that does not load is said before an output
-    folder that cannot be used stops the command, as a roster's problems are (read first)."""
+def inputs_first(routines: Sequence[Path], people: list[Any], settings: Settings) -> None:
+    """Input files before output: a routine that does not load (its located problems) and a
+    ``--profile`` that does not load are said before an output folder that cannot be used
+    stops the command, as a roster's problems are (read first), and as a single render says
+    a routine's problems before its output's (:func:`matcue.api.build_timeline`'s ``ready``)."""
     from matcue.core.paths import require_folder
+    from matcue.routine.loader import load_routine
 
     try:
         require_folder(settings.output.folder)
     except MatcueError:
+        for routine in routines:
+            try:
+                load_routine(routine, allow_outside=settings.allow_outside, given=settings.given())
+            except RoutineError as e:
+                for line in e.located:
+                    echo(line, err=True)
         for person in people:
             for line in person.located if isinstance(person, MatcueError) else ():
                 echo(line, err=True)

@@ -78,8 +78,8 @@ def pack(
             hint = "'--roster'" if roster is not None else "'--profile'"
             raise click.BadParameter("a roster packs one routine: give exactly one ROUTINE", param_hint=hint)
         people = load_people(profile_paths, roster, settings.allow_outside)
-        inputs_first(people, settings)
         settings = reading_roster(settings, roster)
+    inputs_first(routines, people or [], settings)
     show = _PackProgress() if sys.stderr.isatty() else None
     share = PackOptions(title=pack_title, feed_url=feed_url, make_zip=make_zip)
     try:

@@ -90,7 +90,7 @@ def render(
         if not (profile_paths or roster):
             raise click.UsageError("--scheduler renders a roster: give --roster or --profile")
         people = load_people(profile_paths, roster, settings.allow_outside)
-        inputs_first(people, settings)
+        inputs_first(routines, people, settings)
         _render_people(routines, people, reading_roster(settings, roster), workers, scheduler)
         return
     failed = 0

@@ -123,20 +123,25 @@ def public_path(path: Path) -> Path:
 
 
 def shown_file(path: Path) -> str:
-    """``path`` as a message shows it: :func:`public_path` (never a temporary name), written
-    as :func:`matcue.core.paths.path_text` (a line break or an escape code escaped)."""
-    from matcue.core.paths import path_text
+    """``path`` as a message shows it: :func:`public_path` (never a temporary name), quoted
+    as every message quotes a path (:func:`matcue.core.paths.quoted`: ``'out/x.mp3'``, a
+    line break or an escape code escaped, a very long path cut in the middle)."""
+    from matcue.core.paths import quoted
 
-    return path_text(public_path(path))
+    return quoted(public_path(path))
 
 
 def failure_text(exc: BaseException, path: Path) -> str:
     """Why writing ``path`` failed, for a message: an OSError's reason
-    (:func:`why_not_written`), else the error's text with a temporary ``path`` in it shown
-    as the file it stands for (a tagging library names the file it was given)."""
+    (:func:`why_not_written`), else the error's text with ``path`` in it (quoted or not)
+    shown as :func:`shown_file` shows it: the file a temporary name stands for, quoted (a
+    tagging library names the file it was given)."""
     if isinstance(exc, OSError) and exc.strerror:
         return why_not_written(exc)
-    return str(exc).replace(str(path), str(public_path(path)))
+    text, name = str(exc), str(path)
+    for written in (f"'{name}'", f'"{name}"', name):
+        text = text.replace(written, shown_file(path))
+    return text
 
 
 def lock_fd(fd: int) -> None:

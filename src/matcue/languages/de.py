@@ -134,6 +134,30 @@ def _half(whole: int, one: str, many: str) -> str:
     return f"{'ein' if whole == 1 else german_number(whole)}einhalb {many}"
 
 
+_PARTS = {(1, 2): ("ein", "halb"), (1, 4): ("ein", "Viertel"), (3, 4): ("drei", "Viertel"), (1, 3): ("ein", "Drittel"),
+          (2, 3): ("zwei", "Drittel")}  # fmt: skip
+
+
+def _fraction(whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
+    """ "½ Minute" -> "eine halbe Minute", "½ Atemzug" -> "ein halber Atemzug", "1½ min" ->
+    "eineinhalb Minuten", "¼ Stunde" -> "eine Viertelstunde", "1 3/4 Stunden" -> "eindreiviertel
+    Stunden", "¾ von" -> "drei Viertel von": a word that is no noun (not capitalized) stays as it is."""
+    noun = bool(one) and one[0].isupper() and one.lower() not in _NOT_NOUNS
+    count, name = _PARTS[part]
+    after = f" {one}" if one and not noun else ""
+    if whole is not None:
+        lead = "ein" if whole == 1 else german_number(whole)
+        words = f"{lead}{count}{name.lower()}" if part[1] != 3 else f"{german_number(whole)} und {count} {name}"
+        return f"{words} {many}" if noun else words + after
+    if not noun:
+        return ("einhalb" if part == (1, 2) else f"{count} {name}") + after
+    feminine = one.lower() in _FEMININE or one.endswith(("ung", "heit", "keit", "ion", "schaft", "tät"))
+    if part == (1, 2):
+        return f"{'eine halbe' if feminine else 'ein halber'} {one}"
+    prefix = "" if count == "ein" else count.capitalize()
+    return f"{'eine' if feminine else 'ein'} {prefix}{name.lower() if prefix else name}{one.lower()}"
+
+
 _READING = Reading(
     number=german_number,
     agree=_agree,
@@ -158,6 +182,7 @@ _READING = Reading(
     minus="minus",
     ratio="zu",
     half=_half,
+    fraction=_fraction,
     ordinals=(_ORDINALS,),
 )
 _RULES = rules(_READING)

@@ -132,6 +132,26 @@ def _half(whole: int, one: str, many: str) -> str:
     return f"{_agree(spanish_number(whole), noun)} {noun} y {medio}"
 
 
+_PARTS = {(1, 2): ("medio", "y medio"), (1, 4): ("un cuarto", "y cuarto"), (3, 4): ("tres cuartos", "y tres cuartos"),
+          (1, 3): ("un tercio", "y un tercio"), (2, 3): ("dos tercios", "y dos tercios")}  # fmt: skip
+_ARTICLES = frozenset("el la los las del al".split())  # words after a fraction that are no noun, besides _NOT_NOUNS
+
+
+def _fraction(whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
+    """ "½ respiración" -> "media respiración", "1/4 vuelta" -> "un cuarto de vuelta", "1½ min"
+    -> "un minuto y medio", "2 3/4 horas" -> "dos horas y tres cuartos"."""
+    alone, tail = _PARTS[part]
+    if not one or one.lower() in _NOT_NOUNS | _ARTICLES:
+        words = alone if whole is None else f"{spanish_number(whole)} {tail}"
+        return words + (f" {one}" if one else "")
+    if part == (1, 2):
+        return _half(whole or 0, one, many)
+    if whole is None:
+        return f"{alone} de {one}"
+    noun = one if whole == 1 else many
+    return f"{_agree(spanish_number(whole), noun)} {noun} {tail}"
+
+
 _READING = Reading(
     number=spanish_number,
     agree=_agree,
@@ -154,6 +174,7 @@ _READING = Reading(
     minus="menos",
     ratio="a",
     half=_half,
+    fraction=_fraction,
     ordinals=((re.compile(r"\b(\d+)\.?(º|ª|er)(?!\w)(?=(\s+[^\W\d_]+)?)"), _ordinal),),
 )
 _RULES = rules(_READING)

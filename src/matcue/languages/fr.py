@@ -133,6 +133,26 @@ def _half(whole: int, one: str, many: str) -> str:
     return f"{_agree(french_number(whole), noun)} {noun} et {'demie' if feminine else 'demi'}"
 
 
+_PARTS = {(1, 2): ("un demi", "et demi"), (1, 4): ("un quart", "et quart"), (3, 4): ("trois quarts", "et trois quarts"),
+          (1, 3): ("un tiers", "et un tiers"), (2, 3): ("deux tiers", "et deux tiers")}  # fmt: skip
+_LINKS = frozenset("de du des d la le les l et ou à au aux en".split())  # words after a fraction that are no noun
+
+
+def _fraction(whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
+    """ "½ tour" -> "un demi-tour", "1/4 h" -> "un quart d'heure", "¾ tour" -> "trois quarts de
+    tour", "1½ min" -> "une minute et demie", "2 1/4 heures" -> "deux heures et quart"."""
+    alone, tail = _PARTS[part]
+    if not one or one.lower() in _LINKS:
+        words = alone if whole is None else f"{french_number(whole)} {tail}"
+        return words + (f" {one}" if one else "")
+    if part == (1, 2):
+        return _half(whole or 0, one, many)
+    if whole is None:
+        return f"{alone} d'{one}" if one[0].lower() in "aeiouyhàâéèêîïôû" else f"{alone} de {one}"
+    noun = one if whole < 2 else many
+    return f"{_agree(french_number(whole), noun)} {noun} {tail}"
+
+
 _READING = Reading(
     number=french_number,
     agree=_agree,
@@ -154,6 +174,7 @@ _READING = Reading(
     minus="moins",
     ratio="pour",
     half=_half,
+    fraction=_fraction,
     ordinals=((re.compile(r"\b(\d+)(ers|er|res|re|ères|ère|èmes|ème|es|e|ndes|nde|nds|nd)(?!\w)"), _ordinal),),
 )
 _RULES = rules(_READING)

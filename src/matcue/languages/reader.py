@@ -1,11 +1,16 @@
 """The digits of a cue read as words, for the languages other than English (German, Spanish,
 French): one set of rules, filled by each language with its words (a :class:`Reading`).
 
-What it reads, in order: the language's own ordinals ("2." / "1.º" / "1er", rules the
-language gives), thousands groups ("1.000", "1 000", one number), a minus sign ("-5"),
-ratios ("4:6" -> "vier zu sechs"; a clock time "6:30" is left as written), durations
+What it reads, in order: common fractions (:data:`FRACTION`: "1/2", "1/4", "3/4", "½",
+"¼", "¾", "⅓", "⅔", after a whole number too: "1 1/2", "1½"; with the noun after them:
+"½ Minute" -> "eine halbe Minute", "1/4 tour" -> "un quart de tour"), the language's own
+ordinals ("2." / "1.º" / "1er", rules the language gives), thousands groups ("1.000",
+"1 000", one number), a minus sign ("-5"), ratios ("4:6" -> "vier zu sechs"; a clock
+time "6:30" is left as written), durations
 ("1m30s", "30s", "30 s", "2 min", "1 h", a half: "1,5 min" -> "eineinhalb Minuten"),
-sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"), "3x", "20 %", "90°",
+sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"), numbers joined by slashes
+("4/8", "2/3", "12/24": each number, with commas; only the fractions above are fractions),
+"3x", "20 %", "90°",
 decimals ("5,5", and "5.5" as typed on an English keyboard), and every other whole number,
 made to agree with the noun after it where the language needs it ("1 Minute" -> "eine
 Minute", "21 respiraciones" -> "veintiuna respiraciones"). Words are never touched:
@@ -19,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
-_DIGITS = "0123456789"
+_DIGITS = "0123456789½¼¾⅓⅔"  # what a number may be written with (a fraction sign too)
 # a decimal: a comma, or a point (not a German clock time, "6.30 Uhr")
 _NUM = r"\d+(?:,\d+|\.\d+(?![\d.]|\s*Uhr\b))?"
 _HALF = re.compile(r"\d+[,.]50*")
@@ -30,6 +35,27 @@ _HALF = re.compile(r"\d+[,.]50*")
 MINUS = re.compile(r"(?<![\w.,])(?<!\d\s)[-\u2212](?=\d)")
 RATIO = re.compile(r"(?<![\d:.,])\d{1,2}(?::\d{1,2})+(?![\d:])")
 SPACED_THOUSANDS = r"[ \u00a0\u202f]"
+
+# also read by English: a common fraction, alone or after a whole number ("1 1/2", "1½"), with
+# the word after it (its noun, or any word: the language's reading says what it does with it);
+# not part of a longer run of digits and slashes ("1/24", "1/2/3", "11/2" are no fractions)
+FRACTIONS = {
+    "1/2": (1, 2), "1/4": (1, 4), "3/4": (3, 4), "½": (1, 2), "¼": (1, 4), "¾": (3, 4), "⅓": (1, 3), "⅔": (2, 3)
+}  # fmt: skip
+FRACTION = (
+    r"(?<![\w/.,])(?:(?P<whole>\d+)(?:\s+(?=[13]/[24])|\s?(?=[½¼¾⅓⅔])))?"
+    r"(?P<part>1/2|1/4|3/4|[½¼¾⅓⅔])(?![\d/])(?:\s?(?P<noun>[^\W\d_]+))?"
+)
+# numbers joined by slashes that are no common fraction: each number, with commas; the last
+# is left to the rules after (its unit, its noun): "4/8" -> "four, 8" -> "four, eight"
+SLASHES = re.compile(r"(?<![\w/.,])\d+(?:/\d+)+(?![\w/])")
+Fraction = Callable[[int | None, tuple[int, int], str, str], str]  # (whole, part, one, many) -> words
+
+
+def slashes(text: str, number: Callable[[int], str]) -> str:
+    """ "4/8" -> "vier, 8", "4/7/8" -> "vier, sieben, 8" (:data:`SLASHES`)."""
+    *first, last = text.split("/")
+    return ", ".join([*(number(int(p)) for p in first), last])
 
 
 def ratio(text: str, to: str, number: Callable[[str], str]) -> str:
@@ -67,6 +93,10 @@ class Reading:
     ratio: str  # "4:6": "zu"
     half: Callable[[int, str, str], str]  # (1, "Minute", "Minuten") -> "eineinhalb Minuten"
     ordinals: tuple[Rule, ...] = ()
+    # a common fraction (:data:`FRACTION`): (whole or None, (1, 4), noun, plural noun) -> its
+    # words and the noun's; a unit after it ("min") is given as its nouns, any other word as
+    # written (both the same), no word as ""
+    fraction: Fraction | None = None
 
 
 def read_number(reading: Reading, digits: str) -> str:
@@ -121,11 +151,20 @@ def rules(reading: Reading) -> list[Rule]:
     def plain(m: re.Match[str]) -> str:
         return reading.agree(read_number(reading, m.group(1)), (m.group(2) or "").strip())
 
+    def fraction(m: re.Match[str]) -> str:
+        assert reading.fraction is not None
+        word = m.group("noun") or ""
+        one, many = reading.units.get(word.lower(), (word, word))
+        whole = int(m.group("whole")) if m.group("whole") else None
+        return reading.fraction(whole, FRACTIONS[m.group("part")], one, many)
+
     return [
+        *([(re.compile(FRACTION), fraction)] if reading.fraction else []),
         *reading.ordinals,
         (re.compile(rf"(?<![\d.,])\b\d{{1,3}}(?:{thousands}\d{{3}})+\b"), lambda m: re.sub(r"\D", "", m.group(0))),
         (MINUS, lambda m: f"{reading.minus} "),
         (RATIO, lambda m: ratio(m.group(0), reading.ratio, lambda p: reading.number(int(p)))),
+        (SLASHES, lambda m: slashes(m.group(0), reading.number)),
         (
             re.compile(rf"(?<![\d.,])\b(?:({num})h\s?)?(?:({num})m\s?)?(?:({num})s)?\b(?<=[hms])"),
             compound,
@@ -159,4 +198,7 @@ def halves(ms: int) -> tuple[int, bool]:
     return whole, bool(half)
 
 
-__all__ = ["MINUS", "RATIO", "SPACED_THOUSANDS", "Reading", "halves", "ratio", "read", "read_number", "rules"]
+__all__ = [
+    "FRACTION", "FRACTIONS", "MINUS", "RATIO", "SLASHES", "SPACED_THOUSANDS", "Reading", "halves", "ratio", "read",
+    "read_number", "rules", "slashes",
+]  # fmt: skip

@@ -20,7 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from matcue.core import limits as budget
 from matcue.core.errors import Mark, Problem, RoutineError, shown
-from matcue.core.paths import real_path, shown_folder
+from matcue.core.paths import quoted, real_path, shown_folder
 from matcue.languages import CODES as LANGUAGE_CODES
 from matcue.languages import canonical as canonical_tag
 from matcue.routine.model import LEVELS, Routine, Step, Text, VoiceSettings
@@ -194,7 +194,7 @@ def _check_read(ctx: Context, node: Node, where: str, target: Path) -> None:
         ctx.abort(
             node,
             where,
-            f"including {str(target)!r} makes {work.bytes_read + size} bytes read by one command; "
+            f"including {quoted(target)} makes {work.bytes_read + size} bytes read by one command; "
             f"{budget.allows('bytes_read', work.limits)}",
             "include fewer or smaller files",
         )
@@ -333,7 +333,7 @@ def cover_file(ctx: Context, node: Node, where: str) -> str:
         read_cover(target)
     except CoverError as e:
         hint = e.hint or "a JPEG or PNG file, relative to the routine"
-        raise ctx.error(node, where, f"cover image {str(target)!r}: {e}", hint) from None
+        raise ctx.error(node, where, f"cover image {quoted(target)}: {e}", hint) from None
     return str(target)
 
 
@@ -347,7 +347,7 @@ def music_file(ctx: Context, node: Node, where: str) -> str:
     try:
         probe_music(target)
     except MusicError as e:
-        raise ctx.error(node, where, f"music file {str(target)!r} {e}", e.hint) from None
+        raise ctx.error(node, where, f"music file {quoted(target)} {e}", e.hint) from None
     return str(target)
 
 

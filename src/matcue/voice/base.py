@@ -59,16 +59,16 @@ class CachedClip:
         import os
 
         from matcue.core.errors import VoiceError
-        from matcue.core.paths import Unreadable, open_regular
+        from matcue.core.paths import Unreadable, open_regular, quoted
 
         try:
             fd = open_regular(self.path, "a speech clip", follow=False)
         except Unreadable as e:
-            raise VoiceError(f"speech cache entry {self.path} {e} (run 'matcue doctor --fix')") from None
+            raise VoiceError(f"speech cache entry {quoted(self.path)} {e} (run 'matcue doctor --fix')") from None
         with os.fdopen(fd, "rb") as f:
             samples = np.load(f, allow_pickle=False)
         if len(samples) != self.n_samples:
-            raise ValueError(f"speech cache entry {self.path} changed while in use")
+            raise ValueError(f"speech cache entry {quoted(self.path)} changed while in use")
         return samples
 
     @property

@@ -10,6 +10,9 @@ read. A language matcue has no module for passes through unchanged. Examples (En
     "hold 30s"        -> "hold thirty seconds"
     "1m30s"           -> "one minute thirty seconds"
     "4-7-8 breathing" -> "four seven eight breathing"
+    "4/8 breathing"   -> "four, eight breathing"   (numbers joined by slashes: each, with commas)
+    "1/2 breath"      -> "half a breath"   (1/2, 1/4, 3/4, ½, ¼, ¾, ⅓, ⅔ are fractions)
+    "1½ minutes"      -> "one and a half minutes"
     "5-10 breaths"    -> "five to ten breaths"
     "L5-S1"           -> "L five S one"
     "2nd round"       -> "second round"
@@ -31,7 +34,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from matcue.languages import language_for
-from matcue.languages.reader import MINUS, RATIO, SPACED_THOUSANDS, ratio
+from matcue.languages.reader import FRACTION, FRACTIONS, MINUS, RATIO, SLASHES, SPACED_THOUSANDS, ratio, slashes
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
          "sixteen seventeen eighteen nineteen").split()  # fmt: skip
@@ -103,6 +106,31 @@ _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII":
 _NUMBERED = r"Warrior|Virabhadrasana|[A-Z][a-z]*asana|Series|Sequence|Level|Part|Phase|Round|Variation"
 
 
+_ALONE = {(1, 2): "half", (1, 4): "a quarter", (3, 4): "three quarters", (1, 3): "a third", (2, 3): "two thirds"}
+_AFTER_A = {(1, 2): "half", (1, 4): "quarter", (3, 4): "three-quarter", (1, 3): "third", (2, 3): "two-thirds"}
+_TIMED = {**_UNITS, "breath": "breath", "breaths": "breath"}  # what a fraction is of: "half a breath"
+
+
+def _fraction(m: re.Match[str]) -> str:
+    """A common fraction as a teacher says it: "1/2 breath" -> "half a breath", "1/2 min" ->
+    "half a minute", "¾ hour" -> "three quarters of an hour", "1 1/2 minutes" -> "one and a half
+    minutes", "a 1/4 turn" -> "a quarter turn", "1/2 moon" -> "half moon", "3/4 of" -> "three
+    quarters of" (:data:`matcue.languages.reader.FRACTION`)."""
+    article, whole, word = m.group("article") or "", m.group("whole"), m.group("noun") or ""
+    part = FRACTIONS[m.group("part")]
+    unit = _TIMED.get(word.lower())
+    after = f" {unit or word}" if word else ""
+    if whole is not None:
+        words = f"{article}{_num(whole)} and {'a half' if part == (1, 2) else _ALONE[part]}"
+        return f"{words} {unit}s" if unit else words + after
+    if article:
+        return f"{article}{_AFTER_A[part]}{after}"
+    if unit:
+        of = f"{'an' if unit == 'hour' else 'a'} {unit}"
+        return f"half {of}" if part == (1, 2) else f"{_ALONE[part]} of {of}"
+    return _ALONE[part] + after
+
+
 def _roman(m: re.Match[str]) -> str:
     return m.group(1) + number_words(_ROMAN[m.group(2)])
 
@@ -132,10 +160,14 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         re.compile(r"\b([CTLS])(\d{1,2})(?:-([CTLS])(\d{1,2}))?\b"),
         lambda m: f"{m.group(1)} {_num(m.group(2))}" + (f" {m.group(3)} {_num(m.group(4))}" if m.group(3) else ""),
     ),
+    # common fractions: "1/2 breath" -> "half a breath", "1½ minutes" -> "one and a half minutes"
+    (re.compile(rf"(?P<article>\b[Aa]n?\s+)?{FRACTION}"), _fraction),
     # one number: "1 000" -> "1000" (read below), "-5" -> "minus 5"; ratios: 4:6 -> "four to six"
     (re.compile(rf"(?<![\d.,])\b\d{{1,3}}(?:{SPACED_THOUSANDS}\d{{3}})+\b"), lambda m: re.sub(r"\D", "", m.group(0))),
     (MINUS, lambda m: "minus "),
     (RATIO, lambda m: ratio(m.group(0), "to", _num)),
+    # numbers joined by slashes, no fraction: each, with commas ("4/8" -> "four, 8", read below)
+    (SLASHES, lambda m: slashes(m.group(0), lambda n: number_words(n))),
     # compound durations: 1m30s, 1h15m, 2m 30s, 1.5m
     (
         re.compile(r"(?<![\d.,])\b(?:(\d+(?:\.\d+)?)h\s?)?(?:(\d+(?:\.\d+)?)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
@@ -152,8 +184,6 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # number sequences: 4-7-8 (three or more) -> "four seven eight"; 5-10 -> "five to ten"
     (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(_num(p) for p in m.group(0).split("-"))),
     (re.compile(r"\b(\d+)\s?[-\u2013]\s?(\d+)\b"), lambda m: f"{_num(m.group(1))} to {_num(m.group(2))}"),
-    # 4/8 (a breathing ratio) -> "four, eight"
-    (re.compile(r"\b(\d+)/(\d+)\b"), lambda m: f"{_num(m.group(1))}, {_num(m.group(2))}"),
     (re.compile(r"\b(\d+)\s?x\b"), lambda m: f"{_num(m.group(1))} times"),
     (re.compile(rf"\b({_N})\s?%"), lambda m: f"{_num(m.group(1))} percent"),
     (re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I), lambda m: ordinal_words(int(m.group(1)))),
