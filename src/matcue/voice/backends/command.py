@@ -128,17 +128,6 @@ def join_pieces(pieces: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, np.int16)
 
 
-def join_with_gaps(pieces: Sequence[np.ndarray], gap_ms: int) -> np.ndarray:
-    """Concatenate trimmed clips with ``gap_ms`` of silence between them."""
-    gap = np.zeros(SAMPLE_RATE * max(0, gap_ms) // 1000, np.int16)
-    out: list[np.ndarray] = []
-    for i, piece in enumerate(pieces):
-        if i:
-            out.append(gap)
-        out.append(piece)
-    return np.concatenate(out) if out else np.zeros(0, np.int16)
-
-
 def speak_by_sentence(text: str, speak_one: Callable[[str], np.ndarray], gap_ms: int) -> np.ndarray:
     """Speak each sentence of ``text`` with ``speak_one`` and join them with ``gap_ms`` of
     silence; a sentence longer than :data:`MAX_PIECE_CHARS` is spoken in its
@@ -253,7 +242,6 @@ __all__ = [
     "clause_pieces",
     "find_tool",
     "join_pieces",
-    "join_with_gaps",
     "rate_factor",
     "run_to_wav",
     "speak_by_sentence",
