@@ -358,7 +358,8 @@ def test_a_name_collision_in_a_pack_roster_is_the_render_message(run, tmp_path, 
 
 
 def test_one_roster_entry_repeated_by_an_alias_is_said_to_be_in_twice(run, tmp_path, fake_voice):
-    """It said "'Dup' gives the same file name as 'Dup' at r.yaml:1:3", one place named twice."""
+    """It said "'Dup' gives the same file name as 'Dup' at r.yaml:1:3", one place named twice;
+    then it was said at the anchor (1:3), not at the alias."""
     routine = tmp_path / "tiny.yaml"
     routine.write_text(TINY)
     roster = tmp_path / "class.yaml"
@@ -366,7 +367,7 @@ def test_one_roster_entry_repeated_by_an_alias_is_said_to_be_in_twice(run, tmp_p
     r = run("render", str(routine), "--roster", str(roster), "-o", str(tmp_path / "r"), "--backend", "fake")
     assert r.exit_code == 1
     assert (
-        f"{roster}:1:3: name: 'Dup' is given twice (one profile, repeated by an alias or named twice); "
+        f"{roster}:3:3: [2]: the profile at {roster}:1:3 is given twice (the alias *p repeats it); "
         "give each person once" in r.stderr
     )
 

@@ -68,6 +68,42 @@ def test_a_link_to_a_profile_already_listed_is_that_profile_again(run, tmp_path,
     assert sorted(p.name for p in (tmp_path / "o").glob("*.mp3")) == ["tiny--anna.mp3", "tiny--ben.mp3"]
 
 
+def test_each_alias_of_an_entry_is_said_once_at_the_alias_and_the_entrys_problem_once(run, tmp_path, fake_voice):
+    """PyYAML gives an alias its anchor's node: ``- *a`` was located at the anchor, so two
+    aliases printed one line twice, and a bad profile's problem once for each alias."""
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text(TINY)
+    (tmp_path / "anna.yaml").write_text("name: Anna\n")
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- &a {name: A, pace: zoom}\n- &p anna.yaml\n- *a\n- *p\n-   *a\n- &m gone.yaml\n- *m\n")
+    for command in ("render", "pack"):
+        r = run(command, str(routine), "--roster", str(roster), "-o", str(tmp_path / command), *FAKE)
+        assert r.exit_code == 1
+        lines = [line for line in r.stderr.splitlines() if line.startswith(str(roster))]
+        twice = "is given twice (the alias *a repeats it); give each person once"
+        assert lines == [
+            f"{roster}:1:22: [0].pace: expected a number from 0.8 to 1.5, got 'zoom'"
+            " (1.2 makes every breath 20% longer)",
+            f"{roster}:3:3: [2]: the profile at {roster}:1:3 {twice}",
+            f"{roster}:4:3: [3]: profile file 'anna.yaml' is given twice (first at {roster}:2:3)",
+            f"{roster}:5:5: [4]: the profile at {roster}:1:3 {twice}",
+            f"{roster}:6:3: [5]: profile file '{tmp_path}/gone.yaml' was not found in the roster's folder '{tmp_path}'"
+            " (a path relative to the roster file; pass --allow-outside to read files outside its folder)",
+            f"{roster}:7:3: [6]: profile file 'gone.yaml' is given twice (first at {roster}:6:3)",
+        ], r.stderr
+        assert [p.name for p in (tmp_path / command).glob("*.mp3")] == ["tiny--anna.mp3"]
+
+
+def test_an_alias_inside_an_entry_is_its_value_again_not_a_person_twice(run, tmp_path, fake_voice):
+    routine = tmp_path / "tiny.yaml"
+    routine.write_text("title: Tiny\nsteps:\n  - say: Hello {who}.\n  - pause: 2s\n")
+    roster = tmp_path / "class.yaml"
+    roster.write_text("- {name: A, vars: &v {who: you}}\n- {name: B, vars: *v}\n")
+    r = run("render", str(routine), "--roster", str(roster), "-o", str(tmp_path / "o"), *FAKE)
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.mp3")) == ["tiny--a.mp3", "tiny--b.mp3"]
+
+
 def test_two_routines_whose_titles_slug_alike_keep_every_persons_track(run, tmp_path, fake_voice):
     """``render a.yaml b.yaml --roster``: b's tracks replaced a's, silently (exit 0)."""
     for name, words in (("a", "From a."), ("b", "From b.")):

@@ -1,5 +1,6 @@
 """Cover images whose picture data ends early (:func:`matcue.core.media.read_cover`): a PNG
-cut short is a damaged image, never a black picture; every whole PNG is still a cover."""
+cut short is a damaged image, never a black picture; every whole PNG is still a cover. A
+cover far from square (a strip) is refused: players show a cover square."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from matcue.core.errors import RoutineError
-from matcue.core.media import read_cover
+from matcue.core.media import MAX_COVER_ASPECT, CoverError, read_cover
 from matcue.routine.loader import load_routine
 
 
@@ -68,3 +69,47 @@ def test_a_cmyk_jpeg_cover_is_re_encoded_as_rgb(tmp_path):
         assert (cover.mime, im.format, im.mode, im.size) == ("image/jpeg", "JPEG", "RGB", (64, 48))
         r, g, b = im.getpixel((10, 10))
         assert r > 200 and g < 60 and b < 60  # cyan 0, magenta and yellow full: red
+
+
+def test_a_strip_of_a_million_pixels_by_one_is_a_located_error_not_a_line_of_cover(tmp_path):
+    """It was embedded as a 1400 x 1 JPEG, exit 0."""
+    from PIL import Image
+
+    Image.new("L", (1_000_000, 1), 128).save(tmp_path / "strip.png")
+    with pytest.raises(RoutineError) as e:
+        load_routine(routine(tmp_path, "cover: strip.png\n"))
+    assert [str(p) for p in e.value.problems] == [
+        f"{tmp_path}/r.yaml:2:8: cover: cover image '{tmp_path}/strip.png': the image is 1000000 x 1 pixels, more than"
+        " 4 times as wide as it is high (players show a cover square) (crop it to a square, or to at most 4:1)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("size", "fmt", "kept"),
+    [
+        ((400, 100), "PNG", True),  # 4:1, the most
+        ((100, 400), "JPEG", True),
+        ((1920, 1080), "JPEG", True),  # a photo
+        ((401, 100), "PNG", False),
+        ((100, 401), "JPEG", False),
+        ((1, 5000), "PNG", False),
+        ((6000, 1000), "JPEG", False),  # over 3000 px, so it would be re-encoded: refused first
+    ],
+)
+def test_a_cover_may_be_at_most_four_times_as_long_as_it_is_wide(tmp_path, size, fmt, kept):
+    from PIL import Image
+
+    assert MAX_COVER_ASPECT == 4
+    path = tmp_path / f"c.{fmt.lower()}"
+    Image.new("RGB", size, (200, 100, 50)).save(path, format=fmt)
+    if kept:
+        assert read_cover(path).mime == f"image/{fmt.lower()}"
+        return
+    with pytest.raises(CoverError) as e:
+        read_cover(path)
+    shape = "as wide as it is high" if size[0] > size[1] else "as high as it is wide"
+    assert (
+        str(e.value)
+        == f"the image is {size[0]} x {size[1]} pixels, more than 4 times {shape} (players show a cover square)"
+    )
+    assert e.value.hint == "crop it to a square, or to at most 4:1"

@@ -228,9 +228,12 @@ def test_the_bytes_read_limit_counts_the_whole_command(run, tmp_path):
 
 
 def test_a_roster_of_aliases_shares_one_budget(tmp_path):
+    """Each person a value of 400 items by an alias: the roster expands past the budget."""
     roster = tmp_path / "class.yaml"
     skip = ", ".join(f"Pose {i}" for i in range(400))
-    roster.write_text(f"- &p {{name: Anna, skip: [{skip}]}}\n" + "- *p\n" * 900)
+    roster.write_text(
+        f"- {{name: Anna, skip: &s [{skip}]}}\n" + "".join(f"- {{name: P{i}, skip: *s}}\n" for i in range(900))
+    )
     tracemalloc.start()
     with pytest.raises(RoutineError) as e:
         load_roster(roster)
@@ -241,6 +244,25 @@ def test_a_roster_of_aliases_shares_one_budget(tmp_path):
     assert msg.endswith(f"the routine expands to more than {yamlschema.MAX_NODES} YAML values (YAML aliases (*name) "
                         "repeat what they refer to; write the steps out or use fewer aliases)")  # fmt: skip
     assert peak < 100_000_000
+
+
+def test_a_roster_of_aliases_of_one_entry_is_each_alias_refused_unexpanded(tmp_path):
+    """900 aliases of one big profile were expanded until the budget stopped them; each is
+    now one person given twice, said at its line, and none is read."""
+    roster = tmp_path / "class.yaml"
+    skip = ", ".join(f"Pose {i}" for i in range(400))
+    roster.write_text(f"- &p {{name: Anna, skip: [{skip}]}}\n" + "- *p\n" * 900)
+    tracemalloc.start()
+    people = load_roster(roster)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert people[0].name == "Anna"  # type: ignore[union-attr]
+    assert [str(p) for p in people[1:]] == [
+        f"{roster}:{i + 2}:3: [{i + 1}]: the profile at {roster}:1:3 is given twice (the alias *p repeats it);"
+        " give each person once"
+        for i in range(900)
+    ]
+    assert peak < 20_000_000
 
 
 def test_a_roster_has_at_most_1000_people(tmp_path):

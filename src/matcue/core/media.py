@@ -26,6 +26,9 @@ MAX_COVER_BYTES = 20_000_000
 
 
 MAX_COVER_PIXELS = 50_000_000  # a 48-megapixel phone photo fits; decoded as RGB, 150 MB
+# Players show a cover square: a panorama of 3:1 still reads as a picture there, a strip of
+# 1 000 000 x 1 became a 1400 x 1 line. The long side may be at most this many times the short.
+MAX_COVER_ASPECT = 4
 
 
 class CoverError(MatcueError):
@@ -65,6 +68,8 @@ def read_cover(path: str | Path) -> Cover:
                 size = im.size
                 if size[0] * size[1] > MAX_COVER_PIXELS:
                     raise _too_many_pixels(size)
+                if max(size) > MAX_COVER_ASPECT * min(size):
+                    raise _too_long(size)
                 if fmt == "PNG":
                     _png_complete(data, size)  # Pillow takes a picture cut short for a whole one
                 if fmt == "PNG" and max(size) <= MAX_KEEP_PX:
@@ -145,6 +150,16 @@ def _too_many_pixels(size: tuple[int, int] | None) -> CoverError:
     limit = f"{MAX_COVER_PIXELS // 1_000_000} million"
     shown = f"is {size[0]} x {size[1]} pixels, more than" if size else "has more pixels than"
     return CoverError(f"the image {shown} the {limit} a cover may have", f"resize it to about {COVER_PX} x {COVER_PX}")
+
+
+def _too_long(size: tuple[int, int]) -> CoverError:
+    wide = size[0] > size[1]
+    shape = "as wide as it is high" if wide else "as high as it is wide"
+    return CoverError(
+        f"the image is {size[0]} x {size[1]} pixels, more than {MAX_COVER_ASPECT} times {shape}"
+        " (players show a cover square)",
+        f"crop it to a square, or to at most {MAX_COVER_ASPECT}:1",
+    )
 
 
 MAX_MUSIC_BYTES = 1_000_000_000  # a music file larger than this is refused unread

@@ -78,12 +78,7 @@ def person_stem(base: str, person: P, seen: dict[str, P]) -> str:
     """``<base>--<person slug>``, recorded in ``seen``; ValueError with the located message
     when another person of ``seen`` already has that file name."""
     name = f"{base}--{person.slug}"
-    other = seen.get(name)
-    if other is not None and str(other.mark) == str(person.mark):  # one entry twice: a YAML alias ('*p')
-        raise ValueError(
-            f"{person.mark}: name: {person.name!r} is given twice (one profile, repeated by an alias or named "
-            "twice); give each person once"
-        )
+    other = seen.get(name)  # (a roster entry repeated by an alias is refused where the roster is read)
     if other is not None:
         raise ValueError(
             f"{person.mark}: name: {person.name!r} gives the same file name as {other.name!r} at {other.mark} "

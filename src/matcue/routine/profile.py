@@ -38,7 +38,7 @@ from matcue.core.paths import file_identity, kind_name, lies_inside, not_found, 
 from matcue.routine.loader import variables, voice_settings
 from matcue.routine.model import LEVELS, MIN_BREATH_PHASE_MS, Breath, Text, VoiceSettings
 from matcue.routine.steps import VERBOSITIES
-from matcue.routine.yamlread import compose_file, compose_text, named_file
+from matcue.routine.yamlread import alias_at, compose_file, compose_text, named_file
 from matcue.routine.yamlschema import (
     MAX_NODES,
     Abort,
@@ -280,7 +280,12 @@ def load_roster(
     ctx.budget.root_dir = os.path.dirname(os.path.realpath(p))  # entries are confined to the roster's folder
     ctx.budget.allow_outside = allow_outside
     out: list[Profile | RoutineError] = []
+    targets: dict[int, Path] = {}  # entry -> the profile file it names
     for i, item in enumerate(root.value):
+        again = _repeated(ctx, root, i, targets)
+        if again is not None:
+            out.append(again)
+            continue
         if isinstance(item, MappingNode):
             inner = Context(str(p), [], ctx.stack, ctx.budget)  # one budget for the roster: aliases count each time
             out.append(_try(partial(_finish, inner, item, f"[{i}]")))
@@ -305,12 +310,31 @@ def load_roster(
                 out.append(RoutineError([Problem(ctx.mark(item), f"[{i}]", what)], source=str(target)))
                 continue
             seen[key] = f"first at {ctx.mark(item)}"
+            targets[i] = target
             out.append(_try(partial(load_profile, target), source=str(target)))
         else:
             out.append(
                 RoutineError([Problem(ctx.mark(item), f"[{i}]", f"expected a profile or a path, got {describe(item)}")])
             )
     return out
+
+
+def _repeated(ctx: Context, roster: SequenceNode, i: int, targets: dict[int, Path]) -> RoutineError | None:
+    """The error of entry ``i`` when it is an alias (``- *a``) of an earlier entry, located
+    at the alias: one person given twice, whatever the entry holds (an inline profile, a
+    path, or a bad one, whose problems its first entry says). None for any other entry."""
+    alias = alias_at(ctx, roster, i)
+    item = roster.value[i]
+    first = next((j for j in range(i) if roster.value[j] is item), None)
+    if alias is None or first is None:
+        return None
+    at, name = alias
+    if isinstance(item, ScalarNode):
+        what = f"profile file {quoted(item.value.strip())} is given twice (first at {ctx.mark(item)})"
+        target = targets.get(first)
+        return RoutineError([Problem(at, f"[{i}]", what)], source=None if target is None else str(target))
+    what = f"the profile at {ctx.mark(item)} is given twice (the alias {name} repeats it); give each person once"
+    return RoutineError([Problem(at, f"[{i}]", what)])
 
 
 def _not_regular(path: Path) -> str:

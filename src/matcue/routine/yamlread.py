@@ -264,17 +264,32 @@ class _TooManyValues(Exception):
 
 
 class _CountingLoader(yaml.SafeLoader):
-    """The pure-Python composer (marks and messages as always), stopping at the limit."""
+    """The pure-Python composer (marks and messages as always), stopping at the limit, and
+    keeping where each alias that is an item of a list is written (:func:`alias_at`)."""
 
     count_left = 0
     limits = budget.LIMITS
     limit = "yaml_values"
+    path: str  # these two are set by _compose_bounded
+    aliases: dict[tuple[int, int], tuple[Node, Mark, str]]
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self.count_left -= 1
         if self.count_left < 0:
             raise _TooManyValues(self.peek_event().start_mark, self.limits, self.limit)
+        if isinstance(parent, yaml.SequenceNode) and self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            at = Mark(self.path, event.start_mark.line + 1, event.start_mark.column + 1)
+            self.aliases[(id(parent), index)] = (parent, at, f"*{event.anchor}")
         return super().compose_node(parent, index)
+
+
+def alias_at(ctx: Context, parent: Node, index: int) -> tuple[Mark, str] | None:
+    """Where the alias that is item ``index`` of the list ``parent`` is written, and the
+    alias (``'*a'``); None when that item is written out. PyYAML gives an alias the node of
+    its anchor, whose place is the anchor's."""
+    found = ctx.budget.aliases.get((id(parent), index))
+    return (found[1], found[2]) if found is not None and found[0] is parent else None
 
 
 def _compose_bounded(ctx: Context, text: str) -> Node | None:
@@ -302,6 +317,7 @@ def _compose_bounded(ctx: Context, text: str) -> Node | None:
             pass  # the composer below reports it, with its own wording
     loader = _CountingLoader(text)
     loader.count_left, loader.limits, loader.limit = left, limits, limit
+    loader.path, loader.aliases = ctx.path, b.aliases
     try:
         root = loader.get_single_node()
     finally:

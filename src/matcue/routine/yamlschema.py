@@ -77,6 +77,9 @@ class LoadBudget:
         self.allow_outside = allow_outside
         self.given = frozenset(given)  # top-level keys the command line gives: not read from the file
         self.spoiled: set[Mark] = set()  # values a bad character was found in: reported once, already
+        # (id of a list, index) -> the list, where an alias gives its item, and the alias ('*a'):
+        # PyYAML gives an alias its anchor's node, so the alias's own place is kept here
+        self.aliases: dict[tuple[int, int], tuple[Node, Mark, str]] = {}
 
 
 class Context:

@@ -5,6 +5,13 @@ the audio is resampled to 44.1 kHz and edge-trimmed with :mod:`matcue.voice.wav`
 A phrase of several sentences is spoken one sentence at a time and joined with the
 backend's tuned ``sentence_gap_ms`` of silence: the engines' own pauses between
 sentences are short, and a clear gap measurably helps a listener (see docs/voices.md).
+
+No engine is given more than :data:`MAX_PIECE_CHARS` of text at once, whatever the length
+of the phrase: a longer sentence is cut at its commas (else between words) and its pieces
+joined with :data:`CLAUSE_GAP_MS` of silence at a comma, so the work and the memory of one
+call (the engine's, and resampling its audio) are bounded by the piece, not the phrase.
+Every voice goes through here: the sentence-by-sentence ones (:func:`speak_by_sentence`)
+and those that read a whole phrase with their own pauses (:func:`speak_in_pieces`).
 """
 
 from __future__ import annotations
@@ -28,6 +35,15 @@ TRIM_BELOW_PEAK_DB = -40.0  # edge audio this far below the peak is breath noise
 # A sentence ends with . ! ? or ; followed by a space and more text.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
 _WORDY = re.compile(r"[^\W_]")  # a letter or a digit, in any script
+
+# The longest text one engine call is given: twice the longest sentence of the cue set and
+# the example routines (99 characters), about 15 s of speech (docs/performance.md).
+MAX_PIECE_CHARS = 200
+CLAUSE_GAP_MS = 200  # the pause where a long sentence is cut at a comma (espeak-ng's own at 150 wpm)
+# Spaces inside a lexicon's phoneme markup (espeak-ng's [[...]], hibari's [word](/.../)) never cut it.
+_MARKUP = re.compile(r"\[\[.*?\]\]|\[[^\]]*\]\(/[^)]*/\)")
+_BREAK = re.compile(r"\s+")
+_CLAUSE_MARKS = ",:\u2013\u2014"  # a cut after these is a clause's end (a pause), else a word's
 
 
 def split_sentences(text: str) -> list[str]:
@@ -53,22 +69,91 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
-def join_with_gaps(pieces: Sequence[np.ndarray], gap_ms: int) -> np.ndarray:
-    """Concatenate trimmed clips with ``gap_ms`` of silence between them."""
-    gap = np.zeros(SAMPLE_RATE * max(0, gap_ms) // 1000, np.int16)
+def clause_pieces(sentence: str, limit: int = MAX_PIECE_CHARS) -> list[tuple[str, int]]:
+    """``sentence`` cut into pieces of at most ``limit`` characters, each with the pause
+    (ms) before it: :data:`CLAUSE_GAP_MS` after a comma, 0 between words (a sentence
+    within the limit is one piece, as it is).
+
+    The cut is the last comma (or colon, dash) within the limit, else the last space; a
+    word longer than the limit is cut where it must, but never a lexicon's phoneme
+    markup. A piece with no letter or digit is kept with the piece before it."""
+    text = sentence.strip()
+    if len(text) <= limit:
+        return [(sentence, 0)]
+    markup = [m.span() for m in _MARKUP.finditer(text)]
+    breaks = [m for m in _BREAK.finditer(text) if not any(a < m.start() < b for a, b in markup)]
+    out: list[tuple[str, int]] = []
+    start, pause = 0, 0
+    while len(text) - start > limit:
+        within = [m for m in breaks if start < m.start() <= start + limit]
+        clauses = [m for m in within if text[m.start() - 1] in _CLAUSE_MARKS]
+        if clauses or within:
+            cut = (clauses or within)[-1]
+            end, nxt, gap = cut.start(), cut.end(), CLAUSE_GAP_MS if clauses else 0
+        else:  # one word longer than the limit: cut it, outside any markup
+            end = start + limit
+            for a, b in markup:
+                if a < end < b:
+                    end = a if a > start else b
+            nxt, gap = end, 0
+            if nxt >= len(text):
+                break
+        out.append((text[start:end], pause))
+        start, pause = nxt, gap
+    out.append((text[start:], pause))
+    kept: list[tuple[str, int]] = []
+    for piece, gap in out:
+        if kept and not _WORDY.search(piece):
+            kept[-1] = (f"{kept[-1][0]} {piece}", kept[-1][1])
+        elif kept and not _WORDY.search(kept[-1][0]):
+            kept[-1] = (f"{kept[-1][0]} {piece}", kept[-1][1])
+        else:
+            kept.append((piece, gap))
+    return kept
+
+
+def join_pieces(pieces: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Concatenate trimmed clips, each after its pause (ms) of silence; an empty clip is
+    left out, and the longer of the pauses around it is kept. The first clip's pause is none."""
     out: list[np.ndarray] = []
-    for i, piece in enumerate(pieces):
-        if i:
-            out.append(gap)
-        out.append(piece)
+    pending = 0
+    for samples, gap_ms in pieces:
+        pending = max(pending, gap_ms)
+        if not len(samples):
+            continue
+        if out:
+            out.append(np.zeros(SAMPLE_RATE * max(0, pending) // 1000, np.int16))
+        out.append(samples)
+        pending = 0
     return np.concatenate(out) if out else np.zeros(0, np.int16)
 
 
 def speak_by_sentence(text: str, speak_one: Callable[[str], np.ndarray], gap_ms: int) -> np.ndarray:
-    """Speak each sentence of ``text`` with ``speak_one`` and join them with gaps."""
-    sentences = split_sentences(text) or [text]
-    pieces = [speak_one(s) for s in sentences]
-    return join_with_gaps([p for p in pieces if len(p)], gap_ms)
+    """Speak each sentence of ``text`` with ``speak_one`` and join them with ``gap_ms`` of
+    silence; a sentence longer than :data:`MAX_PIECE_CHARS` is spoken in its
+    :func:`clause_pieces`."""
+    pieces: list[tuple[np.ndarray, int]] = []
+    for sentence in split_sentences(text) or [text]:
+        for i, (piece, pause) in enumerate(clause_pieces(sentence)):
+            pieces.append((speak_one(piece), pause if i else gap_ms))
+    return join_pieces(pieces)
+
+
+def speak_in_pieces(text: str, speak_one: Callable[[str], np.ndarray], gap_ms: int) -> np.ndarray:
+    """For an engine that reads a whole phrase with its own pauses: ``text`` of at most
+    :data:`MAX_PIECE_CHARS` as it is; a longer one as its sentences packed into pieces
+    within the limit (a longer sentence in its :func:`clause_pieces`), joined with
+    ``gap_ms`` of silence where a sentence ended (the engine's own pause there)."""
+    if len(text.strip()) <= MAX_PIECE_CHARS:
+        return speak_one(text)
+    groups: list[tuple[str, int]] = []
+    for sentence in split_sentences(text):
+        parts = clause_pieces(sentence)
+        if len(parts) == 1 and groups and len(groups[-1][0]) + 1 + len(sentence) <= MAX_PIECE_CHARS:
+            groups[-1] = (f"{groups[-1][0]} {sentence}", groups[-1][1])
+            continue
+        groups.extend((piece, pause if i else gap_ms) for i, (piece, pause) in enumerate(parts))
+    return join_pieces([(speak_one(piece), pause) for piece, pause in groups])
 
 
 def run_to_wav(
@@ -150,13 +235,17 @@ class CommandBackend:
 
 
 __all__ = [
+    "CLAUSE_GAP_MS",
+    "MAX_PIECE_CHARS",
     "TOOL_TIMEOUT_S",
     "CommandBackend",
+    "clause_pieces",
     "find_tool",
-    "join_with_gaps",
+    "join_pieces",
     "rate_factor",
     "run_to_wav",
     "speak_by_sentence",
+    "speak_in_pieces",
     "split_sentences",
     "tail",
 ]

@@ -1,7 +1,9 @@
 """espeak-ng, called as a program: the default voice on Linux.
 
 Text goes in on stdin (so a phrase starting with '-' is never read as an option) and a
-22050 Hz WAV comes back on stdout; we resample it to 44.1 kHz and trim its edges.
+22050 Hz WAV comes back on stdout; we resample it to 44.1 kHz and trim its edges. A phrase
+longer than ``command.MAX_PIECE_CHARS`` is spoken in pieces of whole sentences
+(:func:`matcue.voice.backends.command.speak_in_pieces`), joined with espeak-ng's own pause.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ import shutil
 import subprocess
 import unicodedata
 
+import numpy as np
+
 from matcue.core.errors import ToolMissingError, VoiceError
-from matcue.voice.backends.command import run_to_wav, tail
+from matcue.voice.backends.command import run_to_wav, speak_in_pieces, tail
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
 
 ESPEAK_TIMEOUT_S = 60
 MIN_RATE_WPM = 80  # espeak-ng's own limits for -s
 MAX_RATE_WPM = 450
+SENTENCE_PAUSE_MS = 400  # espeak-ng's own pause after a sentence at 150 wpm, kept where a long phrase is cut
 
 # Language code -> espeak-ng voice used when the routine names no voice.
 DEFAULT_VOICES: dict[str, str] = {"en": "en-us", "zh": "cmn"}
@@ -83,17 +88,20 @@ class EspeakBackend:
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
         cmd = self.command(spec)
-        samples = run_to_wav(
-            "espeak-ng",
-            lambda _out: cmd,
-            text,
-            stdin=speakable_text(text, cmd[2]).encode("utf-8"),
-            timeout_s=self.timeout_s,
-            voice=cmd[2],
-            wav_on_stdout=True,
-            trim_below_peak_db=self.trim_below_peak_db,
-        )
-        return Clip(samples)
+
+        def speak_one(piece: str) -> np.ndarray:
+            return run_to_wav(
+                "espeak-ng",
+                lambda _out: cmd,
+                piece,
+                stdin=speakable_text(piece, cmd[2]).encode("utf-8"),
+                timeout_s=self.timeout_s,
+                voice=cmd[2],
+                wav_on_stdout=True,
+                trim_below_peak_db=self.trim_below_peak_db,
+            )
+
+        return Clip(speak_in_pieces(text, speak_one, SENTENCE_PAUSE_MS))
 
     def voices(self) -> list[VoiceInfo]:
         try:

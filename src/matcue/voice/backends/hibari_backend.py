@@ -16,7 +16,10 @@ shared by the synthesis threads, each running onnxruntime with one thread.
 
 Each sentence is synthesized with a fixed seed (the model has a noise component), so the
 same text gives bit-identical audio; the 24 kHz float output is resampled to the mix rate
-with :func:`matcue.voice.wav.resample` and edge-trimmed like every other voice.
+with :func:`matcue.voice.wav.resample` and edge-trimmed like every other voice. A sentence
+longer than ``command.MAX_PIECE_CHARS`` is spoken in pieces
+(:func:`matcue.voice.backends.command.speak_by_sentence`), so one call's work and memory
+are a piece's, whatever the length of the cue.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ file is written, it prints to stdout). So every phrase is spoken by a fresh work
 process (:mod:`matcue.voice.backends._pyttsx3_worker`) with its output captured; afterwards we
 poll until the file is complete and plausibly long, retry once, and only then give up.
 The WAV header's sample rate is honoured (the worker corrects it for MBROLA voices).
+A phrase longer than ``command.MAX_PIECE_CHARS`` is spoken in pieces, one worker each.
 
 This module never imports pyttsx3 itself.
 """
@@ -26,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from matcue.core.errors import VoiceError, shown
-from matcue.voice.backends.command import tail
-from matcue.voice.backends.espeak import default_voice, speakable_text
+from matcue.voice.backends.command import speak_in_pieces, tail
+from matcue.voice.backends.espeak import SENTENCE_PAUSE_MS, default_voice, speakable_text
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
 from matcue.voice.wav import PcmAudio, WavFormatError, finish_clip_samples, read_audio_bytes, wav_problem
 
@@ -108,10 +109,14 @@ class Pyttsx3Backend:
     # ------------------------------------------------------------------ synthesis
 
     def synthesize(self, text: str, spec: VoiceSpec) -> Clip:
+        """``text`` spoken in one worker, or a long one in pieces (``command.speak_in_pieces``)."""
+        return Clip(speak_in_pieces(text, lambda piece: self._speak(piece, spec), SENTENCE_PAUSE_MS))
+
+    def _speak(self, text: str, spec: VoiceSpec) -> np.ndarray:
         problems: list[str] = []
         for _attempt in range(2):  # one retry
             try:
-                return Clip(self._attempt(text, spec))
+                return self._attempt(text, spec)
             except _Retryable as exc:
                 problems.append(str(exc))
         raise VoiceError(f"pyttsx3 failed to speak {shown(text)} (tried twice: {'; '.join(problems)})")
