@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from matcue.core.errors import VoiceError, shown
+from matcue.core.paths import quoted
 from matcue.voice.backends.command import rate_factor, speak_by_sentence
 from matcue.voice.base import Clip, VoiceInfo, VoiceSpec
 from matcue.voice.wav import PcmAudio, finish_clip_samples, to_int16
@@ -247,7 +248,7 @@ class HibariBackend:
                 raise
             except Exception as exc:
                 self._problem = f"its model did not load: {type(exc).__name__}: {exc}"
-                raise ModelLoadError(f"hibari cannot load {vf.path}: {type(exc).__name__}: {exc}") from exc
+                raise ModelLoadError(f"hibari cannot load {quoted(vf.path)}: {type(exc).__name__}: {exc}") from exc
             self._models[voice] = tts
             self.loads += 1
             return tts
