@@ -103,9 +103,7 @@ def clause_pieces(sentence: str, limit: int = MAX_PIECE_CHARS) -> list[tuple[str
     out.append((text[start:], pause))
     kept: list[tuple[str, int]] = []
     for piece, gap in out:
-        if kept and not _WORDY.search(piece):
-            kept[-1] = (f"{kept[-1][0]} {piece}", kept[-1][1])
-        elif kept and not _WORDY.search(kept[-1][0]):
+        if kept and not (_WORDY.search(piece) and _WORDY.search(kept[-1][0])):
             kept[-1] = (f"{kept[-1][0]} {piece}", kept[-1][1])
         else:
             kept.append((piece, gap))
