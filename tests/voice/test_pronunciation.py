@@ -394,10 +394,10 @@ FRACTIONS_READ = {
         ("3/4 of the way, a 1/4 turn", "three quarters of the way, a quarter turn"),
         ("⅓ of the breath, ⅔ of it", "a third of the breath, two thirds of it"),
         ("Count 5 1/2.", "Count five and a half."),
-        ("2/3 rounds", "two, three rounds"),
+        ("2/3 of the rounds, 2-3 rounds", "two thirds of the rounds, two to three rounds"),
         ("4/8 breathing, 4/7/8", "four, eight breathing, four, seven, eight"),
         ("12/24, 1/24, 11/2", "twelve, twenty-four, one, twenty-four, eleven, two"),
-        ("2/3 min", "two, three minutes"),
+        ("2/3 min, 3/8 min", "two thirds of a minute, three, eight minutes"),
     ],
     "de": [
         ("Halte 1/2 Minute, ½ min", "Halte eine halbe Minute, eine halbe Minute"),
@@ -405,19 +405,19 @@ FRACTIONS_READ = {
         ("1 1/2 Minuten, 1½ min, 2 1/4 Stunden", "eineinhalb Minuten, eineinhalb Minuten, zweieinviertel Stunden"),
         ("¼ Stunde, 3/4 Drehung", "eine Viertelstunde, eine Dreivierteldrehung"),
         ("¾ von der Zeit, ⅔ der Zeit", "drei Viertel von der Zeit, zwei Drittel der Zeit"),
-        ("2/3 Runden, 4/8 Atmung", "zwei, drei Runden, vier, acht Atmung"),
+        ("2/3 Runden, 4/8 Atmung", "zwei Drittel Runden, vier, acht Atmung"),
     ],
     "fr": [
         ("Tiens 1/2 minute, ½ tour", "Tiens une demi-minute, un demi-tour"),
         ("1/4 h, ¾ tour", "un quart d'heure, trois quarts de tour"),
         ("1½ min, 2 1/4 heures", "une minute et demie, deux heures et quart"),
-        ("2/3 séries, 4/8", "deux, trois séries, quatre, huit"),
+        ("2/3 séries, 4/8", "deux tiers de série, quatre, huit"),
     ],
     "es": [
         ("Mantén 1/2 minuto, ½ respiración", "Mantén medio minuto, media respiración"),
         ("1/4 vuelta, ¾ de la respiración", "un cuarto de vuelta, tres cuartos de la respiración"),
         ("1½ min, 2 3/4 horas", "un minuto y medio, dos horas y tres cuartos"),
-        ("2/3 rondas, 4/8", "dos, tres rondas, cuatro, ocho"),
+        ("2/3 rondas, 4/8", "dos tercios de ronda, cuatro, ocho"),
     ],
 }
 
@@ -426,10 +426,11 @@ FRACTIONS_READ = {
     ("language", "text", "spoken"), [(lang, t, s) for lang, pairs in FRACTIONS_READ.items() for t, s in pairs]
 )
 def test_common_fractions_are_read_as_a_teacher_says_them(language: str, text: str, spoken: str) -> None:
-    """1/2, 1/4, 3/4 (and ½ ¼ ¾ ⅓ ⅔, after a whole number too) are fractions, with the noun
-    after them ("1/2 breath" was "one, two breath"; German, French and Spanish passed
-    "eins/zwei" or "½" to the voice); any other numbers joined by slashes are each number,
-    with commas, in every language (docs/voices.md, docs/languages.md)."""
+    """1/2, 1/3, 2/3, 1/4, 3/4 (and every fraction sign, after a whole number too) are
+    fractions, with the noun after them ("1/2 breath" was "one, two breath"; German, French and
+    Spanish passed "eins/zwei" or "½" to the voice); any other numbers joined by slashes are
+    each number, with commas, in every language (docs/voices.md, docs/languages.md). "2/3
+    rounds" was "two, three rounds" (two or three: "2-3 rounds" says that); 2/3 is a fraction."""
     assert normalize_text(text, language) == spoken
 
 

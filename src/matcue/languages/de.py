@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 
 from matcue.languages.base import Language
+from matcue.languages.nouns import Nouns
 from matcue.languages.reader import Reading, halves, read, rules
 
 _ONES = (
@@ -91,18 +92,46 @@ def german_ordinal(n: int) -> str:
     return german_number(n) + ("t" if n < 20 else "st")
 
 
-_FEMININE = frozenset(
-    "minute sekunde stunde runde wiederholung übung seite hand hälfte pause serie atmung "
-    "einatmung ausatmung position haltung schulter hüfte ferse zehe".split()
+# the nouns a stretching or yoga routine uses, by gender; a compound has its last part's
+# ("Handgelenk" as "Gelenk", "Seitenwechsel" as "Wechsel"), and the endings -ung, -heit,
+# -keit, -ion, -schaft, -tät are feminine; any other word is taken as masculine
+_NOUNS = Nouns(
+    {
+        "f": "minute sekunde stunde runde wiederholung übung seite hand hälfte pause serie atmung position "
+        "haltung schulter hüfte ferse zehe brust wirbelsäule wade stirn nase zunge achsel faust matte decke "
+        "wand kerze brücke taube kobra katze kuh zange heuschrecke krähe grätsche beuge länge mitte luft "
+        "lunge kraft lage sequenz einheit woche zeit strecke rolle flanke leiste taille rippe hantel drehung "
+        "ung heit keit ion schaft tät",
+        "m": "atemzug zug arm fuß kopf rücken nacken hals bauch schenkel po zeh ellbogen ellenbogen daumen "
+        "finger schritt satz durchgang zyklus moment atem block gurt hund krieger baum berg bogen fisch pflug "
+        "sitz stand tag wechsel wirbel körper boden knöchel rhythmus takt liegestütz gruß mond "
+        "schmetterling held frosch adler löwe delfin kreis winkel",
+        "n": "bein knie becken gesäß kinn gelenk mal gewicht auge ohr gesicht herz kissen band tuch seil kamel "
+        "dreieck kind boot rad brett krokodil tor intervall set training atmen einatmen ausatmen halten dehnen "
+        "zählen ende schulterblatt steißbein kreuzbein schienbein brustbein schlüsselbein",
+    },
+    plural=lambda word, gender: (word + ("n" if word.endswith(("e", "el", "er")) else "en")) if gender == "f" else word,
+    irregular={
+        "hand": "hände",
+        "brust": "brüste",
+        "wand": "wände",
+        "faust": "fäuste",
+        "kuh": "kühe",
+        "luft": "lüfte",
+        "kraft": "kräfte",
+    },  # fmt: skip
+    compounds=True,
 )
+_FEMININE = _NOUNS.forms("f")
 _NOT_NOUNS = frozenset("von bis und oder mal zu aus auf in an".split())
 
 
 def _agree(words: str, noun: str) -> str:
-    """ "eins" before a noun is "ein" or "eine": "1 Minute" -> "eine Minute"."""
-    if words != "eins" or not noun or noun.lower() in _NOT_NOUNS:
+    """ "eins" before a noun is "ein" or "eine": "1 Minute" -> "eine Minute", "1 Drehung" ->
+    "eine Drehung"."""
+    if words != "eins" or not noun or (noun.lower() in _NOT_NOUNS and noun != "Mal"):
         return words
-    return "eine" if noun.lower() in _FEMININE else "ein"
+    return "eine" if _NOUNS.gender(noun) == "f" else "ein"
 
 
 # an ordinal "2." before a capitalized noun, at the start or after an article
@@ -114,7 +143,10 @@ _PREPOSITIONS = frozenset("in an auf mit nach bei von zu aus vor während hinter
 def _ordinal(m: re.Match[str]) -> str:
     before, article = m.group(1), (m.group(2) or "")
     low = article.lower()
-    prev = m.string[: m.start(2)].split()[-1:] if article else []
+    head = m.string[max(0, m.start(2) - 40) : m.start(2)]  # not the whole text before: linear
+    words = head.split()
+    whole_word = len(words) > 1 or len(head) < 40 or head[:1].isspace()  # else longer than any preposition
+    prev = words[-1:] if article and whole_word else []
     dative_der = low == "der" and bool(prev) and prev[0].lower() in _PREPOSITIONS
     ending = "en" if low in _WEAK_EN or dative_der else "e"
     word = german_ordinal(int(m.group(3))) + ending
@@ -134,28 +166,54 @@ def _half(whole: int, one: str, many: str) -> str:
     return f"{'ein' if whole == 1 else german_number(whole)}einhalb {many}"
 
 
-_PARTS = {(1, 2): ("ein", "halb"), (1, 4): ("ein", "Viertel"), (3, 4): ("drei", "Viertel"), (1, 3): ("ein", "Drittel"),
-          (2, 3): ("zwei", "Drittel")}  # fmt: skip
+# the articles (and ein-words, jede-) before a fraction, and the ending of "halb" after them
+_ARTICLES = r"d(?:er|ie|as|en|em|es)|[kdm]?ein(?:e[mnrs]?)?|jede[mnrs]?"
 
 
-def _fraction(whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
-    """ "½ Minute" -> "eine halbe Minute", "½ Atemzug" -> "ein halber Atemzug", "1½ min" ->
-    "eineinhalb Minuten", "¼ Stunde" -> "eine Viertelstunde", "1 3/4 Stunden" -> "eindreiviertel
-    Stunden", "¾ von" -> "drei Viertel von": a word that is no noun (not capitalized) stays as it is."""
-    noun = bool(one) and one[0].isupper() and one.lower() not in _NOT_NOUNS
-    count, name = _PARTS[part]
+def _halb(article: str, gender: str | None) -> str:
+    """ "halb" with its ending after ``article`` ("" for none): "die halbe", "den halben", "ein
+    halbes" (a neuter noun), "eine halbe", "ein halber" (a masculine noun or one not known)."""
+    low = article.lower()
+    if not low:
+        return {"f": "eine halbe", "n": "ein halbes"}.get(gender or "m", "ein halber")
+    if low.endswith("ein"):  # ein, kein, dein, mein: nominative or accusative
+        return {"f": "halbe", "n": "halbes"}.get(gender or "m", "halber")
+    if low in ("die", "das", "jede", "jedes") or low.endswith("eine") or (low in ("der", "jeder") and gender != "f"):
+        return "halbe"
+    return "halben"  # den, dem, des, einen, einem, einer, eines, jeden, jedem; der before a feminine noun
+
+
+def _part_name(part: tuple[int, int]) -> tuple[str, str]:
+    """(1, 4) -> ("ein", "Viertel"), (3, 8) -> ("drei", "Achtel"), (1, 2) -> ("ein", "halb")."""
+    n, d = part
+    name = "halb" if d == 2 else "Viertel" if d == 4 else (german_ordinal(d) + "el").capitalize()
+    return ("ein" if n == 1 else german_number(n)), name
+
+
+def _fraction(article: str, whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
+    """ "½ Minute" -> "eine halbe Minute", "½ Bein" -> "ein halbes Bein", "die ½ Stunde" ->
+    "die halbe Stunde", "1½ min" -> "eineinhalb Minuten", "1⅓ Stunden" -> "eineindrittel
+    Stunden", "¼ Stunde" -> "eine Viertelstunde", "¾ von" -> "drei Viertel von": a word that is
+    no noun (not capitalized) stays as it is; a noun of no known gender is after "ein halber"
+    and after the other fractions' words ("⅔ Runden" -> "zwei Drittel Runden")."""
+    noun = one[:1].isupper() and (one.lower() not in _NOT_NOUNS or one == "Mal")
+    count, name = _part_name(part)
     after = f" {one}" if one and not noun else ""
     if whole is not None:
-        lead = "ein" if whole == 1 else german_number(whole)
-        words = f"{lead}{count}{name.lower()}" if part[1] != 3 else f"{german_number(whole)} und {count} {name}"
+        words = f"{'ein' if whole == 1 else german_number(whole)}{count}{name.lower()}"
         return f"{words} {many}" if noun else words + after
     if not noun:
         return ("einhalb" if part == (1, 2) else f"{count} {name}") + after
-    feminine = one.lower() in _FEMININE or one.endswith(("ung", "heit", "keit", "ion", "schaft", "tät"))
-    if part == (1, 2):
-        return f"{'eine halbe' if feminine else 'ein halber'} {one}"
+    gender = _NOUNS.gender(one)
+    if _NOUNS.singular(one) != one:  # a plural: "½ Runden" -> "halbe Runden"
+        return f"{'halben' if article else 'halbe'} {one}" if part[1] == 2 else f"{count} {name} {one}"
+    if part[1] == 2:
+        return f"{_halb(article, gender)} {one}"
+    if gender is None:
+        return f"{count} {name} {one}"
     prefix = "" if count == "ein" else count.capitalize()
-    return f"{'eine' if feminine else 'ein'} {prefix}{name.lower() if prefix else name}{one.lower()}"
+    word = f"{prefix}{name.lower() if prefix else name}{one.lower()}"
+    return word if article else f"{'eine' if gender == 'f' else 'ein'} {word}"
 
 
 _READING = Reading(
@@ -183,6 +241,7 @@ _READING = Reading(
     ratio="zu",
     half=_half,
     fraction=_fraction,
+    articles=_ARTICLES,
     ordinals=(_ORDINALS,),
 )
 _RULES = rules(_READING)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from matcue.languages.base import Language
+from matcue.languages.nouns import Nouns
 from matcue.languages.reader import Reading, halves, read, rules
 
 _ONES = (
@@ -95,11 +96,40 @@ def spanish_ordinal(n: int, ending: str) -> str:
     return stem + (ending or "o")
 
 
-_FEMININE = frozenset(
-    "respiración respiraciones vez veces hora horas repetición repeticiones ronda rondas serie "
-    "series pierna piernas mano manos inhalación inhalaciones exhalación exhalaciones semana "
-    "semanas postura posturas rodilla rodillas".split()
+_UNACCENTED = str.maketrans("áéíóú", "aeiou")
+
+
+def _plural(word: str, gender: str = "") -> str:
+    """ "hora" -> "horas", "respiración" -> "respiraciones", "vez" -> "veces", "pelvis" -> "pelvis"."""
+    if word[-1] in "aeiouáéó":
+        return word + "s"
+    if word.endswith("z"):
+        return word[:-1] + "ces"
+    if word.endswith(("s", "x")):
+        return word
+    return (word[:-2] + word[-2].translate(_UNACCENTED) + word[-1]) + "es"  # talón -> talones
+
+
+# the nouns a stretching or yoga routine uses, by gender (and their plurals); any other word
+# is taken as masculine and left in the number it was written in
+_NOUNS = Nouns(
+    {
+        "f": "respiración vez hora repetición ronda serie pierna mano inhalación exhalación semana postura "
+        "rodilla vuelta cadera espalda cabeza rotación torsión flexión extensión posición pose secuencia pausa "
+        "tabla plancha silla montaña cobra paloma mariposa luna rueda vela pinza columna vértebra costilla "
+        "nalga pantorrilla muñeca oreja boca lengua mandíbula frente nariz cintura pelvis ingle zancada "
+        "sentadilla jornada apnea retención sesión clase parte mitad cara axila palma planta punta tanda fase "
+        "etapa estocada",
+        "m": "minuto segundo ciclo brazo pie codo hombro cuello dedo tobillo talón muslo glúteo abdomen pecho "
+        "torso tronco movimiento estiramiento ejercicio paso lado giro tiempo momento día perro gato guerrero "
+        "árbol triángulo puente arado arco camello barco bote pez loto cuervo niño saludo bloque cojín suelo "
+        "muro set intervalo círculo mes pulmón corazón ojo rostro mentón hueso músculo vientre ombligo sacro "
+        "cuarto tercio descanso",
+    },
+    plural=_plural,
+    irregular={"abdomen": "abdómenes", "mes": "meses", "set": "sets"},
 )
+_FEMININE = _NOUNS.forms("f")
 _NOT_NOUNS = frozenset("de a y o e u por para más menos en con sin entre".split())
 
 
@@ -132,15 +162,26 @@ def _half(whole: int, one: str, many: str) -> str:
     return f"{_agree(spanish_number(whole), noun)} {noun} y {medio}"
 
 
-_PARTS = {(1, 2): ("medio", "y medio"), (1, 4): ("un cuarto", "y cuarto"), (3, 4): ("tres cuartos", "y tres cuartos"),
-          (1, 3): ("un tercio", "y un tercio"), (2, 3): ("dos tercios", "y dos tercios")}  # fmt: skip
+_DENOMINATORS = "_ _ medio tercio cuarto quinto sexto séptimo octavo noveno décimo".split()
 _ARTICLES = frozenset("el la los las del al".split())  # words after a fraction that are no noun, besides _NOT_NOUNS
+# the articles (and determiners) before a fraction: its own "un" is not said after them
+_BEFORE = r"el|la|los|las|una?|este|esta|cada|tu|tus|su|sus"
 
 
-def _fraction(whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
-    """ "½ respiración" -> "media respiración", "1/4 vuelta" -> "un cuarto de vuelta", "1½ min"
-    -> "un minuto y medio", "2 3/4 horas" -> "dos horas y tres cuartos"."""
-    alone, tail = _PARTS[part]
+def _parts(part: tuple[int, int]) -> tuple[str, str]:
+    """A fraction's words alone and after a whole number: (1, 4) -> ("un cuarto", "y cuarto"),
+    (2, 3) -> ("dos tercios", "y dos tercios"), (3, 8) -> ("tres octavos", "y tres octavos")."""
+    n, d = part
+    alone = f"{_short(spanish_number(n))} {_DENOMINATORS[d]}" + ("s" if n > 1 else "")
+    return ("medio", "y medio") if part == (1, 2) else (alone, "y cuarto" if part == (1, 4) else f"y {alone}")
+
+
+def _fraction(article: str, whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
+    """ "½ respiración" -> "media respiración", "1/4 vuelta" -> "un cuarto de vuelta", "el ¼ de
+    hora" -> "el cuarto de hora", "1½ min" -> "un minuto y medio", "1 1/2 minutos" -> "un minuto
+    y medio", "2 3/4 horas" -> "dos horas y tres cuartos"; after an article its own "un" is not said."""
+    alone, tail = _parts(part)
+    alone = alone.removeprefix("un ") if article else alone
     if not one or one.lower() in _NOT_NOUNS | _ARTICLES:
         words = alone if whole is None else f"{spanish_number(whole)} {tail}"
         return words + (f" {one}" if one else "")
@@ -175,6 +216,8 @@ _READING = Reading(
     ratio="a",
     half=_half,
     fraction=_fraction,
+    articles=_BEFORE,
+    nouns=lambda word: (_NOUNS.singular(word), _NOUNS.plural(word)),
     ordinals=((re.compile(r"\b(\d+)\.?(º|ª|er)(?!\w)(?=(\s+[^\W\d_]+)?)"), _ordinal),),
 )
 _RULES = rules(_READING)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from matcue.languages.base import Language
+from matcue.languages.nouns import Nouns
 from matcue.languages.reader import Reading, halves, read, rules
 
 _ONES = "zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize".split()
@@ -100,11 +101,33 @@ def french_ordinal(n: int, feminine: bool = False) -> str:
     return f"{head}{last}ième"
 
 
-_FEMININE = frozenset(
-    "minute minutes seconde secondes heure heures respiration respirations fois série séries "
-    "répétition répétitions inspiration inspirations expiration expirations jambe jambes main "
-    "mains semaine semaines posture postures fesse fesses".split()
+def _plural(word: str, gender: str = "") -> str:
+    """ "heure" -> "heures", "bras" -> "bras", "bateau" -> "bateaux", "cheval" -> "chevaux"."""
+    if word.endswith(("s", "x", "z")):
+        return word
+    if word.endswith(("au", "eu")):
+        return word + "x"
+    return word[:-2] + "aux" if word.endswith("al") else word + "s"
+
+
+# the nouns a stretching or yoga routine uses, by gender (and their plurals); any other word
+# is taken as masculine and left in the number it was written in
+_NOUNS = Nouns(
+    {
+        "f": "minute seconde heure respiration fois série répétition inspiration expiration jambe main semaine "
+        "posture fesse épaule hanche cuisse cheville tête nuque poitrine colonne vertèbre rotation torsion "
+        "flexion extension position pose salutation planche chaise montagne fente pince charrue chandelle "
+        "sauterelle lune roue table bougie séquence pause étape bouche langue mâchoire côte oreille joue paume "
+        "plante pointe apnée rétention journée séance partie moitié fois ronde vague cage taille aisselle",
+        "m": "tour cycle souffle bras genou pied dos cou coude poignet doigt orteil ventre bassin mouvement "
+        "étirement exercice temps pas côté mollet talon menton front œil corps buste tronc sol mur bloc bout "
+        "moment jour set round chien chat guerrier arbre triangle pont pigeon papillon cobra enfant poisson "
+        "arc chameau bateau lotus corbeau aigle lézard crocodile cadavre sphinx quart tiers repos passage",
+    },
+    plural=_plural,
+    irregular={"œil": "yeux", "genou": "genoux"},
 )
+_FEMININE = _NOUNS.forms("f")
 
 
 def _agree(words: str, noun: str) -> str:
@@ -133,21 +156,35 @@ def _half(whole: int, one: str, many: str) -> str:
     return f"{_agree(french_number(whole), noun)} {noun} et {'demie' if feminine else 'demi'}"
 
 
-_PARTS = {(1, 2): ("un demi", "et demi"), (1, 4): ("un quart", "et quart"), (3, 4): ("trois quarts", "et trois quarts"),
-          (1, 3): ("un tiers", "et un tiers"), (2, 3): ("deux tiers", "et deux tiers")}  # fmt: skip
 _LINKS = frozenset("de du des d la le les l et ou à au aux en".split())  # words after a fraction that are no noun
+# the articles (and determiners) before a fraction: its own "un" is not said after them
+_ARTICLES = r"la|le|les|une?|cette|ce|chaque|ta|ton|tes|sa|son|ses"
 
 
-def _fraction(whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
-    """ "½ tour" -> "un demi-tour", "1/4 h" -> "un quart d'heure", "¾ tour" -> "trois quarts de
-    tour", "1½ min" -> "une minute et demie", "2 1/4 heures" -> "deux heures et quart"."""
-    alone, tail = _PARTS[part]
+def _parts(part: tuple[int, int]) -> tuple[str, str]:
+    """A fraction's words alone and after a whole number: (1, 4) -> ("un quart", "et quart"),
+    (2, 3) -> ("deux tiers", "et deux tiers"), (3, 8) -> ("trois huitièmes", "et trois huitièmes")."""
+    n, d = part
+    name = {2: "demi", 3: "tiers", 4: "quart"}.get(d) or french_ordinal(d)
+    alone = f"{french_number(n)} {name}" + ("s" if n > 1 and not name.endswith("s") else "")
+    return alone, "et demi" if part == (1, 2) else "et quart" if part == (1, 4) else f"et {alone}"
+
+
+def _fraction(article: str, whole: int | None, part: tuple[int, int], one: str, many: str) -> str:
+    """ "½ tour" -> "un demi-tour", "la ½ heure" -> "la demi-heure", "1/4 h" -> "un quart
+    d'heure", "¾ tour" -> "trois quarts de tour", "1½ min" -> "une minute et demie", "1⅓ heures"
+    -> "une heure et un tiers", "2 1/4 heures" -> "deux heures et quart"; after an article its
+    own "un" / "une" is not said."""
+    alone, tail = _parts(part)
     if not one or one.lower() in _LINKS:
         words = alone if whole is None else f"{french_number(whole)} {tail}"
-        return words + (f" {one}" if one else "")
+        return (words.removeprefix("un ") if article else words) + (f" {one}" if one else "")
     if part == (1, 2):
+        if whole is None and article:
+            return f"demi-{one}"
         return _half(whole or 0, one, many)
     if whole is None:
+        alone = alone.removeprefix("un ") if article else alone
         return f"{alone} d'{one}" if one[0].lower() in "aeiouyhàâéèêîïôû" else f"{alone} de {one}"
     noun = one if whole < 2 else many
     return f"{_agree(french_number(whole), noun)} {noun} {tail}"
@@ -175,6 +212,8 @@ _READING = Reading(
     ratio="pour",
     half=_half,
     fraction=_fraction,
+    articles=_ARTICLES,
+    nouns=lambda word: (_NOUNS.singular(word), _NOUNS.plural(word)),
     ordinals=((re.compile(r"\b(\d+)(ers|er|res|re|ères|ère|èmes|ème|es|e|ndes|nde|nds|nd)(?!\w)"), _ordinal),),
 )
 _RULES = rules(_READING)

@@ -1,30 +1,36 @@
 """The digits of a cue read as words, for the languages other than English (German, Spanish,
 French): one set of rules, filled by each language with its words (a :class:`Reading`).
 
-What it reads, in order: common fractions (:data:`FRACTION`: "1/2", "1/4", "3/4", "½",
-"¼", "¾", "⅓", "⅔", after a whole number too: "1 1/2", "1½"; with the noun after them:
-"½ Minute" -> "eine halbe Minute", "1/4 tour" -> "un quart de tour"), the language's own
+What it reads, in order: fractions (:data:`FRACTION`: "1/2", "1/3", "2/3", "1/4", "3/4",
+and every fraction sign "½", "⅓", "⅛"..., after a whole number too: "1 1/2", "1½"; with
+the article before them and the noun after them: "½ Minute" -> "eine halbe Minute", "die ½
+Stunde" -> "die halbe Stunde", "1/4 tour" -> "un quart de tour", the noun's gender and number
+from the language's table, :mod:`matcue.languages.nouns`), the language's own
 ordinals ("2." / "1.º" / "1er", rules the language gives), thousands groups ("1.000",
 "1 000", one number), a minus sign ("-5"), ratios ("4:6" -> "vier zu sechs"; a clock
-time "6:30" is left as written), durations
+time "6:30" is left as written), numbers joined by slashes ("4/8", "1/8", "12/24": each
+number, with commas; only the fractions above are fractions), what those leave (a slash by
+a number, a fraction sign glued to a word), durations
 ("1m30s", "30s", "30 s", "2 min", "1 h", a half: "1,5 min" -> "eineinhalb Minuten"),
-sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"), numbers joined by slashes
-("4/8", "2/3", "12/24": each number, with commas; only the fractions above are fractions),
+sequences ("4-7-8" -> each number), ranges ("5-10", "5–10"),
 "3x", "20 %", "90°",
 decimals ("5,5", and "5.5" as typed on an English keyboard), and every other whole number,
 made to agree with the noun after it where the language needs it ("1 Minute" -> "eine
-Minute", "21 respiraciones" -> "veintiuna respiraciones"). Words are never touched:
+Minute", "21 respiraciones" -> "veintiuna respiraciones"), and last a number glued to a
+word ("x12" -> "x zwölf"): no fraction sign, no slash or digit beside a digit is left. Words
+are never touched:
 "5 Atemzüge" -> "fünf Atemzüge". Accented letters are kept (these languages' voices read them).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
-_DIGITS = "0123456789½¼¾⅓⅔"  # what a number may be written with (a fraction sign too)
+_DIGITS = "0123456789½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅐⅛⅜⅝⅞⅑⅒↉⅟\u2044\u2215"  # what a number is written with (fractions too)
 # a decimal: a comma, or a point (not a German clock time, "6.30 Uhr")
 _NUM = r"\d+(?:,\d+|\.\d+(?![\d.]|\s*Uhr\b))?"
 _HALF = re.compile(r"\d+[,.]50*")
@@ -36,20 +42,74 @@ MINUS = re.compile(r"(?<![\w.,])(?<!\d\s)[-\u2212](?=\d)")
 RATIO = re.compile(r"(?<![\d:.,])\d{1,2}(?::\d{1,2})+(?![\d:])")
 SPACED_THOUSANDS = r"[ \u00a0\u202f]"
 
-# also read by English: a common fraction, alone or after a whole number ("1 1/2", "1½"), with
-# the word after it (its noun, or any word: the language's reading says what it does with it);
-# not part of a longer run of digits and slashes ("1/24", "1/2/3", "11/2" are no fractions)
+# also read by English: a fraction, alone or after a whole number ("1 1/2", "1½"), with the
+# article before it ("die ½ Stunde", "a 1/4 turn": the reading says its words after it) and the
+# word after it (its noun, or any word: the reading says what it does with it). Every fraction
+# sign (SIGNS) is one; typed, only 1/2, 1/3, 2/3, 1/4, 3/4 (those a teacher writes for "half",
+# "a third"...) and not inside a longer run of digits and slashes ("1/24", "1/2/3", "11/2")
+SIGNS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅐⅛⅜⅝⅞⅑⅒↉"
 FRACTIONS = {
-    "1/2": (1, 2), "1/4": (1, 4), "3/4": (3, 4), "½": (1, 2), "¼": (1, 4), "¾": (3, 4), "⅓": (1, 3), "⅔": (2, 3)
-}  # fmt: skip
-FRACTION = (
-    r"(?<![\w/.,])(?:(?P<whole>\d+)(?:\s+(?=[13]/[24])|\s?(?=[½¼¾⅓⅔])))?"
-    r"(?P<part>1/2|1/4|3/4|[½¼¾⅓⅔])(?![\d/])(?:\s?(?P<noun>[^\W\d_]+))?"
-)
+    **{s: (int(n), int(d)) for s in SIGNS for n, d in [unicodedata.normalize("NFKC", s).split("\u2044")]},
+    **{t: (int(t[0]), int(t[2])) for t in ("1/2", "1/3", "2/3", "1/4", "3/4")},
+}
+_TYPED = r"(?:1/[234]|2/3|3/4)(?![\d/])"
+_WORD = rf"[^\W\d_{SIGNS}]+"  # a word of letters (a fraction sign is no letter, though \w)
+
+
+def fraction_pattern(articles: str = "") -> re.Pattern[str]:
+    """:data:`FRACTION` for a language, with its ``articles`` (a regex, case-insensitive;
+    "" for none) as the group ``article`` before it."""
+    article = rf"(?P<article>(?i:\b(?:{articles}))\s+)?" if articles else "(?P<article>)"
+    return re.compile(
+        rf"{article}(?<![^\W{SIGNS}]|[/.,])(?:(?P<whole>\d+)(?:\s+(?={_TYPED})|\s?(?=[{SIGNS}])))?"
+        rf"(?P<part>{_TYPED}|[{SIGNS}])(?:\s?(?P<noun>{_WORD}))?"
+    )
+
+
+FRACTION = fraction_pattern().pattern
+# what is left after every rule: a fraction sign anywhere (glued to a word: "x½", "½/½"), read
+# alone ("x half"); a slash touching a number ("x1/2", "1/2/"), read as the comma between the
+# numbers it joins; a number glued to a word ("x12" -> "x zwölf"); none reaches the voice
+LOOSE_SIGN = re.compile(rf"(?P<part>[{SIGNS}])(?:\s?(?P<noun>{_WORD}))?")
+LOOSE_SLASH = re.compile(rf"(?<=[\d{SIGNS}])/|/(?=[\d{SIGNS}])")
+GLUED = re.compile(rf"(?<={_WORD[:-1]})\d+|(?<![\d:.,])\d+(?={_WORD[:-1]})")
 # numbers joined by slashes that are no common fraction: each number, with commas; the last
 # is left to the rules after (its unit, its noun): "4/8" -> "four, 8" -> "four, eight"
 SLASHES = re.compile(r"(?<![\w/.,])\d+(?:/\d+)+(?![\w/])")
-Fraction = Callable[[int | None, tuple[int, int], str, str], str]  # (whole, part, one, many) -> words
+# (article, whole or None, part, noun, plural noun) -> the words after the article
+Fraction = Callable[[str, int | None, tuple[int, int], str, str], str]
+_LONG = re.compile(r"\d{16,}")
+
+
+def prepare(text: str) -> str:
+    """Before every language's rules: a fraction slash or division slash is a slash ("1⁄2"),
+    "⅟" is "1/", and a number of more than 15 digits is read digit by digit in every language
+    (as English reads one of ten digits or more)."""
+    text = text.replace("\u2044", "/").replace("\u2215", "/").replace("\u215f", "1/")
+    return _LONG.sub(lambda m: " ".join(m.group(0)), text)
+
+
+def padded(m: re.Match[str], words: str) -> str:
+    """``words`` for ``m``, with a space on a side where a letter or digit touches it."""
+    text, start, end = m.string, m.start(), m.end()
+    before = " " if start and text[start - 1].isalnum() else ""
+    return before + words + (" " if end < len(text) and text[end].isalnum() else "")
+
+
+def glued(m: re.Match[str], number: Callable[[int], str]) -> str:
+    """A number glued to a letter (:data:`GLUED`: "x12" -> "x zwölf"); one beside a mark that is
+    no letter ("3²", a superscript) is left as written."""
+    text, start, end = m.string, m.start(), m.end()
+    if not (start and text[start - 1].isalpha()) and not (end < len(text) and text[end].isalpha()):
+        return m.group(0)
+    return padded(m, number(int(m.group(0))))
+
+
+def loose_slash(m: re.Match[str]) -> str:
+    """A slash touching a number, left by every rule: ", " between two, a space otherwise."""
+    text, start = m.string, m.start()
+    both = start and text[start - 1].isalnum() and start + 1 < len(text) and text[start + 1].isalnum()
+    return ", " if both else " "
 
 
 def slashes(text: str, number: Callable[[int], str]) -> str:
@@ -93,10 +153,14 @@ class Reading:
     ratio: str  # "4:6": "zu"
     half: Callable[[int, str, str], str]  # (1, "Minute", "Minuten") -> "eineinhalb Minuten"
     ordinals: tuple[Rule, ...] = ()
-    # a common fraction (:data:`FRACTION`): (whole or None, (1, 4), noun, plural noun) -> its
-    # words and the noun's; a unit after it ("min") is given as its nouns, any other word as
-    # written (both the same), no word as ""
+    # a fraction (:data:`FRACTION`): (article, whole or None, (1, 4), noun, plural noun) -> its
+    # words and the noun's, after the article ("" for none; a language drops its own then); a
+    # unit after it ("min") is given as its nouns, any other word as ``nouns`` gives it (a
+    # noun of the language's table in the singular and the plural, others as written), no
+    # word as ""
     fraction: Fraction | None = None
+    articles: str = ""  # a regex of the articles before a fraction ("die", "la"): :func:`fraction_pattern`
+    nouns: Callable[[str], tuple[str, str]] = lambda word: (word, word)
 
 
 def read_number(reading: Reading, digits: str) -> str:
@@ -121,12 +185,14 @@ def _amount(reading: Reading, digits: str, unit: str) -> str:
     return f"{reading.agree(read_number(reading, digits), noun)} {noun}"
 
 
+_SENTENCE_ENDS = re.compile(r"\s*\Z|\s+[A-ZÄÖÜÁÉÍÓÚÑÀÂÇÈÊÎÔÛ¿¡]")
+
+
 def _keeps_dot(m: re.Match[str]) -> str:
     """The dot after an abbreviated unit, kept when it ends a sentence ("Halte 30 Sek. Dann")."""
     if not m.group(0).endswith("."):
         return ""
-    rest = m.string[m.end() :]
-    return "." if not rest.strip() or re.match(r"\s+[A-ZÄÖÜÁÉÍÓÚÑÀÂÇÈÊÎÔÛ¿¡]", rest) else ""
+    return "." if _SENTENCE_ENDS.match(m.string, m.end()) else ""  # no slice of the rest: linear
 
 
 def rules(reading: Reading) -> list[Rule]:
@@ -154,17 +220,23 @@ def rules(reading: Reading) -> list[Rule]:
     def fraction(m: re.Match[str]) -> str:
         assert reading.fraction is not None
         word = m.group("noun") or ""
-        one, many = reading.units.get(word.lower(), (word, word))
-        whole = int(m.group("whole")) if m.group("whole") else None
-        return reading.fraction(whole, FRACTIONS[m.group("part")], one, many)
+        one, many = reading.units.get(word.lower()) or reading.nouns(word)
+        whole = int(m.group("whole")) if m.groupdict().get("whole") else None
+        article = m.groupdict().get("article") or ""
+        return article + reading.fraction(article.strip(), whole, FRACTIONS[m.group("part")], one, many)
 
+    leftovers: list[Rule] = [
+        (LOOSE_SLASH, loose_slash),
+        (LOOSE_SIGN, lambda m: padded(m, fraction(m))),
+    ]
     return [
-        *([(re.compile(FRACTION), fraction)] if reading.fraction else []),
+        *([(fraction_pattern(reading.articles), lambda m: padded(m, fraction(m)))] if reading.fraction else []),
         *reading.ordinals,
         (re.compile(rf"(?<![\d.,])\b\d{{1,3}}(?:{thousands}\d{{3}})+\b"), lambda m: re.sub(r"\D", "", m.group(0))),
         (MINUS, lambda m: f"{reading.minus} "),
         (RATIO, lambda m: ratio(m.group(0), reading.ratio, lambda p: reading.number(int(p)))),
         (SLASHES, lambda m: slashes(m.group(0), reading.number)),
+        *(leftovers if reading.fraction else []),
         (
             re.compile(rf"(?<![\d.,])\b(?:({num})h\s?)?(?:({num})m\s?)?(?:({num})s)?\b(?<=[hms])"),
             compound,
@@ -179,6 +251,7 @@ def rules(reading: Reading) -> list[Rule]:
         (re.compile(rf"\b({num})\s?%"), lambda m: f"{read_number(reading, m.group(1))} {reading.percent}"),
         (re.compile(rf"\b({num})\s?°"), degrees),
         (re.compile(rf"\b({num})\b(?=(\s+[^\W\d_]+)?)"), plain),
+        (GLUED, lambda m: glued(m, reading.number)),
     ]
 
 
@@ -186,6 +259,7 @@ def read(text: str, table: Sequence[Rule]) -> str:
     """``text`` with its numbers read by ``table`` (from :func:`rules`)."""
     if not any(ch in _DIGITS for ch in text):
         return text
+    text = prepare(text)
     for pattern, repl in table:
         text = pattern.sub(repl, text)
     return text
@@ -199,6 +273,7 @@ def halves(ms: int) -> tuple[int, bool]:
 
 
 __all__ = [
-    "FRACTION", "FRACTIONS", "MINUS", "RATIO", "SLASHES", "SPACED_THOUSANDS", "Reading", "halves", "ratio", "read",
-    "read_number", "rules", "slashes",
+    "FRACTION", "FRACTIONS", "GLUED", "LOOSE_SIGN", "LOOSE_SLASH", "MINUS", "RATIO", "SIGNS", "SLASHES",
+    "SPACED_THOUSANDS", "Reading", "fraction_pattern", "glued", "halves", "loose_slash", "padded", "prepare", "ratio",
+    "read", "read_number", "rules", "slashes",
 ]  # fmt: skip

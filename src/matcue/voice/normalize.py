@@ -11,7 +11,7 @@ read. A language matcue has no module for passes through unchanged. Examples (En
     "1m30s"           -> "one minute thirty seconds"
     "4-7-8 breathing" -> "four seven eight breathing"
     "4/8 breathing"   -> "four, eight breathing"   (numbers joined by slashes: each, with commas)
-    "1/2 breath"      -> "half a breath"   (1/2, 1/4, 3/4, ½, ¼, ¾, ⅓, ⅔ are fractions)
+    "1/2 breath"      -> "half a breath"   (1/2, 1/3, 2/3, 1/4, 3/4 and every sign ½ ⅓ ⅛... are fractions)
     "1½ minutes"      -> "one and a half minutes"
     "5-10 breaths"    -> "five to ten breaths"
     "L5-S1"           -> "L five S one"
@@ -34,7 +34,23 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from matcue.languages import language_for
-from matcue.languages.reader import FRACTION, FRACTIONS, MINUS, RATIO, SLASHES, SPACED_THOUSANDS, ratio, slashes
+from matcue.languages.reader import (
+    FRACTIONS,
+    GLUED,
+    LOOSE_SIGN,
+    LOOSE_SLASH,
+    MINUS,
+    RATIO,
+    SLASHES,
+    SPACED_THOUSANDS,
+    fraction_pattern,
+    glued,
+    loose_slash,
+    padded,
+    prepare,
+    ratio,
+    slashes,
+)
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
          "sixteen seventeen eighteen nineteen").split()  # fmt: skip
@@ -106,29 +122,45 @@ _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII":
 _NUMBERED = r"Warrior|Virabhadrasana|[A-Z][a-z]*asana|Series|Sequence|Level|Part|Phase|Round|Variation"
 
 
-_ALONE = {(1, 2): "half", (1, 4): "a quarter", (3, 4): "three quarters", (1, 3): "a third", (2, 3): "two thirds"}
-_AFTER_A = {(1, 2): "half", (1, 4): "quarter", (3, 4): "three-quarter", (1, 3): "third", (2, 3): "two-thirds"}
 _TIMED = {**_UNITS, "breath": "breath", "breaths": "breath"}  # what a fraction is of: "half a breath"
 
 
+def _parts(part: tuple[int, int]) -> tuple[str, str]:
+    """A fraction's words alone and after "a": (1, 2) -> ("half", "half"), (1, 4) -> ("a
+    quarter", "quarter"), (3, 4) -> ("three quarters", "three-quarter"), (2, 3) -> ("two
+    thirds", "two-thirds"), (1, 8) -> ("an eighth", "eighth")."""
+    n, d = part
+    if part == (1, 2):
+        return "half", "half"
+    name = {2: "half", 3: "third", 4: "quarter"}.get(d) or ordinal_words(d)
+    if n == 1:
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}", name
+    return f"{number_words(n)} {name}s", f"{number_words(n)}-{name}" + ("s" if d != 4 else "")
+
+
 def _fraction(m: re.Match[str]) -> str:
-    """A common fraction as a teacher says it: "1/2 breath" -> "half a breath", "1/2 min" ->
-    "half a minute", "¾ hour" -> "three quarters of an hour", "1 1/2 minutes" -> "one and a half
-    minutes", "a 1/4 turn" -> "a quarter turn", "1/2 moon" -> "half moon", "3/4 of" -> "three
-    quarters of" (:data:`matcue.languages.reader.FRACTION`)."""
-    article, whole, word = m.group("article") or "", m.group("whole"), m.group("noun") or ""
-    part = FRACTIONS[m.group("part")]
+    """A fraction as a teacher says it: "1/2 breath" -> "half a breath", "1/2 min" -> "half a
+    minute", "¾ hour" -> "three quarters of an hour", "1 1/2 minutes" -> "one and a half
+    minutes", "a 1/4 turn" -> "a quarter turn", "an ⅛ turn" -> "an eighth turn", "the ½ hour"
+    -> "the half hour", "1/2 moon" -> "half moon", "3/4 of" -> "three quarters of"
+    (:data:`matcue.languages.reader.FRACTION`)."""
+    groups = m.groupdict()
+    article, whole, word = groups.get("article") or "", groups.get("whole"), groups.get("noun") or ""
+    alone, after_a = _parts(FRACTIONS[m.group("part")])
     unit = _TIMED.get(word.lower())
     after = f" {unit or word}" if word else ""
     if whole is not None:
-        words = f"{article}{_num(whole)} and {'a half' if part == (1, 2) else _ALONE[part]}"
+        words = f"{article}{_num(whole)} and {'a half' if alone == 'half' else alone}"
         return f"{words} {unit}s" if unit else words + after
     if article:
-        return f"{article}{_AFTER_A[part]}{after}"
+        said = article.rstrip()
+        if said.lower() in ("a", "an"):  # as the fraction's word needs: "an eighth turn"
+            article = said[0] + ("n" if after_a[0] in "aeiou" else "") + article[len(said) :]
+        return f"{article}{after_a}{after}"
     if unit:
         of = f"{'an' if unit == 'hour' else 'a'} {unit}"
-        return f"half {of}" if part == (1, 2) else f"{_ALONE[part]} of {of}"
-    return _ALONE[part] + after
+        return f"half {of}" if alone == "half" else f"{alone} of {of}"
+    return alone + after
 
 
 def _roman(m: re.Match[str]) -> str:
@@ -161,13 +193,17 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: f"{m.group(1)} {_num(m.group(2))}" + (f" {m.group(3)} {_num(m.group(4))}" if m.group(3) else ""),
     ),
     # common fractions: "1/2 breath" -> "half a breath", "1½ minutes" -> "one and a half minutes"
-    (re.compile(rf"(?P<article>\b[Aa]n?\s+)?{FRACTION}"), _fraction),
+    (fraction_pattern(r"an?|the"), lambda m: padded(m, _fraction(m))),
     # one number: "1 000" -> "1000" (read below), "-5" -> "minus 5"; ratios: 4:6 -> "four to six"
     (re.compile(rf"(?<![\d.,])\b\d{{1,3}}(?:{SPACED_THOUSANDS}\d{{3}})+\b"), lambda m: re.sub(r"\D", "", m.group(0))),
     (MINUS, lambda m: "minus "),
     (RATIO, lambda m: ratio(m.group(0), "to", _num)),
     # numbers joined by slashes, no fraction: each, with commas ("4/8" -> "four, 8", read below)
     (SLASHES, lambda m: slashes(m.group(0), lambda n: number_words(n))),
+    # what every rule above left: a slash touching a number ("x1/2" -> "x1, 2"), a fraction sign
+    # glued to a word ("x½" -> "x half"); a number glued to a word at the end ("x1" -> "x one")
+    (LOOSE_SLASH, loose_slash),
+    (LOOSE_SIGN, lambda m: padded(m, _fraction(m))),
     # compound durations: 1m30s, 1h15m, 2m 30s, 1.5m
     (
         re.compile(r"(?<![\d.,])\b(?:(\d+(?:\.\d+)?)h\s?)?(?:(\d+(?:\.\d+)?)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
@@ -189,6 +225,7 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I), lambda m: ordinal_words(int(m.group(1)))),
     (re.compile(r"\b\d{1,3}(?:,\d{3})+\b"), lambda m: number_words(int(m.group(0).replace(",", "")))),
     (re.compile(rf"\b{_N}\b"), lambda m: _num(m.group(0))),
+    (GLUED, lambda m: glued(m, number_words)),
 ]
 
 _PHONEMES = re.compile(r"(\[\[.*?\]\])")
@@ -209,7 +246,7 @@ def strip_latin_accents(text: str) -> str:
 
 
 def _normalize_en(text: str) -> str:
-    text = strip_latin_accents(text).replace("\u2019", "'").replace("\u2014", ", ").replace("\u2013", "-")
+    text = prepare(strip_latin_accents(text)).replace("\u2019", "'").replace("\u2014", ", ").replace("\u2013", "-")
     for pattern, repl in _EN_RULES:
         text = pattern.sub(repl, text)
     return text
