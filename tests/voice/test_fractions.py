@@ -25,7 +25,7 @@ READ = {
         ("x1/2", "x one, two"),
         ("x½, 2x½", "x half, two times half"),
         ("1⁄2 breath, ⅟4", "half a breath, a quarter"),
-        ("x12", "x twelve"),
+        ("x12, at 6:30am", "x twelve, at six:thirty am"),  # as "at 6:30 am"
     ],
     "de": [
         ("die ½ Stunde, eine ½ Stunde", "die halbe Stunde, eine halbe Stunde"),

@@ -72,7 +72,7 @@ FRACTION = fraction_pattern().pattern
 # numbers it joins; a number glued to a word ("x12" -> "x zwölf"); none reaches the voice
 LOOSE_SIGN = re.compile(rf"(?P<part>[{SIGNS}])(?:\s?(?P<noun>{_WORD}))?")
 LOOSE_SLASH = re.compile(rf"(?<=[\d{SIGNS}])/|/(?=[\d{SIGNS}])")
-GLUED = re.compile(rf"(?<={_WORD[:-1]})\d+|(?<![\d:.,])\d+(?={_WORD[:-1]})")
+GLUED = re.compile(rf"(?<={_WORD[:-1]})\d+|(?<![\d.,])\d+(?={_WORD[:-1]})")
 # numbers joined by slashes that are no common fraction: each number, with commas; the last
 # is left to the rules after (its unit, its noun): "4/8" -> "four, 8" -> "four, eight"
 SLASHES = re.compile(r"(?<![\w/.,])\d+(?:/\d+)+(?![\w/])")
