@@ -39,6 +39,7 @@ READ = {
         ("⅜ der Zeit", "drei Achtel der Zeit"),
         ("1 Drehung, 1 Knie", "eine Drehung, ein Knie"),
         ("x1/2", "x eins, zwei"),
+        ("x12, 12er Gruppe, 3er-Reihe, 1er", "x zwölf, zwölfer Gruppe, dreier-Reihe, einser"),
     ],
     "fr": [
         ("1⅓ heures, 1 1/2 heures", "une heure et un tiers, une heure et demie"),

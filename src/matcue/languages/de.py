@@ -242,6 +242,7 @@ _READING = Reading(
     half=_half,
     fraction=_fraction,
     articles=_ARTICLES,
+    joins=("er",),  # "3er-Gruppe" -> "dreier-Gruppe", "12er" -> "zwölfer"
     ordinals=(_ORDINALS,),
 )
 _RULES = rules(_READING)

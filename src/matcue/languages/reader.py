@@ -96,13 +96,15 @@ def padded(m: re.Match[str], words: str) -> str:
     return before + words + (" " if end < len(text) and text[end].isalnum() else "")
 
 
-def glued(m: re.Match[str], number: Callable[[int], str]) -> str:
-    """A number glued to a letter (:data:`GLUED`: "x12" -> "x zwölf"); one beside a mark that is
-    no letter ("3²", a superscript) is left as written."""
+def glued(m: re.Match[str], number: Callable[[int], str], joins: tuple[str, ...] = ()) -> str:
+    """A number glued to a letter (:data:`GLUED`: "x12" -> "x zwölf"), one word with an ending
+    of ``joins`` ("12er" -> "zwölfer"); one beside a mark that is no letter ("3²", a
+    superscript) is left as written."""
     text, start, end = m.string, m.start(), m.end()
     if not (start and text[start - 1].isalpha()) and not (end < len(text) and text[end].isalpha()):
         return m.group(0)
-    return padded(m, number(int(m.group(0))))
+    words = padded(m, number(int(m.group(0))))
+    return words.rstrip() if joins and text.startswith(joins, end) else words
 
 
 def loose_slash(m: re.Match[str]) -> str:
@@ -161,6 +163,7 @@ class Reading:
     fraction: Fraction | None = None
     articles: str = ""  # a regex of the articles before a fraction ("die", "la"): :func:`fraction_pattern`
     nouns: Callable[[str], tuple[str, str]] = lambda word: (word, word)
+    joins: tuple[str, ...] = ()  # endings a number glued to them is one word with: "12er" -> "zwölfer"
 
 
 def read_number(reading: Reading, digits: str) -> str:
@@ -251,7 +254,7 @@ def rules(reading: Reading) -> list[Rule]:
         (re.compile(rf"\b({num})\s?%"), lambda m: f"{read_number(reading, m.group(1))} {reading.percent}"),
         (re.compile(rf"\b({num})\s?°"), degrees),
         (re.compile(rf"\b({num})\b(?=(\s+[^\W\d_]+)?)"), plain),
-        (GLUED, lambda m: glued(m, reading.number)),
+        (GLUED, lambda m: glued(m, reading.number, reading.joins)),
     ]
 
 
