@@ -380,3 +380,13 @@ def test_a_project_lexicon_that_is_a_device_is_said_as_its_located_line_not_as_e
     assert r.exit_code == 1
     lexicon = tmp_path / "voice" / "lexicon.yaml"
     assert r.stderr.splitlines()[0] == f"{lexicon}: cannot read the lexicon: it is a device, not a lexicon file"
+
+
+def test_a_lexicon_word_decomposed_matches_the_composed_text_and_back() -> None:
+    """A lexicon key typed 'Cafe' + U+0301 (NFD) was never matched by the cue 'Café' (exit
+    0, the respelling silently unused), nor a composed key by a decomposed cue."""
+    decomposed = Lexicon.from_mapping({"Cafe\u0301": "kah fay"})
+    assert decomposed.apply("Go to the Café.") == "Go to the kah fay."
+    assert decomposed.lookup("café") == "kah fay"
+    routine = loads_routine("title: T\nlexicon:\n  Café: kah fay\nsteps:\n  - say: Go to the Cafe\u0301.\n")
+    assert routine_lexicon(routine).apply(routine.steps[0].text.value) == "Go to the kah fay."

@@ -46,7 +46,9 @@ class LexiconError(LinesError):
 
 
 def _fold(word: str) -> str:
-    return " ".join(strip_latin_accents(word).lower().split())
+    """The form a lexicon word is kept and looked up in: composed (NFC: "Cafe\u0301", as a
+    Mac writes it, is "Café"), without Latin accents, lower case, spaces collapsed."""
+    return " ".join(strip_latin_accents(unicodedata.normalize("NFC", word)).lower().split())
 
 
 @dataclass(frozen=True, slots=True)
