@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from matcue.api import render_routine
 from matcue.core.errors import MatcueError, Problem, RoutineError
 from matcue.core.naming import person_stem, slugify
+from matcue.core.stops import every_stop_signal, stop_signals
 from matcue.plan.compile import Options
 from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
@@ -120,6 +121,7 @@ def render_tracks(
                 progress(done, len(jobs), result)
         return _all(results)
     order = longest_first(jobs)
+    _start_resource_tracker()
     pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=_worker_signals)
     try:
         with _starting_workers():  # each submit may start a worker
@@ -161,12 +163,12 @@ _stopping = False  # in a worker process: a signal has told it to stop
 
 
 def _stop_signals() -> set[signal.Signals]:
-    return {signal.SIGINT, signal.SIGTERM}
+    return stop_signals()
 
 
 @contextmanager
 def _starting_workers() -> Iterator[None]:
-    """While the pool starts its workers (a submit spawns one): SIGINT and SIGTERM are
+    """While the pool starts its workers (a submit spawns one): SIGINT, SIGTERM and SIGHUP are
     blocked in this thread, so every worker starts with them blocked and takes one only
     once :func:`_worker_signals` has set its handlers (a Ctrl-C while a worker imported
     matcue printed its traceback); and an interrupt here waits until the submits are done,
@@ -178,7 +180,7 @@ def _starting_workers() -> Iterator[None]:
     handlers = {s: signal.getsignal(s) for s in _stop_signals()} if main else {}
     for s in handlers:
         signal.signal(s, lambda signum, frame: got.append(signum))
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signals()) if masked else None
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, every_stop_signal()) if masked else None
     try:
         yield
     finally:
@@ -194,15 +196,32 @@ def _starting_workers() -> Iterator[None]:
                 signal.raise_signal(got[0])
 
 
+def _start_resource_tracker() -> None:
+    """Start the pool's resource tracker with SIGHUP blocked, which it keeps: it ignores
+    SIGINT and SIGTERM itself but not SIGHUP, so a closed terminal killed it and the
+    roster printed its relaunch warning and a traceback."""
+    from multiprocessing import resource_tracker
+
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is None or not hasattr(signal, "pthread_sigmask"):
+        resource_tracker.ensure_running()
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {hup})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _worker_signals() -> None:
-    """A roster worker (the pool's initializer): SIGTERM and Ctrl-C stop the track under
+    """A roster worker (the pool's initializer): SIGTERM, SIGHUP and Ctrl-C stop the track under
     way the way they stop a render (its temporary files removed), then end the worker
     quietly. They were blocked since the worker started (:func:`_starting_workers`); one
     that came meanwhile is taken now, by these handlers."""
     for sig in _stop_signals():
         signal.signal(sig, _worker_stop)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _stop_signals())
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, every_stop_signal())
 
 
 def _worker_stop(signum: int, frame: object) -> None:
@@ -211,7 +230,7 @@ def _worker_stop(signum: int, frame: object) -> None:
     # temporary file behind
     global _stopping
     _stopping = True
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in _stop_signals():
         signal.signal(sig, _already_stopping)  # not SIG_IGN: a signal already pending would print a warning
     if _rendering:
         raise KeyboardInterrupt  # unwinds the render: its finally blocks clean up

@@ -42,7 +42,8 @@ register(cli)  # schema, new (matcue.cli.authoring)
 
 
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C, so a render removes its temporary file on the way out."""
+    """SIGTERM and SIGHUP unwind like Ctrl-C, so a render removes its temporary files on the
+    way out (a closed terminal left them, and the workers of a roster went on alone)."""
     raise KeyboardInterrupt
 
 
@@ -50,11 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status (the console script calls this)."""
     import signal
 
-    if hasattr(signal, "SIGTERM"):
-        try:
-            signal.signal(signal.SIGTERM, _terminate)
-        except ValueError:  # not the main thread (embedded use): leave signals alone
-            pass
+    from matcue.core.stops import stop_signals
+
+    try:
+        for sig in stop_signals() - {signal.SIGINT}:
+            signal.signal(sig, _terminate)
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        pass
     try:
         cli.main(args=argv, prog_name="matcue", standalone_mode=True)
     except SystemExit as e:
