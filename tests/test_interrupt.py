@@ -200,6 +200,20 @@ def test_stop_signals_are_int_term_and_hup_unless_hup_is_ignored():
         signal.signal(signal.SIGHUP, old)
 
 
+def test_a_signal_to_a_rosters_main_process_alone_stops_its_workers_too(tmp_path):
+    """``kill PID`` or ``docker stop`` signal only the main process: the workers rendered
+    their tracks to the end after "Interrupted." (or to the SIGKILL that follows, leaving
+    their temporary files). The interrupt is passed on to them."""
+    proc, _, _, out = _start_roster(tmp_path)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == "Interrupted.\n"
+    assert not out.exists(), sorted(p.name for p in out.iterdir())
+    assert time.monotonic() - started < 15  # not the half hour of audio each track holds
+
+
 WORKER_CLEANUP = """
 import os, signal, sys, time
 from matcue import batch

@@ -132,9 +132,13 @@ def render_tracks(
             done += 1
             if progress:
                 progress(done, len(jobs), result)
+    except KeyboardInterrupt:
+        _stop_workers(pool)
+        raise
     finally:
-        # on an interrupt the workers got the signal too (one process group) and remove
-        # their temporary files as they exit; wait for them so none is left behind
+        # on an interrupt the workers got the signal too (one process group, or from
+        # _stop_workers) and remove their temporary files as they exit; wait for them so
+        # none is left behind
         pool.shutdown(wait=True, cancel_futures=True)
     for job, res in zip(jobs, results):
         if res is not None and res.errors == (_lost(job),):
@@ -194,6 +198,18 @@ def _starting_workers() -> Iterator[None]:
                 handler(got[0], None)
             elif handler != signal.SIG_IGN:
                 signal.raise_signal(got[0])
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Pass an interrupt on to every worker: a signal to this process alone (``kill PID``,
+    ``docker stop``, a service manager that stops the main process) left the workers
+    rendering their tracks to the end, or to the SIGKILL that follows, which leaves their
+    temporary files. A worker that had the signal already takes this one as a no-op."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.terminate()
+        except (OSError, AttributeError):  # already gone
+            pass
 
 
 def _start_resource_tracker() -> None:
