@@ -41,6 +41,9 @@ for _command in (check, script, render, pack, voices, doctor, cues):
 register(cli)  # schema, new (matcue.cli.authoring)
 
 
+STDOUT_CLOSED = "standard output is closed (send it to a file, or to /dev/null)"
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM and SIGHUP unwind like Ctrl-C, so a render removes its temporary files on the
     way out (a closed terminal left them, and the workers of a roster went on alone)."""
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(sig, _terminate)
     except ValueError:  # not the main thread (embedded use): leave signals alone
         pass
+    if sys.stdout is None:  # fd 1 closed ('matcue script r.yaml >&-'): every line went nowhere, exit 0
+        if sys.stderr is not None:
+            print(f"Error: cannot write the output: {STDOUT_CLOSED}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         cli.main(args=argv, prog_name="matcue", standalone_mode=True)
     except SystemExit as e:
