@@ -120,14 +120,54 @@ def not_found(owner: str, root: str) -> str:
     return f"was not found in the {owner}'s folder {quoted(shown_folder(root))}"
 
 
-def outside_hint(owner: str = "routine", raw: str = "") -> str:
+def outside_hint(owner: str = "routine", raw: str = "", base: str | Path | None = None, root: str = "") -> str:
     """The hint of a file not found; for a Windows path (``sub\\p.yaml``, ``C:/p.yaml``),
-    that folders are separated by '/' and the path is relative."""
+    that folders are separated by '/' and the path is relative; for a name the folder holds
+    in another Unicode form (:func:`other_form`), that name."""
+    other = other_form(Path(base) / raw, root) if base is not None and root else None
+    if other is not None:
+        return (
+            f"the folder holds {shown(other)}, the same letters in another Unicode form (an accent typed "
+            "as a separate mark, as a Mac writes it): write the name as it is there, or rename the file"
+        )
     if re.match(r"[A-Za-z]:[\\/]", raw):
         return f"a Windows path: write it relative to the {owner} file, with '/' between folders"
     if "\\" in raw:
         return f"folders are separated by '/': write {shown(raw.replace(chr(92), '/'))}, relative to the {owner} file"
     return f"a path relative to the {owner} file; pass --allow-outside to read files outside its folder"
+
+
+MAX_LISTED = 2000  # entries of a folder read to find a name in another Unicode form
+
+
+def other_form(target: Path, root: str) -> str | None:
+    """The name a folder inside ``root`` holds where ``target``'s first missing part is
+    written in another Unicode form ("cafe\u0301.yaml" for "café.yaml": one name to the
+    eye, two to the system), else None. Only folders inside ``root`` are listed (a file
+    outside reads as missing, and its name is never said), at most :data:`MAX_LISTED`
+    entries of each."""
+    import unicodedata
+
+    parts = target.parts
+    for i in range(1, len(parts) + 1):
+        here = Path(*parts[:i])
+        if os.path.lexists(here):
+            continue
+        parent, name = Path(*parts[: i - 1]) if i > 1 else Path("."), parts[i - 1]
+        if not lies_inside(parent, root):
+            return None
+        want = unicodedata.normalize("NFC", name)
+        try:
+            with os.scandir(parent) as entries:
+                for n, entry in enumerate(entries):
+                    if n >= MAX_LISTED:
+                        break
+                    if entry.name != name and unicodedata.normalize("NFC", entry.name) == want:
+                        return entry.name
+        except OSError:
+            pass
+        return None
+    return None
 
 
 def kind_name(mode: int) -> str:
