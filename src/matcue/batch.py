@@ -43,6 +43,7 @@ class TrackJob:
     name: str  # file stem: <routine-slug>--<profile-slug>
     profile: Profile | None = None
     settings: Settings = field(default_factory=Settings)  # from the command line; the profile fills the rest
+    given: str = ""  # the routine's path as the command line wrote it, for messages
 
     @property
     def person(self) -> str:
@@ -76,7 +77,7 @@ def render_track(job: TrackJob, jobs: int | None = 1) -> TrackResult:
         r = render_routine(job.routine, settings, name=job.name, person=job.person or None)
     except MatcueError as e:
         if e.located:  # the routine's (or its recordings') located problem lines
-            return TrackResult(job.person, job.routine, errors=e.located)
+            return TrackResult(job.person, job.routine, errors=_as_given(e.located, job))
         where = f"{p.mark}: " if p is not None and p.mark else ""
         return TrackResult(job.person, job.routine, errors=(f"{where}{e}",))
     timeline = r.built.timeline if r.built is not None else None
@@ -84,6 +85,18 @@ def render_track(job: TrackJob, jobs: int | None = 1) -> TrackResult:
         job.person, job.routine, str(r.path), r.total_ms, seconds=time.monotonic() - start,
         sidecars=tuple(str(x) for x in r.sidecars), timeline=timeline, cover=r.cover,
     )  # fmt: skip
+
+
+def _as_given(lines: tuple[str, ...], job: TrackJob) -> tuple[str, ...]:
+    """Located lines with the files of the routine's folder named as the command line named
+    the routine (``r.yaml:1:1``), not by the absolute path a worker is given
+    (``/home/me/class/r.yaml:1:1``, which a track of a roster or ``--profile`` said)."""
+    if not job.given or job.given == job.routine:
+        return lines
+    folder = os.path.dirname(job.routine) + os.sep
+    given = os.path.dirname(job.given)
+    prefix = given + os.sep if given else ""
+    return tuple(prefix + line[len(folder) :] if line.startswith(folder) else line for line in lines)
 
 
 def default_workers(n_tracks: int) -> int:
@@ -443,7 +456,7 @@ def plan_people(
             slots.append(TrackResult(p.name, str(routine_path), errors=(str(e),)))
             continue
         slots.append(len(jobs))
-        jobs.append(TrackJob(os.path.abspath(routine_path), name, p, absolute))
+        jobs.append(TrackJob(os.path.abspath(routine_path), name, p, absolute, given=str(routine_path)))
     preflight(routine, [(job.routine, job.settings.for_person(job.profile).session) for job in jobs])
     return slots, jobs
 
