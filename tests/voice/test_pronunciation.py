@@ -390,3 +390,12 @@ def test_a_lexicon_word_decomposed_matches_the_composed_text_and_back() -> None:
     assert decomposed.lookup("café") == "kah fay"
     routine = loads_routine("title: T\nlexicon:\n  Café: kah fay\nsteps:\n  - say: Go to the Cafe\u0301.\n")
     assert routine_lexicon(routine).apply(routine.steps[0].text.value) == "Go to the kah fay."
+
+
+def test_a_markdown_link_in_a_cue_is_said_as_words_never_as_hibari_phonemes() -> None:
+    """hibari reads '[word](/phonemes/)' as phonemes: a cue "Watch [the video](/videos/)
+    later." (a Markdown link pasted in) was said as the phonemes of '/videos/', 'the video'
+    lost. Only the lexicon makes that markup; the cue's own is made inert."""
+    lexicon = Lexicon.from_mapping({"Asana": {"hibari": "/ˈɑsənə/"}})
+    said = speech_text("Watch [the video](/videos/) later, then Asana.", lexicon, "en", "hibari")
+    assert said == "Watch [the video] (/videos/) later, then [Asana](/ˈɑsənə/)."
