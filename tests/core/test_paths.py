@@ -539,3 +539,24 @@ def test_a_name_missing_but_in_another_unicode_form_is_named_in_the_hint(tmp_pat
     inner.mkdir()
     assert other_form(inner / ".." / "out" / "café.yaml", str(inner)) is None
     assert outside_hint("routine", "../out/café.yaml", inner, str(inner)).startswith("a path relative")
+
+
+def test_a_recordings_folder_missing_but_in_another_unicode_form_is_named_in_the_hint(tmp_path, monkeypatch):
+    from matcue.routine.loader import load_routine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Aufnahmen-Kla\u0308ger").mkdir()
+    (tmp_path / "r.yaml").write_text("title: T\nrecordings: Aufnahmen-Kläger\nsteps:\n  - say: Hi.\n")
+    with pytest.raises(RoutineError) as info:
+        load_routine(Path("r.yaml"))
+    (problem,) = info.value.problems
+    assert problem.hint.startswith(
+        "the folder holds 'Aufnahmen-Kla\u0308ger', the same letters in another Unicode form"
+    )
+    (tmp_path / "r.yaml").write_text("title: T\nrecordings: nowhere\nsteps:\n  - say: Hi.\n")
+    with pytest.raises(RoutineError) as info:
+        load_routine(Path("r.yaml"))
+    assert (
+        info.value.problems[0].hint
+        == "a folder of clips named by their ids ('matcue cues' lists them), relative to the routine"
+    )
