@@ -515,3 +515,22 @@ def test_check_warns_of_a_countdown_longer_than_its_hold_and_a_bell_that_never_r
         f"warning: {routine}:5:5: steps[2]: a countdown of 1 does not fit the 1s hold: it is left out"
         " (shorten the countdown, or lengthen the hold)\n"
     )
+
+
+def test_a_closed_standard_output_is_an_error_not_a_silent_exit_0(tmp_path):
+    """``matcue script r.yaml >&-`` printed nothing and exited 0 (click writes nowhere when
+    there is no stdout); '> /dev/full' was already "cannot write the output: ..."."""
+    import os
+    import subprocess
+    import sys
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - say: Hi.\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src"), "MATCUE_CACHE_DIR": str(tmp_path / "c")}
+    r = subprocess.run(
+        [sys.executable, "-m", "matcue", "script", str(routine), "--backend", "fake"],
+        env=env, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1), timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 1
+    assert r.stderr == f"Error: cannot write the output: {cli_module.STDOUT_CLOSED}\n"
+    assert cli_module.STDOUT_CLOSED == "standard output is closed (send it to a file, or to /dev/null)"

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.ffmpeg, pytest.mark.skipif(not ac.have_ffmpeg(), reaso
 LONG = "title: Long hold\nsteps:\n  - say: Settle in.\n  - pose: Seated\n    hold: 40m\n"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
     routine = tmp_path / "long.yaml"
     routine.write_text(LONG)
@@ -149,16 +149,69 @@ def _start_roster(tmp_path, hold="30m"):  # type: ignore[no-untyped-def]
     return proc, cmd, env, out
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_signal_to_a_rosters_process_group_leaves_nothing_and_no_traceback(tmp_path, sig):
     import os
 
     proc, _, _, out = _start_roster(tmp_path)
-    os.killpg(proc.pid, sig)  # what a service manager or a terminal's Ctrl-C does
+    os.killpg(proc.pid, sig)  # what a service manager, a terminal's Ctrl-C or a closed terminal does
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err == "Interrupted.\n"  # no thread traceback from the pool or a worker
     assert not out.exists(), sorted(p.name for p in out.iterdir())  # nothing left, and not the folder the roster made
+
+
+def test_a_render_under_nohup_goes_on_when_the_terminal_closes(tmp_path):
+    """SIGHUP stops a render like SIGTERM (it left its ``.partial`` files and a roster's
+    workers went on alone), but an ignored SIGHUP (``nohup matcue render ...``) stays
+    ignored: the render finishes."""
+    import os
+
+    routine = tmp_path / "r.yaml"
+    routine.write_text(LONG.replace("40m", "3m"))
+    out = tmp_path / "out"
+    env = {**os.environ, "MATCUE_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "matcue", "render", str(routine), "-o", str(out), "--backend", "fake"]
+
+    def nohup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=nohup)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGHUP)
+    stdout, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert [p.name for p in out.iterdir()] == ["long-hold.mp3"]
+
+
+def test_stop_signals_are_int_term_and_hup_unless_hup_is_ignored():
+    from matcue.core.stops import every_stop_signal, stop_signals
+
+    old = signal.getsignal(signal.SIGHUP)
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        assert stop_signals() == {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        assert stop_signals() == {signal.SIGINT, signal.SIGTERM}
+        assert every_stop_signal() == {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    finally:
+        signal.signal(signal.SIGHUP, old)
+
+
+def test_a_signal_to_a_rosters_main_process_alone_stops_its_workers_too(tmp_path):
+    """``kill PID`` or ``docker stop`` signal only the main process: the workers rendered
+    their tracks to the end after "Interrupted." (or to the SIGKILL that follows, leaving
+    their temporary files). The interrupt is passed on to them."""
+    proc, _, _, out = _start_roster(tmp_path)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == "Interrupted.\n"
+    assert not out.exists(), sorted(p.name for p in out.iterdir())
+    assert time.monotonic() - started < 15  # not the half hour of audio each track holds
 
 
 WORKER_CLEANUP = """

@@ -402,3 +402,26 @@ def test_a_pack_folder_that_takes_no_new_file_is_our_error(run, tmp_path, fake_v
         f"Error: cannot write into the output folder '{tmp_path / 'pack'}': Operation not permitted"
         " (choose another folder with -o)\n"
     ), r.stderr
+
+
+def test_the_zip_is_named_from_the_working_folder_as_the_pack_folder_was(tmp_path, monkeypatch):
+    """'-o p --zip' said and printed '/home/me/class/p.zip' (the folder resolved to find
+    its name), where every other path is shown as written: now 'p.zip'; '-o .' is still the
+    zip of the working folder by its name, beside it."""
+    from click.testing import CliRunner
+
+    from matcue.cli.main import cli
+    from matcue.pack import zip_path_for
+
+    monkeypatch.chdir(tmp_path)
+    assert zip_path_for(Path("p")) == Path("p.zip")
+    assert zip_path_for(Path(".")) == tmp_path.parent / f"{tmp_path.name}.zip"
+    (tmp_path / "r.yaml").write_text("title: T\nsteps:\n  - say: Hi.\n")
+    (tmp_path / "p.zip").mkdir()
+    monkeypatch.setenv("MATCUE_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(cli, ["pack", "r.yaml", "--backend", "fake", "-o", "p", "--zip"])
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "Error: 'p.zip' is a folder, not a file matcue may replace (move it away, or write elsewhere)\n"
+    )

@@ -304,3 +304,21 @@ def test_a_binary_profile_or_roster_is_said_to_be_not_one(run, tmp_path, how, ki
     r = run("render", "tests/data/ok/all-kinds.yaml", how, str(data), "-o", str(tmp_path / "o"), *FAKE)
     assert r.exit_code == 1
     assert f"{data}:1:1: this is a binary file, not {kind}\n" in r.stderr
+
+
+def test_a_tracks_located_line_names_the_routine_as_the_command_line_did(tmp_path, monkeypatch):
+    """A roster's (or --profile's) track whose routine has nothing left to render said
+    '/home/me/class/r.yaml:1:1: ...' (the absolute path its worker is given); every other
+    line says 'r.yaml', as the command line wrote it."""
+    from click.testing import CliRunner
+
+    from matcue.cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MATCUE_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "r.yaml").write_text("title: T\nsteps:\n  - pose: P\n    hold: 5s\n")
+    (tmp_path / "c.yaml").write_text("- name: A\n  skip: [P]\n")
+    result = CliRunner().invoke(cli, ["render", "r.yaml", "--backend", "fake", "-o", "out", "--roster", "c.yaml"])
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("r.yaml:1:1: steps: nothing to render: every step is left out"), first

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from matcue.api import render_routine
 from matcue.core.errors import MatcueError, Problem, RoutineError
 from matcue.core.naming import person_stem, slugify
+from matcue.core.stops import every_stop_signal, stop_signals
 from matcue.plan.compile import Options
 from matcue.plan.timeline import Timeline
 from matcue.routine.model import Routine
@@ -42,6 +43,7 @@ class TrackJob:
     name: str  # file stem: <routine-slug>--<profile-slug>
     profile: Profile | None = None
     settings: Settings = field(default_factory=Settings)  # from the command line; the profile fills the rest
+    given: str = ""  # the routine's path as the command line wrote it, for messages
 
     @property
     def person(self) -> str:
@@ -75,7 +77,7 @@ def render_track(job: TrackJob, jobs: int | None = 1) -> TrackResult:
         r = render_routine(job.routine, settings, name=job.name, person=job.person or None)
     except MatcueError as e:
         if e.located:  # the routine's (or its recordings') located problem lines
-            return TrackResult(job.person, job.routine, errors=e.located)
+            return TrackResult(job.person, job.routine, errors=_as_given(e.located, job))
         where = f"{p.mark}: " if p is not None and p.mark else ""
         return TrackResult(job.person, job.routine, errors=(f"{where}{e}",))
     timeline = r.built.timeline if r.built is not None else None
@@ -83,6 +85,18 @@ def render_track(job: TrackJob, jobs: int | None = 1) -> TrackResult:
         job.person, job.routine, str(r.path), r.total_ms, seconds=time.monotonic() - start,
         sidecars=tuple(str(x) for x in r.sidecars), timeline=timeline, cover=r.cover,
     )  # fmt: skip
+
+
+def _as_given(lines: tuple[str, ...], job: TrackJob) -> tuple[str, ...]:
+    """Located lines with the files of the routine's folder named as the command line named
+    the routine (``r.yaml:1:1``), not by the absolute path a worker is given
+    (``/home/me/class/r.yaml:1:1``, which a track of a roster or ``--profile`` said)."""
+    if not job.given or job.given == job.routine:
+        return lines
+    folder = os.path.dirname(job.routine) + os.sep
+    given = os.path.dirname(job.given)
+    prefix = given + os.sep if given else ""
+    return tuple(prefix + line[len(folder) :] if line.startswith(folder) else line for line in lines)
 
 
 def default_workers(n_tracks: int) -> int:
@@ -120,6 +134,7 @@ def render_tracks(
                 progress(done, len(jobs), result)
         return _all(results)
     order = longest_first(jobs)
+    _start_resource_tracker()
     pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=_worker_signals)
     try:
         with _starting_workers():  # each submit may start a worker
@@ -130,9 +145,13 @@ def render_tracks(
             done += 1
             if progress:
                 progress(done, len(jobs), result)
+    except KeyboardInterrupt:
+        _stop_workers(pool)
+        raise
     finally:
-        # on an interrupt the workers got the signal too (one process group) and remove
-        # their temporary files as they exit; wait for them so none is left behind
+        # on an interrupt the workers got the signal too (one process group, or from
+        # _stop_workers) and remove their temporary files as they exit; wait for them so
+        # none is left behind
         pool.shutdown(wait=True, cancel_futures=True)
     for job, res in zip(jobs, results):
         if res is not None and res.errors == (_lost(job),):
@@ -161,12 +180,12 @@ _stopping = False  # in a worker process: a signal has told it to stop
 
 
 def _stop_signals() -> set[signal.Signals]:
-    return {signal.SIGINT, signal.SIGTERM}
+    return stop_signals()
 
 
 @contextmanager
 def _starting_workers() -> Iterator[None]:
-    """While the pool starts its workers (a submit spawns one): SIGINT and SIGTERM are
+    """While the pool starts its workers (a submit spawns one): SIGINT, SIGTERM and SIGHUP are
     blocked in this thread, so every worker starts with them blocked and takes one only
     once :func:`_worker_signals` has set its handlers (a Ctrl-C while a worker imported
     matcue printed its traceback); and an interrupt here waits until the submits are done,
@@ -178,7 +197,7 @@ def _starting_workers() -> Iterator[None]:
     handlers = {s: signal.getsignal(s) for s in _stop_signals()} if main else {}
     for s in handlers:
         signal.signal(s, lambda signum, frame: got.append(signum))
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signals()) if masked else None
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, every_stop_signal()) if masked else None
     try:
         yield
     finally:
@@ -194,15 +213,44 @@ def _starting_workers() -> Iterator[None]:
                 signal.raise_signal(got[0])
 
 
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Pass an interrupt on to every worker: a signal to this process alone (``kill PID``,
+    ``docker stop``, a service manager that stops the main process) left the workers
+    rendering their tracks to the end, or to the SIGKILL that follows, which leaves their
+    temporary files. A worker that had the signal already takes this one as a no-op."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.terminate()
+        except (OSError, AttributeError):  # already gone
+            pass
+
+
+def _start_resource_tracker() -> None:
+    """Start the pool's resource tracker with SIGHUP blocked, which it keeps: it ignores
+    SIGINT and SIGTERM itself but not SIGHUP, so a closed terminal killed it and the
+    roster printed its relaunch warning and a traceback."""
+    from multiprocessing import resource_tracker
+
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is None or not hasattr(signal, "pthread_sigmask"):
+        resource_tracker.ensure_running()
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {hup})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _worker_signals() -> None:
-    """A roster worker (the pool's initializer): SIGTERM and Ctrl-C stop the track under
+    """A roster worker (the pool's initializer): SIGTERM, SIGHUP and Ctrl-C stop the track under
     way the way they stop a render (its temporary files removed), then end the worker
     quietly. They were blocked since the worker started (:func:`_starting_workers`); one
     that came meanwhile is taken now, by these handlers."""
     for sig in _stop_signals():
         signal.signal(sig, _worker_stop)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _stop_signals())
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, every_stop_signal())
 
 
 def _worker_stop(signum: int, frame: object) -> None:
@@ -211,7 +259,7 @@ def _worker_stop(signum: int, frame: object) -> None:
     # temporary file behind
     global _stopping
     _stopping = True
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in _stop_signals():
         signal.signal(sig, _already_stopping)  # not SIG_IGN: a signal already pending would print a warning
     if _rendering:
         raise KeyboardInterrupt  # unwinds the render: its finally blocks clean up
@@ -407,7 +455,7 @@ def plan_people(
             slots.append(TrackResult(p.name, str(routine_path), errors=(str(e),)))
             continue
         slots.append(len(jobs))
-        jobs.append(TrackJob(os.path.abspath(routine_path), name, p, absolute))
+        jobs.append(TrackJob(os.path.abspath(routine_path), name, p, absolute, given=str(routine_path)))
     preflight(routine, [(job.routine, job.settings.for_person(job.profile).session) for job in jobs])
     return slots, jobs
 

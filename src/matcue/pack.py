@@ -392,9 +392,15 @@ def _write_feed(
 
 
 def zip_path_for(folder: Path) -> Path:
-    """Where :func:`write_zip` writes the zip of ``folder``: ``<folder>.zip`` beside it."""
-    folder = Path(folder).resolve()
-    return folder.with_name(folder.name + ".zip")
+    """Where :func:`write_zip` writes the zip of ``folder``: ``<folder>.zip`` beside it,
+    named from the working folder when it lies under it (``-o p``: ``p.zip``, as every other
+    path is shown; it was '/home/me/class/p.zip' in every message and in the output)."""
+    folder = Path(folder).resolve()  # '-o .' is the zip of the working folder, by its name
+    target = folder.with_name(folder.name + ".zip")
+    try:
+        return target.relative_to(Path.cwd())
+    except (ValueError, OSError):  # elsewhere, or no working folder any more
+        return target
 
 
 def write_zip(folder: Path, files: Sequence[Path]) -> Path:

@@ -43,7 +43,8 @@ def test_ffmetadata_escapes_titles_and_orders_chapters() -> None:
 @pytest.mark.parametrize("fmt", ["opus", "m4a"])
 def test_ffmpeg_stopped_by_the_file_size_limit_says_so_and_leaves_nothing(tmp_path, fmt: str) -> None:
     """Past RLIMIT_FSIZE the kernel stops ffmpeg with SIGXFSZ: it said "ffmpeg failed (exit
-    status -25): (no output from ffmpeg)" (hostile round three)."""
+    status -25): (no output from ffmpeg)" (hostile round three), then "ffmpeg was stopped by
+    SIGXFSZ ..." without the file; now it is said as LAME's failure to write is."""
     import os
     import resource
     import signal
@@ -65,10 +66,36 @@ def test_ffmpeg_stopped_by_the_file_size_limit_says_so_and_leaves_nothing(tmp_pa
         env=env, capture_output=True, text=True, preexec_fn=small, timeout=120,
     )  # fmt: skip
     assert r.returncode == 1, r.stderr
-    assert r.stderr.startswith(
-        "Error: ffmpeg was stopped by SIGXFSZ (the file it writes passed the system's file size limit):"
+    shown = repr(str(out / f"t.{fmt}"))
+    assert (
+        r.stderr
+        == f"Error: could not write {shown}: larger than this system lets a file grow (choose another folder with -o)\n"
     )
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("said", "errno_name"),
+    [("No space left on device", "ENOSPC"), ("Disk quota exceeded", "EDQUOT"), ("File too large", "EFBIG")],
+)
+def test_ffmpeg_that_cannot_write_its_file_is_an_os_error_naming_the_file_not_its_output(tmp_path, said, errno_name):
+    """A full disk under ffmpeg (opus, m4a, MATCUE_ENCODER=ffmpeg) printed ffmpeg's own lines
+    with the temporary names ('Error writing trailer of out/.t.opus.partial-...: No space
+    left on device'): it is now the OSError LAME's full disk is, for the file ffmpeg writes,
+    which the render says as "the disk is full: could not write 'out/t.opus' ..."."""
+    import errno
+    import sys
+
+    from matcue.audio.encode import FfmpegSink
+
+    target = tmp_path / ".t.opus.partial-0123abcd"
+    program = (
+        f"import sys; sys.stdin.buffer.read(); sys.stderr.write('Error writing trailer of x: {said}'); sys.exit(1)"
+    )
+    sink = FfmpegSink("ffmpeg", target, "", command=[sys.executable, "-c", program])
+    with pytest.raises(OSError) as info:
+        sink.close()
+    assert (info.value.errno, info.value.filename) == (getattr(errno, errno_name), str(target))
 
 
 def test_a_long_chapter_title_in_another_script_is_cut_at_a_character(run, tmp_path) -> None:  # type: ignore[no-untyped-def]

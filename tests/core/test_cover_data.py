@@ -113,3 +113,21 @@ def test_a_cover_may_be_at_most_four_times_as_long_as_it_is_wide(tmp_path, size,
         == f"the image is {size[0]} x {size[1]} pixels, more than 4 times {shape} (players show a cover square)"
     )
     assert e.value.hint == "crop it to a square, or to at most 4:1"
+
+
+@pytest.mark.parametrize("chunk", ["text", "icc"])
+def test_a_png_whose_metadata_unpacks_past_a_megabyte_is_said_in_our_words(tmp_path, chunk):
+    """A zTXt or iCCP chunk that inflates past Pillow's 1 MB said "a damaged image:
+    Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK" (Pillow's internals)."""
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    if chunk == "text":
+        info.add_text("Comment", "A" * 3_000_000, zip=True)
+    options = {"icc_profile": bytes(3_000_000)} if chunk == "icc" else {"pnginfo": info}
+    Image.new("RGB", (16, 16)).save(tmp_path / "c.png", **options)
+    with pytest.raises(RoutineError) as info_:
+        load_routine(routine(tmp_path, "cover: c.png\n"))
+    (problem,) = info_.value.problems
+    assert "its text or colour profile unpacks to more than 1 MB" in problem.what
+    assert "MAX_TEXT_CHUNK" not in problem.what

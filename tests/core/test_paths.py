@@ -510,3 +510,53 @@ def test_collapse_dotdot_takes_out_a_folder_stepped_out_of(tmp_path: Path) -> No
     assert collapse_dotdot(tmp_path / "file" / ".." / "out") == tmp_path / "file" / ".." / "out"  # refused later
     assert collapse_dotdot("../x") == Path("../x")
     assert collapse_dotdot("a/..") == Path(".")
+
+
+def test_a_name_missing_but_in_another_unicode_form_is_named_in_the_hint(tmp_path, monkeypatch):
+    """'include: café.yaml' (composed) where the folder holds 'cafe\\u0301.yaml' (as a Mac
+    or a macOS zip writes it) said only "was not found", naming a file that looks like the
+    one there. The hint names the file on disk; a folder outside the routine's is never
+    listed (its names are not said)."""
+    from matcue.core.paths import other_form, outside_hint
+    from matcue.routine.loader import load_routine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cafe\u0301.yaml").write_text("title: P\nsteps:\n  - say: Part.\n")
+    (tmp_path / "r.yaml").write_text("title: T\nsteps:\n  - include: café.yaml\n")
+    with pytest.raises(RoutineError) as info:
+        load_routine(Path("r.yaml"))
+    (problem,) = info.value.problems
+    assert problem.hint == (
+        "the folder holds 'cafe\u0301.yaml', the same letters in another Unicode form (an accent typed "
+        "as a separate mark, as a Mac writes it): write the name as it is there, or rename the file"
+    )
+    assert other_form(Path("café.yaml"), str(tmp_path)) == "cafe\u0301.yaml"
+    assert other_form(Path("cafe\u0301.yaml"), str(tmp_path)) is None  # it is there
+    outside = tmp_path / "out"
+    outside.mkdir()
+    (outside / "cafe\u0301.yaml").write_text("x")
+    inner = tmp_path / "in"
+    inner.mkdir()
+    assert other_form(inner / ".." / "out" / "café.yaml", str(inner)) is None
+    assert outside_hint("routine", "../out/café.yaml", inner, str(inner)).startswith("a path relative")
+
+
+def test_a_recordings_folder_missing_but_in_another_unicode_form_is_named_in_the_hint(tmp_path, monkeypatch):
+    from matcue.routine.loader import load_routine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Aufnahmen-Kla\u0308ger").mkdir()
+    (tmp_path / "r.yaml").write_text("title: T\nrecordings: Aufnahmen-Kläger\nsteps:\n  - say: Hi.\n")
+    with pytest.raises(RoutineError) as info:
+        load_routine(Path("r.yaml"))
+    (problem,) = info.value.problems
+    assert problem.hint.startswith(
+        "the folder holds 'Aufnahmen-Kla\u0308ger', the same letters in another Unicode form"
+    )
+    (tmp_path / "r.yaml").write_text("title: T\nrecordings: nowhere\nsteps:\n  - say: Hi.\n")
+    with pytest.raises(RoutineError) as info:
+        load_routine(Path("r.yaml"))
+    assert (
+        info.value.problems[0].hint
+        == "a folder of clips named by their ids ('matcue cues' lists them), relative to the routine"
+    )

@@ -355,3 +355,11 @@ def test_close_gaps_leaves_no_gap_no_doubled_space_and_every_word(pieces: list[s
     assert "\x00" not in closed and "  " not in closed and closed == closed.strip()
     assert re.findall("[a-zA-Z]+", closed) == re.findall("[a-zA-Z]+", text)  # only spaces and marks go
     assert not re.search(r" [.,!]", closed) or re.search(r" [.,!]", text.replace("\x00", ""))
+
+
+def test_the_text_rule_composes_a_decomposed_text_and_keeps_a_blank_one() -> None:
+    from matcue.core.text import without_silent
+
+    assert without_silent("Cafe\u0301\u200b au lait") == "Café au lait"
+    assert without_silent("plain ascii") == "plain ascii"
+    assert without_silent("\u0301\u0301") == "\u0301\u0301"  # blank: kept, to be reported as blank

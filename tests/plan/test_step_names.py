@@ -27,3 +27,11 @@ def test_names_match_with_spaces_collapsed_and_case_folded_and_the_hint_names_th
     assert name_hint("Cat co", ["Cat cow", "Rest"]) == "did you mean 'Cat cow'?"
     assert name_hint("zzz", []) == "this routine has no section, pose or other named step"
     assert name_hint("zzz", [f"n{i}" for i in range(13)]).endswith("n11, ...")
+
+
+def test_a_name_decomposed_as_a_mac_writes_it_is_the_composed_name():
+    """'Cafe' + U+0301 (NFD: a Mac keyboard, a PDF) and 'Café' (NFC) are one name: --skip
+    said "no step is named 'Café' (did you mean 'Café'?)"."""
+    assert same_name("Cafe\u0301 pose", "CAFÉ  pose")
+    routine = loads_routine("title: T\nsteps:\n  - pose: Cafe\u0301\n    hold: 5s\n")
+    assert step_names(routine.steps) == ["Café"]  # the routine's text is composed where it is read

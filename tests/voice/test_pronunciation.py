@@ -440,3 +440,22 @@ def test_common_fractions_are_read_as_a_teacher_says_them(language: str, text: s
 def test_no_fraction_or_slash_reaches_the_voice_as_written(language: str, written: str, after: str) -> None:
     spoken = normalize_text(f"Hold {written}{after}", language)
     assert not any(c in spoken for c in "0123456789/½¼¾⅓⅔"), spoken
+
+
+def test_a_lexicon_word_decomposed_matches_the_composed_text_and_back() -> None:
+    """A lexicon key typed 'Cafe' + U+0301 (NFD) was never matched by the cue 'Café' (exit
+    0, the respelling silently unused), nor a composed key by a decomposed cue."""
+    decomposed = Lexicon.from_mapping({"Cafe\u0301": "kah fay"})
+    assert decomposed.apply("Go to the Café.") == "Go to the kah fay."
+    assert decomposed.lookup("café") == "kah fay"
+    routine = loads_routine("title: T\nlexicon:\n  Café: kah fay\nsteps:\n  - say: Go to the Cafe\u0301.\n")
+    assert routine_lexicon(routine).apply(routine.steps[0].text.value) == "Go to the kah fay."
+
+
+def test_a_markdown_link_in_a_cue_is_said_as_words_never_as_hibari_phonemes() -> None:
+    """hibari reads '[word](/phonemes/)' as phonemes: a cue "Watch [the video](/videos/)
+    later." (a Markdown link pasted in) was said as the phonemes of '/videos/', 'the video'
+    lost. Only the lexicon makes that markup; the cue's own is made inert."""
+    lexicon = Lexicon.from_mapping({"Asana": {"hibari": "/ˈɑsənə/"}})
+    said = speech_text("Watch [the video](/videos/) later, then Asana.", lexicon, "en", "hibari")
+    assert said == "Watch [the video] (/videos/) later, then [Asana](/ˈɑsənə/)."

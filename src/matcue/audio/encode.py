@@ -7,6 +7,7 @@ encoded at most one per core at a time (:func:`matcue.core.cores.in_flight`).
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import queue
@@ -172,6 +173,7 @@ class FfmpegSink(Sink):
         command: list[str] | None = None,
     ):  # fmt: skip
         self.stderr = tempfile.TemporaryFile()
+        self.path = path
         try:
             self.proc = subprocess.Popen(
                 command or _ffmpeg_command(exe, path, bitrate, channels, quality),
@@ -199,17 +201,20 @@ class FfmpegSink(Sink):
         self.stderr.close()
 
     def _check(self, code: int) -> None:
-        if code < 0:  # stopped by a signal: say which, and what SIGXFSZ (-25) means
+        if code == 0:
+            return
+        failed = _write_failure(code, _tail(self.stderr))
+        if failed is not None:  # said as LAME's failure to write is: the file, in words, no ffmpeg output
+            raise OSError(failed, os.strerror(failed), str(self.path))
+        if code < 0:  # stopped by a signal: say which
             import signal
 
             try:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            why = " (the file it writes passed the system's file size limit)" if name == "SIGXFSZ" else ""
-            raise RenderError(f"ffmpeg was stopped by {name}{why}:\n{_tail(self.stderr)}")
-        if code != 0:
-            raise RenderError(f"ffmpeg failed (exit status {code}):\n{_tail(self.stderr)}")
+            raise RenderError(f"ffmpeg was stopped by {name}:\n{_tail(self.stderr)}")
+        raise RenderError(f"ffmpeg failed (exit status {code}):\n{_tail(self.stderr)}")
 
     def abort(self) -> None:
         if self.proc.poll() is None:
@@ -401,6 +406,21 @@ def _header(kbps: int, channels: int = 1) -> int:
     CRC, no padding (its size is the size of every unpadded frame at that bitrate)."""
     mode = 0b11 if channels == 1 else 0b01
     return 0xFFFB0000 | (LAME_KBPS.index(kbps) + 1) << 12 | mode << 6
+
+
+# what ffmpeg prints when the file it writes cannot grow: the system's own words for these errnos
+_WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _write_failure(code: int, stderr: str) -> int | None:
+    """The errno of a write that failed, from how ffmpeg ended: SIGXFSZ (a file size limit)
+    is EFBIG; "No space left on device" in its output is ENOSPC, and so on. None for any
+    other failure."""
+    import signal
+
+    if code == -getattr(signal, "SIGXFSZ", 0):
+        return errno.EFBIG
+    return next((n for n in _WRITE_FAILURES if os.strerror(n) in stderr), None)
 
 
 def _tail(stderr: IO[bytes]) -> str:

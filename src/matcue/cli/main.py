@@ -41,8 +41,12 @@ for _command in (check, script, render, pack, voices, doctor, cues):
 register(cli)  # schema, new (matcue.cli.authoring)
 
 
+STDOUT_CLOSED = "standard output is closed (send it to a file, or to /dev/null)"
+
+
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C, so a render removes its temporary file on the way out."""
+    """SIGTERM and SIGHUP unwind like Ctrl-C, so a render removes its temporary files on the
+    way out (a closed terminal left them, and the workers of a roster went on alone)."""
     raise KeyboardInterrupt
 
 
@@ -50,11 +54,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status (the console script calls this)."""
     import signal
 
-    if hasattr(signal, "SIGTERM"):
-        try:
-            signal.signal(signal.SIGTERM, _terminate)
-        except ValueError:  # not the main thread (embedded use): leave signals alone
-            pass
+    from matcue.core.stops import stop_signals
+
+    try:
+        for sig in stop_signals() - {signal.SIGINT}:
+            signal.signal(sig, _terminate)
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        pass
+    if sys.stdout is None:  # fd 1 closed ('matcue script r.yaml >&-'): every line went nowhere, exit 0
+        if sys.stderr is not None:
+            print(f"Error: cannot write the output: {STDOUT_CLOSED}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         cli.main(args=argv, prog_name="matcue", standalone_mode=True)
     except SystemExit as e:

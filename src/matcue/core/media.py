@@ -87,11 +87,21 @@ def read_cover(path: str | Path) -> Cover:
     except UnidentifiedImageError:
         raise CoverError("not an image (JPEG or PNG expected)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise CoverError(f"a damaged image: {e}") from None
+        raise CoverError(_damage(e)) from None
     rgb.thumbnail((COVER_PX, COVER_PX))
     buf = io.BytesIO()
     rgb.save(buf, "JPEG", quality=88)
     return Cover(buf.getvalue(), "image/jpeg")
+
+
+def _damage(e: Exception) -> str:
+    """What is wrong with an image Pillow could not read, in our words: Pillow's own message
+    named its internals ("Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK",
+    for a PNG whose text or colour profile unpacks past its 1 MB limit: a zip bomb in the
+    metadata)."""
+    if "MAX_TEXT_CHUNK" in str(e):
+        return "its text or colour profile unpacks to more than 1 MB (save the picture again without its metadata)"
+    return f"a damaged image: {e}"
 
 
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type: grey, RGB, palette, grey+alpha, RGBA

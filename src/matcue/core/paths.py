@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from pathlib import Path
 
 from matcue.core.errors import MatcueError, cut_middle, shown
@@ -120,14 +121,58 @@ def not_found(owner: str, root: str) -> str:
     return f"was not found in the {owner}'s folder {quoted(shown_folder(root))}"
 
 
-def outside_hint(owner: str = "routine", raw: str = "") -> str:
+def outside_hint(owner: str = "routine", raw: str = "", base: str | Path | None = None, root: str = "") -> str:
     """The hint of a file not found; for a Windows path (``sub\\p.yaml``, ``C:/p.yaml``),
-    that folders are separated by '/' and the path is relative."""
+    that folders are separated by '/' and the path is relative; for a name the folder holds
+    in another Unicode form (:func:`other_form`), that name."""
+    other = other_form_hint(Path(base) / raw, root) if base is not None and root else None
+    if other is not None:
+        return other
     if re.match(r"[A-Za-z]:[\\/]", raw):
         return f"a Windows path: write it relative to the {owner} file, with '/' between folders"
     if "\\" in raw:
         return f"folders are separated by '/': write {shown(raw.replace(chr(92), '/'))}, relative to the {owner} file"
     return f"a path relative to the {owner} file; pass --allow-outside to read files outside its folder"
+
+
+MAX_LISTED = 2000  # entries of a folder read to find a name in another Unicode form
+
+
+def other_form_hint(target: Path, root: str) -> str | None:
+    """The hint for a missing ``target`` whose name is there in another Unicode form, else None."""
+    other = other_form(target, root)
+    if other is None:
+        return None
+    return (
+        f"the folder holds {shown(other)}, the same letters in another Unicode form (an accent typed "
+        "as a separate mark, as a Mac writes it): write the name as it is there, or rename the file"
+    )
+
+
+def other_form(target: Path, root: str) -> str | None:
+    """The name a folder inside ``root`` holds where ``target``'s first missing part is in
+    another Unicode form ("cafe\u0301.yaml" for "café.yaml"), else None. Only folders inside
+    ``root`` are listed (a file outside is never named), at most :data:`MAX_LISTED` entries."""
+    parts = target.parts
+    for i in range(1, len(parts) + 1):
+        here = Path(*parts[:i])
+        if os.path.lexists(here):
+            continue
+        parent, name = Path(*parts[: i - 1]) if i > 1 else Path("."), parts[i - 1]
+        if not lies_inside(parent, root):
+            return None
+        want = unicodedata.normalize("NFC", name)
+        try:
+            with os.scandir(parent) as entries:
+                for n, entry in enumerate(entries):
+                    if n >= MAX_LISTED:
+                        break
+                    if entry.name != name and unicodedata.normalize("NFC", entry.name) == want:
+                        return entry.name
+        except OSError:
+            pass
+        return None
+    return None
 
 
 def kind_name(mode: int) -> str:

@@ -232,12 +232,15 @@ def without_silent(text: str) -> str:
     """``text`` without the :data:`SILENT` format characters, the one rule for them: what a
     routine's text (a title, a name, a cue, a filled ``{var}``) holds is removed before it
     is spoken, shown, tagged or captioned, so ``"Schulter\u00adblatt"`` is said and shown as
-    "Schulterblatt". A text of nothing visible is kept as written, so that it is reported
-    as the blank text it is (:func:`blank_text`: "expected text, got only spaces, invisible
-    or combining characters (U+200B)")."""
-    if not any(ch in SILENT for ch in text) or nothing_visible(text):
+    "Schulterblatt". It is also composed (NFC): "Cafe\u0301" (as a Mac keyboard or a PDF
+    writes it) and "Café" are one text, so a name given to ``--skip`` or ``--only``, a
+    lexicon word or a recording's index matches it however either was typed. A text of
+    nothing visible is kept as written, so that it is reported as the blank text it is
+    (:func:`blank_text`: "expected text, got only spaces, invisible or combining characters
+    (U+200B)")."""
+    if text.isascii() or nothing_visible(text):
         return text
-    return "".join(ch for ch in text if ch not in SILENT)
+    return "".join(ch for ch in unicodedata.normalize("NFC", text) if ch not in SILENT)
 
 
 GAP = "\x00"  # where an empty {var} was, while a text is filled (a control character: never in a text)

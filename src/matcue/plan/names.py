@@ -1,10 +1,11 @@
 """The names of a routine's steps and sections, as ``skip:``, ``--skip``, ``--only`` and
-``--from`` match them (:func:`same_name`: spaces collapsed, case folded), and the hint for a
+``--from`` match them (:func:`same_name`: spaces collapsed, case folded, composed), and the hint for a
 name the routine does not have."""
 
 from __future__ import annotations
 
 import difflib
+import unicodedata
 
 from matcue.routine.model import LEVELS, Rest, Section, Step, Text, pick
 
@@ -19,7 +20,13 @@ def step_name(step: Step, level: str) -> str | None:
 
 
 def same_name(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    """Whether two names are one: spaces collapsed, case folded, composed (NFC: a name
+    typed as "Cafe\u0301" is the pose "Café")."""
+    return _key(a) == _key(b)
+
+
+def _key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
 
 
 def name_hint(given: str, known: list[str]) -> str:

@@ -364,13 +364,14 @@ def language_tag(ctx: Context, node: Node, where: str) -> str:
 
 
 MAX_TAG_CHARS = 35  # the longest language tag RFC 5646 asks every program to take
+RECORDINGS_HINT = "a folder of clips named by their ids ('matcue cues' lists them), relative to the routine"
 
 
 def recordings_source(ctx: Context, node: Node, where: str) -> str:
     """``recordings: PATH``: a folder (or a .zip) of the teacher's recorded cues, relative to
     the routine file, inside the routine's folder (unless --allow-outside); its clips are
     matched and read when the routine renders (:mod:`matcue.voice.recordings`)."""
-    from matcue.core.paths import Unreadable, confine, not_found, outside_hint
+    from matcue.core.paths import Unreadable, confine, not_found, other_form_hint, outside_hint
 
     raw = scalar(ctx, node, where, "a path to a folder of recordings").strip()
     problem = bad_path(node, raw, "a folder of recordings")
@@ -389,7 +390,7 @@ def recordings_source(ctx: Context, node: Node, where: str) -> str:
     except (FileNotFoundError, NotADirectoryError):
         raise ctx.error(
             node, where, f"recordings {shown(str(target))} {not_found('routine', budget.root_dir)}",
-            "a folder of clips named by their ids ('matcue cues' lists them), relative to the routine",
+            other_form_hint(target, budget.root_dir) or RECORDINGS_HINT,
         ) from None  # fmt: skip
     except OSError as e:
         raise ctx.error(node, where, f"recordings {shown(str(target))} cannot be read: {e.strerror or e}") from None

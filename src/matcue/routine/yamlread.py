@@ -365,7 +365,10 @@ def named_file(ctx: Context, node: Node, where: str, raw: str, kind: str, what: 
     except Unreadable as e:
         if e.missing and not budget.allow_outside:
             raise ctx.error(
-                node, where, f"{kind} {quoted(target)} {not_found(owner, budget.root_dir)}", outside_hint(owner, raw)
+                node,
+                where,
+                f"{kind} {quoted(target)} {not_found(owner, budget.root_dir)}",
+                outside_hint(owner, raw, ctx.base_folder, budget.root_dir),
             ) from None
         raise ctx.error(node, where, f"{kind} {quoted(target)} {e}") from None
     return target

@@ -46,7 +46,9 @@ class LexiconError(LinesError):
 
 
 def _fold(word: str) -> str:
-    return " ".join(strip_latin_accents(word).lower().split())
+    """The form a lexicon word is kept and looked up in: composed (NFC: "Cafe\u0301", as a
+    Mac writes it, is "Café"), without Latin accents, lower case, spaces collapsed."""
+    return " ".join(strip_latin_accents(unicodedata.normalize("NFC", word)).lower().split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,8 +411,12 @@ def _extended(base: Lexicon, path: str, raw: bytes) -> Lexicon:
 
 
 def speech_text(text: str, lexicon: Lexicon, language: str = "en", backend: str = "") -> str:
-    """What the voice is asked to say for ``text``: normalized, then respelled."""
-    return lexicon.apply(normalize_text(text, language), backend)
+    """What the voice is asked to say for ``text``: normalized, then respelled. A
+    ``[words](...)`` the text itself holds (a Markdown link pasted into a cue) is made
+    inert first: hibari reads ``[word](/phonemes/)`` as phonemes, the form a lexicon
+    entry's ``/phonemes/`` takes, so "Watch [the video](/videos/)" was said as the phonemes
+    of "/videos/" instead of its words; only the lexicon makes that markup."""
+    return lexicon.apply(normalize_text(text, language).replace("](", "] ("), backend)
 
 
 __all__ = [
