@@ -176,3 +176,15 @@ def test_a_tagged_mapping_is_one_problem_not_one_for_each_of_its_keys():
         "x.yaml:3:10: steps[0].say: the YAML tag '!!set' is not read: a routine holds plain text, numbers, lists "
         "and mappings (delete the tag)"
     ]
+
+
+def test_spaces_around_a_path_are_not_part_of_it_and_a_final_slash_is_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "part.yaml").write_text("- say: From the part.\n")
+    (tmp_path / "r.yaml").write_text('title: T\nsteps:\n  - include: " part.yaml  "\n')
+    (step,) = load_routine(tmp_path / "r.yaml").steps
+    assert isinstance(step, Say) and step.text.value == "From the part."
+    (tmp_path / "r.yaml").write_text('title: T\nsteps:\n  - include: "part.yaml/"\n')
+    with pytest.raises(RoutineError) as e:
+        load_routine(tmp_path / "r.yaml")
+    (problem,) = e.value.problems
+    assert str(problem).startswith(f"{tmp_path}/r.yaml:3:14: steps[0].include: ")

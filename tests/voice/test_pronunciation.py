@@ -459,3 +459,28 @@ def test_a_markdown_link_in_a_cue_is_said_as_words_never_as_hibari_phonemes() ->
     lexicon = Lexicon.from_mapping({"Asana": {"hibari": "/ˈɑsənə/"}})
     said = speech_text("Watch [the video](/videos/) later, then Asana.", lexicon, "en", "hibari")
     assert said == "Watch [the video] (/videos/) later, then [Asana](/ˈɑsənə/)."
+
+
+RANGES_WITH_UNITS = {
+    "en": [
+        ("Hold 30-60 sec.", "Hold thirty to sixty seconds."),
+        ("10 - 15 seconds, 2-3 min", "ten to fifteen seconds, two to three minutes"),
+        ("30-60s, 2-3x", "thirty to sixty seconds, two to three times"),
+    ],
+    "de": [
+        ("Halte 30-60 Sek.", "Halte dreißig bis sechzig Sekunden."),
+        ("2-3 min", "zwei bis drei Minuten"),
+        ("30-60s", "dreißig bis sechzig Sekunden"),
+    ],
+    "fr": [("2-3 min", "deux à trois minutes"), ("30-60s", "trente à soixante secondes")],
+    "es": [("2-3 min", "dos a tres minutos"), ("30-60s", "treinta a sesenta segundos")],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "spoken"), [(lang, t, s) for lang, pairs in RANGES_WITH_UNITS.items() for t, s in pairs]
+)
+def test_a_range_before_a_unit_is_read_as_a_range(language: str, text: str, spoken: str) -> None:
+    """The unit rule took the range's second number first: "30-60 sec" was "thirty-sixty
+    seconds", "2-3 min" "zwei-drei Minuten" (the voice said no "to", in every language)."""
+    assert normalize_text(text, language) == spoken

@@ -240,16 +240,17 @@ def rules(reading: Reading) -> list[Rule]:
         (RATIO, lambda m: ratio(m.group(0), reading.ratio, lambda p: reading.number(int(p)))),
         (SLASHES, lambda m: slashes(m.group(0), reading.number)),
         *(leftovers if reading.fraction else []),
+        # a range: its second number is read by the rules below, with its unit ("5-10 min")
+        (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(reading.number(int(p)) for p in m.group(0).split("-"))),
+        (
+            re.compile(rf"\b({num})\s?[-\u2013]\s?(?=\d)"),
+            lambda m: f"{read_number(reading, m.group(1))} {reading.to} ",
+        ),
         (
             re.compile(rf"(?<![\d.,])\b(?:({num})h\s?)?(?:({num})m\s?)?(?:({num})s)?\b(?<=[hms])"),
             compound,
         ),
         (re.compile(rf"\b({num})\s?({units})\b\.?", re.I), unit),
-        (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(reading.number(int(p)) for p in m.group(0).split("-"))),
-        (
-            re.compile(rf"\b({num})\s?[-\u2013]\s?({num})\b"),
-            lambda m: f"{read_number(reading, m.group(1))} {reading.to} {read_number(reading, m.group(2))}",
-        ),
         (re.compile(r"\b(\d+)\s?[x×](?!\w)"), lambda m: reading.times(reading.number(int(m.group(1))))),
         (re.compile(rf"\b({num})\s?%"), lambda m: f"{read_number(reading, m.group(1))} {reading.percent}"),
         (re.compile(rf"\b({num})\s?°"), degrees),

@@ -204,6 +204,11 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # glued to a word ("x½" -> "x half"); a number glued to a word at the end ("x1" -> "x one")
     (LOOSE_SLASH, loose_slash),
     (LOOSE_SIGN, lambda m: padded(m, _fraction(m))),
+    # number sequences: 4-7-8 (three or more) -> "four seven eight"; a range, 5-10 -> "five to
+    # 10", its second number left to the rules below with what follows it ("30-60 sec" ->
+    # "thirty to sixty seconds": the unit rule took the 60 and left "thirty-sixty seconds")
+    (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(_num(p) for p in m.group(0).split("-"))),
+    (re.compile(rf"(?<![\d.,])\b({_N})\s?[-\u2013]\s?(?=\d)"), lambda m: f"{_num(m.group(1))} to "),
     # compound durations: 1m30s, 1h15m, 2m 30s, 1.5m
     (
         re.compile(r"(?<![\d.,])\b(?:(\d+(?:\.\d+)?)h\s?)?(?:(\d+(?:\.\d+)?)m\s?)?(?:(\d+(?:\.\d+)?)s)?\b(?<=[hms])"),
@@ -217,9 +222,6 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         re.compile(rf"\b({_N})\s?(hours?|hrs?|h|minutes?|mins?|seconds?|secs?)\b", re.I),
         lambda m: _plural(m.group(1), _UNITS[m.group(2).lower()]),
     ),
-    # number sequences: 4-7-8 (three or more) -> "four seven eight"; 5-10 -> "five to ten"
-    (re.compile(r"\b\d+(?:-\d+){2,}\b"), lambda m: " ".join(_num(p) for p in m.group(0).split("-"))),
-    (re.compile(r"\b(\d+)\s?[-\u2013]\s?(\d+)\b"), lambda m: f"{_num(m.group(1))} to {_num(m.group(2))}"),
     (re.compile(r"\b(\d+)\s?x\b"), lambda m: f"{_num(m.group(1))} times"),
     (re.compile(rf"\b({_N})\s?%"), lambda m: f"{_num(m.group(1))} percent"),
     (re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I), lambda m: ordinal_words(int(m.group(1)))),
