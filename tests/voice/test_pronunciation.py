@@ -484,3 +484,17 @@ def test_a_range_before_a_unit_is_read_as_a_range(language: str, text: str, spok
     """The unit rule took the range's second number first: "30-60 sec" was "thirty-sixty
     seconds", "2-3 min" "zwei-drei Minuten" (the voice said no "to", in every language)."""
     assert normalize_text(text, language) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("Bend the knee to 90°.", "Bend the knee to ninety degrees."),
+        ("1° more, then 45 °", "one degree more, then forty-five degrees"),
+        ("A room at 40°C or 104 °F.", "A room at forty degrees Celsius or one hundred four degrees Fahrenheit."),
+    ],
+)
+def test_english_reads_degrees_as_the_other_languages_do(text: str, spoken: str) -> None:
+    """English gave "ninety°" to the voice, while German, French and Spanish read "Grad",
+    "degrés", "grados"."""
+    assert normalize_text(text) == spoken

@@ -224,6 +224,11 @@ _EN_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     ),
     (re.compile(r"\b(\d+)\s?x\b"), lambda m: f"{_num(m.group(1))} times"),
     (re.compile(rf"\b({_N})\s?%"), lambda m: f"{_num(m.group(1))} percent"),
+    # degrees, as German, French and Spanish read them: "90°" -> "ninety degrees", "40°C"
+    (
+        re.compile(rf"\b({_N})\s?°(?:\s?([CF])\b)?"),
+        lambda m: _plural(m.group(1), "degree") + {"C": " Celsius", "F": " Fahrenheit"}.get(m.group(2) or "", ""),
+    ),
     (re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I), lambda m: ordinal_words(int(m.group(1)))),
     (re.compile(r"\b\d{1,3}(?:,\d{3})+\b"), lambda m: number_words(int(m.group(0).replace(",", "")))),
     (re.compile(rf"\b{_N}\b"), lambda m: _num(m.group(0))),
