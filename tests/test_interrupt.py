@@ -15,6 +15,12 @@ pytestmark = [pytest.mark.ffmpeg, pytest.mark.skipif(not ac.have_ffmpeg(), reaso
 LONG = "title: Long hold\nsteps:\n  - say: Settle in.\n  - pose: Seated\n    hold: 40m\n"
 
 
+def _in_a_terminal() -> None:
+    """A render's process as started from a terminal: SIGHUP not ignored, whatever started
+    the tests (under ``nohup`` it is inherited ignored, and an ignored SIGHUP stays so)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
     routine = tmp_path / "long.yaml"
@@ -25,7 +31,9 @@ def test_killed_render_leaves_nothing_and_the_next_render_works(tmp_path, sig):
 
     env = {**os.environ, **env_cache}
     cmd = [sys.executable, "-m", "matcue", "render", str(routine), "-o", str(out), "--backend", "fake"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_in_a_terminal
+    )
     # wait until the encode has started (its temporary file exists), then interrupt
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
@@ -141,7 +149,7 @@ def _start_roster(tmp_path, hold="30m"):  # type: ignore[no-untyped-def]
     cmd = [sys.executable, "-m", "matcue", "render", str(routine), "--roster", str(tmp_path / "class.yaml"),
            "-o", str(out), "--backend", "fake", "--workers", "2"]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+                            start_new_session=True, preexec_fn=_in_a_terminal)  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(out.glob(".*.partial-*")) if out.exists() else []) < 2:
         time.sleep(0.02)
